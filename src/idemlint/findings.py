@@ -85,11 +85,14 @@ class FileError:
     message: str
     kind: str = "syntax"
     line: int = 0
+    traceback: str = ""  # only for kind "internal" under `--verbose`
 
     def to_dict(self) -> dict:
         out = {"path": self.path, "message": self.message, "kind": self.kind}
         if self.line:
             out["line"] = self.line
+        if self.traceback:
+            out["traceback"] = self.traceback
         return out
 
 

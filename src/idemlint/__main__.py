@@ -1,0 +1,5 @@
+"""`python -m idemlint`: the same command as `idemlint`."""
+
+from .cli import main
+
+main(prog_name="idemlint")

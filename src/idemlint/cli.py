@@ -1,0 +1,201 @@
+"""The `idemlint` command: check, rules, explain; exit codes 0 clean, 1 reported, 2 usage/config/internal."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any, Dict, Optional, Tuple
+
+import click
+
+from . import __version__
+
+EXIT_CLEAN, EXIT_REPORTED, EXIT_USAGE = 0, 1, 2
+CONFIDENCES = ("low", "medium", "high")
+
+
+def _color_wanted(no_color: bool) -> bool:
+    # https://no-color.org: any non-empty NO_COLOR disables colour.
+    return not no_color and not os.environ.get("NO_COLOR")
+
+
+def _fail(message: str) -> "click.exceptions.Exit":
+    click.echo(f"idemlint: error: {message}", err=True)
+    return click.exceptions.Exit(EXIT_USAGE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="idemlint", message="%(prog)s %(version)s")
+def main() -> None:
+    """Find message-queue consumers that are not safe under at-least-once delivery."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=False, dir_okay=True, file_okay=True))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@click.option("--min-confidence", type=click.Choice(CONFIDENCES, case_sensitive=False), default=None,
+              help="Report only findings at least this confident (default: low).")
+@click.option("--select", default=None, metavar="CODES", help="Comma list of rule codes or names to report (replaces the config's).")
+@click.option("--ignore", default=None, metavar="CODES", help="Comma list of rule codes or names not to report (replaces the config's).")
+@click.option("--exclude", default=None, metavar="GLOBS", help="Comma list of gitignore-style globs to skip (replaces the config's).")
+@click.option("--extend-exclude", default=None, metavar="GLOBS", help="Comma list of globs to skip in addition to `exclude`.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings or file errors are reported.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line, and nothing when clean (text format).")
+@click.option("--no-color", is_flag=True, help="No colours or styles (also: the NO_COLOR environment variable).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Config file: a pyproject.toml with [tool.idemlint], or a TOML file with the keys at top level.")
+@click.option("--force-exclude", is_flag=True, help="Apply excludes and .gitignore to files named on the command line too.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the settings used, evidence and internal-error tracebacks.")
+def check(
+    paths: Tuple[str, ...],
+    output_format: str,
+    min_confidence: Optional[str],
+    select: Optional[str],
+    ignore: Optional[str],
+    exclude: Optional[str],
+    extend_exclude: Optional[str],
+    exit_zero: bool,
+    quiet: bool,
+    no_color: bool,
+    config_file: Optional[str],
+    force_exclude: bool,
+    verbose: bool,
+) -> None:
+    """Check PATHS (files or directories; default: the current directory)."""
+    from .api import lint_paths
+    from .config import ConfigError, describe, load_config, split_list
+    from .discover import PathNotFound
+
+    paths = paths or (".",)
+    # Only what was actually passed overrides the config file.
+    overrides: Dict[str, Any] = {"force_exclude": force_exclude, "verbose": verbose}
+    for key, value in (("select", select), ("ignore", ignore), ("exclude", exclude), ("extend-exclude", extend_exclude)):
+        if value is not None:
+            overrides[key] = split_list(value)
+    if min_confidence is not None:
+        overrides["min-confidence"] = min_confidence
+    try:
+        for path in paths:
+            if not os.path.lexists(path):
+                raise PathNotFound(path)
+        config = load_config(paths, config_file, overrides)
+        if verbose:
+            for line in describe(config):
+                click.echo(f"idemlint: {line}", err=True)
+        result = lint_paths(paths, config)
+    except ConfigError as e:
+        raise _fail(str(e))
+    except PathNotFound as e:
+        raise _fail(f"path does not exist: {e}")
+    except Exception as e:  # noqa: BLE001 - a crash outside the per-file boundary
+        if verbose:
+            traceback.print_exc()
+        raise _fail(f"internal error: {type(e).__name__}: {e} (please report this)")
+
+    out = click.get_text_stream("stdout")
+    if output_format == "json":
+        from .report import json as json_report
+
+        json_report.render(result, out)
+    else:
+        from .report import text as text_report
+
+        options = text_report.TextOptions(color=_color_wanted(no_color), quiet=quiet, verbose=verbose)
+        text_report.render(result, options, out)
+    reported = bool(result.findings or result.errors)
+    raise click.exceptions.Exit(EXIT_REPORTED if reported and not exit_zero else EXIT_CLEAN)
+
+
+@main.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["table", "markdown", "json"]), default="table",
+              show_default=True, help="`markdown` prints the README's rules table.")
+@click.option("--no-color", is_flag=True, help="No colours or styles.")
+def rules_command(output_format: str, no_color: bool) -> None:
+    """List every rule: code, name, summary."""
+    from .rules import ALL_RULES
+
+    if output_format == "markdown":
+        click.echo(rules_markdown(), nl=False)
+        return
+    if output_format == "json":
+        import json
+
+        data = [{"code": r.code, "name": r.name, "summary": r.summary, "preview": r.preview} for r in ALL_RULES]
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    from rich.table import Table
+
+    table = Table("Code", "Name", "Summary", title=None, show_lines=False)
+    for rule in ALL_RULES:
+        table.add_row(rule.code, rule.name, rule.summary)
+    _console(no_color).print(table)
+
+
+def rules_markdown() -> str:
+    """The README's rules table, generated from the registry (a test keeps README in sync)."""
+    from .rules import ALL_RULES
+
+    rows = ["| Code | Name | Summary |", "| --- | --- | --- |"]
+    for rule in ALL_RULES:
+        summary = rule.summary.replace("|", "\\|")
+        rows.append(f"| {rule.code} | [`{rule.name}`](rules/{rule.name}.md) | {summary} |")
+    return "\n".join(rows) + "\n"
+
+
+def _console(no_color: bool) -> Any:
+    from rich.console import Console
+
+    color = _color_wanted(no_color)
+    return Console(color_system="auto" if color else None, no_color=not color, highlight=False)
+
+
+def rule_page(name: str) -> Optional[str]:
+    """Return the Markdown page for rule `name`: from the installed package, else the repo checkout."""
+    from importlib import resources
+
+    try:
+        page = resources.files("idemlint").joinpath("rule_pages", f"{name}.md")
+        if page.is_file():
+            return page.read_text(encoding="utf-8")
+    except (OSError, ModuleNotFoundError):
+        pass
+    checkout = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "rules", f"{name}.md")
+    try:
+        with open(checkout, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+@main.command()
+@click.argument("rule")
+@click.option("--no-color", is_flag=True, help="No colours or styles.")
+@click.option("--raw", is_flag=True, help="Print the page's Markdown source instead of rendering it.")
+def explain(rule: str, no_color: bool, raw: bool) -> None:
+    """Show the documentation page of RULE (a code such as IDEM001 or a name)."""
+    from .rules import ALL_RULES, REMOVED_CODES, find_rule
+
+    found = find_rule(rule)
+    if found is None:
+        key = rule.strip().upper()
+        if key in REMOVED_CODES:
+            raise _fail(f"rule {key} was removed: {REMOVED_CODES[key]}")
+        known = "\n".join(f"  {r.code}  {r.name}" for r in ALL_RULES)
+        click.echo(f"idemlint: error: unknown rule {rule!r}; known rules:\n{known}", err=True)
+        raise click.exceptions.Exit(EXIT_USAGE)
+    page = rule_page(found.name)
+    if page is None:
+        click.echo(f"idemlint: warning: no documentation page found for {found.name}", err=True)
+        page = f"# `{found.name}` ({found.code})\n\n{found.summary}\n"
+    if raw:
+        click.echo(page, nl=not page.endswith("\n"))
+        return
+    from rich.markdown import Markdown
+
+    _console(no_color).print(Markdown(page))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""Settings from `[tool.idemlint]` and the command line, merged into one frozen `Config`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple
+
+from .findings import Confidence
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+# Files idemlint looks for, in this order, in each directory from the first path upward.
+# A `pyproject.toml` counts only if it has a `[tool.idemlint]` table.
+CONFIG_FILE_NAMES = ("idemlint.toml", "pyproject.toml")
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message is one line naming the file and the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that changes what idemlint reports. Codes are canonical (`IDEM001`)."""
+
+    select: Tuple[str, ...] = ()  # empty: every rule
+    ignore: Tuple[str, ...] = ()
+    exclude: Tuple[str, ...] = ()
+    extend_exclude: Tuple[str, ...] = ()
+    min_confidence: Confidence = Confidence.LOW
+    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    respect_gitignore: bool = True
+    force_exclude: bool = False  # command line only
+    verbose: bool = False  # command line only
+    # Where the settings came from; globs in `exclude` and `per-file-ignores` are relative to `root`.
+    config_path: Optional[str] = None
+    root: str = field(default_factory=os.getcwd)
+
+    def enabled_codes(self) -> Tuple[str, ...]:
+        """Return the codes of the rules that report, in registry order."""
+        from .rules import ALL_RULES
+
+        chosen = set(self.select) if self.select else {r.code for r in ALL_RULES if not r.preview}
+        return tuple(r.code for r in ALL_RULES if r.code in chosen and r.code not in self.ignore)
+
+    def excludes(self) -> Tuple[str, ...]:
+        return self.exclude + self.extend_exclude
+
+
+# --- one declaration of every key ------------------------------------------------------------
+
+
+def _rule_list(value: Any, where: str) -> Tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a list of rule codes or names")
+    return tuple(resolve_rule(v, where) for v in value)
+
+
+def _str_list(value: Any, where: str) -> Tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a list of strings")
+    return tuple(value)
+
+
+def _confidence(value: Any, where: str) -> Confidence:
+    if isinstance(value, Confidence):
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected one of low, medium, high")
+    try:
+        return Confidence.parse(value)
+    except ValueError:
+        raise ConfigError(f"{where}: unknown confidence {value!r} (expected low, medium or high)") from None
+
+
+def _per_file_ignores(value: Any, where: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a table of glob = [codes]")
+    return tuple((glob, _rule_list(codes, f"{where}.{glob!r}")) for glob, codes in value.items())
+
+
+def _positive_int(value: Any, where: str) -> int:
+    # bool is an int subclass; `max-file-size = true` is a mistake, not 1 byte.
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where}: expected a positive integer (bytes)")
+    return value
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: expected true or false")
+    return value
+
+
+# TOML key -> (Config field, converter). Defaults live on the dataclass.
+KEYS: Dict[str, Tuple[str, Callable[[Any, str], Any]]] = {
+    "select": ("select", _rule_list),
+    "ignore": ("ignore", _rule_list),
+    "exclude": ("exclude", _str_list),
+    "extend-exclude": ("extend_exclude", _str_list),
+    "min-confidence": ("min_confidence", _confidence),
+    "per-file-ignores": ("per_file_ignores", _per_file_ignores),
+    "max-file-size": ("max_file_size", _positive_int),
+    "respect-gitignore": ("respect_gitignore", _bool),
+}
+
+
+def resolve_rule(code_or_name: str, where: str = "rule") -> str:
+    """Return the canonical code for a rule code or name, or raise `ConfigError`."""
+    from .rules import ALL_RULES, REMOVED_CODES, find_rule
+
+    rule = find_rule(code_or_name)
+    if rule is not None:
+        return rule.code
+    key = code_or_name.strip().upper()
+    if key in REMOVED_CODES:
+        raise ConfigError(f"{where}: rule {key} was removed: {REMOVED_CODES[key]}")
+    known = ", ".join(f"{r.code} ({r.name})" for r in ALL_RULES)
+    raise ConfigError(f"{where}: unknown rule {code_or_name!r}; known rules: {known}")
+
+
+def split_list(text: str) -> Tuple[str, ...]:
+    """Split a command-line comma list (`IDEM001,ack-without-dedup`) into items."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+# --- reading files ---------------------------------------------------------------------------
+
+
+def _load_toml(path: str) -> Dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config file: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 ({e.reason})") from None
+
+
+def _idemlint_table(data: Dict[str, Any], path: str, explicit: bool) -> Optional[Dict[str, Any]]:
+    """Return the idemlint table of a parsed file, or None if the file does not configure idemlint.
+
+    `pyproject.toml` (and any file with a top-level `[tool]` table) must use `[tool.idemlint]`;
+    another file named with `--config` may instead hold the keys at top level.
+    """
+    tool = data.get("tool")
+    if os.path.basename(path) == "pyproject.toml" or isinstance(tool, dict):
+        table = tool.get("idemlint") if isinstance(tool, dict) else None
+        if table is None:
+            if explicit:
+                raise ConfigError(f"{path}: no [tool.idemlint] table")
+            return None
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: tool.idemlint: expected a table")
+        return table
+    return data
+
+
+def find_config_file(start: str) -> Optional[str]:
+    """Return the first config file from `start` (a file or directory) upward, or None."""
+    here = os.path.abspath(start)
+    if not os.path.isdir(here):
+        here = os.path.dirname(here)
+    while True:
+        for name in CONFIG_FILE_NAMES:
+            candidate = os.path.join(here, name)
+            if not os.path.isfile(candidate):
+                continue
+            if name != "pyproject.toml":
+                return candidate
+            if _idemlint_table(_load_toml(candidate), candidate, explicit=False) is not None:
+                return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def parse_table(table: Mapping[str, Any], source: str) -> Dict[str, Any]:
+    """Validate a `[tool.idemlint]` table; return Config field values. `source` names the file."""
+    values: Dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in KEYS:
+            known = ", ".join(sorted(KEYS))
+            raise ConfigError(f"{source}: unknown key {key!r} in [tool.idemlint] (known: {known})")
+        field_name, convert = KEYS[key]
+        values[field_name] = convert(value, f"{source}: {key}")
+    return values
+
+
+def load_config(
+    paths: Sequence[str] = (".",),
+    config_file: Optional[str] = None,
+    overrides: Optional[Mapping[str, Any]] = None,
+) -> Config:
+    """Build the run's `Config`: defaults, then the config file, then `overrides`.
+
+    `config_file` is `--config`; without it the file is searched from the first path upward.
+    `overrides` maps TOML key names (`min-confidence`, ...) or the command-line-only fields
+    (`force_exclude`, `verbose`) to values; only pass what the user actually gave.
+    """
+    values: Dict[str, Any] = {}
+    path = config_file
+    if path is None:
+        path = find_config_file(paths[0] if paths else ".")
+    if path is not None:
+        table = _idemlint_table(_load_toml(path), path, explicit=config_file is not None)
+        values.update(parse_table(table or {}, path))
+        values["config_path"] = path
+        values["root"] = os.path.dirname(os.path.abspath(path))
+    for key, value in (overrides or {}).items():
+        if key in KEYS:
+            field_name, convert = KEYS[key]
+            values[field_name] = convert(value, f"command line: --{key}")
+        elif key in ("force_exclude", "verbose"):
+            values[key] = bool(value)
+        else:
+            raise ConfigError(f"command line: unknown setting {key!r}")
+    return Config(**values)
+
+
+def with_overrides(config: Config, **fields: Any) -> Config:
+    """Return a copy of `config` with dataclass fields replaced (for API callers and tests)."""
+    return replace(config, **fields)
+
+
+def describe(config: Config) -> Iterable[str]:
+    """Yield `key = value` lines describing the effective settings (for `--verbose`)."""
+    yield f"config file = {config.config_path or '(none, defaults)'}"
+    for key, (field_name, _) in KEYS.items():
+        value = getattr(config, field_name)
+        if isinstance(value, Confidence):
+            value = value.label
+        yield f"{key} = {value!r}"

@@ -1,0 +1,1 @@
+"""Reporters: render a `RunResult` to a stream (`text` uses rich; `json` is plain)."""
