@@ -94,7 +94,7 @@ def check(
             traceback.print_exc()
         raise _fail(f"internal error: {type(e).__name__}: {e} (please report this)")
 
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if output_format == "json":
         from .report import json as json_report
 
