@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import traceback
 from typing import Iterable, Optional, Sequence
 
@@ -51,16 +52,22 @@ def _passes_prefilter(source: bytes) -> bool:
 def lint_file(file: SourceFile, config: Config) -> FileResult:
     """Read, size-check and prefilter one discovered file, then `lint_source` it."""
     shown = file.display_path
+    limit = config.max_file_size
+    too_big = f"file is larger than max-file-size ({limit} bytes); not checked"
     try:
-        size = os.stat(file.path).st_size
-        if size > config.max_file_size:
-            message = f"file is {size} bytes, larger than max-file-size ({config.max_file_size}); not checked"
-            return FileResult(shown, errors=(FileError(shown, message, kind="skipped"),))
+        info = os.stat(file.path)
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO or device named on the command line would block or never end.
+            return FileResult(shown, errors=(FileError(shown, "cannot read file: not a regular file", kind="read"),))
+        if info.st_size > limit:
+            return FileResult(shown, errors=(FileError(shown, too_big, kind="skipped"),))
         with open(file.path, "rb") as fh:
-            source = fh.read()
+            source = fh.read(limit + 1)  # the file may have grown since stat
     except OSError as e:
         reason = e.strerror or type(e).__name__
         return FileResult(shown, errors=(FileError(shown, f"cannot read file: {reason}", kind="read"),))
+    if len(source) > limit:
+        return FileResult(shown, errors=(FileError(shown, too_big, kind="skipped"),))
     if not _passes_prefilter(source):
         return FileResult(shown)  # mentions no broker API: scanned and clean
     return lint_source(source, shown, config)
