@@ -136,7 +136,7 @@ def render_text(result, sources=None, **options):
 
 def test_json_document_matches_schema():
     buffer = io.StringIO()
-    json_report.render(sample_result(), buffer)
+    json_report.render(sample_result(), None, buffer)
     doc = json.loads(buffer.getvalue())
     jsonschema.validate(doc, SCHEMA)
     assert doc["version"] == __version__
@@ -150,7 +150,7 @@ def test_json_document_matches_schema():
 
 def test_json_keys_are_sorted_and_ascii():
     buffer = io.StringIO()
-    json_report.render(RunResult(findings=[make_finding(message="caf\u00e9 \u202e")]), buffer)
+    json_report.render(RunResult(findings=[make_finding(message="caf\u00e9 \u202e")]), None, buffer)
     out = buffer.getvalue()
     assert out.isascii()
     assert list(json.loads(out)) == sorted(json.loads(out))

@@ -98,7 +98,7 @@ def check(
     if output_format == "json":
         from .report import json as json_report
 
-        json_report.render(result, out)
+        json_report.render(result, None, out)
     else:
         from .report import text as text_report
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import IO, Any, Dict
+from typing import IO, Any, Dict, Optional
 
 from .. import __version__
 from ..findings import RunResult
@@ -29,7 +29,7 @@ def to_document(result: RunResult) -> Dict[str, Any]:
     }
 
 
-def render(result: RunResult, stream: IO[str]) -> None:
-    """Write the run as one indented JSON document followed by a newline."""
+def render(result: RunResult, options: Optional[object], stream: IO[str]) -> None:
+    """Write the run as one indented JSON document followed by a newline (no options yet)."""
     json.dump(to_document(result), stream, indent=2, sort_keys=True, ensure_ascii=True)
     stream.write("\n")
