@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import Dict, List, Optional
 
-from .findings import Finding
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .detect import ADAPTERS, passes_prefilter
+from .detect.base import Ctx, HandlerSite, ProduceSite, iter_calls
+from .facts.handler import HandlerRun, initial_taint
+from .findings import Finding, Related
+from .index import FunctionInfo, ModuleIndex
+from .model import Consumer, Event, ModuleFacts, Producer, RawFinding
+
+__all__ = ["ParseFailure", "analyze", "detect", "passes_prefilter"]
+
+FAR_AWAY = 10**9  # the sequence number of an ack that happens after the handler returns
 
 
 class ParseFailure(Exception):
@@ -17,9 +29,115 @@ class ParseFailure(Exception):
         self.kind = kind
 
 
-def passes_prefilter(source: bytes) -> bool:
-    """Return True if the source mentions any adapter's trigger token (cheap, no parse)."""
-    raise NotImplementedError  # filled in by the engine
+def parse(source: bytes) -> cst.Module:
+    """Parse bytes (honouring a PEP 263 encoding cookie and a BOM) or raise ParseFailure."""
+    if b"\x00" in source:
+        raise ParseFailure("source contains NUL bytes", kind="decode")
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise ParseFailure(f"syntax error: {exc.message}", line=exc.raw_line, kind="syntax") from None
+    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
+        raise ParseFailure(f"cannot decode source: {exc}", kind="decode") from None
+
+
+def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
+    for adapter in ADAPTERS:
+        site = adapter.produce(call, ctx)
+        if site is not None:
+            return site
+    return None
+
+
+def detect(module: cst.Module) -> ModuleFacts:
+    """Find consumers (with the facts of their handlers) and producers in a parsed module."""
+    index = ModuleIndex(module)
+    sites: Dict[int, HandlerSite] = {}
+    for adapter in ADAPTERS:
+        for site in adapter.handlers(index):
+            sites.setdefault(id(site.function.node), site)
+    consumers: List[Consumer] = []
+    producers: List[Producer] = []
+    for func in index.functions:
+        ctx = Ctx(index, func, initial_taint(func))
+        acks = []
+        for call in iter_calls(func.node.body):
+            for adapter in ADAPTERS:
+                ack = adapter.ack(call, ctx)
+                if ack is not None:
+                    acks.append(ack)
+                    break
+            site = _produce(call, ctx)
+            if site is not None and not site.always_has_id:
+                producers.append(_producer(site, call, func, ctx))
+        acks.extend(_with_acks(func, ctx))
+        site = sites.get(id(func.node))
+        if acks:
+            best = max(acks, key=lambda a: a.strength)
+            consumer = Consumer(best.library, func, "explicit", best.strength, [a.evidence for a in acks])
+        elif site is not None and site.ack_mode in ("framework", "auto"):
+            consumer = Consumer(site.library, func, site.ack_mode, site.strength, [site.evidence],
+                                framework_ack=site.framework_ack)
+        else:
+            continue
+        consumers.append(_walk(consumer, index))
+    module_ctx = Ctx(index, None)
+    for stmt in module.body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        for call in iter_calls(stmt):
+            site = _produce(call, module_ctx)
+            if site is not None:
+                producers.append(_producer(site, call, None, module_ctx))
+    return ModuleFacts(index, consumers, producers)
+
+
+def _with_acks(func: FunctionInfo, ctx: Ctx):
+    stack: List[cst.CSTNode] = [func.node.body]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.With):
+            for item in cur.items:
+                for adapter in ADAPTERS:
+                    site = adapter.with_ack(item, ctx)
+                    if site is not None:
+                        yield site
+        stack.extend(c for c in cur.children if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
+
+
+def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> Producer:
+    from .facts.payload import carries_id, fields
+    from .facts.identity import is_id_name
+
+    has_id, evidence = site.has_id, site.evidence
+    unknown_props = False
+    for expr in site.id_exprs:
+        found = carries_id(expr, ctx)
+        if found:
+            has_id = True
+        elif found is None:
+            unknown_props = True
+    visible, names = fields(site.payload, ctx) if site.payload is not None else (False, [])
+    if any(is_id_name(n) for n in names):
+        has_id = True
+    if unknown_props and not has_id:
+        has_id = True  # properties built elsewhere may well carry the id: do not guess
+        evidence += " (properties not visible)"
+    return Producer(site.library, call, func, site.what, has_id, visible, evidence=[evidence])
+
+
+def _walk(consumer: Consumer, index: ModuleIndex) -> Consumer:
+    run = HandlerRun(index, ADAPTERS, _produce)
+    run.tainted.update(initial_taint(consumer.function))
+    run.walk(consumer.function)
+    if consumer.ack_mode == "framework":
+        run.events.append(Event("ack", consumer.function.node.name, FAR_AWAY, consumer.ack_strength,
+                                consumer.framework_ack or consumer.evidence[0], detail="framework"))
+    consumer.events = run.events
+    if run.idempotent:
+        consumer.evidence.append(f"idempotent wrapper {run.idempotent}")
+        consumer.events.append(Event("lookup", consumer.function.node, 0, 2, run.idempotent, detail="wrapper"))
+    return consumer
 
 
 def analyze(source: bytes, path: str) -> List[Finding]:
@@ -28,4 +146,38 @@ def analyze(source: bytes, path: str) -> List[Finding]:
     `path` is the display path put into each finding. Raises `ParseFailure` for
     undecodable or unparsable input; any other exception is an internal error.
     """
-    raise NotImplementedError  # filled in by the engine
+    from .rules import ALL_RULES
+
+    module = parse(source)
+    facts = detect(module)
+    if not facts.consumers and not facts.producers:
+        return []
+    raw: List[tuple] = []
+    for rule_cls in ALL_RULES:
+        rule = rule_cls()
+        for consumer in facts.consumers:
+            for rf in rule.check_consumer(consumer, facts):
+                raw.append((rule_cls, rf))
+        for producer in facts.producers:
+            for rf in rule.check_producer(producer, facts):
+                raw.append((rule_cls, rf))
+    if not raw:
+        return []
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    out = []
+    for rule_cls, rf in raw:
+        rng = positions[rf.node]
+        scope_line = positions[rf.scope_node].start.line if rf.scope_node is not None else 0
+        related = tuple(
+            Related(positions[node].start.line, positions[node].start.column + 1, text)
+            for node, text in rf.related
+            if node in positions
+        )
+        out.append(Finding(
+            path=path, line=rng.start.line, column=rng.start.column + 1, end_line=rng.end.line,
+            end_column=rng.end.column + 1, rule=rule_cls.code, name=rule_cls.name, confidence=rf.confidence,
+            message=rf.message, hint=rf.hint, symbol=rf.symbol, scope_line=scope_line,
+            related=related, evidence=tuple(rf.evidence),
+        ))
+    out.sort(key=Finding.sort_key)
+    return out

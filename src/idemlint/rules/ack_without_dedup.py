@@ -2,10 +2,71 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
+from ..findings import Confidence
+from ..model import Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
+
+
+def confidence(ack_strength: int, effect_strength: int) -> Confidence:
+    """Explicit library ack (2) or framework/weak ack (1), plus effect evidence (2, 1, or 0 unseen)."""
+    score = ack_strength + effect_strength
+    return Confidence.HIGH if score >= 4 else Confidence.MEDIUM if score == 3 else Confidence.LOW
 
 
 class AckWithoutDedup(Rule):
     code = "IDEM001"
     name = "ack-without-dedup"
-    summary = "A consumer acknowledges a message whose handler performs a non-idempotent side effect with no dedup lookup keyed by the message's identity before it."
+    summary = ("A consumer acknowledges a message whose handler performs a non-idempotent side effect "
+               "with no dedup lookup keyed by the message's identity before it.")
+
+    def check_consumer(self, consumer: Consumer, module: ModuleFacts) -> Iterator[RawFinding]:
+        if consumer.ack_mode == "auto":
+            return  # acked on receipt: never redelivered, so nothing runs twice (IDEM005's business)
+        acks = consumer.of("ack")
+        if not acks:
+            return
+        last_ack = max(a.seq for a in acks)
+        first_lookup = min((e.seq for e in consumer.of("lookup")), default=None)
+        guarded = first_lookup if first_lookup is not None else last_ack + 1
+        effects = [e for e in consumer.of("effect") if e.seq < last_ack and e.seq < guarded]
+        ack = next(a for a in acks if a.seq == last_ack)
+        bad_keys = consumer.of("per-delivery")
+        if effects:
+            effect = effects[0]
+            yield self._finding(consumer, effect, ack, confidence(consumer.ack_strength, effect.strength), bad_keys)
+            return
+        if first_lookup is not None or consumer.of("effect") or consumer.of("marker"):
+            return  # guarded, effects only after the ack (IDEM004's business), or a marker-only handler
+        handoffs = [e for e in consumer.of("handoff") if e.seq < last_ack]
+        if handoffs:
+            where = ack.node if consumer.ack_mode == "explicit" else handoffs[0].node
+            yield RawFinding(
+                node=where,
+                message=(f"`{consumer.symbol}` hands the message to {handoffs[0].what} and acks "
+                         f"without a visible dedup check"),
+                hint="If the called code has side effects, check the message ID against a processed "
+                     "record before it, or suppress this finding with a reason",
+                confidence=Confidence.LOW, symbol=consumer.symbol, scope_node=consumer.function.node.name,
+                related=[(handoffs[0].node, f"message handed to {handoffs[0].what}"), (ack.node, "ack")],
+                evidence=consumer.evidence,
+            )
+
+    def _finding(self, consumer: Consumer, effect: Event, ack: Event, conf: Confidence, bad_keys) -> RawFinding:
+        via = f" (in `{effect.chain[-1]}`)" if effect.chain else ""
+        ack_text = "after it returns" if ack.detail == "framework" else "then acks"
+        message = f"{effect.what}{via} runs before any dedup check in `{consumer.symbol}`, {ack_text}"
+        if bad_keys:
+            message += f"; {bad_keys[0].what} is keyed by a per-delivery handle, not the message ID"
+        related = [(ack.node, f"ack: {ack.what}")]
+        if effect.call_node is not None:
+            related.insert(0, (effect.node, f"side effect {effect.what}"))
+        return RawFinding(
+            node=effect.call_node or effect.node,
+            message=message,
+            hint="Look up the message ID in a processed-messages record before the side effect and skip "
+                 "duplicates; write the record in the same transaction as the effect, then ack",
+            confidence=conf, symbol=consumer.symbol, scope_node=consumer.function.node.name,
+            related=related, evidence=consumer.evidence + [f"side effect: {effect.what}"],
+        )

@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
+from ..findings import Confidence
+from ..model import ModuleFacts, Producer, RawFinding
 from ..rule import Rule
+
+HINTS = {
+    "pika": "Set `properties=pika.BasicProperties(message_id=...)` from a stable business or event ID",
+    "aio_pika": "Pass `message_id=` to `aio_pika.Message(...)`, derived from a stable event ID",
+    "kombu": "Pass `message_id=` to `producer.publish(...)`, derived from a stable event ID",
+    "sqs": "Add an `event_id` to the body or a `MessageDeduplicationId` (FIFO queues)",
+    "sns": "Add an `event_id` to the message or a `MessageDeduplicationId` (FIFO topics)",
+    "pubsub": "Pass an id attribute (`event_id=...`) to `publish()`; Pub/Sub's own ID changes on retry",
+    "servicebus": "Set `ServiceBusMessage(..., message_id=...)` so duplicate detection and consumers can use it",
+    "nats": "Send a `Nats-Msg-Id` header so JetStream drops duplicates within its window",
+    "redis_streams": "Put an `event_id` field in the entry, or use `idmp=` on Redis servers that support it",
+    "pulsar": "Set `sequence_id=` (with a named producer) or an id property",
+    "faststream": "Pass `message_id=` to `publish()`; FastStream otherwise makes up a new one per delivery",
+}
+DEFAULT_HINT = "Give each message a stable unique ID (a key, an id header or an `event_id` field)"
+
+
+def confidence(producer: Producer) -> Confidence:
+    """We saw the whole payload and it has no id (high), or the payload is built elsewhere (low)."""
+    return Confidence.HIGH if producer.payload_visible else Confidence.LOW
 
 
 class MessageWithoutId(Rule):
     code = "IDEM003"
     name = "message-without-id"
     summary = "A published message carries no unique identifier that its consumers could deduplicate on."
+
+    def check_producer(self, producer: Producer, module: ModuleFacts) -> Iterator[RawFinding]:
+        if producer.has_id:
+            return  # an id-bearing property, header, key or payload field is present
+        payload = "the payload" if producer.payload_visible else "the payload (built elsewhere)"
+        yield RawFinding(
+            node=producer.call,
+            message=f"{producer.what} sends a message with no unique ID in its properties, headers or {payload}",
+            hint=HINTS.get(producer.library, DEFAULT_HINT),
+            confidence=confidence(producer), symbol=producer.symbol,
+            scope_node=producer.function.node.name if producer.function else None,
+            evidence=producer.evidence,
+        )

@@ -2,10 +2,61 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
+from ..findings import Confidence
+from ..model import STRONG, Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
+
+
+def atomic(a: Event, b: Event) -> bool:
+    """Both inside one transaction scope, or both written through one session before one commit."""
+    if set(a.txns) & set(b.txns):
+        return True
+    return bool(a.db and b.db and a.db_key and a.db_key == b.db_key and a.db_epoch == b.db_epoch)
+
+
+def confidence(marker: Event, effect: Event) -> Confidence:
+    return Confidence.HIGH if marker.strength >= STRONG and effect.strength >= STRONG else Confidence.MEDIUM
 
 
 class SideEffectOutsideTransaction(Rule):
     code = "IDEM002"
     name = "side-effect-outside-transaction"
     summary = "A consumer records the message as processed, but the side effect and that record are not atomic."
+
+    def check_consumer(self, consumer: Consumer, module: ModuleFacts) -> Iterator[RawFinding]:
+        if consumer.ack_mode == "auto":
+            return  # acked on receipt: no redelivery for the record to protect against
+        markers = consumer.of("marker") + [e for e in consumer.of("lookup") if e.claim]
+        if not markers:
+            return  # nothing records the message as processed
+        marker = min(markers, key=lambda e: e.seq)
+        explicit_acks = [a for a in consumer.of("ack") if a.detail != "framework"]
+        late = [m for m in markers if explicit_acks and all(a.seq < m.seq for a in explicit_acks)]
+        if late:
+            ack = explicit_acks[-1]
+            yield RawFinding(
+                node=late[0].node,
+                message=f"{late[0].what} records the message as processed after the ack in `{consumer.symbol}`",
+                hint="Write the processed record (with the side effect, in one transaction) before acking",
+                confidence=Confidence.HIGH if late[0].strength >= STRONG else Confidence.MEDIUM,
+                symbol=consumer.symbol, scope_node=consumer.function.node.name,
+                related=[(ack.node, f"ack: {ack.what}")], evidence=consumer.evidence,
+            )
+            return
+        for effect in consumer.of("effect"):
+            if any(atomic(effect, m) for m in markers):
+                continue
+            order = "before" if marker.seq < effect.seq else "after"
+            yield RawFinding(
+                node=effect.call_node or effect.node,
+                message=(f"{effect.what} and the processed record {marker.what} ({order} it) are not in one "
+                         f"transaction in `{consumer.symbol}`"),
+                hint="Wrap the side effect and the processed record in one database transaction, then ack "
+                     "after it commits",
+                confidence=confidence(marker, effect), symbol=consumer.symbol,
+                scope_node=consumer.function.node.name,
+                related=[(marker.node, f"processed record: {marker.what}")], evidence=consumer.evidence,
+            )
+            return

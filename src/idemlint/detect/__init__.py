@@ -1,0 +1,48 @@
+"""Adapters, one per client-library family, and the prefilter derived from their trigger tokens."""
+
+from __future__ import annotations
+
+import re
+from typing import Tuple
+
+from .aio_pika import AioPikaAdapter
+from .aws_lambda import LambdaAdapter
+from .base import Adapter
+from .celery import CeleryAdapter
+from .dramatiq import DramatiqAdapter
+from .faststream import FastStreamAdapter
+from .kafka import KafkaAdapter
+from .kombu import KombuAdapter
+from .messages import MessageAckAdapter, TextbookAckAdapter
+from .nats import NatsAdapter
+from .pika import PikaAdapter
+from .pubsub import PubSubAdapter
+from .pulsar import PulsarAdapter
+from .redis_streams import RedisStreamsAdapter
+from .servicebus import ServiceBusAdapter
+from .sqs import SqsAdapter
+
+ADAPTERS: Tuple[Adapter, ...] = (
+    KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), LambdaAdapter(),
+    PubSubAdapter(), ServiceBusAdapter(), NatsAdapter(), RedisStreamsAdapter(), PulsarAdapter(),
+    CeleryAdapter(), DramatiqAdapter(), FastStreamAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
+)
+
+
+def _tokens() -> Tuple[str, ...]:
+    words = set()
+    for adapter in ADAPTERS:
+        words.update(adapter.tokens)
+    return tuple(sorted(words))
+
+
+PREFILTER_TOKENS = _tokens()
+# Whole words only: `ack` must not admit every file that says `track` or `package`.
+_PREFILTER = re.compile(
+    rb"\b(?:" + "|".join(re.escape(t) for t in sorted(PREFILTER_TOKENS, key=len, reverse=True)).encode() + rb")\b"
+)
+
+
+def passes_prefilter(source: bytes) -> bool:
+    """True if `source` mentions any adapter's trigger token (files without one are never parsed)."""
+    return _PREFILTER.search(source) is not None

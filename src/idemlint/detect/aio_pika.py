@@ -1,0 +1,60 @@
+"""aio-pika: `await message.ack()`, `async with message.process()`, `exchange.publish(Message(...))`."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ..index import dotted, kwarg, positional
+from ..model import STRONG
+from .base import AckSite, Adapter, Ctx, ProduceSite, receiver_last
+
+ROOTS = ("aio_pika",)
+
+
+class AioPikaAdapter(Adapter):
+    library = "aio_pika"
+    roots = ROOTS
+    tokens = ("aio_pika",)
+
+    def with_ack(self, item: cst.WithItem, ctx: Ctx) -> Optional[AckSite]:
+        call = item.item
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
+            return None
+        if call.func.attr.value != "process" or not ctx.imports(*ROOTS):
+            return None
+        if any(a.keyword is None for a in call.args):
+            return None  # aio-pika's process() takes keyword options only
+        return AckSite("aio_pika", STRONG, "`async with message.process()` acks when the block exits")
+
+    def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "publish"):
+            return None
+        if not ctx.imports(*ROOTS):
+            return None
+        msg = positional(call, 0) or kwarg(call, "message")
+        ctor = _message_ctor(msg, ctx)
+        if ctor is None and "exchange" not in receiver_last(call).lower():
+            return None
+        site = ProduceSite("aio_pika", "`exchange.publish()`", None, evidence="aio-pika `publish()`")
+        if ctor is not None:
+            site.payload = positional(ctor, 0) or kwarg(ctor, "body")
+            for kw in ("message_id", "headers"):
+                if kwarg(ctor, kw) is not None:
+                    site.id_exprs.append(kwarg(ctor, kw))  # type: ignore[arg-type]
+            if kwarg(ctor, "message_id") is not None:
+                site.has_id = True
+        else:
+            site.payload = msg
+        return site
+
+
+def _message_ctor(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[cst.Call]:
+    if isinstance(expr, cst.Name) and ctx.func is not None and expr.value in ctx.func.assigns:
+        expr = ctx.func.assigns[expr.value][0][0]
+    if isinstance(expr, cst.Call):
+        origin = ctx.origin(expr.func) or dotted(expr.func) or ""
+        if origin in ("aio_pika.Message", "aio_pika.message.Message"):
+            return expr
+    return None

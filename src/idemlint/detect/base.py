@@ -1,0 +1,208 @@
+"""What every adapter provides, and the small helpers they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+
+from ..index import FunctionInfo, ModuleIndex, dotted, kwarg, string_value
+from ..model import STRONG, WEAK
+
+
+@dataclass
+class AckSite:
+    library: str
+    strength: int
+    evidence: str
+
+
+@dataclass
+class ProduceSite:
+    library: str
+    what: str
+    payload: Optional[cst.BaseExpression]  # None: the library has no payload we can inspect
+    id_exprs: List[cst.BaseExpression] = field(default_factory=list)  # id-bearing arguments
+    has_id: bool = False  # an id-bearing property/keyword/header is present
+    always_has_id: bool = False  # the framework always assigns one (Celery, dramatiq, rq, ...)
+    evidence: str = ""
+
+
+@dataclass
+class HandlerSite:
+    """A function that a framework calls per message (and maybe acks for)."""
+
+    library: str
+    function: FunctionInfo
+    ack_mode: str  # framework | auto | explicit (explicit: the body must ack itself)
+    strength: int
+    evidence: str
+    framework_ack: str = ""
+
+
+@dataclass
+class Ctx:
+    """What an adapter may look at while classifying one call."""
+
+    index: ModuleIndex
+    func: Optional[FunctionInfo]
+    message_names: Set[str] = field(default_factory=set)
+
+    def origin(self, expr: Optional[cst.BaseExpression]) -> Optional[str]:
+        return self.index.resolve(expr, self.func)
+
+    def imports(self, *roots: str) -> bool:
+        return self.index.imports_any(roots)
+
+
+class Adapter:
+    """One client-library family. Subclasses override what their library has."""
+
+    library: str = ""
+    roots: Tuple[str, ...] = ()  # import prefixes that identify the library
+    tokens: Tuple[str, ...] = ()  # words whose absence lets the prefilter skip a file
+
+    def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
+        return None
+
+    def with_ack(self, item: cst.WithItem, ctx: Ctx) -> Optional[AckSite]:
+        """An ack that happens when a `with` block exits cleanly (aio-pika `message.process()`)."""
+        return None
+
+    def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
+        return None
+
+    def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        return ()
+
+
+# -- shared helpers -------------------------------------------------------------------------
+
+DB_RECEIVERS = {
+    "session", "db", "conn", "connection", "cursor", "cur", "transaction", "tx", "txn",
+    "engine", "index", "repo", "database", "dbsession", "db_session", "uow", "unit_of_work",
+}
+
+MESSAGE_NAMES = {
+    "msg", "message", "m", "record", "rec", "delivery", "envelope", "incoming", "event",
+    "job", "item", "raw_message", "raw", "in_msg", "incoming_message", "received",
+}
+
+
+def receiver(call: cst.Call) -> Optional[cst.BaseExpression]:
+    return call.func.value if isinstance(call.func, cst.Attribute) else None
+
+
+def receiver_last(call: cst.Call) -> str:
+    """The last name of the receiver: `self.consumer.commit()` -> "consumer"."""
+    recv = receiver(call)
+    if isinstance(recv, cst.Attribute):
+        return recv.attr.value
+    if isinstance(recv, cst.Name):
+        return recv.value
+    if isinstance(recv, cst.Call):
+        name = recv.func
+        if isinstance(name, cst.Attribute):
+            return name.attr.value
+        if isinstance(name, cst.Name):
+            return name.value
+    return ""
+
+
+def is_db_receiver(call: cst.Call) -> bool:
+    last = receiver_last(call).lower().lstrip("_")
+    return last in DB_RECEIVERS or last.endswith("session") or last.endswith("conn") or last.endswith("db")
+
+
+def keywords(call: cst.Call) -> Set[str]:
+    return {a.keyword.value for a in call.args if a.keyword is not None}
+
+
+def origin_starts(origin: Optional[str], prefixes: Sequence[str]) -> bool:
+    return bool(origin) and any(origin.startswith(p) for p in prefixes)  # type: ignore[union-attr]
+
+
+def decorator_call(dec: cst.Decorator) -> Tuple[cst.BaseExpression, Optional[cst.Call]]:
+    """(the decorator's callee expression, the Call if it is called with arguments)."""
+    expr = dec.decorator
+    if isinstance(expr, cst.Call):
+        return expr.func, expr
+    return expr, None
+
+
+def dict_keys(expr: Optional[cst.BaseExpression]) -> Optional[List[str]]:
+    """Literal string keys of a dict display or `dict(k=...)`; None if not a literal dict."""
+    if isinstance(expr, cst.Dict):
+        keys = []
+        for el in expr.elements:
+            if isinstance(el, cst.StarredDictElement):
+                return None
+            k = string_value(el.key)
+            if k is None:
+                return None
+            keys.append(k)
+        return keys
+    if isinstance(expr, cst.Call) and dotted(expr.func) == "dict":
+        if any(a.keyword is None for a in expr.args):
+            return None
+        return [a.keyword.value for a in expr.args if a.keyword is not None]
+    return None
+
+
+def dict_value(expr: Optional[cst.BaseExpression], key: str) -> Optional[cst.BaseExpression]:
+    if isinstance(expr, cst.Dict):
+        for el in expr.elements:
+            if isinstance(el, cst.DictElement) and string_value(el.key) == key:
+                return el.value
+    return None
+
+
+def func_ref(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[FunctionInfo]:
+    """The function a callback argument names: `handle`, `self.on_message`, `Cls.handle`."""
+    if isinstance(expr, cst.Name):
+        f = ctx.func
+        while f is not None:
+            for other in ctx.index.functions:
+                if other.parent is f and other.name == expr.value:
+                    return other
+            f = f.parent
+        return ctx.index.module_functions.get(expr.value)
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+        owner = expr.value.value
+        cls_name = None
+        if owner in ("self", "cls") and ctx.func is not None:
+            f: Optional[FunctionInfo] = ctx.func
+            while f is not None and f.class_name is None:
+                f = f.parent
+            cls_name = f.class_name if f else None
+        elif owner in ctx.index.classes:
+            cls_name = owner
+        if cls_name and cls_name in ctx.index.classes:
+            return ctx.index.classes[cls_name].methods.get(expr.attr.value)
+    return None
+
+
+def weak_or_strong(ctx: Ctx, roots: Sequence[str]) -> int:
+    return STRONG if ctx.index.imports_any(roots) else WEAK
+
+
+def iter_calls(node: cst.CSTNode) -> Iterable[cst.Call]:
+    """Every Call below `node`, not descending into nested functions or classes."""
+    stack: List[cst.CSTNode] = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Call):
+            yield cur
+        for child in reversed(cur.children):
+            if isinstance(child, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            stack.append(child)
+
+
+def kw_true(call: cst.Call, *names: str) -> bool:
+    """True if any of the keywords is passed the literal `True`."""
+    return any(
+        isinstance(kwarg(call, n), cst.Name) and kwarg(call, n).value == "True"  # type: ignore[union-attr]
+        for n in names
+    )

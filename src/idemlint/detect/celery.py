@@ -1,0 +1,102 @@
+"""Celery: tasks with `acks_late=True` (decorator, Task attribute or app config) ack after returning."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import libcst as cst
+
+from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted, kwarg
+from ..model import WEAK
+from .base import Adapter, HandlerSite, decorator_call, iter_calls
+
+ROOTS = ("celery",)
+CONFIG_NAMES = {"task_acks_late", "CELERY_TASK_ACKS_LATE", "CELERY_ACKS_LATE", "acks_late"}
+
+
+class CeleryAdapter(Adapter):
+    library = "celery"
+    roots = ROOTS
+    tokens = ("celery", "acks_late", "ACKS_LATE", "shared_task")
+
+    def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        module_late = _module_acks_late(index)
+        for func in index.functions:
+            for dec in func.decorators:
+                callee, call = decorator_call(dec)
+                if not _is_task_decorator(callee, index):
+                    continue
+                late = _late_flag(call, index)
+                if late is None:
+                    late = module_late
+                if late:
+                    yield HandlerSite("celery", func, "framework", WEAK,
+                                      "Celery task with `acks_late=True`",
+                                      "Celery acks after the task returns (`acks_late=True`)")
+                elif index.imports_any(ROOTS):
+                    yield HandlerSite("celery", func, "auto", WEAK,
+                                      "Celery task without `acks_late` (acked before it runs)")
+                break
+        for cls in index.classes.values():
+            run = cls.methods.get("run")
+            if run is not None and _class_acks_late(cls) and _subclasses_task(cls):
+                yield HandlerSite("celery", run, "framework", WEAK,
+                                  f"`run()` of Celery task class `{cls.name}` with `acks_late = True`",
+                                  "Celery acks after the task returns (`acks_late = True`)")
+
+
+def _is_task_decorator(callee: cst.BaseExpression, index: ModuleIndex) -> bool:
+    text = dotted(callee) or ""
+    origin = index.resolve(callee, None) or ""
+    if origin in ("celery.shared_task", "celery.app.shared_task") or text == "shared_task":
+        return True
+    return text.endswith(".task") and text.count(".") == 1
+
+
+def _late_flag(call: Optional[cst.Call], index: ModuleIndex) -> Optional[bool]:
+    if call is None:
+        return None
+    flag = kwarg(call, "acks_late")
+    if isinstance(flag, cst.Name):
+        return flag.value == "True"
+    base = kwarg(call, "base")
+    if isinstance(base, cst.Name) and base.value in index.classes:
+        if _class_acks_late(index.classes[base.value]):
+            return True
+    return None
+
+
+def _class_acks_late(cls: ClassInfo) -> bool:
+    value = cls.attrs.get("acks_late")
+    return isinstance(value, cst.Name) and value.value == "True"
+
+
+def _subclasses_task(cls: ClassInfo) -> bool:
+    return any((dotted(b) or "").split(".")[-1] in ("Task", "celery.Task") or "Task" in (dotted(b) or "")
+               for b in cls.bases)
+
+
+def _module_acks_late(index: ModuleIndex) -> bool:
+    for name in CONFIG_NAMES:
+        for value, _, _ in index.module_assigns.get(name, []):
+            if isinstance(value, cst.Name) and value.value == "True":
+                return True
+    for stmt in index.module.body:
+        for node in iter_calls(stmt) if not isinstance(stmt, cst.FunctionDef) else ():
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value == "update":
+                flag = kwarg(node, "task_acks_late")
+                if isinstance(flag, cst.Name) and flag.value == "True":
+                    return True
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign):
+                    for t in small.targets:
+                        if isinstance(t.target, cst.Attribute) and t.target.attr.value in CONFIG_NAMES:
+                            if isinstance(small.value, cst.Name) and small.value.value == "True":
+                                return True
+    return False
+
+
+def task_identity_hint(func: FunctionInfo) -> bool:
+    """Bound Celery tasks read their id as `self.request.id`."""
+    return bool(func.params) and func.params[0] == "self"

@@ -1,0 +1,26 @@
+"""dramatiq: `@dramatiq.actor` functions; the worker acks after the actor returns."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..index import ModuleIndex
+from ..model import WEAK
+from .base import Adapter, HandlerSite, decorator_call
+
+ROOTS = ("dramatiq",)
+
+
+class DramatiqAdapter(Adapter):
+    library = "dramatiq"
+    roots = ROOTS
+    tokens = ("dramatiq",)
+
+    def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        for func in index.functions:
+            for dec in func.decorators:
+                callee, _ = decorator_call(dec)
+                if index.resolve(callee, None) in ("dramatiq.actor", "dramatiq.actor.actor"):
+                    yield HandlerSite("dramatiq", func, "framework", WEAK, "`@dramatiq.actor`",
+                                      "dramatiq acks after the actor returns")
+                    break

@@ -1,0 +1,79 @@
+"""FastStream: `@broker.subscriber(...)` handlers and their ack policy; `broker.publish(...)`."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import libcst as cst
+
+from ..index import ModuleIndex, dotted, kwarg, positional
+from ..model import WEAK
+from .base import Adapter, Ctx, HandlerSite, ProduceSite, decorator_call, kw_true, receiver
+
+ROOTS = ("faststream",)
+KAFKA = ("faststream.kafka", "faststream.confluent")
+
+
+class FastStreamAdapter(Adapter):
+    library = "faststream"
+    roots = ROOTS
+    tokens = ("faststream",)
+
+    def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        if not index.imports_any(ROOTS):
+            return
+        for func in index.functions:
+            for dec in func.decorators:
+                callee, call = decorator_call(dec)
+                if call is None or not isinstance(callee, cst.Attribute) or callee.attr.value != "subscriber":
+                    continue
+                kafka = _is_kafka(callee.value, index)
+                mode = _mode(call, kafka)
+                if mode == "auto":
+                    yield HandlerSite("faststream", func, "auto", WEAK,
+                                      "FastStream subscriber acking first (`ACK_FIRST` / auto-commit)")
+                elif mode == "framework":
+                    yield HandlerSite("faststream", func, "framework", WEAK, "FastStream `@subscriber`",
+                                      "FastStream acks after the handler returns")
+                break
+
+    def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "publish"):
+            return None
+        origin = ctx.origin(receiver(call)) or ""
+        if not origin.startswith("faststream."):
+            return None
+        site = ProduceSite("faststream", "FastStream `publish()`", positional(call, 0) or kwarg(call, "message"),
+                           evidence="FastStream broker `publish()`")
+        for kw in ("message_id", "headers", "key"):
+            if kwarg(call, kw) is not None:
+                site.id_exprs.append(kwarg(call, kw))  # type: ignore[arg-type]
+        site.has_id = kwarg(call, "message_id") is not None or kwarg(call, "key") is not None
+        return site
+
+
+def _is_kafka(broker: cst.BaseExpression, index: ModuleIndex) -> bool:
+    origin = index.resolve(broker, None)
+    if origin:
+        return origin.startswith(KAFKA)
+    return index.imports_any(KAFKA) and not index.imports_any(
+        ("faststream.rabbit", "faststream.nats", "faststream.redis"))
+
+
+def _mode(call: cst.Call, kafka: bool) -> str:
+    policy = dotted(kwarg(call, "ack_policy")) if kwarg(call, "ack_policy") is not None else None
+    if policy:
+        last = policy.split(".")[-1]
+        if last == "ACK_FIRST":
+            return "auto"
+        if last == "MANUAL":
+            return "explicit"
+        return "framework"
+    if kw_true(call, "no_ack"):
+        return "auto"
+    auto_commit = kwarg(call, "auto_commit")
+    if kafka:
+        if isinstance(auto_commit, cst.Name) and auto_commit.value == "False":
+            return "framework"
+        return "auto"
+    return "framework"

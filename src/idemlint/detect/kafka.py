@@ -1,0 +1,144 @@
+"""confluent-kafka, kafka-python and aiokafka: offset commits, auto-commit loops, produce/send."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import libcst as cst
+
+from ..index import ModuleIndex, dotted, kwarg, positional, string_value
+from ..model import STRONG
+from .base import (
+    AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, iter_calls, keywords,
+    origin_starts, receiver, receiver_last,
+)
+
+CONSUMERS = (
+    "confluent_kafka.Consumer(", "confluent_kafka.DeserializingConsumer(",
+    "confluent_kafka.aio.AIOConsumer(", "confluent_kafka.aio.AsyncDeserializingConsumer(",
+    "confluent_kafka.ShareConsumer(", "confluent_kafka.cimpl.Consumer(",
+    "kafka.KafkaConsumer(", "kafka.consumer.KafkaConsumer(", "aiokafka.AIOKafkaConsumer(",
+    "aiokafka.consumer.AIOKafkaConsumer(",
+)
+PRODUCERS = (
+    "confluent_kafka.Producer(", "confluent_kafka.SerializingProducer(",
+    "confluent_kafka.aio.AIOProducer(", "confluent_kafka.aio.AsyncSerializingProducer(",
+    "kafka.KafkaProducer(", "kafka.producer.KafkaProducer(", "aiokafka.AIOKafkaProducer(",
+    "aiokafka.producer.AIOKafkaProducer(",
+)
+ROOTS = ("confluent_kafka", "kafka", "aiokafka")
+KAFKA_COMMIT_KWARGS = {"message", "asynchronous", "offsets"}
+RECEIVE_METHODS = {"poll", "consume", "getone", "getmany"}
+
+
+def _library(origin: Optional[str], ctx: Ctx) -> str:
+    for root in ROOTS:
+        if origin and origin.startswith(root + "."):
+            return root.replace("kafka", "kafka-python") if root == "kafka" else root
+    for root in ROOTS:
+        if ctx.imports(root):
+            return "kafka-python" if root == "kafka" else root
+    return "kafka"
+
+
+class KafkaAdapter(Adapter):
+    library = "kafka"
+    roots = ROOTS
+    tokens = ("kafka", "confluent_kafka", "aiokafka", "store_offsets")
+
+    def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
+        name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+        if name not in ("commit", "commit_async", "store_offsets"):
+            return None
+        origin = ctx.origin(receiver(call))
+        if origin_starts(origin, CONSUMERS):
+            return AckSite(_library(origin, ctx), STRONG, f"`{name}()` on a Kafka consumer ({origin})")
+        if origin is not None or is_db_receiver(call) or not ctx.imports(*ROOTS):
+            # a resolved non-Kafka receiver, a DB session, or no Kafka client in the module
+            return None
+        last = receiver_last(call).lower()
+        if name == "store_offsets" or "consumer" in last or keywords(call) & KAFKA_COMMIT_KWARGS:
+            return AckSite(_library(None, ctx), STRONG,
+                           f"`{last}.{name}()` in a module that imports a Kafka client")
+        return None
+
+    def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
+        name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+        if name not in ("produce", "send", "send_and_wait"):
+            return None
+        origin = ctx.origin(receiver(call))
+        if origin_starts(origin, PRODUCERS):
+            lib = _library(origin, ctx)
+        elif origin is None and ctx.imports(*ROOTS) and "producer" in receiver_last(call).lower():
+            lib = _library(None, ctx)
+        else:
+            return None
+        if name == "produce" and lib != "confluent_kafka" and not origin_starts(origin, PRODUCERS):
+            lib = "confluent_kafka"
+        payload = kwarg(call, "value") or positional(call, 1)
+        key = kwarg(call, "key") or positional(call, 2)
+        ids = [key] if key is not None and not (isinstance(key, cst.Name) and key.value == "None") else []
+        headers = kwarg(call, "headers")
+        site = ProduceSite(lib, f"`{receiver_last(call)}.{name}()`", payload, id_exprs=ids,
+                           evidence=f"Kafka producer `{name}()`")
+        if ids:
+            site.has_id = True
+            site.evidence += " with a `key`"
+        if headers is not None:
+            site.id_exprs.append(headers)
+        return site
+
+    def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        """Loops over a Kafka consumer that never commit: auto-commit acks on receipt."""
+        for func in index.functions:
+            ctx = Ctx(index, func)
+            receives, commits, origin_ctor = False, False, None
+            for call in iter_calls(func.node.body):
+                name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+                if name in RECEIVE_METHODS:
+                    origin = ctx.origin(receiver(call))
+                    if origin_starts(origin, CONSUMERS):
+                        receives, origin_ctor = True, origin
+                elif name in ("commit", "commit_async", "store_offsets"):
+                    commits = True
+            for node in _for_iters(func.node.body):
+                origin = ctx.origin(node)
+                if origin_starts(origin, CONSUMERS):
+                    receives, origin_ctor = True, origin
+            if receives and not commits and _auto_commit_on(origin_ctor, index, func):
+                yield HandlerSite(_library(origin_ctor, ctx), func, "auto", STRONG,
+                                  "Kafka receive loop with auto-commit left on (the client default)")
+
+
+def _for_iters(body: cst.CSTNode) -> Iterable[cst.BaseExpression]:
+    stack = [body]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.For):
+            yield cur.iter
+        for child in cur.children:
+            if not isinstance(child, (cst.FunctionDef, cst.ClassDef)):
+                stack.append(child)
+
+
+def _auto_commit_on(origin: Optional[str], index: ModuleIndex, func) -> bool:
+    """False when the constructor visibly turns auto-commit off; True otherwise (the default)."""
+    for call in iter_calls(index.module):
+        text = dotted(call.func) or ""
+        if not text.split(".")[-1].endswith(("Consumer", "AIOKafkaConsumer")):
+            continue
+        flag = kwarg(call, "enable_auto_commit")
+        if isinstance(flag, cst.Name) and flag.value == "False":
+            return False
+        conf = positional(call, 0)
+        if isinstance(conf, cst.Name):
+            values = index.module_assigns.get(conf.value) or func.assigns.get(conf.value) or []
+            conf = values[0][0] if values else conf
+        if isinstance(conf, cst.Dict):
+            for el in conf.elements:
+                if isinstance(el, cst.DictElement) and string_value(el.key) == "enable.auto.commit":
+                    if isinstance(el.value, cst.Name) and el.value.value == "False":
+                        return False
+                    if string_value(el.value) in ("false", "False"):
+                        return False
+    return True

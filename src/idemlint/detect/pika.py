@@ -1,0 +1,60 @@
+"""pika and aiormq: `basic_ack`, `basic_consume(auto_ack=True)`, `basic_publish`."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import libcst as cst
+
+from ..index import ModuleIndex, kwarg, positional
+from ..model import STRONG
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, iter_calls, kw_true
+
+ROOTS = ("pika", "aiormq")
+
+
+class PikaAdapter(Adapter):
+    library = "pika"
+    roots = ROOTS
+    tokens = ("pika", "aiormq", "basic_ack", "basic_publish", "basic_consume")
+
+    def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "basic_ack"):
+            return None
+        lib = "aiormq" if ctx.imports("aiormq") and not ctx.imports("pika") else "pika"
+        # `basic_ack` exists only in AMQP clients; the keyword shape settles it without an import
+        if ctx.imports(*ROOTS) or kwarg(call, "delivery_tag") is not None:
+            return AckSite(lib, STRONG, "AMQP `basic_ack()`")
+        return None
+
+    def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "basic_publish"):
+            return None
+        if not ctx.imports(*ROOTS) and kwarg(call, "routing_key") is None:
+            return None
+        props = kwarg(call, "properties") or positional(call, 3)
+        body = kwarg(call, "body") or positional(call, 2)
+        site = ProduceSite("pika", "`basic_publish()`", body, evidence="AMQP `basic_publish()`")
+        if props is not None:
+            site.id_exprs.append(props)
+        return site
+
+    def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        for func in [None, *index.functions]:
+            ctx = Ctx(index, func)
+            body = func.node.body if func else index.module
+            for call in iter_calls(body):
+                if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "basic_consume"):
+                    continue
+                cb = kwarg(call, "on_message_callback") or kwarg(call, "consumer_callback")
+                if cb is None:
+                    cb = positional(call, 1)
+                    if not index.imports_any(("aiormq",)) and cb is not None and isinstance(positional(call, 0), (cst.Name, cst.Attribute)):
+                        # pika < 1.0 order: basic_consume(callback, queue)
+                        first = func_ref(positional(call, 0), ctx)
+                        if first is not None:
+                            cb = positional(call, 0)
+                target = func_ref(cb, ctx)
+                if target is not None and kw_true(call, "auto_ack", "no_ack"):
+                    yield HandlerSite("pika", target, "auto", STRONG,
+                                      "`basic_consume(..., auto_ack=True)` acks on delivery")

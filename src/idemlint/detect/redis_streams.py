@@ -1,0 +1,40 @@
+"""redis-py streams: `xack`, `xreadgroup(noack=True)`, `xadd(stream, fields, idmp=...)`."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import libcst as cst
+
+from ..index import ModuleIndex, kwarg, positional
+from ..model import STRONG, WEAK
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, iter_calls, kw_true
+
+ROOTS = ("redis",)
+
+
+class RedisStreamsAdapter(Adapter):
+    library = "redis_streams"
+    roots = ROOTS
+    tokens = ("xack", "xackdel", "xadd", "xreadgroup")
+
+    def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in ("xack", "xackdel")):
+            return None
+        return AckSite("redis_streams", STRONG if ctx.imports(*ROOTS) else WEAK, "redis `xack()`")
+
+    def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "xadd"):
+            return None
+        site = ProduceSite("redis_streams", "redis `xadd()`", kwarg(call, "fields") or positional(call, 1),
+                           evidence="redis stream `xadd()`")
+        if kwarg(call, "idmp") is not None or kwarg(call, "idmpauto") is not None:
+            site.has_id = True
+        return site
+
+    def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        for func in index.functions:
+            for call in iter_calls(func.node.body):
+                if isinstance(call.func, cst.Attribute) and call.func.attr.value == "xreadgroup" and kw_true(call, "noack"):
+                    yield HandlerSite("redis_streams", func, "auto", STRONG, "`xreadgroup(..., noack=True)`")
+                    break

@@ -1,0 +1,80 @@
+"""boto3 / aiobotocore SQS (and SNS publishers): `delete_message`, `message.delete()`, `send_message`."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ..index import kwarg
+from ..model import STRONG
+from .base import AckSite, Adapter, Ctx, ProduceSite, dict_value, keywords, receiver
+
+ROOTS = ("boto3", "aiobotocore", "botocore")
+
+
+class SqsAdapter(Adapter):
+    library = "sqs"
+    roots = ROOTS
+    tokens = ("delete_message", "ReceiptHandle", "receive_messages", "QueueUrl", "TopicArn")
+
+    def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
+        if not isinstance(call.func, cst.Attribute):
+            return None
+        name = call.func.attr.value
+        kws = keywords(call)
+        if name == "delete_message" and kws & {"QueueUrl", "ReceiptHandle"}:
+            return AckSite("sqs", STRONG, "SQS `delete_message(QueueUrl=..., ReceiptHandle=...)`")
+        if name in ("delete_message_batch", "delete_messages") and "Entries" in kws:
+            return AckSite("sqs", STRONG, f"SQS `{name}(Entries=...)`")
+        if name == "delete" and not call.args:
+            origin = ctx.origin(receiver(call)) or ""
+            if ".receive_messages()" in origin or ".receive_messages(" in origin:
+                return AckSite("sqs", STRONG, "SQS resource `message.delete()`")
+        return None
+
+    def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
+        if not isinstance(call.func, cst.Attribute):
+            return None
+        name = call.func.attr.value
+        kws = keywords(call)
+        if name == "send_message" and "MessageBody" in kws:
+            site = ProduceSite("sqs", "SQS `send_message()`", kwarg(call, "MessageBody"),
+                               evidence="SQS `send_message(MessageBody=...)`")
+        elif name == "publish" and kws & {"TopicArn", "TargetArn"} and "Message" in kws:
+            site = ProduceSite("sns", "SNS `publish()`", kwarg(call, "Message"), evidence="SNS `publish()`")
+        elif name in ("send_message_batch", "send_messages") and "Entries" in kws:
+            return _batch(call)
+        else:
+            return None
+        if kwarg(call, "MessageDeduplicationId") is not None:
+            site.has_id = True
+            site.id_exprs.append(kwarg(call, "MessageDeduplicationId"))  # type: ignore[arg-type]
+        attrs = kwarg(call, "MessageAttributes")
+        if attrs is not None:
+            site.id_exprs.append(attrs)
+        return site
+
+
+def _batch(call: cst.Call) -> ProduceSite:
+    entries = kwarg(call, "Entries")
+    site = ProduceSite("sqs", "SQS `send_message_batch()`", None, evidence="SQS batch send")
+    if isinstance(entries, (cst.List, cst.Tuple)) and entries.elements:
+        first = entries.elements[0].value
+        if isinstance(first, cst.Dict):
+            site.payload = dict_value(first, "MessageBody")
+            if dict_value(first, "MessageDeduplicationId") is not None:
+                site.has_id = True
+            attrs = dict_value(first, "MessageAttributes")
+            if attrs is not None:
+                site.id_exprs.append(attrs)
+            return site
+    if isinstance(entries, cst.ListComp) and isinstance(entries.elt, cst.Dict):
+        site.payload = dict_value(entries.elt, "MessageBody")
+        site.has_id = dict_value(entries.elt, "MessageDeduplicationId") is not None
+        attrs = dict_value(entries.elt, "MessageAttributes")
+        if attrs is not None:
+            site.id_exprs.append(attrs)
+        return site
+    site.payload = entries  # opaque
+    return site

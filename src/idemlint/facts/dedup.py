@@ -1,0 +1,254 @@
+"""Dedup lookups, claims and processed-markers: how a consumer remembers what it already did."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Set
+
+import libcst as cst
+
+from ..detect.base import Ctx, receiver, receiver_last
+from ..index import dotted, kwarg, positional, string_value
+from ..model import STRONG, WEAK
+from .effects import _chain_names, sql_kind, sql_table
+from .identity import identity_names
+
+# Tables, models and keys that hold "this message was processed".
+DEDUP_STORE = re.compile(
+    r"process|inbox|dedup|idempot|handled|consum|seen|received|message_?log|already|done|unique_?message",
+    re.I,
+)
+LOOKUP_HELPER = re.compile(
+    r"already|duplicate|dedup|idempot|(^|_)seen($|_)|has_seen|(is|was|been)_(processed|handled|done|consumed|seen)"
+    r"|processed_before|^is_new|first_time|check_processed|^processed$",
+    re.I,
+)
+MARKER_HELPER = re.compile(
+    r"^(mark|record|save|store|remember|flag|set|add|insert|persist|log)_.*(processed|handled|seen|done|"
+    r"consumed|complete|dedup|idempot)|^(mark|remember)_(seen|done|message|event)",
+    re.I,
+)
+CLAIM_HELPER = re.compile(r"^(claim|try_claim|acquire|lock|reserve)_.*(message|event|id|key|processing)", re.I)
+REDIS_READS = {"sismember", "smismember", "exists", "hexists", "get", "hget", "getbit"}
+REDIS_CLAIMS = {"setnx", "sadd", "hsetnx", "zadd", "add"}
+REDIS_WRITES = {"set", "setex", "psetex", "sadd", "hset", "hmset", "setnx", "hsetnx", "zadd"}
+ORM_EXISTENCE = {"exists", "aexists", "count", "acount"}
+ORM_FETCH = {"first", "get", "aget", "one_or_none", "scalar", "scalar_one_or_none", "get_or_none", "afirst",
+             "fetchone", "fetchrow", "fetchval"}
+UNIQUE_ERRORS = {"IntegrityError", "UniqueViolation", "UniqueViolationError", "ConditionalCheckFailedException",
+                 "DuplicateJobError", "DuplicateKeyError", "TransactionCanceledException",
+                 "IdempotencyItemAlreadyExistsError", "ClientError"}
+IDEMPOTENT_DECORATORS = {"idempotent", "idempotent_function"}
+
+
+@dataclass
+class DedupFact:
+    kind: str  # lookup | claim | marker | per-delivery
+    strength: int
+    what: str
+
+
+def _keyed(call: cst.Call, identity_vars: Set[str], tainted: Set[str]) -> Optional[str]:
+    """How the call is keyed: "id" (message identity), "per-delivery", or None."""
+    best: Optional[str] = None
+    for arg in call.args:
+        found = identity_names(arg.value, identity_vars)
+        if found:
+            return "id"
+        if found == "":
+            best = "per-delivery"
+        if found is None and _mentions(arg.value, tainted) and best is None:
+            best = "message"
+    if isinstance(call.func, cst.Attribute):
+        found = identity_names(call.func.value, identity_vars)
+        if found:
+            return "id"
+    return best
+
+
+def _mentions(expr: cst.CSTNode, names: Set[str]) -> bool:
+    stack = [expr]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Name) and cur.value in names:
+            return True
+        stack.extend(cur.children)
+    return False
+
+
+def _store_name(call: cst.Call) -> str:
+    """Model / table / key text a call touches: `Processed.objects.filter` -> "Processed ..."."""
+    parts = []
+    cur: Optional[cst.BaseExpression] = call
+    while isinstance(cur, (cst.Call, cst.Attribute)):
+        if isinstance(cur, cst.Call):
+            for arg in cur.args[:2]:
+                text = dotted(arg.value) or string_value(arg.value) or ""
+                if isinstance(arg.value, cst.Call):
+                    text = dotted(arg.value.func) or ""
+                parts.append(text)
+                if isinstance(arg.value, cst.FormattedString):
+                    parts.extend(p.value for p in arg.value.parts if isinstance(p, cst.FormattedStringText))
+            cur = cur.func
+        else:
+            cur = cur.value
+    if isinstance(cur, cst.Name):
+        parts.append(cur.value)
+    parts.append(dotted(call.func) or "")
+    return " ".join(parts)
+
+
+def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
+             identity_vars: Set[str], tainted: Set[str]) -> Optional[DedupFact]:
+    """Whether `call` reads or writes the consumer's record of processed messages."""
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    if not name:
+        return None
+    keyed = _keyed(call, identity_vars, tainted)
+    store = _store_name(call)
+    dedup_store = bool(DEDUP_STORE.search(store))
+    text = dotted(func) or name
+
+    # helpers named for what they do: `already_processed(msg_id)`, `mark_processed(msg_id)`
+    if LOOKUP_HELPER.search(name) and keyed:
+        if keyed == "per-delivery":
+            return DedupFact("per-delivery", WEAK, f"`{text}()`")
+        return DedupFact("lookup", WEAK, f"`{text}()`")
+    if CLAIM_HELPER.search(name) and keyed in ("id", "message") and gated:
+        return DedupFact("claim", WEAK, f"`{text}()`")
+    if MARKER_HELPER.search(name) and keyed:
+        if keyed == "per-delivery":
+            return None
+        return DedupFact("marker", WEAK, f"`{text}()`")
+
+    if keyed == "per-delivery" and (gated or dedup_store):
+        return DedupFact("per-delivery", STRONG, f"`{text}()`")
+    keyed_ok = keyed == "id" or (keyed == "message" and dedup_store)
+
+    # Redis / cache
+    redisish = _redisish(call, ctx)
+    if redisish:
+        if name == "set" and _true(kwarg(call, "nx")) and (keyed_ok or dedup_store):
+            return DedupFact("claim" if gated else "marker", STRONG, f"`{text}(..., nx=True)`")
+        if name in REDIS_CLAIMS and gated and (keyed_ok or dedup_store):
+            return DedupFact("claim", STRONG, f"`{text}()`")
+        if name in REDIS_READS and gated and (keyed_ok or dedup_store):
+            return DedupFact("lookup", STRONG, f"`{text}()`")
+        if name in REDIS_WRITES and (keyed_ok and dedup_store or dedup_store and keyed):
+            return DedupFact("marker", STRONG, f"`{text}()`")
+        if name in REDIS_WRITES and keyed == "id" and name in ("set", "setex", "sadd"):
+            return DedupFact("marker", STRONG, f"`{text}()`")
+        return None
+
+    names = _chain_names(call)
+    # ORM lookups: `Processed.objects.filter(message_id=...).exists()`, `session.get(Processed, id)`
+    if gated and (keyed_ok or dedup_store) and name in ORM_EXISTENCE:
+        return DedupFact("lookup", STRONG, f"`{text}()`")
+    if gated and dedup_store and (keyed or name in ORM_FETCH) and name in ORM_FETCH | {"filter", "filter_by", "query"}:
+        return DedupFact("lookup", STRONG, f"`{text}()`")
+    if name in ("get_or_create", "aget_or_create") and (keyed_ok or dedup_store):
+        if gated:
+            return DedupFact("claim", STRONG, f"`{text}()`")
+        if dedup_store:
+            return DedupFact("marker", STRONG, f"`{text}()`")
+        return None
+    # SQL: SELECT from the processed table; INSERT ... ON CONFLICT DO NOTHING into it
+    if name in ("execute", "fetch", "fetchrow", "fetchval", "executemany") and call.args:
+        kind = sql_kind(call.args[0].value, ctx)
+        sql_store = DEDUP_STORE.search(sql_table(call.args[0].value, ctx) or "") is not None
+        if kind == "other" and (dedup_store or _mentions_id_column(call, ctx)):
+            return DedupFact("lookup", STRONG, f"SQL lookup `{text}()`")
+        if kind == "upsert" and sql_store:
+            return DedupFact("claim", STRONG, f"SQL `INSERT ... ON CONFLICT` via `{text}()`")
+        if kind == "insert" and sql_store:
+            return DedupFact("claim" if in_unique_try else "marker", STRONG, f"SQL insert via `{text}()`")
+        return None
+    # DynamoDB conditional put: the write itself is the dedup
+    if name in ("put_item", "update_item", "transact_write_items") and (
+        kwarg(call, "ConditionExpression") is not None or kwarg(call, "ClientRequestToken") is not None
+    ):
+        return DedupFact("claim", STRONG, f"conditional `{text}()`")
+    # ORM inserts into the processed table
+    if name in ("create", "acreate", "add", "add_all", "save", "insert", "bulk_create") and dedup_store and keyed:
+        if in_unique_try:
+            return DedupFact("claim", STRONG, f"unique insert `{text}()`")
+        return DedupFact("marker", STRONG, f"`{text}()`")
+    if "insert" in names and dedup_store and name in ("execute", "values", "on_conflict_do_nothing"):
+        return DedupFact("marker", STRONG, f"`{text}()`")
+    if in_unique_try and keyed == "id" and name in ("create", "acreate", "add", "save", "insert"):
+        return DedupFact("claim", STRONG, f"unique insert `{text}()`")
+    return None
+
+
+def state_guard(node: cst.If) -> Optional[str]:
+    """`if order.status == "paid": return`: a state check that makes a redelivery a no-op."""
+    words = []
+    stack = [node.test]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Attribute):
+            words.append(cur.attr.value)
+        elif isinstance(cur, cst.SubscriptElement) and isinstance(cur.slice, cst.Index):
+            s = string_value(cur.slice.value)
+            if s:
+                words.append(s)
+        stack.extend(cur.children)
+    if not any(re.search(r"status|state|processed|handled|completed|done|paid|sent|delivered|fulfil|shipped|consumed",
+                         w, re.I) for w in words):
+        return None
+    if not _exits(node.body):
+        return None
+    return "state check"
+
+
+def _exits(body: cst.BaseSuite) -> bool:
+    stack = [body]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, (cst.Return, cst.Continue, cst.Raise, cst.Break)):
+            return True
+        if isinstance(cur, cst.Call) and isinstance(cur.func, cst.Attribute) and cur.func.attr.value in (
+                "ack", "basic_ack", "commit", "delete_message", "complete_message", "xack", "acknowledge"):
+            return True
+        stack.extend(c for c in cur.children if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
+    return False
+
+
+def _redisish(call: cst.Call, ctx: Ctx) -> bool:
+    recv = receiver(call)
+    if recv is None:
+        return False
+    origin = ctx.origin(recv) or ""
+    if origin:
+        return origin.startswith(("redis", "django.core.cache", "aioredis", "valkey"))
+    last = receiver_last(call).lower()
+    return ("redis" in last or "cache" in last or last in ("r", "rds", "kv", "valkey")) and (
+        ctx.imports("redis", "aioredis", "django.core.cache", "valkey") or "redis" in last or "cache" in last
+    )
+
+
+def _true(expr: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "True"
+
+
+def _mentions_id_column(call: cst.Call, ctx: Ctx) -> bool:
+    from .effects import _sql_text
+
+    sql = _sql_text(call.args[0].value, ctx) or ""
+    return bool(re.search(r"\bselect\b", sql, re.I) and re.search(r"message_?id|event_?id|msg_?id|dedup", sql, re.I))
+
+
+def idempotent_decorator(decorators) -> Optional[str]:
+    """AWS Powertools `@idempotent` / `@idempotent_function` on a handler."""
+    for dec in decorators:
+        expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+        name = (dotted(expr) or "").split(".")[-1]
+        if name in IDEMPOTENT_DECORATORS:
+            return f"`@{name}`"
+    return None
+
+
+def positional_or_kw(call: cst.Call, index: int, kw: str) -> Optional[cst.BaseExpression]:
+    return positional(call, index) or kwarg(call, kw)

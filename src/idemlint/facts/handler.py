@@ -1,0 +1,407 @@
+"""Walk one handler body in source order and record what happens: acks, effects, dedup, transactions."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Callable, Iterable, List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+
+from ..detect.base import MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref
+from ..index import FunctionInfo, ModuleIndex, dotted, kwarg
+from ..model import STRONG, UNSEEN, WEAK, Event
+from . import dedup, effects, transactions
+from .identity import identity_names
+
+MAX_DEPTH = 3
+NOT_MESSAGE_PARAMS = {"self", "cls", "context", "lambda_context"}
+# Calls that never hand the message to code that could have side effects.
+PURE_ROOTS = {
+    "json", "orjson", "ujson", "simplejson", "msgpack", "pickle", "base64", "binascii", "struct", "zlib",
+    "gzip", "logging", "time", "datetime", "uuid", "re", "math", "decimal", "typing", "dataclasses",
+    "pydantic", "marshmallow", "attr", "attrs", "os", "sys", "functools", "itertools", "collections",
+    "copy", "hashlib", "hmac", "secrets", "traceback", "warnings", "asyncio", "contextlib", "enum",
+    "fastavro", "avro", "google.protobuf", "jsonschema", "dateutil", "pytz", "zoneinfo", "textwrap",
+    "string", "operator", "ast", "shlex", "html", "csv", "io", "codecs", "statistics", "random",
+    "prometheus_client", "statsd", "datadog", "opentelemetry", "sentry_sdk", "structlog",
+}
+BUILTINS = set(dir(builtins))
+LOGGER_NAMES = {"logger", "log", "logging", "LOG", "LOGGER", "_log", "_logger", "structlog", "metrics",
+                "statsd", "tracer", "span", "sentry_sdk", "stats", "counter", "histogram", "gauge"}
+RECEIVE_CALLS = {"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
+                 "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message"}
+CELERY_PUBLISH = {"delay", "apply_async", "send_task", "delay_on_commit", "apply_async_on_commit", "kiq",
+                  "enqueue", "enqueue_job", "send_with_options"}
+
+
+class _Walker(cst.CSTVisitor):
+    def __init__(self, run: "HandlerRun", func: FunctionInfo, depth: int, chain: Tuple[str, ...],
+                 call_node: Optional[cst.CSTNode], txns: List[str]) -> None:
+        self.run = run
+        self.func = func
+        self.ctx = Ctx(run.index, func, run.tainted)
+        self.depth = depth
+        self.chain = chain
+        self.call_node = call_node
+        self.txns = txns
+        self.gated_depth = 0
+        self.unique_try = 0
+        self.test_names = _test_names(func.node)
+        self.with_acks: List[Tuple[cst.With, AckSite]] = []
+
+    # -- scopes -------------------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return node is self.func.node
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_If_test(self, node: cst.If) -> None:
+        self.gated_depth += 1
+
+    def leave_If_test(self, node: cst.If) -> None:
+        self.gated_depth -= 1
+        reason = dedup.state_guard(node)
+        if reason:
+            self.run.add(self, "lookup", node.test, WEAK, reason, detail="state")
+
+    def visit_While_test(self, node: cst.While) -> None:
+        self.gated_depth += 1
+
+    def leave_While_test(self, node: cst.While) -> None:
+        self.gated_depth -= 1
+
+    def visit_IfExp_test(self, node: cst.IfExp) -> None:
+        self.gated_depth += 1
+
+    def leave_IfExp_test(self, node: cst.IfExp) -> None:
+        self.gated_depth -= 1
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self.gated_depth += 1
+
+    def leave_Assert(self, original_node: cst.Assert) -> None:
+        self.gated_depth -= 1
+
+    def visit_Try(self, node: cst.Try) -> None:
+        caught = set()
+        for handler in node.handlers:
+            if handler.type is not None:
+                for name in _names(handler.type):
+                    caught.add(name.split(".")[-1])
+        node_is_unique = bool(caught & dedup.UNIQUE_ERRORS)
+        self.run.try_stack.append(node_is_unique)
+
+    def leave_Try(self, original_node: cst.Try) -> None:
+        self.run.try_stack.pop()
+
+    def visit_Try_handlers(self, node: cst.Try) -> None:
+        self.run.try_stack.append(False)
+
+    def leave_Try_handlers(self, node: cst.Try) -> None:
+        self.run.try_stack.pop()
+
+    def visit_With(self, node: cst.With) -> None:
+        opened = 0
+        for item in node.items:
+            what = transactions.with_transaction(item, self.ctx)
+            if what:
+                self.txns.append(f"{what}@{id(node)}")
+                opened += 1
+            for adapter in self.run.adapters:
+                site = adapter.with_ack(item, self.ctx)
+                if site is not None:
+                    self.with_acks.append((node, site))
+        self.run.opened[id(node)] = opened
+
+    def leave_With(self, original_node: cst.With) -> None:
+        for _ in range(self.run.opened.pop(id(original_node), 0)):
+            self.txns.pop()
+        for node, site in list(self.with_acks):
+            if node is original_node:
+                self.with_acks.remove((node, site))
+                self.run.add(self, "ack", node, site.strength, site.evidence, detail=site.library)
+
+    def visit_For(self, node: cst.For) -> None:
+        if _mentions(node.iter, self.run.tainted) or _is_receive(node.iter):
+            self.run.taint_target(node.target, node.iter)
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._assigned(target.target, node.value)
+
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._assigned(node.target, node.value)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._assigned(node.asname.name, node.item)
+
+    def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if _mentions(value, self.run.tainted) or _is_receive(value):
+            self.run.taint_target(target, value)
+        if identity_names(value, self.run.identity) and (
+            _mentions(value, self.run.tainted | self.run.identity) or isinstance(value, (cst.FormattedString, cst.BinaryOperation))
+        ):
+            for name in _target_names(target):
+                self.run.identity.add(name)
+        if isinstance(target, cst.Name) and isinstance(value, cst.Call) and dotted(value.func) and (
+            (dotted(value.func) or "").split(".")[-1] == "cursor"
+        ):
+            self.run.cursor_of[target.value] = dotted(value.func.value) if isinstance(value.func, cst.Attribute) else None
+
+    # -- calls --------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        self.run.classify_call(self, node)
+
+
+class HandlerRun:
+    """The state of one consumer's walk (shared by the helpers it descends into)."""
+
+    def __init__(self, index: ModuleIndex, adapters: Sequence[Adapter],
+                 produce_of: Callable[[cst.Call, Ctx], Optional[ProduceSite]]) -> None:
+        self.index = index
+        self.adapters = adapters
+        self.produce_of = produce_of
+        self.events: List[Event] = []
+        self.seq = 0
+        self.tainted: Set[str] = set()
+        self.identity: Set[str] = set()
+        self.try_stack: List[bool] = []
+        self.opened: dict = {}
+        self.cursor_of: dict = {}
+        self.db_epoch: dict = {}
+        self.visiting: Set[int] = set()
+        self.idempotent: Optional[str] = None
+
+    def add(self, walker: _Walker, kind: str, node: cst.CSTNode, strength: int, what: str,
+            detail: str = "", db: bool = False, db_key: Optional[str] = None, claim: bool = False) -> Event:
+        self.seq += 1
+        if walker.depth > 0:
+            strength = min(strength, WEAK)
+        if db_key is not None:
+            db_key = self.cursor_of.get(db_key.split(".")[0], None) or db_key
+        ev = Event(kind=kind, node=node, seq=self.seq, strength=strength, what=what,
+                   txns=tuple(walker.txns), db_key=db_key, db_epoch=self.db_epoch.get(db_key, 0), db=db,
+                   chain=walker.chain, call_node=walker.call_node, detail=detail, claim=claim)
+        self.events.append(ev)
+        return ev
+
+    def taint_target(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        for name in _target_names(target):
+            self.tainted.add(name)
+
+    def walk(self, func: FunctionInfo, depth: int = 0, chain: Tuple[str, ...] = (),
+             call_node: Optional[cst.CSTNode] = None, txns: Optional[List[str]] = None) -> None:
+        if id(func.node) in self.visiting or depth > MAX_DEPTH:
+            return
+        self.visiting.add(id(func.node))
+        txns = list(txns or [])
+        ctx = Ctx(self.index, func, self.tainted)
+        decorated = transactions.decorator_transaction(func, ctx)
+        if decorated:
+            txns.append(f"{decorated}@{id(func.node)}")
+        idem = dedup.idempotent_decorator(func.decorators)
+        if idem and depth == 0:
+            self.idempotent = idem
+        walker = _Walker(self, func, depth, chain, call_node, txns)
+        func.node.body.visit(walker)
+        self.visiting.discard(id(func.node))
+
+    # -- the classification of one call, in priority order ----------------------------------
+    def classify_call(self, w: _Walker, call: cst.Call) -> None:
+        ctx = w.ctx
+        name = call.func.attr.value if isinstance(call.func, cst.Attribute) else (
+            call.func.value if isinstance(call.func, cst.Name) else "")
+        for adapter in self.adapters:
+            site = adapter.ack(call, ctx)
+            if site is not None:
+                self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
+                return
+        if name == "commit" and isinstance(call.func, cst.Attribute):
+            key = dotted(call.func.value)
+            if key:
+                key = self.cursor_of.get(key, key)
+                self.db_epoch[key] = self.db_epoch.get(key, 0) + 1
+            return
+        site = self.produce_of(call, ctx)
+        if site is not None:
+            if not self._derived_id(site):
+                self.add(w, "effect", call, STRONG, f"publish {site.what}", detail="publish")
+            return
+        gated = w.gated_depth > 0 or _result_tested(call, w)
+        unique_try = bool(self.try_stack and self.try_stack[-1])
+        fact = dedup.classify(call, ctx, gated, unique_try, self.identity, self.tainted)
+        if fact is not None:
+            if fact.kind in ("lookup", "claim"):
+                self.add(w, "lookup", call, fact.strength, fact.what, claim=fact.kind == "claim")
+            elif fact.kind == "marker":
+                eff = effects.classify(call, ctx)
+                self.add(w, "marker", call, fact.strength, fact.what, db=bool(eff and eff.db) or _orm_write(call),
+                         db_key=eff.db_key if eff else None)
+            else:
+                self.add(w, "per-delivery", call, fact.strength, fact.what)
+            return
+        effect = effects.classify(call, ctx)
+        if effect is not None:
+            self.add(w, "effect", call, effect.strength, effect.what, detail=effect.category,
+                     db=effect.db or effect.category == "db-insert" and ".objects" not in effect.what,
+                     db_key=effect.db_key)
+            return
+        if name in CELERY_PUBLISH and isinstance(call.func, cst.Attribute) and not _has_derived_task_id(call, self):
+            self.add(w, "effect", call, WEAK, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
+            return
+        target = self._local_target(call, w)
+        if target is not None:
+            self.walk(target, w.depth + 1, w.chain + (target.symbol,), w.call_node or call, w.txns)
+            return
+        named = effects.named_effect(call)
+        if named and not self._resolved_library(call, ctx):
+            self.add(w, "effect", call, WEAK, f"`{dotted(call.func) or named}()`", detail="named")
+            return
+        if self._hands_off(call, ctx):
+            self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")
+
+    def _derived_id(self, site: ProduceSite) -> bool:
+        """A publish whose id comes from the incoming message is a no-op on redelivery downstream."""
+        for expr in site.id_exprs:
+            if _mentions(expr, self.identity) or identity_names(expr, self.identity):
+                if _mentions(expr, self.tainted | self.identity):
+                    return True
+        return False
+
+    def _local_target(self, call: cst.Call, w: _Walker) -> Optional[FunctionInfo]:
+        target = func_ref(call.func, w.ctx)
+        if target is None or target.node is w.func.node:
+            return None
+        return target
+
+    def _resolved_library(self, call: cst.Call, ctx: Ctx) -> bool:
+        origin = ctx.origin(call.func) or ""
+        root = origin.split(".")[0]
+        return bool(root) and not origin.startswith(".") and root in self.index.import_roots and (
+            root in PURE_ROOTS or root in ("django", "sqlalchemy", "flask", "fastapi")
+        )
+
+    def _hands_off(self, call: cst.Call, ctx: Ctx) -> bool:
+        if not any(_mentions(a.value, self.tainted) for a in call.args):
+            return False
+        func = call.func
+        if isinstance(func, cst.Name):
+            if func.value in BUILTINS:
+                return False
+        elif isinstance(func, cst.Attribute):
+            base = func.value
+            root = base
+            while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
+                root = root.value if not isinstance(root, cst.Call) else root.func
+            if isinstance(root, cst.Name) and (root.value in self.tainted or root.value in LOGGER_NAMES):
+                return False
+            if isinstance(base, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+                return False
+            if func.attr.value in ("get", "items", "keys", "values", "append", "extend", "update", "pop",
+                                   "format", "join", "decode", "encode", "split", "strip", "setdefault",
+                                   "info", "debug", "warning", "error", "exception", "critical", "put",
+                                   "put_nowait", "add"):
+                return False
+        else:
+            return False
+        origin = ctx.origin(func) or ""
+        root = origin.split(".")[0]
+        if root in PURE_ROOTS or origin.split("(")[0] in PURE_ROOTS:
+            return False
+        return True
+
+
+def _has_derived_task_id(call: cst.Call, run: HandlerRun) -> bool:
+    for kw in ("task_id", "job_id", "_job_id"):
+        value = kwarg(call, kw)
+        if value is not None and (_mentions(value, run.identity | run.tainted) or identity_names(value, run.identity)):
+            return True
+    return False
+
+
+def _orm_write(call: cst.Call) -> bool:
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value in ("add", "add_all")
+
+
+def _result_tested(call: cst.Call, w: _Walker) -> bool:
+    """The call's result is assigned to a name that a later `if` tests (`obj, created = ...`)."""
+    for name, values in w.func.assigns.items():
+        for value, _, _ in values:
+            inner = value.expression if isinstance(value, cst.Await) else value
+            if inner is call and name in w.test_names:
+                return True
+    return False
+
+
+def _test_names(func: cst.FunctionDef) -> Set[str]:
+    names: Set[str] = set()
+    stack: List[cst.CSTNode] = [func.body]
+    while stack:
+        cur = stack.pop()
+        test = None
+        if isinstance(cur, (cst.If, cst.While)):
+            test = cur.test
+        elif isinstance(cur, cst.IfExp):
+            test = cur.test
+        elif isinstance(cur, cst.Assert):
+            test = cur.test
+        if test is not None:
+            names.update(n for n in _names(test))
+        stack.extend(c for c in cur.children if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
+    return names
+
+
+def _names(expr: cst.CSTNode) -> Iterable[str]:
+    stack = [expr]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Name):
+            yield cur.value
+        elif isinstance(cur, cst.Attribute):
+            text = dotted(cur)
+            if text:
+                yield text
+        stack.extend(cur.children)
+
+
+def _mentions(expr: cst.CSTNode, names: Set[str]) -> bool:
+    if not names:
+        return False
+    stack = [expr]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Name) and cur.value in names:
+            return True
+        stack.extend(cur.children)
+    return False
+
+
+def _target_names(target: cst.BaseExpression) -> List[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        out: List[str] = []
+        for el in target.elements:
+            out.extend(_target_names(el.value))
+        return out
+    return []
+
+
+def _is_receive(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Await):
+        expr = expr.expression
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        return expr.func.attr.value in RECEIVE_CALLS
+    return False
+
+
+def initial_taint(func: FunctionInfo) -> Set[str]:
+    names = {p for p in func.params if p not in NOT_MESSAGE_PARAMS}
+    names.update(n for n in func.assigns if n in MESSAGE_NAMES)
+    return names

@@ -1,0 +1,94 @@
+"""What identifies a message: id-like names, and the per-delivery handles that only look like ids."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Optional, Set
+
+import libcst as cst
+
+from ..index import string_value
+
+# Change on every delivery of the same message: never a dedup key (brokers.md, section 8).
+PER_DELIVERY = {
+    "delivery_tag", "deliverytag", "receipthandle", "receipt_handle", "ack_id", "ackid",
+    "lock_token", "locktoken", "pop_receipt", "popreceipt", "reply", "consumer_tag",
+}
+
+# Grouping or routing keys: shared by many messages, so not an identifier either.
+GROUPING = {
+    "ordering_key", "orderingkey", "messagegroupid", "message_group_id", "partition_key",
+    "partitionkey", "session_id", "sessionid", "routing_key", "correlation_id", "correlationid",
+    "group_id", "groupid", "trace_id", "traceid", "span_id", "tenant_id", "user_id",
+    "customer_id", "account_id", "content_type", "partition", "topic", "queue_url", "queueurl",
+}
+
+# Stable identity of a message, as the brokers expose it.
+ID_NAMES = {
+    "id", "message_id", "messageid", "msg_id", "msgid", "event_id", "eventid", "uuid", "guid",
+    "offset", "sequence_number", "sequencenumber", "sequence", "seq", "entry_id", "entryid",
+    "idempotency_key", "idempotencykey", "dedup_id", "dedupid", "dedup_key", "dedupkey",
+    "deduplication_id", "messagededuplicationid", "nats-msg-id", "message-id", "x-message-id",
+    "idempotency-key", "x-idempotency-key", "x-request-id", "request_id", "requestid", "task_id",
+    "job_id", "unique_id", "key", "stream_seq", "delivery_id", "transaction_id", "payment_id",
+    "order_id", "invoice_id", "request.id",
+}
+
+_ID_SUFFIX = re.compile(r"(^|[_\-.])(id|uuid|key)$|[a-z0-9](Id|ID|Uuid|Key)$")
+
+
+def normal(name: str) -> str:
+    return name.strip().lower()
+
+
+def is_id_name(name: str) -> bool:
+    """True for names that identify one message: `message_id`, `eventId`, `Nats-Msg-Id`, `key`."""
+    low = normal(name)
+    if low in PER_DELIVERY or low in GROUPING:
+        return False
+    if low in ID_NAMES:
+        return True
+    return bool(_ID_SUFFIX.search(name.strip()))
+
+
+def is_per_delivery(name: str) -> bool:
+    return normal(name) in PER_DELIVERY
+
+
+def names_in(expr: cst.CSTNode) -> Iterable[str]:
+    """Every Name, attribute name and string subscript key mentioned in `expr`."""
+    stack = [expr]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Name):
+            yield cur.value
+        elif isinstance(cur, cst.Attribute):
+            yield cur.attr.value
+        elif isinstance(cur, cst.SubscriptElement):
+            if isinstance(cur.slice, cst.Index):
+                key = string_value(cur.slice.value)
+                if key is not None:
+                    yield key
+        elif isinstance(cur, cst.Call):
+            # `.get("messageId")` on a dict
+            if isinstance(cur.func, cst.Attribute) and cur.func.attr.value == "get" and cur.args:
+                key = string_value(cur.args[0].value)
+                if key is not None:
+                    yield key
+        elif isinstance(cur, (cst.FormattedStringText,)):
+            pass
+        stack.extend(cur.children)
+
+
+def identity_names(expr: cst.CSTNode, identity_vars: Set[str]) -> Optional[str]:
+    """The first id-like name in `expr` ("" if only per-delivery handles are used, None if none)."""
+    saw_per_delivery = False
+    for name in names_in(expr):
+        if name in identity_vars:
+            return name
+        if is_per_delivery(name):
+            saw_per_delivery = True
+            continue
+        if is_id_name(name):
+            return name
+    return "" if saw_per_delivery else None

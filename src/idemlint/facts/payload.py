@@ -1,0 +1,84 @@
+"""What a published message carries: visible payload fields and id-bearing properties."""
+
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import libcst as cst
+
+from ..detect.base import Ctx, dict_keys
+from ..index import FunctionInfo, dotted, kwarg, positional, string_value
+from .identity import is_id_name
+
+WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "packb", "serialize", "SerializeToString"}
+
+
+def _resolve_local(expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[cst.BaseExpression]:
+    seen = 0
+    while isinstance(expr, cst.Name) and func is not None and seen < 5:
+        values = func.assigns.get(expr.value)
+        if not values or values[0][1] is not None or values[0][2] != "=":
+            return expr
+        expr = values[0][0]
+        seen += 1
+    return expr
+
+
+def fields(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Tuple[bool, List[str]]:
+    """(visible, field names) of a payload: a dict display, `json.dumps({...})`, `Event(a=..., b=...)`."""
+    expr = _resolve_local(expr, ctx.func)
+    for _ in range(4):
+        if isinstance(expr, cst.Call):
+            callee = (dotted(expr.func) or "").split(".")[-1]
+            if callee in WRAPPERS and expr.args:
+                expr = _resolve_local(expr.args[0].value, ctx.func)
+                continue
+            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "encode":
+                expr = _resolve_local(expr.func.value, ctx.func)
+                continue
+        break
+    keys = dict_keys(expr)
+    if keys is not None:
+        return True, keys
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        return True, []
+    if isinstance(expr, cst.Call) and expr.args and all(a.keyword is not None for a in expr.args):
+        callee = (dotted(expr.func) or "").split(".")[-1]
+        if callee[:1].isupper():
+            return True, [a.keyword.value for a in expr.args if a.keyword is not None]
+    return False, []
+
+
+def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
+    """Whether a properties/headers/attributes expression carries an id (None: cannot tell)."""
+    expr = _resolve_local(expr, ctx.func) or expr
+    if isinstance(expr, cst.Call):
+        if kwarg(expr, "message_id") is not None:
+            return True
+        headers = kwarg(expr, "headers") or kwarg(expr, "application_properties")
+        if headers is not None:
+            return carries_id(headers, ctx)
+        if any(a.keyword is None or a.star for a in expr.args):
+            return None
+        return any(is_id_name(a.keyword.value) for a in expr.args if a.keyword is not None)
+    keys = dict_keys(expr)
+    if keys is not None:
+        return any(is_id_name(k) for k in keys)
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        names = []
+        for el in expr.elements:
+            inner = el.value
+            if isinstance(inner, cst.Tuple) and inner.elements:
+                key = string_value(inner.elements[0].value)
+                if key is None:
+                    return None
+                names.append(key)
+            else:
+                return None
+        return any(is_id_name(k) for k in names)
+    if isinstance(expr, cst.Name) and expr.value == "None":
+        return False
+    return None
+
+
+__all__ = ["fields", "carries_id", "positional"]

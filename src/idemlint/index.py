@@ -1,0 +1,356 @@
+"""One cheap pass over a module: imports, functions, classes and assignments, plus name resolution.
+
+Resolution turns an expression into a dotted "origin" string through the module's own imports and
+simple assignments, without libcst's metadata providers (which cost more than the parse itself):
+
+    channel = pika.BlockingConnection(params).channel()   ->  "pika.BlockingConnection().channel()"
+    sqs = boto3.client("sqs")                             ->  "boto3.client(sqs)"
+    for record in consumer: ...  (consumer = KafkaConsumer())  ->  "kafka.KafkaConsumer()[]"
+
+Adapters and facts then match on these strings, so `db.session.commit()` and a Kafka consumer's
+`commit()` are different facts even though the method name is the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+
+FuncNode = Union[cst.FunctionDef]
+
+
+@dataclass
+class FunctionInfo:
+    node: cst.FunctionDef
+    symbol: str  # dotted path from module level: Class.method, outer.inner
+    name: str
+    class_name: Optional[str]  # directly enclosing class, if a method
+    parent: Optional["FunctionInfo"]
+    params: List[str]
+    annotations: Dict[str, cst.BaseExpression]
+    decorators: List[cst.Decorator]
+    is_async: bool
+    # name -> list of (value expression, tuple index or None) assigned in this function's own body
+    assigns: Dict[str, List[Tuple[cst.BaseExpression, Optional[int], str]]] = field(default_factory=dict)
+
+
+@dataclass
+class ClassInfo:
+    node: cst.ClassDef
+    name: str
+    bases: List[cst.BaseExpression]
+    attrs: Dict[str, cst.BaseExpression] = field(default_factory=dict)  # class body + self.x = ...
+    methods: Dict[str, FunctionInfo] = field(default_factory=dict)
+
+
+def dotted(expr: cst.BaseExpression) -> Optional[str]:
+    """`a.b.c` -> "a.b.c" for plain Name/Attribute chains, else None."""
+    parts: List[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if isinstance(expr, cst.Name):
+        parts.append(expr.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def string_value(expr: Optional[cst.BaseExpression]) -> Optional[str]:
+    """The value of a plain (possibly concatenated) string literal, else None."""
+    if isinstance(expr, cst.SimpleString):
+        try:
+            value = expr.evaluated_value
+        except Exception:  # noqa: BLE001 - odd prefixes; treat as not a literal
+            return None
+        return value.decode("latin-1") if isinstance(value, bytes) else value
+    if isinstance(expr, cst.ConcatenatedString):
+        left, right = string_value(expr.left), string_value(expr.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
+
+
+def call_name(call: cst.Call) -> Optional[str]:
+    """The called name: `f` for `f()`, `m` for `x.y.m()`."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
+def kwarg(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+def positional(call: cst.Call, index: int) -> Optional[cst.BaseExpression]:
+    i = 0
+    for arg in call.args:
+        if arg.keyword is None and not arg.star:
+            if i == index:
+                return arg.value
+            i += 1
+    return None
+
+
+def is_true(expr: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "True"
+
+
+def is_false(expr: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value in ("False", "None")
+
+
+def _target_names(target: cst.BaseExpression) -> Iterator[Tuple[str, Optional[int]]]:
+    if isinstance(target, cst.Name):
+        yield target.value, None
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for i, el in enumerate(target.elements):
+            if isinstance(el.value, cst.Name):
+                yield el.value.value, i
+
+
+class _Indexer(cst.CSTVisitor):
+    def __init__(self, index: "ModuleIndex") -> None:
+        self.ix = index
+        self.class_stack: List[ClassInfo] = []
+        self.func_stack: List[FunctionInfo] = []
+        # the innermost scope owning statements: a class or a function
+        self.scope_stack: List[Union[ClassInfo, FunctionInfo, None]] = [None]
+
+    # -- imports --------------------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = dotted(alias.name)
+            if not full:
+                continue
+            self.ix.import_roots.add(full.split(".")[0])
+            self.ix.imported_modules.add(full)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.ix.imports[alias.asname.name.value] = full
+            else:
+                root = full.split(".")[0]
+                self.ix.imports.setdefault(root, root)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = dotted(node.module) if node.module is not None else ""
+        dots = "." * len(node.relative)
+        base = f"{dots}{module or ''}"
+        if not dots and module:
+            self.ix.import_roots.add(module.split(".")[0])
+            self.ix.imported_modules.add(module)
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = dotted(alias.name)
+            if not name:
+                continue
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.ix.imports[local] = f"{base}.{name}" if base else name
+
+    # -- scopes ---------------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        info = ClassInfo(node=node, name=node.name.value, bases=[a.value for a in node.bases])
+        self.ix.classes.setdefault(info.name, info)
+        self.class_stack.append(info)
+        self.scope_stack.append(info)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self.class_stack.pop()
+        self.scope_stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        owner = self.scope_stack[-1]
+        parent = self.func_stack[-1] if self.func_stack else None
+        cls = owner if isinstance(owner, ClassInfo) else None
+        prefix = ""
+        if isinstance(owner, ClassInfo):
+            prefix = self._class_path(owner) + "."
+        elif isinstance(owner, FunctionInfo):
+            prefix = owner.symbol + "."
+        params: List[str] = []
+        annotations: Dict[str, cst.BaseExpression] = {}
+        p = node.params
+        for param in [*p.posonly_params, *p.params, *p.kwonly_params]:
+            params.append(param.name.value)
+            if param.annotation is not None:
+                annotations[param.name.value] = param.annotation.annotation
+        for star in (p.star_arg, p.star_kwarg):
+            if isinstance(star, cst.Param):
+                params.append(star.name.value)
+        info = FunctionInfo(
+            node=node,
+            symbol=prefix + node.name.value,
+            name=node.name.value,
+            class_name=cls.name if cls else None,
+            parent=parent,
+            params=params,
+            annotations=annotations,
+            decorators=list(node.decorators),
+            is_async=node.asynchronous is not None,
+        )
+        self.ix.functions.append(info)
+        self.ix.by_node[id(node)] = info
+        if cls is not None:
+            cls.methods.setdefault(info.name, info)
+        elif parent is None:
+            self.ix.module_functions.setdefault(info.name, info)
+        self.func_stack.append(info)
+        self.scope_stack.append(info)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.func_stack.pop()
+        self.scope_stack.pop()
+
+    def _class_path(self, cls: ClassInfo) -> str:
+        names = [c.name for c in self.class_stack[: self.class_stack.index(cls) + 1]]
+        outer = self.func_stack[-1].symbol + "." if self.func_stack else ""
+        return outer + ".".join(names)
+
+    # -- assignments ----------------------------------------------------------------------
+    def _record(self, target: cst.BaseExpression, value: cst.BaseExpression, how: str) -> None:
+        scope = self.scope_stack[-1]
+        # self.x = ... inside a method: an attribute of the enclosing class
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+            and self.class_stack
+        ):
+            self.class_stack[-1].attrs.setdefault(target.attr.value, value)
+            return
+        for name, idx in _target_names(target):
+            if isinstance(scope, FunctionInfo):
+                scope.assigns.setdefault(name, []).append((value, idx, how))
+            elif isinstance(scope, ClassInfo):
+                if idx is None:
+                    scope.attrs.setdefault(name, value)
+            else:
+                self.ix.module_assigns.setdefault(name, []).append((value, idx, how))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self._record(t.target, node.value, "=")
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._record(node.target, node.value, "=")
+        elif isinstance(node.target, cst.Name) and isinstance(self.scope_stack[-1], FunctionInfo):
+            self.scope_stack[-1].annotations.setdefault(node.target.value, node.annotation.annotation)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._record(node.asname.name, node.item, "with")
+
+    def visit_For(self, node: cst.For) -> None:
+        self._record(node.target, node.iter, "for")
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._record(node.target, node.value, "=")
+
+
+class ModuleIndex:
+    """What one module imports, defines and assigns; and resolution of names to origins."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.imports: Dict[str, str] = {}
+        self.import_roots: set = set()
+        self.imported_modules: set = set()
+        self.functions: List[FunctionInfo] = []
+        self.module_functions: Dict[str, FunctionInfo] = {}
+        self.classes: Dict[str, ClassInfo] = {}
+        self.module_assigns: Dict[str, List[Tuple[cst.BaseExpression, Optional[int], str]]] = {}
+        self.by_node: Dict[int, FunctionInfo] = {}
+        module.visit(_Indexer(self))
+
+    # -- queries --------------------------------------------------------------------------
+    def imports_any(self, roots: Sequence[str]) -> bool:
+        """True if the module imports any of the dotted module prefixes in `roots`."""
+        for mod in self.imported_modules:
+            for root in roots:
+                if mod == root or mod.startswith(root + "."):
+                    return True
+        return False
+
+    def function_for(self, node: cst.FunctionDef) -> Optional[FunctionInfo]:
+        return self.by_node.get(id(node))
+
+    def resolve(self, expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo],
+                _depth: int = 0) -> Optional[str]:
+        """The dotted origin of `expr`, or None when it cannot be told statically."""
+        if expr is None or _depth > 12:
+            return None
+        d = _depth + 1
+        if isinstance(expr, cst.Await):
+            return self.resolve(expr.expression, func, d)
+        if isinstance(expr, cst.Name):
+            return self._resolve_name(expr.value, func, d)
+        if isinstance(expr, cst.Attribute):
+            if isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls") and func:
+                cls = self._class_of(func)
+                if cls is not None:
+                    if expr.attr.value in cls.attrs:
+                        return self.resolve(cls.attrs[expr.attr.value], func, d)
+                    return None
+            base = self.resolve(expr.value, func, d)
+            return f"{base}.{expr.attr.value}" if base else None
+        if isinstance(expr, cst.Call):
+            base = self.resolve(expr.func, func, d)
+            if not base:
+                return None
+            first = string_value(positional(expr, 0))
+            if first is not None and len(first) <= 40 and first.replace("-", "").replace("_", "").isalnum():
+                return f"{base}({first})"
+            return f"{base}()"
+        if isinstance(expr, cst.Subscript):
+            base = self.resolve(expr.value, func, d)
+            return f"{base}[]" if base else None
+        return None
+
+    def _class_of(self, func: FunctionInfo) -> Optional[ClassInfo]:
+        f: Optional[FunctionInfo] = func
+        while f is not None and f.class_name is None:
+            f = f.parent
+        if f is None or f.class_name is None:
+            return None
+        return self.classes.get(f.class_name)
+
+    def _resolve_name(self, name: str, func: Optional[FunctionInfo], d: int) -> Optional[str]:
+        f = func
+        while f is not None:
+            if name in f.assigns:
+                value, idx, how = f.assigns[name][0]
+                base = self.resolve(value, f, d)
+                if base is None:
+                    return None
+                if how == "for":
+                    base += "[]"
+                if idx is not None:
+                    base += f"[{idx}]"
+                return base
+            if name in f.annotations:
+                ann = self.resolve(f.annotations[name], f, d)
+                return f"{ann}()" if ann else None
+            if name in f.params:
+                return None
+            f = f.parent
+        if name in self.module_assigns:
+            value, idx, how = self.module_assigns[name][0]
+            base = self.resolve(value, None, d)
+            if base is None:
+                return None
+            if how == "for":
+                base += "[]"
+            return base + (f"[{idx}]" if idx is not None else "")
+        if name in self.imports:
+            return self.imports[name]
+        return None

@@ -1,0 +1,89 @@
+"""Node-based records the detection and fact stages hand to the rules (internal to one file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+import libcst as cst
+
+from .findings import Confidence
+from .index import FunctionInfo, ModuleIndex
+
+# Evidence strengths used by the confidence mapping of every rule.
+STRONG = 2  # a recognised library call or an unmistakable shape (SQL literal, `.objects.create`)
+WEAK = 1  # a framework that acks for you, a name, or something found in a local helper
+UNSEEN = 0  # the message goes to code the tool cannot see
+
+
+@dataclass
+class Event:
+    """Something that happens in a handler, in source order (`seq`)."""
+
+    kind: str  # ack | effect | lookup | marker | handoff
+    node: cst.CSTNode
+    seq: int
+    strength: int
+    what: str  # short text for messages: "`stripe.Charge.create()`"
+    txns: Tuple[str, ...] = ()  # transaction scopes enclosing it
+    db_key: Optional[str] = None  # for DB writes: the session/connection it goes through
+    db_epoch: int = 0  # increments at each commit on that key
+    db: bool = False  # the write goes to a transactional SQL database
+    chain: Tuple[str, ...] = ()  # helper functions it was found in, outermost first
+    call_node: Optional[cst.CSTNode] = None  # the handler-level call that led here (helpers)
+    detail: str = ""  # effect category, lookup reason, ...
+    claim: bool = False  # a lookup that also records the message (SET NX, get_or_create, ...)
+    after_ack: bool = False
+
+
+@dataclass
+class Consumer:
+    library: str
+    function: FunctionInfo
+    ack_mode: str  # explicit | framework | auto
+    ack_strength: int
+    evidence: List[str] = field(default_factory=list)
+    framework_ack: str = ""  # description of the framework ack, when ack_mode == framework
+    events: List[Event] = field(default_factory=list)
+
+    @property
+    def symbol(self) -> str:
+        return self.function.symbol
+
+    def of(self, kind: str) -> List[Event]:
+        return [e for e in self.events if e.kind == kind]
+
+
+@dataclass
+class Producer:
+    library: str
+    call: cst.Call
+    function: Optional[FunctionInfo]
+    what: str
+    has_id: bool
+    payload_visible: bool
+    id_evidence: str = ""
+    evidence: List[str] = field(default_factory=list)
+
+    @property
+    def symbol(self) -> str:
+        return self.function.symbol if self.function else "<module>"
+
+
+@dataclass
+class RawFinding:
+    node: cst.CSTNode
+    message: str
+    hint: str
+    confidence: Confidence
+    symbol: str
+    scope_node: Optional[cst.CSTNode] = None
+    related: List[Tuple[cst.CSTNode, str]] = field(default_factory=list)
+    evidence: List[str] = field(default_factory=list)
+
+
+@dataclass
+class ModuleFacts:
+    index: ModuleIndex
+    consumers: List[Consumer]
+    producers: List[Producer]
