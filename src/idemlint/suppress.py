@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -82,6 +83,11 @@ def is_suppressed(finding: Finding, table: Dict[int, FrozenSet[str]]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=256)
+def _glob_spec(glob: str) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines([glob])
+
+
 def _per_file_codes(path: str, config: Config) -> FrozenSet[str]:
     if not config.per_file_ignores:
         return frozenset()
@@ -92,7 +98,7 @@ def _per_file_codes(path: str, config: Config) -> FrozenSet[str]:
     rel = rel.replace(os.sep, "/")
     codes = set()
     for glob, listed in config.per_file_ignores:
-        if pathspec.GitIgnoreSpec.from_lines([glob]).match_file(rel):
+        if _glob_spec(glob).match_file(rel):
             codes.update(listed)
     return frozenset(codes)
 
