@@ -107,7 +107,7 @@ def _with_acks(func: FunctionInfo, ctx: Ctx):
 
 def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> Producer:
     from .facts.payload import carries_id, fields
-    from .facts.identity import is_id_name
+    from .facts.identity import is_id_field
 
     has_id, evidence = site.has_id, site.evidence
     unknown_props = False
@@ -118,7 +118,7 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
         elif found is None:
             unknown_props = True
     visible, names = fields(site.payload, ctx) if site.payload is not None else (False, [])
-    if any(is_id_name(n) for n in names):
+    if any(is_id_field(n) for n in names):
         has_id = True
     if unknown_props and not has_id:
         has_id = True  # properties built elsewhere may well carry the id: do not guess

@@ -151,6 +151,8 @@ class _Indexer(cst.CSTVisitor):
             name = dotted(alias.name)
             if not name:
                 continue
+            if not dots and module:
+                self.ix.imported_modules.add(f"{module}.{name}")
             local = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value

@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from ..index import dotted, kwarg, positional
-from ..model import STRONG
+from ..model import WEAK
 from .base import AckSite, Adapter, Ctx, ProduceSite, receiver_last
 
 ROOTS = ("aio_pika",)
@@ -26,7 +26,7 @@ class AioPikaAdapter(Adapter):
             return None
         if any(a.keyword is None for a in call.args):
             return None  # aio-pika's process() takes keyword options only
-        return AckSite("aio_pika", STRONG, "`async with message.process()` acks when the block exits")
+        return AckSite("aio_pika", WEAK, "`async with message.process()` acks when the block exits")
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "publish"):

@@ -58,6 +58,13 @@ NOT_EFFECT_NAMES = {"send_response", "post_init", "create_logger", "record_metri
                     "record_exception", "add_event", "write_log", "add_tag", "add_header"}
 
 
+FACTORY = re.compile(
+    r"^(create|make|build|get|new)_(\w+_)?(producer|consumer|client|session|engine|pool|connection|channel|"
+    r"task|app|logger|table|index|queue|topic|subscription|subscriber|publisher|receiver|sender|context|"
+    r"parser|schema|config|settings)s?$"
+)
+
+
 def _sql_text(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
     """The SQL of a literal, a `text("...")` wrapper, or a name bound to a literal."""
     if expr is None:
@@ -196,17 +203,17 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         return None
     if isinstance(func, cst.Attribute) and ".objects" in (dotted(func.value) or "") + "." and ".objects" in text:
         if name in ("create", "acreate"):
-            return Effect("db-insert", STRONG, f"ORM insert `{text}()`")
+            return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True)
         if name in ("bulk_create", "abulk_create"):
             if kwarg(call, "ignore_conflicts") is not None or kwarg(call, "update_conflicts") is not None:
                 return None
-            return Effect("db-insert", STRONG, f"ORM insert `{text}()`")
+            return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True)
     if name in ("update", "aupdate") and any(_counter_expr(a.value) for a in call.args if a.keyword):
-        return Effect("counter", STRONG, f"ORM counter update `{text}()`")
+        return Effect("counter", STRONG, f"ORM counter update `{text}()`", db=True)
     if name in ("add", "add_all") and isinstance(func, cst.Attribute) and _is_session(func.value, ctx):
         return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True, db_key=dotted(func.value))
     if name == "save" and not call.args and isinstance(func, cst.Attribute) and _new_model(func.value, ctx):
-        return Effect("db-insert", STRONG, f"ORM insert `{text}()`")
+        return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True)
     if name in ("update_item",) and _update_expression_counter(call):
         return Effect("counter", STRONG, f"DynamoDB counter `{text}()`")
 
@@ -286,8 +293,8 @@ def named_effect(call: cst.Call) -> Optional[str]:
     """A verb-named call (`charge_card`, `send_receipt`): the name, or None."""
     func = call.func
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
-    if not name or name in NOT_EFFECT_NAMES:
-        return None
+    if not name or name in NOT_EFFECT_NAMES or name[:1].isupper() or FACTORY.match(name):
+        return None  # classes, and factories of clients and connections, do nothing by being built
     parts = [p for p in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if p]
     if not parts:
         return None

@@ -26,10 +26,21 @@ PURE_ROOTS = {
     "prometheus_client", "statsd", "datadog", "opentelemetry", "sentry_sdk", "structlog",
 }
 BUILTINS = set(dir(builtins))
+# Libraries whose side effects the effect tables classify; a call into them is seen, not handed off.
+KNOWN_LIBRARIES = {
+    "requests", "httpx", "aiohttp", "urllib3", "urllib", "stripe", "braintree", "twilio", "smtplib",
+    "sendgrid", "django", "sqlalchemy", "sqlmodel", "psycopg2", "psycopg", "asyncpg", "sqlite3", "aiosqlite",
+    "peewee", "tortoise", "redis", "boto3", "botocore", "aiobotocore", "pika", "aio_pika", "aiormq", "kombu",
+    "confluent_kafka", "kafka", "aiokafka", "google", "azure", "nats", "pulsar", "celery", "dramatiq",
+    "faststream", "flask", "flask_sqlalchemy", "aws_lambda_powertools", "rq", "arq", "taskiq",
+}
 LOGGER_NAMES = {"logger", "log", "logging", "LOG", "LOGGER", "_log", "_logger", "structlog", "metrics",
                 "statsd", "tracer", "span", "sentry_sdk", "stats", "counter", "histogram", "gauge"}
 RECEIVE_CALLS = {"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
                  "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message"}
+TASK_QUEUES = ("celery", "dramatiq", "rq", "arq", "taskiq", "huey")
+SEEN_DB_CALLS = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "merge", "get", "filter",
+                 "update_or_create", "get_or_create", "scalar", "scalars", "query", "select"}
 CELERY_PUBLISH = {"delay", "apply_async", "send_task", "delay_on_commit", "apply_async_on_commit", "kiq",
                   "enqueue", "enqueue_job", "send_with_options"}
 
@@ -144,9 +155,7 @@ class _Walker(cst.CSTVisitor):
     def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if _mentions(value, self.run.tainted) or _is_receive(value):
             self.run.taint_target(target, value)
-        if identity_names(value, self.run.identity) and (
-            _mentions(value, self.run.tainted | self.run.identity) or isinstance(value, (cst.FormattedString, cst.BinaryOperation))
-        ):
+        if identity_names(value, self.run.identity):
             for name in _target_names(target):
                 self.run.identity.add(name)
         if isinstance(target, cst.Name) and isinstance(value, cst.Call) and dotted(value.func) and (
@@ -237,23 +246,24 @@ class HandlerRun:
         unique_try = bool(self.try_stack and self.try_stack[-1])
         fact = dedup.classify(call, ctx, gated, unique_try, self.identity, self.tainted)
         if fact is not None:
+            db, db_key = _db_write(call)
             if fact.kind in ("lookup", "claim"):
-                self.add(w, "lookup", call, fact.strength, fact.what, claim=fact.kind == "claim")
+                self.add(w, "lookup", call, fact.strength, fact.what, claim=fact.kind == "claim",
+                         db=db and fact.kind == "claim", db_key=db_key)
             elif fact.kind == "marker":
-                eff = effects.classify(call, ctx)
-                self.add(w, "marker", call, fact.strength, fact.what, db=bool(eff and eff.db) or _orm_write(call),
-                         db_key=eff.db_key if eff else None)
+                self.add(w, "marker", call, fact.strength, fact.what, db=db, db_key=db_key)
             else:
                 self.add(w, "per-delivery", call, fact.strength, fact.what)
             return
         effect = effects.classify(call, ctx)
         if effect is not None:
             self.add(w, "effect", call, effect.strength, effect.what, detail=effect.category,
-                     db=effect.db or effect.category == "db-insert" and ".objects" not in effect.what,
-                     db_key=effect.db_key)
+                     db=effect.db, db_key=effect.db_key)
             return
-        if name in CELERY_PUBLISH and isinstance(call.func, cst.Attribute) and not _has_derived_task_id(call, self):
-            self.add(w, "effect", call, WEAK, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
+        if (name in CELERY_PUBLISH or name == "send" and _local_actor(call, ctx)) and isinstance(
+                call.func, cst.Attribute) and not _has_derived_task_id(call, self):
+            strength = STRONG if ctx.imports(*TASK_QUEUES) else WEAK
+            self.add(w, "effect", call, strength, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
             return
         target = self._local_target(call, w)
         if target is not None:
@@ -291,6 +301,9 @@ class HandlerRun:
         if not any(_mentions(a.value, self.tainted) for a in call.args):
             return False
         func = call.func
+        text = dotted(func) or ""
+        if ".objects." in text or text.split(".")[-1][:1].isupper() or text.split(".")[-1] in SEEN_DB_CALLS:
+            return False  # ORM managers, constructors and SQL calls are read, not handed off
         if isinstance(func, cst.Name):
             if func.value in BUILTINS:
                 return False
@@ -312,8 +325,8 @@ class HandlerRun:
             return False
         origin = ctx.origin(func) or ""
         root = origin.split(".")[0]
-        if root in PURE_ROOTS or origin.split("(")[0] in PURE_ROOTS:
-            return False
+        if root in PURE_ROOTS or root in KNOWN_LIBRARIES or origin.split("(")[0] in PURE_ROOTS:
+            return False  # a library whose effects the tables know: what it does is not unseen
         return True
 
 
@@ -325,8 +338,24 @@ def _has_derived_task_id(call: cst.Call, run: HandlerRun) -> bool:
     return False
 
 
-def _orm_write(call: cst.Call) -> bool:
-    return isinstance(call.func, cst.Attribute) and call.func.attr.value in ("add", "add_all")
+def _local_actor(call: cst.Call, ctx: Ctx) -> bool:
+    """`actor.send(...)` on a dramatiq actor (or Celery task) defined in this module."""
+    target = func_ref(call.func.value, ctx) if isinstance(call.func, cst.Attribute) else None
+    return target is not None and bool(target.decorators)
+
+
+def _db_write(call: cst.Call) -> Tuple[bool, Optional[str]]:
+    """Whether a dedup call writes to a SQL database, and through which session or connection."""
+    if not isinstance(call.func, cst.Attribute):
+        return False, None
+    name, recv = call.func.attr.value, dotted(call.func.value)
+    if name in effects.SQL_METHODS:
+        return True, recv
+    if ".objects" in (recv or "") or name in ("get_or_create", "aget_or_create"):
+        return True, None  # Django: autocommit outside `atomic`
+    if name in ("add", "add_all", "merge"):
+        return True, recv
+    return False, None
 
 
 def _result_tested(call: cst.Call, w: _Walker) -> bool:

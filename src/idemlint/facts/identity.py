@@ -92,3 +92,12 @@ def identity_names(expr: cst.CSTNode, identity_vars: Set[str]) -> Optional[str]:
         if is_id_name(name):
             return name
     return "" if saw_per_delivery else None
+
+
+# In a payload, `key`, `seq` and `offset` name other things (an S3 object key, a page number).
+NOT_ID_FIELDS = {"key", "seq", "sequence", "offset", "api_key", "s3_key", "object_key", "cache_key"}
+
+
+def is_id_field(name: str) -> bool:
+    """An id-like field of a published payload or header."""
+    return normal(name) not in NOT_ID_FIELDS and is_id_name(name)

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..detect.base import Ctx, dict_keys
 from ..index import FunctionInfo, dotted, kwarg, positional, string_value
-from .identity import is_id_name
+from .identity import is_id_field
 
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "packb", "serialize", "SerializeToString"}
 
@@ -60,10 +60,10 @@ def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
             return carries_id(headers, ctx)
         if any(a.keyword is None or a.star for a in expr.args):
             return None
-        return any(is_id_name(a.keyword.value) for a in expr.args if a.keyword is not None)
+        return any(is_id_field(a.keyword.value) for a in expr.args if a.keyword is not None)
     keys = dict_keys(expr)
     if keys is not None:
-        return any(is_id_name(k) for k in keys)
+        return any(is_id_field(k) for k in keys)
     if isinstance(expr, (cst.List, cst.Tuple)):
         names = []
         for el in expr.elements:
@@ -75,7 +75,7 @@ def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
                 names.append(key)
             else:
                 return None
-        return any(is_id_name(k) for k in names)
+        return any(is_id_field(k) for k in names)
     if isinstance(expr, cst.Name) and expr.value == "None":
         return False
     return None

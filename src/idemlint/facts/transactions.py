@@ -37,14 +37,14 @@ def with_transaction(item: cst.WithItem, ctx: Ctx) -> Optional[str]:
             if recv_origin.startswith(NON_DB_TXN_ORIGINS) or last in NON_DB_RECEIVERS:
                 return None
             return f"`{text}()`"
-        if origin.startswith(CONNECT_FACTORIES) or text in CONNECT_FACTORIES:
+        if origin in CONNECT_FACTORIES or text in CONNECT_FACTORIES:
             return f"`{text}()`"  # psycopg2/sqlite3 commit on exit; psycopg 3 commits and closes
         if isinstance(func, cst.Attribute) and name == "connection" and "pool" in (dotted(func.value) or "").lower():
             return f"`{text}()` (psycopg-pool commits on exit)"
         return None
     if isinstance(expr, (cst.Name, cst.Attribute)):
         origin = ctx.origin(expr) or ""
-        if origin.startswith(CONNECT_FACTORIES):
+        if origin.split("(")[0] in CONNECT_FACTORIES and origin.endswith(")"):
             return f"`with {dotted(expr)}:` on a {origin.split('(')[0]} connection"
         last = (dotted(expr) or "").split(".")[-1].lower()
         if not origin and last in ("conn", "connection", "db_conn", "dbconn") and ctx.imports("psycopg2", "sqlite3"):

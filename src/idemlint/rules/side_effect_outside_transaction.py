@@ -9,11 +9,23 @@ from ..model import STRONG, Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
 
 
-def atomic(a: Event, b: Event) -> bool:
+def atomic(effect: Event, marker: Event) -> bool:
     """Both inside one transaction scope, or both written through one session before one commit."""
-    if set(a.txns) & set(b.txns):
+    if effect.txns or marker.txns:
+        return bool(set(effect.txns) & set(marker.txns))
+    return bool(effect.db and marker.db and effect.db_key and effect.db_key == marker.db_key
+                and effect.db_epoch == marker.db_epoch)
+
+
+def unsafe(effect: Event, marker: Event) -> bool:
+    """A database effect must share the marker's transaction. An effect no transaction can hold (HTTP,
+    email, a payment) is accepted when the marker follows it: that window is the best a consumer can do
+    without an idempotency key; a marker written first loses the message if the process dies between."""
+    if atomic(effect, marker):
+        return False
+    if effect.db:
         return True
-    return bool(a.db and b.db and a.db_key and a.db_key == b.db_key and a.db_epoch == b.db_epoch)
+    return marker.seq < effect.seq
 
 
 def confidence(marker: Event, effect: Event) -> Confidence:
@@ -46,7 +58,7 @@ class SideEffectOutsideTransaction(Rule):
             )
             return
         for effect in consumer.of("effect"):
-            if any(atomic(effect, m) for m in markers):
+            if not all(unsafe(effect, m) for m in markers):
                 continue
             order = "before" if marker.seq < effect.seq else "after"
             yield RawFinding(
