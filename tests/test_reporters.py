@@ -20,7 +20,7 @@ POSITIVE = {"type": "integer", "minimum": 0}
 SCHEMA = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["schema_version", "version", "findings", "errors", "summary"],
+    "required": ["schema_version", "version", "findings", "errors", "unused_ignores", "summary"],
     "properties": {
         "schema_version": {"const": 1},
         "version": {"type": "string"},
@@ -31,7 +31,7 @@ SCHEMA = {
                 "additionalProperties": False,
                 "required": [
                     "path", "line", "column", "end_line", "end_column", "rule", "name", "confidence",
-                    "message", "hint", "symbol", "related", "evidence",
+                    "message", "hint", "symbol", "related", "evidence", "fingerprint",
                 ],
                 "properties": {
                     "path": {"type": "string"},
@@ -55,6 +55,24 @@ SCHEMA = {
                         },
                     },
                     "evidence": {"type": "array", "items": {"type": "string"}},
+                    "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                },
+            },
+        },
+        "unused_ignores": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["path", "line", "column", "comment", "codes", "unknown", "message"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "line": {"type": "integer", "minimum": 1},
+                    "column": {"type": "integer", "minimum": 1},
+                    "comment": {"type": "string"},
+                    "codes": {"type": "array", "items": {"type": "string", "pattern": "^(IDEM[0-9]{3}|[*])$"}},
+                    "unknown": {"type": "array", "items": {"type": "string"}},
+                    "message": {"type": "string"},
                 },
             },
         },
@@ -76,8 +94,20 @@ SCHEMA = {
         "summary": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["files", "parsed", "findings", "suppressed", "errors", "by_rule"],
+            "required": ["files", "parsed", "findings", "suppressed", "errors", "unused_ignores", "by_rule"],
             "properties": {
+                "unused_ignores": POSITIVE,
+                "baseline": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["path", "matched", "fixed", "fixed_entries"],
+                    "properties": {
+                        "path": {"type": "string"},
+                        "matched": POSITIVE,
+                        "fixed": POSITIVE,
+                        "fixed_entries": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
                 "files": POSITIVE,
                 "parsed": POSITIVE,
                 "findings": POSITIVE,
@@ -141,7 +171,7 @@ def test_json_document_matches_schema():
     jsonschema.validate(doc, SCHEMA)
     assert doc["version"] == __version__
     assert doc["summary"] == {
-        "files": 3, "parsed": 2, "findings": 2, "suppressed": 1, "errors": 1,
+        "files": 3, "parsed": 2, "findings": 2, "suppressed": 1, "errors": 1, "unused_ignores": 0,
         "by_rule": {"IDEM001": {"high": 1, "medium": 0, "low": 0}, "IDEM003": {"high": 0, "medium": 0, "low": 1}},
     }
     assert doc["errors"] == [{"kind": "syntax", "line": 4, "message": "invalid syntax", "path": "broken.py"}]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import stat
 import traceback
+from dataclasses import replace
 from typing import Iterable, Optional, Sequence
 
 from . import analysis, suppress
 from .config import Config, ConfigError, load_config
 from .discover import PathNotFound, SourceFile, discover
 from .findings import FileError, FileResult, RunResult
+from .fingerprint import SnippetHasher
 
 __all__ = ["Config", "ConfigError", "PathNotFound", "lint_source", "lint_paths", "load_config"]
 
@@ -36,8 +38,12 @@ def lint_source(source: bytes, path: str, config: Optional[Config] = None) -> Fi
         detail = traceback.format_exc() if config.verbose else ""
         return FileResult(path, errors=(FileError(path, message, kind="internal", traceback=detail),))
     kept, suppressed = suppress.apply(findings, source, path, config)
+    if kept:
+        hasher = SnippetHasher(source)
+        kept = [replace(f, snippet_hash=hasher.hash(f.line, f.end_line)) for f in kept]
     kept.sort(key=lambda f: f.sort_key())
-    return FileResult(path, findings=tuple(kept), suppressed=suppressed, parsed=True)
+    unused = suppress.unused_ignores(findings, source, path) if config.warn_unused_ignores else []
+    return FileResult(path, findings=tuple(kept), suppressed=suppressed, parsed=True, unused_ignores=tuple(unused))
 
 
 def _passes_prefilter(source: bytes) -> bool:
@@ -69,7 +75,9 @@ def lint_file(file: SourceFile, config: Config) -> FileResult:
     if len(source) > limit:
         return FileResult(shown, errors=(FileError(shown, too_big, kind="skipped"),))
     if not _passes_prefilter(source):
-        return FileResult(shown)  # mentions no broker API: scanned and clean
+        # Mentions no broker API: scanned and clean, so any suppression comment in it is unused.
+        unused = suppress.unused_ignores((), source, shown) if config.warn_unused_ignores else []
+        return FileResult(shown, unused_ignores=tuple(unused))
     return lint_source(source, shown, config)
 
 
@@ -82,7 +90,10 @@ def collect(results: Iterable[FileResult]) -> RunResult:
         run.findings.extend(result.findings)
         run.errors.extend(result.errors)
         run.suppressed += result.suppressed
+        run.unused_ignores.extend(result.unused_ignores)
+        run.checked.append(result.path)
     run.findings.sort(key=lambda f: f.sort_key())
+    run.unused_ignores.sort(key=lambda u: u.sort_key())
     run.errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
     return run
 

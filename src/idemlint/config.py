@@ -37,6 +37,7 @@ class Config:
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     respect_gitignore: bool = True
+    warn_unused_ignores: bool = False  # report suppression comments that hide nothing
     force_exclude: bool = False  # command line only
     verbose: bool = False  # command line only
     # Where the settings came from; globs in `exclude` and `per-file-ignores` are relative to `root`.
@@ -109,6 +110,7 @@ KEYS: Dict[str, Tuple[str, Callable[[Any, str], Any]]] = {
     "per-file-ignores": ("per_file_ignores", _per_file_ignores),
     "max-file-size": ("max_file_size", _positive_int),
     "respect-gitignore": ("respect_gitignore", _bool),
+    "warn-unused-ignores": ("warn_unused_ignores", _bool),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 
 class Confidence(enum.IntEnum):
@@ -53,6 +53,9 @@ class Finding:
     scope_line: int = 0  # line of the enclosing handler's `def` (suppressions may sit there)
     related: Tuple[Related, ...] = ()
     evidence: Tuple[str, ...] = ()
+    # Hash of the normalised source of lines `line`..`end_line` (comments and layout dropped),
+    # set by `api.lint_source`; the stable part of the fingerprint (see fingerprint.py).
+    snippet_hash: str = ""
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.rule)
@@ -97,12 +100,94 @@ class FileError:
 
 
 @dataclass(frozen=True)
+class UnusedIgnore:
+    """A suppression comment (or some of the codes it lists) that hid no finding.
+
+    `codes` are the unused canonical codes (`*` for a bare `# idemlint: ignore`);
+    `unknown` are items of an `# idemlint: ignore[...]` list that name no rule.
+    """
+
+    path: str
+    line: int
+    column: int
+    comment: str
+    codes: Tuple[str, ...] = ()
+    unknown: Tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        parts = []
+        if "*" in self.codes:
+            parts.append("suppression comment hides no finding")
+        elif self.codes:
+            listed = ", ".join(self.codes)
+            parts.append(f"unused suppression for {listed}: no such finding on this line")
+        if self.unknown:
+            parts.append("unknown rule " + ", ".join(f"`{u}`" for u in self.unknown))
+        return "; ".join(parts)
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.column)
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "comment": self.comment,
+            "codes": list(self.codes),
+            "unknown": list(self.unknown),
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    """One baseline line: `count` findings with this fingerprint (see baseline.py)."""
+
+    fingerprint: str
+    path: str
+    rule: str
+    symbol: str
+    count: int = 1
+    name: str = ""
+    confidence: str = ""
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "fingerprint": self.fingerprint,
+            "path": self.path,
+            "rule": self.rule,
+            "name": self.name,
+            "symbol": self.symbol,
+            "confidence": self.confidence,
+            "count": self.count,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class BaselineSummary:
+    """How a run compared with `--baseline FILE`: findings hidden, entries no longer matched."""
+
+    path: str
+    matched: int = 0
+    fixed: Tuple[BaselineEntry, ...] = ()  # each with the count that no longer matches
+
+    @property
+    def fixed_count(self) -> int:
+        return sum(e.count for e in self.fixed)
+
+
+@dataclass(frozen=True)
 class FileResult:
     path: str
     findings: Tuple[Finding, ...] = ()
     errors: Tuple[FileError, ...] = ()
     suppressed: int = 0
     parsed: bool = False
+    unused_ignores: Tuple[UnusedIgnore, ...] = ()
 
 
 @dataclass
@@ -112,6 +197,13 @@ class RunResult:
     findings: List[Finding] = field(default_factory=list)
     errors: List[FileError] = field(default_factory=list)
     suppressed: int = 0
+    unused_ignores: List[UnusedIgnore] = field(default_factory=list)
+    checked: List[str] = field(default_factory=list)  # display paths of every file checked
+    baseline: Optional[BaselineSummary] = None  # set when `--baseline` was applied
+
+    def reported(self) -> bool:
+        """True when the run should exit 1: findings, file errors or unused suppressions."""
+        return bool(self.findings or self.errors or self.unused_ignores)
 
     def counts(self) -> Dict[str, Dict[str, int]]:
         """Findings counted by rule code, then by confidence label."""

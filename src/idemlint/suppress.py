@@ -12,7 +12,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 import pathspec
 
 from .config import Config
-from .findings import Finding
+from .findings import Finding, UnusedIgnore
 
 ALL = "*"  # a bare `# idemlint: ignore` suppresses every rule
 
@@ -53,13 +53,57 @@ def parse_comment(comment: str) -> FrozenSet[str]:
 
 def _comments(source: bytes) -> Iterable[Tuple[int, str]]:
     """Yield (line, text) for every comment token; stop quietly at a tokenize error."""
+    for line, _column, text in _comments_at(source):
+        yield line, text
+
+
+def _comments_at(source: bytes) -> Iterable[Tuple[int, int, str]]:
+    """Yield (line, 1-based column, text) for every comment token."""
     try:
         for tok in tokenize.tokenize(io.BytesIO(source).readline):
             if tok.type == tokenize.COMMENT:
-                yield tok.start[0], tok.string
+                yield tok.start[0], tok.start[1] + 1, tok.string
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, LookupError, ValueError):
         # Unterminated strings, bad indentation, unknown encodings: keep what was read so far.
         return
+
+
+def _unknown_items(comment: str) -> Tuple[str, ...]:
+    """Items of `# idemlint: ignore[...]` lists that name no rule (`# noqa` codes of other
+    linters are never reported: they are not ours)."""
+    out = []
+    for match in _IDEMLINT.finditer(comment):
+        listed = match.group("codes")
+        if listed and listed.strip():
+            out.extend(item for item in re.split(r"[\s,]+", listed.strip()) if item and _canonical(item) is None)
+    return tuple(out)
+
+
+def unused_ignores(raw_findings: Sequence[Finding], source: bytes, path: str) -> List[UnusedIgnore]:
+    """Return the suppression comments in `source` (or the codes in them) that hide nothing.
+
+    A code on line L is used when the engine reported a finding of that rule (any rule, for a
+    bare ignore) on line L or in a handler whose `def` is on line L. `raw_findings` are the
+    findings *before* select, ignore, min-confidence and per-file-ignores, so whether a comment
+    counts as used never depends on the run's filters.
+    """
+    if not _QUICK.search(source):
+        return []
+    out = []
+    for line, column, text in _comments_at(source):
+        codes = parse_comment(text)
+        unknown = _unknown_items(text)
+        if not codes and not unknown:
+            continue
+        hits = [f for f in raw_findings if line in (f.line, f.scope_line)]
+        if ALL in codes:
+            unused: Tuple[str, ...] = () if hits else (ALL,)
+        else:
+            used = {f.rule for f in hits}
+            unused = tuple(sorted(c for c in codes if c not in used))
+        if unused or unknown:
+            out.append(UnusedIgnore(path, line, column, text.strip(), unused, unknown))
+    return out
 
 
 def suppressions(source: bytes) -> Dict[int, FrozenSet[str]]:

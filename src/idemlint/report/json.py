@@ -3,33 +3,62 @@
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
 from typing import IO, Any, Dict, Optional
 
 from .. import __version__
-from ..findings import RunResult
+from ..findings import BaselineSummary, RunResult
+from ..fingerprint import fingerprint
 
 SCHEMA_VERSION = 1
 
 
-def to_document(result: RunResult) -> Dict[str, Any]:
-    """Return the JSON-ready document for a run (the shape is documented in README.md)."""
+@dataclass(frozen=True)
+class JsonOptions:
+    root: str  # project root for the `fingerprint` of each finding
+
+
+def baseline_summary(summary: BaselineSummary) -> Dict[str, Any]:
     return {
-        "schema_version": SCHEMA_VERSION,
-        "version": __version__,
-        "findings": [f.to_dict() for f in result.findings],
-        "errors": [e.to_dict() for e in result.errors],
-        "summary": {
-            "files": result.files,
-            "parsed": result.parsed,
-            "findings": len(result.findings),
-            "suppressed": result.suppressed,
-            "errors": len(result.errors),
-            "by_rule": result.counts(),
-        },
+        "path": summary.path,
+        "matched": summary.matched,
+        "fixed": summary.fixed_count,
+        "fixed_entries": [e.to_dict() for e in summary.fixed],
     }
 
 
-def render(result: RunResult, options: Optional[object], stream: IO[str]) -> None:
-    """Write the run as one indented JSON document followed by a newline (no options yet)."""
-    json.dump(to_document(result), stream, indent=2, sort_keys=True, ensure_ascii=True)
+def to_document(result: RunResult, root: Optional[str] = None) -> Dict[str, Any]:
+    """Return the JSON-ready document for a run (the shape is documented in README.md)."""
+    root = os.path.abspath(root or os.getcwd())
+    findings = []
+    for f in result.findings:
+        item = f.to_dict()
+        item["fingerprint"] = fingerprint(f, root)
+        findings.append(item)
+    summary: Dict[str, Any] = {
+        "files": result.files,
+        "parsed": result.parsed,
+        "findings": len(result.findings),
+        "suppressed": result.suppressed,
+        "errors": len(result.errors),
+        "unused_ignores": len(result.unused_ignores),
+        "by_rule": result.counts(),
+    }
+    if result.baseline is not None:
+        summary["baseline"] = baseline_summary(result.baseline)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "version": __version__,
+        "findings": findings,
+        "errors": [e.to_dict() for e in result.errors],
+        "unused_ignores": [u.to_dict() for u in result.unused_ignores],
+        "summary": summary,
+    }
+
+
+def render(result: RunResult, options: Optional[JsonOptions], stream: IO[str]) -> None:
+    """Write the run as one indented JSON document followed by a newline."""
+    root = options.root if options is not None else None
+    json.dump(to_document(result, root), stream, indent=2, sort_keys=True, ensure_ascii=True)
     stream.write("\n")

@@ -13,7 +13,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from ..findings import Confidence, FileError, Finding, RunResult
+from ..findings import BaselineSummary, Confidence, FileError, Finding, RunResult, UnusedIgnore
 
 CONFIDENCE_STYLE = {
     Confidence.HIGH: "bold red",
@@ -34,6 +34,7 @@ class TextOptions:
     quiet: bool = False  # only the summary line, nothing when clean
     verbose: bool = False  # also evidence and tracebacks
     width: Optional[int] = None  # None: the terminal's
+    statistics: bool = False  # counts by rule and confidence instead of the findings
 
 
 def visible(text: str) -> str:
@@ -162,6 +163,29 @@ def _error_block(error: FileError, options: TextOptions) -> List[Text]:
     return out
 
 
+def _unused_block(unused: UnusedIgnore) -> List[Text]:
+    row = Text()
+    row.append(f"{_flat(unused.path)}:{unused.line}:{unused.column}", style="bold")
+    row.append(": ")
+    row.append("warning[unused-ignore]", style="yellow")
+    row.append(f": {_flat(unused.message)}")
+    return [row, Text(f"  {_flat(unused.comment)}", style="dim")]
+
+
+def _baseline_lines(summary: BaselineSummary) -> List[Text]:
+    n = summary.fixed_count
+    head = f"Baseline {_flat(summary.path)}: {_plural(summary.matched, 'finding')} matched (not shown)"
+    if not n:
+        return [Text(head + ".")]
+    entries = "entry no longer matches" if n == 1 else "entries no longer match"
+    out = [Text(f"{head}; {n} {entries} (fixed): rewrite it with --write-baseline to shrink it.", style="green")]
+    for entry in summary.fixed:
+        times = f" (x{entry.count})" if entry.count > 1 else ""
+        symbol = f" in {entry.symbol}" if entry.symbol else ""
+        out.append(Text(f"  fixed: {_flat(entry.path)}: {entry.rule} {entry.name}{symbol}{times}", style="dim"))
+    return out
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -170,16 +194,21 @@ def summary_line(result: RunResult) -> str:
     """One line: what was found in how many files (the whole output under `--quiet`)."""
     files = _plural(result.files, "file")
     suppressed = f"; {result.suppressed} suppressed" if result.suppressed else ""
-    if not result.findings and not result.errors:
-        return f"No findings in {files} checked{suppressed}."
+    new = "new " if result.baseline is not None else ""  # the baseline hides the known ones
+    if not result.findings and not result.errors and not result.unused_ignores:
+        return f"No {new}findings in {files} checked{suppressed}."
     parts = []
     if result.findings:
         by_conf = {c: sum(1 for f in result.findings if f.confidence is c) for c in Confidence}
         detail = ", ".join(f"{by_conf[c]} {c.label}" for c in sorted(Confidence, reverse=True) if by_conf[c])
-        parts.append(f"{_plural(len(result.findings), 'finding')} ({detail})")
+        parts.append(f"{_plural(len(result.findings), new + 'finding')} ({detail})")
     if result.errors:
         with_errors = len({e.path for e in result.errors})
         parts.append(f"{_plural(with_errors, 'file')} with errors")
+    if result.unused_ignores:
+        parts.append(_plural(len(result.unused_ignores), "unused suppression"))
+    if len(parts) > 2:
+        parts = [", ".join(parts[:-1]), parts[-1]]
     return f"Found {' and '.join(parts)} in {files} checked{suppressed}."
 
 
@@ -212,8 +241,11 @@ def render(
     """Write the run for a human. `sources` maps display paths to text (else files are read)."""
     console = make_console(stream, options)
     if options.quiet:
-        if result.findings or result.errors:
+        if result.reported():
             console.print(Text(summary_line(result)))
+        return
+    if options.statistics:
+        render_statistics(result, console)
         return
     src = _Sources(sources, reader)
     groups: Dict[str, List[Text]] = {}
@@ -224,6 +256,11 @@ def render(
         if block:
             block.append(Text(""))
         block.extend(_finding_block(finding, src.lines(finding.path), options))
+    for unused in result.unused_ignores:
+        block = groups.setdefault(unused.path, [])
+        if block:
+            block.append(Text(""))
+        block.extend(_unused_block(unused))
     for path in sorted(groups):
         console.print(Text(f"{_flat(path)}", style="bold underline"))
         for row in groups[path]:
@@ -231,6 +268,49 @@ def render(
         console.print()
     for row in _summary_table(result):
         console.print(row)
+    if result.baseline is not None:
+        for row in _baseline_lines(result.baseline):
+            console.print(row)
+    console.print(Text(summary_line(result), style="bold"))
+
+
+def statistics_rows(result: RunResult) -> List[str]:
+    """The `--statistics` table: one row per rule (and unused suppressions), then a total."""
+    from ..rules import find_rule
+
+    header = ("Code", "Name", "High", "Medium", "Low", "Total")
+    rows = []
+    totals = [0, 0, 0]
+    for code, by_conf in result.counts().items():
+        rule = find_rule(code)
+        counts = [by_conf["high"], by_conf["medium"], by_conf["low"]]
+        totals = [a + b for a, b in zip(totals, counts)]
+        rows.append((code, rule.name if rule else "", *map(str, counts), str(sum(counts))))
+    if result.unused_ignores:
+        n = str(len(result.unused_ignores))
+        rows.append(("-", "unused-ignore", "-", "-", "-", n))
+    rows.append(("", "total", *map(str, totals), str(sum(totals) + len(result.unused_ignores))))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    out = []
+    for row in [header, *rows]:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])] + [c.rjust(w) for c, w in zip(row[2:], widths[2:])]
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def render_statistics(result: RunResult, console: Console) -> None:
+    """Counts by rule and confidence, the errors, the baseline note and the summary line."""
+    for error in result.errors:
+        for row in _error_block(error, TextOptions(color=False)):
+            console.print(row)
+    if result.errors:
+        console.print()
+    if result.findings or result.unused_ignores:
+        for i, row in enumerate(statistics_rows(result)):
+            console.print(Text(row, style="bold" if i == 0 else ""))
+    if result.baseline is not None:
+        for row in _baseline_lines(result.baseline):
+            console.print(row)
     console.print(Text(summary_line(result), style="bold"))
 
 

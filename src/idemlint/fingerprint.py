@@ -1,0 +1,103 @@
+"""Stable finding identities for SARIF `partialFingerprints` and baselines: no line numbers.
+
+Recipe (version `v1`):
+
+    snippet  = the tokens of the reported lines `line`..`end_line`, comments, indentation and
+               line breaks dropped, joined by one space (so re-indenting, re-wrapping the
+               whitespace or adding a comment changes nothing)
+    snippet_hash = sha256(snippet)[:16 hex]                       (computed in `api.lint_source`)
+    fingerprint  = sha256("v1\\0" rule "\\0" path "\\0" symbol "\\0" snippet_hash)[:32 hex]
+
+`path` is relative to the project root (the git work tree holding the current directory, else
+the current directory), `/`-separated, so the same tree gives the same fingerprints whichever
+directory idemlint is run from. Moving code up or down, or editing other lines, keeps a
+fingerprint; editing the reported lines, renaming the handler or the file changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tokenize
+from typing import Dict, Iterable, List, Optional
+
+from .findings import Finding
+
+VERSION = "v1"
+SARIF_KEY = f"idemlint/{VERSION}"
+_SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+         tokenize.ENCODING, tokenize.ENDMARKER}
+
+
+def _tokens_by_line(source: bytes) -> Optional[Dict[int, List[str]]]:
+    out: Dict[int, List[str]] = {}
+    try:
+        for tok in tokenize.tokenize(io.BytesIO(source).readline):
+            if tok.type not in _SKIP:
+                out.setdefault(tok.start[0], []).append(tok.string)
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, LookupError, ValueError):
+        return None
+    return out
+
+
+def _raw_lines(source: bytes) -> List[str]:
+    text = source.decode("utf-8", errors="replace")
+    return text.splitlines()
+
+
+class SnippetHasher:
+    """Hash the normalised source of line ranges of one file (tokenizes once, lazily)."""
+
+    def __init__(self, source: bytes) -> None:
+        self._source = source
+        self._tokens: Optional[Dict[int, List[str]]] = None
+        self._tokenized = False
+
+    def snippet(self, line: int, end_line: int) -> str:
+        if not self._tokenized:
+            self._tokens = _tokens_by_line(self._source)
+            self._tokenized = True
+        end_line = max(line, end_line)
+        if self._tokens is not None:
+            parts = [t for n in range(line, end_line + 1) for t in self._tokens.get(n, ())]
+            return " ".join(parts)
+        # Untokenizable file (it parsed, so this is rare): whitespace-collapsed raw lines.
+        lines = _raw_lines(self._source)[line - 1:end_line]
+        return " ".join(" ".join(text.split()) for text in lines)
+
+    def hash(self, line: int, end_line: int) -> str:
+        return hashlib.sha256(self.snippet(line, end_line).encode("utf-8")).hexdigest()[:16]
+
+
+def relative_path(path: str, root: str) -> str:
+    """`path` (a display path: relative to the cwd, or absolute) relative to `root`, `/`-separated.
+
+    A file outside `root` keeps its absolute path.
+    """
+    absolute = os.path.abspath(path)
+    rel = os.path.relpath(absolute, root)
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return absolute.replace(os.sep, "/")
+    return rel.replace(os.sep, "/")
+
+
+def fingerprint(finding: Finding, root: str) -> str:
+    """The finding's identity (see the module docstring); 32 hex characters."""
+    key = "\0".join((VERSION, finding.rule, relative_path(finding.path, root), finding.symbol, finding.snippet_hash))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def fingerprints_with_occurrence(findings: Iterable[Finding], root: str) -> List[str]:
+    """`fingerprint:n` for each finding, n counting identical fingerprints in order (1-based).
+
+    Two identical findings in one handler (the same call twice) stay distinct results in
+    GitHub code scanning, as CodeQL's `primaryLocationLineHash` does with its `:n` suffix.
+    """
+    seen: Dict[str, int] = {}
+    out = []
+    for finding in findings:
+        fp = fingerprint(finding, root)
+        seen[fp] = seen.get(fp, 0) + 1
+        out.append(f"{fp}:{seen[fp]}")
+    return out
