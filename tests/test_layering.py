@@ -22,6 +22,12 @@ ENGINE_MODULES = [
     "idemlint.findings",
     "idemlint.rules",
     "idemlint.report.json",
+    "idemlint.report.sarif",
+    "idemlint.report.github",
+    "idemlint.baseline",
+    "idemlint.fingerprint",
+    "idemlint.vcs",
+    "idemlint.pages",
 ]
 
 
