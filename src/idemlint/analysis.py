@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .detect import ADAPTERS, passes_prefilter
-from .detect.base import Ctx, HandlerSite, ProduceSite, iter_calls
+from .detect.base import Ctx, HandlerSite, ProduceSite
 from .facts.handler import HandlerRun, initial_taint
 from .findings import Finding, Related
 from .index import FunctionInfo, ModuleIndex
-from .model import Consumer, Event, ModuleFacts, Producer, RawFinding
+from .positions import resolve as resolve_positions
+from .model import Consumer, Event, ModuleFacts, Producer
 
 __all__ = ["ParseFailure", "analyze", "detect", "passes_prefilter"]
 
@@ -61,7 +61,7 @@ def detect(module: cst.Module) -> ModuleFacts:
     for func in index.functions:
         ctx = Ctx(index, func, initial_taint(func))
         acks = []
-        for call in iter_calls(func.node.body):
+        for call in func.calls:
             for adapter in ADAPTERS:
                 ack = adapter.ack(call, ctx)
                 if ack is not None:
@@ -82,27 +82,20 @@ def detect(module: cst.Module) -> ModuleFacts:
             continue
         consumers.append(_walk(consumer, index))
     module_ctx = Ctx(index, None)
-    for stmt in module.body:
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            continue
-        for call in iter_calls(stmt):
-            site = _produce(call, module_ctx)
-            if site is not None:
-                producers.append(_producer(site, call, None, module_ctx))
+    for call in index.module_calls:
+        site = _produce(call, module_ctx)
+        if site is not None:
+            producers.append(_producer(site, call, None, module_ctx))
     return ModuleFacts(index, consumers, producers)
 
 
 def _with_acks(func: FunctionInfo, ctx: Ctx):
-    stack: List[cst.CSTNode] = [func.node.body]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.With):
-            for item in cur.items:
-                for adapter in ADAPTERS:
-                    site = adapter.with_ack(item, ctx)
-                    if site is not None:
-                        yield site
-        stack.extend(c for c in cur.children if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
+    for node in func.withs:
+        for item in node.items:
+            for adapter in ADAPTERS:
+                site = adapter.with_ack(item, ctx)
+                if site is not None:
+                    yield site
 
 
 def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> Producer:
@@ -163,7 +156,9 @@ def analyze(source: bytes, path: str) -> List[Finding]:
                 raw.append((rule_cls, rf))
     if not raw:
         return []
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    wanted = [rf.node for _, rf in raw] + [rf.scope_node for _, rf in raw if rf.scope_node is not None]
+    wanted += [node for _, rf in raw for node, _ in rf.related]
+    positions = resolve_positions(module, source, wanted)
     out = []
     for rule_cls, rf in raw:
         rng = positions[rf.node]

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, dotted, kwarg, string_value
 from ..model import WEAK
-from .base import Adapter, Ctx, HandlerSite, func_ref, iter_calls
+from .base import Adapter, Ctx, HandlerSite, func_ref
 
 POWERTOOLS_BATCH = ("process_partial_response", "async_process_partial_response")
 
@@ -21,14 +21,13 @@ class LambdaAdapter(Adapter):
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         seen = set()
         for func in index.functions:
-            if len(func.params) >= 2 and func.class_name is None and _reads_records(func.node, func.params[0]):
+            if len(func.params) >= 2 and func.class_name is None and _reads_records(func, func.params[0]):
                 seen.add(id(func.node))
                 yield HandlerSite("aws_lambda", func, "framework", WEAK,
                                   f"Lambda handler reading `{func.params[0]}[\"Records\"]`",
                                   "the Lambda event source deletes the batch when the handler returns")
         for func in [None, *index.functions]:
-            body = func.node.body if func else index.module
-            for call in iter_calls(body):
+            for call in (func.calls if func else index.module_calls):
                 name = (dotted(call.func) or "").split(".")[-1]
                 if name not in POWERTOOLS_BATCH:
                     continue
@@ -40,23 +39,18 @@ class LambdaAdapter(Adapter):
                                       "the batch processor reports success when the record handler returns")
 
 
-def _reads_records(node: cst.FunctionDef, event: str) -> bool:
-    stack = [node.body]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.Subscript) and isinstance(cur.value, cst.Name) and cur.value.value == event:
-            el = cur.slice[0].slice if cur.slice else None
-            if isinstance(el, cst.Index) and string_value(el.value) == "Records":
-                return True
+def _reads_records(func, event: str) -> bool:
+    """`event["Records"]` or `event.get("Records")` in the function's own body."""
+    if (event, "Records") in func.subscripts:
+        return True
+    for call in func.calls:
         if (
-            isinstance(cur, cst.Call)
-            and isinstance(cur.func, cst.Attribute)
-            and cur.func.attr.value == "get"
-            and isinstance(cur.func.value, cst.Name)
-            and cur.func.value.value == event
-            and cur.args
-            and string_value(cur.args[0].value) == "Records"
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "get"
+            and isinstance(call.func.value, cst.Name)
+            and call.func.value.value == event
+            and call.args
+            and string_value(call.args[0].value) == "Records"
         ):
             return True
-        stack.extend(c for c in cur.children if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
     return False

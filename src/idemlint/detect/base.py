@@ -163,8 +163,8 @@ def func_ref(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[FunctionI
     if isinstance(expr, cst.Name):
         f = ctx.func
         while f is not None:
-            for other in ctx.index.functions:
-                if other.parent is f and other.name == expr.value:
+            for other in ctx.index.children_of.get(id(f.node), ()):
+                if other.name == expr.value:
                     return other
             f = f.parent
         return ctx.index.module_functions.get(expr.value)
@@ -185,19 +185,6 @@ def func_ref(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[FunctionI
 
 def weak_or_strong(ctx: Ctx, roots: Sequence[str]) -> int:
     return STRONG if ctx.index.imports_any(roots) else WEAK
-
-
-def iter_calls(node: cst.CSTNode) -> Iterable[cst.Call]:
-    """Every Call below `node`, not descending into nested functions or classes."""
-    stack: List[cst.CSTNode] = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.Call):
-            yield cur
-        for child in reversed(cur.children):
-            if isinstance(child, (cst.FunctionDef, cst.ClassDef)):
-                continue
-            stack.append(child)
 
 
 def kw_true(call: cst.Call, *names: str) -> bool:

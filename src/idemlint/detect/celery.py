@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted, kwarg
 from ..model import WEAK
-from .base import Adapter, HandlerSite, decorator_call, iter_calls
+from .base import Adapter, HandlerSite, decorator_call
 
 ROOTS = ("celery",)
 CONFIG_NAMES = {"task_acks_late", "CELERY_TASK_ACKS_LATE", "CELERY_ACKS_LATE", "acks_late"}
@@ -81,12 +81,12 @@ def _module_acks_late(index: ModuleIndex) -> bool:
         for value, _, _ in index.module_assigns.get(name, []):
             if isinstance(value, cst.Name) and value.value == "True":
                 return True
+    for node in index.module_calls:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "update":
+            flag = kwarg(node, "task_acks_late")
+            if isinstance(flag, cst.Name) and flag.value == "True":
+                return True
     for stmt in index.module.body:
-        for node in iter_calls(stmt) if not isinstance(stmt, cst.FunctionDef) else ():
-            if isinstance(node.func, cst.Attribute) and node.func.attr.value == "update":
-                flag = kwarg(node, "task_acks_late")
-                if isinstance(flag, cst.Name) and flag.value == "True":
-                    return True
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 if isinstance(small, cst.Assign):

@@ -9,7 +9,7 @@ import libcst as cst
 from ..index import ModuleIndex, dotted, kwarg, positional, string_value
 from ..model import STRONG
 from .base import (
-    AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, iter_calls, keywords,
+    AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords,
     origin_starts, receiver, receiver_last,
 )
 
@@ -93,7 +93,7 @@ class KafkaAdapter(Adapter):
         for func in index.functions:
             ctx = Ctx(index, func)
             receives, commits, origin_ctor = False, False, None
-            for call in iter_calls(func.node.body):
+            for call in func.calls:
                 name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
                 if name in RECEIVE_METHODS:
                     origin = ctx.origin(receiver(call))
@@ -101,8 +101,8 @@ class KafkaAdapter(Adapter):
                         receives, origin_ctor = True, origin
                 elif name in ("commit", "commit_async", "store_offsets"):
                     commits = True
-            for node in _for_iters(func.node.body):
-                origin = ctx.origin(node)
+            for loop in func.fors:
+                origin = ctx.origin(loop.iter)
                 if origin_starts(origin, CONSUMERS):
                     receives, origin_ctor = True, origin
             if receives and not commits and _auto_commit_on(origin_ctor, index, func):
@@ -110,20 +110,9 @@ class KafkaAdapter(Adapter):
                                   "Kafka receive loop with auto-commit left on (the client default)")
 
 
-def _for_iters(body: cst.CSTNode) -> Iterable[cst.BaseExpression]:
-    stack = [body]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.For):
-            yield cur.iter
-        for child in cur.children:
-            if not isinstance(child, (cst.FunctionDef, cst.ClassDef)):
-                stack.append(child)
-
-
 def _auto_commit_on(origin: Optional[str], index: ModuleIndex, func) -> bool:
     """False when the constructor visibly turns auto-commit off; True otherwise (the default)."""
-    for call in iter_calls(index.module):
+    for call in [c for f in index.functions for c in f.calls] + index.module_calls:
         text = dotted(call.func) or ""
         if not text.split(".")[-1].endswith(("Consumer", "AIOKafkaConsumer")):
             continue

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, kwarg, positional
 from ..model import WEAK
-from .base import Adapter, Ctx, HandlerSite, ProduceSite, func_ref, iter_calls, kw_true, receiver_last
+from .base import Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver_last
 
 ROOTS = ("nats",)
 
@@ -41,7 +41,7 @@ class NatsAdapter(Adapter):
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         for func in index.functions:
             ctx = Ctx(index, func)
-            for call in iter_calls(func.node.body):
+            for call in func.calls:
                 if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "subscribe"):
                     continue
                 if not _is_jetstream(call, ctx):

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, kwarg, positional
 from ..model import STRONG
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, iter_calls, kw_true
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true
 
 ROOTS = ("pika", "aiormq")
 
@@ -42,8 +42,7 @@ class PikaAdapter(Adapter):
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         for func in [None, *index.functions]:
             ctx = Ctx(index, func)
-            body = func.node.body if func else index.module
-            for call in iter_calls(body):
+            for call in (func.calls if func else index.module_calls):
                 if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "basic_consume"):
                     continue
                 cb = kwarg(call, "on_message_callback") or kwarg(call, "consumer_callback")

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, kwarg, positional
 from ..model import STRONG, WEAK
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, iter_calls, kw_true
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, kw_true
 
 ROOTS = ("redis",)
 
@@ -34,7 +34,7 @@ class RedisStreamsAdapter(Adapter):
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         for func in index.functions:
-            for call in iter_calls(func.node.body):
+            for call in func.calls:
                 if isinstance(call.func, cst.Attribute) and call.func.attr.value == "xreadgroup" and kw_true(call, "noack"):
                     yield HandlerSite("redis_streams", func, "auto", STRONG, "`xreadgroup(..., noack=True)`")
                     break

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, iter_calls
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite
 
 ROOTS = ("azure.servicebus",)
 
@@ -43,7 +43,7 @@ class ServiceBusAdapter(Adapter):
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         for func in index.functions:
-            for call in iter_calls(func.node.body):
+            for call in func.calls:
                 if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in (
                         "get_queue_receiver", "get_subscription_receiver")):
                     continue

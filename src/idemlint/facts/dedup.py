@@ -9,7 +9,7 @@ from typing import Optional, Set
 import libcst as cst
 
 from ..detect.base import Ctx, receiver, receiver_last
-from ..index import dotted, kwarg, positional, string_value
+from ..index import children, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .effects import _chain_names, sql_kind, sql_table
 from .identity import identity_names
@@ -73,7 +73,7 @@ def _mentions(expr: cst.CSTNode, names: Set[str]) -> bool:
         cur = stack.pop()
         if isinstance(cur, cst.Name) and cur.value in names:
             return True
-        stack.extend(cur.children)
+        stack.extend(children(cur))
     return False
 
 
@@ -194,7 +194,7 @@ def state_guard(node: cst.If) -> Optional[str]:
             s = string_value(cur.slice.value)
             if s:
                 words.append(s)
-        stack.extend(cur.children)
+        stack.extend(children(cur))
     if not any(re.search(r"status|state|processed|handled|completed|done|paid|sent|delivered|fulfil|shipped|consumed",
                          w, re.I) for w in words):
         return None
@@ -212,7 +212,7 @@ def _exits(body: cst.BaseSuite) -> bool:
         if isinstance(cur, cst.Call) and isinstance(cur.func, cst.Attribute) and cur.func.attr.value in (
                 "ack", "basic_ack", "commit", "delete_message", "complete_message", "xack", "acknowledge"):
             return True
-        stack.extend(c for c in cur.children if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
+        stack.extend(c for c in children(cur) if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
     return False
 
 

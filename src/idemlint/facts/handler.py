@@ -8,7 +8,7 @@ from typing import Callable, Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from ..detect.base import MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref
-from ..index import FunctionInfo, ModuleIndex, dotted, kwarg
+from ..index import FunctionInfo, ModuleIndex, children, dotted, kwarg
 from ..model import STRONG, UNSEEN, WEAK, Event
 from . import dedup, effects, transactions
 from .identity import identity_names
@@ -57,7 +57,7 @@ class _Walker(cst.CSTVisitor):
         self.txns = txns
         self.gated_depth = 0
         self.unique_try = 0
-        self.test_names = _test_names(func.node)
+        self.test_names = {n for t in func.tests for n in _names(t)}
         self.with_acks: List[Tuple[cst.With, AckSite]] = []
 
     # -- scopes -------------------------------------------------------------------------
@@ -382,7 +382,7 @@ def _test_names(func: cst.FunctionDef) -> Set[str]:
             test = cur.test
         if test is not None:
             names.update(n for n in _names(test))
-        stack.extend(c for c in cur.children if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
+        stack.extend(c for c in children(cur) if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
     return names
 
 
@@ -396,7 +396,7 @@ def _names(expr: cst.CSTNode) -> Iterable[str]:
             text = dotted(cur)
             if text:
                 yield text
-        stack.extend(cur.children)
+        stack.extend(children(cur))
 
 
 def _mentions(expr: cst.CSTNode, names: Set[str]) -> bool:
@@ -407,7 +407,7 @@ def _mentions(expr: cst.CSTNode, names: Set[str]) -> bool:
         cur = stack.pop()
         if isinstance(cur, cst.Name) and cur.value in names:
             return True
-        stack.extend(cur.children)
+        stack.extend(children(cur))
     return False
 
 

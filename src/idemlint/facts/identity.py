@@ -7,7 +7,7 @@ from typing import Iterable, Optional, Set
 
 import libcst as cst
 
-from ..index import string_value
+from ..index import children, string_value
 
 # Change on every delivery of the same message: never a dedup key (brokers.md, section 8).
 PER_DELIVERY = {
@@ -77,7 +77,7 @@ def names_in(expr: cst.CSTNode) -> Iterable[str]:
                     yield key
         elif isinstance(cur, (cst.FormattedStringText,)):
             pass
-        stack.extend(cur.children)
+        stack.extend(children(cur))
 
 
 def identity_names(expr: cst.CSTNode, identity_vars: Set[str]) -> Optional[str]:

@@ -1,0 +1,71 @@
+"""Line and column of the few nodes a file reports, without resolving positions for the whole file.
+
+libcst's PositionProvider generates code for the entire module, which costs as much as a second
+parse. Findings only need positions inside a handful of top-level statements, so each such
+statement is rendered on its own and shifted by the line it starts on, which Python's `ast`
+(C-fast) tells us. If the two parsers disagree about the statement list, fall back to the provider.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, Iterable, List, Optional
+
+import libcst as cst
+from libcst.metadata import CodeRange, CodePosition, MetadataWrapper, PositionProvider
+
+from .index import walk
+
+
+def _ast_starts(source: bytes) -> Optional[List[int]]:
+    """The line of each top-level statement as libcst groups them (a `;` line is one statement).
+
+    For a decorated definition that is the line of `def` / `class` itself (`lineno` in `ast`).
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    starts: List[int] = []
+    last_end = 0
+    for stmt in tree.body:
+        decorators = getattr(stmt, "decorator_list", None) or []
+        first = min([stmt.lineno] + [d.lineno for d in decorators])
+        line = stmt.lineno
+        if first <= last_end:  # `a = 1; b = 2` shares a libcst SimpleStatementLine
+            last_end = max(last_end, stmt.end_lineno or line)
+            continue
+        starts.append(line)
+        last_end = stmt.end_lineno or line
+    return starts
+
+
+def _full(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[cst.CSTNode, CodeRange]:
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    return {n: positions[n] for n in nodes if n in positions}
+
+
+def resolve(module: cst.Module, source: bytes, nodes: Iterable[cst.CSTNode]) -> Dict[cst.CSTNode, CodeRange]:
+    """Positions (1-based lines, 0-based columns, as libcst gives them) of `nodes`."""
+    wanted = {id(n): n for n in nodes}
+    starts = _ast_starts(source)
+    if starts is None or len(starts) != len(module.body):
+        return _full(module, wanted.values())
+    out: Dict[cst.CSTNode, CodeRange] = {}
+    for index, stmt in enumerate(module.body):
+        inside = [n for n in walk(stmt) if id(n) in wanted]
+        if not inside:
+            continue
+        mini = cst.Module(body=[stmt])
+        positions = MetadataWrapper(mini, unsafe_skip_copy=True).resolve(PositionProvider)
+        anchor = stmt.name if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) else stmt
+        shift = starts[index] - positions[anchor].start.line
+        for node in inside:
+            rng = positions[node]
+            out[node] = CodeRange(
+                CodePosition(rng.start.line + shift, rng.start.column),
+                CodePosition(rng.end.line + shift, rng.end.column),
+            )
+        if len(out) == len(wanted):
+            break
+    return out

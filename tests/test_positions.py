@@ -1,0 +1,51 @@
+"""The cheap per-statement positions agree with libcst's PositionProvider on every node."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from harness import fixture_files
+from idemlint.index import walk
+from idemlint.positions import resolve
+
+ODD = '''"""Docstring."""
+import os; import sys
+
+
+# a comment
+@decorator
+@other(arg)
+def f(x):  # trailing
+    return g(x,
+             y)
+
+x = 1; y = call()
+class C(Base):
+    @property
+    def p(self): return h()
+if x:
+    z = [i for i in call2()]
+async def a():
+    await b()
+'''
+
+
+def _check(source: bytes) -> None:
+    module = cst.parse_module(source)
+    nodes = [n for n in walk(module) if isinstance(n, (cst.Call, cst.Name, cst.FunctionDef))]
+    full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    got = resolve(module, source, nodes)
+    assert {n: got.get(n) for n in nodes} == {n: full[n] for n in nodes}
+
+
+def test_odd_layouts():
+    _check(ODD.encode())
+    _check(ODD.replace("\n", "\r\n").encode())
+    _check(b"\xef\xbb\xbf" + ODD.encode())
+
+
+@pytest.mark.parametrize("path", fixture_files()[::5], ids=lambda p: p.name)
+def test_fixtures(path):
+    _check(path.read_bytes())
