@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional
 
 import libcst as cst
@@ -16,7 +17,8 @@ from .model import Consumer, Event, ModuleFacts, Producer
 
 __all__ = ["ParseFailure", "analyze", "detect", "passes_prefilter"]
 
-FAR_AWAY = 10**9  # the sequence number of an ack that happens after the handler returns
+FAR_AWAY = 10**9
+ACK_WRAPPER = re.compile(r"^_*(basic_)?(n?ack|acknowledge|reject|requeue|complete)(_message|_messages|_log_error)?$")  # the sequence number of an ack that happens after the handler returns
 
 
 class ParseFailure(Exception):
@@ -45,8 +47,21 @@ def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
     for adapter in ADAPTERS:
         site = adapter.produce(call, ctx)
         if site is not None:
+            site.rpc_reply = _rpc_reply(call, ctx)
             return site
     return None
+
+
+def _rpc_reply(call: cst.Call, ctx: Ctx) -> bool:
+    """An RPC reply: sent to the request's `reply_to` with its `correlation_id` (looked up one level)."""
+    from .facts.identity import names_in
+
+    exprs: List[cst.CSTNode] = [call]
+    for arg in call.args:
+        if isinstance(arg.value, cst.Name) and ctx.func is not None and arg.value.value in ctx.func.assigns:
+            exprs.append(ctx.func.assigns[arg.value.value][0][0])
+    names = {n for e in exprs for n in names_in(e)}
+    return "reply_to" in names and "correlation_id" in names
 
 
 def detect(module: cst.Module) -> ModuleFacts:
@@ -72,6 +87,8 @@ def detect(module: cst.Module) -> ModuleFacts:
                 producers.append(_producer(site, call, func, ctx))
         acks.extend(_with_acks(func, ctx))
         site = sites.get(id(func.node))
+        if ACK_WRAPPER.match(func.name):
+            continue  # `def ack(self, ...)`: the implementation of an ack, not a consumer
         if acks:
             best = max(acks, key=lambda a: a.strength)
             consumer = Consumer(best.library, func, "explicit", best.strength, [a.evidence for a in acks])
@@ -102,7 +119,7 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
     from .facts.payload import carries_id, fields
     from .facts.identity import is_id_field
 
-    has_id, evidence = site.has_id, site.evidence
+    has_id, evidence = site.has_id or site.rpc_reply, site.evidence
     unknown_props = False
     for expr in site.id_exprs:
         found = carries_id(expr, ctx)
@@ -116,7 +133,9 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
     if unknown_props and not has_id:
         has_id = True  # properties built elsewhere may well carry the id: do not guess
         evidence += " (properties not visible)"
-    return Producer(site.library, call, func, site.what, has_id, visible, evidence=[evidence])
+    constant = visible and not names
+    return Producer(site.library, call, func, site.what, has_id, visible, evidence=[evidence],
+                    constant_payload=constant)
 
 
 def _walk(consumer: Consumer, index: ModuleIndex) -> Consumer:

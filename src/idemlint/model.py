@@ -20,7 +20,7 @@ UNSEEN = 0  # the message goes to code the tool cannot see
 class Event:
     """Something that happens in a handler, in source order (`seq`)."""
 
-    kind: str  # ack | effect | lookup | marker | handoff
+    kind: str  # ack | effect | lookup | marker | handoff | receive | per-delivery
     node: cst.CSTNode
     seq: int
     strength: int
@@ -33,7 +33,7 @@ class Event:
     call_node: Optional[cst.CSTNode] = None  # the handler-level call that led here (helpers)
     detail: str = ""  # effect category, lookup reason, ...
     claim: bool = False  # a lookup that also records the message (SET NX, get_or_create, ...)
-    after_ack: bool = False
+    early: bool = False  # an ack in a branch that then leaves the handler or the loop iteration
 
 
 @dataclass
@@ -53,6 +53,27 @@ class Consumer:
     def of(self, kind: str) -> List[Event]:
         return [e for e in self.events if e.kind == kind]
 
+    def in_hand(self, event: Event) -> bool:
+        """True if a message is being handled at `event`: after its receive, before its ack.
+
+        A callback consumer holds its message from the start; a loop consumer from each receive
+        call until the next ack (an ack in an early-exit branch, `if dup: ack(); continue`, does
+        not end it).
+        """
+        last = None
+        for e in self.events:
+            if e.seq >= event.seq:
+                break
+            if e.kind == "receive" or (e.kind == "ack" and not e.early and e.detail != "framework"):
+                last = e
+        if last is None:
+            return not any(e.kind == "receive" for e in self.events)
+        return last.kind == "receive"
+
+    def first(self, kind: str) -> int:
+        """The sequence number of the first event of `kind`, or 0 if there is none."""
+        return min((e.seq for e in self.events if e.kind == kind), default=0)
+
 
 @dataclass
 class Producer:
@@ -63,6 +84,7 @@ class Producer:
     has_id: bool
     payload_visible: bool
     id_evidence: str = ""
+    constant_payload: bool = False
     evidence: List[str] = field(default_factory=list)
 
     @property

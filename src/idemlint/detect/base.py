@@ -26,6 +26,7 @@ class ProduceSite:
     id_exprs: List[cst.BaseExpression] = field(default_factory=list)  # id-bearing arguments
     has_id: bool = False  # an id-bearing property/keyword/header is present
     always_has_id: bool = False  # the framework always assigns one (Celery, dramatiq, rq, ...)
+    rpc_reply: bool = False  # a reply to `reply_to` carrying the request's correlation id
     evidence: str = ""
 
 

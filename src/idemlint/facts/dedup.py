@@ -198,12 +198,12 @@ def state_guard(node: cst.If) -> Optional[str]:
     if not any(re.search(r"status|state|processed|handled|completed|done|paid|sent|delivered|fulfil|shipped|consumed",
                          w, re.I) for w in words):
         return None
-    if not _exits(node.body):
+    if not exits(node.body):
         return None
     return "state check"
 
 
-def _exits(body: cst.BaseSuite) -> bool:
+def exits(body: cst.BaseSuite) -> bool:
     stack = [body]
     while stack:
         cur = stack.pop()

@@ -48,14 +48,12 @@ _UPDATE = re.compile(r"^\s*update\b", re.I)
 
 # Unresolved helpers named for what they do: `charge_card(...)`, `send_receipt(...)`.
 EFFECT_VERBS = {
-    "charge", "refund", "pay", "bill", "invoice", "send", "email", "mail", "notify", "sms", "text",
-    "publish", "emit", "enqueue", "dispatch", "post", "create", "insert", "increment", "incr", "credit",
-    "debit", "transfer", "withdraw", "deposit", "ship", "fulfil", "fulfill", "book", "reserve", "place",
-    "submit", "provision", "allocate", "award", "grant", "add", "append", "record", "register", "issue",
-    "capture", "order", "purchase", "schedule", "trigger", "push", "deliver", "write",
+    "charge", "refund", "pay", "bill", "invoice", "send", "email", "mail", "notify", "sms", "publish", "emit",
+    "enqueue", "create", "insert", "increment", "incr", "credit", "debit", "transfer", "withdraw", "deposit",
+    "ship", "fulfil", "fulfill", "reserve", "capture", "purchase", "deliver", "submit", "dispatch",
 }
-NOT_EFFECT_NAMES = {"send_response", "post_init", "create_logger", "record_metric", "add_span",
-                    "record_exception", "add_event", "write_log", "add_tag", "add_header"}
+NOT_EFFECT_NAMES = {"notify_all", "notify", "send_response", "send_ack", "send_nack", "send_heartbeat", "create_logger",
+                    "emit_metric", "emit_metrics", "send_metric", "send_metrics"}
 
 
 FACTORY = re.compile(
@@ -298,7 +296,7 @@ def named_effect(call: cst.Call) -> Optional[str]:
     parts = [p for p in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if p]
     if not parts:
         return None
-    if parts[0].lower() in EFFECT_VERBS and (len(parts) > 1 or parts[0].lower() in {"charge", "refund", "notify", "publish", "enqueue", "dispatch"}):
+    if parts[0].lower() in EFFECT_VERBS and (len(parts) > 1 or parts[0].lower() in {"charge", "refund", "notify", "publish", "enqueue"}):
         return name
     return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import re
 from typing import Callable, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
@@ -24,7 +25,15 @@ PURE_ROOTS = {
     "fastavro", "avro", "google.protobuf", "jsonschema", "dateutil", "pytz", "zoneinfo", "textwrap",
     "string", "operator", "ast", "shlex", "html", "csv", "io", "codecs", "statistics", "random",
     "prometheus_client", "statsd", "datadog", "opentelemetry", "sentry_sdk", "structlog",
+    "unittest", "mock", "pytest", "threading", "queue", "concurrent", "multiprocessing", "inspect", "pprint",
 }
+# Calls that read, convert or check, or settle the message with the broker: never a hand-off.
+PURE_CALL = re.compile(
+    r"^_*(safe_)?(repr|str|loads?|deserialize|decode|parse|format|validate|serialize|dumps?|convert|"
+    r"to_\w+|from_\w+|get_\w+|is_\w+|has_\w+|check_\w+|extract\w*|read\w*|render\w*|build\w*|make\w*|"
+    r"compute\w*|calculate\w*|copy|len|nack|nak|reject|requeue|term|abandon_message|dead_letter_message|"
+    r"defer_message|modify_ack_deadline|change_message_visibility\w*|in_progress|renew_\w+|raises)$"
+)
 BUILTINS = set(dir(builtins))
 # Libraries whose side effects the effect tables classify; a call into them is seen, not handed off.
 KNOWN_LIBRARIES = {
@@ -36,11 +45,15 @@ KNOWN_LIBRARIES = {
 }
 LOGGER_NAMES = {"logger", "log", "logging", "LOG", "LOGGER", "_log", "_logger", "structlog", "metrics",
                 "statsd", "tracer", "span", "sentry_sdk", "stats", "counter", "histogram", "gauge"}
+RECEIVER_ORIGINS = ("Consumer(", "get_queue_receiver(", "get_subscription_receiver(", ".iterator(",
+                    "subscribe(", ".receive_messages(", "KafkaConsumer(", "AIOKafkaConsumer(")
 RECEIVE_CALLS = {"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
                  "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message"}
 TASK_QUEUES = ("celery", "dramatiq", "rq", "arq", "taskiq", "huey")
 SEEN_DB_CALLS = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "merge", "get", "filter",
                  "update_or_create", "get_or_create", "scalar", "scalars", "query", "select"}
+LOG_CALLS = {"crit", "critical", "error", "warn", "warning", "info", "debug", "exception", "log", "fatal",
+             "print", "pprint", "echo", "secho", "trace"}
 CELERY_PUBLISH = {"delay", "apply_async", "send_task", "delay_on_commit", "apply_async_on_commit", "kiq",
                   "enqueue", "enqueue_job", "send_with_options"}
 
@@ -69,6 +82,12 @@ class _Walker(cst.CSTVisitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
+
+    def visit_If(self, node: cst.If) -> None:
+        self.run.exiting_ifs.append(dedup.exits(node.body))
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self.run.exiting_ifs.pop()
 
     def visit_If_test(self, node: cst.If) -> None:
         self.gated_depth += 1
@@ -137,8 +156,29 @@ class _Walker(cst.CSTVisitor):
                 self.run.add(self, "ack", node, site.strength, site.evidence, detail=site.library)
 
     def visit_For(self, node: cst.For) -> None:
-        if _mentions(node.iter, self.run.tainted) or _is_receive(node.iter):
+        receive = _is_receive(node.iter) or self._receiver_iter(node.iter)
+        if receive and self.depth == 0:
+            self.run.add(self, "receive", node.iter, STRONG, "receive loop")
+        if receive or _mentions(node.iter, self.run.tainted):
             self.run.taint_target(node.target, node.iter)
+
+    def _receiver_iter(self, expr: cst.BaseExpression) -> bool:
+        """`for msg in receiver:` / `async for m in consumer:` over a broker receiver."""
+        if not isinstance(expr, (cst.Name, cst.Attribute)) or _mentions(expr, self.run.tainted):
+            return False
+        origin = self.ctx.origin(expr) or ""
+        if any(w in origin for w in RECEIVER_ORIGINS):
+            return True
+        last = (dotted(expr) or "").split(".")[-1].lower()
+        return any(w in last for w in ("receiver", "consumer", "subscription", "iterator"))
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self.run.except_depth += 1
+        self.run.exiting_ifs.append(True)  # an ack on the error path is not the main-line ack
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self.run.except_depth -= 1
+        self.run.exiting_ifs.pop()
 
     def leave_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -186,6 +226,8 @@ class HandlerRun:
         self.db_epoch: dict = {}
         self.visiting: Set[int] = set()
         self.idempotent: Optional[str] = None
+        self.except_depth = 0
+        self.exiting_ifs: List[bool] = []
 
     def add(self, walker: _Walker, kind: str, node: cst.CSTNode, strength: int, what: str,
             detail: str = "", db: bool = False, db_key: Optional[str] = None, claim: bool = False) -> Event:
@@ -229,8 +271,12 @@ class HandlerRun:
         for adapter in self.adapters:
             site = adapter.ack(call, ctx)
             if site is not None:
-                self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
+                ev = self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
+                ev.early = any(self.exiting_ifs)
                 return
+        if w.depth == 0 and name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not _mentions(
+                call.func.value, self.tainted):
+            self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
         if name == "commit" and isinstance(call.func, cst.Attribute):
             key = dotted(call.func.value)
             if key:
@@ -270,14 +316,16 @@ class HandlerRun:
             self.walk(target, w.depth + 1, w.chain + (target.symbol,), w.call_node or call, w.txns)
             return
         named = effects.named_effect(call)
-        if named and not self._resolved_library(call, ctx):
+        if named and not self._resolved_library(call, ctx) and not _mentions_root(call.func, PURE_ROOTS, ctx):
             self.add(w, "effect", call, WEAK, f"`{dotted(call.func) or named}()`", detail="named")
             return
-        if self._hands_off(call, ctx):
+        if self.except_depth == 0 and self._hands_off(call, ctx):
             self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")
 
     def _derived_id(self, site: ProduceSite) -> bool:
         """A publish whose id comes from the incoming message is a no-op on redelivery downstream."""
+        if site.rpc_reply:
+            return True  # the caller matches replies by correlation id and drops the extra one
         for expr in site.id_exprs:
             if _mentions(expr, self.identity) or identity_names(expr, self.identity):
                 if _mentions(expr, self.tainted | self.identity):
@@ -304,6 +352,8 @@ class HandlerRun:
         text = dotted(func) or ""
         if ".objects." in text or text.split(".")[-1][:1].isupper() or text.split(".")[-1] in SEEN_DB_CALLS:
             return False  # ORM managers, constructors and SQL calls are read, not handed off
+        if text.split(".")[-1].lower() in LOG_CALLS or PURE_CALL.match(text.split(".")[-1]):
+            return False
         if isinstance(func, cst.Name):
             if func.value in BUILTINS:
                 return False
@@ -328,6 +378,11 @@ class HandlerRun:
         if root in PURE_ROOTS or root in KNOWN_LIBRARIES or origin.split("(")[0] in PURE_ROOTS:
             return False  # a library whose effects the tables know: what it does is not unseen
         return True
+
+
+def _mentions_root(func: cst.BaseExpression, roots: Set[str], ctx: Ctx) -> bool:
+    origin = ctx.origin(func) or dotted(func) or ""
+    return origin.split(".")[0] in roots
 
 
 def _has_derived_task_id(call: cst.Call, run: HandlerRun) -> bool:
@@ -431,6 +486,17 @@ def _is_receive(expr: cst.BaseExpression) -> bool:
 
 
 def initial_taint(func: FunctionInfo) -> Set[str]:
-    names = {p for p in func.params if p not in NOT_MESSAGE_PARAMS}
+    """The names that hold the message when the handler starts.
+
+    A callback receives it as a parameter; a function that receives messages itself (a poll or
+    iteration loop) gets them from those calls, so its parameters are clients and settings.
+    """
+    receives = any(isinstance(c.func, cst.Attribute) and c.func.attr.value in RECEIVE_CALLS for c in func.calls)
+    receives = receives or any(
+        isinstance(loop.iter, (cst.Name, cst.Attribute))
+        and any(w in (dotted(loop.iter) or "").split(".")[-1].lower() for w in ("receiver", "consumer", "subscription"))
+        for loop in func.fors
+    )
+    names = set() if receives else {p for p in func.params if p not in NOT_MESSAGE_PARAMS}
     names.update(n for n in func.assigns if n in MESSAGE_NAMES)
     return names

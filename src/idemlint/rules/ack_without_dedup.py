@@ -30,7 +30,7 @@ class AckWithoutDedup(Rule):
         last_ack = max(a.seq for a in acks)
         first_lookup = min((e.seq for e in consumer.of("lookup")), default=None)
         guarded = first_lookup if first_lookup is not None else last_ack + 1
-        effects = [e for e in consumer.of("effect") if e.seq < last_ack and e.seq < guarded]
+        effects = [e for e in consumer.of("effect") if e.seq < last_ack and e.seq < guarded and consumer.in_hand(e)]
         ack = next(a for a in acks if a.seq == last_ack)
         bad_keys = consumer.of("per-delivery")
         if effects:
@@ -39,7 +39,7 @@ class AckWithoutDedup(Rule):
             return
         if first_lookup is not None or consumer.of("effect") or consumer.of("marker"):
             return  # guarded, effects only after the ack (IDEM004's business), or a marker-only handler
-        handoffs = [e for e in consumer.of("handoff") if e.seq < last_ack]
+        handoffs = [e for e in consumer.of("handoff") if e.seq < last_ack and consumer.in_hand(e)]
         if handoffs:
             where = ack.node if consumer.ack_mode == "explicit" else handoffs[0].node
             yield RawFinding(

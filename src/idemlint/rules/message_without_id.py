@@ -37,6 +37,8 @@ class MessageWithoutId(Rule):
     def check_producer(self, producer: Producer, module: ModuleFacts) -> Iterator[RawFinding]:
         if producer.has_id:
             return  # an id-bearing property, header, key or payload field is present
+        if producer.constant_payload:
+            return  # a fixed text (a ping, a wake-up): copies of it are indistinguishable and harmless
         payload = "the payload" if producer.payload_visible else "the payload (built elsewhere)"
         yield RawFinding(
             node=producer.call,

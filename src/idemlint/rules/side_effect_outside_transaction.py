@@ -58,6 +58,8 @@ class SideEffectOutsideTransaction(Rule):
             )
             return
         for effect in consumer.of("effect"):
+            if not consumer.in_hand(effect):
+                continue  # no message is being handled here (before a receive, or after its ack)
             if not all(unsafe(effect, m) for m in markers):
                 continue
             order = "before" if marker.seq < effect.seq else "after"
