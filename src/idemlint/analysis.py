@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from .detect import ADAPTERS, passes_prefilter
-from .detect.base import Ctx, HandlerSite, ProduceSite
+from .detect.base import Ctx, HandlerSite, ProduceSite, is_mock
 from .facts.handler import HandlerRun, initial_taint
 from .findings import Finding, Related
 from .index import FunctionInfo, ModuleIndex
@@ -77,6 +77,8 @@ def detect(module: cst.Module) -> ModuleFacts:
         ctx = Ctx(index, func, initial_taint(func))
         acks = []
         for call in func.calls:
+            if is_mock(call, ctx):
+                continue
             for adapter in ADAPTERS:
                 ack = adapter.ack(call, ctx)
                 if ack is not None:
@@ -116,7 +118,7 @@ def _with_acks(func: FunctionInfo, ctx: Ctx):
 
 
 def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> Producer:
-    from .facts.payload import carries_id, fields
+    from .facts.payload import carries_id, fields, is_constant
     from .facts.identity import is_id_field
 
     has_id, evidence = site.has_id or site.rpc_reply, site.evidence
@@ -133,7 +135,7 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
     if unknown_props and not has_id:
         has_id = True  # properties built elsewhere may well carry the id: do not guess
         evidence += " (properties not visible)"
-    constant = visible and not names
+    constant = site.payload is not None and is_constant(site.payload, ctx)
     return Producer(site.library, call, func, site.what, has_id, visible, evidence=[evidence],
                     constant_payload=constant)
 

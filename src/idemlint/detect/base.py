@@ -95,6 +95,19 @@ def receiver(call: cst.Call) -> Optional[cst.BaseExpression]:
     return call.func.value if isinstance(call.func, cst.Attribute) else None
 
 
+def is_mock(call: cst.Call, ctx: "Ctx") -> bool:
+    """`mock.call().delete_message(...)`, `mocked.basic_ack(...)`: a test double, not a broker call."""
+    expr: Optional[cst.BaseExpression] = call.func
+    while isinstance(expr, (cst.Attribute, cst.Call)):
+        expr = expr.value if isinstance(expr, cst.Attribute) else expr.func
+        if isinstance(expr, cst.Attribute) and expr.attr.value in ("return_value", "side_effect"):
+            return True
+    if isinstance(expr, cst.Name):
+        origin = ctx.index.resolve(expr, ctx.func) or ""
+        return origin.startswith(("unittest.mock", "mock")) or expr.value.lower().startswith(("mock", "fake_", "stub"))
+    return False
+
+
 def receiver_last(call: cst.Call) -> str:
     """The last name of the receiver: `self.consumer.commit()` -> "consumer"."""
     recv = receiver(call)

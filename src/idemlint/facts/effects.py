@@ -59,7 +59,8 @@ NOT_EFFECT_NAMES = {"notify_all", "notify", "send_response", "send_ack", "send_n
 FACTORY = re.compile(
     r"^(create|make|build|get|new)_(\w+_)?(producer|consumer|client|session|engine|pool|connection|channel|"
     r"task|app|logger|table|index|queue|topic|subscription|subscriber|publisher|receiver|sender|context|"
-    r"parser|schema|config|settings)s?$"
+    r"parser|schema|config|settings|ref|reference|id|key|uuid|dict|list|object|instance|message|request|"
+    r"response|payload|model|entity|dto|mock|stub|fixture|tmp|temp|dir|file_?name|path|url)s?$"
 )
 
 

@@ -49,6 +49,23 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Tuple[bool, List[str
     return False, []
 
 
+def is_constant(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """A payload made only of literals (`"ping"`, `{"ping": "1"}`, `json.dumps({"op": "wake"})`)."""
+    expr = _resolve_local(expr, ctx.func)
+    if isinstance(expr, cst.Call) and (dotted(expr.func) or "").split(".")[-1] in WRAPPERS and expr.args:
+        return is_constant(expr.args[0].value, ctx)
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)):
+        return True
+    if isinstance(expr, cst.Name):
+        return expr.value in ("True", "False", "None")
+    if isinstance(expr, cst.Dict):
+        return all(isinstance(el, cst.DictElement) and is_constant(el.key, ctx) and is_constant(el.value, ctx)
+                   for el in expr.elements)
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        return all(is_constant(el.value, ctx) for el in expr.elements)
+    return False
+
+
 def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
     """Whether a properties/headers/attributes expression carries an id (None: cannot tell)."""
     expr = _resolve_local(expr, ctx.func) or expr
