@@ -33,6 +33,7 @@ class Event:
     call_node: Optional[cst.CSTNode] = None  # the handler-level call that led here (helpers)
     detail: str = ""  # effect category, lookup reason, ...
     claim: bool = False  # a lookup that also records the message (SET NX, get_or_create, ...)
+    in_except: bool = False  # inside an `except` block: the error path, not the handling
     early: bool = False  # an ack in a branch that then leaves the handler or the loop iteration
 
 

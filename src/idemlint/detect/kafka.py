@@ -34,10 +34,10 @@ RECEIVE_METHODS = {"poll", "consume", "getone", "getmany"}
 def _library(origin: Optional[str], ctx: Ctx) -> str:
     for root in ROOTS:
         if origin and origin.startswith(root + "."):
-            return root.replace("kafka", "kafka-python") if root == "kafka" else root
+            return "kafka_python" if root == "kafka" else root
     for root in ROOTS:
         if ctx.imports(root):
-            return "kafka-python" if root == "kafka" else root
+            return "kafka_python" if root == "kafka" else root
     return "kafka"
 
 

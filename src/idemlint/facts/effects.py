@@ -177,8 +177,9 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         return Effect("email", STRONG, f"email `{text}()`")
 
     # Redis counters and list appends
-    if name in REDIS_COUNTERS and (root == "redis" or (not origin and ctx.imports("redis")
-                                                        and "stat" not in receiver_last(call).lower())):
+    last = receiver_last(call).lower()
+    if name in REDIS_COUNTERS and (root == "redis" or (not origin and ctx.imports("redis") and (
+            "redis" in last or last in ("r", "rds", "cache", "kv", "conn", "client")))):
         return Effect("counter", STRONG if root == "redis" else WEAK, f"Redis `{name}()`")
 
     # SQL and ORMs

@@ -238,7 +238,8 @@ class HandlerRun:
             db_key = self.cursor_of.get(db_key.split(".")[0], None) or db_key
         ev = Event(kind=kind, node=node, seq=self.seq, strength=strength, what=what,
                    txns=tuple(walker.txns), db_key=db_key, db_epoch=self.db_epoch.get(db_key, 0), db=db,
-                   chain=walker.chain, call_node=walker.call_node, detail=detail, claim=claim)
+                   chain=walker.chain, call_node=walker.call_node, detail=detail, claim=claim,
+                   in_except=self.except_depth > 0)
         self.events.append(ev)
         return ev
 

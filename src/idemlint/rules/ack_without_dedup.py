@@ -30,7 +30,9 @@ class AckWithoutDedup(Rule):
         last_ack = max(a.seq for a in acks)
         first_lookup = min((e.seq for e in consumer.of("lookup")), default=None)
         guarded = first_lookup if first_lookup is not None else last_ack + 1
-        effects = [e for e in consumer.of("effect") if e.seq < last_ack and e.seq < guarded and consumer.in_hand(e)]
+        # an alert sent from an `except` block is the error path, not the handling that gets repeated
+        effects = [e for e in consumer.of("effect")
+                   if e.seq < last_ack and e.seq < guarded and consumer.in_hand(e) and not e.in_except]
         ack = next(a for a in acks if a.seq == last_ack)
         bad_keys = consumer.of("per-delivery")
         if effects:
