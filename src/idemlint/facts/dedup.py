@@ -47,6 +47,7 @@ class DedupFact:
     kind: str  # lookup | claim | marker | per-delivery
     strength: int
     what: str
+    lock: bool = False  # a claim that expires (SET NX with a TTL): a processing lock, not a record
 
 
 def _keyed(call: cst.Call, identity_vars: Set[str], tainted: Set[str]) -> Optional[str]:
@@ -131,7 +132,8 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
     redisish = _redisish(call, ctx)
     if redisish:
         if name == "set" and _true(kwarg(call, "nx")) and (keyed_ok or dedup_store):
-            return DedupFact("claim" if gated else "marker", STRONG, f"`{text}(..., nx=True)`")
+            return DedupFact("claim" if gated else "marker", STRONG, f"`{text}(..., nx=True)`",
+                             lock=gated and _short_ttl(call, ctx))
         if name in REDIS_CLAIMS and gated and (keyed_ok or dedup_store):
             return DedupFact("claim", STRONG, f"`{text}()`")
         if name in REDIS_READS and gated and (keyed_ok or dedup_store):
@@ -227,6 +229,33 @@ def _redisish(call: cst.Call, ctx: Ctx) -> bool:
     return ("redis" in last or "cache" in last or last in ("r", "rds", "kv", "valkey")) and (
         ctx.imports("redis", "aioredis", "django.core.cache", "valkey") or "redis" in last or "cache" in last
     )
+
+
+LOCK_SECONDS = 3600  # a claim that lapses within an hour is a processing lock, not a record
+
+
+def _short_ttl(call: cst.Call, ctx: Ctx) -> bool:
+    """SET NX whose expiry is short (or not a literal we can read): the redelivery gets through."""
+    for key, scale in (("ex", 1), ("px", 1000)):
+        value = kwarg(call, key)
+        if value is None:
+            continue
+        seconds = _int_value(value, ctx)
+        return seconds is None or seconds / scale <= LOCK_SECONDS
+    return False
+
+
+def _int_value(expr: cst.BaseExpression, ctx: Ctx, depth: int = 0) -> Optional[int]:
+    if depth > 4:
+        return None
+    if isinstance(expr, cst.Integer):
+        return int(expr.evaluated_value)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+        left, right = _int_value(expr.left, ctx, depth + 1), _int_value(expr.right, ctx, depth + 1)
+        return left * right if left is not None and right is not None else None
+    if isinstance(expr, cst.Name) and expr.value in ctx.index.module_assigns:
+        return _int_value(ctx.index.module_assigns[expr.value][0][0], ctx, depth + 1)
+    return None
 
 
 def _true(expr: Optional[cst.BaseExpression]) -> bool:

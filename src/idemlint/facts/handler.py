@@ -298,7 +298,7 @@ class HandlerRun:
             db, db_key = _db_write(call)
             if fact.kind in ("lookup", "claim"):
                 self.add(w, "lookup", call, fact.strength, fact.what, claim=fact.kind == "claim",
-                         db=db and fact.kind == "claim", db_key=db_key)
+                         db=db and fact.kind == "claim", db_key=db_key, detail="lock" if fact.lock else "")
             elif fact.kind == "marker":
                 self.add(w, "marker", call, fact.strength, fact.what, db=db, db_key=db_key)
             else:

@@ -40,7 +40,9 @@ class SideEffectOutsideTransaction(Rule):
     def check_consumer(self, consumer: Consumer, module: ModuleFacts) -> Iterator[RawFinding]:
         if consumer.ack_mode == "auto":
             return  # acked on receipt: no redelivery for the record to protect against
-        markers = consumer.of("marker") + [e for e in consumer.of("lookup") if e.claim]
+        # a claim that expires (SET NX with a TTL) is a processing lock: if the process dies, the
+        # lock lapses and the redelivery runs again, so it records nothing that could be lost
+        markers = consumer.of("marker") + [e for e in consumer.of("lookup") if e.claim and e.detail != "lock"]
         if not markers:
             return  # nothing records the message as processed
         marker = min(markers, key=lambda e: e.seq)
