@@ -1,62 +1,156 @@
-"""The library entry points: lint one source or a set of paths. Pure: no output, no exit codes."""
+"""The library entry points: lint one source or a set of paths. Pure: no output, no exit codes.
+
+`lint_paths` reads every file in the calling process and sends only the files that pass the
+prefilter and miss the cache to worker processes (see `_Runner`); results are merged in
+discovery order, so a parallel run gives exactly the serial run's result.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import stat
+import sys
 import traceback
-from dataclasses import replace
-from typing import Iterable, Optional, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
-from . import analysis, suppress
+from . import suppress
+from .cache import Analysis, Cache
 from .config import Config, ConfigError, load_config
 from .discover import PathNotFound, SourceFile, discover
 from .findings import FileError, FileResult, RunResult
 from .fingerprint import SnippetHasher
 
+# `analysis` (and with it libcst, ~0.3 s to import) is imported only when a file must be analysed:
+# a run whose files all miss the prefilter or hit the cache never pays for it.
+
 __all__ = ["Config", "ConfigError", "PathNotFound", "lint_source", "lint_paths", "load_config"]
+
+# Fewer files than this to analyse: stay in-process (a worker costs more to start than it saves).
+POOL_THRESHOLD = 8
+# Work is sent to the pool in chunks of at most this many files or bytes.
+CHUNK_FILES = 8
+CHUNK_BYTES = 256 * 1024
+
+
+def _analysis_module() -> Any:
+    from . import analysis
+
+    return analysis
+
+
+def analyse(source: bytes, path: str, verbose: bool = False) -> Analysis:
+    """Run the engine on `source`: the configuration-independent part of `lint_source`.
+
+    This is the one error boundary per file: whatever goes wrong becomes a `FileError`.
+    The findings are unfiltered and carry their snippet hashes, so the result can be cached.
+    """
+    analysis = _analysis_module()
+    try:
+        findings = analysis.analyze(source, path)
+    except analysis.ParseFailure as e:
+        return Analysis(error=FileError(path, e.message, kind=e.kind, line=e.line))
+    except RecursionError:
+        return Analysis(error=FileError(path, "too deeply nested to analyse", kind="skipped"))
+    except MemoryError:
+        return Analysis(error=FileError(path, "out of memory while analysing", kind="skipped"))
+    except Exception as e:  # noqa: BLE001 - the per-file boundary: one bad file never stops a run
+        from .crash import internal_error_message
+
+        message = internal_error_message(e)  # names the rule or detector that raised
+        detail = traceback.format_exc() if verbose else ""
+        return Analysis(error=FileError(path, message, kind="internal", traceback=detail))
+    if findings:
+        hasher = SnippetHasher(source)
+        findings = [replace(f, snippet_hash=hasher.hash(f.line, f.end_line)) for f in findings]
+    return Analysis(findings=tuple(findings), parsed=True)
+
+
+def finish(result: Analysis, source: bytes, path: str, config: Config) -> FileResult:
+    """Apply inline suppressions and the config filters to an analysis (cheap: no parsing)."""
+    if result.error is not None:
+        return FileResult(path, errors=(result.error,))
+    findings = list(result.findings)
+    # Nothing to filter: skip `apply`, whose rule registry would import libcst.
+    kept, suppressed = suppress.apply(findings, source, path, config) if findings else ([], 0)
+    kept.sort(key=lambda f: f.sort_key())
+    unused = suppress.unused_ignores(findings, source, path) if config.warn_unused_ignores else []
+    return FileResult(path, findings=tuple(kept), suppressed=suppressed, parsed=result.parsed,
+                      unused_ignores=tuple(unused))
 
 
 def lint_source(source: bytes, path: str, config: Optional[Config] = None) -> FileResult:
     """Analyse `source` (shown as `path`), then apply inline suppressions and the config filters.
 
-    This is the one error boundary per file: whatever goes wrong becomes a `FileError`
-    in the result and the caller carries on with the next file.
+    Whatever goes wrong becomes a `FileError` in the result; the caller carries on.
     """
     config = config or Config()
-    try:
-        findings = analysis.analyze(source, path)
-    except analysis.ParseFailure as e:
-        return FileResult(path, errors=(FileError(path, e.message, kind=e.kind, line=e.line),))
-    except RecursionError:
-        return FileResult(path, errors=(FileError(path, "too deeply nested to analyse", kind="skipped"),))
-    except MemoryError:
-        return FileResult(path, errors=(FileError(path, "out of memory while analysing", kind="skipped"),))
-    except Exception as e:  # noqa: BLE001 - the per-file boundary: one bad file never stops a run
-        what = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-        message = f"internal error: {what} (please report this)"
-        detail = traceback.format_exc() if config.verbose else ""
-        return FileResult(path, errors=(FileError(path, message, kind="internal", traceback=detail),))
-    kept, suppressed = suppress.apply(findings, source, path, config)
-    if kept:
-        hasher = SnippetHasher(source)
-        kept = [replace(f, snippet_hash=hasher.hash(f.line, f.end_line)) for f in kept]
-    kept.sort(key=lambda f: f.sort_key())
-    unused = suppress.unused_ignores(findings, source, path) if config.warn_unused_ignores else []
-    return FileResult(path, findings=tuple(kept), suppressed=suppressed, parsed=True, unused_ignores=tuple(unused))
+    return finish(analyse(source, path, config.verbose), source, path, config)
 
 
-def _passes_prefilter(source: bytes) -> bool:
+# --- the prefilter -----------------------------------------------------------------------------
+
+
+def _engine_replaced() -> bool:
+    """True when a caller swapped the engine functions (tests do): never cache their output."""
+    analysis = sys.modules.get("idemlint.analysis")
+    return analysis is not None and getattr(analysis.analyze, "__module__", "") != "idemlint.analysis"
+
+
+def _prefilter(cache: Optional[Cache]) -> Callable[[bytes], bool]:
+    """The prefilter function, from the cache's copy of the regex when libcst is not loaded yet."""
+    if "idemlint.analysis" not in sys.modules and cache is not None:
+        pattern = cache.load_prefilter()
+        if pattern is not None:
+            return lambda source: pattern.search(source) is not None
+    analysis = _analysis_module()
+    if cache is not None:
+        from . import detect
+
+        compiled = getattr(detect, "_PREFILTER", None)
+        if isinstance(compiled, re.Pattern) and analysis.passes_prefilter is detect.passes_prefilter:
+            cache.store_prefilter(compiled)
+    return lambda source: analysis.passes_prefilter(source)
+
+
+def _lazy(make: Callable[[], Callable[[bytes], bool]]) -> Callable[[bytes], bool]:
+    """A prefilter built on first use: a run whose files are all known clean or cached
+    never loads the prefilter (nor, without a cached regex, libcst)."""
+    made: List[Callable[[bytes], bool]] = []
+
+    def prefilter(source: bytes) -> bool:
+        if not made:
+            made.append(make())
+        return made[0](source)
+
+    return prefilter
+
+
+def _passes(prefilter: Callable[[bytes], bool], source: bytes) -> bool:
     try:
-        return analysis.passes_prefilter(source)
+        return prefilter(source)
     except Exception:  # noqa: BLE001
         # The prefilter is only a shortcut; if it fails, let the full analysis (and its
         # error boundary) decide about the file.
         return True
 
 
-def lint_file(file: SourceFile, config: Config) -> FileResult:
-    """Read, size-check and prefilter one discovered file, then `lint_source` it."""
+# --- one file ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    """A file that must be analysed: its bytes, display path and cache coordinates."""
+
+    index: int
+    path: str
+    shown: str
+    source: bytes
+    key: str = ""
+
+
+def _read(file: SourceFile, config: Config) -> Union[bytes, FileResult]:
     shown = file.display_path
     limit = config.max_file_size
     too_big = f"file is larger than max-file-size ({limit} bytes); not checked"
@@ -74,11 +168,218 @@ def lint_file(file: SourceFile, config: Config) -> FileResult:
         return FileResult(shown, errors=(FileError(shown, f"cannot read file: {reason}", kind="read"),))
     if len(source) > limit:
         return FileResult(shown, errors=(FileError(shown, too_big, kind="skipped"),))
-    if not _passes_prefilter(source):
+    return source
+
+
+class _Clean:
+    """Contents known to fail the prefilter (from the cache), and the ones found in this run."""
+
+    def __init__(self, cache: Optional[Cache]) -> None:
+        self.cache = cache
+        self.known = cache.load_clean() if cache is not None else frozenset()
+        self.new: Set[bytes] = set()
+
+    def save(self) -> None:
+        if self.cache is not None and self.new - self.known:
+            self.cache.store_clean(self.known, self.new)
+
+
+def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache],
+             prefilter: Callable[[bytes], bool], stats: Dict[str, int], clean: _Clean) -> Union[_Job, FileResult]:
+    """Read, size-check, prefilter and look up one file; a `_Job` if it still needs the engine."""
+    source = _read(file, config)
+    if isinstance(source, FileResult):
+        return source
+    shown = file.display_path
+    digest = cache.digest(source) if cache is not None else b""
+    if digest in clean.known or not _passes(prefilter, source):
+        if cache is not None:
+            clean.new.add(digest)
         # Mentions no broker API: scanned and clean, so any suppression comment in it is unused.
         unused = suppress.unused_ignores((), source, shown) if config.warn_unused_ignores else []
         return FileResult(shown, unused_ignores=tuple(unused))
-    return lint_source(source, shown, config)
+    stats["prefilter_passed"] += 1
+    job = _Job(index, file.path, shown, source)
+    if cache is not None:
+        job.key = cache.content_key(shown, digest)
+        cached = cache.load(file.path, job.key)
+        if cached is not None:
+            stats["cache_hits"] += 1
+            return finish(cached, source, shown, config)
+    return job
+
+
+def _run_job(job: _Job, config: Config, cache: Optional[Cache]) -> FileResult:
+    result = analyse(job.source, job.shown, config.verbose)
+    if cache is not None:
+        cache.store(job.path, job.key, result)
+    return finish(result, job.source, job.shown, config)
+
+
+def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache]) -> List[Tuple[int, FileResult]]:
+    """The worker-process entry point: analyse a chunk of files."""
+    return [(job.index, _run_job(job, config, cache)) for job in jobs]
+
+
+def lint_file(file: SourceFile, config: Config) -> FileResult:
+    """Read, size-check and prefilter one discovered file, then `lint_source` it (no cache)."""
+    stats = _new_stats()
+    outcome = _prepare(0, file, config, None, _prefilter(None), stats, _Clean(None))
+    return outcome if isinstance(outcome, FileResult) else _run_job(outcome, config, None)
+
+
+# --- many files ----------------------------------------------------------------------------------
+
+
+def _new_stats() -> Dict[str, int]:
+    return {"files": 0, "prefilter_passed": 0, "cache_hits": 0, "analysed": 0, "workers": 0}
+
+
+def effective_jobs(config: Config) -> int:
+    """The number of worker processes `config` asks for (`jobs` unset: one per CPU)."""
+    if config.jobs is not None:
+        return config.jobs
+    try:
+        return max(1, len(os.sched_getaffinity(0)))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _open_cache(config: Config) -> Optional[Cache]:
+    if not config.cache_dir or _engine_replaced():
+        return None
+    directory = os.path.join(os.path.abspath(config.root), config.cache_dir)
+    return Cache.open(directory)
+
+
+class _Runner:
+    """Feeds jobs to a process pool started lazily, once `POOL_THRESHOLD` files need analysis."""
+
+    def __init__(self, config: Config, cache: Optional[Cache], results: List[Optional[FileResult]]) -> None:
+        self.config = config
+        self.cache = cache
+        self.results = results
+        self.jobs = effective_jobs(config)
+        self.pending: List[_Job] = []
+        self.pending_bytes = 0
+        self.waiting: List[_Job] = []  # jobs held back until the pool is worth starting
+        self.pool: Any = None
+        self.futures: List[Tuple[Any, List[_Job]]] = []
+
+    def add(self, job: _Job) -> None:
+        if self.jobs <= 1:
+            self.results[job.index] = _run_job(job, self.config, self.cache)
+            return
+        if self.pool is None:
+            self.waiting.append(job)
+            if len(self.waiting) < POOL_THRESHOLD:
+                return
+            self.pool = _make_pool(self.jobs)
+            held, self.waiting = self.waiting, []
+            for waiting in held:
+                self._queue(waiting)
+            return
+        self._queue(job)
+
+    def _queue(self, job: _Job) -> None:
+        self.pending.append(job)
+        self.pending_bytes += len(job.source)
+        if len(self.pending) >= CHUNK_FILES or self.pending_bytes >= CHUNK_BYTES:
+            self._submit()
+
+    def _submit(self) -> None:
+        if self.pending:
+            chunk, self.pending, self.pending_bytes = self.pending, [], 0
+            self.futures.append((self.pool.submit(_run_chunk, chunk, self.config, self.cache), chunk))
+
+    def finish(self) -> None:
+        for job in self.waiting:  # too few to be worth a pool
+            self.results[job.index] = _run_job(job, self.config, self.cache)
+        if self.pool is None:
+            return
+        self._submit()
+        from concurrent.futures.process import BrokenProcessPool
+
+        lost: List[_Job] = []
+        try:
+            for future, chunk in self.futures:
+                try:
+                    for index, result in future.result():
+                        self.results[index] = result
+                except BrokenProcessPool:
+                    lost.extend(chunk)
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        if lost:
+            self._isolate(lost)
+
+    def abort(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _isolate(self, jobs: List[_Job]) -> None:
+        """A worker died (a crash in native code, the OOM killer): retry file by file, each in a
+        fresh one-worker pool, so only the file that kills its worker is reported."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = None
+        try:
+            for job in jobs:
+                if pool is None:
+                    pool = _make_pool(1)
+                try:
+                    ((index, result),) = pool.submit(_run_chunk, [job], self.config, self.cache).result()
+                    self.results[index] = result
+                except BrokenProcessPool:
+                    pool.shutdown(wait=True)
+                    pool = None
+                    message = "internal error: the worker process died while analysing this file (please report this)"
+                    self.results[job.index] = FileResult(job.shown, errors=(FileError(job.shown, message, kind="internal"),))
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+
+
+def _make_pool(workers: int) -> Any:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: workers inherit what is already imported (and any test's stand-in engine); the
+    # calling process starts no threads. Elsewhere, the platform's default method.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" and "fork" in methods else None)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict[str, int]] = None) -> List[FileResult]:
+    """Lint `files` (in parallel when `config.jobs` allows and enough files need analysis).
+
+    `stats`, if given, receives counts: files, prefilter_passed, cache_hits, analysed, workers.
+    """
+    counts = _new_stats()
+    cache = _open_cache(config)
+    clean = _Clean(cache)
+    prefilter = _lazy(lambda: _prefilter(cache))
+    results: List[Optional[FileResult]] = [None] * len(files)
+    runner = _Runner(config, cache, results)
+    try:
+        for index, file in enumerate(files):
+            outcome = _prepare(index, file, config, cache, prefilter, counts, clean)
+            if isinstance(outcome, FileResult):
+                results[index] = outcome
+            else:
+                counts["analysed"] += 1
+                runner.add(outcome)
+        runner.finish()
+        clean.save()
+    except BaseException:
+        runner.abort()  # Ctrl-C or a crash outside the per-file boundary: stop the workers
+        raise
+    counts["files"] = len(files)
+    counts["workers"] = runner.jobs if runner.pool is not None else 0
+    if stats is not None:
+        stats.update(counts)
+    return [r for r in results if r is not None]
 
 
 def collect(results: Iterable[FileResult]) -> RunResult:
@@ -98,11 +399,13 @@ def collect(results: Iterable[FileResult]) -> RunResult:
     return run
 
 
-def lint_paths(paths: Sequence[str], config: Optional[Config] = None) -> RunResult:
+def lint_paths(paths: Sequence[str], config: Optional[Config] = None,
+               stats: Optional[Dict[str, int]] = None) -> RunResult:
     """Discover the Python files under `paths` and lint each one.
 
     Raises `PathNotFound` if a path does not exist; every per-file problem is a `FileError`.
+    The result cache is used only when `config.cache_dir` is set (the command line sets it).
     """
     config = config or load_config(paths)
     files = discover(paths, config)
-    return collect(lint_file(f, config) for f in files)
+    return collect(lint_files(files, config, stats))

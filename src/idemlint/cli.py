@@ -12,6 +12,7 @@ import click
 from . import __version__
 
 EXIT_CLEAN, EXIT_REPORTED, EXIT_USAGE = 0, 1, 2
+DEFAULT_CACHE_DIR = ".idemlint_cache"  # at the project root (next to the config file, else the cwd)
 CONFIDENCES = ("low", "medium", "high")
 
 
@@ -21,7 +22,10 @@ def _color_wanted(no_color: bool) -> bool:
 
 
 def _fail(message: str) -> "click.exceptions.Exit":
-    click.echo(f"idemlint: error: {message}", err=True)
+    from .escape import one_line
+
+    # Paths and TOML parse errors may carry escape sequences: never let them reach the terminal raw.
+    click.echo(f"idemlint: error: {one_line(message)}", err=True)
     return click.exceptions.Exit(EXIT_USAGE)
 
 
@@ -61,6 +65,11 @@ FORMATS = ("text", "json", "sarif", "github")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Config file: a pyproject.toml with [tool.idemlint], or a TOML file with the keys at top level.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes and .gitignore to files named on the command line too.")
+@click.option("-j", "--jobs", type=int, default=None, metavar="N",
+              help="Worker processes (config: jobs; default: one per CPU; 1 runs in-process).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Result cache directory (config: cache-dir; default: .idemlint_cache at the project root).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the settings used, evidence and internal-error tracebacks.")
 def check(
     paths: Tuple[str, ...],
@@ -81,6 +90,9 @@ def check(
     no_color: bool,
     config_file: Optional[str],
     force_exclude: bool,
+    jobs: Optional[int],
+    no_cache: bool,
+    cache_dir: Optional[str],
     verbose: bool,
 ) -> None:
     """Check PATHS (files or directories; default: the current directory)."""
@@ -100,6 +112,10 @@ def check(
         raise _fail(f"--statistics shows the text report; add --output FILE for the {output_format} report")
     # Only what was actually passed overrides the config file.
     overrides: Dict[str, Any] = {"force_exclude": force_exclude, "verbose": verbose}
+    if jobs is not None:
+        overrides["jobs"] = jobs
+    if cache_dir is not None:
+        overrides["cache-dir"] = os.path.abspath(cache_dir)  # relative to the cwd, not the config file
     for key, value in (("select", select), ("ignore", ignore), ("exclude", exclude), ("extend-exclude", extend_exclude)):
         if value is not None:
             overrides[key] = split_list(value)
@@ -112,6 +128,10 @@ def check(
             if not os.path.lexists(path):
                 raise PathNotFound(path)
         config = load_config(paths, config_file, overrides)
+        if no_cache:
+            config = with_overrides(config, cache_dir=None)
+        elif config.cache_dir is None:
+            config = with_overrides(config, cache_dir=DEFAULT_CACHE_DIR)
         baseline = load_baseline(baseline_file) if baseline_file else None
         targets: Sequence[str] = paths
         if diff_rev is not None:
@@ -123,7 +143,11 @@ def check(
                 click.echo(f"idemlint: {line}", err=True)
             if diff_rev is not None:
                 click.echo(f"idemlint: changed files against {diff_rev} = {len(targets)}", err=True)
-        result = lint_paths(targets, config)
+        stats: Dict[str, int] = {}
+        result = lint_paths(targets, config, stats) if verbose else lint_paths(targets, config)
+        if verbose:
+            click.echo("idemlint: files = {files}, passed the prefilter = {prefilter_passed}, cache hits = "
+                       "{cache_hits}, analysed = {analysed}, worker processes = {workers}".format(**stats), err=True)
         root = project_root() if (output_format != "text" or baseline or write_baseline_file) else os.getcwd()
         if baseline is not None:
             apply_baseline(result, baseline, root, config)

@@ -40,6 +40,10 @@ class Config:
     warn_unused_ignores: bool = False  # report suppression comments that hide nothing
     force_exclude: bool = False  # command line only
     verbose: bool = False  # command line only
+    jobs: Optional[int] = None  # worker processes; None: one per CPU
+    # Result cache, relative to `root` unless absolute. None: no cache (the library default;
+    # the command line uses `.idemlint_cache` unless --no-cache).
+    cache_dir: Optional[str] = None
     # Where the settings came from; globs in `exclude` and `per-file-ignores` are relative to `root`.
     config_path: Optional[str] = None
     root: str = field(default_factory=os.getcwd)
@@ -94,6 +98,18 @@ def _positive_int(value: Any, where: str) -> int:
     return value
 
 
+def _jobs(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where}: expected a positive integer (number of worker processes)")
+    return value
+
+
+def _path(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: expected a directory path")
+    return value
+
+
 def _bool(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: expected true or false")
@@ -111,6 +127,8 @@ KEYS: Dict[str, Tuple[str, Callable[[Any, str], Any]]] = {
     "max-file-size": ("max_file_size", _positive_int),
     "respect-gitignore": ("respect_gitignore", _bool),
     "warn-unused-ignores": ("warn_unused_ignores", _bool),
+    "jobs": ("jobs", _jobs),
+    "cache-dir": ("cache_dir", _path),
 }
 
 
