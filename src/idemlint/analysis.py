@@ -7,8 +7,8 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
-from .detect import ADAPTERS, passes_prefilter
-from .detect.base import Ctx, HandlerSite, ProduceSite, is_mock
+from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
+from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
 from .facts.handler import HandlerRun, initial_taint
 from .findings import Finding, Related
 from .index import FunctionInfo, ModuleIndex
@@ -43,8 +43,16 @@ def parse(source: bytes) -> cst.Module:
         raise ParseFailure(f"cannot decode source: {exc}", kind="decode") from None
 
 
+def _ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
+    for adapter in ACK_ADAPTERS.get(called_name(call), ()):
+        site = adapter.ack(call, ctx)
+        if site is not None:
+            return site
+    return None
+
+
 def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
-    for adapter in ADAPTERS:
+    for adapter in PRODUCE_ADAPTERS.get(called_name(call), ()):
         site = adapter.produce(call, ctx)
         if site is not None:
             site.rpc_reply = _rpc_reply(call, ctx)
@@ -77,13 +85,14 @@ def detect(module: cst.Module) -> ModuleFacts:
         ctx = Ctx(index, func, initial_taint(func))
         acks = []
         for call in func.calls:
+            name = called_name(call)
+            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS:
+                continue
             if is_mock(call, ctx):
                 continue
-            for adapter in ADAPTERS:
-                ack = adapter.ack(call, ctx)
-                if ack is not None:
-                    acks.append(ack)
-                    break
+            ack = _ack(call, ctx)
+            if ack is not None:
+                acks.append(ack)
             site = _produce(call, ctx)
             if site is not None and not site.always_has_id:
                 producers.append(_producer(site, call, func, ctx))
@@ -141,7 +150,7 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
 
 
 def _walk(consumer: Consumer, index: ModuleIndex) -> Consumer:
-    run = HandlerRun(index, ADAPTERS, _produce)
+    run = HandlerRun(index, ADAPTERS, _ack, _produce)
     run.tainted.update(initial_taint(consumer.function))
     run.walk(consumer.function)
     if consumer.ack_mode == "framework":

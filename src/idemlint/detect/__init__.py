@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Tuple
+from typing import Dict, List, Tuple
 
 from .aio_pika import AioPikaAdapter
 from .aws_lambda import LambdaAdapter
@@ -27,6 +27,24 @@ ADAPTERS: Tuple[Adapter, ...] = (
     PubSubAdapter(), ServiceBusAdapter(), NatsAdapter(), RedisStreamsAdapter(), PulsarAdapter(),
     CeleryAdapter(), DramatiqAdapter(), FastStreamAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
 )
+
+
+def _by_name(kind: str) -> Dict[str, Tuple[Adapter, ...]]:
+    table: Dict[str, List[Adapter]] = {}
+    for adapter in ADAPTERS:
+        for name in getattr(adapter, kind):
+            table.setdefault(name, []).append(adapter)
+    return {name: tuple(adapters) for name, adapters in table.items()}
+
+
+# Dispatch by the called name, so a call to `assertEqual` is not shown to sixteen adapters.
+ACK_ADAPTERS = _by_name("ack_names")
+PRODUCE_ADAPTERS = _by_name("produce_names")
+
+
+def called_name(call) -> str:
+    func = call.func
+    return getattr(getattr(func, "attr", func), "value", "") if not isinstance(func, str) else ""
 
 
 def _tokens() -> Tuple[str, ...]:

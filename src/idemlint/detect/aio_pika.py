@@ -17,6 +17,8 @@ class AioPikaAdapter(Adapter):
     library = "aio_pika"
     roots = ROOTS
     tokens = ("aio_pika",)
+    ack_names = frozenset()
+    produce_names = frozenset(['publish'])
 
     def with_ack(self, item: cst.WithItem, ctx: Ctx) -> Optional[AckSite]:
         call = item.item

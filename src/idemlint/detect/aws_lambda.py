@@ -17,6 +17,8 @@ class LambdaAdapter(Adapter):
     library = "aws_lambda"
     roots = ("aws_lambda_powertools",)
     tokens = ("Records", "record_handler")
+    ack_names = frozenset()
+    produce_names = frozenset()
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         seen = set()

@@ -63,6 +63,9 @@ class Adapter:
     library: str = ""
     roots: Tuple[str, ...] = ()  # import prefixes that identify the library
     tokens: Tuple[str, ...] = ()  # words whose absence lets the prefilter skip a file
+    # called names `ack()` / `produce()` may recognise (None: any); lets the engine skip the rest
+    ack_names: Optional[frozenset] = frozenset()
+    produce_names: Optional[frozenset] = frozenset()
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         return None

@@ -18,6 +18,8 @@ class CeleryAdapter(Adapter):
     library = "celery"
     roots = ROOTS
     tokens = ("celery", "acks_late", "ACKS_LATE", "shared_task")
+    ack_names = frozenset()
+    produce_names = frozenset()
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         module_late = _module_acks_late(index)

@@ -15,6 +15,8 @@ class DramatiqAdapter(Adapter):
     library = "dramatiq"
     roots = ROOTS
     tokens = ("dramatiq",)
+    ack_names = frozenset()
+    produce_names = frozenset()
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         for func in index.functions:

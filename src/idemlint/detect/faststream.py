@@ -18,6 +18,8 @@ class FastStreamAdapter(Adapter):
     library = "faststream"
     roots = ROOTS
     tokens = ("faststream",)
+    ack_names = frozenset()
+    produce_names = frozenset(['publish'])
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         if not index.imports_any(ROOTS):

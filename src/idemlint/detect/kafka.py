@@ -45,6 +45,8 @@ class KafkaAdapter(Adapter):
     library = "kafka"
     roots = ROOTS
     tokens = ("kafka", "confluent_kafka", "aiokafka", "store_offsets")
+    ack_names = frozenset(['commit', 'commit_async', 'store_offsets'])
+    produce_names = frozenset(['produce', 'send', 'send_and_wait'])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None

@@ -16,6 +16,8 @@ class KombuAdapter(Adapter):
     library = "kombu"
     roots = ROOTS
     tokens = ("kombu",)
+    ack_names = frozenset()
+    produce_names = frozenset(['publish'])
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "publish"):

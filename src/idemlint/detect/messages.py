@@ -23,6 +23,8 @@ class MessageAckAdapter(Adapter):
     library = "message"
     roots = tuple(root for root, _ in LIBRARIES)
     tokens = ("ack", "ack_sync", "ack_with_response")
+    ack_names = frozenset(['ack', 'ack_log_error', 'ack_sync', 'ack_with_response'])
+    produce_names = frozenset()
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in ACK_METHODS):
@@ -47,6 +49,8 @@ class TextbookAckAdapter(Adapter):
 
     library = "generic"
     tokens = ("ack", "acknowledge")
+    ack_names = frozenset({"ack", "acknowledge"})
+    produce_names = frozenset()
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not (isinstance(call.func, cst.Name) and call.func.value in ("ack", "acknowledge")):

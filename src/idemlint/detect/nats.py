@@ -25,6 +25,8 @@ class NatsAdapter(Adapter):
     library = "nats"
     roots = ROOTS
     tokens = ("nats", "jetstream")
+    ack_names = frozenset()
+    produce_names = frozenset(['publish', 'publish_async'])
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in ("publish", "publish_async")):

@@ -17,6 +17,8 @@ class PikaAdapter(Adapter):
     library = "pika"
     roots = ROOTS
     tokens = ("pika", "aiormq", "basic_ack", "basic_publish", "basic_consume")
+    ack_names = frozenset(['basic_ack'])
+    produce_names = frozenset(['basic_publish'])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "basic_ack"):

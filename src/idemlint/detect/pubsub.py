@@ -18,6 +18,8 @@ class PubSubAdapter(Adapter):
     library = "pubsub"
     roots = ROOTS
     tokens = ("pubsub", "pubsub_v1", "ack_ids")
+    ack_names = frozenset(['acknowledge'])
+    produce_names = frozenset(['publish'])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "acknowledge"):

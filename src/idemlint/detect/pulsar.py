@@ -17,6 +17,8 @@ class PulsarAdapter(Adapter):
     library = "pulsar"
     roots = ROOTS
     tokens = ("pulsar", "acknowledge")
+    ack_names = frozenset(['acknowledge', 'acknowledge_cumulative'])
+    produce_names = frozenset(['send', 'send_async'])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in (

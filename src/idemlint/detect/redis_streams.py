@@ -17,6 +17,8 @@ class RedisStreamsAdapter(Adapter):
     library = "redis_streams"
     roots = ROOTS
     tokens = ("xack", "xackdel", "xadd", "xreadgroup")
+    ack_names = frozenset(['xack', 'xackdel'])
+    produce_names = frozenset(['xadd'])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in ("xack", "xackdel")):

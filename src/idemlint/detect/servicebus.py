@@ -17,6 +17,8 @@ class ServiceBusAdapter(Adapter):
     library = "servicebus"
     roots = ROOTS
     tokens = ("complete_message", "servicebus", "ServiceBusMessage")
+    ack_names = frozenset(['complete_message'])
+    produce_names = frozenset(['schedule_messages', 'send_messages'])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "complete_message"):

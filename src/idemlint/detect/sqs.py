@@ -17,6 +17,8 @@ class SqsAdapter(Adapter):
     library = "sqs"
     roots = ROOTS
     tokens = ("delete_message", "ReceiptHandle", "receive_messages", "QueueUrl", "TopicArn")
+    ack_names = frozenset(['delete', 'delete_message', 'delete_message_batch', 'delete_messages'])
+    produce_names = frozenset(['publish', 'send_message', 'send_message_batch', 'send_messages'])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not isinstance(call.func, cst.Attribute):

@@ -212,9 +212,11 @@ class HandlerRun:
     """The state of one consumer's walk (shared by the helpers it descends into)."""
 
     def __init__(self, index: ModuleIndex, adapters: Sequence[Adapter],
+                 ack_of: Callable[[cst.Call, Ctx], Optional[AckSite]],
                  produce_of: Callable[[cst.Call, Ctx], Optional[ProduceSite]]) -> None:
         self.index = index
         self.adapters = adapters
+        self.ack_of = ack_of
         self.produce_of = produce_of
         self.events: List[Event] = []
         self.seq = 0
@@ -271,12 +273,11 @@ class HandlerRun:
             call.func.value if isinstance(call.func, cst.Name) else "")
         if is_mock(call, ctx):
             return  # a test double records calls; it is neither an ack nor a side effect
-        for adapter in self.adapters:
-            site = adapter.ack(call, ctx)
-            if site is not None:
-                ev = self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
-                ev.early = any(self.exiting_ifs)
-                return
+        site = self.ack_of(call, ctx)
+        if site is not None:
+            ev = self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
+            ev.early = any(self.exiting_ifs)
+            return
         if w.depth == 0 and name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not _mentions(
                 call.func.value, self.tainted):
             self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
@@ -286,10 +287,10 @@ class HandlerRun:
                 key = self.cursor_of.get(key, key)
                 self.db_epoch[key] = self.db_epoch.get(key, 0) + 1
             return
-        site = self.produce_of(call, ctx)
-        if site is not None:
-            if not self._derived_id(site):
-                self.add(w, "effect", call, STRONG, f"publish {site.what}", detail="publish")
+        produced = self.produce_of(call, ctx)
+        if produced is not None:
+            if not self._derived_id(produced):
+                self.add(w, "effect", call, STRONG, f"publish {produced.what}", detail="publish")
             return
         gated = w.gated_depth > 0 or _result_tested(call, w)
         unique_try = bool(self.try_stack and self.try_stack[-1])
