@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-import unicodedata
 from dataclasses import dataclass
 from typing import IO, Callable, Dict, Iterable, List, Mapping, Optional
 
@@ -13,6 +12,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
+from .. import escape
 from ..findings import BaselineSummary, Confidence, FileError, Finding, RunResult, UnusedIgnore
 
 CONFIDENCE_STYLE = {
@@ -22,8 +22,6 @@ CONFIDENCE_STYLE = {
 }
 TAB_SIZE = 4
 
-# Characters that can move the cursor, recolour the terminal or reorder text (Trojan Source).
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Python's own line breaks; str.splitlines() would also split on \x0c, \u2028, ...
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -39,16 +37,7 @@ class TextOptions:
 
 def visible(text: str) -> str:
     """Return `text` with control, format and bidi characters as visible escapes (tabs kept)."""
-    out = []
-    for ch in text:
-        if ch == "\t":
-            out.append(ch)
-        elif ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return escape.visible(text)
 
 
 def _flat(text: str) -> str:
