@@ -44,6 +44,7 @@ def test_odd_layouts():
     _check(ODD.encode())
     _check(ODD.replace("\n", "\r\n").encode())
     _check(b"\xef\xbb\xbf" + ODD.encode())
+    _check(ODD.replace("    ", "\t").encode())  # tab-indented blocks render with the module's indent
 
 
 @pytest.mark.parametrize("path", fixture_files()[::5], ids=lambda p: p.name)

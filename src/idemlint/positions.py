@@ -9,7 +9,7 @@ statement is rendered on its own and shifted by the line it starts on, which Pyt
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Mapping, Optional
 
 import libcst as cst
 from libcst.metadata import CodeRange, CodePosition, MetadataWrapper, PositionProvider
@@ -40,8 +40,18 @@ def _ast_starts(source: bytes) -> Optional[List[int]]:
     return starts
 
 
+def _codegen_positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
+    """PositionProvider's own computation, without MetadataWrapper's extra visit of the tree."""
+    try:
+        provider = PositionProvider()
+        provider._gen_impl(module)  # the codegen pass that records every node's range
+        return provider._computed
+    except Exception:  # noqa: BLE001 - a libcst internal changed: take the public, slower road
+        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+
 def _full(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[cst.CSTNode, CodeRange]:
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = _codegen_positions(module)
     return {n: positions[n] for n in nodes if n in positions}
 
 
@@ -56,8 +66,9 @@ def resolve(module: cst.Module, source: bytes, nodes: Iterable[cst.CSTNode]) -> 
         inside = [n for n in walk(stmt) if id(n) in wanted]
         if not inside:
             continue
-        mini = cst.Module(body=[stmt])
-        positions = MetadataWrapper(mini, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = _codegen_positions(
+            cst.Module(body=[stmt], default_indent=module.default_indent, default_newline=module.default_newline)
+        )
         anchor = stmt.name if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) else stmt
         shift = starts[index] - positions[anchor].start.line
         for node in inside:
