@@ -123,7 +123,6 @@ def test_syntax_error_line_is_the_offending_line(here):
     assert doc["errors"][0]["line"] == 3
 
 
-@pytest.mark.xfail(strict=True, reason="engine: positions.py counts a leading tab as 4 columns (libcst says column 1)")
 def test_tab_indented_finding_column(here):
     (here / "w.py").write_text("import pika\n\ndef on_message(ch, method, properties, body):\n\tcharge_card(body)\n"
                                "\tch.basic_ack(delivery_tag=method.delivery_tag)\n")
@@ -331,3 +330,42 @@ def test_idemlint_source_has_no_way_to_run_or_fetch_code():
             if match:
                 offenders.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+# --- internal errors ---------------------------------------------------------------------------------
+
+
+def test_internal_error_names_the_rule_and_asks_for_a_report(here, monkeypatch):
+    from idemlint.rules import ack_without_dedup
+
+    def broken_confidence(*args):
+        raise ValueError("rule bug")
+
+    monkeypatch.setattr(ack_without_dedup, "confidence", broken_confidence)  # called from the rule's own frame
+    (here / "w.py").write_text(CONSUMER)
+    (here / "ok.py").write_text("import pika\n")
+    code, doc = check_json("--jobs", "1", "w.py", "ok.py")
+    assert code == 1 and doc["summary"]["files"] == 2
+    assert doc["errors"] == [{
+        "kind": "internal", "path": "w.py",
+        "message": "internal error in rule IDEM001 (ack-without-dedup): ValueError: rule bug (please report this)",
+    }]
+    _, text = check("--jobs", "1", "w.py")
+    assert "w.py: error[internal]: internal error in rule IDEM001 (ack-without-dedup): ValueError: rule bug" in text
+    assert "Traceback" not in text
+    result = CliRunner().invoke(main, ["check", "--no-color", "--verbose", "--jobs", "1", "w.py"])
+    assert "Traceback (most recent call last)" in result.stdout and "broken_confidence" in result.stdout
+
+
+def test_internal_error_in_a_detector_names_it(here, monkeypatch):
+    from idemlint.detect import pika as pika_detector
+
+    def broken(*args, **kwargs):
+        raise KeyError("detector bug")
+
+    monkeypatch.setattr(pika_detector, "kwarg", broken)  # called from the adapter's own frame
+    (here / "w.py").write_text(CONSUMER + "\n\nchannel.basic_consume(queue='q', on_message_callback=on_message)\n")
+    _, doc = check_json("--jobs", "1", "w.py")
+    (error,) = doc["errors"]
+    assert error["kind"] == "internal"
+    assert error["message"].startswith("internal error in detector pika: KeyError: 'detector bug'")
