@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import textwrap
 import unicodedata
 from pathlib import Path
@@ -55,6 +56,7 @@ CODES = {rule.code for rule in ALL_RULES}
 # hypothesmith compiles what it generates; CPython warns about `1()` and the like.
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
+LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 PROFILE = os.environ.get("IDEMLINT_FUZZ", "fast")
 SCALE = {"fast": 1, "long": 25}.get(PROFILE) or int(PROFILE)
 SETTINGS = dict(
@@ -78,7 +80,7 @@ def check_result(source: bytes, path: str = "fuzz.py") -> None:
     except RecursionError:
         result = RunResult(files=1, errors=[FileError(path, "too deeply nested to analyse", kind="skipped")])
     else:
-        lines = source.count(b"\n") + 1
+        lines = len(LINE_BREAK.split(source))  # as Python counts them: a lone CR ends a line too
         for f in findings:
             assert f.rule in CODES and f.path == path and isinstance(f.confidence, Confidence)
             assert 1 <= f.line <= f.end_line <= lines, f
