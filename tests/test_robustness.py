@@ -53,9 +53,13 @@ def check_json(*args):
     return code, json.loads(output)
 
 
-def seen(doc):
+ANY_LINE = -1  # a syntax error's line, whatever it is (but there is one)
+
+
+def seen(doc, any_line=False):
     """What the user sees, compactly: errors as (kind, line), findings as (rule, line)."""
-    return [("error", e["kind"], e.get("line", 0)) for e in doc["errors"]] + [
+    line = (lambda e: ANY_LINE if e.get("line", 0) > 0 else 0) if any_line else (lambda e: e.get("line", 0))
+    return [("error", e["kind"], line(e)) for e in doc["errors"]] + [
         (f["rule"], f["line"]) for f in doc["findings"]
     ]
 
@@ -64,9 +68,9 @@ def seen(doc):
 
 # file -> (exit code, what JSON reports, a line the text report shows)
 ODD_FILES = {
-    # A Python 2 print statement is a syntax error (libcst's line for it is one off: see the xfail below).
-    "py2_syntax.py": (1, [("error", "syntax", 4)], "py2_syntax.py:4: error[syntax]: syntax error: "),
-    "syntax_error.py": (1, [("error", "syntax", 5)], "syntax_error.py:5: error[syntax]: syntax error: "),
+    # A Python 2 print statement is a syntax error, reported with a line (which line: see the xfail below).
+    "py2_syntax.py": (1, [("error", "syntax", ANY_LINE)], ": error[syntax]: syntax error: "),
+    "syntax_error.py": (1, [("error", "syntax", ANY_LINE)], ": error[syntax]: syntax error: "),
     # PEP 263 cookies are honoured: the file is analysed and its excerpt decoded correctly.
     "latin1_cookie.py": (1, [("IDEM001", 8)], "8 |     charge_card(body)  # d\u00e9bit"),
     "cp1252_cookie.py": (1, [("IDEM001", 8)], "ack-without-dedup"),
@@ -96,7 +100,7 @@ def test_odd_file(here, name):
     expected_code, expected_seen, text_line = ODD_FILES[name]
     shutil.copy(ROBUSTNESS / name, here / name)
     code, doc = check_json(name)
-    assert (code, seen(doc)) == (expected_code, expected_seen)
+    assert (code, seen(doc, any_line=True)) == (expected_code, expected_seen)
     code, text = check(name)
     assert code == expected_code
     assert text_line in text
@@ -170,12 +174,14 @@ def test_expression_nested_1000_deep(here):
     assert (code, seen(doc)) == (1, [("IDEM001", 5)])
 
 
-def test_too_deep_for_the_analysis_is_a_skipped_file(here):
+def test_too_deep_for_the_analysis_is_at_worst_a_skipped_file(here):
+    # Today the positions pass runs out of recursion: `error[skipped]: too deeply nested to analyse`.
+    # Once the engine copes (the xfail below), the finding itself. Never an internal error or a crash.
     (here / "deep.py").write_text(CONSUMER + DEEP_PARENS + LONG_CHAIN)
     code, doc = check_json("deep.py")
-    assert (code, seen(doc)) == (1, [("error", "skipped", 0)])
+    assert (code, seen(doc)) in ((1, [("error", "skipped", 0)]), (1, [("IDEM001", 5)]))
     _, text = check("deep.py")
-    assert "deep.py: error[skipped]: too deeply nested to analyse" in text
+    assert "deep.py: error[skipped]: too deeply nested to analyse" in text or "deep.py:5:5: IDEM001" in text
 
 
 @pytest.mark.xfail(strict=True, reason="engine: positions.resolve recurses through libcst codegen of the whole "
@@ -190,8 +196,8 @@ def test_indentation_100_deep_is_a_syntax_error(here):
     body = "".join("    " * i + "if x:\n" for i in range(100)) + "    " * 100 + "pass\n"
     (here / "deep.py").write_text(CONSUMER + body)
     _, doc = check_json("deep.py")
-    assert seen(doc) == [("error", "syntax", 7)] or [e["kind"] for e in doc["errors"]] == ["syntax"]
-    assert "too many indentation levels" in doc["errors"][0]["message"]
+    assert [e["kind"] for e in doc["errors"]] == ["syntax"]
+    assert "indentation" in doc["errors"][0]["message"]
 
 
 def _run_subprocess(tmp_path, source: str, timeout: float = 60):
@@ -225,7 +231,7 @@ def test_a_crashing_file_in_a_worker_pool_is_an_internal_error(tmp_path):
 def test_expression_nested_2000_deep_is_a_file_error_not_a_crash(tmp_path):
     proc = _run_subprocess(tmp_path, CONSUMER + "X = " + "(" * 2000 + "1" + ")" * 2000 + "\n")
     assert proc.returncode == 1, (proc.returncode, proc.stderr[-500:])
-    assert "deep.py: error[" in proc.stdout
+    assert "deep.py:5:5: IDEM001" in proc.stdout or "deep.py: error[skipped]" in proc.stdout
 
 
 # --- paths -----------------------------------------------------------------------------------------
