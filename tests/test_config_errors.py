@@ -12,7 +12,7 @@ from idemlint.cli import main
 KNOWN = "known rules: IDEM001 (ack-without-dedup)"
 CASES = {
     "malformed TOML": ("[tool.idemlint\nselect = 1\n", "invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 15)"),
-    "unknown key": ("[tool.idemlint]\nselectt = []\n", "unknown key 'selectt' in [tool.idemlint] (known: "),
+    "unknown key": ("[tool.idemlint]\nselectt = []\n", "unknown key 'selectt' (known: cache-dir, exclude, "),
     "list expected": ("[tool.idemlint]\nselect = \"IDEM001\"\n", "select: expected a list of rule codes or names"),
     "unknown rule": ("[tool.idemlint]\nselect = [\"IDEM999\"]\n", f"select: unknown rule 'IDEM999'; {KNOWN}"),
     "unknown rule name": ("[tool.idemlint]\nignore = [\"ack-without-dedupe\"]\n", "ignore: unknown rule 'ack-without-dedupe'"),
@@ -72,6 +72,8 @@ def test_config_mistake_in_an_explicit_file(here, case):
 def test_top_level_keys_in_idemlint_toml(here):
     (here / "idemlint.toml").write_text("select = [\"nope\"]\n")
     assert_one_line_error(run("a.py"), f"{here / 'idemlint.toml'}: select: unknown rule 'nope'")
+    (here / "idemlint.toml").write_text("selectt = []\n")  # no [tool.idemlint] here: the message does not claim one
+    assert_one_line_error(run("a.py"), f"{here / 'idemlint.toml'}: unknown key 'selectt' (known: ")
 
 
 def test_not_utf8(here):

@@ -211,7 +211,7 @@ def parse_table(table: Mapping[str, Any], source: str) -> Dict[str, Any]:
     for key, value in table.items():
         if key not in KEYS:
             known = ", ".join(sorted(KEYS))
-            raise ConfigError(f"{source}: unknown key {key!r} in [tool.idemlint] (known: {known})")
+            raise ConfigError(f"{source}: unknown key {key!r} (known: {known})")
         field_name, convert = KEYS[key]
         values[field_name] = convert(value, f"{source}: {key}")
     return values
