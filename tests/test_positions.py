@@ -50,3 +50,16 @@ def test_odd_layouts():
 @pytest.mark.parametrize("path", fixture_files()[::5], ids=lambda p: p.name)
 def test_fixtures(path):
     _check(path.read_bytes())
+
+
+def test_tokenizer_starts_agree_with_ast():
+    from idemlint.positions import _ast_starts, _token_starts
+
+    for source in [ODD.encode(), ODD.replace("    ", "\t").encode()] + [p.read_bytes() for p in fixture_files()]:
+        assert _token_starts(source) == _ast_starts(source)
+
+
+def test_deeply_nested_statement_elsewhere_keeps_positions():
+    # CPython's parser refuses more than 200 nested brackets; the tokenizer route still places nodes
+    source = ("X = " + "(" * 300 + "1" + ")" * 300 + "\n" + ODD).encode()
+    _check(source)

@@ -31,16 +31,94 @@ class ParseFailure(Exception):
         self.kind = kind
 
 
+MAX_BRACKET_DEPTH = 3000  # deeper than any real code; far below where the parser's stack would end
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"()[]{}")
+
+
+def bracket_depth(source: bytes) -> int:
+    """The deepest nesting of brackets (strings and comments included: an upper bound, in C speed)."""
+    depth = deepest = 0
+    for byte in source.translate(None, _NOT_BRACKETS):
+        if byte in b"([{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif depth:
+            depth -= 1
+    return deepest
+
+
 def parse(source: bytes) -> cst.Module:
     """Parse bytes (honouring a PEP 263 encoding cookie and a BOM) or raise ParseFailure."""
     if b"\x00" in source:
         raise ParseFailure("source contains NUL bytes", kind="decode")
+    if bracket_depth(source) > MAX_BRACKET_DEPTH:
+        # libcst's native parser recurses per level and would overflow the stack (a crash of the
+        # whole run, not an exception), so such a file is refused before it reaches the parser
+        raise ParseFailure(f"brackets nested more than {MAX_BRACKET_DEPTH} deep; not analysed", kind="skipped")
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        raise ParseFailure(f"syntax error: {exc.message}", line=exc.raw_line, kind="syntax") from None
+        line, message = exc.raw_line, exc.message
+        better = _python_syntax_error(source)
+        if better is not None:  # CPython's own message and line are the ones users know
+            line, message = better
+        raise ParseFailure(f"syntax error: {message}", line=line, kind="syntax") from None
     except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
         raise ParseFailure(f"cannot decode source: {exc}", kind="decode") from None
+
+
+def _python_syntax_error(source: bytes) -> Optional[tuple]:
+    import ast
+
+    try:
+        ast.parse(source)
+    except SyntaxError as exc:
+        if exc.lineno:
+            return exc.lineno, exc.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return None
+
+
+STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: pages are only touched as the stack grows
+RECURSION_LIMIT = 20000
+
+
+def _with_big_stack(fn, *args):
+    """Run `fn` on a thread with a large stack and recursion limit.
+
+    libcst parses and visits recursively: deeply nested code that is still valid Python would
+    otherwise end in a RecursionError (a lost file) or a native stack overflow (a lost run).
+    """
+    import sys
+    import threading
+
+    result: list = []
+    error: list = []
+
+    def target() -> None:
+        try:
+            result.append(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            error.append(exc)
+
+    old_size = threading.stack_size()
+    old_limit = sys.getrecursionlimit()
+    try:
+        threading.stack_size(STACK_BYTES)
+        thread = threading.Thread(target=target, name="idemlint-analyze")
+    finally:
+        threading.stack_size(old_size)
+    sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
+    try:
+        thread.start()
+        thread.join()
+    finally:
+        sys.setrecursionlimit(old_limit)
+    if error:
+        raise error[0]
+    return result[0]
 
 
 def _ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
@@ -169,6 +247,10 @@ def analyze(source: bytes, path: str) -> List[Finding]:
     `path` is the display path put into each finding. Raises `ParseFailure` for
     undecodable or unparsable input; any other exception is an internal error.
     """
+    return _with_big_stack(_analyze, source, path)
+
+
+def _analyze(source: bytes, path: str) -> List[Finding]:
     from .rules import ALL_RULES
 
     module = parse(source)

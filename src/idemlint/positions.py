@@ -17,6 +17,40 @@ from libcst.metadata import CodeRange, CodePosition, MetadataWrapper, PositionPr
 from .index import walk
 
 
+def _token_starts(source: bytes) -> Optional[List[int]]:
+    """The same lines from the tokenizer, which has no nesting limit (CPython's parser stops at
+    200 nested brackets, libcst does not)."""
+    import io
+    import tokenize
+
+    starts: List[int] = []
+    level = 0
+    at_line_start = True
+    decorated = False
+    try:
+        for tok in tokenize.tokenize(io.BytesIO(source).readline):
+            if tok.type == tokenize.INDENT:
+                level += 1
+            elif tok.type == tokenize.DEDENT:
+                level -= 1
+            elif tok.type == tokenize.NEWLINE:
+                at_line_start = True
+            elif tok.type in (tokenize.NL, tokenize.COMMENT, tokenize.ENCODING, tokenize.ENDMARKER):
+                continue
+            elif at_line_start:
+                at_line_start = False
+                if level != 0 or tok.string in ("else", "elif", "except", "finally"):
+                    continue
+                if tok.string == "@":
+                    decorated = True
+                    continue
+                decorated = False
+                starts.append(tok.start[0])
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+    return starts
+
+
 def _ast_starts(source: bytes) -> Optional[List[int]]:
     """The line of each top-level statement as libcst groups them (a `;` line is one statement).
 
@@ -25,7 +59,7 @@ def _ast_starts(source: bytes) -> Optional[List[int]]:
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+        return None  # e.g. more than 200 nested brackets: the tokenizer route takes over
     starts: List[int] = []
     last_end = 0
     for stmt in tree.body:
@@ -59,6 +93,8 @@ def resolve(module: cst.Module, source: bytes, nodes: Iterable[cst.CSTNode]) -> 
     """Positions (1-based lines, 0-based columns, as libcst gives them) of `nodes`."""
     wanted = {id(n): n for n in nodes}
     starts = _ast_starts(source)
+    if starts is None or len(starts) != len(module.body):
+        starts = _token_starts(source)
     if starts is None or len(starts) != len(module.body):
         return _full(module, wanted.values())
     out: Dict[cst.CSTNode, CodeRange] = {}
