@@ -120,7 +120,6 @@ def test_syntax_error_in_a_file_without_broker_code_is_not_reported(here):
     assert check("py2.py") == (0, "No findings in 1 file checked.\n")
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a Python 2 print statement on line 3 is reported on line 4 (libcst raw_line)")
 def test_syntax_error_line_is_the_offending_line(here):
     shutil.copy(ROBUSTNESS / "py2_syntax.py", here / "w.py")  # `print 'charging', body` on line 3
     _, doc = check_json("w.py")
@@ -184,8 +183,6 @@ def test_too_deep_for_the_analysis_is_at_worst_a_skipped_file(here):
     assert "deep.py: error[skipped]: too deeply nested to analyse" in text or "deep.py:5:5: IDEM001" in text
 
 
-@pytest.mark.xfail(strict=True, reason="engine: positions.resolve recurses through libcst codegen of the whole "
-                   "module (RecursionError in _parenthesize), so a deep expression elsewhere loses the file's findings")
 def test_deep_expression_elsewhere_keeps_the_findings(here):
     (here / "deep.py").write_text(CONSUMER + DEEP_PARENS + LONG_CHAIN)
     _, doc = check_json("deep.py")
@@ -225,9 +222,9 @@ def test_a_crashing_file_in_a_worker_pool_is_an_internal_error(tmp_path):
     assert len(doc["findings"]) == 9
 
 
-@pytest.mark.xfail(strict=True, reason="engine: libcst's native parser overflows the stack (SIGSEGV) on 2,000 nested "
-                   "parentheses; in-process (--jobs 1, or under 8 files) the whole run dies with no output; "
-                   "parse() needs a nesting guard before libcst")
+@pytest.mark.xfail(strict=True, reason="engine: SIGSEGV from ~1,500 nested brackets (below the 3,000 guard): "
+                   "analysis._with_big_stack restores threading.stack_size() before thread.start(), so the analysis "
+                   "thread gets the default 8 MB stack; in-process (--jobs 1, or under 8 files) the whole run dies")
 def test_expression_nested_2000_deep_is_a_file_error_not_a_crash(tmp_path):
     proc = _run_subprocess(tmp_path, CONSUMER + "X = " + "(" * 2000 + "1" + ")" * 2000 + "\n")
     assert proc.returncode == 1, (proc.returncode, proc.stderr[-500:])
