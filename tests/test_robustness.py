@@ -206,8 +206,9 @@ def _run_subprocess(tmp_path, source: str, timeout: float = 60):
 
 
 def test_a_crashing_file_in_a_worker_pool_is_an_internal_error(tmp_path):
-    # libcst's native parser dies (SIGSEGV) on 3,000 nested parentheses; a pool worker dying is
-    # caught, and the file is reported while the others are still checked.
+    # Until the engine's stack fix (the xfail below), 3,000 nested parentheses kill the process
+    # (SIGSEGV); a pool worker dying is caught, and the file is reported while the others are
+    # still checked. After the fix the file is simply analysed.
     for i in range(9):
         (tmp_path / f"w{i}.py").write_text(CONSUMER)
     (tmp_path / "deep.py").write_text(CONSUMER + "X = " + "(" * 3000 + "1" + ")" * 3000 + "\n")
@@ -217,9 +218,12 @@ def test_a_crashing_file_in_a_worker_pool_is_an_internal_error(tmp_path):
     )
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
-    assert [(e["path"], e["kind"]) for e in doc["errors"]] == [("deep.py", "internal")]
-    assert "please report this" in doc["errors"][0]["message"]
-    assert len(doc["findings"]) == 9
+    errors = [(e["path"], e["kind"]) for e in doc["errors"]]
+    assert errors in ([("deep.py", "internal")], []), errors
+    if errors:
+        assert doc["errors"][0]["message"] == (
+            "internal error: the worker process died while analysing this file (please report this)")
+    assert len(doc["findings"]) == 10 - len(errors)
 
 
 @pytest.mark.xfail(strict=True, reason="engine: SIGSEGV from ~1,500 nested brackets (below the 3,000 guard): "
