@@ -2,7 +2,7 @@
 
 Small inputs live in fixtures/robustness/ (each with a pika consumer, so it reaches the
 analysis rather than stopping at the prefilter); large and deep ones are generated here.
-Engine bugs found this way are strict xfails whose reason starts with "engine:".
+Engine bugs found this way were fixed in the engine; a new one would be a strict xfail naming it.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def seen(doc, any_line=False):
 
 # file -> (exit code, what JSON reports, a line the text report shows)
 ODD_FILES = {
-    # A Python 2 print statement is a syntax error, reported with a line (which line: see the xfail below).
+    # A Python 2 print statement is a syntax error, reported on its own line with CPython's message.
     "py2_syntax.py": (1, [("error", "syntax", ANY_LINE)], ": error[syntax]: syntax error: "),
     "syntax_error.py": (1, [("error", "syntax", ANY_LINE)], ": error[syntax]: syntax error: "),
     # PEP 263 cookies are honoured: the file is analysed and its excerpt decoded correctly.
@@ -175,7 +175,7 @@ def test_expression_nested_1000_deep(here):
 
 def test_too_deep_for_the_analysis_is_at_worst_a_skipped_file(here):
     # Today the positions pass runs out of recursion: `error[skipped]: too deeply nested to analyse`.
-    # Once the engine copes (the xfail below), the finding itself. Never an internal error or a crash.
+    # The finding itself: never an internal error or a crash.
     (here / "deep.py").write_text(CONSUMER + DEEP_PARENS + LONG_CHAIN)
     code, doc = check_json("deep.py")
     assert (code, seen(doc)) in ((1, [("error", "skipped", 0)]), (1, [("IDEM001", 5)]))
@@ -206,9 +206,8 @@ def _run_subprocess(tmp_path, source: str, timeout: float = 60):
 
 
 def test_a_crashing_file_in_a_worker_pool_is_an_internal_error(tmp_path):
-    # Until the engine's stack fix (the xfail below), 3,000 nested parentheses kill the process
-    # (SIGSEGV); a pool worker dying is caught, and the file is reported while the others are
-    # still checked. After the fix the file is simply analysed.
+    # 3,000 nested parentheses are analysed on the large-stack thread; had a worker died anyway,
+    # the file would be reported as an internal error while the others are still checked.
     for i in range(9):
         (tmp_path / f"w{i}.py").write_text(CONSUMER)
     (tmp_path / "deep.py").write_text(CONSUMER + "X = " + "(" * 3000 + "1" + ")" * 3000 + "\n")
@@ -226,13 +225,16 @@ def test_a_crashing_file_in_a_worker_pool_is_an_internal_error(tmp_path):
     assert len(doc["findings"]) == 10 - len(errors)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: SIGSEGV from ~1,500 nested brackets (below the 3,000 guard): "
-                   "analysis._with_big_stack restores threading.stack_size() before thread.start(), so the analysis "
-                   "thread gets the default 8 MB stack; in-process (--jobs 1, or under 8 files) the whole run dies")
-def test_expression_nested_2000_deep_is_a_file_error_not_a_crash(tmp_path):
+def test_expression_nested_2000_deep_is_analysed_in_process(tmp_path):
     proc = _run_subprocess(tmp_path, CONSUMER + "X = " + "(" * 2000 + "1" + ")" * 2000 + "\n")
     assert proc.returncode == 1, (proc.returncode, proc.stderr[-500:])
-    assert "deep.py:5:5: IDEM001" in proc.stdout or "deep.py: error[skipped]" in proc.stdout
+    assert "deep.py:5:5: IDEM001" in proc.stdout
+
+
+def test_brackets_beyond_the_guard_are_a_skipped_file(tmp_path):
+    proc = _run_subprocess(tmp_path, CONSUMER + "X = " + "(" * 3100 + "1" + ")" * 3100 + "\n")
+    assert proc.returncode == 1, (proc.returncode, proc.stderr[-500:])
+    assert "deep.py: error[skipped]: brackets nested more than 3000 deep; not analysed" in proc.stdout
 
 
 # --- paths -----------------------------------------------------------------------------------------

@@ -105,14 +105,14 @@ def _with_big_stack(fn, *args):
 
     old_size = threading.stack_size()
     old_limit = sys.getrecursionlimit()
-    try:
-        threading.stack_size(STACK_BYTES)
-        thread = threading.Thread(target=target, name="idemlint-analyze")
-    finally:
-        threading.stack_size(old_size)
     sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
     try:
-        thread.start()
+        threading.stack_size(STACK_BYTES)
+        try:
+            thread = threading.Thread(target=target, name="idemlint-analyze")
+            thread.start()  # the stack size is taken when the thread starts, not when it is made
+        finally:
+            threading.stack_size(old_size)
         thread.join()
     finally:
         sys.setrecursionlimit(old_limit)

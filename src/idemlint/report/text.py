@@ -202,12 +202,11 @@ def summary_line(result: RunResult) -> str:
 
 
 def _summary_table(result: RunResult) -> List[Text]:
-    from ..rules import find_rule
-
     counts = result.counts()
     if not counts:
         return []
-    names = {code: (find_rule(code).name if find_rule(code) else "") for code in counts}
+    # names come with the findings: importing the rule registry would pull in libcst
+    names = {f.rule: f.name for f in result.findings}
     width = max(len(f"{code} {name}") for code, name in names.items())
     out = [Text("Summary by rule:", style="bold")]
     for code, by_conf in counts.items():
