@@ -26,7 +26,6 @@ def _token_starts(source: bytes) -> Optional[List[int]]:
     starts: List[int] = []
     level = 0
     at_line_start = True
-    decorated = False
     try:
         for tok in tokenize.tokenize(io.BytesIO(source).readline):
             if tok.type == tokenize.INDENT:
@@ -42,9 +41,7 @@ def _token_starts(source: bytes) -> Optional[List[int]]:
                 if level != 0 or tok.string in ("else", "elif", "except", "finally"):
                     continue
                 if tok.string == "@":
-                    decorated = True
-                    continue
-                decorated = False
+                    continue  # a decorator line: the statement's line is its `def` / `class`
                 starts.append(tok.start[0])
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, LookupError):
         return None

@@ -12,7 +12,7 @@ from ..detect.base import Ctx, receiver, receiver_last
 from ..index import children, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .effects import _chain_names, sql_kind, sql_table
-from .identity import identity_names
+from .identity import identity_names, mentions
 
 # Tables, models and keys that hold "this message was processed".
 DEDUP_STORE = re.compile(
@@ -59,23 +59,13 @@ def _keyed(call: cst.Call, identity_vars: Set[str], tainted: Set[str]) -> Option
             return "id"
         if found == "":
             best = "per-delivery"
-        if found is None and _mentions(arg.value, tainted) and best is None:
+        if found is None and mentions(arg.value, tainted) and best is None:
             best = "message"
     if isinstance(call.func, cst.Attribute):
         found = identity_names(call.func.value, identity_vars)
         if found:
             return "id"
     return best
-
-
-def _mentions(expr: cst.CSTNode, names: Set[str]) -> bool:
-    stack = [expr]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.Name) and cur.value in names:
-            return True
-        stack.extend(children(cur))
-    return False
 
 
 def _store_name(call: cst.Call) -> str:

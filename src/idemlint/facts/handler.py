@@ -12,7 +12,7 @@ from ..detect.base import MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, fun
 from ..index import FunctionInfo, ModuleIndex, children, dotted, kwarg
 from ..model import STRONG, UNSEEN, WEAK, Event
 from . import dedup, effects, transactions
-from .identity import identity_names
+from .identity import identity_names, mentions
 
 MAX_DEPTH = 3
 NOT_MESSAGE_PARAMS = {"self", "cls", "context", "lambda_context"}
@@ -159,12 +159,12 @@ class _Walker(cst.CSTVisitor):
         receive = _is_receive(node.iter) or self._receiver_iter(node.iter)
         if receive and self.depth == 0:
             self.run.add(self, "receive", node.iter, STRONG, "receive loop")
-        if receive or _mentions(node.iter, self.run.tainted):
+        if receive or mentions(node.iter, self.run.tainted):
             self.run.taint_target(node.target, node.iter)
 
     def _receiver_iter(self, expr: cst.BaseExpression) -> bool:
         """`for msg in receiver:` / `async for m in consumer:` over a broker receiver."""
-        if not isinstance(expr, (cst.Name, cst.Attribute)) or _mentions(expr, self.run.tainted):
+        if not isinstance(expr, (cst.Name, cst.Attribute)) or mentions(expr, self.run.tainted):
             return False
         origin = self.ctx.origin(expr) or ""
         if any(w in origin for w in RECEIVER_ORIGINS):
@@ -193,7 +193,7 @@ class _Walker(cst.CSTVisitor):
             self._assigned(node.asname.name, node.item)
 
     def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        if _mentions(value, self.run.tainted) or _is_receive(value):
+        if mentions(value, self.run.tainted) or _is_receive(value):
             self.run.taint_target(target, value)
         if identity_names(value, self.run.identity):
             for name in _target_names(target):
@@ -278,7 +278,7 @@ class HandlerRun:
             ev = self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
             ev.early = any(self.exiting_ifs)
             return
-        if w.depth == 0 and name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not _mentions(
+        if w.depth == 0 and name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
                 call.func.value, self.tainted):
             self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
         if name == "commit" and isinstance(call.func, cst.Attribute):
@@ -331,8 +331,8 @@ class HandlerRun:
         if site.rpc_reply:
             return True  # the caller matches replies by correlation id and drops the extra one
         for expr in site.id_exprs:
-            if _mentions(expr, self.identity) or identity_names(expr, self.identity):
-                if _mentions(expr, self.tainted | self.identity):
+            if mentions(expr, self.identity) or identity_names(expr, self.identity):
+                if mentions(expr, self.tainted | self.identity):
                     return True
         return False
 
@@ -350,7 +350,7 @@ class HandlerRun:
         )
 
     def _hands_off(self, call: cst.Call, ctx: Ctx) -> bool:
-        if not any(_mentions(a.value, self.tainted) for a in call.args):
+        if not any(mentions(a.value, self.tainted) for a in call.args):
             return False
         func = call.func
         text = dotted(func) or ""
@@ -392,7 +392,7 @@ def _mentions_root(func: cst.BaseExpression, roots: Set[str], ctx: Ctx) -> bool:
 def _has_derived_task_id(call: cst.Call, run: HandlerRun) -> bool:
     for kw in ("task_id", "job_id", "_job_id"):
         value = kwarg(call, kw)
-        if value is not None and (_mentions(value, run.identity | run.tainted) or identity_names(value, run.identity)):
+        if value is not None and (mentions(value, run.identity | run.tainted) or identity_names(value, run.identity)):
             return True
     return False
 
@@ -427,24 +427,6 @@ def _result_tested(call: cst.Call, w: _Walker) -> bool:
     return False
 
 
-def _test_names(func: cst.FunctionDef) -> Set[str]:
-    names: Set[str] = set()
-    stack: List[cst.CSTNode] = [func.body]
-    while stack:
-        cur = stack.pop()
-        test = None
-        if isinstance(cur, (cst.If, cst.While)):
-            test = cur.test
-        elif isinstance(cur, cst.IfExp):
-            test = cur.test
-        elif isinstance(cur, cst.Assert):
-            test = cur.test
-        if test is not None:
-            names.update(n for n in _names(test))
-        stack.extend(c for c in children(cur) if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
-    return names
-
-
 def _names(expr: cst.CSTNode) -> Iterable[str]:
     stack = [expr]
     while stack:
@@ -456,18 +438,6 @@ def _names(expr: cst.CSTNode) -> Iterable[str]:
             if text:
                 yield text
         stack.extend(children(cur))
-
-
-def _mentions(expr: cst.CSTNode, names: Set[str]) -> bool:
-    if not names:
-        return False
-    stack = [expr]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.Name) and cur.value in names:
-            return True
-        stack.extend(children(cur))
-    return False
 
 
 def _target_names(target: cst.BaseExpression) -> List[str]:

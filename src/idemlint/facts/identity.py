@@ -101,3 +101,16 @@ NOT_ID_FIELDS = {"key", "seq", "sequence", "offset", "api_key", "s3_key", "objec
 def is_id_field(name: str) -> bool:
     """An id-like field of a published payload or header."""
     return normal(name) not in NOT_ID_FIELDS and is_id_name(name)
+
+
+def mentions(expr: cst.CSTNode, names: Set[str]) -> bool:
+    """True if `expr` uses any of the plain names in `names`."""
+    if not names:
+        return False
+    stack = [expr]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Name) and cur.value in names:
+            return True
+        stack.extend(children(cur))
+    return False
