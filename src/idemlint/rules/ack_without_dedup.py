@@ -41,11 +41,12 @@ class AckWithoutDedup(Rule):
             return
         if first_lookup is not None or consumer.of("effect") or consumer.of("marker"):
             return  # guarded, effects only after the ack (IDEM004's business), or a marker-only handler
+        if consumer.ack_mode != "explicit":
+            return  # a framework ack plus code we cannot see is too little to go on
         handoffs = [e for e in consumer.of("handoff") if e.seq < last_ack and consumer.in_hand(e)]
         if handoffs:
-            where = ack.node if consumer.ack_mode == "explicit" else handoffs[0].node
             yield RawFinding(
-                node=where,
+                node=ack.node,
                 message=(f"`{consumer.symbol}` hands the message to {handoffs[0].what} and acks "
                          f"without a visible dedup check"),
                 hint="If the called code has side effects, check the message ID against a processed "
