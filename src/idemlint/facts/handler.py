@@ -9,7 +9,7 @@ from typing import Callable, Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from ..detect.base import MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock
-from ..index import FunctionInfo, ModuleIndex, children, dotted, kwarg
+from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg
 from ..model import STRONG, UNSEEN, WEAK, Event
 from . import dedup, effects, transactions
 from .identity import identity_names, mentions
@@ -31,7 +31,8 @@ PURE_ROOTS = {
 PURE_CALL = re.compile(
     r"^_*(safe_)?(repr|str|loads?|deserialize|decode|parse|format|validate|serialize|dumps?|convert|"
     r"to_\w+|from_\w+|get_\w+|is_\w+|has_\w+|check_\w+|extract\w*|read\w*|render\w*|build\w*|make\w*|"
-    r"compute\w*|calculate\w*|copy|len|nack|nak|reject|requeue|term|abandon_message|dead_letter_message|"
+    r"compute\w*|calculate\w*|find\w*|lookup\w*|fetch\w*|load\w*|resolve\w*|search\w*|count\w*|"
+    r"exists|copy|len|nack|nak|reject|requeue|term|abandon_message|dead_letter_message|"
     r"defer_message|modify_ack_deadline|change_message_visibility\w*|in_progress|renew_\w+|raises)$"
 )
 BUILTINS = set(dir(builtins))
@@ -48,7 +49,8 @@ LOGGER_NAMES = {"logger", "log", "logging", "LOG", "LOGGER", "_log", "_logger", 
 RECEIVER_ORIGINS = ("Consumer(", "get_queue_receiver(", "get_subscription_receiver(", ".iterator(",
                     "subscribe(", ".receive_messages(", "KafkaConsumer(", "AIOKafkaConsumer(")
 RECEIVE_CALLS = {"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
-                 "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message"}
+                 "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message",
+                 "peek_messages", "receive_deferred_messages", "__anext__", "__next__", "xread", "xautoclaim"}
 TASK_QUEUES = ("celery", "dramatiq", "rq", "arq", "taskiq", "huey")
 SEEN_DB_CALLS = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "merge", "get", "filter",
                  "update_or_create", "get_or_create", "scalar", "scalars", "query", "select"}
@@ -84,7 +86,7 @@ class _Walker(cst.CSTVisitor):
         return False
 
     def visit_If(self, node: cst.If) -> None:
-        self.run.exiting_ifs.append(dedup.exits(node.body))
+        self.run.exiting_ifs.append(_ends_in_exit(node.body))
 
     def leave_If(self, original_node: cst.If) -> None:
         self.run.exiting_ifs.pop()
@@ -356,7 +358,8 @@ class HandlerRun:
         text = dotted(func) or ""
         if ".objects." in text or text.split(".")[-1][:1].isupper() or text.split(".")[-1] in SEEN_DB_CALLS:
             return False  # ORM managers, constructors and SQL calls are read, not handed off
-        if text.split(".")[-1].lower() in LOG_CALLS or PURE_CALL.match(text.split(".")[-1]):
+        called = call_name(call) or ""
+        if called.lower() in LOG_CALLS or PURE_CALL.match(called):
             return False
         if isinstance(func, cst.Name):
             if func.value in BUILTINS:
@@ -382,6 +385,20 @@ class HandlerRun:
         if root in PURE_ROOTS or root in KNOWN_LIBRARIES or origin.split("(")[0] in PURE_ROOTS:
             return False  # a library whose effects the tables know: what it does is not unseen
         return True
+
+
+def _ends_in_exit(body: cst.BaseSuite) -> bool:
+    """`if dup: ack(); continue`: the branch's last statement leaves the handler or the iteration."""
+    if isinstance(body, cst.IndentedBlock):
+        if not body.body:
+            return False
+        last = body.body[-1]
+        if isinstance(last, cst.SimpleStatementLine):
+            return bool(last.body) and isinstance(last.body[-1], (cst.Return, cst.Continue, cst.Break, cst.Raise))
+        return False
+    if isinstance(body, cst.SimpleStatementSuite):
+        return bool(body.body) and isinstance(body.body[-1], (cst.Return, cst.Continue, cst.Break, cst.Raise))
+    return False
 
 
 def _mentions_root(func: cst.BaseExpression, roots: Set[str], ctx: Ctx) -> bool:
