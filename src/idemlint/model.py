@@ -84,7 +84,6 @@ class Producer:
     what: str
     has_id: bool
     payload_visible: bool
-    id_evidence: str = ""
     constant_payload: bool = False
     evidence: List[str] = field(default_factory=list)
 

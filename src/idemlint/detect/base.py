@@ -8,7 +8,6 @@ from typing import Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from ..index import FunctionInfo, ModuleIndex, dotted, kwarg, string_value
-from ..model import STRONG, WEAK
 
 
 @dataclass
@@ -198,10 +197,6 @@ def func_ref(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[FunctionI
         if cls_name and cls_name in ctx.index.classes:
             return ctx.index.classes[cls_name].methods.get(expr.attr.value)
     return None
-
-
-def weak_or_strong(ctx: Ctx, roots: Sequence[str]) -> int:
-    return STRONG if ctx.index.imports_any(roots) else WEAK
 
 
 def kw_true(call: cst.Call, *names: str) -> bool:

@@ -6,7 +6,7 @@ from typing import Iterable, Optional
 
 import libcst as cst
 
-from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted, kwarg
+from ..index import ClassInfo, ModuleIndex, dotted, kwarg
 from ..model import WEAK
 from .base import Adapter, HandlerSite, decorator_call
 
@@ -97,8 +97,3 @@ def _module_acks_late(index: ModuleIndex) -> bool:
                             if isinstance(small.value, cst.Name) and small.value.value == "True":
                                 return True
     return False
-
-
-def task_identity_hint(func: FunctionInfo) -> bool:
-    """Bound Celery tasks read their id as `self.request.id`."""
-    return bool(func.params) and func.params[0] == "self"

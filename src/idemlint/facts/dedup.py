@@ -9,7 +9,7 @@ from typing import Optional, Set
 import libcst as cst
 
 from ..detect.base import Ctx, receiver, receiver_last
-from ..index import children, dotted, kwarg, positional, string_value
+from ..index import children, dotted, kwarg, string_value
 from ..model import STRONG, WEAK
 from .effects import _chain_names, sql_kind, sql_table
 from .identity import identity_names, mentions
@@ -267,7 +267,3 @@ def idempotent_decorator(decorators) -> Optional[str]:
         if name in IDEMPOTENT_DECORATORS:
             return f"`@{name}`"
     return None
-
-
-def positional_or_kw(call: cst.Call, index: int, kw: str) -> Optional[cst.BaseExpression]:
-    return positional(call, index) or kwarg(call, kw)

@@ -7,7 +7,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from ..detect.base import Ctx, dict_keys
-from ..index import FunctionInfo, dotted, kwarg, positional, string_value
+from ..index import FunctionInfo, dotted, kwarg, string_value
 from .identity import is_id_field
 
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "packb", "serialize", "SerializeToString"}
@@ -98,4 +98,4 @@ def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
     return None
 
 
-__all__ = ["fields", "carries_id", "positional"]
+__all__ = ["fields", "carries_id", "is_constant"]
