@@ -13,20 +13,43 @@ from .identity import is_id_field
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "packb", "serialize", "SerializeToString"}
 
 
+def _mutated(name: str, func: FunctionInfo) -> bool:
+    """`payload["id"] = ...` or `payload.update(...)` after `payload = {...}`: the literal is not all."""
+    if any(base == name for base, _ in func.subscripts):
+        return True
+    return any(
+        isinstance(c.func, cst.Attribute) and isinstance(c.func.value, cst.Name) and c.func.value.value == name
+        and c.func.attr.value in ("update", "setdefault", "__setitem__")
+        for c in func.calls
+    )
+
+
 def _resolve_local(expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[cst.BaseExpression]:
     seen = 0
     while isinstance(expr, cst.Name) and func is not None and seen < 5:
         values = func.assigns.get(expr.value)
-        if not values or values[0][1] is not None or values[0][2] != "=":
+        if not values or values[0][1] is not None or values[0][2] != "=" or len(values) > 1:
             return expr
+        if _mutated(expr.value, func):
+            return expr  # built up after the literal: treat as opaque
         expr = values[0][0]
         seen += 1
     return expr
 
 
 def fields(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Tuple[bool, List[str]]:
-    """(visible, field names) of a payload: a dict display, `json.dumps({...})`, `Event(a=..., b=...)`."""
+    """(visible, field names) of a payload: a dict display, `json.dumps({...})`, `Event(a=..., b=...)`.
+
+    A dict filled in by `payload["key"] = ...` is not visible as a whole, but the keys it is given
+    are still reported (an id among them is an id).
+    """
     expr = _resolve_local(expr, ctx.func)
+    if isinstance(expr, cst.Call) and (dotted(expr.func) or "").split(".")[-1] in WRAPPERS and expr.args:
+        inner = expr.args[0].value
+        if isinstance(inner, cst.Name) and ctx.func is not None and _mutated(inner.value, ctx.func):
+            expr = inner
+    if isinstance(expr, cst.Name) and ctx.func is not None and _mutated(expr.value, ctx.func):
+        return False, sorted(key for base, key in ctx.func.subscripts if base == expr.value)
     for _ in range(4):
         if isinstance(expr, cst.Call):
             callee = (dotted(expr.func) or "").split(".")[-1]
