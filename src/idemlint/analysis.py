@@ -10,6 +10,8 @@ import libcst as cst
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
 from .facts.handler import HandlerRun, initial_taint
+from .facts.identity import is_id_field, names_in
+from .facts.payload import carries_id, fields, is_constant
 from .findings import Finding, Related
 from .index import FunctionInfo, ModuleIndex
 from .positions import resolve as resolve_positions
@@ -140,8 +142,6 @@ def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
 
 def _rpc_reply(call: cst.Call, ctx: Ctx) -> bool:
     """An RPC reply: sent to the request's `reply_to` with its `correlation_id` (looked up one level)."""
-    from .facts.identity import names_in
-
     exprs: List[cst.CSTNode] = [call]
     for arg in call.args:
         if isinstance(arg.value, cst.Name) and ctx.func is not None and arg.value.value in ctx.func.assigns:
@@ -205,9 +205,6 @@ def _with_acks(func: FunctionInfo, ctx: Ctx):
 
 
 def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> Producer:
-    from .facts.payload import carries_id, fields, is_constant
-    from .facts.identity import is_id_field
-
     has_id, evidence = site.has_id or site.rpc_reply, site.evidence
     unknown_props = False
     for expr in site.id_exprs:

@@ -11,7 +11,7 @@ import libcst as cst
 from ..detect.base import Ctx, receiver, receiver_last
 from ..index import children, dotted, kwarg, string_value
 from ..model import STRONG, WEAK
-from .effects import _chain_names, sql_kind, sql_table
+from .effects import _chain_names, sql_kind, sql_table, sql_text
 from .identity import identity_names, mentions
 
 # Tables, models and keys that hold "this message was processed".
@@ -253,9 +253,7 @@ def _true(expr: Optional[cst.BaseExpression]) -> bool:
 
 
 def _mentions_id_column(call: cst.Call, ctx: Ctx) -> bool:
-    from .effects import _sql_text
-
-    sql = _sql_text(call.args[0].value, ctx) or ""
+    sql = sql_text(call.args[0].value, ctx) or ""
     return bool(re.search(r"\bselect\b", sql, re.I) and re.search(r"message_?id|event_?id|msg_?id|dedup", sql, re.I))
 
 

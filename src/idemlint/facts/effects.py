@@ -64,25 +64,25 @@ FACTORY = re.compile(
 )
 
 
-def _sql_text(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
+def sql_text(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
     """The SQL of a literal, a `text("...")` wrapper, or a name bound to a literal."""
     if expr is None:
         return None
     if isinstance(expr, cst.Call) and (dotted(expr.func) or "").split(".")[-1] in ("text", "SQL", "sql"):
-        return _sql_text(positional(expr, 0), ctx)
+        return sql_text(positional(expr, 0), ctx)
     if isinstance(expr, cst.FormattedString):
         return "".join(p.value for p in expr.parts if isinstance(p, cst.FormattedStringText))
     if isinstance(expr, cst.Name):
         for scope in (ctx.func.assigns if ctx.func else {}, ctx.index.module_assigns):
             if expr.value in scope:
-                return _sql_text(scope[expr.value][0][0], ctx)
+                return sql_text(scope[expr.value][0][0], ctx)
         return None
     return string_value(expr)
 
 
 def sql_kind(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
     """insert | upsert | counter | update | other for SQL we can read, None otherwise."""
-    sql = _sql_text(expr, ctx)
+    sql = sql_text(expr, ctx)
     if sql is None:
         return None
     if _UPSERT.search(sql):
@@ -95,7 +95,7 @@ def sql_kind(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
 
 
 def sql_table(expr: Optional[cst.BaseExpression], ctx: Ctx) -> str:
-    sql = _sql_text(expr, ctx) or ""
+    sql = sql_text(expr, ctx) or ""
     m = re.search(r"\b(?:into|update)\s+[`\"\[]?([\w.]+)", sql, re.I)
     return m.group(1) if m else ""
 

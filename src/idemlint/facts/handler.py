@@ -72,7 +72,14 @@ class _Walker(cst.CSTVisitor):
         self.txns = txns
         self.gated_depth = 0
         self.unique_try = 0
-        self.test_names = {n for t in func.tests for n in _names(t)}
+        test_names = {n for t in func.tests for n in _names(t)}
+        # calls whose result lands in a name a later `if` tests (`obj, created = get_or_create(...)`),
+        # computed once per function instead of a scan of every assignment at every call
+        self.tested_calls = {
+            id(value.expression if isinstance(value, cst.Await) else value)
+            for name, values in func.assigns.items() if name in test_names
+            for value, _, _ in values
+        }
         self.with_acks: List[Tuple[cst.With, AckSite]] = []
 
     # -- scopes -------------------------------------------------------------------------
@@ -294,7 +301,7 @@ class HandlerRun:
             if not self._derived_id(produced):
                 self.add(w, "effect", call, STRONG, f"publish {produced.what}", detail="publish")
             return
-        gated = w.gated_depth > 0 or _result_tested(call, w)
+        gated = w.gated_depth > 0 or id(call) in w.tested_calls
         unique_try = bool(self.try_stack and self.try_stack[-1])
         fact = dedup.classify(call, ctx, gated, unique_try, self.identity, self.tainted)
         if fact is not None:
@@ -432,16 +439,6 @@ def _db_write(call: cst.Call) -> Tuple[bool, Optional[str]]:
     if name in ("add", "add_all", "merge"):
         return True, recv
     return False, None
-
-
-def _result_tested(call: cst.Call, w: _Walker) -> bool:
-    """The call's result is assigned to a name that a later `if` tests (`obj, created = ...`)."""
-    for name, values in w.func.assigns.items():
-        for value, _, _ in values:
-            inner = value.expression if isinstance(value, cst.Await) else value
-            if inner is call and name in w.test_names:
-                return True
-    return False
 
 
 def _names(expr: cst.CSTNode) -> Iterable[str]:
