@@ -66,4 +66,4 @@ def compare(source: str, codes: Optional[Iterable[str]] = None) -> Tuple[List[st
 
 
 def fixture_files() -> List[Path]:
-    return sorted(p for p in FIXTURES.rglob("*.py") if "robustness" not in p.parts and "golden" not in p.parts)
+    return sorted(p for p in FIXTURES.rglob("*.py") if not {"robustness", "golden", "services"} & set(p.relative_to(FIXTURES).parts))
