@@ -47,6 +47,12 @@ class Config:
     # Where the settings came from; globs in `exclude` and `per-file-ignores` are relative to `root`.
     config_path: Optional[str] = None
     root: str = field(default_factory=os.getcwd)
+    # How many calls deep a handler is followed into the functions it calls (0: its own body only).
+    call_depth: int = 3
+
+    def analysis_key(self) -> str:
+        """The settings that change what the engine finds (not only what is reported)."""
+        return f"call-depth={self.call_depth}"
 
     def enabled_codes(self) -> Tuple[str, ...]:
         """Return the codes of the rules that report, in registry order."""
@@ -104,6 +110,12 @@ def _jobs(value: Any, where: str) -> int:
     return value
 
 
+def _depth(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise ConfigError(f"{where}: expected an integer from 0 to 10 (calls followed from a handler)")
+    return value
+
+
 def _path(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where}: expected a directory path")
@@ -129,6 +141,7 @@ KEYS: Dict[str, Tuple[str, Callable[[Any, str], Any]]] = {
     "warn-unused-ignores": ("warn_unused_ignores", _bool),
     "jobs": ("jobs", _jobs),
     "cache-dir": ("cache_dir", _path),
+    "call-depth": ("call_depth", _depth),
 }
 
 

@@ -1,0 +1,193 @@
+"""The scanned project: where its modules live, and their indexes loaded on demand.
+
+A handler that calls `billing.charge(order)` in another module of the project gets the effects
+of `charge` counted for it. To see them, the engine asks the `Project` for the module an origin
+string such as `shop.services.billing.charge` or `..services.billing.BillingService().charge`
+names, parses that file (even if the prefilter skipped it: a service module needs no broker
+word), and finds the function or method. Nothing is imported or executed.
+
+Module names are looked up the way Python would find them from the project's source roots:
+the scanned directories, their `src/` folders, and the folder above the top package of the
+importing file (found by walking up while `__init__.py` exists). A `Project` is picklable and
+cheap to send to worker processes; each process keeps its own bounded set of parsed modules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+MAX_MODULES = 96  # parsed modules kept per process (a module's tree is a few MB at most)
+MAX_MODULE_BYTES = 1_000_000  # larger files are not followed into
+_PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\([^()]*\))?)$")
+
+
+@dataclass
+class Loaded:
+    path: str
+    name: str  # dotted module name ("" when unknown)
+    index: object  # ModuleIndex (typed loosely: this module must not import libcst at import time)
+    digest: str
+
+
+class Project:
+    def __init__(self, roots: Sequence[str] = (), max_depth: int = 3) -> None:
+        self.max_depth = max_depth  # calls followed from a handler
+        bases: List[str] = []
+        for root in roots:
+            full = os.path.abspath(root)
+            if os.path.isfile(full):
+                full = os.path.dirname(full)
+            for cand in (full, os.path.join(full, "src")):
+                if os.path.isdir(cand) and cand not in bases:
+                    bases.append(cand)
+        self.bases = bases
+        self._modules: "OrderedDict[str, Optional[Loaded]]" = OrderedDict()
+        self._found: Dict[Tuple[str, str], Optional[str]] = {}
+        self.deps: Dict[str, str] = {}  # path -> digest of every module read for the current file
+        self.summaries: Dict[Tuple[str, int], object] = {}
+        self.hooks: Dict[str, object] = {}
+
+    def __getstate__(self) -> dict:
+        return {"bases": self.bases, "max_depth": self.max_depth}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(max_depth=state["max_depth"])
+        self.bases = state["bases"]
+
+    # -- finding modules ------------------------------------------------------------------
+    def _search_bases(self, importer: Optional[str]) -> List[str]:
+        out: List[str] = []
+        if importer:
+            d = os.path.dirname(os.path.abspath(importer))
+            while os.path.isfile(os.path.join(d, "__init__.py")):
+                parent = os.path.dirname(d)
+                if parent == d:
+                    break
+                d = parent
+            out.append(d)
+        out.extend(b for b in self.bases if b not in out)
+        return out
+
+    def module_file(self, name: str, importer: Optional[str]) -> Optional[str]:
+        """The file of module `name` (absolute, or relative with leading dots), or None."""
+        key = (name, importer or "")
+        if key in self._found:
+            return self._found[key]
+        found = self._module_file(name, importer)
+        self._found[key] = found
+        return found
+
+    def _module_file(self, name: str, importer: Optional[str]) -> Optional[str]:
+        level = len(name) - len(name.lstrip("."))
+        parts = [p for p in name.lstrip(".").split(".") if p]
+        if level:
+            if not importer:
+                return None
+            base = os.path.dirname(os.path.abspath(importer))
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            bases = [base]
+        else:
+            bases = self._search_bases(importer)
+        for base in bases:
+            stem = os.path.join(base, *parts) if parts else base
+            for cand in ((stem + ".py",) if parts else ()) + (os.path.join(stem, "__init__.py"),):
+                if os.path.isfile(cand):
+                    return cand
+        return None
+
+    def module_name(self, path: str) -> str:
+        d, file = os.path.split(os.path.abspath(path))
+        parts = [] if file == "__init__.py" else [file[:-3]]
+        while os.path.isfile(os.path.join(d, "__init__.py")):
+            d, pkg = os.path.split(d)
+            parts.insert(0, pkg)
+        return ".".join(parts)
+
+    # -- loading --------------------------------------------------------------------------
+    def load(self, path: str) -> Optional[Loaded]:
+        path = os.path.abspath(path)
+        if path in self._modules:
+            self._modules.move_to_end(path)
+            loaded = self._modules[path]
+        else:
+            loaded = self._parse(path)
+            self._modules[path] = loaded
+            while len(self._modules) > MAX_MODULES:
+                old, _ = self._modules.popitem(last=False)
+                self.summaries = {k: v for k, v in self.summaries.items() if k[0] != old}
+        if loaded is not None:
+            self.deps[path] = loaded.digest
+        return loaded
+
+    def _parse(self, path: str) -> Optional[Loaded]:
+        from .analysis import ParseFailure, parse
+        from .index import ModuleIndex
+
+        try:
+            if os.path.getsize(path) > MAX_MODULE_BYTES:
+                return None
+            with open(path, "rb") as fh:
+                source = fh.read(MAX_MODULE_BYTES + 1)
+            module = parse(source)
+            index = ModuleIndex(module)
+        except (OSError, ParseFailure, RecursionError, MemoryError, ValueError):
+            return None  # an unreadable callee only means the call stays unresolved
+        return Loaded(path, self.module_name(path), index, digest(source))
+
+    def register(self, path: str, index: object, source: bytes) -> Loaded:
+        """Make the module being analysed known under its path (so callers' summaries are reused)."""
+        path = os.path.abspath(path)
+        loaded = Loaded(path, self.module_name(path), index, digest(source))
+        self._modules[path] = loaded
+        self._modules.move_to_end(path)
+        return loaded
+
+    # -- resolving origins ---------------------------------------------------------------
+    def locate(self, origin: str, importer: Optional[str]) -> Optional[Tuple[Loaded, List[Tuple[str, bool]]]]:
+        """Split `origin` into the longest prefix that is a project module and the rest.
+
+        The rest is a list of (name, called) pairs: `Billing().charge` -> [("Billing", True), ("charge", False)].
+        """
+        level = len(origin) - len(origin.lstrip("."))
+        parts: List[Tuple[str, bool]] = []
+        for text in origin[level:].split("."):
+            m = _PART.match(text)
+            if m is None:
+                return None  # subscripts and other shapes the tool cannot follow
+            parts.append((m.group(1), bool(m.group(2))))
+        prefix = "." * level
+        for k in range(len(parts) - 1, -1, -1):
+            if any(called for _, called in parts[:k]):
+                continue
+            if k == 0 and not level:
+                break
+            name = prefix + ".".join(n for n, _ in parts[:k])
+            path = self.module_file(name, importer)
+            if path is not None:
+                if importer and os.path.abspath(path) == os.path.abspath(importer):
+                    return None
+                loaded = self.load(path)
+                return (loaded, parts[k:]) if loaded is not None else None
+        return None
+
+
+def digest(source: bytes) -> str:
+    return hashlib.sha256(source).hexdigest()[:24]
+
+
+def dependencies_unchanged(deps: Sequence[Tuple[str, str]]) -> bool:
+    """True if every module a cached analysis read still has the same contents."""
+    for path, old in deps:
+        try:
+            with open(path, "rb") as fh:
+                if digest(fh.read()) != old:
+                    return False
+        except OSError:
+            return False
+    return True

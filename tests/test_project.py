@@ -1,0 +1,213 @@
+"""Following handlers into the other modules of the scanned project (issue 6, item 1)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from idemlint.api import lint_paths
+from idemlint.config import Config
+
+BILLING = '''
+import requests
+import stripe
+
+
+class Billing:
+    def charge(self, order):
+        return stripe.Charge.create(amount=order["amount"], currency="usd")
+
+
+billing = Billing()
+
+
+def notify(order):
+    requests.post("https://hooks.example.com/orders", json=order)
+
+
+def lookup(order_id):
+    return requests.get(f"https://api.example.com/orders/{order_id}")
+'''
+
+
+def write(root: Path, files: dict) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def findings(root: Path, *paths: str, **config):
+    cfg = Config(root=str(root), jobs=config.pop("jobs", 1), **config)
+    result = lint_paths([str(root / p) for p in paths] or [str(root)], cfg)
+    assert not result.errors, result.errors
+    return [(Path(f.path).name, f.line, f.rule, f.confidence.label, f.message) for f in result.findings]
+
+
+def consumer(body: str, imports: str) -> str:
+    return f"import json\nimport pika\n{imports}\n\n\ndef on_message(ch, method, properties, body):\n" \
+           f"    order = json.loads(body)\n    {body}\n    ch.basic_ack(delivery_tag=method.delivery_tag)\n"
+
+
+@pytest.fixture
+def shop(tmp_path):
+    write(tmp_path, {"shop/__init__.py": "", "shop/services/__init__.py": "", "shop/consumers/__init__.py": "",
+                     "shop/services/billing.py": BILLING})
+    return tmp_path
+
+
+@pytest.mark.parametrize("imports, call", [
+    ("from shop.services.billing import notify", "notify(order)"),
+    ("from ..services.billing import notify", "notify(order)"),
+    ("from shop.services import billing", "billing.notify(order)"),
+    ("import shop.services.billing", "shop.services.billing.notify(order)"),
+    ("from shop.services.billing import billing", "billing.charge(order)"),
+    ("from shop.services.billing import Billing", "Billing().charge(order)"),
+    ("from shop.services.billing import Billing\nsvc = Billing()", "svc.charge(order)"),
+])
+def test_an_effect_in_another_module_is_reported_on_the_handler_call(shop, imports, call):
+    write(shop, {"shop/consumers/orders.py": consumer(call, imports)})
+    got = findings(shop)
+    assert [(name, line, rule, conf) for name, line, rule, conf, _ in got] == [
+        ("orders.py", 8 + imports.count("\n"), "IDEM001", "medium")]
+    assert "(in `shop.services.billing." in got[0][4]
+
+
+def test_a_read_in_another_module_is_not_an_effect_nor_an_unseen_handoff(shop):
+    write(shop, {"shop/consumers/orders.py": consumer("lookup(order['id'])",
+                                                      "from shop.services.billing import lookup")})
+    assert findings(shop) == []
+
+
+def test_an_unresolvable_call_stays_an_unseen_handoff_at_low(shop):
+    write(shop, {"shop/consumers/orders.py": consumer("process(order)", "from vendor_sdk import process")})
+    got = findings(shop)
+    assert [(line, rule, conf) for _, line, rule, conf, _ in got] == [(9, "IDEM001", "low")]
+
+
+def test_instance_attribute_and_inherited_method_and_reexport(shop):
+    write(shop, {
+        "shop/services/__init__.py": "from .billing import Billing\n",
+        "shop/services/base.py": "import requests\n\nclass Notifier:\n    def send(self, o):\n"
+                                 "        requests.post('https://x', json=o)\n",
+        "shop/services/mailer.py": "from .base import Notifier\n\nclass Mailer(Notifier):\n    pass\n",
+        "shop/consumers/worker.py": '''
+            import json
+            from shop.services import Billing
+            from shop.services.mailer import Mailer
+
+
+            class Worker:
+                def __init__(self):
+                    self.billing = Billing()
+                    self.mailer = Mailer()
+
+                def on_charge(self, ch, method, properties, body):
+                    self.billing.charge(json.loads(body))
+                    ch.basic_ack(delivery_tag=method.delivery_tag)
+
+                def on_mail(self, ch, method, properties, body):
+                    self.mailer.send(json.loads(body))
+                    ch.basic_ack(delivery_tag=method.delivery_tag)
+        ''',
+    })
+    got = findings(shop)
+    assert [(name, line, rule) for name, line, rule, _, _ in got] == [
+        ("worker.py", 13, "IDEM001"), ("worker.py", 17, "IDEM001")]
+
+
+def test_dedup_and_transaction_in_the_callee_count_for_the_handler(shop):
+    write(shop, {
+        "shop/services/ledger.py": '''
+            import stripe
+            from django.db import transaction
+            from shop.models import Processed
+
+
+            def charge_once(message_id, order):
+                if Processed.objects.filter(message_id=message_id).exists():
+                    return
+                with transaction.atomic():
+                    stripe.Charge.create(amount=order["amount"], currency="usd")
+                    Processed.objects.create(message_id=message_id)
+        ''',
+        "shop/consumers/orders.py": consumer("charge_once(properties.message_id, order)",
+                                             "from shop.services.ledger import charge_once"),
+    })
+    assert findings(shop) == []
+
+
+def test_cycles_end_and_depth_is_configurable(shop):
+    write(shop, {
+        "shop/services/a.py": "from shop.services import b\n\ndef step(o):\n    b.step(o)\n",
+        "shop/services/b.py": "from shop.services import a, c\n\ndef step(o):\n    a.step(o)\n    c.deep(o)\n",
+        "shop/services/c.py": "import requests\n\ndef deep(o):\n    requests.post('https://x', json=o)\n",
+        "shop/consumers/orders.py": consumer("a.step(order)", "from shop.services import a"),
+    })
+    assert [rule for _, _, rule, _, _ in findings(shop)] == ["IDEM001"]  # a -> b -> c: three calls deep
+    assert [conf for _, _, _, conf, _ in findings(shop, call_depth=2)] == ["low"]  # c is out of reach
+
+
+def test_consumer_class_hook_in_another_module(shop):
+    write(shop, {
+        "shop/consumers/base.py": '''
+            import json
+            import logging
+
+            log = logging.getLogger(__name__)
+
+
+            class BaseConsumer:
+                def handle(self, payload):
+                    raise NotImplementedError
+
+                def _on_message(self, ch, method, properties, body):
+                    try:
+                        self.handle(json.loads(body))
+                    except Exception:
+                        log.exception("handler failed")
+                        ch.basic_nack(delivery_tag=method.delivery_tag, requeue=False)
+                        return
+                    ch.basic_ack(delivery_tag=method.delivery_tag)
+        ''',
+        "shop/consumers/mail.py": '''
+            import smtplib
+
+            from .base import BaseConsumer
+
+
+            class WelcomeMail(BaseConsumer):
+                def handle(self, payload):
+                    with smtplib.SMTP("localhost") as smtp:
+                        smtp.sendmail("shop@example.com", payload["email"], "Welcome!")
+
+
+            class NotAConsumer:
+                def handle(self, payload):
+                    with smtplib.SMTP("localhost") as smtp:
+                        smtp.sendmail("shop@example.com", payload["email"], "Hello")
+        ''',
+    })
+    got = findings(shop)
+    assert [(name, line, rule, conf) for name, line, rule, conf, _ in got] == [("mail.py", 10, "IDEM001", "medium")]
+    assert "WelcomeMail.handle" in got[0][4]
+
+
+def test_cache_entry_is_stale_once_a_callee_changes(shop):
+    write(shop, {"shop/consumers/orders.py": consumer("notify(order)", "from shop.services.billing import notify")})
+    cached = dict(cache_dir=".cache")
+    assert len(findings(shop, **cached)) == 1
+    assert len(findings(shop, **cached)) == 1  # from the cache
+    billing = shop / "shop/services/billing.py"
+    billing.write_text(billing.read_text().replace("requests.post(", "requests.put("))
+    assert findings(shop, **cached) == []
+
+
+def test_parallel_run_follows_calls_like_the_serial_one(shop):
+    files = {f"shop/consumers/c{i}.py": consumer("notify(order)", "from shop.services.billing import notify")
+             for i in range(12)}
+    write(shop, files)
+    assert findings(shop, jobs=2) == findings(shop, jobs=1)
+    assert len(findings(shop, jobs=1)) == 12
