@@ -20,7 +20,7 @@ from idemlint.rules import find_rule
 _MARK = re.compile(r"FAKE: (IDEM\d{3}) (high|medium|low)")
 
 
-def fake_analyze(source: bytes, path: str, project=None, file_path=None) -> List[Finding]:
+def fake_analyze(source: bytes, path: str, project=None, file_path=None, patterns=()) -> List[Finding]:
     text = source.decode("utf-8", errors="replace")
     if "FAKE-SYNTAX" in text:
         raise analysis.ParseFailure("invalid syntax (fake)", line=2, kind="syntax")

@@ -39,7 +39,7 @@ def test_lint_source_default_config(fake_engine):  # noqa: F811
     ],
 )
 def test_every_exception_becomes_a_file_error(monkeypatch, exc, kind, message):
-    def analyze(source, path, project=None, file_path=None):
+    def analyze(source, path, project=None, file_path=None, patterns=()):
         raise exc
 
     monkeypatch.setattr(analysis, "analyze", analyze)
@@ -54,7 +54,7 @@ def test_every_exception_becomes_a_file_error(monkeypatch, exc, kind, message):
 
 
 def test_keyboard_interrupt_is_not_swallowed(monkeypatch):
-    def analyze(source, path, project=None, file_path=None):
+    def analyze(source, path, project=None, file_path=None, patterns=()):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(analysis, "analyze", analyze)

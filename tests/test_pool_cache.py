@@ -98,7 +98,7 @@ def test_default_jobs_is_the_number_of_cpus():
     assert api.effective_jobs(Config(jobs=3)) == 3
 
 
-def _die_on_v3(source, path, verbose=False, project=None, file_path=None):
+def _die_on_v3(source, path, verbose=False, project=None, file_path=None, patterns=()):
     if "v3_" in source.decode():
         os._exit(13)  # a worker killed mid-file (a native crash, the OOM killer)
     return REAL_ANALYSE(source, path, verbose)
@@ -243,7 +243,7 @@ def test_corrupt_entries_are_ignored(tree):
 
 
 def test_internal_errors_and_skips_are_never_cached(tree, monkeypatch):
-    def broken(source, path, verbose=False, project=None, file_path=None):
+    def broken(source, path, verbose=False, project=None, file_path=None, patterns=()):
         return Analysis(error=FileError(path, "internal error: boom (please report this)", kind="internal"))
 
     monkeypatch.setattr(api, "analyse", broken)

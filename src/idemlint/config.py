@@ -49,10 +49,12 @@ class Config:
     root: str = field(default_factory=os.getcwd)
     # How many calls deep a handler is followed into the functions it calls (0: its own body only).
     call_depth: int = 3
+    # `[tool.idemlint.patterns]`: ((kind, (glob, ...)), ...) sorted by kind (see patterns.py)
+    patterns: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
 
     def analysis_key(self) -> str:
         """The settings that change what the engine finds (not only what is reported)."""
-        return f"call-depth={self.call_depth}"
+        return f"call-depth={self.call_depth};patterns={self.patterns!r}"
 
     def enabled_codes(self) -> Tuple[str, ...]:
         """Return the codes of the rules that report, in registry order."""
@@ -116,6 +118,15 @@ def _depth(value: Any, where: str) -> int:
     return value
 
 
+def _patterns(value: Any, where: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    from .patterns import PatternError, validate
+
+    try:
+        return validate(value, where)
+    except PatternError as e:
+        raise ConfigError(str(e)) from None
+
+
 def _path(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where}: expected a directory path")
@@ -142,6 +153,7 @@ KEYS: Dict[str, Tuple[str, Callable[[Any, str], Any]]] = {
     "jobs": ("jobs", _jobs),
     "cache-dir": ("cache_dir", _path),
     "call-depth": ("call_depth", _depth),
+    "patterns": ("patterns", _patterns),
 }
 
 

@@ -8,6 +8,7 @@ from typing import Optional, Set
 
 import libcst as cst
 
+from .. import patterns as user_patterns
 from ..detect.base import Ctx, receiver, receiver_last
 from ..index import children, dotted, kwarg, string_value
 from ..model import STRONG, WEAK
@@ -257,11 +258,16 @@ def _mentions_id_column(call: cst.Call, ctx: Ctx) -> bool:
     return bool(re.search(r"\bselect\b", sql, re.I) and re.search(r"message_?id|event_?id|msg_?id|dedup", sql, re.I))
 
 
-def idempotent_decorator(decorators) -> Optional[str]:
-    """AWS Powertools `@idempotent` / `@idempotent_function` on a handler."""
+def idempotent_decorator(decorators, ctx: Optional[Ctx] = None) -> Optional[str]:
+    """AWS Powertools `@idempotent` / `@idempotent_function` (or a declared wrapper) on a handler."""
     for dec in decorators:
         expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
         name = (dotted(expr) or "").split(".")[-1]
         if name in IDEMPOTENT_DECORATORS:
             return f"`@{name}`"
+        if user_patterns.ACTIVE:
+            origin = ctx.index.resolve(expr, None) if ctx is not None else None
+            declared = user_patterns.ACTIVE.matches("idempotent", origin, dotted(expr))
+            if declared:
+                return f"declared idempotent wrapper `@{declared}`"
     return None

@@ -7,6 +7,7 @@ from typing import Iterable, Optional, Set
 
 import libcst as cst
 
+from .. import patterns as user_patterns
 from ..index import children, string_value
 
 # Change on every delivery of the same message: never a dedup key (brokers.md, section 8).
@@ -44,6 +45,8 @@ def normal(name: str) -> str:
 def is_id_name(name: str) -> bool:
     """True for names that identify one message: `message_id`, `eventId`, `Nats-Msg-Id`, `key`."""
     low = normal(name)
+    if user_patterns.ACTIVE and user_patterns.ACTIVE.is_message_id(name):
+        return True
     if low in PER_DELIVERY or low in GROUPING:
         return False
     if low in ID_NAMES:

@@ -6,6 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
+from .. import patterns as user_patterns
 from ..detect.base import Ctx, decorator_call
 from ..index import FunctionInfo, dotted
 
@@ -22,6 +23,11 @@ def with_transaction(item: cst.WithItem, ctx: Ctx) -> Optional[str]:
     expr = item.item
     if isinstance(expr, cst.Await):
         expr = expr.expression
+    if user_patterns.ACTIVE:
+        callee = expr.func if isinstance(expr, cst.Call) else expr
+        declared = user_patterns.ACTIVE.matches("transaction", ctx.origin(callee), dotted(callee))
+        if declared:
+            return f"declared transaction `{declared}`"
     if isinstance(expr, cst.Call):
         func = expr.func
         text = dotted(func) or ""
@@ -58,6 +64,8 @@ def decorator_transaction(func: FunctionInfo, ctx: Ctx) -> Optional[str]:
         callee, _ = decorator_call(dec)
         text = dotted(callee) or ""
         origin = ctx.index.resolve(callee, None) or ""
+        if user_patterns.ACTIVE and user_patterns.ACTIVE.matches("transaction", origin, text):
+            return f"declared transaction `@{text}`"
         if origin.endswith("transaction.atomic") or text in ("transaction.atomic", "atomic", "db.atomic") or (
             text.endswith(".atomic") and ctx.imports("peewee", "django.db")
         ):
