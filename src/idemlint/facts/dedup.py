@@ -45,7 +45,7 @@ IDEMPOTENT_DECORATORS = {"idempotent", "idempotent_function"}
 
 @dataclass
 class DedupFact:
-    kind: str  # lookup | claim | marker | per-delivery
+    kind: str  # lookup | claim | marker | per-delivery | unkeyed
     strength: int
     what: str
     lock: bool = False  # a claim that expires (SET NX with a TTL): a processing lock, not a record
@@ -67,6 +67,23 @@ def _keyed(call: cst.Call, identity_vars: Set[str], tainted: Set[str]) -> Option
         if found:
             return "id"
     return best
+
+
+def _constant_key(call: cst.Call) -> bool:
+    """Every argument is a literal or a setting (`"latest"`, `QUEUE_NAME`, `settings.QUEUE`): a key
+    that is the same for every message, so it cannot tell one delivery of a message from another."""
+    if not call.args:
+        return False
+    for arg in call.args:
+        value = arg.value
+        if isinstance(value, (cst.SimpleString, cst.Integer, cst.ConcatenatedString)):
+            continue
+        text = dotted(value) or ""
+        last = text.split(".")[-1]
+        if text and (last.isupper() or text.split(".")[0] in ("settings", "config", "conf")):
+            continue
+        return False
+    return True
 
 
 def _store_name(call: cst.Call) -> str:
@@ -108,6 +125,9 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         if keyed == "per-delivery":
             return DedupFact("per-delivery", WEAK, f"`{text}()`")
         return DedupFact("lookup", WEAK, f"`{text}()`")
+    if LOOKUP_HELPER.search(name) and gated and _constant_key(call):
+        # `if already_processed(settings.QUEUE):` keys by nothing the message carries
+        return DedupFact("unkeyed", WEAK, f"`{text}()`")
     if CLAIM_HELPER.search(name) and keyed in ("id", "message") and gated:
         return DedupFact("claim", WEAK, f"`{text}()`")
     if MARKER_HELPER.search(name) and keyed:
@@ -128,6 +148,8 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         if name in REDIS_CLAIMS and gated and (keyed_ok or dedup_store):
             return DedupFact("claim", STRONG, f"`{text}()`")
         if name in REDIS_READS and gated and (keyed_ok or dedup_store):
+            if keyed is None and dedup_store and not keyed_ok and _constant_key(call):
+                return DedupFact("unkeyed", STRONG, f"`{text}()`")
             return DedupFact("lookup", STRONG, f"`{text}()`")
         if name in REDIS_WRITES and (keyed_ok and dedup_store or dedup_store and keyed):
             return DedupFact("marker", STRONG, f"`{text}()`")

@@ -61,7 +61,9 @@ class AckWithoutDedup(Rule):
         ack_text = "after it returns" if ack.detail == "framework" else "then acks"
         message = f"{effect.what}{via} runs before any dedup check in `{consumer.symbol}`, {ack_text}"
         if bad_keys:
-            message += f"; {bad_keys[0].what} is keyed by a per-delivery handle, not the message ID"
+            why = ("is not keyed by anything that identifies the message" if bad_keys[0].detail == "unrelated"
+                   else "is keyed by a per-delivery handle, not the message ID")
+            message += f"; {bad_keys[0].what} {why}"
         related = [(ack.node, f"ack: {ack.what}")]
         if effect.call_node is not None:
             related.insert(0, (effect.node, f"side effect {effect.what}"))

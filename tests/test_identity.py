@@ -1,0 +1,51 @@
+"""A dedup lookup counts only when it is keyed by the message; otherwise the finding says why (issue 6, item 5)."""
+
+from __future__ import annotations
+
+from harness import FIXTURES
+from idemlint.analysis import analyze
+
+HANDLER = '''
+import json
+import pika
+import redis
+import requests
+
+r = redis.Redis()
+
+
+def on_message(ch, method, properties, body):
+    event = json.loads(body)
+    if r.sismember("processed_events", {key}):
+        ch.basic_ack(delivery_tag=method.delivery_tag)
+        return
+    requests.post("https://hooks.example.com/events", json=event)
+    ch.basic_ack(delivery_tag=method.delivery_tag)
+'''
+
+
+def messages(key: str):
+    return [f.message for f in analyze(HANDLER.format(key=key).encode(), "h.py") if f.rule == "IDEM001"]
+
+
+def test_a_lookup_keyed_by_the_message_id_is_dedup():
+    assert messages('event["event_id"]') == []
+    assert messages("properties.message_id") == []
+
+
+def test_a_lookup_keyed_by_a_per_delivery_handle_is_not_and_the_finding_says_so():
+    (message,) = messages("method.delivery_tag")
+    assert "keyed by a per-delivery handle, not the message ID" in message
+
+
+def test_a_lookup_keyed_by_a_constant_is_not_and_the_finding_says_so():
+    (message,) = messages('"latest"')
+    assert "not keyed by anything that identifies the message" in message
+    (message,) = messages("settings.RELAY_KEY")
+    assert "not keyed by anything that identifies the message" in message
+
+
+def test_fixture_message_names_the_reason():
+    source = (FIXTURES / "pika" / "bad_dedup_keyed_by_constant.py").read_bytes()
+    (finding,) = analyze(source, "f.py")
+    assert "`r.sismember()` is not keyed by anything that identifies the message" in finding.message
