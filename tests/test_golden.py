@@ -19,23 +19,44 @@ FORMATS = {
     "json": "demo.json",
     "sarif": "demo.sarif",
     "github": "demo.github.txt",
+    "markdown": "demo.md",
+}
+# Other commands and options, pinned the same way: golden file -> command line.
+COMMANDS = {
+    "demo.evidence.txt": ["check", "--show-evidence", "fixtures/demo"],
+    "demo.consumers.txt": ["consumers", "fixtures/demo"],
+    "demo.consumers.library.txt": ["consumers", "--group-by", "library", "fixtures/demo"],
+    "demo.consumers.json": ["consumers", "--format", "json", "fixtures/demo"],
+    "demo.consumers.md": ["consumers", "--format", "markdown", "fixtures/demo"],
 }
 
 
 def render_demo(output_format: str, monkeypatch) -> str:
     """Run `idemlint check --format FORMAT fixtures/demo` from the repo root, text at width 100, no colour."""
+    return render_command(["check", "--format", output_format, "fixtures/demo"], monkeypatch)
+
+
+def render_command(args, monkeypatch) -> str:
+    """Run `idemlint ARGS` from the repo root, text at width 100, no colour."""
     monkeypatch.chdir(REPO)
     env = {"NO_COLOR": "1", "COLUMNS": "100", "FORCE_COLOR": None}
-    result = CliRunner().invoke(main, ["check", "--format", output_format, "fixtures/demo"], env=env,
-                                catch_exceptions=False)
+    result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
     assert result.exit_code in (0, 1), result.output
     return result.stdout.replace(REPO.as_uri() + "/", ROOT_PLACEHOLDER)
 
 
 @pytest.mark.parametrize("output_format", sorted(FORMATS))
 def test_demo_output_matches_golden(output_format, monkeypatch, request):
-    actual = render_demo(output_format, monkeypatch)
-    golden = GOLDEN / FORMATS[output_format]
+    compare(render_demo(output_format, monkeypatch), FORMATS[output_format], f"check --format {output_format}", request)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_demo_command_matches_golden(name, monkeypatch, request):
+    compare(render_command(COMMANDS[name], monkeypatch), name, " ".join(COMMANDS[name][:-1]), request)
+
+
+def compare(actual: str, name: str, command: str, request) -> None:
+    golden = GOLDEN / name
     if request.config.getoption("--update-golden"):
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(actual, encoding="utf-8", newline="\n")
@@ -43,13 +64,13 @@ def test_demo_output_matches_golden(output_format, monkeypatch, request):
     assert golden.exists(), f"{golden} is missing: run `pytest --update-golden`"
     expected = golden.read_text(encoding="utf-8")
     assert actual == expected, (
-        f"`idemlint check --format {output_format} fixtures/demo` differs from {golden.relative_to(REPO)}; "
+        f"`idemlint {command} fixtures/demo` differs from {golden.relative_to(REPO)}; "
         "if the change is intended, run `python -m pytest --update-golden` and review the diff"
     )
 
 
 def test_goldens_use_repo_relative_paths():
-    for name in FORMATS.values():
+    for name in [*FORMATS.values(), *COMMANDS]:
         text = (GOLDEN / name).read_text(encoding="utf-8")
         assert "fixtures/demo/shop/" in text
         assert str(REPO) not in text, f"{name} holds an absolute path"

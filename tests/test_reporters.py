@@ -31,7 +31,7 @@ SCHEMA = {
                 "additionalProperties": False,
                 "required": [
                     "path", "line", "column", "end_line", "end_column", "rule", "name", "confidence",
-                    "message", "hint", "symbol", "related", "evidence", "fingerprint",
+                    "message", "hint", "symbol", "related", "evidence", "trace", "fingerprint",
                 ],
                 "properties": {
                     "path": {"type": "string"},
@@ -55,6 +55,20 @@ SCHEMA = {
                         },
                     },
                     "evidence": {"type": "array", "items": {"type": "string"}},
+                    "trace": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["kind", "line", "column", "message"],
+                            "properties": {
+                                "kind": {"type": "string", "pattern": "^[a-z][a-z-]*$"},
+                                "line": {"type": "integer", "minimum": 0},
+                                "column": {"type": "integer", "minimum": 0},
+                                "message": {"type": "string"},
+                            },
+                        },
+                    },
                     "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
                 },
             },

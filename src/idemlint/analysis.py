@@ -12,7 +12,7 @@ from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
 from .facts.handler import HandlerRun, initial_taint
 from .facts.identity import is_id_field, names_in
 from .facts.payload import carries_id, fields, is_constant
-from .findings import Finding, Related
+from .findings import Finding, Related, Step
 from .index import FunctionInfo, ModuleIndex
 from .positions import resolve as resolve_positions
 from .model import Consumer, Event, ModuleFacts, Producer
@@ -254,22 +254,33 @@ def _analyze(source: bytes, path: str) -> List[Finding]:
     facts = detect(module)
     if not facts.consumers and not facts.producers:
         return []
+    out = [finding for _, finding in unit_findings(module, source, path, facts)]
+    out.sort(key=Finding.sort_key)
+    return out
+
+
+def unit_findings(module: cst.Module, source: bytes, path: str, facts: ModuleFacts) -> List[tuple]:
+    """Every rule's findings, each as `(unit, Finding)` with the consumer or producer it is about."""
+    from .describe import trace
+    from .rules import ALL_RULES
+
     raw: List[tuple] = []
     for rule_cls in ALL_RULES:
         rule = rule_cls()
         for consumer in facts.consumers:
             for rf in rule.check_consumer(consumer, facts):
-                raw.append((rule_cls, rf))
+                raw.append((rule_cls, rf, consumer, trace(consumer, rf)))
         for producer in facts.producers:
             for rf in rule.check_producer(producer, facts):
-                raw.append((rule_cls, rf))
+                raw.append((rule_cls, rf, producer, trace(producer, rf)))
     if not raw:
         return []
-    wanted = [rf.node for _, rf in raw] + [rf.scope_node for _, rf in raw if rf.scope_node is not None]
-    wanted += [node for _, rf in raw for node, _ in rf.related]
+    wanted = [rf.node for _, rf, _, _ in raw] + [rf.scope_node for _, rf, _, _ in raw if rf.scope_node is not None]
+    wanted += [node for _, rf, _, _ in raw for node, _ in rf.related]
+    wanted += [node for *_, steps in raw for _, node, _ in steps if node is not None]
     positions = resolve_positions(module, source, wanted)
     out = []
-    for rule_cls, rf in raw:
+    for rule_cls, rf, unit, steps in raw:
         rng = positions[rf.node]
         scope_line = positions[rf.scope_node].start.line if rf.scope_node is not None else 0
         related = tuple(
@@ -277,11 +288,15 @@ def _analyze(source: bytes, path: str) -> List[Finding]:
             for node, text in rf.related
             if node in positions
         )
-        out.append(Finding(
+        trail = tuple(
+            Step(kind, positions[node].start.line if node in positions else 0,
+                 positions[node].start.column + 1 if node in positions else 0, text)
+            for kind, node, text in steps
+        )
+        out.append((unit, Finding(
             path=path, line=rng.start.line, column=rng.start.column + 1, end_line=rng.end.line,
             end_column=rng.end.column + 1, rule=rule_cls.code, name=rule_cls.name, confidence=rf.confidence,
             message=rf.message, hint=rf.hint, symbol=rf.symbol, scope_line=scope_line,
-            related=related, evidence=tuple(rf.evidence),
-        ))
-    out.sort(key=Finding.sort_key)
+            related=related, evidence=tuple(rf.evidence), trace=trail,
+        )))
     return out

@@ -27,6 +27,8 @@ from .fingerprint import SnippetHasher
 
 __all__ = ["Config", "ConfigError", "PathNotFound", "lint_source", "lint_paths", "load_config"]
 
+# Called as each file of a run is done: (files in the run, whether it was parsed, its findings).
+Progress = Callable[[int, bool, int], None]
 # Fewer files than this to analyse: stay in-process (a worker costs more to start than it saves).
 POOL_THRESHOLD = 8
 # Work is sent to the pool in chunks of at most this many files or bytes.
@@ -351,16 +353,31 @@ def _make_pool(workers: int) -> Any:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict[str, int]] = None) -> List[FileResult]:
+class _Results(list):
+    """The per-file results of a run, reporting each one as it is set (for a progress display)."""
+
+    def __init__(self, size: int, progress: Optional[Progress]) -> None:
+        super().__init__([None] * size)
+        self.progress = progress
+
+    def __setitem__(self, index: Any, result: Any) -> None:
+        super().__setitem__(index, result)
+        if self.progress is not None and isinstance(result, FileResult):
+            self.progress(len(self), result.parsed, len(result.findings))
+
+
+def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict[str, int]] = None,
+               progress: Optional[Progress] = None) -> List[FileResult]:
     """Lint `files` (in parallel when `config.jobs` allows and enough files need analysis).
 
     `stats`, if given, receives counts: files, prefilter_passed, cache_hits, analysed, workers.
+    `progress`, if given, is called as each file is done: (files in the run, parsed, its findings).
     """
     counts = _new_stats()
     cache = _open_cache(config)
     clean = _Clean(cache)
     prefilter = _lazy(lambda: _prefilter(cache))
-    results: List[Optional[FileResult]] = [None] * len(files)
+    results: List[Optional[FileResult]] = _Results(len(files), progress)
     runner = _Runner(config, cache, results)
     try:
         for index, file in enumerate(files):
@@ -400,7 +417,7 @@ def collect(results: Iterable[FileResult]) -> RunResult:
 
 
 def lint_paths(paths: Sequence[str], config: Optional[Config] = None,
-               stats: Optional[Dict[str, int]] = None) -> RunResult:
+               stats: Optional[Dict[str, int]] = None, progress: Optional[Progress] = None) -> RunResult:
     """Discover the Python files under `paths` and lint each one.
 
     Raises `PathNotFound` if a path does not exist; every per-file problem is a `FileError`.
@@ -408,4 +425,4 @@ def lint_paths(paths: Sequence[str], config: Optional[Config] = None,
     """
     config = config or load_config(paths)
     files = discover(paths, config)
-    return collect(lint_files(files, config, stats))
+    return collect(lint_files(files, config, stats, progress))

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Pattern, Set, Tuple
 
 from . import __version__
-from .findings import Confidence, FileError, Finding, Related
+from .findings import Confidence, FileError, Finding, Related, Step
 
-FORMAT = 1
+FORMAT = 2
 DIGEST_SIZE = 16  # bytes of sha256 kept per clean file
 MAX_CLEAN = 1_000_000  # more clean digests than this: keep only the current run's
 GITIGNORE = "# Created by idemlint; the whole directory is a cache.\n*\n"
@@ -250,6 +250,7 @@ def _finding_to_json(f: Finding) -> Dict[str, Any]:
         "symbol": f.symbol, "scope_line": f.scope_line,
         "related": [[r.line, r.column, r.message] for r in f.related],
         "evidence": list(f.evidence), "snippet_hash": f.snippet_hash,
+        "trace": [[s.kind, s.line, s.column, s.message] for s in f.trace],
     }
 
 
@@ -258,6 +259,7 @@ def _finding_from_json(d: Dict[str, Any]) -> Finding:
     values["confidence"] = Confidence(values["confidence"])
     values["related"] = tuple(Related(int(a), int(b), str(c)) for a, b, c in values["related"])
     values["evidence"] = tuple(str(e) for e in values["evidence"])
+    values["trace"] = tuple(Step(str(k), int(a), int(b), str(c)) for k, a, b, c in values["trace"])
     return Finding(**values)
 
 

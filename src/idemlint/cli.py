@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import click
 
@@ -35,21 +36,33 @@ def main() -> None:
     """Find message-queue consumers that are not safe under at-least-once delivery."""
 
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "markdown")
+# More files than this to scan: a progress bar on stderr (text format, stderr a terminal).
+PROGRESS_THRESHOLD = 200
+# Options `check` and `consumers` share.
+_EXCLUDE = click.option("--exclude", default=None, metavar="GLOBS", help="Comma list of gitignore-style globs to skip (replaces the config's).")
+_EXTEND_EXCLUDE = click.option("--extend-exclude", default=None, metavar="GLOBS", help="Comma list of globs to skip in addition to `exclude`.")
+_NO_COLOR = click.option("--no-color", is_flag=True, help="No colours or styles (also: the NO_COLOR environment variable).")
+_FORCE_EXCLUDE = click.option("--force-exclude", is_flag=True, help="Apply excludes and .gitignore to files named on the command line too.")
+_JOBS = click.option("-j", "--jobs", type=int, default=None, metavar="N",
+              help="Worker processes (config: jobs; default: one per CPU; 1 runs in-process).")
+_CONFIG = click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Config file: a pyproject.toml with [tool.idemlint], or a TOML file with the keys at top level.")
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=False, dir_okay=True, file_okay=True))
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format: text for people; json, sarif (GitHub code scanning) or github (workflow annotations).")
+              help="Output format: text for people; json, sarif (GitHub code scanning), github (workflow "
+                   "annotations) or markdown (CI job summaries, merge-request notes).")
 @click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the --format report to FILE; the terminal still shows the text report.")
 @click.option("--min-confidence", type=click.Choice(CONFIDENCES, case_sensitive=False), default=None,
               help="Report only findings at least this confident (default: low).")
 @click.option("--select", default=None, metavar="CODES", help="Comma list of rule codes or names to report (replaces the config's).")
 @click.option("--ignore", default=None, metavar="CODES", help="Comma list of rule codes or names not to report (replaces the config's).")
-@click.option("--exclude", default=None, metavar="GLOBS", help="Comma list of gitignore-style globs to skip (replaces the config's).")
-@click.option("--extend-exclude", default=None, metavar="GLOBS", help="Comma list of globs to skip in addition to `exclude`.")
+@_EXCLUDE
+@_EXTEND_EXCLUDE
 @click.option("--diff", "--since", "diff_rev", default=None, metavar="REV",
               help="Check only Python files changed against git revision REV (plus the working tree and untracked files).")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), default=None,
@@ -59,14 +72,14 @@ FORMATS = ("text", "json", "sarif", "github")
 @click.option("--warn-unused-ignores/--no-warn-unused-ignores", default=None,
               help="Report suppression comments that hide no finding (config: warn-unused-ignores).")
 @click.option("--statistics", is_flag=True, help="Show counts by rule and confidence instead of the findings.")
+@click.option("--show-evidence", is_flag=True,
+              help="Under each finding, show why the function is a consumer, the ack, the side effect and the call chain.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings or file errors are reported.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line, and nothing when clean (text format).")
-@click.option("--no-color", is_flag=True, help="No colours or styles (also: the NO_COLOR environment variable).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="Config file: a pyproject.toml with [tool.idemlint], or a TOML file with the keys at top level.")
-@click.option("--force-exclude", is_flag=True, help="Apply excludes and .gitignore to files named on the command line too.")
-@click.option("-j", "--jobs", type=int, default=None, metavar="N",
-              help="Worker processes (config: jobs; default: one per CPU; 1 runs in-process).")
+@_NO_COLOR
+@_CONFIG
+@_FORCE_EXCLUDE
+@_JOBS
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Result cache directory (config: cache-dir; default: .idemlint_cache at the project root).")
@@ -85,6 +98,7 @@ def check(
     write_baseline_file: Optional[str],
     warn_unused_ignores: Optional[bool],
     statistics: bool,
+    show_evidence: bool,
     exit_zero: bool,
     quiet: bool,
     no_color: bool,
@@ -101,7 +115,7 @@ def check(
     from .baseline import apply as apply_baseline
     from .baseline import load as load_baseline
     from .baseline import write as write_baseline
-    from .config import ConfigError, describe, load_config, split_list, with_overrides
+    from .config import ConfigError, describe, with_overrides
     from .discover import PathNotFound
     from .vcs import GitError, project_root
 
@@ -110,24 +124,14 @@ def check(
         raise _fail("use either --baseline (report new findings) or --write-baseline (record them), not both")
     if statistics and output_format != "text" and not output_file:
         raise _fail(f"--statistics shows the text report; add --output FILE for the {output_format} report")
-    # Only what was actually passed overrides the config file.
-    overrides: Dict[str, Any] = {"force_exclude": force_exclude, "verbose": verbose}
-    if jobs is not None:
-        overrides["jobs"] = jobs
+    overrides = _overrides(force_exclude=force_exclude, verbose=verbose, jobs=jobs, select=select, ignore=ignore,
+                           exclude=exclude, extend_exclude=extend_exclude, min_confidence=min_confidence)
     if cache_dir is not None:
         overrides["cache-dir"] = os.path.abspath(cache_dir)  # relative to the cwd, not the config file
-    for key, value in (("select", select), ("ignore", ignore), ("exclude", exclude), ("extend-exclude", extend_exclude)):
-        if value is not None:
-            overrides[key] = split_list(value)
-    if min_confidence is not None:
-        overrides["min-confidence"] = min_confidence
     if warn_unused_ignores is not None:
         overrides["warn-unused-ignores"] = warn_unused_ignores
     try:
-        for path in paths:
-            if not os.path.lexists(path):
-                raise PathNotFound(path)
-        config = load_config(paths, config_file, overrides)
+        config = _load(paths, config_file, overrides)
         if no_cache:
             config = with_overrides(config, cache_dir=None)
         elif config.cache_dir is None:
@@ -144,7 +148,11 @@ def check(
             if diff_rev is not None:
                 click.echo(f"idemlint: changed files against {diff_rev} = {len(targets)}", err=True)
         stats: Dict[str, int] = {}
-        result = lint_paths(targets, config, stats) if verbose else lint_paths(targets, config)
+        extra: Dict[str, Any] = {"stats": stats} if verbose else {}
+        with _progress_bar(output_format == "text" and not quiet) as progress:
+            if progress is not None:
+                extra["progress"] = progress
+            result = lint_paths(targets, config, **extra)
         if verbose:
             click.echo("idemlint: files = {files}, passed the prefilter = {prefilter_passed}, cache hits = "
                        "{cache_hits}, analysed = {analysed}, worker processes = {workers}".format(**stats), err=True)
@@ -170,7 +178,8 @@ def check(
             traceback.print_exc()
         raise _fail(f"internal error: {type(e).__name__}: {e} (please report this)")
 
-    text_options = {"color": _color_wanted(no_color), "quiet": quiet, "verbose": verbose, "statistics": statistics}
+    text_options = {"color": _color_wanted(no_color), "quiet": quiet, "verbose": verbose, "statistics": statistics,
+                    "show_evidence": show_evidence}
     if output_file:
         try:
             with open(output_file, "w", encoding="utf-8", newline="\n") as fh:
@@ -187,6 +196,106 @@ def check(
     raise click.exceptions.Exit(EXIT_REPORTED if reported and not exit_zero else EXIT_CLEAN)
 
 
+def _overrides(force_exclude: bool, verbose: bool, jobs: Optional[int], select: Optional[str] = None,
+               ignore: Optional[str] = None, exclude: Optional[str] = None, extend_exclude: Optional[str] = None,
+               min_confidence: Optional[str] = None) -> Dict[str, Any]:
+    """The config keys the command line sets: only what was actually passed overrides the config file."""
+    from .config import split_list
+
+    overrides: Dict[str, Any] = {"force_exclude": force_exclude, "verbose": verbose}
+    if jobs is not None:
+        overrides["jobs"] = jobs
+    for key, value in (("select", select), ("ignore", ignore), ("exclude", exclude), ("extend-exclude", extend_exclude)):
+        if value is not None:
+            overrides[key] = split_list(value)
+    if min_confidence is not None:
+        overrides["min-confidence"] = min_confidence
+    return overrides
+
+
+def _load(paths: Sequence[str], config_file: Optional[str], overrides: Dict[str, Any]) -> Any:
+    """The run's Config; raises PathNotFound for a missing path, ConfigError for a bad config."""
+    from .config import load_config
+    from .discover import PathNotFound
+
+    for path in paths:
+        if not os.path.lexists(path):
+            raise PathNotFound(path)
+    return load_config(paths, config_file, overrides)
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr for a scan of more than `PROGRESS_THRESHOLD` files.
+
+    Called once per finished file with the run's file count, whether the file was parsed and
+    how many findings it has; the bar appears at the first call of a large enough run. It is
+    redrawn from these calls (no refresh thread: the worker pool forks this process).
+    """
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+        self.done = self.parsed = self.findings = 0
+        self.small = False
+        self.drawn = 0.0
+
+    def __call__(self, total: int, parsed: bool, findings: int) -> None:
+        if self.small:
+            return
+        if self.bar is None:
+            if total <= PROGRESS_THRESHOLD:
+                self.small = True
+                return
+            self._start(total)
+        self.done += 1
+        self.parsed += int(parsed)
+        self.findings += findings
+        self.bar.update(self.task, completed=self.done, parsed=self.parsed, findings=self.findings)
+        import time
+
+        now = time.monotonic()
+        if now - self.drawn >= 0.1 or self.done == total:
+            self.drawn = now
+            self.bar.refresh()
+
+    def _start(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = Console(file=sys.stderr, force_terminal=True, highlight=False,
+                          no_color=not _color_wanted(False), color_system="auto" if _color_wanted(False) else None)
+        self.bar = Progress(
+            TextColumn("idemlint"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+            TextColumn("{task.fields[parsed]} parsed, {task.fields[findings]} findings"), TimeElapsedColumn(),
+            console=console, transient=True, auto_refresh=False,
+        )
+        self.bar.start()
+        self.task = self.bar.add_task("scan", total=total, parsed=0, findings=0)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@contextlib.contextmanager
+def _progress_bar(wanted: bool) -> Iterator[Optional[_ProgressBar]]:
+    """A `_ProgressBar`, or None when stderr is not a terminal or the output is not for a person;
+    the bar is removed when the block ends."""
+    bar = _ProgressBar() if wanted and _stderr_is_terminal() else None
+    try:
+        yield bar
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def _render(output_format: str, result: Any, root: str, stream: Any, text_options: Dict[str, Any]) -> None:
     """Write `result` in `output_format` to `stream` (rich is imported only for text)."""
     if output_format == "json":
@@ -201,6 +310,10 @@ def _render(output_format: str, result: Any, root: str, stream: Any, text_option
         from .report import github
 
         github.render(result, github.GithubOptions(root), stream)
+    elif output_format == "markdown":
+        from .report import markdown
+
+        markdown.render(result, None, stream)
     else:
         from .report import text as text_report
 
@@ -223,6 +336,99 @@ def _changed_targets(rev: str, paths: Sequence[str]) -> List[str]:
         rel = os.path.relpath(real, os.path.realpath(cwd))
         out.append(real if rel.startswith(os.pardir) else rel)
     return out
+
+
+INVENTORY_FORMATS = ("text", "json", "markdown")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=False, dir_okay=True, file_okay=True))
+@click.option("--format", "output_format", type=click.Choice(INVENTORY_FORMATS), default="text", show_default=True,
+              help="Output format: text (tables for people), json or markdown (CI job summaries).")
+@click.option("--group-by", type=click.Choice(("file", "library")), default="file", show_default=True,
+              help="List the consumers and producers under each file or each client library.")
+@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the --format report to FILE; the terminal still shows the tables.")
+@click.option("--min-confidence", type=click.Choice(CONFIDENCES, case_sensitive=False), default=None,
+              help="Attach only findings at least this confident (default: low).")
+@click.option("--select", default=None, metavar="CODES", help="Comma list of rule codes or names whose findings to attach.")
+@click.option("--ignore", default=None, metavar="CODES", help="Comma list of rule codes or names whose findings to leave out.")
+@_EXCLUDE
+@_EXTEND_EXCLUDE
+@_CONFIG
+@_FORCE_EXCLUDE
+@_JOBS
+@_NO_COLOR
+@click.option("-v", "--verbose", is_flag=True, help="Show the settings used and internal-error tracebacks.")
+def consumers(
+    paths: Tuple[str, ...],
+    output_format: str,
+    group_by: str,
+    output_file: Optional[str],
+    min_confidence: Optional[str],
+    select: Optional[str],
+    ignore: Optional[str],
+    exclude: Optional[str],
+    extend_exclude: Optional[str],
+    config_file: Optional[str],
+    force_exclude: bool,
+    jobs: Optional[int],
+    no_color: bool,
+    verbose: bool,
+) -> None:
+    """List every consumer and producer in PATHS: how each acks, deduplicates and commits, what it
+    does, and its findings. Exit 0, or 1 when a file could not be checked."""
+    from .config import ConfigError, describe
+    from .discover import PathNotFound
+    from .inventory import inventory_paths
+
+    paths = paths or (".",)
+    overrides = _overrides(force_exclude=force_exclude, verbose=verbose, jobs=jobs, select=select, ignore=ignore,
+                           exclude=exclude, extend_exclude=extend_exclude, min_confidence=min_confidence)
+    try:
+        config = _load(paths, config_file, overrides)
+        if verbose:
+            for line in describe(config):
+                click.echo(f"idemlint: {line}", err=True)
+        with _progress_bar(output_format == "text") as progress:
+            inventory = inventory_paths(paths, config, progress)
+    except ConfigError as e:
+        raise _fail(str(e))
+    except PathNotFound as e:
+        raise _fail(f"path does not exist: {e}")
+    except Exception as e:  # noqa: BLE001 - a crash outside the per-file boundary
+        if verbose:
+            traceback.print_exc()
+        raise _fail(f"internal error: {type(e).__name__}: {e} (please report this)")
+    options = {"color": _color_wanted(no_color), "verbose": verbose}
+    if output_file:
+        try:
+            with open(output_file, "w", encoding="utf-8", newline="\n") as fh:
+                _render_inventory(output_format, inventory, group_by, fh, dict(options, color=False))
+        except OSError as e:
+            raise _fail(f"cannot write {output_file}: {e.strerror or e}")
+        _render_inventory("text", inventory, group_by, sys.stdout, options)
+    else:
+        _render_inventory(output_format, inventory, group_by, sys.stdout, options)
+    raise click.exceptions.Exit(EXIT_REPORTED if inventory.errors else EXIT_CLEAN)
+
+
+def _render_inventory(output_format: str, inventory: Any, group_by: str, stream: Any, options: Dict[str, Any]) -> None:
+    if output_format == "json":
+        import json
+
+        from .inventory import to_document
+
+        json.dump(to_document(inventory), stream, indent=2, sort_keys=True, ensure_ascii=True)
+        stream.write("\n")
+    elif output_format == "markdown":
+        from .report import markdown
+
+        markdown.render_inventory(inventory, markdown.MarkdownOptions(group_by=group_by), stream)
+    else:
+        from .report import text as text_report
+
+        text_report.render_inventory(inventory, text_report.TextOptions(**options), stream, group_by)
 
 
 @main.command("rules")

@@ -36,6 +36,21 @@ class Related:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One link of a finding's trace: why the function is a consumer (or producer), the ack, the side
+    effect, the call chain that led to it. `kind` is `consumer`, `producer`, `call` or an event kind
+    of the analysis (`ack`, `effect`, `marker`, `lookup`, `handoff`, ...)."""
+
+    kind: str
+    line: int
+    column: int
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "line": self.line, "column": self.column, "message": self.message}
+
+
+@dataclass(frozen=True)
 class Finding:
     """One reported problem. Lines are 1-based, columns 1-based (as editors show them)."""
 
@@ -53,6 +68,7 @@ class Finding:
     scope_line: int = 0  # line of the enclosing handler's `def` (suppressions may sit there)
     related: Tuple[Related, ...] = ()
     evidence: Tuple[str, ...] = ()
+    trace: Tuple[Step, ...] = ()  # `check --show-evidence`: consumer, ack, side effect, call chain
     # Hash of the normalised source of lines `line`..`end_line` (comments and layout dropped),
     # set by `api.lint_source`; the stable part of the fingerprint (see fingerprint.py).
     snippet_hash: str = ""
@@ -77,6 +93,7 @@ class Finding:
                 {"line": r.line, "column": r.column, "message": r.message} for r in self.related
             ],
             "evidence": list(self.evidence),
+            "trace": [step.to_dict() for step in self.trace],
         }
 
 

@@ -39,3 +39,11 @@ def sections(page: str) -> Dict[str, str]:
         end = matches[i + 1].start() if i + 1 < len(matches) else len(page)
         out[match.group(1)] = page[match.end():end].strip()
     return out
+
+
+REPOSITORY_URL = "https://github.com/idemlint/idemlint"
+
+
+def rule_url(name: str) -> str:
+    """The web address of rule `name`'s page in the repository (what Markdown reports link to)."""
+    return f"{REPOSITORY_URL}/blob/main/rules/{name}.md"

@@ -6,7 +6,7 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
-from typing import IO, Callable, Dict, Iterable, List, Mapping, Optional
+from typing import IO, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -14,6 +14,7 @@ from rich.text import Text
 
 from .. import escape
 from ..findings import BaselineSummary, Confidence, FileError, Finding, RunResult, UnusedIgnore
+from .summary import plural, summary_line
 
 CONFIDENCE_STYLE = {
     Confidence.HIGH: "bold red",
@@ -21,6 +22,10 @@ CONFIDENCE_STYLE = {
     Confidence.LOW: "cyan",
 }
 TAB_SIZE = 4
+# `--show-evidence` step names; other kinds of the analysis are printed as they are named.
+STEP_LABELS = {"consumer": "consumer", "producer": "producer", "ack": "ack", "effect": "side effect",
+               "marker": "processed record", "lookup": "dedup lookup", "handoff": "hand-off",
+               "call": "call chain", "per-delivery": "per-delivery key", "receive": "receive"}
 
 # Python's own line breaks; str.splitlines() would also split on \x0c, \u2028, ...
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -33,6 +38,7 @@ class TextOptions:
     verbose: bool = False  # also evidence and tracebacks
     width: Optional[int] = None  # None: the terminal's
     statistics: bool = False  # counts by rule and confidence instead of the findings
+    show_evidence: bool = False  # the trace under each finding: consumer, ack, side effect, call chain
 
 
 def visible(text: str) -> str:
@@ -136,7 +142,28 @@ def _finding_block(finding: Finding, lines: Optional[List[str]], options: TextOp
     if options.verbose:
         for item in finding.evidence:
             out.append(Text(f"  evidence: {_flat(item)}", style="dim"))
+    if options.show_evidence:
+        out.extend(_trace(finding))
     return out
+
+
+def _trace(finding: Finding) -> List[Text]:
+    """`--show-evidence`: why this is a consumer, the ack, the side effect, the call chain."""
+    if not finding.trace:
+        return [Text("  evidence: (none recorded)", style="dim")]
+    out = [Text("  evidence:", style="bold")]
+    width = max(len(_step_label(step.kind)) for step in finding.trace)
+    for step in finding.trace:
+        row = Text("    ")
+        row.append(f"{_step_label(step.kind) + ':':<{width + 1}} ", style="cyan")
+        where = f"line {step.line}:{step.column}: " if step.line else ""
+        row.append(f"{where}{_flat(step.message)}")
+        out.append(row)
+    return out
+
+
+def _step_label(kind: str) -> str:
+    return STEP_LABELS.get(kind, kind)
 
 
 def _error_block(error: FileError, options: TextOptions) -> List[Text]:
@@ -163,7 +190,7 @@ def _unused_block(unused: UnusedIgnore) -> List[Text]:
 
 def _baseline_lines(summary: BaselineSummary) -> List[Text]:
     n = summary.fixed_count
-    head = f"Baseline {_flat(summary.path)}: {_plural(summary.matched, 'finding')} matched (not shown)"
+    head = f"Baseline {_flat(summary.path)}: {plural(summary.matched, 'finding')} matched (not shown)"
     if not n:
         return [Text(head + ".")]
     entries = "entry no longer matches" if n == 1 else "entries no longer match"
@@ -173,32 +200,6 @@ def _baseline_lines(summary: BaselineSummary) -> List[Text]:
         symbol = f" in {entry.symbol}" if entry.symbol else ""
         out.append(Text(f"  fixed: {_flat(entry.path)}: {entry.rule} {entry.name}{symbol}{times}", style="dim"))
     return out
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def summary_line(result: RunResult) -> str:
-    """One line: what was found in how many files (the whole output under `--quiet`)."""
-    files = _plural(result.files, "file")
-    suppressed = f"; {result.suppressed} suppressed" if result.suppressed else ""
-    new = "new " if result.baseline is not None else ""  # the baseline hides the known ones
-    if not result.findings and not result.errors and not result.unused_ignores:
-        return f"No {new}findings in {files} checked{suppressed}."
-    parts = []
-    if result.findings:
-        by_conf = {c: sum(1 for f in result.findings if f.confidence is c) for c in Confidence}
-        detail = ", ".join(f"{by_conf[c]} {c.label}" for c in sorted(Confidence, reverse=True) if by_conf[c])
-        parts.append(f"{_plural(len(result.findings), new + 'finding')} ({detail})")
-    if result.errors:
-        with_errors = len({e.path for e in result.errors})
-        parts.append(f"{_plural(with_errors, 'file')} with errors")
-    if result.unused_ignores:
-        parts.append(_plural(len(result.unused_ignores), "unused suppression"))
-    if len(parts) > 2:
-        parts = [", ".join(parts[:-1]), parts[-1]]
-    return f"Found {' and '.join(parts)} in {files} checked{suppressed}."
 
 
 def _summary_table(result: RunResult) -> List[Text]:
@@ -307,3 +308,105 @@ def render_lines(result: RunResult, options: TextOptions, sources: Optional[Mapp
     buffer = io.StringIO()
     render(result, options, buffer, sources=sources)
     return buffer.getvalue().splitlines()
+
+
+# --- `idemlint consumers` ----------------------------------------------------------------------------
+
+ACK_STYLE = {"explicit": "green", "framework": "green", "auto": "yellow", "ack-first": "bold red"}
+
+
+def _aspect_cell(aspect: Any, good: bool) -> Text:
+    cell = Text(aspect.label, style="green" if good else ("dim" if aspect.kind == "none" else ""))
+    if aspect.line:
+        cell.append(f" (line {aspect.line})", style="dim")
+    return cell
+
+
+def _findings_cell(findings: Sequence[Finding]) -> Text:
+    if not findings:
+        return Text("none", style="dim")
+    cell = Text()
+    for i, finding in enumerate(findings):
+        if i:
+            cell.append("\n")
+        cell.append(finding.rule, style="bold magenta")
+        cell.append(" ")
+        cell.append(finding.confidence.label, style=CONFIDENCE_STYLE[finding.confidence])
+        cell.append(f" (line {finding.line})", style="dim")
+    return cell
+
+
+def _effects_cell(effects: Sequence[Any]) -> Text:
+    if not effects:
+        return Text("none", style="dim")
+    cell = Text()
+    for i, effect in enumerate(effects):
+        if i:
+            cell.append("\n")
+        cell.append(_flat(effect.kind))
+        line = effect.call_line or effect.line
+        via = f" via {_flat(effect.via[-1])}" if effect.via else ""
+        cell.append(f"{via}" + (f" (line {line})" if line else ""), style="dim")
+    return cell
+
+
+def _table(*headers: str) -> Any:
+    """A table whose cells wrap long words instead of cutting them (symbols and paths stay whole)."""
+    from rich.table import Table
+
+    table = Table(show_lines=True, expand=False)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    return table
+
+
+def inventory_tables(inventory: Any, group_by: str) -> List[Any]:
+    """The renderables of `idemlint consumers`: per group, a consumers table and a producers table."""
+    from ..inventory import grouped
+
+    by_file = group_by == "file"
+    out: List[Any] = []
+    for key, consumers, producers in grouped(inventory, group_by):
+        out.append(Text(_flat(key), style="bold underline"))
+
+        def where(unit: Any) -> Text:
+            place = Text(_flat(unit.symbol), style="bold")
+            place.append(f"\nline {unit.line}" if by_file else f"\n{_flat(unit.path)}:{unit.line}", style="dim")
+            return place
+
+        if consumers:
+            table = _table("Consumer", *(["Library"] if by_file else []), "Ack", "Dedup", "Transaction",
+                           "Side effects", "Findings")
+            for c in consumers:
+                ack = Text(c.ack.label, style=ACK_STYLE.get(c.ack.kind, ""))
+                if c.ack.line:
+                    ack.append(f" (line {c.ack.line})", style="dim")
+                table.add_row(where(c), *([Text(_flat(c.library))] if by_file else []), ack,
+                              _aspect_cell(c.dedup, c.dedup.kind != "none"),
+                              _aspect_cell(c.transaction, c.transaction.kind != "none"),
+                              _effects_cell(c.effects), _findings_cell(c.findings))
+            out.append(table)
+        if producers:
+            table = _table("Producer", *(["Library"] if by_file else []), "Destination", "Message ID", "Findings")
+            for p in producers:
+                ident = Text(_flat(p.identification), style="green" if p.identified else "yellow")
+                table.add_row(where(p), *([Text(_flat(p.library))] if by_file else []),
+                              Text(_flat(p.destination) or "?"), ident, _findings_cell(p.findings))
+            out.append(table)
+        out.append(Text(""))
+    return out
+
+
+def render_inventory(inventory: Any, options: TextOptions, stream: IO[str], group_by: str = "file") -> None:
+    """Write the consumer inventory for a person: tables per file (or library), errors, a summary line."""
+    from .summary import inventory_line
+
+    console = make_console(stream, options)
+    for renderable in inventory_tables(inventory, group_by):
+        console.print(renderable)
+    for error in inventory.errors:
+        for row in _error_block(error, options):
+            console.print(row)
+    if inventory.errors:
+        console.print()
+    console.print(Text(inventory_line(inventory), style="bold"))

@@ -1,0 +1,357 @@
+"""The consumer inventory (`idemlint consumers`): every detected consumer and producer as a plain record.
+
+For each consumer: where it is, its library, how it acks, how it deduplicates, what its transaction
+covers, what it does (side effects by kind) and the findings the rules report on it. For each
+producer: where it sends and how a consumer can recognise a repeat of its message. Records hold
+positions and strings only (they pickle, so files can be analysed in worker processes) and the
+JSON document built from them is stable (`schema_version`, documented in README.md).
+
+Files are discovered, read, size-checked and prefiltered exactly as `idemlint check` does; the
+findings are the same findings, after the same inline suppressions and configuration filters.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from . import __version__
+from .config import Config
+from .discover import SourceFile, discover
+from .findings import FileError, FileResult, Finding
+
+SCHEMA_VERSION = 1
+GROUPS = ("file", "library")
+
+# Called once per file when it is done: (files in the run, whether it was parsed, its findings).
+Progress = Callable[[int, bool, int], None]
+
+
+@dataclass(frozen=True)
+class Aspect:
+    """One column of a consumer: a `kind` from a fixed vocabulary, what was seen, and its line (0: none)."""
+
+    kind: str
+    label: str
+    detail: str = ""
+    line: int = 0
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"kind": self.kind, "label": self.label, "detail": self.detail, "line": self.line}
+
+
+@dataclass(frozen=True)
+class EffectRecord:
+    """Something the handler does that a redelivery repeats. `line` is where it happens (0: in
+    another file), `call_line` the line of the handler's own call that leads there (0: direct)."""
+
+    kind: str
+    what: str
+    line: int
+    call_line: int = 0
+    via: Tuple[str, ...] = ()
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"kind": self.kind, "what": self.what, "line": self.line, "call_line": self.call_line,
+                "via": list(self.via)}
+
+
+@dataclass(frozen=True)
+class ConsumerRecord:
+    path: str
+    line: int
+    column: int
+    symbol: str
+    library: str
+    ack: Aspect
+    dedup: Aspect
+    transaction: Aspect
+    effects: Tuple[EffectRecord, ...] = ()
+    evidence: Tuple[str, ...] = ()
+    findings: Tuple[Finding, ...] = ()
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "path": self.path, "line": self.line, "column": self.column, "symbol": self.symbol,
+            "library": self.library, "ack": self.ack.to_dict(), "dedup": self.dedup.to_dict(),
+            "transaction": self.transaction.to_dict(), "effects": [e.to_dict() for e in self.effects],
+            "evidence": list(self.evidence), "findings": [finding_summary(f) for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class ProducerRecord:
+    path: str
+    line: int
+    column: int
+    symbol: str
+    library: str
+    call: str
+    destination: str
+    identified: bool
+    identification: str
+    evidence: Tuple[str, ...] = ()
+    findings: Tuple[Finding, ...] = ()
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "path": self.path, "line": self.line, "column": self.column, "symbol": self.symbol,
+            "library": self.library, "call": self.call, "destination": self.destination,
+            "identified": self.identified, "identification": self.identification,
+            "evidence": list(self.evidence), "findings": [finding_summary(f) for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class FileInventory:
+    path: str
+    consumers: Tuple[ConsumerRecord, ...] = ()
+    producers: Tuple[ProducerRecord, ...] = ()
+    errors: Tuple[FileError, ...] = ()
+    parsed: bool = False
+
+
+@dataclass
+class Inventory:
+    files: int = 0
+    parsed: int = 0
+    consumers: List[ConsumerRecord] = field(default_factory=list)
+    producers: List[ProducerRecord] = field(default_factory=list)
+    errors: List[FileError] = field(default_factory=list)
+
+    def findings(self) -> List[Finding]:
+        """Every finding attached to a consumer or producer, each once, sorted."""
+        seen: Dict[tuple, Finding] = {}
+        for unit in [*self.consumers, *self.producers]:
+            for f in unit.findings:
+                seen[(f.sort_key(), f.message)] = f
+        return [seen[k] for k in sorted(seen)]
+
+
+def finding_summary(finding: Finding) -> Dict[str, Any]:
+    return {"rule": finding.rule, "name": finding.name, "confidence": finding.confidence.label,
+            "line": finding.line, "column": finding.column, "message": finding.message}
+
+
+# --- one file --------------------------------------------------------------------------------------
+
+
+def inventory_source(source: bytes, path: str, config: Optional[Config] = None) -> FileInventory:
+    """The consumers and producers of one source (shown as `path`); never raises."""
+    from . import analysis
+
+    config = config or Config()
+    try:
+        return analysis._with_big_stack(_inventory, source, path, config)
+    except analysis.ParseFailure as e:
+        error = FileError(path, e.message, kind=e.kind, line=e.line)
+    except (RecursionError, MemoryError):
+        error = FileError(path, "too deeply nested or too large to analyse", kind="skipped")
+    except Exception as e:  # noqa: BLE001 - the per-file boundary, as in `check`
+        from .crash import internal_error_message
+
+        detail = traceback.format_exc() if config.verbose else ""
+        error = FileError(path, internal_error_message(e), kind="internal", traceback=detail)
+    return FileInventory(path, errors=(error,))
+
+
+def _inventory(source: bytes, path: str, config: Config) -> FileInventory:
+    from . import describe, suppress
+    from .analysis import detect, parse, unit_findings
+    from .positions import resolve
+
+    module = parse(source)
+    facts = detect(module)
+    if not facts.consumers and not facts.producers:
+        return FileInventory(path, parsed=True)
+    pairs = unit_findings(module, source, path, facts)
+    kept, _ = suppress.apply([f for _, f in pairs], source, path, config)
+    kept_ids = {id(f) for f in kept}
+    by_unit: Dict[int, List[Finding]] = {}
+    for unit, finding in pairs:
+        if id(finding) in kept_ids:
+            by_unit.setdefault(id(unit), []).append(finding)
+
+    scopes = describe.ScopeFinder(module)
+    shapes = []
+    for consumer in facts.consumers:
+        aspects = (describe.ack_aspect(consumer), describe.dedup_aspect(consumer, facts.index),
+                   describe.transaction_aspect(consumer, scopes))
+        shapes.append((consumer, aspects, describe.actions(consumer)))
+    wanted = [c.function.node.name for c in facts.consumers] + [p.call for p in facts.producers]
+    for _, aspects, actions in shapes:
+        wanted += [a.node for a in aspects if a.node is not None]
+        wanted += [e.node for e in actions] + [e.call_node for e in actions if e.call_node is not None]
+    positions = resolve(module, source, wanted)
+
+    def line(node: Any) -> int:
+        return positions[node].start.line if node is not None and node in positions else 0
+
+    consumers = []
+    for consumer, (ack, dedup, txn), actions in shapes:
+        name = consumer.function.node.name
+        effects = tuple(
+            EffectRecord(describe.effect_kind(e), e.what, line(e.node), line(e.call_node) if e.chain else 0, e.chain)
+            for e in actions
+        )
+        consumers.append(ConsumerRecord(
+            path=path, line=line(name), column=positions[name].start.column + 1, symbol=consumer.symbol,
+            library=consumer.library,
+            ack=Aspect(ack.kind, describe.ACK_LABELS.get(ack.kind, ack.kind), ack.detail, line(ack.node)),
+            dedup=Aspect(dedup.kind, describe.DEDUP_LABELS[dedup.kind], dedup.detail, line(dedup.node)),
+            transaction=Aspect(txn.kind, describe.TRANSACTION_LABELS[txn.kind], txn.detail, line(txn.node)),
+            effects=effects, evidence=tuple(describe.unique(consumer.evidence)),
+            findings=tuple(sorted(by_unit.get(id(consumer), ()), key=Finding.sort_key)),
+        ))
+    producers = []
+    for producer in facts.producers:
+        rng = positions[producer.call]
+        producers.append(ProducerRecord(
+            path=path, line=rng.start.line, column=rng.start.column + 1, symbol=producer.symbol,
+            library=producer.library, call=producer.what, destination=describe.destination(producer),
+            identified=producer.has_id, identification=describe.identification(producer, facts.index),
+            evidence=tuple(describe.unique(producer.evidence)),
+            findings=tuple(sorted(by_unit.get(id(producer), ()), key=Finding.sort_key)),
+        ))
+    consumers.sort(key=lambda c: (c.line, c.column, c.symbol))
+    producers.sort(key=lambda p: (p.line, p.column))
+    return FileInventory(path, tuple(consumers), tuple(producers), parsed=True)
+
+
+# --- many files ------------------------------------------------------------------------------------
+
+
+def _chunk(jobs: List[Tuple[int, str, bytes]], config: Config) -> List[Tuple[int, FileInventory]]:
+    """The worker-process entry point."""
+    return [(index, inventory_source(source, shown, config)) for index, shown, source in jobs]
+
+
+def inventory_files(files: Sequence[SourceFile], config: Config,
+                    progress: Optional[Progress] = None) -> List[FileInventory]:
+    """Inventory `files` in discovery order, in worker processes when `config.jobs` allows and
+    enough files mention a broker API (the same threshold and chunking as `check`)."""
+    from . import api
+
+    results: List[Optional[FileInventory]] = [None] * len(files)
+
+    def done(index: int, inv: FileInventory) -> None:
+        results[index] = inv
+        if progress is not None:
+            progress(len(files), inv.parsed, sum(len(u.findings) for u in [*inv.consumers, *inv.producers]))
+
+    prefilter = api._lazy(lambda: api._prefilter(None))
+    workers = api.effective_jobs(config)
+    pool = None
+    pending: List[Tuple[int, str, bytes]] = []
+    held: List[Tuple[int, str, bytes]] = []
+    futures: List[Tuple[Any, List[Tuple[int, str, bytes]]]] = []
+    try:
+        for index, file in enumerate(files):
+            source = api._read(file, config)
+            if isinstance(source, FileResult):
+                done(index, FileInventory(file.display_path, errors=source.errors))
+                continue
+            if not api._passes(prefilter, source):
+                done(index, FileInventory(file.display_path))
+                continue
+            job = (index, file.display_path, source)
+            if workers <= 1:
+                done(index, _chunk([job], config)[0][1])
+                continue
+            held.append(job)
+            if pool is None and len(held) >= api.POOL_THRESHOLD:
+                pool = api._make_pool(workers)
+            if pool is not None:
+                pending.extend(held)
+                held = []
+                if len(pending) >= api.CHUNK_FILES or sum(len(j[2]) for j in pending) >= api.CHUNK_BYTES:
+                    futures.append((pool.submit(_chunk, pending, config), pending))
+                    pending = []
+        for job in held:  # too few to be worth a pool
+            done(job[0], _chunk([job], config)[0][1])
+        if pool is not None:
+            if pending:
+                futures.append((pool.submit(_chunk, pending, config), pending))
+            _collect(futures, done)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return [r for r in results if r is not None]
+
+
+def _collect(futures: Iterable[Tuple[Any, List[Tuple[int, str, bytes]]]],
+             done: Callable[[int, FileInventory], None]) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    for future, chunk in futures:
+        try:
+            for index, inv in future.result():
+                done(index, inv)
+        except BrokenProcessPool:
+            message = "internal error: the worker process died while analysing this file (please report this)"
+            for index, shown, _ in chunk:
+                done(index, FileInventory(shown, errors=(FileError(shown, message, kind="internal"),)))
+
+
+def collect(results: Iterable[FileInventory]) -> Inventory:
+    out = Inventory()
+    for result in results:
+        out.files += 1
+        out.parsed += int(result.parsed)
+        out.consumers.extend(result.consumers)
+        out.producers.extend(result.producers)
+        out.errors.extend(result.errors)
+    out.consumers.sort(key=lambda c: (c.path, c.line, c.column))
+    out.producers.sort(key=lambda p: (p.path, p.line, p.column))
+    out.errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
+    return out
+
+
+def inventory_paths(paths: Sequence[str], config: Optional[Config] = None,
+                    progress: Optional[Progress] = None) -> Inventory:
+    """Discover the Python files under `paths` (as `check` does) and inventory each one."""
+    from .config import load_config
+
+    config = config or load_config(paths)
+    return collect(inventory_files(discover(paths, config), config, progress))
+
+
+# --- the JSON document -------------------------------------------------------------------------------
+
+
+def to_document(inventory: Inventory) -> Dict[str, Any]:
+    """The `idemlint consumers --format json` document (shape documented in README.md)."""
+    libraries: Dict[str, Dict[str, int]] = {}
+    for unit, key in [(c, "consumers") for c in inventory.consumers] + [(p, "producers") for p in inventory.producers]:
+        counts = libraries.setdefault(unit.library, {"consumers": 0, "producers": 0})
+        counts[key] += 1
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "version": __version__,
+        "consumers": [c.to_dict() for c in inventory.consumers],
+        "producers": [p.to_dict() for p in inventory.producers],
+        "errors": [e.to_dict() for e in inventory.errors],
+        "summary": {
+            "files": inventory.files,
+            "parsed": inventory.parsed,
+            "consumers": len(inventory.consumers),
+            "consumers_with_findings": sum(1 for c in inventory.consumers if c.findings),
+            "producers": len(inventory.producers),
+            "producers_without_id": sum(1 for p in inventory.producers if not p.identified),
+            "errors": len(inventory.errors),
+            "by_library": dict(sorted(libraries.items())),
+        },
+    }
+
+
+def grouped(inventory: Inventory, group_by: str) -> List[Tuple[str, List[ConsumerRecord], List[ProducerRecord]]]:
+    """(heading, consumers, producers) for `--group-by file` (the path) or `library`, headings sorted."""
+    groups: Dict[str, Tuple[List[ConsumerRecord], List[ProducerRecord]]] = {}
+    for consumer in inventory.consumers:
+        key = consumer.library if group_by == "library" else consumer.path
+        groups.setdefault(key, ([], []))[0].append(consumer)
+    for producer in inventory.producers:
+        key = producer.library if group_by == "library" else producer.path
+        groups.setdefault(key, ([], []))[1].append(producer)
+    return [(key, *groups[key]) for key in sorted(groups)]

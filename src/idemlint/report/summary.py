@@ -1,0 +1,45 @@
+"""One-line summaries shared by the text and Markdown reports (no rich: the Markdown report must not need it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..findings import Confidence, RunResult
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summary_line(result: RunResult) -> str:
+    """One line: what was found in how many files (the whole output under `--quiet`)."""
+    files = plural(result.files, "file")
+    suppressed = f"; {result.suppressed} suppressed" if result.suppressed else ""
+    new = "new " if result.baseline is not None else ""  # the baseline hides the known ones
+    if not result.findings and not result.errors and not result.unused_ignores:
+        return f"No {new}findings in {files} checked{suppressed}."
+    parts = []
+    if result.findings:
+        by_conf = {c: sum(1 for f in result.findings if f.confidence is c) for c in Confidence}
+        detail = ", ".join(f"{by_conf[c]} {c.label}" for c in sorted(Confidence, reverse=True) if by_conf[c])
+        parts.append(f"{plural(len(result.findings), new + 'finding')} ({detail})")
+    if result.errors:
+        with_errors = len({e.path for e in result.errors})
+        parts.append(f"{plural(with_errors, 'file')} with errors")
+    if result.unused_ignores:
+        parts.append(plural(len(result.unused_ignores), "unused suppression"))
+    if len(parts) > 2:
+        parts = [", ".join(parts[:-1]), parts[-1]]
+    return f"Found {' and '.join(parts)} in {files} checked{suppressed}."
+
+
+def inventory_line(inventory: Any) -> str:
+    """One line about an inventory: consumers (with findings), producers (without an id), files."""
+    consumers = plural(len(inventory.consumers), "consumer")
+    flagged = sum(1 for c in inventory.consumers if c.findings)
+    producers = plural(len(inventory.producers), "producer")
+    no_id = sum(1 for p in inventory.producers if not p.identified)
+    errors = len({e.path for e in inventory.errors})
+    tail = f"; {plural(errors, 'file')} could not be checked" if errors else ""
+    return (f"{consumers} ({flagged} with findings) and {producers} ({no_id} without a message ID) "
+            f"in {plural(inventory.files, 'file')}{tail}.")
