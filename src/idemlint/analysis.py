@@ -183,7 +183,7 @@ def detect(module: cst.Module) -> ModuleFacts:
             consumer = Consumer(best.library, func, "explicit", best.strength, [a.evidence for a in acks])
         elif site is not None and site.ack_mode in ("framework", "auto"):
             consumer = Consumer(site.library, func, site.ack_mode, site.strength, [site.evidence],
-                                framework_ack=site.framework_ack)
+                                framework_ack=site.framework_ack, option_node=site.option_node)
         else:
             continue
         consumers.append(_walk(consumer, index))

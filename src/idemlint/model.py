@@ -20,7 +20,7 @@ UNSEEN = 0  # the message goes to code the tool cannot see
 class Event:
     """Something that happens in a handler, in source order (`seq`)."""
 
-    kind: str  # ack | effect | lookup | marker | handoff | receive | per-delivery
+    kind: str  # ack | effect | lookup | marker | handoff | defer | receive | per-delivery
     node: cst.CSTNode
     seq: int
     strength: int
@@ -46,6 +46,9 @@ class Consumer:
     evidence: List[str] = field(default_factory=list)
     framework_ack: str = ""  # description of the framework ack, when ack_mode == framework
     events: List[Event] = field(default_factory=list)
+    # ack_mode == auto: the option or constructor that makes the broker ack on receipt (None: not
+    # visible); `ack_strength` then says how sure that is (STRONG spelled out, WEAK library default)
+    option_node: Optional[cst.CSTNode] = None
 
     @property
     def symbol(self) -> str:

@@ -21,11 +21,12 @@ from .pulsar import PulsarAdapter
 from .redis_streams import RedisStreamsAdapter
 from .servicebus import ServiceBusAdapter
 from .sqs import SqsAdapter
+from .stomp import StompAdapter
 
 ADAPTERS: Tuple[Adapter, ...] = (
     KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), LambdaAdapter(),
     PubSubAdapter(), ServiceBusAdapter(), NatsAdapter(), RedisStreamsAdapter(), PulsarAdapter(),
-    CeleryAdapter(), DramatiqAdapter(), FastStreamAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
+    CeleryAdapter(), DramatiqAdapter(), FastStreamAdapter(), StompAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
 )
 
 

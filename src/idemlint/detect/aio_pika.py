@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterable, Optional
 
 import libcst as cst
 
-from ..index import dotted, kwarg, positional
-from ..model import WEAK
-from .base import AckSite, Adapter, Ctx, ProduceSite, receiver_last
+from ..index import ModuleIndex, dotted, kwarg, positional
+from ..model import STRONG, WEAK
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver_last
 
 ROOTS = ("aio_pika",)
 
@@ -19,6 +19,22 @@ class AioPikaAdapter(Adapter):
     tokens = ("aio_pika",)
     ack_names = frozenset()
     produce_names = frozenset(['publish'])
+
+    def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        """`queue.consume(cb, no_ack=True)`: `cb` is acked on delivery; `queue.iterator(no_ack=True)`
+        and `queue.get(no_ack=True)`: the function that reads them is."""
+        if not index.imports_any(ROOTS):
+            return
+        for func in [None, *index.functions]:
+            ctx = Ctx(index, func)
+            for call in (func.calls if func else index.module_calls):
+                name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+                if name not in ("consume", "iterator", "get") or not kw_true(call, "no_ack"):
+                    continue
+                target = func_ref(positional(call, 0) or kwarg(call, "callback"), ctx) if name == "consume" else func
+                if target is not None:
+                    yield HandlerSite("aio_pika", target, "auto", STRONG, f"aio-pika `{name}(..., no_ack=True)`",
+                                      option_node=kwarg(call, "no_ack"))
 
     def with_ack(self, item: cst.WithItem, ctx: Ctx) -> Optional[AckSite]:
         call = item.item

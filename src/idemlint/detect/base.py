@@ -39,6 +39,9 @@ class HandlerSite:
     strength: int
     evidence: str
     framework_ack: str = ""
+    # ack_mode == auto: the option or constructor in force (related location of IDEM005); `strength`
+    # is STRONG when the flag is spelled out, WEAK for a library default or a value we cannot read
+    option_node: Optional[cst.CSTNode] = None
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Iterable, Optional
 import libcst as cst
 
 from ..index import ModuleIndex, dotted, kwarg, positional
-from ..model import WEAK
+from ..model import STRONG, WEAK
 from .base import Adapter, Ctx, HandlerSite, ProduceSite, decorator_call, kw_true, receiver
 
 ROOTS = ("faststream",)
@@ -32,8 +32,10 @@ class FastStreamAdapter(Adapter):
                 kafka = _is_kafka(callee.value, index)
                 mode = _mode(call, kafka)
                 if mode == "auto":
-                    yield HandlerSite("faststream", func, "auto", WEAK,
-                                      "FastStream subscriber acking first (`ACK_FIRST` / auto-commit)")
+                    option = _auto_option(call)
+                    yield HandlerSite("faststream", func, "auto", STRONG if option is not None else WEAK,
+                                      "FastStream subscriber acking first (`ACK_FIRST` / auto-commit)",
+                                      option_node=option or call)
                 elif mode == "framework":
                     yield HandlerSite("faststream", func, "framework", WEAK, "FastStream `@subscriber`",
                                       "FastStream acks after the handler returns")
@@ -60,6 +62,17 @@ def _is_kafka(broker: cst.BaseExpression, index: ModuleIndex) -> bool:
         return origin.startswith(KAFKA)
     return index.imports_any(KAFKA) and not index.imports_any(
         ("faststream.rabbit", "faststream.nats", "faststream.redis"))
+
+
+def _auto_option(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """The keyword that spells the ack-first mode out (None: the broker's default policy)."""
+    policy = kwarg(call, "ack_policy")
+    if policy is not None and (dotted(policy) or "").endswith("ACK_FIRST"):
+        return policy
+    for name in ("no_ack", "auto_commit"):
+        if kw_true(call, name):
+            return kwarg(call, name)
+    return None
 
 
 def _mode(call: cst.Call, kafka: bool) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable, List, Optional, Tuple
 
 import libcst as cst
 
-from ..index import ModuleIndex, dotted, kwarg, positional, string_value
-from ..model import STRONG
+from ..index import ModuleIndex, dotted, is_false, is_true, kwarg, positional, string_value
+from ..model import STRONG, WEAK
 from .base import (
     AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords,
     origin_starts, receiver, receiver_last,
@@ -107,29 +107,37 @@ class KafkaAdapter(Adapter):
                 origin = ctx.origin(loop.iter)
                 if origin_starts(origin, CONSUMERS):
                     receives, origin_ctor = True, origin
-            if receives and not commits and _auto_commit_on(origin_ctor, index, func):
-                yield HandlerSite(_library(origin_ctor, ctx), func, "auto", STRONG,
-                                  "Kafka receive loop with auto-commit left on (the client default)")
+            if not receives or commits:
+                continue
+            on, strength, option = _auto_commit(index, func)
+            if on:
+                how = "turned on" if strength == STRONG else "left on (the client default)"
+                yield HandlerSite(_library(origin_ctor, ctx), func, "auto", strength,
+                                  f"Kafka receive loop with auto-commit {how}", option_node=option)
 
 
-def _auto_commit_on(origin: Optional[str], index: ModuleIndex, func) -> bool:
-    """False when the constructor visibly turns auto-commit off; True otherwise (the default)."""
+def _auto_commit(index: ModuleIndex, func) -> Tuple[bool, int, Optional[cst.CSTNode]]:
+    """(on, how sure, the option or constructor): off when a constructor visibly turns auto-commit
+    off; STRONG when one spells `True` out; WEAK for the default or a value we cannot read."""
+    found: Tuple[bool, int, Optional[cst.CSTNode]] = (True, WEAK, None)
     for call in [c for f in index.functions for c in f.calls] + index.module_calls:
         text = dotted(call.func) or ""
         if not text.split(".")[-1].endswith(("Consumer", "AIOKafkaConsumer")):
             continue
+        if found[2] is None:
+            found = (True, WEAK, call)
         flag = kwarg(call, "enable_auto_commit")
-        if isinstance(flag, cst.Name) and flag.value == "False":
-            return False
+        values: List[cst.BaseExpression] = [flag] if flag is not None else []
         conf = positional(call, 0)
         if isinstance(conf, cst.Name):
-            values = index.module_assigns.get(conf.value) or func.assigns.get(conf.value) or []
-            conf = values[0][0] if values else conf
+            assigned = index.module_assigns.get(conf.value) or func.assigns.get(conf.value) or []
+            conf = assigned[0][0] if assigned else conf
         if isinstance(conf, cst.Dict):
-            for el in conf.elements:
-                if isinstance(el, cst.DictElement) and string_value(el.key) == "enable.auto.commit":
-                    if isinstance(el.value, cst.Name) and el.value.value == "False":
-                        return False
-                    if string_value(el.value) in ("false", "False"):
-                        return False
-    return True
+            values += [el.value for el in conf.elements
+                       if isinstance(el, cst.DictElement) and string_value(el.key) == "enable.auto.commit"]
+        for value in values:
+            if is_false(value) or string_value(value) in ("false", "False"):
+                return False, WEAK, None
+            if is_true(value) or string_value(value) in ("true", "True"):
+                found = (True, STRONG, value)
+    return found

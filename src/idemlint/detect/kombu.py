@@ -1,13 +1,14 @@
-"""kombu: `producer.publish(body, ..., message_id=...)` (acks are `message.ack()`, see messages.py)."""
+"""kombu: `producer.publish(body, ..., message_id=...)`, `Consumer(..., no_ack=True)` (acks are `message.ack()`, see messages.py)."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterable, Optional
 
 import libcst as cst
 
-from ..index import kwarg, positional
-from .base import Adapter, Ctx, ProduceSite, origin_starts, receiver, receiver_last
+from ..index import ModuleIndex, dotted, kwarg, positional
+from ..model import STRONG
+from .base import Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, origin_starts, receiver, receiver_last
 
 ROOTS = ("kombu",)
 
@@ -18,6 +19,25 @@ class KombuAdapter(Adapter):
     tokens = ("kombu",)
     ack_names = frozenset()
     produce_names = frozenset(['publish'])
+
+    def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        """`Consumer(channel, queues, callbacks=[fn], no_ack=True)`: each callback is acked on delivery."""
+        if not index.imports_any(ROOTS):
+            return
+        for func in [None, *index.functions]:
+            ctx = Ctx(index, func)
+            for call in (func.calls if func else index.module_calls):
+                if (dotted(call.func) or "").split(".")[-1] != "Consumer" or not kw_true(call, "no_ack"):
+                    continue
+                callbacks = kwarg(call, "callbacks")
+                refs = [el.value for el in callbacks.elements] if isinstance(callbacks, (cst.List, cst.Tuple)) else []
+                if kwarg(call, "on_message") is not None:
+                    refs.append(kwarg(call, "on_message"))  # type: ignore[arg-type]
+                for ref in refs:
+                    target = func_ref(ref, ctx)
+                    if target is not None:
+                        yield HandlerSite("kombu", target, "auto", STRONG, "kombu `Consumer(..., no_ack=True)`",
+                                          option_node=kwarg(call, "no_ack"))
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "publish"):

@@ -58,4 +58,14 @@ class PikaAdapter(Adapter):
                 target = func_ref(cb, ctx)
                 if target is not None and kw_true(call, "auto_ack", "no_ack"):
                     yield HandlerSite("pika", target, "auto", STRONG,
-                                      "`basic_consume(..., auto_ack=True)` acks on delivery")
+                                      "`basic_consume(..., auto_ack=True)` acks on delivery",
+                                      option_node=kwarg(call, "auto_ack") or kwarg(call, "no_ack"))
+        for func in index.functions:
+            # `for method, properties, body in channel.consume(queue, auto_ack=True):`, `basic_get(...)`
+            for call in func.calls:
+                if (isinstance(call.func, cst.Attribute) and call.func.attr.value in ("consume", "basic_get")
+                        and index.imports_any(ROOTS) and kw_true(call, "auto_ack", "no_ack")):
+                    yield HandlerSite("pika", func, "auto", STRONG,
+                                      f"`{call.func.attr.value}(..., auto_ack=True)` acks on delivery",
+                                      option_node=kwarg(call, "auto_ack") or kwarg(call, "no_ack"))
+                    break

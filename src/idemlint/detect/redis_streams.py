@@ -38,5 +38,6 @@ class RedisStreamsAdapter(Adapter):
         for func in index.functions:
             for call in func.calls:
                 if isinstance(call.func, cst.Attribute) and call.func.attr.value == "xreadgroup" and kw_true(call, "noack"):
-                    yield HandlerSite("redis_streams", func, "auto", STRONG, "`xreadgroup(..., noack=True)`")
+                    yield HandlerSite("redis_streams", func, "auto", STRONG, "`xreadgroup(..., noack=True)`",
+                                      option_node=kwarg(call, "noack"))
                     break

@@ -53,7 +53,7 @@ class ServiceBusAdapter(Adapter):
                 text = (dotted(mode) if mode is not None else None) or string_value(mode) or ""
                 if text.upper().endswith("RECEIVE_AND_DELETE") or text.lower() == "receiveanddelete":
                     yield HandlerSite("servicebus", func, "auto", STRONG,
-                                      "receiver opened with `RECEIVE_AND_DELETE`")
+                                      "receiver opened with `RECEIVE_AND_DELETE`", option_node=mode)
 
 
 def _ctor(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[cst.Call]:

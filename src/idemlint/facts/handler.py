@@ -11,7 +11,7 @@ import libcst as cst
 from ..detect.base import MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock
 from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg
 from ..model import STRONG, UNSEEN, WEAK, Event
-from . import dedup, effects, transactions
+from . import dedup, deferred, effects, transactions
 from .identity import identity_names, mentions
 
 MAX_DEPTH = 3
@@ -213,8 +213,8 @@ class _Walker(cst.CSTVisitor):
             self.run.cursor_of[target.value] = dotted(value.func.value) if isinstance(value.func, cst.Attribute) else None
 
     # -- calls --------------------------------------------------------------------------
-    def visit_Call(self, node: cst.Call) -> None:
-        self.run.classify_call(self, node)
+    def visit_Call(self, node: cst.Call) -> Optional[bool]:
+        return self.run.classify_call(self, node)  # False: a deferred call's arguments run later
 
 
 class HandlerRun:
@@ -276,7 +276,7 @@ class HandlerRun:
         self.visiting.discard(id(func.node))
 
     # -- the classification of one call, in priority order ----------------------------------
-    def classify_call(self, w: _Walker, call: cst.Call) -> None:
+    def classify_call(self, w: _Walker, call: cst.Call) -> Optional[bool]:
         ctx = w.ctx
         name = call.func.attr.value if isinstance(call.func, cst.Attribute) else (
             call.func.value if isinstance(call.func, cst.Name) else "")
@@ -290,6 +290,11 @@ class HandlerRun:
         if w.depth == 0 and name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
                 call.func.value, self.tainted):
             self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
+        # -- IDEM004: the message handed to an executor, task, thread or in-memory queue (deferred.py)
+        later = deferred.classify(call, ctx, self.tainted) if name in deferred.NAMES else None
+        if later is not None:
+            self.add(w, "defer", call, later.strength, later.what, detail="api" if later.strength >= STRONG else "name")
+            return False  # `create_task(handle(msg))`: `handle` runs later, not here, so it is not walked
         if name == "commit" and isinstance(call.func, cst.Attribute):
             key = dotted(call.func.value)
             if key:

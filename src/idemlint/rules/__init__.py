@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple, Type
 
 from ..rule import Rule
+from .ack_before_processing import AckBeforeProcessing
 from .ack_without_dedup import AckWithoutDedup
+from .auto_ack_consumer import AutoAckConsumer
 from .message_without_id import MessageWithoutId
 from .side_effect_outside_transaction import SideEffectOutsideTransaction
 
@@ -13,6 +15,8 @@ ALL_RULES: Tuple[Type[Rule], ...] = (
     AckWithoutDedup,
     SideEffectOutsideTransaction,
     MessageWithoutId,
+    AckBeforeProcessing,
+    AutoAckConsumer,
 )
 
 # Codes are never reused; a retired code stays here with the reason it was retired.

@@ -1,0 +1,235 @@
+"""Hand-offs to in-memory deferred work (executors, pools, asyncio tasks, threads, queues) and the
+shape of a handler body (loops, branches) that IDEM004 needs to tell one message from the next."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set
+
+import libcst as cst
+
+from ..detect.base import Ctx, receiver_last
+from ..index import FunctionInfo, call_name, children, dotted, kwarg, positional
+from ..model import STRONG, WEAK
+from .identity import mentions
+
+EXECUTORS = ("ThreadPoolExecutor(", "ProcessPoolExecutor(", "concurrent.futures", "Executor(")
+POOLS = ("multiprocessing.Pool(", "multiprocessing.pool.Pool(", "multiprocessing.pool.ThreadPool(",
+         "multiprocessing.dummy.Pool(", ".Pool(", "ThreadPool(")
+QUEUES = ("queue.Queue(", "queue.SimpleQueue(", "queue.LifoQueue(", "queue.PriorityQueue(", "asyncio.Queue(",
+          "asyncio.LifoQueue(", "asyncio.PriorityQueue(", "asyncio.queues.Queue(", "multiprocessing.Queue(",
+          "multiprocessing.JoinableQueue(", "multiprocessing.SimpleQueue(", ".Manager().Queue(", "janus.Queue(")
+THREADS = ("threading.Thread", "threading.Timer", "multiprocessing.Process", "multiprocessing.context.Process")
+# structured concurrency: the block waits for its tasks before it exits
+TASK_GROUPS = ("TaskGroup(", "anyio.create_task_group(", "trio.open_nursery(")
+POOL_METHODS = {"apply_async", "map_async", "starmap_async", "imap", "imap_unordered"}
+NAMES = {"submit", "map", "run_in_executor", "create_task", "ensure_future", "put", "put_nowait", "Thread",
+         "Timer", "Process", *POOL_METHODS}
+QUEUE_NAME = re.compile(r"(^|_)(q|queue|queues|inbox|backlog|jobs|work|tasks|pending|buffer)$", re.I)
+EXECUTOR_NAME = re.compile(r"(executor|pool|workers?)$", re.I)
+# results and futures that are waited for: the work is done when the handler goes on
+WAIT_CALLS = {"result", "join", "wait", "gather", "as_completed", "wait_for", "exception", "shield"}
+ACKISH = re.compile(r"(^|_)(n?ack|acknowledge|commit|complete_message|delete_message|xack)($|_)")
+
+
+@dataclass
+class Deferred:
+    what: str
+    strength: int  # STRONG: a recognised executor/pool/task/thread/queue API; WEAK: a queue-like name only
+
+
+def classify(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
+    """`executor.submit(fn, msg)`, `asyncio.create_task(handle(msg))`, `work_queue.put(msg)`, ...
+
+    Only when the message (or data derived from it) goes along and the work is not waited for
+    in the same function (`await`, `.result()`, `.join()`, `wait(...)`, `gather(...)`).
+    """
+    name = call_name(call) or ""
+    if name not in NAMES or not call.args or not any(mentions(a.value, tainted) for a in call.args):
+        return None
+    if any(ACKISH.search(call_name(c) or "") for c in _calls_in(call)):
+        return None  # `create_task(message.ack())`: an ack, not the work
+    found = _kind(call, name, ctx)
+    if found is None or ctx.func is None:
+        return found
+    if _waited(call, ctx.func, queue=name in ("put", "put_nowait")):
+        return None
+    return found
+
+
+def _kind(call: cst.Call, name: str, ctx: Ctx) -> Optional[Deferred]:
+    recv = call.func.value if isinstance(call.func, cst.Attribute) else None
+    origin = ctx.origin(recv) if recv is not None else None
+    text = dotted(call.func) or name
+    last = receiver_last(call)
+    if name in ("Thread", "Timer", "Process"):
+        full = ctx.origin(call.func) or ""
+        if full.startswith(THREADS) and not _only_target(call):
+            return Deferred(f"a thread `{text}(...)`", STRONG)
+        return None
+    if name == "run_in_executor":
+        return Deferred(f"`{text}()`", STRONG)
+    if name in ("create_task", "ensure_future"):
+        if origin and any(g in origin for g in TASK_GROUPS) or last.lower() in ("tg", "nursery", "task_group", "group"):
+            return None  # a task group waits for its tasks when its block exits
+        if (ctx.origin(call.func) or "").startswith("asyncio.") or "loop" in last.lower():
+            return Deferred(f"an asyncio task `{text}()`", STRONG)
+        return Deferred(f"a task `{text}()`", WEAK)
+    if name in ("submit", "map"):
+        if origin and any(e in origin for e in EXECUTORS):
+            return Deferred(f"an executor `{text}()`", STRONG)
+        if name == "submit" and origin is None and EXECUTOR_NAME.search(last):
+            return Deferred(f"`{text}()`", WEAK)
+        return None
+    if name in POOL_METHODS:
+        if origin and any(p in origin for p in POOLS):
+            return Deferred(f"a process pool `{text}()`", STRONG)
+        if origin is None and "pool" in last.lower():
+            return Deferred(f"`{text}()`", WEAK)
+        return None
+    # put / put_nowait
+    if origin and any(q in origin for q in QUEUES):
+        return Deferred(f"an in-memory queue `{text}()`", STRONG)
+    if origin is None and QUEUE_NAME.search(last) and not ctx.imports("kombu"):
+        return Deferred(f"`{text}()`", WEAK)  # kombu's `SimpleQueue.put` publishes to the broker
+    return None
+
+
+def _only_target(call: cst.Call) -> bool:
+    """`Thread(target=self.run_forever)`: a worker loop started once, not this message's work."""
+    return kwarg(call, "args") is None and kwarg(call, "kwargs") is None and positional(call, 2) is None
+
+
+def _calls_in(call: cst.Call) -> List[cst.Call]:
+    out, stack = [], [a.value for a in call.args]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Call):
+            out.append(cur)
+        if not isinstance(cur, (cst.Lambda, cst.FunctionDef)):
+            stack.extend(children(cur))
+    return out
+
+
+# -- the shape of a function body -----------------------------------------------------------------
+
+class Shape:
+    """Parents and source order of the nodes of one function body (nested defs excluded)."""
+
+    def __init__(self, func: cst.FunctionDef) -> None:
+        self.parent: Dict[int, cst.CSTNode] = {}
+        self.order: Dict[int, int] = {}
+        self.nodes: List[cst.CSTNode] = []
+        stack: List[cst.CSTNode] = [func.body]
+        while stack:
+            cur = stack.pop()
+            self.order[id(cur)] = len(self.nodes)
+            self.nodes.append(cur)
+            kids = [k for k in children(cur) if not isinstance(k, (cst.FunctionDef, cst.ClassDef, cst.Lambda))]
+            for kid in kids:
+                self.parent[id(kid)] = cur
+            stack.extend(reversed(kids))
+
+    def ancestors(self, node: cst.CSTNode) -> List[cst.CSTNode]:
+        out, cur = [], self.parent.get(id(node))
+        while cur is not None:
+            out.append(cur)
+            cur = self.parent.get(id(cur))
+        return out
+
+    def has(self, node: Optional[cst.CSTNode]) -> bool:
+        return node is not None and id(node) in self.order
+
+    def loop_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The innermost `for`/`while` around `node` (a `for` owns its own iterable)."""
+        return next((a for a in self.ancestors(node) if isinstance(a, (cst.For, cst.While))), None)
+
+    def inside(self, node: cst.CSTNode, outer: cst.CSTNode) -> bool:
+        return any(a is outer for a in self.ancestors(node))
+
+    def in_receive_loop(self, receive: Optional[cst.CSTNode], *nodes: cst.CSTNode) -> bool:
+        """All `nodes` are inside the loop around the latest receive (True when it is in no loop)."""
+        loop = self.loop_of(receive) if receive is not None else None
+        return loop is None or all(self.inside(n, loop) for n in nodes)
+
+    def with_block(self, option: Optional[cst.CSTNode]) -> Optional[cst.CSTNode]:
+        """The `with` statement whose context expression holds `option` (`with get_queue_receiver(
+        ..., receive_mode=RECEIVE_AND_DELETE) as receiver:`), or None."""
+        if option is None or not self.has(option):
+            return None
+        child: cst.CSTNode = option
+        for anc in self.ancestors(option):
+            if isinstance(anc, cst.With):
+                return anc if isinstance(child, cst.WithItem) else None
+            if isinstance(anc, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                return None
+            child = anc
+        return None
+
+    def same_iteration_source(self, node: cst.CSTNode, loop: cst.CSTNode) -> bool:
+        """`node` is inside another `for` over the same iterable as `loop` (`for m in batch:` twice)."""
+        if not isinstance(loop, cst.For):
+            return False
+        source = dotted(loop.iter)
+        return source is not None and any(
+            isinstance(a, cst.For) and a is not loop and dotted(a.iter) == source for a in self.ancestors(node))
+
+    def exclusive(self, a: cst.CSTNode, b: cst.CSTNode) -> bool:
+        """True when `a` and `b` sit in different branches of one `if`/`match` (never both run)."""
+        path_a = [a] + self.ancestors(a)
+        ids_a = {id(n): i for i, n in enumerate(path_a)}
+        path_b = [b] + self.ancestors(b)
+        for j, node in enumerate(path_b):
+            if id(node) in ids_a:
+                i = ids_a[id(node)]
+                if i == 0 or j == 0:
+                    return False
+                child_a, child_b = path_a[i - 1], path_b[j - 1]
+                if isinstance(node, cst.If):
+                    return _branch(node, child_a) != _branch(node, child_b)
+                return isinstance(node, cst.Match) and child_a is not child_b
+        return False
+
+
+def _branch(node: cst.If, child: cst.CSTNode) -> str:
+    return "test" if child is node.test else "body" if child is node.body else "orelse"
+
+
+def _waited(call: cst.Call, func: FunctionInfo, queue: bool) -> bool:
+    """The deferred work is waited for later in the same function, or awaited right away."""
+    shape = Shape(func.node)
+    if not shape.has(call):
+        return False
+    holder: Optional[str] = None
+    for anc in shape.ancestors(call):
+        if isinstance(anc, cst.Await) and not queue:
+            return True  # `await loop.run_in_executor(...)`, `await asyncio.gather(create_task(...))`
+        if isinstance(anc, cst.Call) and (call_name(anc) or "") in WAIT_CALLS | {"list", "tuple", "sorted"}:
+            return True  # `executor.submit(...).result()`, `list(executor.map(...))`
+        if isinstance(anc, cst.For) and not queue:
+            return True  # `for result in executor.map(...)`
+        if isinstance(anc, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            targets = anc.targets if isinstance(anc, cst.Assign) else [anc]
+            for t in targets:
+                if isinstance(t.target, cst.Name):
+                    holder = t.target.value
+            break
+        if isinstance(anc, cst.Call) and call_name(anc) in ("append", "add", "extend", "insert"):
+            holder = receiver_last(anc) or None
+        if isinstance(anc, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            break
+    if queue:
+        holder = receiver_last(call) or None  # `queue.join()` waits until every item was processed
+    if holder is None:
+        return False
+    for other in shape.nodes[shape.order[id(call)] + 1:]:
+        if isinstance(other, cst.Await) and not queue and mentions(other.expression, {holder}):
+            return True  # `await task`, `await asyncio.wait(tasks)`
+        if isinstance(other, cst.Call) and (call_name(other) or "") in WAIT_CALLS and (
+                mentions(other.func, {holder}) or any(mentions(a.value, {holder}) for a in other.args)):
+            return True  # `future.result()`, `wait(futures)`, `thread.join()`, `work_queue.join()`
+    return False
+
+
+__all__ = ["Deferred", "Shape", "classify"]
