@@ -9,13 +9,15 @@ import libcst as cst
 
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
-from .facts.handler import HandlerRun, initial_taint
+from .facts import callees
+from .facts.handler import MAX_DEPTH, HandlerRun, initial_taint
 from .facts.identity import is_id_field, names_in
 from .facts.payload import carries_id, fields, is_constant
 from .findings import Finding, Related, Step
-from .index import FunctionInfo, ModuleIndex
+from .index import FunctionInfo, ModuleIndex, dotted
 from .positions import resolve as resolve_positions
-from .model import Consumer, Event, ModuleFacts, Producer
+from . import patterns as user_patterns
+from .model import STRONG, WEAK, Consumer, Event, ModuleFacts, Producer
 
 __all__ = ["ParseFailure", "analyze", "detect", "passes_prefilter"]
 
@@ -124,6 +126,10 @@ def _with_big_stack(fn, *args):
 
 
 def _ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
+    if user_patterns.ACTIVE:
+        declared = user_patterns.ACTIVE.matches("ack", ctx.origin(call.func), dotted(call.func))
+        if declared:
+            return AckSite("custom", STRONG, f"declared ack `{declared}()` ([tool.idemlint.patterns])")
     for adapter in ACK_ADAPTERS.get(called_name(call), ()):
         site = adapter.ack(call, ctx)
         if site is not None:
@@ -150,13 +156,19 @@ def _rpc_reply(call: cst.Call, ctx: Ctx) -> bool:
     return "reply_to" in names and "correlation_id" in names
 
 
-def detect(module: cst.Module) -> ModuleFacts:
-    """Find consumers (with the facts of their handlers) and producers in a parsed module."""
+def detect(module: cst.Module, project=None, path: Optional[str] = None) -> ModuleFacts:
+    """Find consumers (with the facts of their handlers) and producers in a parsed module.
+
+    With a `project` (and the module's file `path`), calls into other project modules are
+    followed; without one, only this module is visible.
+    """
     index = ModuleIndex(module)
     sites: Dict[int, HandlerSite] = {}
     for adapter in ADAPTERS:
         for site in adapter.handlers(index):
             sites.setdefault(id(site.function.node), site)
+    for site in _hook_handlers(index, project, path):
+        sites.setdefault(id(site.function.node), site)
     consumers: List[Consumer] = []
     producers: List[Producer] = []
     for func in index.functions:
@@ -164,7 +176,8 @@ def detect(module: cst.Module) -> ModuleFacts:
         acks = []
         for call in func.calls:
             name = called_name(call)
-            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS:
+            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS and not (
+                    user_patterns.ACTIVE and user_patterns.ACTIVE.matches("ack", ctx.origin(call.func), dotted(call.func))):
                 continue
             if is_mock(call, ctx):
                 continue
@@ -175,9 +188,11 @@ def detect(module: cst.Module) -> ModuleFacts:
             if site is not None and not site.always_has_id:
                 producers.append(_producer(site, call, func, ctx))
         acks.extend(_with_acks(func, ctx))
-        site = sites.get(id(func.node))
         if ACK_WRAPPER.match(func.name):
             continue  # `def ack(self, ...)`: the implementation of an ack, not a consumer
+        if not acks:
+            acks.extend(_wrapped_acks(func, ctx, project, path))
+        site = sites.get(id(func.node))
         if acks:
             best = max(acks, key=lambda a: a.strength)
             consumer = Consumer(best.library, func, "explicit", best.strength, [a.evidence for a in acks])
@@ -186,7 +201,7 @@ def detect(module: cst.Module) -> ModuleFacts:
                                 framework_ack=site.framework_ack, option_node=site.option_node)
         else:
             continue
-        consumers.append(_walk(consumer, index))
+        consumers.append(_walk(consumer, index, project, path))
     module_ctx = Ctx(index, None)
     for call in index.module_calls:
         site = _produce(call, module_ctx)
@@ -224,8 +239,72 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
                     constant_payload=constant)
 
 
-def _walk(consumer: Consumer, index: ModuleIndex) -> Consumer:
-    run = HandlerRun(index, ADAPTERS, _ack, _produce)
+HOOK_CALLER = re.compile(r"^self\.(\w+)$")
+
+
+def _hook_handlers(index: ModuleIndex, project, path: Optional[str]) -> List[HandlerSite]:
+    """Consumer classes: a base-class method calls `self.handle(...)` and then acks; every
+    subclass that overrides `handle` is a consumer whose hook the base acks after it returns."""
+    out: List[HandlerSite] = []
+    for cls in index.classes.values():
+        if not cls.bases or not cls.methods:
+            continue
+        for base, base_index, base_path in callees.base_classes(cls, index, project, path):
+            for hook, (library, evidence) in _acked_hooks(base, base_index, base_path, project).items():
+                func = cls.methods.get(hook)
+                if func is not None:
+                    out.append(HandlerSite(library, func, "framework", WEAK, evidence, framework_ack=evidence))
+    return out
+
+
+def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[str, tuple]:
+    """{hook name: (library, evidence)} for the `self.hook(...)` calls a method of `cls` acks after."""
+    key = (path or "", id(cls.node))
+    memo = project.hooks if project is not None else {}
+    if key in memo:
+        return memo[key]  # type: ignore[return-value]
+    hooks: Dict[str, tuple] = {}
+    for method in cls.methods.values():
+        ctx = Ctx(index, method, initial_taint(method))
+        called: List[str] = []
+        for call in method.calls:
+            if called and called_name(call) in ACK_ADAPTERS and not is_mock(call, ctx):
+                site = _ack(call, ctx)
+                if site is not None:
+                    for hook in called:
+                        hooks.setdefault(hook, (site.library, (
+                            f"acked by `{cls.name}.{method.name}()` after `self.{hook}()` returns "
+                            f"({site.evidence})")))
+                    break
+            m = HOOK_CALLER.match(dotted(call.func) or "")
+            if m and m.group(1) != method.name:
+                called.append(m.group(1))
+    memo[key] = hooks
+    return hooks
+
+
+def _wrapped_acks(func: FunctionInfo, ctx: Ctx, project, path: Optional[str]) -> List[AckSite]:
+    """Acks made through a helper named like one (`ack_message(ch, tag)`) defined in the project."""
+    out: List[AckSite] = []
+    for call in func.calls:
+        name = called_name(call)
+        if not isinstance(name, str) or not ACK_WRAPPER.match(name) or name in ACK_ADAPTERS:
+            continue
+        callee = callees.resolve(call.func, ctx, project, path)
+        if callee is None or callee.func.node is func.node:
+            continue
+        callee_ctx = Ctx(callee.index, callee.func, initial_taint(callee.func))
+        for inner in callee.func.calls:
+            site = _ack(inner, callee_ctx) if called_name(inner) in ACK_ADAPTERS else None
+            if site is not None:
+                out.append(AckSite(site.library, WEAK, f"acks through `{callee.qualname}()`: {site.evidence}"))
+                break
+    return out
+
+
+def _walk(consumer: Consumer, index: ModuleIndex, project=None, path: Optional[str] = None) -> Consumer:
+    run = HandlerRun(index, ADAPTERS, _ack, _produce, project, path,
+                     project.max_depth if project is not None else MAX_DEPTH)
     run.tainted.update(initial_taint(consumer.function))
     run.walk(consumer.function)
     if consumer.ack_mode == "framework":
@@ -238,20 +317,26 @@ def _walk(consumer: Consumer, index: ModuleIndex) -> Consumer:
     return consumer
 
 
-def analyze(source: bytes, path: str) -> List[Finding]:
+def analyze(source: bytes, path: str, project=None, file_path: Optional[str] = None,
+            patterns: tuple = ()) -> List[Finding]:
     """Return every rule's findings for `source` (unfiltered, unsuppressed, sorted).
 
-    `path` is the display path put into each finding. Raises `ParseFailure` for
-    undecodable or unparsable input; any other exception is an internal error.
+    `path` is the display path put into each finding. With a `project` and the file's real
+    `file_path`, calls into other modules of the project are followed, and `project.deps`
+    holds the files read for it afterwards. Raises `ParseFailure` for undecodable or
+    unparsable input; any other exception is an internal error.
     """
-    return _with_big_stack(_analyze, source, path)
+    if project is not None:
+        project.deps = {}
+    user_patterns.activate(patterns)  # `[tool.idemlint.patterns]`, declared by the user
+    return _with_big_stack(_analyze, source, path, project, file_path)
 
 
-def _analyze(source: bytes, path: str) -> List[Finding]:
+def _analyze(source: bytes, path: str, project=None, file_path: Optional[str] = None) -> List[Finding]:
     from .rules import ALL_RULES
 
     module = parse(source)
-    facts = detect(module)
+    facts = detect(module, project, file_path)
     if not facts.consumers and not facts.producers:
         return []
     out = [finding for _, finding in unit_findings(module, source, path, facts)]

@@ -42,15 +42,23 @@ def _analysis_module() -> Any:
     return analysis
 
 
-def analyse(source: bytes, path: str, verbose: bool = False) -> Analysis:
-    """Run the engine on `source`: the configuration-independent part of `lint_source`.
+def analyse(source: bytes, path: str, verbose: bool = False, project: Any = None,
+            file_path: Optional[str] = None, patterns: tuple = ()) -> Analysis:
+    """Run the engine on `source`: the part of `lint_source` that filters do not change.
 
     This is the one error boundary per file: whatever goes wrong becomes a `FileError`.
     The findings are unfiltered and carry their snippet hashes, so the result can be cached.
+    With a `project` (and the file's real `file_path`), handlers are followed into the other
+    modules of the project, and the modules read are recorded as the result's `deps`.
     """
     analysis = _analysis_module()
     try:
-        findings = analysis.analyze(source, path)
+        if patterns:
+            findings = analysis.analyze(source, path, project, file_path, patterns)
+        elif project is not None and file_path is not None:
+            findings = analysis.analyze(source, path, project, file_path)
+        else:
+            findings = analysis.analyze(source, path)
     except analysis.ParseFailure as e:
         return Analysis(error=FileError(path, e.message, kind=e.kind, line=e.line))
     except RecursionError:
@@ -66,7 +74,11 @@ def analyse(source: bytes, path: str, verbose: bool = False) -> Analysis:
     if findings:
         hasher = SnippetHasher(source)
         findings = [replace(f, snippet_hash=hasher.hash(f.line, f.end_line)) for f in findings]
-    return Analysis(findings=tuple(findings), parsed=True)
+    deps: Tuple[Tuple[str, str], ...] = ()
+    if project is not None and file_path is not None:
+        own = os.path.abspath(file_path)
+        deps = tuple(sorted((p, d) for p, d in project.deps.items() if p != own))
+    return Analysis(findings=tuple(findings), parsed=True, deps=deps)
 
 
 def finish(result: Analysis, source: bytes, path: str, config: Config) -> FileResult:
@@ -88,7 +100,7 @@ def lint_source(source: bytes, path: str, config: Optional[Config] = None) -> Fi
     Whatever goes wrong becomes a `FileError` in the result; the caller carries on.
     """
     config = config or Config()
-    return finish(analyse(source, path, config.verbose), source, path, config)
+    return finish(analyse(source, path, config.verbose, patterns=config.patterns), source, path, config)
 
 
 # --- the prefilter -----------------------------------------------------------------------------
@@ -127,6 +139,19 @@ def _lazy(make: Callable[[], Callable[[bytes], bool]]) -> Callable[[bytes], bool
         return made[0](source)
 
     return prefilter
+
+
+def _with_declared_words(prefilter: Callable[[bytes], bool], config: Config) -> Callable[[bytes], bool]:
+    """The prefilter, widened to the names the user declared in `[tool.idemlint.patterns]`."""
+    if not config.patterns:
+        return prefilter
+    from .patterns import Patterns
+
+    words = Patterns(config.patterns).words()
+    if not words:
+        return prefilter
+    extra = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
+    return lambda source: prefilter(source) or extra.search(source) is not None
 
 
 def _passes(prefilter: Callable[[bytes], bool], source: bytes) -> bool:
@@ -211,23 +236,40 @@ def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache
     return job
 
 
-def _run_job(job: _Job, config: Config, cache: Optional[Cache]) -> FileResult:
-    result = analyse(job.source, job.shown, config.verbose)
+def _run_job(job: _Job, config: Config, cache: Optional[Cache], project: Any = None) -> FileResult:
+    result = analyse(job.source, job.shown, config.verbose, project, job.path, config.patterns)
     if cache is not None:
         cache.store(job.path, job.key, result)
     return finish(result, job.source, job.shown, config)
 
 
-def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache]) -> List[Tuple[int, FileResult]]:
+_WORKER_PROJECT: List[Any] = []  # a worker's project, kept across its chunks (parsed modules are reused)
+
+
+def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache],
+               project: Any = None) -> List[Tuple[int, FileResult]]:
     """The worker-process entry point: analyse a chunk of files."""
-    return [(job.index, _run_job(job, config, cache)) for job in jobs]
+    if project is not None:
+        if _WORKER_PROJECT and (_WORKER_PROJECT[0].bases, _WORKER_PROJECT[0].max_depth) == (
+                project.bases, project.max_depth):
+            project = _WORKER_PROJECT[0]
+        else:
+            _WORKER_PROJECT[:] = [project]
+    return [(job.index, _run_job(job, config, cache, project)) for job in jobs]
+
+
+def make_project(config: Config, paths: Sequence[str] = ()) -> Any:
+    """The project whose modules handlers are followed into, `config.call_depth` calls deep."""
+    from .project import Project
+
+    return Project([config.root, *paths], max_depth=config.call_depth)
 
 
 def lint_file(file: SourceFile, config: Config) -> FileResult:
     """Read, size-check and prefilter one discovered file, then `lint_source` it (no cache)."""
     stats = _new_stats()
     outcome = _prepare(0, file, config, None, _prefilter(None), stats, _Clean(None))
-    return outcome if isinstance(outcome, FileResult) else _run_job(outcome, config, None)
+    return outcome if isinstance(outcome, FileResult) else _run_job(outcome, config, None, make_project(config))
 
 
 # --- many files ----------------------------------------------------------------------------------
@@ -251,15 +293,20 @@ def _open_cache(config: Config) -> Optional[Cache]:
     if not config.cache_dir or _engine_replaced():
         return None
     directory = os.path.join(os.path.abspath(config.root), config.cache_dir)
-    return Cache.open(directory)
+    cache = Cache.open(directory)
+    if cache is not None:
+        cache.settings = config.analysis_key()
+    return cache
 
 
 class _Runner:
     """Feeds jobs to a process pool started lazily, once `POOL_THRESHOLD` files need analysis."""
 
-    def __init__(self, config: Config, cache: Optional[Cache], results: List[Optional[FileResult]]) -> None:
+    def __init__(self, config: Config, cache: Optional[Cache], results: List[Optional[FileResult]],
+                 project: Any = None) -> None:
         self.config = config
         self.cache = cache
+        self.project = project
         self.results = results
         self.jobs = effective_jobs(config)
         self.pending: List[_Job] = []
@@ -270,7 +317,7 @@ class _Runner:
 
     def add(self, job: _Job) -> None:
         if self.jobs <= 1:
-            self.results[job.index] = _run_job(job, self.config, self.cache)
+            self.results[job.index] = _run_job(job, self.config, self.cache, self.project)
             return
         if self.pool is None:
             self.waiting.append(job)
@@ -292,11 +339,11 @@ class _Runner:
     def _submit(self) -> None:
         if self.pending:
             chunk, self.pending, self.pending_bytes = self.pending, [], 0
-            self.futures.append((self.pool.submit(_run_chunk, chunk, self.config, self.cache), chunk))
+            self.futures.append((self.pool.submit(_run_chunk, chunk, self.config, self.cache, self.project), chunk))
 
     def finish(self) -> None:
         for job in self.waiting:  # too few to be worth a pool
-            self.results[job.index] = _run_job(job, self.config, self.cache)
+            self.results[job.index] = _run_job(job, self.config, self.cache, self.project)
         if self.pool is None:
             return
         self._submit()
@@ -330,7 +377,7 @@ class _Runner:
                 if pool is None:
                     pool = _make_pool(1)
                 try:
-                    ((index, result),) = pool.submit(_run_chunk, [job], self.config, self.cache).result()
+                    ((index, result),) = pool.submit(_run_chunk, [job], self.config, self.cache, self.project).result()
                     self.results[index] = result
                 except BrokenProcessPool:
                     pool.shutdown(wait=True)
@@ -367,18 +414,20 @@ class _Results(list):
 
 
 def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict[str, int]] = None,
-               progress: Optional[Progress] = None) -> List[FileResult]:
+               paths: Sequence[str] = (), progress: Optional[Progress] = None) -> List[FileResult]:
     """Lint `files` (in parallel when `config.jobs` allows and enough files need analysis).
 
     `stats`, if given, receives counts: files, prefilter_passed, cache_hits, analysed, workers.
     `progress`, if given, is called as each file is done: (files in the run, parsed, its findings).
+    `paths` (the paths the user named) are source roots for following calls across modules,
+    besides `config.root`.
     """
     counts = _new_stats()
     cache = _open_cache(config)
     clean = _Clean(cache)
-    prefilter = _lazy(lambda: _prefilter(cache))
+    prefilter = _with_declared_words(_lazy(lambda: _prefilter(cache)), config)
     results: List[Optional[FileResult]] = _Results(len(files), progress)
-    runner = _Runner(config, cache, results)
+    runner = _Runner(config, cache, results, make_project(config, paths))
     try:
         for index, file in enumerate(files):
             outcome = _prepare(index, file, config, cache, prefilter, counts, clean)
@@ -425,4 +474,4 @@ def lint_paths(paths: Sequence[str], config: Optional[Config] = None,
     """
     config = config or load_config(paths)
     files = discover(paths, config)
-    return collect(lint_files(files, config, stats, progress))
+    return collect(lint_files(files, config, stats, paths, progress))

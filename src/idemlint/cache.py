@@ -12,9 +12,11 @@ Layout (all under the cache directory, `.idemlint_cache/` at the project root by
 size and mtime of every module of the installed idemlint package and of libcst, so any upgrade
 or edit of the engine starts a fresh directory (older ones are removed). An entry holds the
 *unfiltered* findings of `analysis.analyze` (with snippet hashes), or its parse error, keyed by
-sha256 of the engine, the display path and the file's bytes. Nothing in it depends on the
-configuration: select/ignore/min-confidence/per-file-ignores and inline suppressions are
-re-applied on every run, so changing the configuration never needs a fresh analysis.
+sha256 of the engine, the settings that shape the analysis (`call-depth`, `patterns`), the
+display path and the file's bytes, plus the digests of the other project modules its handlers
+were followed into (an entry is stale once one of them changes). Nothing else in it depends on
+the configuration: select/ignore/min-confidence/per-file-ignores and inline suppressions are
+re-applied on every run, so changing those never needs a fresh analysis.
 
 Entries are JSON, not pickle: a cache directory can come from anywhere (an archive, a
 force-added file), and loading it must never run code. Writes go to a temporary file in the same
@@ -55,6 +57,9 @@ class Analysis:
     findings: Tuple[Finding, ...] = ()  # every rule's findings, unfiltered, with snippet hashes
     error: Optional[FileError] = None
     parsed: bool = False
+    # (path, content digest) of the other project modules read to follow calls: the entry is
+    # valid only while they are unchanged
+    deps: Tuple[Tuple[str, str], ...] = ()
 
 
 def _stat_signature(root: str, suffix: str = ".py") -> List[str]:
@@ -113,6 +118,7 @@ class Cache:
         self.directory = os.path.abspath(directory)
         self.engine = engine or engine_key()
         self.entries = os.path.join(self.directory, self.engine)
+        self.settings = ""  # the configuration that changes the analysis (`Config.analysis_key`)
 
     @classmethod
     def open(cls, directory: str) -> Optional["Cache"]:
@@ -153,6 +159,8 @@ class Cache:
         h = hashlib.sha256()
         h.update(self.engine.encode("ascii"))
         h.update(b"\0")
+        h.update(self.settings.encode("utf-8"))
+        h.update(b"\0")
         h.update(display_path.encode("utf-8", "surrogateescape"))
         h.update(b"\0")
         h.update(digest)
@@ -171,7 +179,13 @@ class Cache:
                 data = json.loads(fh.read())
             if data.get("key") != key:
                 return None
-            return _analysis_from_json(data)
+            analysis = _analysis_from_json(data)
+            if analysis.deps:
+                from .project import dependencies_unchanged
+
+                if not dependencies_unchanged(analysis.deps):
+                    return None  # a module its handlers call has changed
+            return analysis
         except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
             return None  # missing or corrupt: analyse again (and overwrite it)
 
@@ -188,10 +202,16 @@ class Cache:
 
     # --- the prefilter --------------------------------------------------------------------
 
+    def _clean_name(self) -> str:
+        """Declared patterns widen the prefilter, so each set of settings has its own clean list."""
+        if not self.settings or "patterns=()" in self.settings:
+            return "clean"
+        return "clean-" + hashlib.sha256(self.settings.encode("utf-8")).hexdigest()[:16]
+
     def load_clean(self) -> FrozenSet[bytes]:
         """Digests of contents the prefilter rejected in earlier runs (empty if unreadable)."""
         try:
-            with open(os.path.join(self.entries, "clean"), "rb") as fh:
+            with open(os.path.join(self.entries, self._clean_name()), "rb") as fh:
                 data = fh.read()
         except OSError:
             return frozenset()
@@ -206,7 +226,7 @@ class Cache:
         if len(merged) > MAX_CLEAN:
             merged = set(new)
         try:
-            _write_atomic(self.entries, "clean", b"".join(sorted(merged)))
+            _write_atomic(self.entries, self._clean_name(), b"".join(sorted(merged)))
         except OSError:
             pass
 
@@ -218,8 +238,8 @@ class Cache:
             return None
 
     def store_prefilter(self, pattern: Pattern[bytes]) -> None:
-        if pattern.flags & ~re.ASCII:
-            return  # only a plain bytes pattern round-trips through its source text
+        if re.compile(pattern.pattern).flags != pattern.flags:
+            return  # only a pattern whose flags are inline round-trips through its source text
         try:
             _write_atomic(self.entries, "prefilter", pattern.pattern)
         except OSError:
@@ -267,7 +287,8 @@ def _analysis_to_json(a: Analysis) -> Dict[str, Any]:
     error = None
     if a.error is not None:
         error = {"path": a.error.path, "message": a.error.message, "kind": a.error.kind, "line": a.error.line}
-    return {"findings": [_finding_to_json(f) for f in a.findings], "error": error, "parsed": a.parsed}
+    return {"findings": [_finding_to_json(f) for f in a.findings], "error": error, "parsed": a.parsed,
+            "deps": [[p, d] for p, d in a.deps]}
 
 
 def _analysis_from_json(data: Dict[str, Any]) -> Analysis:
@@ -276,4 +297,5 @@ def _analysis_from_json(data: Dict[str, Any]) -> Analysis:
         findings=tuple(_finding_from_json(f) for f in data["findings"]),
         error=FileError(**error) if error is not None else None,
         parsed=bool(data["parsed"]),
+        deps=tuple((str(p), str(d)) for p, d in data.get("deps", ())),
     )

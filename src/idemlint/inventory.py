@@ -137,13 +137,21 @@ def finding_summary(finding: Finding) -> Dict[str, Any]:
 # --- one file --------------------------------------------------------------------------------------
 
 
-def inventory_source(source: bytes, path: str, config: Optional[Config] = None) -> FileInventory:
-    """The consumers and producers of one source (shown as `path`); never raises."""
+def inventory_source(source: bytes, path: str, config: Optional[Config] = None, project: Any = None,
+                     file_path: Optional[str] = None) -> FileInventory:
+    """The consumers and producers of one source (shown as `path`); never raises.
+
+    With a `project` and the file's real `file_path`, handlers are followed into the project's
+    other modules, as `check` does."""
     from . import analysis
+    from . import patterns as user_patterns
 
     config = config or Config()
+    if project is not None:
+        project.deps = {}
+    user_patterns.activate(config.patterns)
     try:
-        return analysis._with_big_stack(_inventory, source, path, config)
+        return analysis._with_big_stack(_inventory, source, path, config, project, file_path)
     except analysis.ParseFailure as e:
         error = FileError(path, e.message, kind=e.kind, line=e.line)
     except (RecursionError, MemoryError):
@@ -156,13 +164,14 @@ def inventory_source(source: bytes, path: str, config: Optional[Config] = None) 
     return FileInventory(path, errors=(error,))
 
 
-def _inventory(source: bytes, path: str, config: Config) -> FileInventory:
+def _inventory(source: bytes, path: str, config: Config, project: Any = None,
+               file_path: Optional[str] = None) -> FileInventory:
     from . import describe, suppress
     from .analysis import detect, parse, unit_findings
     from .positions import resolve
 
     module = parse(source)
-    facts = detect(module)
+    facts = detect(module, project, file_path if project is not None else None)
     if not facts.consumers and not facts.producers:
         return FileInventory(path, parsed=True)
     pairs = unit_findings(module, source, path, facts)
@@ -222,16 +231,22 @@ def _inventory(source: bytes, path: str, config: Config) -> FileInventory:
 # --- many files ------------------------------------------------------------------------------------
 
 
-def _chunk(jobs: List[Tuple[int, str, bytes]], config: Config) -> List[Tuple[int, FileInventory]]:
+_Job = Tuple[int, str, bytes, str]  # index, display path, source, real path
+
+
+def _chunk(jobs: List[_Job], config: Config, project: Any = None) -> List[Tuple[int, FileInventory]]:
     """The worker-process entry point."""
-    return [(index, inventory_source(source, shown, config)) for index, shown, source in jobs]
+    return [(index, inventory_source(source, shown, config, project, path)) for index, shown, source, path in jobs]
 
 
 def inventory_files(files: Sequence[SourceFile], config: Config,
-                    progress: Optional[Progress] = None) -> List[FileInventory]:
+                    progress: Optional[Progress] = None, paths: Sequence[str] = ()) -> List[FileInventory]:
     """Inventory `files` in discovery order, in worker processes when `config.jobs` allows and
-    enough files mention a broker API (the same threshold and chunking as `check`)."""
+    enough files mention a broker API (the same threshold and chunking as `check`). `paths` are
+    source roots for following calls across modules, as in `api.lint_files`."""
     from . import api
+
+    project = api.make_project(config, paths)
 
     results: List[Optional[FileInventory]] = [None] * len(files)
 
@@ -240,12 +255,12 @@ def inventory_files(files: Sequence[SourceFile], config: Config,
         if progress is not None:
             progress(len(files), inv.parsed, sum(len(u.findings) for u in [*inv.consumers, *inv.producers]))
 
-    prefilter = api._lazy(lambda: api._prefilter(None))
+    prefilter = api._with_declared_words(api._lazy(lambda: api._prefilter(None)), config)
     workers = api.effective_jobs(config)
     pool = None
-    pending: List[Tuple[int, str, bytes]] = []
-    held: List[Tuple[int, str, bytes]] = []
-    futures: List[Tuple[Any, List[Tuple[int, str, bytes]]]] = []
+    pending: List[_Job] = []
+    held: List[_Job] = []
+    futures: List[Tuple[Any, List[_Job]]] = []
     try:
         for index, file in enumerate(files):
             source = api._read(file, config)
@@ -255,9 +270,9 @@ def inventory_files(files: Sequence[SourceFile], config: Config,
             if not api._passes(prefilter, source):
                 done(index, FileInventory(file.display_path))
                 continue
-            job = (index, file.display_path, source)
+            job = (index, file.display_path, source, file.path)
             if workers <= 1:
-                done(index, _chunk([job], config)[0][1])
+                done(index, _chunk([job], config, project)[0][1])
                 continue
             held.append(job)
             if pool is None and len(held) >= api.POOL_THRESHOLD:
@@ -266,13 +281,13 @@ def inventory_files(files: Sequence[SourceFile], config: Config,
                 pending.extend(held)
                 held = []
                 if len(pending) >= api.CHUNK_FILES or sum(len(j[2]) for j in pending) >= api.CHUNK_BYTES:
-                    futures.append((pool.submit(_chunk, pending, config), pending))
+                    futures.append((pool.submit(_chunk, pending, config, project), pending))
                     pending = []
         for job in held:  # too few to be worth a pool
-            done(job[0], _chunk([job], config)[0][1])
+            done(job[0], _chunk([job], config, project)[0][1])
         if pool is not None:
             if pending:
-                futures.append((pool.submit(_chunk, pending, config), pending))
+                futures.append((pool.submit(_chunk, pending, config, project), pending))
             _collect(futures, done)
     finally:
         if pool is not None:
@@ -280,7 +295,7 @@ def inventory_files(files: Sequence[SourceFile], config: Config,
     return [r for r in results if r is not None]
 
 
-def _collect(futures: Iterable[Tuple[Any, List[Tuple[int, str, bytes]]]],
+def _collect(futures: Iterable[Tuple[Any, List[_Job]]],
              done: Callable[[int, FileInventory], None]) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
@@ -290,7 +305,7 @@ def _collect(futures: Iterable[Tuple[Any, List[Tuple[int, str, bytes]]]],
                 done(index, inv)
         except BrokenProcessPool:
             message = "internal error: the worker process died while analysing this file (please report this)"
-            for index, shown, _ in chunk:
+            for index, shown, _, _ in chunk:
                 done(index, FileInventory(shown, errors=(FileError(shown, message, kind="internal"),)))
 
 
@@ -314,7 +329,7 @@ def inventory_paths(paths: Sequence[str], config: Optional[Config] = None,
     from .config import load_config
 
     config = config or load_config(paths)
-    return collect(inventory_files(discover(paths, config), config, progress))
+    return collect(inventory_files(discover(paths, config), config, progress, paths))
 
 
 # --- the JSON document -------------------------------------------------------------------------------

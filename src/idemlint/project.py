@@ -90,6 +90,8 @@ class Project:
                 return None
             base = os.path.dirname(os.path.abspath(importer))
             for _ in range(level - 1):
+                if not os.path.isfile(os.path.join(base, "__init__.py")):
+                    return None  # above the top package: Python would refuse the import too
                 base = os.path.dirname(base)
             bases = [base]
         else:

@@ -56,9 +56,14 @@ def _tokens() -> Tuple[str, ...]:
 
 
 PREFILTER_TOKENS = _tokens()
+# A subclass of an in-house consumer base class may name no broker API at all: its hook is
+# acked by the base (`analysis._hook_handlers`), so a class deriving from a base named like a
+# consumer passes too.
+CONSUMER_BASE_WORDS = ("Consumer", "Listener", "Worker", "Processor", "Subscriber", "MessageHandler", "EventHandler")
 # Whole words only: `ack` must not admit every file that says `track` or `package`.
 _PREFILTER = re.compile(
-    rb"\b(?:" + "|".join(re.escape(t) for t in sorted(PREFILTER_TOKENS, key=len, reverse=True)).encode() + rb")\b"
+    rb"(?m)\b(?:" + "|".join(re.escape(t) for t in sorted(PREFILTER_TOKENS, key=len, reverse=True)).encode() + rb")\b"
+    rb"|^[ \t]*class[ \t]+\w+[ \t]*\([^)]*(?:" + "|".join(CONSUMER_BASE_WORDS).encode() + rb")\b"
 )
 
 

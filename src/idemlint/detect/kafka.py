@@ -45,11 +45,15 @@ class KafkaAdapter(Adapter):
     library = "kafka"
     roots = ROOTS
     tokens = ("kafka", "confluent_kafka", "aiokafka", "store_offsets")
-    ack_names = frozenset(['commit', 'commit_async', 'store_offsets'])
+    ack_names = frozenset(['commit', 'commit_async', 'store_offsets', 'send_offsets_to_transaction'])
     produce_names = frozenset(['produce', 'send', 'send_and_wait'])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+        if name == "send_offsets_to_transaction" and ctx.imports(*ROOTS):
+            # consume-transform-produce: the offsets commit with the producer's transaction
+            return AckSite(_library(ctx.origin(receiver(call)), ctx), STRONG,
+                           "`send_offsets_to_transaction()`: offsets committed in the producer transaction")
         if name not in ("commit", "commit_async", "store_offsets"):
             return None
         origin = ctx.origin(receiver(call))

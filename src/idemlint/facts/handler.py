@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import builtins
 import re
-from typing import Callable, Iterable, List, Optional, Sequence, Set, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
-from ..detect.base import MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock
+from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock
 from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg
 from ..model import STRONG, UNSEEN, WEAK, Event
-from . import dedup, deferred, effects, transactions
-from .identity import identity_names, mentions
+from .. import patterns as user_patterns
+from . import callees, dedup, deferred, effects, transactions
+from .identity import identity_names, is_id_name, mentions
 
 MAX_DEPTH = 3
 NOT_MESSAGE_PARAMS = {"self", "cls", "context", "lambda_context"}
@@ -51,6 +53,7 @@ RECEIVER_ORIGINS = ("Consumer(", "get_queue_receiver(", "get_subscription_receiv
 RECEIVE_CALLS = {"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
                  "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message",
                  "peek_messages", "receive_deferred_messages", "__anext__", "__next__", "xread", "xautoclaim"}
+KAFKA_LIBRARIES = ("confluent_kafka", "kafka_python", "aiokafka", "kafka")
 TASK_QUEUES = ("celery", "dramatiq", "rq", "arq", "taskiq", "huey")
 SEEN_DB_CALLS = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "merge", "get", "filter",
                  "update_or_create", "get_or_create", "scalar", "scalars", "query", "select"}
@@ -58,6 +61,17 @@ LOG_CALLS = {"crit", "critical", "error", "warn", "warning", "info", "debug", "e
              "print", "pprint", "echo", "secho", "trace"}
 CELERY_PUBLISH = {"delay", "apply_async", "send_task", "delay_on_commit", "apply_async_on_commit", "kiq",
                   "enqueue", "enqueue_job", "send_with_options"}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The events of one function in another module, relative to its own start."""
+
+    events: Tuple[Event, ...] = ()
+    commits: Dict[Optional[str], int] = field(default_factory=dict)
+
+
+EMPTY = Summary()
 
 
 class _Walker(cst.CSTVisitor):
@@ -222,8 +236,13 @@ class HandlerRun:
 
     def __init__(self, index: ModuleIndex, adapters: Sequence[Adapter],
                  ack_of: Callable[[cst.Call, Ctx], Optional[AckSite]],
-                 produce_of: Callable[[cst.Call, Ctx], Optional[ProduceSite]]) -> None:
+                 produce_of: Callable[[cst.Call, Ctx], Optional[ProduceSite]],
+                 project=None, path: Optional[str] = None, max_depth: int = MAX_DEPTH) -> None:
         self.index = index
+        self.project = project  # the scanned project (None: only this module is visible)
+        self.path = path  # the file of `index`
+        self.max_depth = max_depth
+        self.summary_depth = 0  # how many project modules away from the handler this run is
         self.adapters = adapters
         self.ack_of = ack_of
         self.produce_of = produce_of
@@ -237,6 +256,7 @@ class HandlerRun:
         self.db_epoch: dict = {}
         self.visiting: Set[int] = set()
         self.idempotent: Optional[str] = None
+        self.kafka_eos = False  # the handler commits offsets with `send_offsets_to_transaction`
         self.except_depth = 0
         self.exiting_ifs: List[bool] = []
 
@@ -260,7 +280,7 @@ class HandlerRun:
 
     def walk(self, func: FunctionInfo, depth: int = 0, chain: Tuple[str, ...] = (),
              call_node: Optional[cst.CSTNode] = None, txns: Optional[List[str]] = None) -> None:
-        if id(func.node) in self.visiting or depth > MAX_DEPTH:
+        if id(func.node) in self.visiting or depth > self.max_depth:
             return
         self.visiting.add(id(func.node))
         txns = list(txns or [])
@@ -268,10 +288,14 @@ class HandlerRun:
         decorated = transactions.decorator_transaction(func, ctx)
         if decorated:
             txns.append(f"{decorated}@{id(func.node)}")
-        idem = dedup.idempotent_decorator(func.decorators)
+        if depth == 0 and any(call_name(c) == "send_offsets_to_transaction" for c in func.calls):
+            self.kafka_eos = True
+        idem = dedup.idempotent_decorator(func.decorators, ctx)
         if idem and depth == 0:
             self.idempotent = idem
         walker = _Walker(self, func, depth, chain, call_node, txns)
+        if idem and depth > 0:  # a helper wrapped in `@idempotent_function`: its effects are guarded
+            self.add(walker, "lookup", func.node.name, WEAK, idem, detail="wrapper")
         func.node.body.visit(walker)
         self.visiting.discard(id(func.node))
 
@@ -303,8 +327,12 @@ class HandlerRun:
             return
         produced = self.produce_of(call, ctx)
         if produced is not None:
+            if self.kafka_eos and produced.library in KAFKA_LIBRARIES:
+                return  # produced in the transaction that also commits the offsets: exactly once
             if not self._derived_id(produced):
                 self.add(w, "effect", call, STRONG, f"publish {produced.what}", detail="publish")
+            return
+        if user_patterns.ACTIVE and self._declared(w, call):
             return
         gated = w.gated_depth > 0 or id(call) in w.tested_calls
         unique_try = bool(self.try_stack and self.try_stack[-1])
@@ -315,9 +343,13 @@ class HandlerRun:
                 self.add(w, "lookup", call, fact.strength, fact.what, claim=fact.kind == "claim",
                          db=db and fact.kind == "claim", db_key=db_key, detail="lock" if fact.lock else "")
             elif fact.kind == "marker":
+                if not db:  # `mark_processed(session, msg_id)`: the record goes through the session it is given
+                    db_key = _session_argument(call)
+                    db = db_key is not None
                 self.add(w, "marker", call, fact.strength, fact.what, db=db, db_key=db_key)
-            else:
-                self.add(w, "per-delivery", call, fact.strength, fact.what)
+            else:  # keyed by a per-delivery handle, or by nothing from the message at all
+                self.add(w, "per-delivery", call, fact.strength, fact.what,
+                         detail="unrelated" if fact.kind == "unkeyed" else "")
             return
         effect = effects.classify(call, ctx)
         if effect is not None:
@@ -329,10 +361,14 @@ class HandlerRun:
             strength = STRONG if ctx.imports(*TASK_QUEUES) else WEAK
             self.add(w, "effect", call, strength, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
             return
-        target = self._local_target(call, w)
-        if target is not None:
-            self.walk(target, w.depth + 1, w.chain + (target.symbol,), w.call_node or call, w.txns)
+        callee = self._callee(call, w)
+        if callee is not None and callee.path is None:
+            self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns)
             return
+        summary = self._summary(callee) if callee is not None and w.depth < self.max_depth else None
+        if summary is not None:
+            self._inline(w, call, summary)
+            return  # else: out of reach, like a call the tool cannot resolve
         named = effects.named_effect(call)
         if named and not self._resolved_library(call, ctx) and not _mentions_root(call.func, PURE_ROOTS, ctx):
             self.add(w, "effect", call, WEAK, f"`{dotted(call.func) or named}()`", detail="named")
@@ -350,11 +386,57 @@ class HandlerRun:
                     return True
         return False
 
-    def _local_target(self, call: cst.Call, w: _Walker) -> Optional[FunctionInfo]:
-        target = func_ref(call.func, w.ctx)
-        if target is None or target.node is w.func.node:
+    def _declared(self, w: _Walker, call: cst.Call) -> bool:
+        """A call the user declared a dedup lookup, a side effect or an idempotent wrapper."""
+        names = (w.ctx.origin(call.func), dotted(call.func))
+        for kind, event in (("dedup", "lookup"), ("idempotent", "lookup"), ("side-effect", "effect")):
+            declared = user_patterns.ACTIVE.matches(kind, *names)
+            if declared:
+                what = f"declared {kind} `{declared}()`"
+                self.add(w, event, call, STRONG, what, detail="declared")
+                return True
+        return False
+
+    def _callee(self, call: cst.Call, w: _Walker) -> Optional[callees.Callee]:
+        callee = callees.resolve(call.func, w.ctx, self.project, self.path)
+        if callee is None or callee.func.node is w.func.node:
             return None
-        return target
+        return callee
+
+    def _inline(self, w: _Walker, call: cst.Call, summary: "Summary") -> None:
+        """Add what a function in another project module does, from its summary."""
+        for ev in summary.events:
+            self.seq += 1
+            key = ev.db_key
+            self.events.append(replace(
+                ev, seq=self.seq, strength=min(ev.strength, WEAK), txns=tuple(w.txns) + ev.txns,
+                db_epoch=self.db_epoch.get(key, 0) + ev.db_epoch if key is not None else ev.db_epoch,
+                chain=w.chain + ev.chain, call_node=w.call_node or call,
+                in_except=ev.in_except or self.except_depth > 0, early=ev.early or any(self.exiting_ifs),
+            ))
+        for key, commits in summary.commits.items():
+            self.db_epoch[key] = self.db_epoch.get(key, 0) + commits
+
+    def _summary(self, callee: callees.Callee) -> Optional["Summary"]:
+        """What `callee` does, walked once per process with its parameters taken as message data
+        (None when it is further from the handler than the configured depth)."""
+        memo = self.project.summaries
+        key = (callee.path, id(callee.func.node))
+        if key in memo:
+            return memo[key]
+        if self.summary_depth >= self.max_depth:
+            return None
+        memo[key] = EMPTY  # a cycle back into this function adds nothing
+        run = HandlerRun(callee.index, self.adapters, self.ack_of, self.produce_of, self.project, callee.path,
+                         self.max_depth)
+        run.summary_depth = self.summary_depth + 1
+        params = [p for p in callee.func.params if p not in NOT_MESSAGE_PARAMS]
+        run.tainted.update(params)
+        run.identity.update(p for p in params if is_id_name(p))
+        run.walk(callee.func, 1, (callee.qualname,))
+        summary = Summary(tuple(run.events), dict(run.db_epoch))
+        memo[key] = summary
+        return summary
 
     def _resolved_library(self, call: cst.Call, ctx: Ctx) -> bool:
         origin = ctx.origin(call.func) or ""
@@ -430,6 +512,17 @@ def _local_actor(call: cst.Call, ctx: Ctx) -> bool:
     """`actor.send(...)` on a dramatiq actor (or Celery task) defined in this module."""
     target = func_ref(call.func.value, ctx) if isinstance(call.func, cst.Attribute) else None
     return target is not None and bool(target.decorators)
+
+
+def _session_argument(call: cst.Call) -> Optional[str]:
+    """The database session or connection passed to a helper call, by its name."""
+    for arg in call.args:
+        if isinstance(arg.value, (cst.Name, cst.Attribute)):
+            text = dotted(arg.value) or ""
+            last = text.split(".")[-1].lower().lstrip("_")
+            if last in DB_RECEIVERS or last.endswith(("session", "conn", "connection", "cursor", "uow")):
+                return text
+    return None
 
 
 def _db_write(call: cst.Call) -> Tuple[bool, Optional[str]]:
