@@ -211,3 +211,33 @@ def test_parallel_run_follows_calls_like_the_serial_one(shop):
     write(shop, files)
     assert findings(shop, jobs=2) == findings(shop, jobs=1)
     assert len(findings(shop, jobs=1)) == 12
+
+
+def test_an_ack_inside_a_shared_helper_is_shown_at_each_handlers_own_call(shop):
+    write(shop, {
+        "shop/services/finish.py": '''
+            import pika
+            from vendor_sdk import sync
+
+
+            def ack_message(ch, method, order):
+                sync(order)
+                ch.basic_ack(delivery_tag=method.delivery_tag)
+        ''',
+        "shop/consumers/two.py": '''
+            import json
+            from shop.services.finish import ack_message
+
+
+            def first(ch, method, properties, body):
+                ack_message(ch, method, json.loads(body))
+
+
+            def second(ch, method, properties, body):
+                ack_message(ch, method, json.loads(body))
+        ''',
+    })
+    got = findings(shop)
+    assert [(name, line, rule, conf) for name, line, rule, conf, _ in got] == [
+        ("two.py", 7, "IDEM001", "low"), ("two.py", 11, "IDEM001", "low")]
+    assert "(in `shop.services.finish.ack_message`)" in got[0][4]

@@ -21,8 +21,11 @@ from .model import STRONG, WEAK, Consumer, Event, ModuleFacts, Producer
 
 __all__ = ["ParseFailure", "analyze", "detect", "passes_prefilter"]
 
-FAR_AWAY = 10**9
-ACK_WRAPPER = re.compile(r"^_*(basic_)?(n?ack|acknowledge|reject|requeue|complete)(_message|_messages|_log_error)?$")  # the sequence number of an ack that happens after the handler returns
+FAR_AWAY = 10**9  # the sequence number of an ack that happens after the handler returns
+# `def ack(self, ...)` and friends: the implementation of an ack (or nack), not a consumer
+ACK_WRAPPER = re.compile(r"^_*(basic_)?(n?ack|acknowledge|reject|requeue|complete)(_message|_messages|_log_error)?$")
+# project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks
+ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery)?$")
 
 
 class ParseFailure(Exception):
@@ -288,7 +291,7 @@ def _wrapped_acks(func: FunctionInfo, ctx: Ctx, project, path: Optional[str]) ->
     out: List[AckSite] = []
     for call in func.calls:
         name = called_name(call)
-        if not isinstance(name, str) or not ACK_WRAPPER.match(name) or name in ACK_ADAPTERS:
+        if not isinstance(name, str) or not ACK_HELPER.match(name) or name in ACK_ADAPTERS:
             continue
         callee = callees.resolve(call.func, ctx, project, path)
         if callee is None or callee.func.node is func.node:
@@ -360,13 +363,20 @@ def unit_findings(module: cst.Module, source: bytes, path: str, facts: ModuleFac
                 raw.append((rule_cls, rf, producer, trace(producer, rf)))
     if not raw:
         return []
+    # an event found in another module has its node there: it is shown at the handler's call
+    # (summaries are shared, so the same node can lead back to different calls in different consumers)
+    anchors = {(id(c), id(e.node)): e.call_node for c in facts.consumers for e in c.events if e.call_node is not None}
     wanted = [rf.node for _, rf, _, _ in raw] + [rf.scope_node for _, rf, _, _ in raw if rf.scope_node is not None]
+    wanted += [anchors[(id(u), id(rf.node))] for _, rf, u, _ in raw if (id(u), id(rf.node)) in anchors]
     wanted += [node for _, rf, _, _ in raw for node, _ in rf.related]
     wanted += [node for *_, steps in raw for _, node, _ in steps if node is not None]
     positions = resolve_positions(module, source, wanted)
     out = []
     for rule_cls, rf, unit, steps in raw:
-        rng = positions[rf.node]
+        rng = (positions.get(rf.node) or positions.get(anchors.get((id(unit), id(rf.node))))
+               or positions.get(rf.scope_node))
+        if rng is None:
+            continue  # nothing of it lies in this file (cannot happen for the rules shipped)
         scope_line = positions[rf.scope_node].start.line if rf.scope_node is not None else 0
         related = tuple(
             Related(positions[node].start.line, positions[node].start.column + 1, text)

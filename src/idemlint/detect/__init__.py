@@ -64,6 +64,8 @@ CONSUMER_BASE_WORDS = ("Consumer", "Listener", "Worker", "Processor", "Subscribe
 _PREFILTER = re.compile(
     rb"(?m)\b(?:" + "|".join(re.escape(t) for t in sorted(PREFILTER_TOKENS, key=len, reverse=True)).encode() + rb")\b"
     rb"|^[ \t]*class[ \t]+\w+[ \t]*\([^)]*(?:" + "|".join(CONSUMER_BASE_WORDS).encode() + rb")\b"
+    # a call of a project helper that acks (`ack_message(ch, tag)`, `analysis.ACK_HELPER`)
+    rb"|\b_*(?:basic_)?(?:ack|acknowledge|complete)_(?:message|messages|delivery)[ \t]*\("
 )
 
 

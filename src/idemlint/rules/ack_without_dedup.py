@@ -47,7 +47,8 @@ class AckWithoutDedup(Rule):
         if handoffs:
             yield RawFinding(
                 node=ack.node,
-                message=(f"`{consumer.symbol}` hands the message to {handoffs[0].what} and acks "
+                message=(f"`{consumer.symbol}` hands the message to {handoffs[0].what}"
+                         f"{f' (in `{handoffs[0].chain[-1]}`)' if handoffs[0].chain else ''} and acks "
                          f"without a visible dedup check"),
                 hint="If the called code has side effects, check the message ID against a processed "
                      "record before it, or suppress this finding with a reason",
