@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Dict, List, Optional
 
@@ -252,7 +253,7 @@ def _hook_handlers(index: ModuleIndex, project, path: Optional[str]) -> List[Han
     for cls in index.classes.values():
         if not cls.bases or not cls.methods:
             continue
-        for base, base_index, base_path in callees.base_classes(cls, index, project, path):
+        for base, base_index, base_path in callees.base_classes(cls, index, project, path, broker_only=True):
             for hook, (library, evidence) in _acked_hooks(base, base_index, base_path, project).items():
                 func = cls.methods.get(hook)
                 if func is not None:
@@ -262,8 +263,9 @@ def _hook_handlers(index: ModuleIndex, project, path: Optional[str]) -> List[Han
 
 def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[str, tuple]:
     """{hook name: (library, evidence)} for the `self.hook(...)` calls a method of `cls` acks after."""
-    key = (path or "", id(cls.node))
-    memo = project.hooks if project is not None else {}
+    key = (os.path.abspath(path) if path else "", id(cls.node))
+    # memoised only for modules the project keeps: the analysed module's tree dies with its run
+    memo = project.hooks if project is not None and project.holds(path) else {}
     if key in memo:
         return memo[key]  # type: ignore[return-value]
     hooks: Dict[str, tuple] = {}

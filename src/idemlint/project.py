@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-MAX_MODULES = 96  # parsed modules kept per process (a module's tree is a few MB at most)
+MAX_MODULES = 16  # parsed modules kept per process (bounded: a large module costs tens of MB as a tree)
 MAX_MODULE_BYTES = 1_000_000  # larger files are not followed into
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\([^()]*\))?)$")
 
@@ -48,6 +48,7 @@ class Project:
         self.bases = bases
         self._modules: "OrderedDict[str, Optional[Loaded]]" = OrderedDict()
         self._found: Dict[Tuple[str, str], Optional[str]] = {}
+        self._brokerish: Dict[str, bool] = {}
         self.deps: Dict[str, str] = {}  # path -> digest of every module read for the current file
         self.summaries: Dict[Tuple[str, int], object] = {}
         self.hooks: Dict[str, object] = {}
@@ -112,8 +113,12 @@ class Project:
         return ".".join(parts)
 
     # -- loading --------------------------------------------------------------------------
-    def load(self, path: str) -> Optional[Loaded]:
+    def load(self, path: str, broker_only: bool = False) -> Optional[Loaded]:
+        """The parsed module at `path` (None if unreadable). With `broker_only`, a module that does
+        not pass the prefilter is not parsed (a base class that acks names a broker API)."""
         path = os.path.abspath(path)
+        if broker_only and path not in self._modules and not self._mentions_broker(path):
+            return None
         if path in self._modules:
             self._modules.move_to_end(path)
             loaded = self._modules[path]
@@ -122,10 +127,23 @@ class Project:
             self._modules[path] = loaded
             while len(self._modules) > MAX_MODULES:
                 old, _ = self._modules.popitem(last=False)
+                # memos are keyed by node ids, which a later tree may reuse once this one is freed
                 self.summaries = {k: v for k, v in self.summaries.items() if k[0] != old}
+                self.hooks = {k: v for k, v in self.hooks.items() if k[0] != old}
         if loaded is not None:
             self.deps[path] = loaded.digest
         return loaded
+
+    def _mentions_broker(self, path: str) -> bool:
+        if path not in self._brokerish:
+            from .detect import passes_prefilter
+
+            try:
+                with open(path, "rb") as fh:
+                    self._brokerish[path] = passes_prefilter(fh.read(MAX_MODULE_BYTES + 1))
+            except OSError:
+                self._brokerish[path] = False
+        return self._brokerish[path]
 
     def _parse(self, path: str) -> Optional[Loaded]:
         from .analysis import ParseFailure, parse
@@ -142,16 +160,13 @@ class Project:
             return None  # an unreadable callee only means the call stays unresolved
         return Loaded(path, self.module_name(path), index, digest(source))
 
-    def register(self, path: str, index: object, source: bytes) -> Loaded:
-        """Make the module being analysed known under its path (so callers' summaries are reused)."""
-        path = os.path.abspath(path)
-        loaded = Loaded(path, self.module_name(path), index, digest(source))
-        self._modules[path] = loaded
-        self._modules.move_to_end(path)
-        return loaded
+    def holds(self, path: Optional[str]) -> bool:
+        """True if the module at `path` is one of the parsed modules kept (its node ids are stable)."""
+        return path is not None and os.path.abspath(path) in self._modules
 
     # -- resolving origins ---------------------------------------------------------------
-    def locate(self, origin: str, importer: Optional[str]) -> Optional[Tuple[Loaded, List[Tuple[str, bool]]]]:
+    def locate(self, origin: str, importer: Optional[str],
+               broker_only: bool = False) -> Optional[Tuple[Loaded, List[Tuple[str, bool]]]]:
         """Split `origin` into the longest prefix that is a project module and the rest.
 
         The rest is a list of (name, called) pairs: `Billing().charge` -> [("Billing", True), ("charge", False)].
@@ -174,7 +189,7 @@ class Project:
             if path is not None:
                 if importer and os.path.abspath(path) == os.path.abspath(importer):
                     return None
-                loaded = self.load(path)
+                loaded = self.load(path, broker_only)
                 return (loaded, parts[k:]) if loaded is not None else None
         return None
 

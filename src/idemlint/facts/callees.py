@@ -62,9 +62,10 @@ def _resolve(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -
     return _by_origin(ctx.origin(expr), project, path)
 
 
-def base_classes(cls: ClassInfo, index: ModuleIndex, project, path: Optional[str]):
+def base_classes(cls: ClassInfo, index: ModuleIndex, project, path: Optional[str], broker_only: bool = False):
     """Every base class of `cls` the tool can find (same module or project), nearest first:
-    (class, its module index, its path)."""
+    (class, its module index, its path). With `broker_only`, bases in other modules are looked
+    for only in modules that pass the prefilter (enough to find a base class that acks)."""
     out = []
     todo = [(cls, index, path, 0)]
     seen = {id(cls.node)}
@@ -73,7 +74,7 @@ def base_classes(cls: ClassInfo, index: ModuleIndex, project, path: Optional[str
         if hops > MAX_HOPS:
             continue
         for base in cur.bases:
-            found = _class_named(base, cur_index, None, project, cur_path, hops)
+            found = _class_named(base, cur_index, None, project, cur_path, hops, broker_only)
             if found is not None and id(found[0].node) not in seen:
                 seen.add(id(found[0].node))
                 out.append(found)
@@ -113,29 +114,30 @@ def _instance_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional
 
 
 def _class_named(expr: cst.BaseExpression, index: ModuleIndex, func: Optional[FunctionInfo], project,
-                 path: Optional[str], hops: int):
+                 path: Optional[str], hops: int, broker_only: bool = False):
     if isinstance(expr, cst.Name) and expr.value in index.classes:
         return index.classes[expr.value], index, path
     if project is None or hops > MAX_HOPS:
         return None
     origin = index.resolve(expr, func)
-    located = _locate(origin, project, path)
+    located = _locate(origin, project, path, broker_only)
     if located is None:
         return None
     loaded, rest = located
-    return _class_in(loaded.index, rest, project, loaded.path, hops + 1)
+    return _class_in(loaded.index, rest, project, loaded.path, hops + 1, broker_only)
 
 
-def _class_in(index: ModuleIndex, rest: List[Tuple[str, bool]], project, path: str, hops: int):
+def _class_in(index: ModuleIndex, rest: List[Tuple[str, bool]], project, path: str, hops: int,
+              broker_only: bool = False):
     if len(rest) != 1 or rest[0][1]:
         return None
     name = rest[0][0]
     if name in index.classes:
         return index.classes[name], index, path
     if name in index.imports and hops <= MAX_HOPS:
-        located = _locate(index.imports[name], project, path)
+        located = _locate(index.imports[name], project, path, broker_only)
         if located is not None:
-            return _class_in(located[0].index, located[1], project, located[0].path, hops + 1)
+            return _class_in(located[0].index, located[1], project, located[0].path, hops + 1, broker_only)
     return None
 
 
@@ -158,10 +160,10 @@ def _callee(func: FunctionInfo, index: ModuleIndex, project, path: Optional[str]
     return Callee(func, index, path, module)
 
 
-def _locate(origin: Optional[str], project, path: Optional[str]):
+def _locate(origin: Optional[str], project, path: Optional[str], broker_only: bool = False):
     if project is None or not origin:
         return None
-    return project.locate(origin, path)
+    return project.locate(origin, path, broker_only)
 
 
 def _by_origin(origin: Optional[str], project, path: Optional[str], hops: int = 0) -> Optional[Callee]:
