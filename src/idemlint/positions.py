@@ -9,7 +9,7 @@ statement is rendered on its own and shifted by the line it starts on, which Pyt
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterable, List, Mapping, Optional
+from typing import Callable, Dict, Iterable, List, Mapping, Optional
 
 import libcst as cst
 from libcst.metadata import CodeRange, CodePosition, MetadataWrapper, PositionProvider
@@ -48,18 +48,28 @@ def _token_starts(source: bytes) -> Optional[List[int]]:
     return starts
 
 
-def _ast_starts(source: bytes) -> Optional[List[int]]:
+def _ast_tree(source: bytes) -> Optional[ast.Module]:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # e.g. more than 200 nested brackets: the tokenizer route takes over
+
+
+def _ast_starts(source: bytes, tree: Optional[ast.AST] = None) -> Optional[List[int]]:
     """The line of each top-level statement as libcst groups them (a `;` line is one statement).
 
     For a decorated definition that is the line of `def` / `class` itself (`lineno` in `ast`).
     """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None  # e.g. more than 200 nested brackets: the tokenizer route takes over
+    tree = tree if tree is not None else _ast_tree(source)
+    if tree is None:
+        return None
+    return _statement_starts(tree.body)  # type: ignore[attr-defined]
+
+
+def _statement_starts(body: List[ast.stmt]) -> List[int]:
     starts: List[int] = []
     last_end = 0
-    for stmt in tree.body:
+    for stmt in body:
         decorators = getattr(stmt, "decorator_list", None) or []
         first = min([stmt.lineno] + [d.lineno for d in decorators])
         line = stmt.lineno
@@ -86,30 +96,99 @@ def _full(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[cst.CSTNode,
     return {n: positions[n] for n in nodes if n in positions}
 
 
+BIG_CLASS = 40  # a class with more statements than this is rendered statement by statement
+
+
 def resolve(module: cst.Module, source: bytes, nodes: Iterable[cst.CSTNode]) -> Dict[cst.CSTNode, CodeRange]:
     """Positions (1-based lines, 0-based columns, as libcst gives them) of `nodes`."""
     wanted = {id(n): n for n in nodes}
-    starts = _ast_starts(source)
+    tree = _ast_tree(source)
+    starts = _ast_starts(source, tree) if tree is not None else None
     if starts is None or len(starts) != len(module.body):
-        starts = _token_starts(source)
+        starts, tree = _token_starts(source), None
     if starts is None or len(starts) != len(module.body):
         return _full(module, wanted.values())
+    lines: List[str] = []
     out: Dict[cst.CSTNode, CodeRange] = {}
     for index, stmt in enumerate(module.body):
         inside = [n for n in walk(stmt) if id(n) in wanted]
         if not inside:
             continue
-        positions = _codegen_positions(
-            cst.Module(body=[stmt], default_indent=module.default_indent, default_newline=module.default_newline)
-        )
-        anchor = stmt.name if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) else stmt
-        shift = starts[index] - positions[anchor].start.line
-        for node in inside:
-            rng = positions[node]
-            out[node] = CodeRange(
-                CodePosition(rng.start.line + shift, rng.start.column),
-                CodePosition(rng.end.line + shift, rng.end.column),
-            )
+        if tree is not None and isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock) \
+                and len(stmt.body.body) > BIG_CLASS:
+            if not lines:
+                lines = source.decode("utf-8", "surrogateescape").splitlines()
+            member = _in_members(module, stmt, tree.body[_ast_index(tree, starts[index])], inside, lines)  # type: ignore[attr-defined]
+            if member is not None:
+                out.update(member)
+                continue
+        out.update(_render(module, stmt, starts[index], inside))
         if len(out) == len(wanted):
             break
     return out
+
+
+def _render(module: cst.Module, stmt: cst.CSTNode, start: int, inside: List[cst.CSTNode],
+            columns: Optional[Callable[[int, int], Optional[int]]] = None) -> Dict[cst.CSTNode, CodeRange]:
+    """Positions of `inside` from rendering `stmt` alone, shifted to its first line `start`
+    (and, for a statement rendered out of its block, by `columns(line, rendered line)`)."""
+    positions = _codegen_positions(
+        cst.Module(body=[stmt], default_indent=module.default_indent, default_newline=module.default_newline)
+    )
+    anchor = stmt.name if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) else stmt
+    shift = start - positions[anchor].start.line
+    out: Dict[cst.CSTNode, CodeRange] = {}
+    for node in inside:
+        rng = positions[node]
+        start_col, end_col = rng.start.column, rng.end.column
+        if columns is not None:
+            a, b = columns(rng.start.line + shift, rng.start.line), columns(rng.end.line + shift, rng.end.line)
+            if a is None or b is None:
+                return {}
+            start_col, end_col = start_col + a, end_col + b
+        out[node] = CodeRange(CodePosition(rng.start.line + shift, start_col),
+                              CodePosition(rng.end.line + shift, end_col))
+    return out
+
+
+def _ast_index(tree: ast.Module, line: int) -> int:
+    for i, stmt in enumerate(tree.body):
+        if stmt.lineno == line:
+            return i
+    return -1
+
+
+def _in_members(module: cst.Module, cls: cst.ClassDef, node: ast.stmt, inside: List[cst.CSTNode],
+                lines: List[str]) -> Optional[Dict[cst.CSTNode, CodeRange]]:
+    """Positions inside a big class, rendering only the members that hold them (None: render it all).
+
+    A member rendered alone loses its block's indentation on the lines the renderer indents, and
+    keeps continuation lines verbatim; comparing each rendered line with the source line it came
+    from gives the column shift of that line.
+    """
+    if not isinstance(node, ast.ClassDef):
+        return None
+    starts = _statement_starts(node.body)
+    members = cls.body.body  # type: ignore[attr-defined]
+    if len(starts) != len(members):
+        return None
+    wanted = {id(n) for n in inside}
+    out: Dict[cst.CSTNode, CodeRange] = {}
+    for start, member in zip(starts, members):
+        held = [n for n in walk(member) if id(n) in wanted]
+        if not held:
+            continue
+        code = cst.Module(body=[member], default_indent=module.default_indent,
+                          default_newline=module.default_newline).code.splitlines()
+
+        def columns(line: int, rendered: int) -> Optional[int]:
+            if not (0 < line <= len(lines) and 0 < rendered <= len(code)):
+                return None
+            src, gen = lines[line - 1], code[rendered - 1]
+            return len(src) - len(gen) if src.endswith(gen) else None
+
+        found = _render(module, member, start, held, columns)
+        if len(found) != len(held):
+            return None
+        out.update(found)
+    return out if len(out) == len(wanted) else None

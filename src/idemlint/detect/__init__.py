@@ -55,17 +55,19 @@ def _tokens() -> Tuple[str, ...]:
     return tuple(sorted(words))
 
 
-PREFILTER_TOKENS = _tokens()
+# Project helpers through which a handler acks (`ack_message(ch, tag)`: what `analysis.ACK_HELPER`
+# accepts), so a module that only calls such a helper is analysed too.
+ACK_HELPER_WORDS = tuple(f"{verb}_{what}" for verb in ("ack", "acknowledge", "complete")
+                         for what in ("message", "messages", "delivery"))
+PREFILTER_TOKENS = tuple(sorted(set(_tokens()) | set(ACK_HELPER_WORDS)))
 # A subclass of an in-house consumer base class may name no broker API at all: its hook is
 # acked by the base (`analysis._hook_handlers`), so a class deriving from a base named like a
 # consumer passes too.
 CONSUMER_BASE_WORDS = ("Consumer", "Listener", "Worker", "Processor", "Subscriber", "MessageHandler", "EventHandler")
 # Whole words only: `ack` must not admit every file that says `track` or `package`.
 _PREFILTER = re.compile(
-    rb"(?m)\b(?:" + "|".join(re.escape(t) for t in sorted(PREFILTER_TOKENS, key=len, reverse=True)).encode() + rb")\b"
-    rb"|^[ \t]*class[ \t]+\w+[ \t]*\([^)]*(?:" + "|".join(CONSUMER_BASE_WORDS).encode() + rb")\b"
-    # a call of a project helper that acks (`ack_message(ch, tag)`, `analysis.ACK_HELPER`)
-    rb"|\b_*(?:basic_)?(?:ack|acknowledge|complete)_(?:message|messages|delivery)[ \t]*\("
+    rb"\b(?:" + "|".join(re.escape(t) for t in sorted(PREFILTER_TOKENS, key=len, reverse=True)).encode() + rb")\b"
+    rb"|\bclass[ \t]+\w+[ \t]*\([^)]*(?:" + "|".join(CONSUMER_BASE_WORDS).encode() + rb")\b"
 )
 
 
