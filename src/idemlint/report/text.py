@@ -322,32 +322,38 @@ def _aspect_cell(aspect: Any, good: bool) -> Text:
     return cell
 
 
-def _findings_cell(findings: Sequence[Finding]) -> Text:
-    if not findings:
+def _lines_cell(items: Sequence[Any], add: Any) -> Text:
+    """One line per item, written by `add(cell, item)`; "none" when there are no items."""
+    if not items:
         return Text("none", style="dim")
     cell = Text()
-    for i, finding in enumerate(findings):
+    for i, item in enumerate(items):
         if i:
             cell.append("\n")
-        cell.append(finding.rule, style="bold magenta")
-        cell.append(" ")
-        cell.append(finding.confidence.label, style=CONFIDENCE_STYLE[finding.confidence])
-        cell.append(f" (line {finding.line})", style="dim")
+        add(cell, item)
     return cell
+
+
+def _add_finding(cell: Text, finding: Finding) -> None:
+    cell.append(finding.rule, style="bold magenta")
+    cell.append(" ")
+    cell.append(finding.confidence.label, style=CONFIDENCE_STYLE[finding.confidence])
+    cell.append(f" (line {finding.line})", style="dim")
+
+
+def _add_effect(cell: Text, effect: Any) -> None:
+    cell.append(_flat(effect.kind))
+    line = effect.call_line or effect.line
+    via = f" via {_flat(effect.via[-1])}" if effect.via else ""
+    cell.append(f"{via}" + (f" (line {line})" if line else ""), style="dim")
+
+
+def _findings_cell(findings: Sequence[Finding]) -> Text:
+    return _lines_cell(findings, _add_finding)
 
 
 def _effects_cell(effects: Sequence[Any]) -> Text:
-    if not effects:
-        return Text("none", style="dim")
-    cell = Text()
-    for i, effect in enumerate(effects):
-        if i:
-            cell.append("\n")
-        cell.append(_flat(effect.kind))
-        line = effect.call_line or effect.line
-        via = f" via {_flat(effect.via[-1])}" if effect.via else ""
-        cell.append(f"{via}" + (f" (line {line})" if line else ""), style="dim")
-    return cell
+    return _lines_cell(effects, _add_effect)
 
 
 def _table(*headers: str) -> Any:
