@@ -10,10 +10,10 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 import libcst as cst
 
 from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock
-from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg
+from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, string_value
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
-from . import callees, dedup, deferred, effects, transactions
+from . import callees, dedup, deferred, effects, payload, transactions
 from .identity import identity_names, is_id_name, mentions
 
 MAX_DEPTH = 3
@@ -329,7 +329,7 @@ class HandlerRun:
         if produced is not None:
             if self.kafka_eos and produced.library in KAFKA_LIBRARIES:
                 return  # produced in the transaction that also commits the offsets: exactly once
-            if not self._derived_id(produced):
+            if not self._derived_id(produced, call, ctx):
                 self.add(w, "effect", call, STRONG, f"publish {produced.what}", detail="publish")
             return
         if user_patterns.ACTIVE and self._declared(w, call):
@@ -376,14 +376,36 @@ class HandlerRun:
         if self.except_depth == 0 and self._hands_off(call, ctx):
             self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")
 
-    def _derived_id(self, site: ProduceSite) -> bool:
-        """A publish whose id comes from the incoming message is a no-op on redelivery downstream."""
-        if site.rpc_reply:
+    def _derived_id(self, site: ProduceSite, call: cst.Call, ctx: Ctx) -> bool:
+        """A publish whose id comes from the incoming message is a no-op on redelivery downstream.
+
+        Only the id slots count (`message_id`, `correlation_id`, an id header), and only when
+        their value names an id read from the message: `reply_to=props.reply_to`, a copied tenant
+        header or a fresh `uuid4()` make a new message on every redelivery.
+        """
+        if site.rpc_reply and self._reply_correlated(call, ctx):
             return True  # the caller matches replies by correlation id and drops the extra one
-        for expr in site.id_exprs:
-            if mentions(expr, self.identity) or identity_names(expr, self.identity):
-                if mentions(expr, self.tainted | self.identity):
+        return any(self._from_message_id(value)
+                   for expr in site.id_exprs for value in payload.id_values(expr, ctx))
+
+    def _from_message_id(self, value: cst.BaseExpression) -> bool:
+        return bool(identity_names(value, self.identity)) and mentions(value, self.tainted)
+
+    def _reply_correlated(self, call: cst.Call, ctx: Ctx) -> bool:
+        """The reply's `correlation_id` is the request's (not a fresh one for a request of our own)."""
+        exprs: List[cst.CSTNode] = [call]
+        for arg in call.args:
+            if isinstance(arg.value, cst.Name) and ctx.func is not None and arg.value.value in ctx.func.assigns:
+                exprs.append(ctx.func.assigns[arg.value.value][0][0])
+        while exprs:
+            cur = exprs.pop()
+            if isinstance(cur, cst.Arg) and cur.keyword is not None and cur.keyword.value in payload.CORRELATION:
+                if mentions(cur.value, self.tainted):
                     return True
+            elif isinstance(cur, cst.DictElement) and (string_value(cur.key) or "") in payload.CORRELATION:
+                if mentions(cur.value, self.tainted):
+                    return True
+            exprs.extend(children(cur))
         return False
 
     def _declared(self, w: _Walker, call: cst.Call) -> bool:

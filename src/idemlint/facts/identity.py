@@ -22,6 +22,8 @@ GROUPING = {
     "partitionkey", "session_id", "sessionid", "routing_key", "correlation_id", "correlationid",
     "group_id", "groupid", "trace_id", "traceid", "span_id", "tenant_id", "user_id",
     "customer_id", "account_id", "content_type", "partition", "topic", "queue_url", "queueurl",
+    # AMQP basic properties that name the sending application or cluster, not the message
+    "app_id", "appid", "cluster_id", "clusterid",
 }
 
 # Stable identity of a message, as the brokers expose it.
@@ -42,12 +44,18 @@ def normal(name: str) -> str:
     return name.strip().lower()
 
 
+def _bare(name: str) -> str:
+    """`X-Tenant-Id` -> `tenant_id`: a header name in the spelling of the tables above."""
+    low = normal(name).replace("-", "_")
+    return low[2:] if low.startswith("x_") else low
+
+
 def is_id_name(name: str) -> bool:
     """True for names that identify one message: `message_id`, `eventId`, `Nats-Msg-Id`, `key`."""
     low = normal(name)
     if user_patterns.ACTIVE and user_patterns.ACTIVE.is_message_id(name):
         return True
-    if low in PER_DELIVERY or low in GROUPING:
+    if low in PER_DELIVERY or low in GROUPING or _bare(name) in GROUPING:
         return False
     if low in ID_NAMES:
         return True

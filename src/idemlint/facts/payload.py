@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..detect.base import Ctx, dict_keys
 from ..index import FunctionInfo, dotted, kwarg, string_value
-from .identity import is_id_field
+from .identity import is_id_field, normal
 
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "packb", "serialize", "SerializeToString"}
 
@@ -121,4 +121,42 @@ def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
     return None
 
 
-__all__ = ["fields", "carries_id", "is_constant"]
+# Properties whose value is a mapping of headers, each of which may be an id slot of its own.
+HEADER_SLOTS = {"headers", "application_properties", "properties", "attributes"}
+# Set to the request's id by an RPC reply or a forwarded message: an id slot though not a unique id.
+CORRELATION = {"correlation_id", "correlationid"}
+
+
+def _slot(name: str) -> bool:
+    return is_id_field(name) or normal(name) in CORRELATION
+
+
+def id_values(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression]:
+    """The values a properties/headers/attributes expression puts in id slots.
+
+    `BasicProperties(reply_to=props.reply_to, message_id=x)` -> `[x]`: `reply_to`, a copied
+    tenant header or `app_id` are not ids, however much of the incoming message they mention.
+    An expression that is neither a constructor with keywords nor a literal mapping is the value
+    of an id slot itself (`message_id=msg.message_id` as the adapter hands it over).
+    """
+    expr = _resolve_local(expr, ctx.func) or expr
+    if isinstance(expr, cst.Call) and all(a.keyword is not None and not a.star for a in expr.args):
+        out: List[cst.BaseExpression] = []
+        for arg in expr.args:
+            name = arg.keyword.value  # type: ignore[union-attr]
+            if name in HEADER_SLOTS:
+                out.extend(id_values(arg.value, ctx))
+            elif _slot(name):
+                out.append(arg.value)
+        return out
+    if isinstance(expr, cst.Dict):
+        return [el.value for el in expr.elements
+                if isinstance(el, cst.DictElement) and _slot(string_value(el.key) or "")]
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        return [el.value.elements[1].value for el in expr.elements
+                if isinstance(el.value, cst.Tuple) and len(el.value.elements) == 2
+                and _slot(string_value(el.value.elements[0].value) or "")]
+    return [expr]
+
+
+__all__ = ["fields", "carries_id", "is_constant", "id_values"]
