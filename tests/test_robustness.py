@@ -348,15 +348,25 @@ FORBIDDEN = re.compile(
 )
 
 
+# The one `compile()`: `codewords` reads the names CPython's compiler records in the code objects
+# (the engine's cheap first pass); the code objects are only read, never run (no exec/eval anywhere).
+COMPILE_ALLOWED = ("src/idemlint/codewords.py", 'code = compile(source, "<idemlint>", "exec", dont_inherit=True)')
+
+
 def test_idemlint_source_has_no_way_to_run_or_fetch_code():
-    """Nothing in the package evaluates, imports or compiles scanned code, or opens a connection."""
+    """Nothing in the package evaluates or imports scanned code, or opens a connection; the one
+    `compile()` (see COMPILE_ALLOWED) makes code objects that are only read."""
     offenders = []
+    allowed = 0
     for path in sorted((REPO / "src" / "idemlint").rglob("*.py")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             match = FORBIDDEN.search(line.split("#", 1)[0])
-            if match:
+            if match and (str(path.relative_to(REPO)), line.strip()) == COMPILE_ALLOWED:
+                allowed += 1
+            elif match:
                 offenders.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert offenders == []
+    assert allowed == 1
 
 
 # --- internal errors ---------------------------------------------------------------------------------

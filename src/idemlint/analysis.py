@@ -8,7 +8,8 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
-from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
+from .codewords import alternation, code_words
+from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, PRODUCE_ADAPTERS, may_find, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
 from .facts import callees
 from .facts.handler import MAX_DEPTH, HandlerRun, initial_taint
@@ -358,8 +359,8 @@ def analyze(source: bytes, path: str, project=None, file_path: Optional[str] = N
 
 
 def _analyze(source: bytes, path: str, project=None, file_path: Optional[str] = None) -> List[Finding]:
-    from .rules import ALL_RULES
-
+    if not may_hold_units(source):
+        return []
     module = parse(source)
     facts = detect(module, project, file_path)
     if not facts.consumers and not facts.producers:
@@ -367,6 +368,35 @@ def _analyze(source: bytes, path: str, project=None, file_path: Optional[str] = 
     out = [finding for _, finding in unit_findings(module, source, path, facts)]
     out.sort(key=Finding.sort_key)
     return out
+
+
+# A word an adapter looks at (`detect.GATE_VOCABULARY`), or a name an ack helper may have (`ACK_HELPER`).
+_GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY) + r"\b"
+                   r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + r")\b")
+
+
+def may_hold_units(source: bytes) -> bool:
+    """False only if `source` cannot hold a consumer or a producer: the engine's cheap first pass.
+
+    `detect` finds nothing in a module whose code (CPython's compiled names, see `codewords`)
+    gives no adapter a reason to look closer (`Adapter.may_find`: an ack or produce call's name,
+    a name its handlers need, with the import or keyword they need beside it), uses no
+    ack-helper name and defines no method named like a consumer-class hook; such a module is
+    not parsed with libcst at all. Declared patterns can make any call an ack, so with them, and
+    for source CPython cannot compile (the parser then reports the error), the answer is True.
+    """
+    if user_patterns.ACTIVE:
+        return True
+    words = code_words(source)
+    if words is None:
+        return True
+    text, methods = words
+    found = set()
+    for match in _GATE.finditer(text):
+        if match.group("helper") and match.group(0) not in ACK_ADAPTERS:
+            return True  # `ack_message(ch, tag)`: maybe an ack through a project helper
+        found.add(match.group(0))
+    return may_find(found, source) or any(HOOK_NAME.match(name) for name in methods)
 
 
 def unit_findings(module: cst.Module, source: bytes, path: str, facts: ModuleFacts) -> List[tuple]:

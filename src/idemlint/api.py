@@ -115,15 +115,16 @@ def _engine_replaced() -> bool:
 def _prefilter(cache: Optional[Cache]) -> Callable[[bytes], bool]:
     """The prefilter function, from the cache's copy of the regex when libcst is not loaded yet."""
     if "idemlint.analysis" not in sys.modules and cache is not None:
-        pattern = cache.load_prefilter()
-        if pattern is not None:
-            return lambda source: pattern.search(source) is not None
+        patterns = cache.load_prefilter()
+        if patterns:
+            return lambda source: any(pattern.search(source) is not None for pattern in patterns)
     analysis = _analysis_module()
     if cache is not None:
         from . import detect
 
-        compiled = getattr(detect, "_PREFILTER", None)
-        if isinstance(compiled, re.Pattern) and analysis.passes_prefilter is detect.passes_prefilter:
+        compiled = getattr(detect, "PREFILTER", None)
+        if (isinstance(compiled, tuple) and all(isinstance(p, re.Pattern) for p in compiled)
+                and analysis.passes_prefilter is detect.passes_prefilter):
             cache.store_prefilter(compiled)
     return lambda source: analysis.passes_prefilter(source)
 

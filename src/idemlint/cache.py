@@ -3,7 +3,7 @@
 Layout (all under the cache directory, `.idemlint_cache/` at the project root by default):
 
     .gitignore, CACHEDIR.TAG      written once: git ignores the whole directory, backup tools skip it
-    <engine>/prefilter            the prefilter regex, so a run can skip importing libcst
+    <engine>/prefilter            the prefilter regexes (NUL-separated), so a run can skip importing libcst
     <engine>/clean                digests of file contents the prefilter rejected (16 bytes each):
                                   hashing is ~30x cheaper than the prefilter's regex
     <engine>/<sha256(path)>.json  one entry per file: the content key and the raw analysis
@@ -34,7 +34,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Pattern, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
 
 from . import __version__
 from .findings import Confidence, FileError, Finding, Related, Step
@@ -230,18 +230,20 @@ class Cache:
         except OSError:
             pass
 
-    def load_prefilter(self) -> Optional[Pattern[bytes]]:
+    def load_prefilter(self) -> Optional[List[Pattern[bytes]]]:
+        """The prefilter's regexes (any of them matching admits a file), or None if unreadable."""
         try:
             with open(os.path.join(self.entries, "prefilter"), "rb") as fh:
-                return re.compile(fh.read())
+                return [re.compile(text) for text in fh.read().split(b"\0")]
         except (OSError, re.error, ValueError, TypeError):
             return None
 
-    def store_prefilter(self, pattern: Pattern[bytes]) -> None:
-        if re.compile(pattern.pattern).flags != pattern.flags:
-            return  # only a pattern whose flags are inline round-trips through its source text
+    def store_prefilter(self, patterns: Sequence[Pattern[bytes]]) -> None:
+        for pattern in patterns:
+            if b"\0" in pattern.pattern or re.compile(pattern.pattern).flags != pattern.flags:
+                return  # only a pattern whose flags are inline round-trips through its source text
         try:
-            _write_atomic(self.entries, "prefilter", pattern.pattern)
+            _write_atomic(self.entries, "prefilter", b"\0".join(p.pattern for p in patterns))
         except OSError:
             pass
 

@@ -167,9 +167,11 @@ def inventory_source(source: bytes, path: str, config: Optional[Config] = None, 
 def _inventory(source: bytes, path: str, config: Config, project: Any = None,
                file_path: Optional[str] = None) -> FileInventory:
     from . import describe, suppress
-    from .analysis import detect, parse, unit_findings
+    from .analysis import detect, may_hold_units, parse, unit_findings
     from .positions import resolve
 
+    if not may_hold_units(source):
+        return FileInventory(path, parsed=True)
     module = parse(source)
     facts = detect(module, project, file_path if project is not None else None)
     if not facts.consumers and not facts.producers:

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG, WEAK
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver_last
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver_last, root_words
 
 ROOTS = ("aio_pika",)
 
@@ -17,6 +17,8 @@ class AioPikaAdapter(Adapter):
     library = "aio_pika"
     roots = ROOTS
     tokens = ("aio_pika",)
+    site_words = ("no_ack", "process")  # `consume(cb, no_ack=True)`, `async with message.process()`
+    gate_needs = dict.fromkeys(("publish", "no_ack", "process"), root_words(ROOTS))
     ack_names = frozenset()
     produce_names = frozenset(['publish'])
 

@@ -17,6 +17,7 @@ class LambdaAdapter(Adapter):
     library = "aws_lambda"
     roots = ("aws_lambda_powertools",)
     tokens = ("Records", "record_handler")
+    site_words = ("Records", *POWERTOOLS_BATCH)  # `event["Records"]`, a Powertools batch call
     ack_names = frozenset()
     produce_names = frozenset()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -65,9 +65,33 @@ class Adapter:
     library: str = ""
     roots: Tuple[str, ...] = ()  # import prefixes that identify the library
     tokens: Tuple[str, ...] = ()  # words whose absence lets the prefilter skip a file
+    # names one of which a module's code must use for `handlers()` or `with_ack()` to find anything
+    # (beside `ack_names` / `produce_names`); lets the engine skip the parse of the others
+    site_words: Tuple[str, ...] = ()
+    # {one of the names above: the words one of which the module must also use for this adapter to
+    # accept it} (`commit` counts for Kafka only beside a Kafka import); a name not listed needs nothing
+    gate_needs: Dict[str, Tuple[str, ...]] = {}
     # called names `ack()` / `produce()` may recognise (None: any); lets the engine skip the rest
     ack_names: Optional[frozenset] = frozenset()
     produce_names: Optional[frozenset] = frozenset()
+
+    def may_find(self, names: Set[str], source: bytes) -> bool:
+        """False only if this adapter can find nothing in a module whose code uses none of the
+        words of `gate_vocabulary()` but `names` (the engine's cheap first pass; `source` is the
+        module's bytes, for adapters that need a closer look)."""
+        for name in (*self.ack_names, *self.produce_names, *self.site_words):
+            if name in names:
+                need = self.gate_needs.get(name)
+                if need is None or not names.isdisjoint(need):
+                    return True
+        return False
+
+    def gate_vocabulary(self) -> Set[str]:
+        """Every word `may_find` looks at."""
+        words = {*self.ack_names, *self.produce_names, *self.site_words}
+        for need in self.gate_needs.values():
+            words.update(need)
+        return words
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         return None
@@ -94,6 +118,11 @@ MESSAGE_NAMES = {
     "msg", "message", "m", "record", "rec", "delivery", "envelope", "incoming", "event",
     "job", "item", "raw_message", "raw", "in_msg", "incoming_message", "received",
 }
+
+
+def root_words(roots: Sequence[str]) -> Tuple[str, ...]:
+    """The words an import of one of `roots` puts among a module's names (`azure.servicebus` -> `servicebus`)."""
+    return tuple(sorted({root.rsplit(".", 1)[-1] for root in roots}))
 
 
 def receiver(call: cst.Call) -> Optional[cst.BaseExpression]:

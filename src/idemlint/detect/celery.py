@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+import re
+from typing import Iterable, Optional, Set
 
 import libcst as cst
 
 from ..index import ClassInfo, ModuleIndex, dotted, kwarg
 from ..model import WEAK
-from .base import Adapter, HandlerSite, decorator_call
+from .base import Adapter, HandlerSite, decorator_call, root_words
 
 ROOTS = ("celery",)
 CONFIG_NAMES = {"task_acks_late", "CELERY_TASK_ACKS_LATE", "CELERY_ACKS_LATE", "acks_late"}
+# `@app.task` / `@app.task(...)`: one dot, as `_is_task_decorator` wants (`@self.app.task` is not one)
+TASK_DECORATOR = re.compile(rb"@[\s(\\]*\w+\s*\.\s*task\b(?!\s*\.)")
 
 
 class CeleryAdapter(Adapter):
     library = "celery"
     roots = ROOTS
     tokens = ("celery", "acks_late", "ACKS_LATE", "shared_task")
+    # `@app.task` / `@shared_task(...)`, or a `Task` subclass with `acks_late = True`
+    site_words = ("task", "shared_task", "acks_late")
+    # a task is a site only when acked late or in a module that imports celery
+    gate_needs = dict.fromkeys(("task", "shared_task"), (*root_words(ROOTS), *sorted(CONFIG_NAMES)))
     ack_names = frozenset()
     produce_names = frozenset()
+
+    def may_find(self, names: Set[str], source: bytes) -> bool:
+        if "acks_late" in names or "shared_task" in names and super().may_find(names, source):
+            return True  # `shared_task` may be imported under another name: no closer look
+        return super().may_find(names, source) and TASK_DECORATOR.search(source) is not None
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         module_late = _module_acks_late(index)

@@ -6,7 +6,7 @@ from typing import Iterable
 
 from ..index import ModuleIndex
 from ..model import WEAK
-from .base import Adapter, HandlerSite, decorator_call
+from .base import Adapter, HandlerSite, decorator_call, root_words
 
 ROOTS = ("dramatiq",)
 
@@ -15,6 +15,8 @@ class DramatiqAdapter(Adapter):
     library = "dramatiq"
     roots = ROOTS
     tokens = ("dramatiq",)
+    site_words = ("actor",)  # `@dramatiq.actor`
+    gate_needs = {"actor": root_words(ROOTS)}
     ack_names = frozenset()
     produce_names = frozenset()
 

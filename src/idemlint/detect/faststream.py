@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG, WEAK
-from .base import Adapter, Ctx, HandlerSite, ProduceSite, decorator_call, kw_true, receiver
+from .base import Adapter, Ctx, HandlerSite, ProduceSite, decorator_call, kw_true, receiver, root_words
 
 ROOTS = ("faststream",)
 KAFKA = ("faststream.kafka", "faststream.confluent")
@@ -18,6 +18,8 @@ class FastStreamAdapter(Adapter):
     library = "faststream"
     roots = ROOTS
     tokens = ("faststream",)
+    site_words = ("subscriber",)  # `@broker.subscriber(...)`
+    gate_needs = dict.fromkeys(("publish", "subscriber"), root_words(ROOTS))
     ack_names = frozenset()
     produce_names = frozenset(['publish'])
 

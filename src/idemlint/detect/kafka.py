@@ -10,7 +10,7 @@ from ..index import ModuleIndex, dotted, is_false, is_true, kwarg, positional, s
 from ..model import STRONG, WEAK
 from .base import (
     AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords,
-    origin_starts, receiver, receiver_last,
+    origin_starts, receiver, receiver_last, root_words,
 )
 
 CONSUMERS = (
@@ -27,6 +27,9 @@ PRODUCERS = (
     "aiokafka.producer.AIOKafkaProducer(",
 )
 ROOTS = ("confluent_kafka", "kafka", "aiokafka")
+# the class names a consumer or producer origin ends with (`kafka.KafkaConsumer(` -> `KafkaConsumer`)
+CONSUMER_CLASSES = tuple(sorted({c.rstrip("(").rsplit(".", 1)[-1] for c in CONSUMERS}))
+PRODUCER_CLASSES = tuple(sorted({c.rstrip("(").rsplit(".", 1)[-1] for c in PRODUCERS}))
 KAFKA_COMMIT_KWARGS = {"message", "asynchronous", "offsets"}
 RECEIVE_METHODS = {"poll", "consume", "getone", "getmany"}
 
@@ -45,6 +48,13 @@ class KafkaAdapter(Adapter):
     library = "kafka"
     roots = ROOTS
     tokens = ("kafka", "confluent_kafka", "aiokafka", "store_offsets")
+    # a receive loop needs a consumer made from one of these classes (`CONSUMERS`)
+    site_words = CONSUMER_CLASSES
+    gate_needs = {
+        "send_offsets_to_transaction": root_words(ROOTS),
+        **dict.fromkeys(("commit", "commit_async", "store_offsets"), root_words(ROOTS) + CONSUMER_CLASSES),
+        **dict.fromkeys(("produce", "send", "send_and_wait"), root_words(ROOTS) + PRODUCER_CLASSES),
+    }
     ack_names = frozenset(['commit', 'commit_async', 'store_offsets', 'send_offsets_to_transaction'])
     produce_names = frozenset(['produce', 'send', 'send_and_wait'])
 

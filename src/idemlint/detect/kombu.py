@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG
-from .base import Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, origin_starts, receiver, receiver_last
+from .base import Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, origin_starts, receiver, receiver_last, root_words
 
 ROOTS = ("kombu",)
 
@@ -17,6 +17,8 @@ class KombuAdapter(Adapter):
     library = "kombu"
     roots = ROOTS
     tokens = ("kombu",)
+    site_words = ("no_ack",)  # `Consumer(..., no_ack=True)`
+    gate_needs = dict.fromkeys(("publish", "no_ack"), root_words(ROOTS))
     ack_names = frozenset()
     produce_names = frozenset(['publish'])
 

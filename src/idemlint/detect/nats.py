@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, kwarg, positional
 from ..model import WEAK
-from .base import Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver_last
+from .base import Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver_last, root_words
 
 ROOTS = ("nats",)
 
@@ -25,6 +25,8 @@ class NatsAdapter(Adapter):
     library = "nats"
     roots = ROOTS
     tokens = ("nats", "jetstream")
+    site_words = ("subscribe",)  # JetStream `subscribe(cb=...)`
+    gate_needs = dict.fromkeys(("publish", "publish_async", "subscribe"), root_words(ROOTS))
     ack_names = frozenset()
     produce_names = frozenset(['publish', 'publish_async'])
 

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, kwarg, positional
 from ..model import STRONG
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, root_words
 
 ROOTS = ("pika", "aiormq")
 
@@ -17,6 +17,8 @@ class PikaAdapter(Adapter):
     library = "pika"
     roots = ROOTS
     tokens = ("pika", "aiormq", "basic_ack", "basic_publish", "basic_consume")
+    site_words = ("auto_ack", "no_ack")  # `basic_consume` / `consume` / `basic_get` with `auto_ack=True`
+    gate_needs = {"auto_ack": ("basic_consume", *root_words(ROOTS)), "no_ack": ("basic_consume", *root_words(ROOTS))}
     ack_names = frozenset(['basic_ack'])
     produce_names = frozenset(['basic_publish'])
 

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import kwarg, positional
 from ..model import STRONG
-from .base import AckSite, Adapter, Ctx, ProduceSite, keywords, origin_starts, receiver, receiver_last
+from .base import AckSite, Adapter, Ctx, ProduceSite, keywords, origin_starts, receiver, receiver_last, root_words
 
 ROOTS = ("google.cloud.pubsub", "google.cloud.pubsub_v1")
 NOT_ATTRIBUTES = {"retry", "timeout", "ordering_key"}
@@ -18,6 +18,7 @@ class PubSubAdapter(Adapter):
     library = "pubsub"
     roots = ROOTS
     tokens = ("pubsub", "pubsub_v1", "ack_ids")
+    gate_needs = {"acknowledge": ("ack_ids", *root_words(ROOTS)), "publish": root_words(ROOTS)}
     ack_names = frozenset(['acknowledge'])
     produce_names = frozenset(['publish'])
 

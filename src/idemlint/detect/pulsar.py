@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import kwarg, positional
 from ..model import STRONG
-from .base import AckSite, Adapter, Ctx, ProduceSite, origin_starts, receiver, receiver_last
+from .base import AckSite, Adapter, Ctx, ProduceSite, origin_starts, receiver, receiver_last, root_words
 
 ROOTS = ("pulsar",)
 
@@ -17,6 +17,8 @@ class PulsarAdapter(Adapter):
     library = "pulsar"
     roots = ROOTS
     tokens = ("pulsar", "acknowledge")
+    gate_needs = {"acknowledge": ("pulsar", "confluent_kafka"), "acknowledge_cumulative": ("pulsar", "confluent_kafka"),
+                  "send": root_words(ROOTS), "send_async": root_words(ROOTS)}
     ack_names = frozenset(['acknowledge', 'acknowledge_cumulative'])
     produce_names = frozenset(['send', 'send_async'])
 

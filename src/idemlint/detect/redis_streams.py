@@ -17,6 +17,7 @@ class RedisStreamsAdapter(Adapter):
     library = "redis_streams"
     roots = ROOTS
     tokens = ("xack", "xackdel", "xadd", "xreadgroup")
+    site_words = ("xreadgroup",)  # `xreadgroup(..., noack=True)`
     ack_names = frozenset(['xack', 'xackdel'])
     produce_names = frozenset(['xadd'])
 

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, root_words
 
 ROOTS = ("azure.servicebus",)
 
@@ -17,6 +17,8 @@ class ServiceBusAdapter(Adapter):
     library = "servicebus"
     roots = ROOTS
     tokens = ("complete_message", "servicebus", "ServiceBusMessage")
+    site_words = ("get_queue_receiver", "get_subscription_receiver")  # `receive_mode=RECEIVE_AND_DELETE`
+    gate_needs = {"send_messages": root_words(ROOTS), "schedule_messages": root_words(ROOTS)}
     ack_names = frozenset(['complete_message'])
     produce_names = frozenset(['schedule_messages', 'send_messages'])
 

@@ -17,6 +17,11 @@ class SqsAdapter(Adapter):
     library = "sqs"
     roots = ROOTS
     tokens = ("delete_message", "ReceiptHandle", "receive_messages", "QueueUrl", "TopicArn")
+    gate_needs = {  # the keywords (or, for `message.delete()`, the receive) each call needs
+        "delete_message": ("QueueUrl", "ReceiptHandle"), "delete_message_batch": ("Entries",),
+        "delete_messages": ("Entries",), "delete": ("receive_messages",), "send_message": ("MessageBody",),
+        "publish": ("TopicArn", "TargetArn"), "send_message_batch": ("Entries",), "send_messages": ("Entries",),
+    }
     ack_names = frozenset(['delete', 'delete_message', 'delete_message_batch', 'delete_messages'])
     produce_names = frozenset(['publish', 'send_message', 'send_message_batch', 'send_messages'])
 

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ClassInfo, ModuleIndex, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, origin_starts, receiver, receiver_last
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, origin_starts, receiver, receiver_last, root_words
 
 ROOTS = ("stomp",)
 LISTENERS = ("stomp.ConnectionListener", "stomp.listener.")
@@ -29,6 +29,8 @@ class StompAdapter(Adapter):
     library = "stomp"
     roots = ROOTS
     tokens = ("stomp",)
+    site_words = ("on_message",)  # a listener's `on_message`
+    gate_needs = dict.fromkeys(("ack", "send", "on_message"), root_words(ROOTS))
     ack_names = frozenset(["ack"])
     produce_names = frozenset(["send"])
 

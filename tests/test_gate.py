@@ -1,0 +1,195 @@
+"""The engine's cheap first pass (`analysis.may_hold_units`): it may only skip modules in which
+`detect` would find nothing, and it must skip the common harmless ones."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from harness import FIXTURES, fixture_files
+from idemlint import analysis, patterns
+from idemlint.analysis import detect, may_hold_units, parse, passes_prefilter
+from idemlint.codewords import alternation, code_words
+
+FILES = fixture_files()
+
+
+def _src(text: str) -> bytes:
+    return textwrap.dedent(text).encode()
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(FIXTURES)) for p in FILES])
+def test_every_fixture_with_a_consumer_or_producer_passes_the_gate(path):
+    source = path.read_bytes()
+    try:
+        facts = detect(parse(source), None, str(path))
+    except analysis.ParseFailure:
+        return
+    if facts.consumers or facts.producers:
+        assert may_hold_units(source), "the gate would skip a module that holds a consumer or producer"
+
+
+SKIPPED = {
+    "docstring only": '''
+        """Call basic_ack() after commit; see kafka and celery docs for acks_late."""
+        import json
+
+        def load(text):
+            return json.loads(text)
+    ''',
+    "a socket's send, no broker import": '''
+        import socket
+
+        def ping(sock: socket.socket) -> None:
+            sock.send(b"ping")
+    ''',
+    "a cache delete, no SQS keywords": '''
+        def evict(cache, key):
+            cache.delete(key)
+    ''',
+    "a task decorator with no celery and no late ack": '''
+        from myapp import app
+
+        @app.task
+        def add(x, y):
+            return x + y
+    ''',
+    "a comment naming a broker": '''
+        # kafka consumer: commit() after processing
+        def process(items):
+            return [i for i in items]
+    ''',
+}
+
+KEPT = {
+    "lambda records": '''
+        def handler(event, context):
+            for record in event["Records"]:
+                charge(record["body"])
+    ''',
+    "kafka producer": '''
+        from kafka import KafkaProducer
+
+        producer = KafkaProducer()
+
+        def emit(order):
+            producer.send("orders", order)
+    ''',
+    "sqs ack by keywords": '''
+        def handle(sqs, url, message):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    ''',
+    "celery task acked late": '''
+        from myapp import app
+
+        @app.task(acks_late=True)
+        def charge(order_id):
+            pass
+    ''',
+    "celery task in a module importing celery": '''
+        import celery
+
+        @app.task
+        def charge(order_id):
+            pass
+    ''',
+    "shared_task under another name": '''
+        from celery import shared_task as task_
+
+        @task_
+        def charge(order_id):
+            pass
+    ''',
+    "a message's own ack": '''
+        async def on_message(msg):
+            await msg.ack()
+    ''',
+    "an ack through a project helper": '''
+        from .util import ack_message
+
+        def on_message(ch, method, properties, body):
+            ack_message(ch, method.delivery_tag)
+    ''',
+    "a consumer-class hook": '''
+        from .base import BaseWorker
+
+        class Billing(BaseWorker):
+            def handle(self, message):
+                charge(message)
+    ''',
+    "a postponed annotation naming the consumer class": '''
+        from __future__ import annotations
+        import kafka
+
+        def loop(consumer: "kafka.KafkaConsumer"):
+            for msg in consumer:
+                charge(msg)
+    ''',
+    "not valid for CPython (the parser reports it)": '''
+        print "hello"
+        channel.basic_ack(delivery_tag=1)
+    ''',
+}
+
+
+@pytest.mark.parametrize("name", sorted(SKIPPED))
+def test_harmless_modules_are_not_parsed(name):
+    source = _src(SKIPPED[name])
+    assert not may_hold_units(source)
+
+
+@pytest.mark.parametrize("name", sorted(KEPT))
+def test_modules_that_may_hold_units_are_parsed(name):
+    assert may_hold_units(_src(KEPT[name]))
+
+
+def test_the_gate_skips_what_the_prefilter_lets_through():
+    """Broker words in prose or comments pass the text prefilter; the gate reads only code."""
+    for name in ("docstring only", "a comment naming a broker"):
+        assert passes_prefilter(_src(SKIPPED[name])), name
+
+
+def test_declared_patterns_turn_the_gate_off():
+    source = _src(SKIPPED["a cache delete, no SQS keywords"])
+    patterns.activate((("ack", ("cache.delete",)),))
+    try:
+        assert may_hold_units(source)
+    finally:
+        patterns.activate(())
+    assert not may_hold_units(source)
+
+
+def test_compiler_warnings_are_not_printed(capfd):
+    source = b'def f(x):\n    return x is "a" or "\\d"\n'
+    assert code_words(source) is not None
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_code_words_reads_names_not_prose():
+    text, methods = code_words(_src('''
+        """A docstring about basic_ack."""
+        import kafka.consumer as kc
+
+        class Worker:
+            def handle(self, message, *, retries=3):
+                self.client.publish(topic="t", message_id=message.id)
+
+                def inner():
+                    pass
+    '''))
+    names = set(text.splitlines())
+    assert {"kafka.consumer", "kc", "client", "publish", "topic", "message_id", "retries", "message"} <= names
+    assert "A docstring about basic_ack." not in names
+    assert "handle" in methods and "inner" not in methods
+
+
+def test_alternation_matches_the_same_words_as_a_flat_one():
+    import re
+
+    words = ["ack", "ack_ids", "acknowledge", "kafka", "a", "ab", "b_c"]
+    factored = re.compile(r"\b" + alternation(words) + r"\b")
+    flat = re.compile(r"\b(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")\b")
+    for text in ["ack", "ack_id", "ack_ids", "acknowledged", "x.kafka.y", "a ab b_c", "abc", "track"]:
+        assert [m.group(0) for m in factored.finditer(text)] == [m.group(0) for m in flat.finditer(text)], text
