@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Tuple
 
 from ..findings import Confidence
 from ..model import STRONG, Consumer, Event, ModuleFacts, RawFinding
@@ -30,6 +30,20 @@ def unsafe(effect: Event, marker: Event) -> bool:
 
 def confidence(marker: Event, effect: Event) -> Confidence:
     return Confidence.HIGH if marker.strength >= STRONG and effect.strength >= STRONG else Confidence.MEDIUM
+
+
+def _wording(consumer: Consumer, marker: Event, effect: Event) -> Tuple[str, str]:
+    """(message, hint): a record written first that no transaction can share with the effect (a Redis
+    key before an HTTP call or a SQL write) loses the message when the effect fails, so say that."""
+    if marker.seq < effect.seq and (not effect.db or marker.claim and not marker.db):
+        return (f"{marker.what} records the message before {effect.what} in `{consumer.symbol}`: "
+                f"if the effect fails, its redelivery is skipped",
+                "Write the processed record after the effect succeeds (hold a short-lived `SET NX EX` lock "
+                "meanwhile), or delete the record when the effect fails, then ack")
+    order = "before" if marker.seq < effect.seq else "after"
+    return (f"{effect.what} and the processed record {marker.what} ({order} it) are not in one transaction "
+            f"in `{consumer.symbol}`",
+            "Wrap the side effect and the processed record in one database transaction, then ack after it commits")
 
 
 class SideEffectOutsideTransaction(Rule):
@@ -64,13 +78,9 @@ class SideEffectOutsideTransaction(Rule):
                 continue  # no message is being handled here (before a receive, or after its ack)
             if not all(unsafe(effect, m) for m in markers):
                 continue
-            order = "before" if marker.seq < effect.seq else "after"
+            message, hint = _wording(consumer, marker, effect)
             yield RawFinding(
-                node=effect.call_node or effect.node,
-                message=(f"{effect.what} and the processed record {marker.what} ({order} it) are not in one "
-                         f"transaction in `{consumer.symbol}`"),
-                hint="Wrap the side effect and the processed record in one database transaction, then ack "
-                     "after it commits",
+                node=effect.call_node or effect.node, message=message, hint=hint,
                 confidence=confidence(marker, effect), symbol=consumer.symbol,
                 scope_node=consumer.function.node.name,
                 related=[(marker.node, f"processed record: {marker.what}")], evidence=consumer.evidence,
