@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import io
 import os
 import shutil
 import subprocess
@@ -362,3 +363,20 @@ def test_checking_a_cached_broker_file_does_not_import_libcst(tmp_path):
     args = ["check", "--format", "json", "consumer.py"]
     assert _modules_after_check(args, tmp_path) == ["libcst"]
     assert _modules_after_check(args, tmp_path) == []
+
+
+def test_a_clean_text_run_into_a_pipe_imports_no_rich_and_prints_what_rich_would(tmp_path):
+    from idemlint import cli
+    from idemlint.findings import RunResult
+    from idemlint.report import text as text_report
+
+    (tmp_path / "plain.py").write_text("def add(a, b):\n    return a + b\n")
+    assert _modules_after_check(["check", "plain.py"], tmp_path) == ["libcst"]
+    assert _modules_after_check(["check", "plain.py"], tmp_path) == []  # cached prefilter, no rich
+    for result in (RunResult(files=3), RunResult(files=1, suppressed=2)):
+        for quiet in (False, True):
+            options = {"color": True, "quiet": quiet, "verbose": False, "statistics": False, "show_evidence": False}
+            fast, slow = io.StringIO(), io.StringIO()
+            cli._render("text", result, str(tmp_path), fast, options)
+            text_report.render(result, text_report.TextOptions(**options), slow)
+            assert fast.getvalue() == slow.getvalue()

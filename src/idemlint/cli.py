@@ -314,10 +314,29 @@ def _render(output_format: str, result: Any, root: str, stream: Any, text_option
         from .report import markdown
 
         markdown.render(result, None, stream)
+    elif _plain_clean_run(result, stream, text_options):
+        if not text_options.get("quiet"):
+            from .report.summary import summary_line
+
+            stream.write(summary_line(result) + "\n")  # what rich prints here, without importing it
     else:
         from .report import text as text_report
 
         text_report.render(result, text_report.TextOptions(**text_options), stream)
+
+
+def _plain_clean_run(result: Any, stream: Any, text_options: Dict[str, Any]) -> bool:
+    """A clean run whose text output has no colour (a pipe, pre-commit's case): one summary line."""
+    if result.reported() or result.baseline is not None or text_options.get("statistics"):
+        return False
+    if not text_options.get("color"):
+        return True
+    if "FORCE_COLOR" in os.environ or os.environ.get("TTY_COMPATIBLE"):
+        return False  # rich would colour even a pipe
+    try:
+        return not stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _changed_targets(rev: str, paths: Sequence[str]) -> List[str]:

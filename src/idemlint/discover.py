@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
-
-import pathspec
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .config import Config
+
+if TYPE_CHECKING:
+    import pathspec
 
 # Directories never walked into: VCS data, caches, virtualenvs, build output.
 SKIP_DIR_NAMES = frozenset(
@@ -59,13 +60,23 @@ class _Ignores:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.root = os.path.abspath(config.root)
-        self.excludes = pathspec.GitIgnoreSpec.from_lines(config.excludes())
+        self._excludes: Optional["pathspec.GitIgnoreSpec"] = None  # built on first use
         # directory (absolute) -> its parsed .gitignore, or None when it has none
         self._gitignores: Dict[str, Optional[pathspec.GitIgnoreSpec]] = {}
         self._chains: Dict[Tuple[str, str], Tuple[str, ...]] = {}
 
-    def _gitignore(self, directory: str) -> Optional[pathspec.GitIgnoreSpec]:
+    @property
+    def excludes(self) -> "pathspec.GitIgnoreSpec":
+        if self._excludes is None:
+            import pathspec  # not imported for a run over named files only (the pre-commit case)
+
+            self._excludes = pathspec.GitIgnoreSpec.from_lines(self.config.excludes())
+        return self._excludes
+
+    def _gitignore(self, directory: str) -> Optional["pathspec.GitIgnoreSpec"]:
         if directory not in self._gitignores:
+            import pathspec
+
             spec = None
             try:
                 with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as fh:
@@ -199,9 +210,17 @@ def discover(paths: Sequence[str], config: Config) -> List[SourceFile]:
 
     # One entry per real file; a symlinked alias gives way to the file's own path.
     best: Dict[str, Tuple[bool, str, str]] = {}
+    real_dirs: Dict[str, str] = {}  # a file that is no symlink is its real directory's entry
     for path, shown in found:
-        candidate = (os.path.islink(path), shown, path)
-        key = os.path.realpath(path)
+        link = os.path.islink(path)
+        candidate = (link, shown, path)
+        if link:
+            key = os.path.realpath(path)
+        else:
+            directory, name = os.path.split(path)
+            if directory not in real_dirs:
+                real_dirs[directory] = os.path.realpath(directory)
+            key = os.path.join(real_dirs[directory], name)
         if key not in best or candidate < best[key]:
             best[key] = candidate
     return sorted((SourceFile(path, shown) for _, shown, path in best.values()), key=lambda f: (f.display_path, f.path))

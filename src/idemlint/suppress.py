@@ -7,12 +7,13 @@ import io
 import os
 import re
 import tokenize
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
-
-import pathspec
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 from .config import Config
 from .findings import Finding, UnusedIgnore
+
+if TYPE_CHECKING:
+    import pathspec
 
 ALL = "*"  # a bare `# idemlint: ignore` suppresses every rule
 
@@ -128,7 +129,9 @@ def is_suppressed(finding: Finding, table: Dict[int, FrozenSet[str]]) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _glob_spec(glob: str) -> pathspec.GitIgnoreSpec:
+def _glob_spec(glob: str) -> "pathspec.GitIgnoreSpec":
+    import pathspec  # only for `per-file-ignores`
+
     return pathspec.GitIgnoreSpec.from_lines([glob])
 
 
