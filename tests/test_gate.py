@@ -55,6 +55,19 @@ SKIPPED = {
         def add(x, y):
             return x + y
     ''',
+    "a Kafka client's own connection code": '''
+        from kafka.protocol import Request
+
+        def flush(conn, request: Request):
+            conn.send(request)
+            conn.commit_state()
+    ''',
+    "kombu without a producer or consumer": '''
+        from kombu import Exchange
+
+        def announce(bus, event):
+            bus.publish(event)
+    ''',
     "a comment naming a broker": '''
         # kafka consumer: commit() after processing
         def process(items):
@@ -75,6 +88,20 @@ KEPT = {
 
         def emit(order):
             producer.send("orders", order)
+    ''',
+    "kafka commit on a consumer passed in": '''
+        import confluent_kafka
+
+        def drain(consumer):
+            msg = consumer.poll(1.0)
+            consumer.commit(message=msg)
+    ''',
+    "kombu producer": '''
+        from kombu import Connection
+
+        def announce(conn, event):
+            with conn.Producer() as producer:
+                producer.publish(event)
     ''',
     "sqs ack by keywords": '''
         def handle(sqs, url, message):

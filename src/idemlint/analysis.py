@@ -10,7 +10,7 @@ import libcst as cst
 
 from .codewords import alternation, code_words
 from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, PRODUCE_ADAPTERS, may_find, called_name, passes_prefilter
-from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
+from .detect.base import AckSite, Ctx, HandlerSite, ModuleWords, ProduceSite, is_mock
 from .facts import callees
 from .facts.handler import MAX_DEPTH, HandlerRun, initial_taint
 from .facts.identity import is_id_field, names_in
@@ -396,7 +396,7 @@ def may_hold_units(source: bytes) -> bool:
         if match.group("helper") and match.group(0) not in ACK_ADAPTERS:
             return True  # `ack_message(ch, tag)`: maybe an ack through a project helper
         found.add(match.group(0))
-    return may_find(found, source) or any(HOOK_NAME.match(name) for name in methods)
+    return may_find(ModuleWords(found, text, source)) or any(HOOK_NAME.match(name) for name in methods)
 
 
 def unit_findings(module: cst.Module, source: bytes, path: str, facts: ModuleFacts) -> List[tuple]:

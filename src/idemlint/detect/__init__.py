@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Tuple
 from ..codewords import alternation
 from .aio_pika import AioPikaAdapter
 from .aws_lambda import LambdaAdapter
-from .base import Adapter
+from .base import Adapter, ModuleWords
 from .celery import CeleryAdapter
 from .dramatiq import DramatiqAdapter
 from .faststream import FastStreamAdapter
@@ -91,6 +91,6 @@ def _gate_vocabulary() -> Tuple[str, ...]:
 GATE_VOCABULARY = _gate_vocabulary()
 
 
-def may_find(names: set, source: bytes) -> bool:
-    """True if any adapter may find a consumer or a producer in a module whose code uses `names`."""
-    return any(adapter.may_find(names, source) for adapter in ADAPTERS)
+def may_find(words: ModuleWords) -> bool:
+    """True if any adapter may find a consumer or a producer in a module whose code uses `words`."""
+    return any(adapter.may_find(words) for adapter in ADAPTERS)

@@ -45,6 +45,22 @@ class HandlerSite:
 
 
 @dataclass
+class ModuleWords:
+    """What the engine's first pass knows of a module before parsing it (see `Adapter.may_find`)."""
+
+    found: Set[str]  # the words of `detect.GATE_VOCABULARY` among the names its code uses
+    text: str  # those names, one per line (`codewords.code_words`)
+    source: bytes
+    _lower: Optional[str] = None
+
+    def names_contain(self, part: str) -> bool:
+        """True if some name the code uses contains `part` (lower case), in any case (`_kafka_producer`)."""
+        if self._lower is None:
+            self._lower = self.text.lower()
+        return part in self._lower
+
+
+@dataclass
 class Ctx:
     """What an adapter may look at while classifying one call."""
 
@@ -75,14 +91,13 @@ class Adapter:
     ack_names: Optional[frozenset] = frozenset()
     produce_names: Optional[frozenset] = frozenset()
 
-    def may_find(self, names: Set[str], source: bytes) -> bool:
-        """False only if this adapter can find nothing in a module whose code uses none of the
-        words of `gate_vocabulary()` but `names` (the engine's cheap first pass; `source` is the
-        module's bytes, for adapters that need a closer look)."""
+    def may_find(self, words: "ModuleWords") -> bool:
+        """False only if this adapter can find nothing in a module whose code uses `words` (the
+        engine's cheap first pass, before any parse): one of its names, with what it needs beside."""
         for name in (*self.ack_names, *self.produce_names, *self.site_words):
-            if name in names:
+            if name in words.found:
                 need = self.gate_needs.get(name)
-                if need is None or not names.isdisjoint(need):
+                if need is None or not words.found.isdisjoint(need):
                     return True
         return False
 

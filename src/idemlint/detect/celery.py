@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional, Set
+from typing import Iterable, Optional
 
 import libcst as cst
 
 from ..index import ClassInfo, ModuleIndex, dotted, kwarg
 from ..model import WEAK
-from .base import Adapter, HandlerSite, decorator_call, root_words
+from .base import Adapter, HandlerSite, ModuleWords, decorator_call, root_words
 
 ROOTS = ("celery",)
 CONFIG_NAMES = {"task_acks_late", "CELERY_TASK_ACKS_LATE", "CELERY_ACKS_LATE", "acks_late"}
@@ -28,10 +28,10 @@ class CeleryAdapter(Adapter):
     ack_names = frozenset()
     produce_names = frozenset()
 
-    def may_find(self, names: Set[str], source: bytes) -> bool:
-        if "acks_late" in names or "shared_task" in names and super().may_find(names, source):
+    def may_find(self, words: ModuleWords) -> bool:
+        if "acks_late" in words.found or "shared_task" in words.found and super().may_find(words):
             return True  # `shared_task` may be imported under another name: no closer look
-        return super().may_find(names, source) and TASK_DECORATOR.search(source) is not None
+        return super().may_find(words) and TASK_DECORATOR.search(words.source) is not None
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         module_late = _module_acks_late(index)

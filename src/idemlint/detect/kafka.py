@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -10,7 +10,7 @@ from ..index import ModuleIndex, dotted, is_false, is_true, kwarg, positional, s
 from ..model import STRONG, WEAK
 from .base import (
     AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords,
-    origin_starts, receiver, receiver_last, root_words,
+    ModuleWords, origin_starts, receiver, receiver_last, root_words,
 )
 
 CONSUMERS = (
@@ -50,13 +50,24 @@ class KafkaAdapter(Adapter):
     tokens = ("kafka", "confluent_kafka", "aiokafka", "store_offsets")
     # a receive loop needs a consumer made from one of these classes (`CONSUMERS`)
     site_words = CONSUMER_CLASSES
-    gate_needs = {
-        "send_offsets_to_transaction": root_words(ROOTS),
-        **dict.fromkeys(("commit", "commit_async", "store_offsets"), root_words(ROOTS) + CONSUMER_CLASSES),
-        **dict.fromkeys(("produce", "send", "send_and_wait"), root_words(ROOTS) + PRODUCER_CLASSES),
-    }
     ack_names = frozenset(['commit', 'commit_async', 'store_offsets', 'send_offsets_to_transaction'])
     produce_names = frozenset(['produce', 'send', 'send_and_wait'])
+
+    def gate_vocabulary(self) -> Set[str]:
+        return {*super().gate_vocabulary(), *root_words(ROOTS), *PRODUCER_CLASSES, *KAFKA_COMMIT_KWARGS}
+
+    def may_find(self, words: ModuleWords) -> bool:
+        found = words.found
+        if found.isdisjoint(root_words(ROOTS)):
+            return False  # every origin trusted below starts with a Kafka import, every fallback needs one
+        if not found.isdisjoint(CONSUMER_CLASSES) or not found.isdisjoint(("send_offsets_to_transaction", "store_offsets")):
+            return True  # a consumer (a receive loop, a commit on it), or an offsets call
+        if not found.isdisjoint(("commit", "commit_async")) and (
+                words.names_contain("consumer") or not found.isdisjoint(KAFKA_COMMIT_KWARGS)):
+            return True  # `consumer.commit()`, `commit(message=...)` beside a Kafka import
+        # a producer made here, or a receiver named like one beside a Kafka import
+        return not found.isdisjoint(self.produce_names) and (
+            not found.isdisjoint(PRODUCER_CLASSES) or words.names_contain("producer"))
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG
-from .base import Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, origin_starts, receiver, receiver_last, root_words
+from .base import Adapter, Ctx, HandlerSite, ModuleWords, ProduceSite, func_ref, kw_true, origin_starts, receiver, receiver_last, root_words
 
 ROOTS = ("kombu",)
 
@@ -21,6 +21,12 @@ class KombuAdapter(Adapter):
     gate_needs = dict.fromkeys(("publish", "no_ack"), root_words(ROOTS))
     ack_names = frozenset()
     produce_names = frozenset(['publish'])
+
+    def may_find(self, words: ModuleWords) -> bool:
+        # `publish()` on a kombu `Producer` (or a receiver named like one), `Consumer(..., no_ack=True)`
+        return super().may_find(words) and (
+            "publish" in words.found and words.names_contain("producer")
+            or "no_ack" in words.found and words.names_contain("consumer"))
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         """`Consumer(channel, queues, callbacks=[fn], no_ack=True)`: each callback is acked on delivery."""
