@@ -164,3 +164,12 @@ def test_render_writes_sorted_json():
     sarif.render(RunResult(findings=[finding()]), sarif.SarifOptions("/"), buffer)
     text = buffer.getvalue()
     assert text.endswith("}\n") and json.loads(text)["version"] == "2.1.0"
+
+
+def test_snippet_hashes_do_not_depend_on_how_far_the_file_is_tokenized():
+    source = b'x = """a\nb"""; y = 1\ndef f(msg):\n    ch.basic_ack(\n        msg.tag)\n\nz = [\n  1,\n]\n'
+    full = SnippetHasher(source)
+    for line, end in [(1, 1), (1, 2), (2, 2), (4, 5), (5, 5), (7, 9)]:
+        assert SnippetHasher(source, last_line=end).hash(line, end) == full.hash(line, end)
+    with pytest.raises(ValueError):
+        SnippetHasher(source, last_line=3).hash(4, 5)

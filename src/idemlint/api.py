@@ -72,7 +72,7 @@ def analyse(source: bytes, path: str, verbose: bool = False, project: Any = None
         detail = traceback.format_exc() if verbose else ""
         return Analysis(error=FileError(path, message, kind="internal", traceback=detail))
     if findings:
-        hasher = SnippetHasher(source)
+        hasher = SnippetHasher(source, last_line=max(max(f.line, f.end_line) for f in findings))
         findings = [replace(f, snippet_hash=hasher.hash(f.line, f.end_line)) for f in findings]
     deps: Tuple[Tuple[str, str], ...] = ()
     if project is not None and file_path is not None:

@@ -30,10 +30,13 @@ _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, token
          tokenize.ENCODING, tokenize.ENDMARKER}
 
 
-def _tokens_by_line(source: bytes) -> Optional[Dict[int, List[str]]]:
+def _tokens_by_line(source: bytes, last_line: Optional[int] = None) -> Optional[Dict[int, List[str]]]:
+    """The tokens starting on each line, up to `last_line` (the rest of the file is not tokenized)."""
     out: Dict[int, List[str]] = {}
     try:
         for tok in tokenize.tokenize(io.BytesIO(source).readline):
+            if last_line is not None and tok.start[0] > last_line:
+                break
             if tok.type not in _SKIP:
                 out.setdefault(tok.start[0], []).append(tok.string)
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, LookupError, ValueError):
@@ -49,16 +52,19 @@ def _raw_lines(source: bytes) -> List[str]:
 class SnippetHasher:
     """Hash the normalised source of line ranges of one file (tokenizes once, lazily)."""
 
-    def __init__(self, source: bytes) -> None:
+    def __init__(self, source: bytes, last_line: Optional[int] = None) -> None:
         self._source = source
+        self._last_line = last_line  # no snippet will reach below it: tokenize no further
         self._tokens: Optional[Dict[int, List[str]]] = None
         self._tokenized = False
 
     def snippet(self, line: int, end_line: int) -> str:
         if not self._tokenized:
-            self._tokens = _tokens_by_line(self._source)
+            self._tokens = _tokens_by_line(self._source, self._last_line)
             self._tokenized = True
         end_line = max(line, end_line)
+        if self._last_line is not None and end_line > self._last_line:
+            raise ValueError(f"line {end_line} is past the hasher's last line {self._last_line}")
         if self._tokens is not None:
             parts = [t for n in range(line, end_line + 1) for t in self._tokens.get(n, ())]
             return " ".join(parts)
