@@ -3,6 +3,7 @@ shape of a handler body (loops, branches) that IDEM004 needs to tell one message
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set
@@ -30,6 +31,7 @@ QUEUE_NAME = re.compile(r"(^|_)(q|queue|queues|inbox|backlog|jobs|work|tasks|pen
 EXECUTOR_NAME = re.compile(r"(executor|pool|workers?)$", re.I)
 # results and futures that are waited for: the work is done when the handler goes on
 WAIT_CALLS = {"result", "join", "wait", "gather", "as_completed", "wait_for", "exception", "shield"}
+BUILTIN_NAMES = set(dir(builtins))
 ACKISH = re.compile(r"(^|_)(n?ack|acknowledge|commit|complete_message|delete_message|xack)($|_)")
 
 
@@ -232,4 +234,64 @@ def _waited(call: cst.Call, func: FunctionInfo, queue: bool) -> bool:
     return False
 
 
-__all__ = ["Deferred", "Shape", "classify"]
+# -- which names hold one message's data ---------------------------------------------------------
+
+
+def local_names(expr: cst.CSTNode, skip: Set[str]) -> Set[str]:
+    """The variables `expr` reads: bare names, roots of attribute chains, not called function names,
+    attribute names or keyword names, and none of `skip` (imports, globals, builtins)."""
+    out: Set[str] = set()
+    stack: List[cst.CSTNode] = [expr]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Name):
+            if cur.value not in skip:
+                out.add(cur.value)
+        elif isinstance(cur, cst.Attribute):
+            stack.append(cur.value)
+        elif isinstance(cur, cst.Call):
+            if not isinstance(cur.func, cst.Name):
+                stack.append(cur.func)
+            stack.extend(a.value for a in cur.args)
+        elif isinstance(cur, cst.Arg):
+            stack.append(cur.value)
+        elif not isinstance(cur, (cst.Lambda, cst.FunctionDef)):
+            stack.extend(children(cur))
+    return out
+
+
+def module_names(index) -> Set[str]:
+    """Names bound at module level or built in: never one message's data."""
+    return (set(index.imports) | set(index.module_assigns) | set(index.module_functions)
+            | set(index.classes) | BUILTIN_NAMES)
+
+
+def bound_by(func: FunctionInfo, node: cst.CSTNode) -> Set[str]:
+    """The variables `node` (a call) is assigned to: `msgs = receiver.receive_messages()`."""
+    return {name for name, values in func.assigns.items() for value, _, _ in values
+            if value is node or isinstance(value, cst.Await) and value.expression is node}
+
+
+def message_data(func: FunctionInfo, seeds: Set[str], skip: Set[str]) -> Set[str]:
+    """`seeds` and the variables bound from them in `func`: `order = json.loads(msg.body)`, the other
+    targets of one unpacking (`method, props, body = ch.basic_get(q)`), `for m in batch:` targets.
+
+    Forward only: the source a message came from (`msg = messages.pop()`) does not join, so the
+    next message taken from it is not this one.
+    """
+    out = set(seeds)
+    bindings = [(name, value) for name, values in func.assigns.items() for value, _, _ in values]
+    bindings += [(name, loop.iter) for loop in func.fors for name in local_names(loop.target, skip)]
+    for _ in range(4):
+        before = len(out)
+        for name, value in bindings:
+            if name not in out and local_names(value, skip) & out:
+                out.add(name)
+        unpacked = {id(value) for name, value in bindings if name in out}
+        out.update(name for name, value in bindings if id(value) in unpacked)
+        if len(out) == before:
+            break
+    return out
+
+
+__all__ = ["Deferred", "Shape", "bound_by", "classify", "local_names", "message_data", "module_names"]

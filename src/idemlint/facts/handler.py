@@ -52,7 +52,8 @@ RECEIVER_ORIGINS = ("Consumer(", "get_queue_receiver(", "get_subscription_receiv
                     "subscribe(", ".receive_messages(", "KafkaConsumer(", "AIOKafkaConsumer(")
 RECEIVE_CALLS = {"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
                  "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message",
-                 "peek_messages", "receive_deferred_messages", "__anext__", "__next__", "xread", "xautoclaim"}
+                 "peek_messages", "receive_deferred_messages", "__anext__", "__next__", "xread", "xautoclaim",
+                 "drain_events"}  # kombu: delivers the next messages to the consumer's callbacks
 KAFKA_LIBRARIES = ("confluent_kafka", "kafka_python", "aiokafka", "kafka")
 TASK_QUEUES = ("celery", "dramatiq", "rq", "arq", "taskiq", "huey")
 SEEN_DB_CALLS = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "merge", "get", "filter",
@@ -159,6 +160,8 @@ class _Walker(cst.CSTVisitor):
 
     def visit_With(self, node: cst.With) -> None:
         opened = 0
+        if any(_expects_error(item.item, self.ctx) for item in node.items):
+            self.run.raises_depth += 1
         for item in node.items:
             what = transactions.with_transaction(item, self.ctx)
             if what:
@@ -171,6 +174,8 @@ class _Walker(cst.CSTVisitor):
         self.run.opened[id(node)] = opened
 
     def leave_With(self, original_node: cst.With) -> None:
+        if any(_expects_error(item.item, self.ctx) for item in original_node.items):
+            self.run.raises_depth -= 1
         for _ in range(self.run.opened.pop(id(original_node), 0)):
             self.txns.pop()
         for node, site in list(self.with_acks):
@@ -258,6 +263,7 @@ class HandlerRun:
         self.idempotent: Optional[str] = None
         self.kafka_eos = False  # the handler commits offsets with `send_offsets_to_transaction`
         self.except_depth = 0
+        self.raises_depth = 0  # inside `with pytest.raises(...)` / `self.assertRaises(...)`
         self.exiting_ifs: List[bool] = []
 
     def add(self, walker: _Walker, kind: str, node: cst.CSTNode, strength: int, what: str,
@@ -307,12 +313,14 @@ class HandlerRun:
         if is_mock(call, ctx):
             return  # a test double records calls; it is neither an ack nor a side effect
         site = self.ack_of(call, ctx)
+        if site is not None and self.raises_depth:
+            return  # `with pytest.raises(ValueError): complete_message(peeked)`: a test that the ack fails
         if site is not None:
             ev = self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
             ev.early = any(self.exiting_ifs)
             return
         if w.depth == 0 and name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
-                call.func.value, self.tainted):
+                call.func.value, self.tainted) and not _producer_side(call.func.value, ctx):
             self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
         # -- IDEM004: the message handed to an executor, task, thread or in-memory queue (deferred.py)
         later = deferred.classify(call, ctx, self.tainted) if name in deferred.NAMES else None
@@ -520,6 +528,21 @@ def _ends_in_exit(body: cst.BaseSuite) -> bool:
 def _mentions_root(func: cst.BaseExpression, roots: Set[str], ctx: Ctx) -> bool:
     origin = ctx.origin(func) or dotted(func) or ""
     return origin.split(".")[0] in roots
+
+
+def _producer_side(receiver: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`producer.poll(0)`: a Kafka producer serving its delivery callbacks, not a receive."""
+    return "Producer(" in (ctx.origin(receiver) or "") or "producer" in (dotted(receiver) or "").split(".")[-1].lower()
+
+
+def _expects_error(expr: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`pytest.raises(...)` or unittest's `self.assertRaises(...)`: the block is expected to raise."""
+    if not isinstance(expr, cst.Call):
+        return False
+    name = call_name(expr) or ""
+    if name in ("assertRaises", "assertRaisesRegex"):
+        return True
+    return name == "raises" and (ctx.origin(expr.func) or dotted(expr.func) or "") == "pytest.raises"
 
 
 def _has_derived_task_id(call: cst.Call, run: HandlerRun) -> bool:

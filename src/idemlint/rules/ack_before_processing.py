@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator, List
+from typing import Iterator, List, Set
 
 import libcst as cst
 
-from ..facts.deferred import Shape
+from ..facts.deferred import Shape, local_names, message_data, module_names
 from ..findings import Confidence
 from ..model import STRONG, Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
@@ -37,6 +37,24 @@ def _main_line(ack: Event) -> bool:
     return isinstance(ack.node, cst.Call) and not ack.early and not ack.in_except and ack.detail != "framework"
 
 
+def _processes(consumer: Consumer, shape: Shape, ack: Event, work: Event, skip: Set[str]) -> bool:
+    """Work after the ack handles the acked message, unless a function that fetched the message
+    itself (a test, a script) acks it and then does something that uses none of its data, outside
+    any loop around the ack: `message.ack()` then `producer.publish("second")` sends the next one."""
+    if not shape.has(ack.node) or not isinstance(ack.node, cst.Call):
+        return True  # acked in a helper: its names are not this function's
+    call = ack.node
+    # the message is what the ack is given (`complete_message(msg)`), else its receiver (`msg.ack()`)
+    named = [a.value for a in call.args] or ([call.func.value] if isinstance(call.func, cst.Attribute) else [])
+    seeds = set().union(*(local_names(n, skip) for n in named))
+    if not seeds or seeds & set(consumer.function.params):
+        return True  # `consumer.commit()` names no message; a callback's every step is for its message
+    loop = shape.loop_of(call)
+    if loop is not None and shape.inside(_site(work), loop):
+        return True  # the same iteration as the ack: the per-message handling
+    return bool(local_names(_site(work), skip) & message_data(consumer.function, seeds, skip))
+
+
 class AckBeforeProcessing(Rule):
     code = "IDEM004"
     name = "ack-before-processing"
@@ -53,9 +71,10 @@ class AckBeforeProcessing(Rule):
         if not acks or not work:
             return
         shape = Shape(consumer.function.node)
+        skip = module_names(module.index)
         for ack in acks:
-            late = next((e for e in work if e.seq > ack.seq and self._same_message(consumer, shape, ack, e, ack)),
-                        None)
+            late = next((e for e in work if e.seq > ack.seq and self._same_message(consumer, shape, ack, e, ack)
+                         and _processes(consumer, shape, ack, e, skip)), None)
             early = next((e for e in work if e.kind == "defer" and e.seq < ack.seq and consumer.in_hand(e)
                           and self._same_message(consumer, shape, e, ack, ack)), None)
             found = early or late

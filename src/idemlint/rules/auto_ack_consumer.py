@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List
+from typing import Iterator, List, Set
 
 from ..findings import Confidence
-from ..facts.deferred import Shape
+from ..facts.deferred import Shape, bound_by, local_names, message_data, module_names
 from ..model import Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
 from .ack_without_dedup import confidence as score
@@ -32,7 +32,7 @@ class AutoAckConsumer(Rule):
         # a dedup check does not bring a lost message back, so lookups do not matter here
         effects = [e for e in consumer.of("effect") if consumer.in_hand(e) and not e.in_except]
         if effects and (consumer.of("receive") or consumer.option_node is not None):
-            effects = self._in_receive_scope(consumer, effects)
+            effects = self._in_receive_scope(consumer, effects, module_names(module.index))
         if not effects:
             return  # nothing would be lost but the message itself
         effect = effects[0]
@@ -54,7 +54,7 @@ class AutoAckConsumer(Rule):
         )
 
     @staticmethod
-    def _in_receive_scope(consumer: Consumer, effects: List[Event]) -> List[Event]:
+    def _in_receive_scope(consumer: Consumer, effects: List[Event], skip: Set[str]) -> List[Event]:
         """Effects after the receive loop, or outside the `with` block of the auto-ack receiver, handle
         no message of this consumer (a test that sends a new batch afterwards)."""
         shape = Shape(consumer.function.node)
@@ -70,5 +70,16 @@ class AutoAckConsumer(Rule):
                 continue
             if block is not None and not shape.inside(site, block):
                 continue
+            if receives and shape.loop_of(receives[-1]) is None and not _uses_received(consumer, receives[-1], site, skip):
+                continue
             kept.append(effect)
         return kept
+
+
+def _uses_received(consumer: Consumer, receive, site, skip: Set[str]) -> bool:
+    """After a one-off receive (no loop), an effect handles what was received only if it uses it:
+    `msgs = receiver.receive_messages()` then `sender.send_messages(new_batch)` sends a new batch."""
+    seeds = bound_by(consumer.function, receive)
+    if not seeds:
+        return True  # the received messages are not held in a variable we can follow
+    return bool(local_names(site, skip) & message_data(consumer.function, seeds, skip))
