@@ -10,9 +10,11 @@ from idemlint.analysis import analyze
 AIO_PIKA = FIXTURES / "aio_pika"
 
 
-@pytest.mark.parametrize("name", ["bad_redis_day_claim_before_webhook.py", "good_redis_lock_then_processed_key.py"])
+@pytest.mark.parametrize("name", ["aio_pika/bad_redis_day_claim_before_webhook.py",
+                                  "aio_pika/good_redis_lock_then_processed_key.py",
+                                  "pika/bad_setnx_claim_released_on_failure.py"])
 def test_claim_check_fixtures(name):
-    missed, unexpected = compare((AIO_PIKA / name).read_text(encoding="utf-8"))
+    missed, unexpected = compare((FIXTURES / name).read_text(encoding="utf-8"))
     assert not missed and not unexpected, f"missed: {missed}\nunexpected: {unexpected}"
 
 
@@ -48,3 +50,10 @@ channel.basic_consume(queue="orders", on_message_callback=on_order_placed)
     [finding] = [f for f in analyze(source, "orders.py") if f.rule == "IDEM002"]
     assert "not in one transaction" in finding.message
     assert "database transaction" in finding.hint
+
+
+def test_released_claim_leaves_only_a_crash():
+    source = (FIXTURES / "pika" / "bad_setnx_claim_released_on_failure.py").read_bytes()
+    [finding] = [f for f in analyze(source, "labels.py") if f.rule == "IDEM002"]
+    assert finding.confidence.label == "medium"
+    assert "process dies" in finding.message

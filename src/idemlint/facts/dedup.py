@@ -10,7 +10,7 @@ import libcst as cst
 
 from .. import patterns as user_patterns
 from ..detect.base import Ctx, receiver, receiver_last
-from ..index import children, dotted, kwarg, string_value
+from ..index import call_name, children, dotted, kwarg, string_value
 from ..model import STRONG, WEAK
 from .effects import _chain_names, sql_kind, sql_table, sql_text
 from .identity import identity_names, mentions
@@ -229,6 +229,19 @@ def exits(body: cst.BaseSuite) -> bool:
             return True
         stack.extend(c for c in children(cur) if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
     return False
+
+
+RELEASE_CALLS = {"delete", "unlink", "getdel"}
+_CODE = cst.Module([])
+
+
+def releases(call: cst.Call, claim: cst.CSTNode, ctx: Ctx) -> bool:
+    """`r.delete(key)` of the key a `SET NX` claim took (same key expression): the claim undone."""
+    if (call_name(call) or "") not in RELEASE_CALLS or not call.args or not _redisish(call, ctx):
+        return False
+    if not isinstance(claim, cst.Call) or not claim.args or (call_name(claim) or "") != "set":
+        return False
+    return _CODE.code_for_node(call.args[0].value) == _CODE.code_for_node(claim.args[0].value)
 
 
 def _redisish(call: cst.Call, ctx: Ctx) -> bool:

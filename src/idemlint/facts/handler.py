@@ -342,6 +342,8 @@ class HandlerRun:
             return
         if user_patterns.ACTIVE and self._declared(w, call):
             return
+        if self.except_depth and self._release(call, ctx):
+            return  # `except: r.delete(key); raise`: the claim is undone when the effect fails
         gated = w.gated_depth > 0 or id(call) in w.tested_calls
         unique_try = bool(self.try_stack and self.try_stack[-1])
         fact = dedup.classify(call, ctx, gated, unique_try, self.identity, self.tainted)
@@ -415,6 +417,12 @@ class HandlerRun:
                     return True
             exprs.extend(children(cur))
         return False
+
+    def _release(self, call: cst.Call, ctx: Ctx) -> bool:
+        claims = [e for e in self.events if e.kind == "lookup" and e.claim and dedup.releases(call, e.node, ctx)]
+        for claim in claims:
+            claim.detail = claim.detail or "released"
+        return bool(claims)
 
     def _declared(self, w: _Walker, call: cst.Call) -> bool:
         """A call the user declared a dedup lookup, a side effect or an idempotent wrapper."""

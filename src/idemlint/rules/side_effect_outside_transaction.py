@@ -29,6 +29,10 @@ def unsafe(effect: Event, marker: Event) -> bool:
 
 
 def confidence(marker: Event, effect: Event) -> Confidence:
+    """Both recognised calls (high); one known by its name only, or a claim released when the effect
+    raises, which leaves only a crash between the two to lose the message (medium)."""
+    if marker.detail == "released":
+        return Confidence.MEDIUM
     return Confidence.HIGH if marker.strength >= STRONG and effect.strength >= STRONG else Confidence.MEDIUM
 
 
@@ -36,8 +40,9 @@ def _wording(consumer: Consumer, marker: Event, effect: Event) -> Tuple[str, str
     """(message, hint): a record written first that no transaction can share with the effect (a Redis
     key before an HTTP call or a SQL write) loses the message when the effect fails, so say that."""
     if marker.seq < effect.seq and (not effect.db or marker.claim and not marker.db):
+        lost = "the process dies during the effect" if marker.detail == "released" else "the effect fails"
         return (f"{marker.what} records the message before {effect.what} in `{consumer.symbol}`: "
-                f"if the effect fails, its redelivery is skipped",
+                f"if {lost}, its redelivery is skipped",
                 "Write the processed record after the effect succeeds (hold a short-lived `SET NX EX` lock "
                 "meanwhile), or delete the record when the effect fails, then ack")
     order = "before" if marker.seq < effect.seq else "after"
