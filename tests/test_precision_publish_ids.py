@@ -61,3 +61,32 @@ def test_id_headers_stay_ids(name):
 
 def test_app_id_alone_is_not_an_id_property():
     assert carries_id(_expr("pika.BasicProperties(app_id='billing', reply_to=props.reply_to)"), _ctx()) is False
+
+
+def test_id_read_into_a_variable_still_counts_and_a_fresh_one_does_not():
+    missed, unexpected = compare('''
+import json
+import uuid
+
+import pika
+from celery import Celery
+
+app = Celery("shop", broker="amqp://guest:guest@rabbitmq//")
+channel = pika.BlockingConnection(pika.ConnectionParameters("rabbitmq")).channel()
+
+
+@app.task(bind=True, acks_late=True)
+def forward(self, sku):
+    task_id = self.request.id
+    channel.basic_publish(exchange="stock", routing_key="reserve", body=json.dumps({"sku": sku}),
+                          properties=pika.BasicProperties(message_id=f"reserve-{task_id}"))
+
+
+@app.task(bind=True, acks_late=True)
+def forward_fresh(self, sku):
+    event_id = str(uuid.uuid4())
+    channel.basic_publish(  # expect: IDEM001[medium]
+        exchange="stock", routing_key="reserve", body=json.dumps({"sku": sku}),
+        properties=pika.BasicProperties(message_id=event_id))
+''')
+    assert not missed and not unexpected, f"missed: {missed}\nunexpected: {unexpected}"

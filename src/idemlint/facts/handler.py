@@ -395,11 +395,18 @@ class HandlerRun:
         """
         if site.rpc_reply and self._reply_correlated(call, ctx):
             return True  # the caller matches replies by correlation id and drops the extra one
-        return any(self._from_message_id(value)
+        return any(self._from_message_id(value, ctx)
                    for expr in site.id_exprs for value in payload.id_values(expr, ctx))
 
-    def _from_message_id(self, value: cst.BaseExpression) -> bool:
-        return bool(identity_names(value, self.identity)) and mentions(value, self.tainted)
+    def _from_message_id(self, value: cst.BaseExpression, ctx: Ctx) -> bool:
+        """`props.message_id`, `f"fwd-{task_id}"` after `task_id = self.request.id`; not `uuid4()`."""
+        if not identity_names(value, self.identity) or _fresh(value):
+            return False
+        if mentions(value, self.tainted):
+            return True
+        assigns = ctx.func.assigns if ctx.func is not None else {}
+        return any(assigns.get(name) and not all(_fresh(v) for v, _, _ in assigns[name])
+                   for name in self.identity if mentions(value, {name}))
 
     def _reply_correlated(self, call: cst.Call, ctx: Ctx) -> bool:
         """The reply's `correlation_id` is the request's (not a fresh one for a request of our own)."""
@@ -536,6 +543,22 @@ def _ends_in_exit(body: cst.BaseSuite) -> bool:
 def _mentions_root(func: cst.BaseExpression, roots: Set[str], ctx: Ctx) -> bool:
     origin = ctx.origin(func) or dotted(func) or ""
     return origin.split(".")[0] in roots
+
+
+# New on every call: an id made from one of these is new on every redelivery too.
+FRESH_CALLS = {"uuid1", "uuid4", "uuid6", "uuid7", "token_hex", "token_urlsafe", "token_bytes", "ulid",
+               "time", "time_ns", "monotonic", "now", "utcnow", "random", "randint", "getrandbits", "urandom"}
+
+
+def _fresh(expr: cst.CSTNode) -> bool:
+    """`str(uuid.uuid4())`, `f"{time.time()}"`: the value changes on every call."""
+    stack = [expr]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Call) and (call_name(cur) or "") in FRESH_CALLS:
+            return True
+        stack.extend(children(cur))
+    return False
 
 
 def _producer_side(receiver: cst.BaseExpression, ctx: Ctx) -> bool:
