@@ -380,3 +380,33 @@ def test_a_clean_text_run_into_a_pipe_imports_no_rich_and_prints_what_rich_would
             cli._render("text", result, str(tmp_path), fast, options)
             text_report.render(result, text_report.TextOptions(**options), slow)
             assert fast.getvalue() == slow.getvalue()
+
+
+def test_a_big_cold_run_leaves_the_prefilter_to_the_workers(tmp_path):
+    """No cached regexes and enough files: this process never imports libcst, and the output and
+    the counts are those of a serial run."""
+    consumer = "import pika\n\ndef on_message(ch, method, props, body):\n    charge(body)\n    ch.basic_ack(method.delivery_tag)\n"
+    for i in range(api.DEFER_PREFILTER_FILES):
+        (tmp_path / f"plain_{i}.py").write_text(f"def add_{i}(a, b):\n    return a + b\n")
+    for i in range(10):
+        (tmp_path / f"consumer_{i}.py").write_text(consumer)
+    (tmp_path / "pyproject.toml").write_text("[tool.idemlint]\nmax-file-size = 1000\n")
+    (tmp_path / "too_big.py").write_text(consumer * 20)  # read by the worker, refused there
+    args = ["check", "--format", "json", "--no-cache", "--jobs", "2", "."]
+    assert _modules_after_check(args, tmp_path) == []
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    runs = [subprocess.run([sys.executable, "-m", "idemlint", "check", "--format", "json", "--no-cache", "--verbose",
+                            "--jobs", jobs, "."], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+            for jobs in ("1", "2")]
+    assert runs[0].stdout == runs[1].stdout and json.loads(runs[0].stdout)["summary"]["findings"] == 10
+    assert [e["path"] for e in json.loads(runs[0].stdout)["errors"]] == ["too_big.py"]
+    for run in runs:
+        assert "passed the prefilter = 10, cache hits = 0, analysed = 10" in run.stderr, run.stderr
+    cached = [subprocess.run([sys.executable, "-m", "idemlint", "check", "--format", "json", "--verbose", "--jobs", "2",
+                              "--cache-dir", str(tmp_path / "cache"), "."], capture_output=True, text=True, cwd=tmp_path,
+                             env=env, timeout=120) for _ in range(2)]
+    assert cached[0].stdout == cached[1].stdout == runs[0].stdout
+    assert "passed the prefilter = 10, cache hits = 0, analysed = 10" in cached[0].stderr, cached[0].stderr
+    assert "passed the prefilter = 10, cache hits = 10, analysed = 0" in cached[1].stderr, cached[1].stderr
+    engine = [d for d in (tmp_path / "cache").iterdir() if d.is_dir()]
+    assert len(engine) == 1 and (engine[0] / "prefilter").exists() and (engine[0] / "clean").exists()

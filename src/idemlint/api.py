@@ -7,13 +7,14 @@ discovery order, so a parallel run gives exactly the serial run's result.
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import stat
 import sys
 import traceback
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from . import suppress
 from .cache import Analysis, Cache
@@ -34,6 +35,8 @@ POOL_THRESHOLD = 8
 # Work is sent to the pool in chunks of at most this many files or bytes.
 CHUNK_FILES = 8
 CHUNK_BYTES = 256 * 1024
+# Chunks in flight per worker before the oldest is waited for (bounds the sources held here).
+IN_FLIGHT_PER_WORKER = 4
 
 
 def _analysis_module() -> Any:
@@ -176,6 +179,8 @@ class _Job:
     shown: str
     source: bytes
     key: str = ""
+    digest: bytes = b""  # the cache's digest of `source` (for the clean list)
+    prefilter: bool = False  # the prefilter is still to run, in the worker (see `_defer_prefilter`)
 
 
 def _read(file: SourceFile, config: Config) -> Union[bytes, FileResult]:
@@ -212,43 +217,79 @@ class _Clean:
             self.cache.store_clean(self.known, self.new)
 
 
+def _clean_result(source: bytes, shown: str, config: Config) -> FileResult:
+    # Mentions no broker API: scanned and clean, so any suppression comment in it is unused.
+    unused = suppress.unused_ignores((), source, shown) if config.warn_unused_ignores else []
+    return FileResult(shown, unused_ignores=tuple(unused))
+
+
 def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache],
-             prefilter: Callable[[bytes], bool], stats: Dict[str, int], clean: _Clean) -> Union[_Job, FileResult]:
-    """Read, size-check, prefilter and look up one file; a `_Job` if it still needs the engine."""
+             prefilter: Optional[Callable[[bytes], bool]], stats: Dict[str, int],
+             clean: _Clean) -> Union[_Job, FileResult]:
+    """Read, size-check, prefilter and look up one file; a `_Job` if it still needs the engine.
+
+    With `prefilter` None (and no cache) the job carries the reading and the prefilter to the
+    worker (`_defer_prefilter`).
+    """
+    if prefilter is None and cache is None:
+        return _Job(index, file.path, file.display_path, b"", prefilter=True)
     source = _read(file, config)
     if isinstance(source, FileResult):
         return source
     shown = file.display_path
     digest = cache.digest(source) if cache is not None else b""
-    if digest in clean.known or not _passes(prefilter, source):
+    if digest in clean.known or prefilter is not None and not _passes(prefilter, source):
         if cache is not None:
             clean.new.add(digest)
-        # Mentions no broker API: scanned and clean, so any suppression comment in it is unused.
-        unused = suppress.unused_ignores((), source, shown) if config.warn_unused_ignores else []
-        return FileResult(shown, unused_ignores=tuple(unused))
-    stats["prefilter_passed"] += 1
-    job = _Job(index, file.path, shown, source)
+        return _clean_result(source, shown, config)
+    if prefilter is not None:
+        stats["prefilter_passed"] += 1
+    job = _Job(index, file.path, shown, source, digest=digest, prefilter=prefilter is None)
     if cache is not None:
         job.key = cache.content_key(shown, digest)
         cached = cache.load(file.path, job.key)
-        if cached is not None:
+        if cached is not None:  # only files that passed the prefilter have entries
+            stats["prefilter_passed"] += job.prefilter
             stats["cache_hits"] += 1
             return finish(cached, source, shown, config)
     return job
 
 
 def _run_job(job: _Job, config: Config, cache: Optional[Cache], project: Any = None) -> FileResult:
+    return _engine_job(job, config, cache, project)[0]
+
+
+_WORKER_PREFILTERS: Dict[tuple, Callable[[bytes], bool]] = {}  # per process, by declared patterns
+
+
+def _worker_prefilter(config: Config, cache: Optional[Cache]) -> Callable[[bytes], bool]:
+    if config.patterns not in _WORKER_PREFILTERS:
+        _WORKER_PREFILTERS[config.patterns] = _with_declared_words(_prefilter(cache), config)
+    return _WORKER_PREFILTERS[config.patterns]
+
+
+def _engine_job(job: _Job, config: Config, cache: Optional[Cache],
+                project: Any = None) -> Tuple[FileResult, bool]:
+    """(the file's result, whether it passed the prefilter) for a job, in whatever process runs it."""
+    if job.prefilter:
+        if not job.source and cache is None:  # a deferred job: read here
+            source = _read(SourceFile(job.path, job.shown), config)
+            if isinstance(source, FileResult):
+                return source, False
+            job = replace(job, source=source)
+        if not _passes(_worker_prefilter(config, cache), job.source):
+            return _clean_result(job.source, job.shown, config), False
     result = analyse(job.source, job.shown, config.verbose, project, job.path, config.patterns)
     if cache is not None:
         cache.store(job.path, job.key, result)
-    return finish(result, job.source, job.shown, config)
+    return finish(result, job.source, job.shown, config), True
 
 
 _WORKER_PROJECT: List[Any] = []  # a worker's project, kept across its chunks (parsed modules are reused)
 
 
 def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache],
-               project: Any = None) -> List[Tuple[int, FileResult]]:
+               project: Any = None) -> List[Tuple[int, FileResult, bool]]:
     """The worker-process entry point: analyse a chunk of files."""
     if project is not None:
         if _WORKER_PROJECT and (_WORKER_PROJECT[0].bases, _WORKER_PROJECT[0].max_depth) == (
@@ -256,7 +297,7 @@ def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache],
             project = _WORKER_PROJECT[0]
         else:
             _WORKER_PROJECT[:] = [project]
-    return [(job.index, _run_job(job, config, cache, project)) for job in jobs]
+    return [(job.index, *_engine_job(job, config, cache, project)) for job in jobs]
 
 
 def make_project(config: Config, paths: Sequence[str] = ()) -> Any:
@@ -313,12 +354,19 @@ class _Runner:
         self.pending: List[_Job] = []
         self.pending_bytes = 0
         self.waiting: List[_Job] = []  # jobs held back until the pool is worth starting
+        self.rejected: List[bytes] = []  # digests of the files whose deferred prefilter turned them away
         self.pool: Any = None
-        self.futures: List[Tuple[Any, List[_Job]]] = []
+        self.futures: Deque[Tuple[Any, List[_Job]]] = collections.deque()  # in flight, oldest first
+        self.lost: List[_Job] = []  # jobs of chunks whose worker died
+
+    def _set(self, job: _Job, result: FileResult, passed: bool) -> None:
+        self.results[job.index] = result
+        if not passed:
+            self.rejected.append(job.digest)
 
     def add(self, job: _Job) -> None:
         if self.jobs <= 1:
-            self.results[job.index] = _run_job(job, self.config, self.cache, self.project)
+            self._set(job, *_engine_job(job, self.config, self.cache, self.project))
             return
         if self.pool is None:
             self.waiting.append(job)
@@ -341,27 +389,33 @@ class _Runner:
         if self.pending:
             chunk, self.pending, self.pending_bytes = self.pending, [], 0
             self.futures.append((self.pool.submit(_run_chunk, chunk, self.config, self.cache, self.project), chunk))
+        # at most a few chunks per worker in flight: the sources waiting in the queue stay few
+        while len(self.futures) > IN_FLIGHT_PER_WORKER * self.jobs:
+            self._collect(*self.futures.popleft())
+
+    def _collect(self, future: Any, chunk: List[_Job]) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            by_index = {job.index: job for job in chunk}
+            for index, result, passed in future.result():
+                self._set(by_index[index], result, passed)
+        except BrokenProcessPool:
+            self.lost.extend(chunk)
 
     def finish(self) -> None:
         for job in self.waiting:  # too few to be worth a pool
-            self.results[job.index] = _run_job(job, self.config, self.cache, self.project)
+            self._set(job, *_engine_job(job, self.config, self.cache, self.project))
         if self.pool is None:
             return
-        self._submit()
-        from concurrent.futures.process import BrokenProcessPool
-
-        lost: List[_Job] = []
         try:
-            for future, chunk in self.futures:
-                try:
-                    for index, result in future.result():
-                        self.results[index] = result
-                except BrokenProcessPool:
-                    lost.extend(chunk)
+            self._submit()
+            while self.futures:
+                self._collect(*self.futures.popleft())
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
-        if lost:
-            self._isolate(lost)
+        if self.lost:
+            self._isolate(self.lost)
 
     def abort(self) -> None:
         if self.pool is not None:
@@ -378,8 +432,8 @@ class _Runner:
                 if pool is None:
                     pool = _make_pool(1)
                 try:
-                    ((index, result),) = pool.submit(_run_chunk, [job], self.config, self.cache, self.project).result()
-                    self.results[index] = result
+                    ((_, result, passed),) = pool.submit(_run_chunk, [job], self.config, self.cache, self.project).result()
+                    self._set(job, result, passed)
                 except BrokenProcessPool:
                     pool.shutdown(wait=True)
                     pool = None
@@ -388,6 +442,40 @@ class _Runner:
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
+
+
+# A run without a cache over at least this many files leaves reading and the prefilter to the
+# workers (this process then imports no libcst and holds no source).
+DEFER_PREFILTER_FILES = 64
+
+
+def _defer_prefilter(config: Config, cache: Optional[Cache], files: int, jobs: int) -> bool:
+    """True for a run without a cache over enough files that would import libcst here for the
+    prefilter alone: the workers then read and prefilter the files, as they parse them."""
+    return cache is None and jobs > 1 and files >= DEFER_PREFILTER_FILES and "idemlint.analysis" not in sys.modules
+
+
+# This process reads every file of a run and frees it at once, which leaves glibc's heap in
+# holes it does not give back (measured: 62 MiB resident of which 33 MiB free, on 4,549 files).
+TRIM_EVERY_FILES = 512
+_TRIM: List[Any] = []  # [glibc's malloc_trim, or None where there is none]
+
+
+def _release_memory() -> None:
+    """Hand freed heap memory back to the system (glibc only; elsewhere nothing happens)."""
+    if not _TRIM:
+        trim = None
+        if sys.platform == "linux":
+            try:
+                import ctypes
+
+                trim = ctypes.CDLL("libc.so.6").malloc_trim
+                trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+            except (OSError, AttributeError):
+                trim = None  # musl and other libcs
+        _TRIM.append(trim)
+    if _TRIM[0] is not None:
+        _TRIM[0](0)
 
 
 def _make_pool(workers: int) -> Any:
@@ -426,18 +514,28 @@ def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict
     counts = _new_stats()
     cache = _open_cache(config)
     clean = _Clean(cache)
-    prefilter = _with_declared_words(_lazy(lambda: _prefilter(cache)), config)
     results: List[Optional[FileResult]] = _Results(len(files), progress)
     runner = _Runner(config, cache, results, make_project(config, paths))
+    prefilter: Optional[Callable[[bytes], bool]] = None
+    if not _defer_prefilter(config, cache, len(files), runner.jobs):
+        prefilter = _with_declared_words(_lazy(lambda: _prefilter(cache)), config)
     try:
         for index, file in enumerate(files):
+            if index and index % TRIM_EVERY_FILES == 0:
+                _release_memory()
             outcome = _prepare(index, file, config, cache, prefilter, counts, clean)
             if isinstance(outcome, FileResult):
                 results[index] = outcome
             else:
                 counts["analysed"] += 1
+                counts["prefilter_passed"] += outcome.prefilter  # taken back below if rejected
                 runner.add(outcome)
         runner.finish()
+        for digest in runner.rejected:
+            counts["analysed"] -= 1
+            counts["prefilter_passed"] -= 1
+            if cache is not None:
+                clean.new.add(digest)
         clean.save()
     except BaseException:
         runner.abort()  # Ctrl-C or a crash outside the per-file boundary: stop the workers
