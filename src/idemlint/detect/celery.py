@@ -7,7 +7,7 @@ from typing import Iterable, Optional
 
 import libcst as cst
 
-from ..index import ClassInfo, ModuleIndex, dotted, kwarg
+from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted, kwarg
 from ..model import WEAK
 from .base import Adapter, HandlerSite, ModuleWords, decorator_call, root_words
 
@@ -57,6 +57,25 @@ class CeleryAdapter(Adapter):
                 yield HandlerSite("celery", run, "framework", WEAK,
                                   f"`run()` of Celery task class `{cls.name}` with `acks_late = True`",
                                   "Celery acks after the task returns (`acks_late = True`)")
+
+
+def bound_request(func: FunctionInfo) -> Optional[str]:
+    """`self.request` of `@app.task(bind=True) def t(self, ...)`: the task's message (its `id` is
+    the task id the producer set, the same on every redelivery); None for any other function.
+
+    Read from the decorator's text alone (the caller has no module index at hand).
+    """
+    if not func.params:
+        return None
+    for dec in func.decorators:
+        callee, call = decorator_call(dec)
+        text = dotted(callee) or ""
+        if call is None or not (text.split(".")[-1] == "shared_task" or text.endswith(".task") and text.count(".") == 1):
+            continue
+        flag = kwarg(call, "bind")
+        if isinstance(flag, cst.Name) and flag.value == "True":
+            return f"{func.params[0]}.request"
+    return None
 
 
 def _is_task_decorator(callee: cst.BaseExpression, index: ModuleIndex) -> bool:

@@ -9,6 +9,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 
 import libcst as cst
 
+from ..detect import celery
 from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock
 from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, string_value
 from ..model import STRONG, UNSEEN, WEAK, Event
@@ -650,7 +651,7 @@ def _is_receive(expr: cst.BaseExpression) -> bool:
 def initial_taint(func: FunctionInfo) -> Set[str]:
     """The names that hold the message when the handler starts.
 
-    A callback receives it as a parameter; a function that receives messages itself (a poll or
+    A callback receives it as a parameter (a bound Celery task also as `self.request`); a function that receives messages itself (a poll or
     iteration loop) gets them from those calls, so its parameters are clients and settings.
     """
     receives = any(isinstance(c.func, cst.Attribute) and c.func.attr.value in RECEIVE_CALLS for c in func.calls)
@@ -661,4 +662,7 @@ def initial_taint(func: FunctionInfo) -> Set[str]:
     )
     names = set() if receives else {p for p in func.params if p not in NOT_MESSAGE_PARAMS}
     names.update(n for n in func.assigns if n in MESSAGE_NAMES)
+    request = celery.bound_request(func)
+    if request is not None:
+        names.add(request)  # a dotted entry: `mentions` matches `self.request...`, not all of `self`
     return names

@@ -8,7 +8,7 @@ from typing import Iterable, Optional, Set
 import libcst as cst
 
 from .. import patterns as user_patterns
-from ..index import children, string_value
+from ..index import children, dotted, string_value
 
 # Change on every delivery of the same message: never a dedup key (brokers.md, section 8).
 PER_DELIVERY = {
@@ -115,13 +115,16 @@ def is_id_field(name: str) -> bool:
 
 
 def mentions(expr: cst.CSTNode, names: Set[str]) -> bool:
-    """True if `expr` uses any of the plain names in `names`."""
+    """True if `expr` uses any of the plain names in `names`, or a dotted one (`self.request`) there."""
     if not names:
         return False
+    paths = {n for n in names if "." in n}
     stack = [expr]
     while stack:
         cur = stack.pop()
         if isinstance(cur, cst.Name) and cur.value in names:
+            return True
+        if paths and isinstance(cur, cst.Attribute) and dotted(cur) in paths:
             return True
         stack.extend(children(cur))
     return False
