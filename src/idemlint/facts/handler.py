@@ -53,8 +53,11 @@ RECEIVER_ORIGINS = ("Consumer(", "get_queue_receiver(", "get_subscription_receiv
                     "subscribe(", ".receive_messages(", "KafkaConsumer(", "AIOKafkaConsumer(")
 RECEIVE_CALLS = {"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
                  "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message",
-                 "peek_messages", "receive_deferred_messages", "__anext__", "__next__", "xread", "xautoclaim",
+                 "receive_deferred_messages", "__anext__", "__next__", "xread", "xautoclaim",
                  "drain_events"}  # kombu: delivers the next messages to the consumer's callbacks
+# Service Bus `peek_messages()`: copies of messages, neither locked nor removed, that cannot be settled
+# (brokers.md, Service Bus): no delivery, so no receive; but a function that peeks fetches for itself.
+PEEK_CALLS = {"peek_messages"}
 KAFKA_LIBRARIES = ("confluent_kafka", "kafka_python", "aiokafka", "kafka")
 TASK_QUEUES = ("celery", "dramatiq", "rq", "arq", "taskiq", "huey")
 SEEN_DB_CALLS = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "merge", "get", "filter",
@@ -651,10 +654,12 @@ def _is_receive(expr: cst.BaseExpression) -> bool:
 def initial_taint(func: FunctionInfo) -> Set[str]:
     """The names that hold the message when the handler starts.
 
-    A callback receives it as a parameter (a bound Celery task also as `self.request`); a function that receives messages itself (a poll or
-    iteration loop) gets them from those calls, so its parameters are clients and settings.
+    A callback receives it as a parameter (a bound Celery task also as `self.request`); a function
+    that receives messages itself (a poll or iteration loop) gets them from those calls, so its
+    parameters are clients and settings.
     """
-    receives = any(isinstance(c.func, cst.Attribute) and c.func.attr.value in RECEIVE_CALLS for c in func.calls)
+    receives = any(isinstance(c.func, cst.Attribute) and c.func.attr.value in RECEIVE_CALLS | PEEK_CALLS
+                   for c in func.calls)
     receives = receives or any(
         isinstance(loop.iter, (cst.Name, cst.Attribute))
         and any(w in (dotted(loop.iter) or "").split(".")[-1].lower() for w in ("receiver", "consumer", "subscription"))
