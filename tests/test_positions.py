@@ -85,10 +85,33 @@ second""" + tail_{i}(x)
     members.append("    class Inner:\n        def f(self): return deep()\n")
     source = ("import os\n\n\nclass Big(Base):\n" + "".join(members) + "\n\ndef after():\n    return last()\n").encode()
     module = cst.parse_module(source)
-    assert len(module.body[1].body.body) > 40
+    assert len(module.body[1].body.body) > 40  # far over BIG_BLOCK
     _check(source)
     # what findings ask for: calls inside the members (the class header is not wanted, so the
     # members are rendered one by one)
+    calls = [n for n in walk(module.body[1].body) if isinstance(n, cst.Call)]
+    full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    got = resolve(module, source, calls)
+    assert {n: got.get(n) for n in calls} == {n: full[n] for n in calls}
+
+
+def test_big_functions_and_nested_blocks_rendered_statement_by_statement():
+    body = []
+    for i in range(12):
+        body.append(f'''    x_{i} = call_{i}(a,
+        b); y_{i} = other(x_{i})
+    if x_{i}:
+        s = """multi
+line {i}""" + tail(x_{i})
+''')
+    inner = "".join(f"        v_{i} = deep_{i}(k)  # note\n" for i in range(12))
+    body.append(f"    @decorator(1)\n    def inner(k):\n{inner}        return k\n")
+    body.append("    class Local(Base):\n" + "".join(f"        def m_{i}(self): return self.h_{i}()\n" for i in range(10)))
+    source = ("import os\n\n\n@outer\nasync def handler(a, b):\n" + "".join(body) + "    await done(a)\n\n\nz = last()\n").encode()
+    module = cst.parse_module(source)
+    assert len(module.body[1].body.body) > 8
+    _check(source)
+    _check(source.replace(b"    ", b"\t"))
     calls = [n for n in walk(module.body[1].body) if isinstance(n, cst.Call)]
     full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     got = resolve(module, source, calls)

@@ -96,7 +96,11 @@ def _full(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[cst.CSTNode,
     return {n: positions[n] for n in nodes if n in positions}
 
 
-BIG_CLASS = 40  # a class with more statements than this is rendered statement by statement
+# A class or function with more statements than this is rendered statement by statement (only
+# the statements holding a wanted node), and so on down its nested classes and functions.
+BIG_BLOCK = 8
+_BLOCKS = (cst.ClassDef, cst.FunctionDef)
+_AST_BLOCKS = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def resolve(module: cst.Module, source: bytes, nodes: Iterable[cst.CSTNode]) -> Dict[cst.CSTNode, CodeRange]:
@@ -114,8 +118,7 @@ def resolve(module: cst.Module, source: bytes, nodes: Iterable[cst.CSTNode]) -> 
         inside = [n for n in walk(stmt) if id(n) in wanted]
         if not inside:
             continue
-        if tree is not None and isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock) \
-                and len(stmt.body.body) > BIG_CLASS:
+        if tree is not None and _big(stmt):
             if not lines:
                 lines = source.decode("utf-8", "surrogateescape").splitlines()
             member = _in_members(module, stmt, tree.body[_ast_index(tree, starts[index])], inside, lines)  # type: ignore[attr-defined]
@@ -151,6 +154,10 @@ def _render(module: cst.Module, stmt: cst.CSTNode, start: int, inside: List[cst.
     return out
 
 
+def _big(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, _BLOCKS) and isinstance(stmt.body, cst.IndentedBlock) and len(stmt.body.body) > BIG_BLOCK
+
+
 def _ast_index(tree: ast.Module, line: int) -> int:
     for i, stmt in enumerate(tree.body):
         if stmt.lineno == line:
@@ -158,15 +165,16 @@ def _ast_index(tree: ast.Module, line: int) -> int:
     return -1
 
 
-def _in_members(module: cst.Module, cls: cst.ClassDef, node: ast.stmt, inside: List[cst.CSTNode],
+def _in_members(module: cst.Module, cls: cst.CSTNode, node: ast.stmt, inside: List[cst.CSTNode],
                 lines: List[str]) -> Optional[Dict[cst.CSTNode, CodeRange]]:
-    """Positions inside a big class, rendering only the members that hold them (None: render it all).
+    """Positions inside a big class or function, rendering only the statements that hold them,
+    and within a big nested class or function only its statements that do (None: render it all).
 
     A member rendered alone loses its block's indentation on the lines the renderer indents, and
     keeps continuation lines verbatim; comparing each rendered line with the source line it came
     from gives the column shift of that line.
     """
-    if not isinstance(node, ast.ClassDef):
+    if not isinstance(node, _AST_BLOCKS):
         return None
     starts = _statement_starts(node.body)
     members = cls.body.body  # type: ignore[attr-defined]
@@ -178,6 +186,13 @@ def _in_members(module: cst.Module, cls: cst.ClassDef, node: ast.stmt, inside: L
         held = [n for n in walk(member) if id(n) in wanted]
         if not held:
             continue
+        if _big(member):
+            index = next((i for i, stmt in enumerate(node.body) if stmt.lineno == start), -1)
+            if index >= 0:
+                nested = _in_members(module, member, node.body[index], held, lines)
+                if nested is not None:
+                    out.update(nested)
+                    continue
         code = cst.Module(body=[member], default_indent=module.default_indent,
                           default_newline=module.default_newline).code.splitlines()
 
