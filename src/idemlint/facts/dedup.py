@@ -109,8 +109,12 @@ def _store_name(call: cst.Call) -> str:
 
 
 def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
-             identity_vars: Set[str], tainted: Set[str]) -> Optional[DedupFact]:
-    """Whether `call` reads or writes the consumer's record of processed messages."""
+             identity_vars: Set[str], tainted: Set[str], far: bool = False) -> Optional[DedupFact]:
+    """Whether `call` reads or writes the consumer's record of processed messages.
+
+    `far`: the call is two or more calls away from the handler, where every parameter is only
+    assumed to be message data; a cache write there is a processed record only if named like one.
+    """
     func = call.func
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
     if not name:
@@ -153,7 +157,7 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
             return DedupFact("lookup", STRONG, f"`{text}()`")
         if name in REDIS_WRITES and (keyed_ok and dedup_store or dedup_store and keyed):
             return DedupFact("marker", STRONG, f"`{text}()`")
-        if name in REDIS_WRITES and keyed == "id" and name in ("set", "setex", "sadd"):
+        if name in REDIS_WRITES and keyed == "id" and name in ("set", "setex", "sadd") and not far:
             return DedupFact("marker", STRONG, f"`{text}()`")
         return None
 

@@ -350,7 +350,7 @@ class HandlerRun:
             return  # `except: r.delete(key); raise`: the claim is undone when the effect fails
         gated = w.gated_depth > 0 or id(call) in w.tested_calls
         unique_try = bool(self.try_stack and self.try_stack[-1])
-        fact = dedup.classify(call, ctx, gated, unique_try, self.identity, self.tainted)
+        fact = dedup.classify(call, ctx, gated, unique_try, self.identity, self.tainted, far=self.summary_depth >= 2)
         if fact is not None:
             db, db_key = _db_write(call)
             if fact.kind in ("lookup", "claim"):

@@ -1,0 +1,69 @@
+"""IDEM002: a cache write two calls or more from the handler, whose key or value comes from an
+id-like name, is not the consumer's processed record unless it is named like one (pretix's
+`get_event_domain`, caching a domain looked up from `domain_id`, was taken for one)."""
+
+from __future__ import annotations
+
+from test_project import findings, write
+
+TASK = '''
+import requests
+from shop.celery import app
+from shop.mail import render
+
+
+@app.task(acks_late=True)
+def send_receipt(event, order_id):
+    body = render(event, order_id)
+    requests.post("https://mail.example.com/send", json={"body": body})
+'''
+
+MAIL = '''
+from shop.urls import absolute_url
+
+
+def render(event, order_id):
+    return f"Your order {order_id}: {absolute_url(event)}"
+'''
+
+URLS_CACHE = '''
+def absolute_url(event, fallback=False):
+    suffix = "_fallback" if fallback else ""
+    domain = getattr(event, "_cached_domain" + suffix, None) or event.cache.get("domain" + suffix)
+    if domain is None:
+        if hasattr(event, "alternative_domain"):
+            domain = event.alternative_domain.domain_id
+        else:
+            domain = event.organizer.domain
+        event.cache.set("domain" + suffix, domain or "none")
+        setattr(event, "_cached_domain" + suffix, domain or "none")
+    return f"https://{domain}/"
+'''
+
+URLS_MARKER = '''
+import redis
+
+r = redis.Redis()
+
+
+def absolute_url(event):
+    r.set(f"processed:{event.message_id}", 1)
+    return "https://shop.example.com/"
+'''
+
+
+def _tree(tmp_path, urls: str):
+    write(tmp_path, {"shop/__init__.py": "", "shop/celery.py": "from celery import Celery\napp = Celery('shop')\n",
+                     "shop/tasks.py": TASK, "shop/mail.py": MAIL, "shop/urls.py": urls})
+    return {(rule, confidence) for _, _, rule, confidence, _ in findings(tmp_path, "shop/tasks.py")}
+
+
+def test_a_cache_of_something_else_two_calls_away_is_no_processed_record(tmp_path):
+    got = _tree(tmp_path, URLS_CACHE)
+    assert not any(rule == "IDEM002" for rule, _ in got), got
+    assert ("IDEM001", "medium") in got  # the POST still has no dedup in front of it
+
+
+def test_a_record_named_like_one_two_calls_away_still_counts(tmp_path):
+    got = _tree(tmp_path, URLS_MARKER)
+    assert any(rule == "IDEM002" for rule, _ in got), got
