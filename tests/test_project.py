@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -241,3 +242,21 @@ def test_an_ack_inside_a_shared_helper_is_shown_at_each_handlers_own_call(shop):
     assert [(name, line, rule, conf) for name, line, rule, conf, _ in got] == [
         ("two.py", 7, "IDEM001", "low"), ("two.py", 11, "IDEM001", "low")]
     assert "(in `shop.services.finish.ack_message`)" in got[0][4]
+
+
+def test_parsed_modules_kept_within_a_source_budget(tmp_path, monkeypatch):
+    from idemlint import project as project_module
+    from idemlint.project import Project
+
+    for i in range(6):
+        (tmp_path / f"m{i}.py").write_text(f"def f{i}(x):\n    return x\n" + "# pad\n" * 200)
+    size = (tmp_path / "m0.py").stat().st_size
+    monkeypatch.setattr(project_module, "MAX_KEPT_SOURCE", 3 * size)
+    proj = Project([str(tmp_path)])
+    for i in range(6):
+        assert proj.load(str(tmp_path / f"m{i}.py")) is not None
+        assert proj._kept <= 3 * size and len(proj._modules) <= 3
+    assert [os.path.basename(p) for p in proj._modules] == ["m3.py", "m4.py", "m5.py"]
+    huge = tmp_path / "huge.py"
+    huge.write_text("x = 1\n" + "# pad\n" * 2000)
+    assert proj.load(str(huge)) is not None and list(proj._modules) == [str(huge)]  # alone over budget: kept

@@ -297,7 +297,9 @@ def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache],
             project = _WORKER_PROJECT[0]
         else:
             _WORKER_PROJECT[:] = [project]
-    return [(job.index, *_engine_job(job, config, cache, project)) for job in jobs]
+    out = [(job.index, *_engine_job(job, config, cache, project)) for job in jobs]
+    _release_memory()  # the chunk's trees are gone: give their pages back before the next chunk
+    return out
 
 
 def make_project(config: Config, paths: Sequence[str] = ()) -> Any:

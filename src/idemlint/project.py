@@ -20,7 +20,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-MAX_MODULES = 16  # parsed modules kept per process (bounded: a large module costs tens of MB as a tree)
+# Parsed modules kept per process, least recently used first out: at most this many, and at most
+# this much source between them (a tree and its index take about 90 bytes per source byte, so
+# the budget holds about 70 MiB). Re-parsing an evicted module is the main cost of following
+# calls in application code (many small modules called from many tasks).
+MAX_MODULES = 64
+MAX_KEPT_SOURCE = 768 * 1024
 MAX_MODULE_BYTES = 1_000_000  # larger files are not followed into
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\([^()]*\))?)$")
 
@@ -31,6 +36,7 @@ class Loaded:
     name: str  # dotted module name ("" when unknown)
     index: object  # ModuleIndex (typed loosely: this module must not import libcst at import time)
     digest: str
+    size: int = 0  # bytes of source
 
 
 class Project:
@@ -46,6 +52,7 @@ class Project:
                     bases.append(cand)
         self.bases = bases
         self._modules: "OrderedDict[str, Optional[Loaded]]" = OrderedDict()
+        self._kept = 0  # bytes of source of the modules kept
         self._found: Dict[Tuple[str, str], Optional[str]] = {}
         self._brokerish: Dict[str, bool] = {}
         self.deps: Dict[str, str] = {}  # path -> digest of every module read for the current file
@@ -124,8 +131,10 @@ class Project:
         else:
             loaded = self._parse(path)
             self._modules[path] = loaded
-            while len(self._modules) > MAX_MODULES:
-                old, _ = self._modules.popitem(last=False)
+            self._kept += loaded.size if loaded is not None else 0
+            while len(self._modules) > 1 and (len(self._modules) > MAX_MODULES or self._kept > MAX_KEPT_SOURCE):
+                old, gone = self._modules.popitem(last=False)
+                self._kept -= gone.size if gone is not None else 0
                 # memos are keyed by node ids, which a later tree may reuse once this one is freed
                 self.summaries = {k: v for k, v in self.summaries.items() if k[0] != old}
                 self.hooks = {k: v for k, v in self.hooks.items() if k[0] != old}
@@ -157,7 +166,7 @@ class Project:
             index = ModuleIndex(module)
         except (OSError, ParseFailure, RecursionError, MemoryError, ValueError):
             return None  # an unreadable callee only means the call stays unresolved
-        return Loaded(path, self.module_name(path), index, digest(source))
+        return Loaded(path, self.module_name(path), index, digest(source), len(source))
 
     def holds(self, path: Optional[str]) -> bool:
         """True if the module at `path` is one of the parsed modules kept (its node ids are stable)."""
