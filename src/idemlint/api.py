@@ -179,8 +179,7 @@ class _Job:
     shown: str
     source: bytes
     key: str = ""
-    digest: bytes = b""  # the cache's digest of `source` (for the clean list)
-    prefilter: bool = False  # the prefilter is still to run, in the worker (see `_defer_prefilter`)
+    deferred: bool = False  # not read yet: the worker reads and prefilters it (`_defer_prefilter`)
 
 
 def _read(file: SourceFile, config: Config) -> Union[bytes, FileResult]:
@@ -228,28 +227,25 @@ def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache
              clean: _Clean) -> Union[_Job, FileResult]:
     """Read, size-check, prefilter and look up one file; a `_Job` if it still needs the engine.
 
-    With `prefilter` None (and no cache) the job carries the reading and the prefilter to the
-    worker (`_defer_prefilter`).
+    With `prefilter` None the job leaves reading and the prefilter to the worker (`_defer_prefilter`).
     """
-    if prefilter is None and cache is None:
-        return _Job(index, file.path, file.display_path, b"", prefilter=True)
+    if prefilter is None:
+        return _Job(index, file.path, file.display_path, b"", deferred=True)
     source = _read(file, config)
     if isinstance(source, FileResult):
         return source
     shown = file.display_path
     digest = cache.digest(source) if cache is not None else b""
-    if digest in clean.known or prefilter is not None and not _passes(prefilter, source):
+    if digest in clean.known or not _passes(prefilter, source):
         if cache is not None:
             clean.new.add(digest)
         return _clean_result(source, shown, config)
-    if prefilter is not None:
-        stats["prefilter_passed"] += 1
-    job = _Job(index, file.path, shown, source, digest=digest, prefilter=prefilter is None)
+    stats["prefilter_passed"] += 1
+    job = _Job(index, file.path, shown, source)
     if cache is not None:
         job.key = cache.content_key(shown, digest)
         cached = cache.load(file.path, job.key)
-        if cached is not None:  # only files that passed the prefilter have entries
-            stats["prefilter_passed"] += job.prefilter
+        if cached is not None:
             stats["cache_hits"] += 1
             return finish(cached, source, shown, config)
     return job
@@ -271,14 +267,13 @@ def _worker_prefilter(config: Config, cache: Optional[Cache]) -> Callable[[bytes
 def _engine_job(job: _Job, config: Config, cache: Optional[Cache],
                 project: Any = None) -> Tuple[FileResult, bool]:
     """(the file's result, whether it passed the prefilter) for a job, in whatever process runs it."""
-    if job.prefilter:
-        if not job.source and cache is None:  # a deferred job: read here
-            source = _read(SourceFile(job.path, job.shown), config)
-            if isinstance(source, FileResult):
-                return source, False
-            job = replace(job, source=source)
-        if not _passes(_worker_prefilter(config, cache), job.source):
-            return _clean_result(job.source, job.shown, config), False
+    if job.deferred:
+        source = _read(SourceFile(job.path, job.shown), config)
+        if isinstance(source, FileResult):
+            return source, False
+        if not _passes(_worker_prefilter(config, cache), source):
+            return _clean_result(source, job.shown, config), False
+        job = replace(job, source=source)
     result = analyse(job.source, job.shown, config.verbose, project, job.path, config.patterns)
     if cache is not None:
         cache.store(job.path, job.key, result)
@@ -356,15 +351,14 @@ class _Runner:
         self.pending: List[_Job] = []
         self.pending_bytes = 0
         self.waiting: List[_Job] = []  # jobs held back until the pool is worth starting
-        self.rejected: List[bytes] = []  # digests of the files whose deferred prefilter turned them away
+        self.rejected = 0  # deferred jobs that the worker's read or prefilter turned away
         self.pool: Any = None
         self.futures: Deque[Tuple[Any, List[_Job]]] = collections.deque()  # in flight, oldest first
         self.lost: List[_Job] = []  # jobs of chunks whose worker died
 
     def _set(self, job: _Job, result: FileResult, passed: bool) -> None:
         self.results[job.index] = result
-        if not passed:
-            self.rejected.append(job.digest)
+        self.rejected += not passed
 
     def add(self, job: _Job) -> None:
         if self.jobs <= 1:
@@ -530,14 +524,11 @@ def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict
                 results[index] = outcome
             else:
                 counts["analysed"] += 1
-                counts["prefilter_passed"] += outcome.prefilter  # taken back below if rejected
+                counts["prefilter_passed"] += outcome.deferred  # taken back below if turned away
                 runner.add(outcome)
         runner.finish()
-        for digest in runner.rejected:
-            counts["analysed"] -= 1
-            counts["prefilter_passed"] -= 1
-            if cache is not None:
-                clean.new.add(digest)
+        counts["analysed"] -= runner.rejected
+        counts["prefilter_passed"] -= runner.rejected
         clean.save()
     except BaseException:
         runner.abort()  # Ctrl-C or a crash outside the per-file boundary: stop the workers
