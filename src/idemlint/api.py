@@ -14,14 +14,15 @@ import stat
 import sys
 import traceback
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from . import suppress
-from .cache import Analysis, Cache
 from .config import Config, ConfigError, load_config
 from .discover import PathNotFound, SourceFile, discover
-from .findings import FileError, FileResult, RunResult
-from .fingerprint import SnippetHasher
+from .findings import Analysis, FileError, FileResult, RunResult
+
+if TYPE_CHECKING:
+    from .cache import Cache
 
 # `analysis` (and with it libcst, ~0.3 s to import) is imported only when a file must be analysed:
 # a run whose files all miss the prefilter or hit the cache never pays for it.
@@ -75,6 +76,8 @@ def analyse(source: bytes, path: str, verbose: bool = False, project: Any = None
         detail = traceback.format_exc() if verbose else ""
         return Analysis(error=FileError(path, message, kind="internal", traceback=detail))
     if findings:
+        from .fingerprint import SnippetHasher
+
         hasher = SnippetHasher(source, last_line=max(max(f.line, f.end_line) for f in findings))
         findings = [replace(f, snippet_hash=hasher.hash(f.line, f.end_line)) for f in findings]
     deps: Tuple[Tuple[str, str], ...] = ()
@@ -331,6 +334,8 @@ def effective_jobs(config: Config) -> int:
 def _open_cache(config: Config) -> Optional[Cache]:
     if not config.cache_dir or _engine_replaced():
         return None
+    from .cache import Cache  # not imported by a `--no-cache` run
+
     directory = os.path.join(os.path.abspath(config.root), config.cache_dir)
     cache = Cache.open(directory)
     if cache is not None:

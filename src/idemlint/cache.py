@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
 
 from . import __version__
-from .findings import Confidence, FileError, Finding, Related, Step
+from .findings import Analysis, Confidence, FileError, Finding, Related, Step
 
 FORMAT = 2
 DIGEST_SIZE = 16  # bytes of sha256 kept per clean file
@@ -48,18 +48,6 @@ CACHEDIR_TAG = (
     "# This file is a cache directory tag created by idemlint.\n"
     "# For information about cache directory tags see https://bford.info/cachedir/\n"
 )
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """The configuration-independent outcome of analysing one file: what the cache stores."""
-
-    findings: Tuple[Finding, ...] = ()  # every rule's findings, unfiltered, with snippet hashes
-    error: Optional[FileError] = None
-    parsed: bool = False
-    # (path, content digest) of the other project modules read to follow calls: the entry is
-    # valid only while they are unchanged
-    deps: Tuple[Tuple[str, str], ...] = ()
 
 
 def _stat_signature(root: str, suffix: str = ".py") -> List[str]:

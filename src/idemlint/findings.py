@@ -229,3 +229,15 @@ class RunResult:
             by_conf = out.setdefault(f.rule, {"high": 0, "medium": 0, "low": 0})
             by_conf[f.confidence.label] += 1
         return dict(sorted(out.items()))
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The configuration-independent outcome of analysing one file: what the cache stores."""
+
+    findings: Tuple[Finding, ...] = ()  # every rule's findings, unfiltered, with snippet hashes
+    error: Optional[FileError] = None
+    parsed: bool = False
+    # (path, content digest) of the other project modules read to follow calls: the entry is
+    # valid only while they are unchanged
+    deps: Tuple[Tuple[str, str], ...] = ()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from typing import List, Optional, Sequence
 
 
@@ -12,6 +11,8 @@ class GitError(Exception):
 
 
 def _git(args: Sequence[str], cwd: str) -> str:
+    import subprocess  # only when git is asked something: a text report never does
+
     try:
         proc = subprocess.run(
             ["git", *args], cwd=cwd, capture_output=True, text=True, encoding="utf-8",
