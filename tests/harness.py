@@ -65,5 +65,11 @@ def compare(source: str, codes: Optional[Iterable[str]] = None) -> Tuple[List[st
     return missed, unexpected
 
 
+def assert_matches(source: str) -> None:
+    """The engine's findings for `source` are exactly its `# expect:` markers."""
+    missed, unexpected = compare(source)
+    assert not missed and not unexpected, f"missed: {missed}\nunexpected: {unexpected}"
+
+
 def fixture_files() -> List[Path]:
     return sorted(p for p in FIXTURES.rglob("*.py") if not {"robustness", "golden", "services"} & set(p.relative_to(FIXTURES).parts))

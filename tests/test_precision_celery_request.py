@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
+from harness import assert_matches as _check
 
-from harness import FIXTURES
-from test_precision_fetched_messages import _check
-
-CASES = [
-    "celery/good_bound_task_publishes_with_request_id.py",
-    "celery/bad_bound_task_publishes_with_fresh_id.py",
-    "celery/bad_bound_task_constant_lock.py",
-    "celery/good_acks_late_dedup_request_id.py",
-]
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_bound_task_fixtures(name):
-    _check((FIXTURES / name).read_text(encoding="utf-8"))
+# The fixtures of this change run with all the others in test_fixtures.py.
 
 
 def test_shared_task_publish_with_request_id_through_a_local_is_silent():

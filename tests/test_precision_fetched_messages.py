@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
+from harness import assert_matches as _check
 
-from harness import FIXTURES, compare
-
-CASES = [
-    "kombu/decoy_canary_ack_then_next_probe.py",
-    "kombu/bad_dlq_replay_ack_then_post.py",
-    "servicebus/decoy_drain_then_send_probe_batch.py",
-    "servicebus/bad_receive_and_delete_batch_post.py",
-    "servicebus/decoy_send_then_receive_sample.py",
-    "servicebus/bad_receive_and_delete_charge.py",
-    "servicebus/decoy_test_peeked_cannot_be_completed.py",
-    "confluent_kafka/bad_forward_without_key_then_commit.py",
-]
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_fetched_message_fixtures(name):
-    missed, unexpected = compare((FIXTURES / name).read_text(encoding="utf-8"))
-    assert not missed and not unexpected, f"missed: {missed}\nunexpected: {unexpected}"
-
-
-def _check(source: str) -> None:
-    missed, unexpected = compare(source)
-    assert not missed and not unexpected, f"missed: {missed}\nunexpected: {unexpected}"
+# The fixtures of this change run with all the others in test_fixtures.py.
 
 
 def test_callback_ack_then_constant_effect_is_still_flagged():

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
-from harness import FIXTURES, compare
+from harness import FIXTURES
 from idemlint.analysis import analyze
 
 AIO_PIKA = FIXTURES / "aio_pika"
 
 
-@pytest.mark.parametrize("name", ["aio_pika/bad_redis_day_claim_before_webhook.py",
-                                  "aio_pika/good_redis_lock_then_processed_key.py",
-                                  "pika/bad_setnx_claim_released_on_failure.py"])
-def test_claim_check_fixtures(name):
-    missed, unexpected = compare((FIXTURES / name).read_text(encoding="utf-8"))
-    assert not missed and not unexpected, f"missed: {missed}\nunexpected: {unexpected}"
+# The fixtures of this change run with all the others in test_fixtures.py.
 
 
 def test_claim_before_http_names_the_lost_redelivery_not_a_transaction():

@@ -450,7 +450,7 @@ class _Runner:
 DEFER_PREFILTER_FILES = 64
 
 
-def _defer_prefilter(config: Config, cache: Optional[Cache], files: int, jobs: int) -> bool:
+def _defer_prefilter(cache: Optional["Cache"], files: int, jobs: int) -> bool:
     """True for a run without a cache over enough files that would import libcst here for the
     prefilter alone: the workers then read and prefilter the files, as they parse them."""
     return cache is None and jobs > 1 and files >= DEFER_PREFILTER_FILES and "idemlint.analysis" not in sys.modules
@@ -518,7 +518,7 @@ def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict
     results: List[Optional[FileResult]] = _Results(len(files), progress)
     runner = _Runner(config, cache, results, make_project(config, paths))
     prefilter: Optional[Callable[[bytes], bool]] = None
-    if not _defer_prefilter(config, cache, len(files), runner.jobs):
+    if not _defer_prefilter(cache, len(files), runner.jobs):
         prefilter = _with_declared_words(_lazy(lambda: _prefilter(cache)), config)
     try:
         for index, file in enumerate(files):

@@ -33,8 +33,7 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set
 
 from . import __version__
 from .findings import Analysis, Confidence, FileError, Finding, Related, Step

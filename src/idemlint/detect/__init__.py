@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from ..codewords import alternation
 from .aio_pika import AioPikaAdapter
@@ -79,11 +79,11 @@ def passes_prefilter(source: bytes) -> bool:
     return any(pattern.search(source) is not None for pattern in PREFILTER)
 
 
-def _gate_vocabulary() -> Tuple[str, ...]:
-    words = set()
+def _gate_vocabulary() -> frozenset:
+    words: set = set()
     for adapter in ADAPTERS:
         words.update(adapter.gate_vocabulary())
-    return tuple(sorted(words, key=len, reverse=True))
+    return frozenset(words)
 
 
 # Every word the adapters' `may_find` look at: what the engine's first pass
