@@ -13,7 +13,7 @@ from typing import List
 
 import pytest
 
-from idemlint import analysis
+from idemlint import analysis, detect
 from idemlint.findings import Confidence, Finding, Related
 from idemlint.rules import find_rule
 
@@ -67,5 +67,5 @@ def fake_prefilter(source: bytes) -> bool:
 @pytest.fixture
 def fake_engine(monkeypatch):
     monkeypatch.setattr(analysis, "analyze", fake_analyze)
-    monkeypatch.setattr(analysis, "passes_prefilter", fake_prefilter)
+    monkeypatch.setattr(detect, "passes_prefilter", fake_prefilter)
     return fake_analyze

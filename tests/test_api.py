@@ -7,7 +7,7 @@ import os
 import pytest
 
 from cli_fakes import fake_engine  # noqa: F401  (fixture)
-from idemlint import analysis
+from idemlint import analysis, detect
 from idemlint.api import lint_paths, lint_source
 from idemlint.config import Config
 from idemlint.discover import PathNotFound
@@ -79,7 +79,7 @@ def test_prefilter_failure_falls_back_to_analysis(tmp_path, monkeypatch, fake_en
     def broken_prefilter(source):
         raise RuntimeError("prefilter bug")
 
-    monkeypatch.setattr(analysis, "passes_prefilter", broken_prefilter)
+    monkeypatch.setattr(detect, "passes_prefilter", broken_prefilter)
     (tmp_path / "w.py").write_bytes(BAD)
     assert len(lint_paths([str(tmp_path / "w.py")], Config()).findings) == 2
 

@@ -1,4 +1,4 @@
-"""The engine's cheap first pass (`analysis.may_hold_units`): it may only skip modules in which
+"""The engine's cheap first pass (`gate.may_hold_units`): it may only skip modules in which
 `detect` would find nothing, and it must skip the common harmless ones."""
 
 from __future__ import annotations

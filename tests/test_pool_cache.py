@@ -342,7 +342,8 @@ def _modules_after_check(args: List[str], cwd: Path) -> List[str]:
         "import sys\n"
         "from idemlint.cli import main\n"
         f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
-        "print('MODULES', sorted({m.split('.')[0] for m in sys.modules} & {'libcst', 'rich'}))\n"
+        "from idemlint.lazyimport import loaded\n"  # libcst may sit in sys.modules unloaded
+        "print('MODULES', sorted({m.split('.')[0] for m in sys.modules} & {'rich'} | ({'libcst'} if loaded() else set())))\n"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
@@ -350,12 +351,26 @@ def _modules_after_check(args: List[str], cwd: Path) -> List[str]:
     return eval(line.split(" ", 1)[1])  # noqa: S307 - our own probe's output
 
 
-def test_checking_a_plain_file_does_not_import_libcst_once_cached(tmp_path):
+def test_checking_a_plain_file_does_not_load_libcst(tmp_path):
     (tmp_path / "plain.py").write_text("def add(a, b):\n    return a + b\n")
     args = ["check", "--format", "json", "plain.py"]
-    assert _modules_after_check(args, tmp_path) == ["libcst"]  # first run: derives the prefilter
+    assert _modules_after_check(args, tmp_path) == []  # first run: derives the prefilter, without libcst
+    assert _modules_after_check(args + ["--no-cache"], tmp_path) == []
     (tmp_path / "other.py").write_text("print('a new file, never seen')\n")
     assert _modules_after_check(["check", "--format", "json", "other.py"], tmp_path) == []
+
+
+def test_a_file_the_first_pass_turns_away_does_not_load_libcst(tmp_path):
+    # Trigger words in a docstring and a comment pass the text prefilter; the compiled names
+    # give no adapter anything to look for.
+    (tmp_path / "words.py").write_text(
+        '"""Consumers ack and commit; producers publish."""\n\n\ndef total(items):\n'
+        '    # publish later\n    return sum(items)\n')
+    from idemlint.detect import passes_prefilter
+
+    assert passes_prefilter((tmp_path / "words.py").read_bytes())
+    for extra in ([], ["--no-cache"], ["--jobs", "1"]):
+        assert _modules_after_check(["check", "--format", "json", *extra, "words.py"], tmp_path) == []
 
 
 def test_checking_a_cached_broker_file_does_not_import_libcst(tmp_path):
@@ -371,8 +386,8 @@ def test_a_clean_text_run_into_a_pipe_imports_no_rich_and_prints_what_rich_would
     from idemlint.report import text as text_report
 
     (tmp_path / "plain.py").write_text("def add(a, b):\n    return a + b\n")
-    assert _modules_after_check(["check", "plain.py"], tmp_path) == ["libcst"]
-    assert _modules_after_check(["check", "plain.py"], tmp_path) == []  # cached prefilter, no rich
+    assert _modules_after_check(["check", "plain.py"], tmp_path) == []  # no libcst, no rich
+    assert _modules_after_check(["check", "plain.py"], tmp_path) == []  # cached prefilter
     for result in (RunResult(files=3), RunResult(files=1, suppressed=2)):
         for quiet in (False, True):
             options = {"color": True, "quiet": quiet, "verbose": False, "statistics": False, "show_evidence": False}

@@ -350,23 +350,28 @@ FORBIDDEN = re.compile(
 
 # The one `compile()`: `codewords` reads the names CPython's compiler records in the code objects
 # (the engine's cheap first pass); the code objects are only read, never run (no exec/eval anywhere).
-COMPILE_ALLOWED = ("src/idemlint/codewords.py", 'code = compile(source, "<idemlint>", "exec", dont_inherit=True)')
+# The one `exec_module`: `lazyimport` defers loading libcst, our own dependency, found by name on
+# sys.path (`importlib.util.LazyLoader`), never anything scanned.
+ALLOWED = {
+    ("src/idemlint/codewords.py", 'code = compile(source, "<idemlint>", "exec", dont_inherit=True)'),
+    ("src/idemlint/lazyimport.py", "loader.exec_module(module)"),
+}
 
 
 def test_idemlint_source_has_no_way_to_run_or_fetch_code():
     """Nothing in the package evaluates or imports scanned code, or opens a connection; the one
-    `compile()` (see COMPILE_ALLOWED) makes code objects that are only read."""
+    `compile()` (see ALLOWED) makes code objects that are only read."""
     offenders = []
     allowed = 0
     for path in sorted((REPO / "src" / "idemlint").rglob("*.py")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             match = FORBIDDEN.search(line.split("#", 1)[0])
-            if match and (str(path.relative_to(REPO)), line.strip()) == COMPILE_ALLOWED:
+            if match and (str(path.relative_to(REPO)), line.strip()) in ALLOWED:
                 allowed += 1
             elif match:
                 offenders.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert offenders == []
-    assert allowed == 1
+    assert allowed == len(ALLOWED)
 
 
 # --- internal errors ---------------------------------------------------------------------------------

@@ -8,14 +8,15 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
-from .codewords import alternation, code_words
-from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, PRODUCE_ADAPTERS, may_find, called_name, passes_prefilter
-from .detect.base import AckSite, Ctx, HandlerSite, ModuleWords, ProduceSite, is_mock
+from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
+from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
 from .facts import callees
 from .facts.handler import MAX_DEPTH, HandlerRun, initial_taint
 from .facts.identity import is_id_field, names_in
 from .facts.payload import carries_id, fields, is_constant
-from .findings import Finding, Related, Step
+from .findings import Finding, ParseFailure, Related, Step
+from .gate import ACK_HELPER, HOOK_NAME, may_hold_units
+from .stack import with_big_stack as _with_big_stack
 from .index import FunctionInfo, ModuleIndex, dotted
 from .positions import resolve as resolve_positions
 from . import patterns as user_patterns
@@ -26,18 +27,6 @@ __all__ = ["ParseFailure", "analyze", "detect", "passes_prefilter"]
 FAR_AWAY = 10**9  # the sequence number of an ack that happens after the handler returns
 # `def ack(self, ...)` and friends: the implementation of an ack (or nack), not a consumer
 ACK_WRAPPER = re.compile(r"^_*(basic_)?(n?ack|acknowledge|reject|requeue|complete)(_message|_messages|_log_error)?$")
-# project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks
-ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery)?$")
-
-
-class ParseFailure(Exception):
-    """The source could not be decoded or parsed; `line` is 0 when unknown."""
-
-    def __init__(self, message: str, line: int = 0, kind: str = "syntax") -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.kind = kind
 
 
 MAX_BRACKET_DEPTH = 3000  # deeper than any real code; far below where the parser's stack would end
@@ -88,64 +77,6 @@ def _python_syntax_error(source: bytes) -> Optional[tuple]:
     except (ValueError, RecursionError, MemoryError):
         pass
     return None
-
-
-STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: pages are only touched as the stack grows
-RECURSION_LIMIT = 20000
-
-
-_STACK_THREAD: list = []  # [pid, thread, job queue]: one analysis thread per process, reused
-
-
-def _with_big_stack(fn, *args):
-    """Run `fn` on a thread with a large stack and recursion limit.
-
-    libcst parses and visits recursively: deeply nested code that is still valid Python would
-    otherwise end in a RecursionError (a lost file) or a native stack overflow (a lost run).
-    The thread is started once per process and reused: a fresh thread per file pays again for
-    every stack page the parser touches (about a tenth of a serial run).
-    """
-    import os
-    import queue
-    import sys
-    import threading
-
-    if _STACK_THREAD and _STACK_THREAD[1] is threading.current_thread():
-        return fn(*args)  # already on the analysis thread
-    if not _STACK_THREAD or _STACK_THREAD[0] != os.getpid() or not _STACK_THREAD[1].is_alive():
-        jobs: "queue.Queue" = queue.Queue()
-        old_size = threading.stack_size()
-        threading.stack_size(STACK_BYTES)
-        try:
-            thread = threading.Thread(target=_serve, args=(jobs,), name="idemlint-analyze", daemon=True)
-            thread.start()  # the stack size is taken when the thread starts, not when it is made
-        finally:
-            threading.stack_size(old_size)
-        _STACK_THREAD[:] = [os.getpid(), thread, jobs]
-    done = threading.Event()
-    outcome: list = []
-    old_limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
-    try:
-        _STACK_THREAD[2].put((fn, args, outcome, done))
-        done.wait()
-    finally:
-        sys.setrecursionlimit(old_limit)
-    ok, value = outcome[0]
-    if not ok:
-        raise value
-    return value
-
-
-def _serve(jobs) -> None:
-    while True:
-        fn, args, outcome, done = jobs.get()
-        try:
-            outcome.append((True, fn(*args)))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            outcome.append((False, exc))
-        finally:
-            done.set()
 
 
 def _ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
@@ -263,8 +194,6 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
 
 
 HOOK_CALLER = re.compile(r"^self\.(\w+)$")
-# what in-house consumer base classes call per message: `handle`, `process_message`, `on_order`, ...
-HOOK_NAME = re.compile(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work)$")
 
 
 def _hook_handlers(index: ModuleIndex, project, path: Optional[str]) -> List[HandlerSite]:
@@ -368,35 +297,6 @@ def _analyze(source: bytes, path: str, project=None, file_path: Optional[str] = 
     out = [finding for _, finding in unit_findings(module, source, path, facts)]
     out.sort(key=Finding.sort_key)
     return out
-
-
-# A word an adapter looks at (`detect.GATE_VOCABULARY`), or a name an ack helper may have (`ACK_HELPER`).
-_GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY) + r"\b"
-                   r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + r")\b")
-
-
-def may_hold_units(source: bytes) -> bool:
-    """False only if `source` cannot hold a consumer or a producer: the engine's cheap first pass.
-
-    `detect` finds nothing in a module whose code (CPython's compiled names, see `codewords`)
-    gives no adapter a reason to look closer (`Adapter.may_find`: an ack or produce call's name,
-    a name its handlers need, with the import or keyword they need beside it), uses no
-    ack-helper name and defines no method named like a consumer-class hook; such a module is
-    not parsed with libcst at all. Declared patterns can make any call an ack, so with them, and
-    for source CPython cannot compile (the parser then reports the error), the answer is True.
-    """
-    if user_patterns.ACTIVE:
-        return True
-    words = code_words(source)
-    if words is None:
-        return True
-    text, methods = words
-    found = set()
-    for match in _GATE.finditer(text):
-        if match.group("helper") and match.group(0) not in ACK_ADAPTERS:
-            return True  # `ack_message(ch, tag)`: maybe an ack through a project helper
-        found.add(match.group(0))
-    return may_find(ModuleWords(found, text, source)) or any(HOOK_NAME.match(name) for name in methods)
 
 
 def unit_findings(module: cst.Module, source: bytes, path: str, facts: ModuleFacts) -> List[tuple]:

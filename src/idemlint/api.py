@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, List, Op
 from . import suppress
 from .config import Config, ConfigError, load_config
 from .discover import PathNotFound, SourceFile, discover
-from .findings import Analysis, FileError, FileResult, RunResult
+from .findings import Analysis, FileError, FileResult, ParseFailure, RunResult
 
 if TYPE_CHECKING:
     from .cache import Cache
@@ -46,6 +46,18 @@ def _analysis_module() -> Any:
     return analysis
 
 
+def _may_hold_units(source: bytes) -> bool:
+    """The engine's first pass (`gate`), on the analysis thread: compiling deeply nested code
+    needs its stack too."""
+    from .gate import may_hold_units
+    from .stack import with_big_stack
+
+    try:
+        return with_big_stack(may_hold_units, source)
+    except Exception:  # noqa: BLE001 - only a shortcut: if it fails, the engine decides (and reports)
+        return True
+
+
 def analyse(source: bytes, path: str, verbose: bool = False, project: Any = None,
             file_path: Optional[str] = None, patterns: tuple = ()) -> Analysis:
     """Run the engine on `source`: the part of `lint_source` that filters do not change.
@@ -55,6 +67,8 @@ def analyse(source: bytes, path: str, verbose: bool = False, project: Any = None
     With a `project` (and the file's real `file_path`), handlers are followed into the other
     modules of the project, and the modules read are recorded as the result's `deps`.
     """
+    if not patterns and not _engine_replaced() and not _may_hold_units(source):
+        return Analysis(parsed=True)  # the engine's first pass turned it away: libcst not loaded
     analysis = _analysis_module()
     try:
         if patterns:
@@ -63,7 +77,7 @@ def analyse(source: bytes, path: str, verbose: bool = False, project: Any = None
             findings = analysis.analyze(source, path, project, file_path)
         else:
             findings = analysis.analyze(source, path)
-    except analysis.ParseFailure as e:
+    except ParseFailure as e:
         return Analysis(error=FileError(path, e.message, kind=e.kind, line=e.line))
     except RecursionError:
         return Analysis(error=FileError(path, "too deeply nested to analyse", kind="skipped"))
@@ -119,20 +133,19 @@ def _engine_replaced() -> bool:
 
 
 def _prefilter(cache: Optional[Cache]) -> Callable[[bytes], bool]:
-    """The prefilter function, from the cache's copy of the regex when libcst is not loaded yet."""
-    if "idemlint.analysis" not in sys.modules and cache is not None:
+    """The prefilter function, from the cache's copy of the regex when the adapters are not loaded yet."""
+    if "idemlint.detect" not in sys.modules and cache is not None:
         patterns = cache.load_prefilter()
         if patterns:
             return lambda source: any(pattern.search(source) is not None for pattern in patterns)
-    analysis = _analysis_module()
-    if cache is not None:
-        from . import detect
+    from . import detect  # the adapters, without libcst (see `lazyimport`)
 
+    if cache is not None:
         compiled = getattr(detect, "PREFILTER", None)
         if (isinstance(compiled, tuple) and all(isinstance(p, re.Pattern) for p in compiled)
-                and analysis.passes_prefilter is detect.passes_prefilter):
+                and getattr(detect.passes_prefilter, "__module__", "") == detect.__name__):
             cache.store_prefilter(compiled)
-    return lambda source: analysis.passes_prefilter(source)
+    return lambda source: detect.passes_prefilter(source)
 
 
 def _lazy(make: Callable[[], Callable[[bytes], bool]]) -> Callable[[bytes], bool]:

@@ -1,6 +1,6 @@
 """The names a module's code uses, read from CPython's own compiler output (no libcst).
 
-The engine's cheap first pass (`analysis.may_hold_units`): libcst's parse is most of the cost of
+The engine's cheap first pass (`gate.may_hold_units`): libcst's parse is most of the cost of
 a scan, and half of the files that mention a broker word still cannot hold a consumer or a
 producer (a word in a docstring, a library's own internals that never call an ack). CPython
 compiles a module to bytecode in C, about a tenth of the time libcst takes to parse it; the

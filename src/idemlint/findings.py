@@ -26,6 +26,17 @@ class Confidence(enum.IntEnum):
             raise ValueError(f"unknown confidence {text!r} (expected low, medium or high)") from None
 
 
+class ParseFailure(Exception):
+    """The engine could not decode or parse a source; `line` is 0 when unknown. It becomes a
+    `FileError` of kind `kind`."""
+
+    def __init__(self, message: str, line: int = 0, kind: str = "syntax") -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.kind = kind
+
+
 @dataclass(frozen=True)
 class Related:
     """A secondary location of a finding: the ack, the side effect, the marker."""

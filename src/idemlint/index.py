@@ -14,12 +14,11 @@ Adapters and facts then match on these strings, so `db.session.commit()` and a K
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-import libcst as cst
-
-FuncNode = Union[cst.FunctionDef]
+from .lazyimport import cst  # not loaded before first use
 
 
 @dataclass
@@ -165,11 +164,20 @@ def children(node: cst.CSTNode) -> List[cst.CSTNode]:
 
 
 _KIND: Dict[type, int] = {}  # 1: a node worth walking, 2: a sequence, 0: anything else
-_PUNCTUATION = (cst.BaseParenthesizableWhitespace, cst.Comma, cst.Dot, cst.Colon, cst.AssignEqual,
-                cst.Semicolon, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline)
-# Nodes without children the index cares about: not pushed on the walk stack at all.
-_LEAF_TYPES = {cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis, cst.Pass,
-               cst.Continue, cst.Break}
+
+
+# Built on first use, not at import (which must not load libcst).
+@functools.lru_cache(maxsize=None)
+def _punctuation() -> tuple:
+    return (cst.BaseParenthesizableWhitespace, cst.Comma, cst.Dot, cst.Colon, cst.AssignEqual,
+            cst.Semicolon, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline)
+
+
+@functools.lru_cache(maxsize=None)
+def _leaf_types() -> frozenset:
+    """Nodes without children the index cares about: not pushed on the walk stack at all."""
+    return frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis,
+                      cst.Pass, cst.Continue, cst.Break})
 
 
 def _kind(t: type) -> int:
@@ -177,7 +185,7 @@ def _kind(t: type) -> int:
         kind = 2
     elif isinstance(t, type) and issubclass(t, cst.CSTNode):
         # Names and literals are kept (callers look at them); pure punctuation is not
-        kind = 0 if issubclass(t, _PUNCTUATION) else 1
+        kind = 0 if issubclass(t, _punctuation()) else 1
     else:
         kind = 0
     _KIND[t] = kind
@@ -213,6 +221,7 @@ class _Indexer:
         # an explicit stack (no recursion limit on deep code) of (node, phase):
         # "visit", then for defs "enter" (after decorators and defaults ran in the outer scope) and "leave"
         stack: List[Tuple[cst.CSTNode, str]] = [(node, "visit")]
+        leaves = _leaf_types()
         while stack:
             cur, phase = stack.pop()
             if phase == "leave":
@@ -233,7 +242,7 @@ class _Indexer:
                 stack.extend((k, "visit") for k in reversed(outer))
                 continue
             self._visit(cur)
-            stack.extend((k, "visit") for k in reversed(children(cur)) if type(k) not in _LEAF_TYPES)
+            stack.extend((k, "visit") for k in reversed(children(cur)) if type(k) not in leaves)
 
     def _visit(self, node: cst.CSTNode) -> None:
         t = type(node)

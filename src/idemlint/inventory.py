@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 from . import __version__
 from .config import Config
 from .discover import SourceFile, discover
-from .findings import FileError, FileResult, Finding
+from .findings import FileError, FileResult, Finding, ParseFailure
 
 SCHEMA_VERSION = 1
 GROUPS = ("file", "library")
@@ -143,16 +143,16 @@ def inventory_source(source: bytes, path: str, config: Optional[Config] = None, 
 
     With a `project` and the file's real `file_path`, handlers are followed into the project's
     other modules, as `check` does."""
-    from . import analysis
     from . import patterns as user_patterns
+    from . import stack
 
     config = config or Config()
     if project is not None:
         project.deps = {}
     user_patterns.activate(config.patterns)
     try:
-        return analysis._with_big_stack(_inventory, source, path, config, project, file_path)
-    except analysis.ParseFailure as e:
+        return stack.with_big_stack(_inventory, source, path, config, project, file_path)
+    except ParseFailure as e:
         error = FileError(path, e.message, kind=e.kind, line=e.line)
     except (RecursionError, MemoryError):
         error = FileError(path, "too deeply nested or too large to analyse", kind="skipped")
@@ -166,12 +166,14 @@ def inventory_source(source: bytes, path: str, config: Optional[Config] = None, 
 
 def _inventory(source: bytes, path: str, config: Config, project: Any = None,
                file_path: Optional[str] = None) -> FileInventory:
-    from . import describe, suppress
-    from .analysis import detect, may_hold_units, parse, unit_findings
-    from .positions import resolve
+    from .gate import may_hold_units
 
     if not may_hold_units(source):
-        return FileInventory(path, parsed=True)
+        return FileInventory(path, parsed=True)  # without loading libcst (see `lazyimport`)
+    from . import describe, suppress
+    from .analysis import detect, parse, unit_findings
+    from .positions import resolve
+
     module = parse(source)
     facts = detect(module, project, file_path if project is not None else None)
     if not facts.consumers and not facts.producers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
-import libcst as cst
+from .lazyimport import cst  # not loaded before first use
 
 from .findings import Confidence
 from .index import FunctionInfo, ModuleIndex

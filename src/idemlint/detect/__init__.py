@@ -87,7 +87,7 @@ def _gate_vocabulary() -> frozenset:
 
 
 # Every word the adapters' `may_find` look at: what the engine's first pass
-# (`analysis.may_hold_units`) picks out of the names a module's code uses.
+# (`gate.may_hold_units`) picks out of the names a module's code uses.
 GATE_VOCABULARY = _gate_vocabulary()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import libcst as cst
+from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, dotted, kwarg, string_value
 from ..model import WEAK

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-import libcst as cst
+from ..lazyimport import cst  # not loaded before first use
 
 from ..index import FunctionInfo, ModuleIndex, dotted, kwarg, string_value
 

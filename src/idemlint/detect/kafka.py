@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, List, Optional, Set, Tuple
 
-import libcst as cst
+from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, dotted, is_false, is_true, kwarg, positional, string_value
 from ..model import STRONG, WEAK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, List, Optional, Tuple
 
-import libcst as cst
+from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ClassInfo, ModuleIndex, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK

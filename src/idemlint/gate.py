@@ -1,0 +1,63 @@
+"""The engine's cheap first pass: can a module hold a consumer or a producer at all?
+
+libcst's parse is most of the cost of a scan, and most files that pass the text prefilter
+(a trigger word anywhere, comments and docstrings included) hold neither. This pass reads the
+names CPython's compiler records for the module (`codewords`) and asks every adapter whether
+it could find anything there (`Adapter.may_find`). It needs the adapters' words, not their
+libcst code: libcst is not loaded for a module the gate turns away (see `lazyimport`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import patterns as user_patterns
+from .codewords import alternation, code_words
+from .detect import ACK_ADAPTERS, GATE_VOCABULARY, may_find
+from .detect.base import ModuleWords
+
+# Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
+ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery)?$")
+# What in-house consumer base classes call per message: `handle`, `process_message`, `on_order`, ...
+HOOK_NAME = re.compile(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work)$")
+
+# A word an adapter looks at (`detect.GATE_VOCABULARY`), or a name an ack helper may have (`ACK_HELPER`).
+_GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY) + r"\b"
+                   r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + r")\b")
+
+
+def may_hold_units(source: bytes) -> bool:
+    """False only if `source` cannot hold a consumer or a producer.
+
+    `detect` finds nothing in a module whose code (CPython's compiled names, see `codewords`)
+    gives no adapter a reason to look closer (`Adapter.may_find`: an ack or produce call's name,
+    a name its handlers need, with the import or keyword they need beside it), uses no
+    ack-helper name and defines no method named like a consumer-class hook; such a module is
+    not parsed with libcst at all. Declared patterns can make any call an ack, so with them, and
+    for source CPython cannot compile (the parser then reports the error), the answer is True.
+    """
+    if user_patterns.ACTIVE:
+        return True
+    if _LAST and _LAST[0] is source:
+        return _LAST[1]
+    words = code_words(source)
+    if words is None:
+        answer = True
+    else:
+        text, methods = words
+        found = set()
+        answer = False
+        for match in _GATE.finditer(text):
+            if match.group("helper") and match.group(0) not in ACK_ADAPTERS:
+                answer = True  # `ack_message(ch, tag)`: maybe an ack through a project helper
+                break
+            found.add(match.group(0))
+        else:
+            answer = may_find(ModuleWords(found, text, source)) or any(HOOK_NAME.match(name) for name in methods)
+    _LAST[:] = [source, answer]
+    return answer
+
+
+# The last source asked about and the answer: the API asks before loading the engine, and the
+# engine asks again for the same bytes object (the compile is the pass's whole cost).
+_LAST: list = []
