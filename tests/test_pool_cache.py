@@ -425,3 +425,35 @@ def test_a_big_cold_run_leaves_the_prefilter_to_the_workers(tmp_path):
     assert "passed the prefilter = 10, cache hits = 10, analysed = 0" in cached[1].stderr, cached[1].stderr
     engine = [d for d in (tmp_path / "cache").iterdir() if d.is_dir()]
     assert len(engine) == 1 and (engine[0] / "prefilter").exists() and (engine[0] / "clean").exists()
+
+
+# --- the garbage collector ---------------------------------------------------------------------
+
+
+def _threshold_seen_by_the_engine(monkeypatch, tmp_path: Path, jobs: int) -> set:
+    """The collector thresholds in force while the (stand-in) engine analysed each file."""
+    import gc
+
+    from idemlint import analysis
+
+    seen = tmp_path / "seen"
+    seen.mkdir()
+
+    def analyze(source, path, project=None, file_path=None, patterns=()):
+        (seen / os.path.basename(path)).write_text(repr(gc.get_threshold()))
+        return []
+
+    monkeypatch.setattr(analysis, "analyze", analyze)
+    for n in range(api.POOL_THRESHOLD + 2):
+        (tmp_path / f"c{n}.py").write_bytes(BAD.read_bytes())
+    before = gc.get_threshold()
+    lint_paths([str(tmp_path)], Config(jobs=jobs, cache_dir=None))
+    assert gc.get_threshold() == before  # the caller's thresholds are back
+    return {p.read_text() for p in seen.iterdir()}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_engine_runs_with_the_tuned_collector_in_process_and_in_workers(monkeypatch, tmp_path, jobs):
+    from idemlint.stack import ENGINE_GC_THRESHOLD
+
+    assert _threshold_seen_by_the_engine(monkeypatch, tmp_path, jobs) == {repr(ENGINE_GC_THRESHOLD)}

@@ -20,6 +20,7 @@ from . import suppress
 from .config import Config, ConfigError, load_config
 from .discover import PathNotFound, SourceFile, discover
 from .findings import Analysis, FileError, FileResult, ParseFailure, RunResult
+from .stack import engine_gc
 
 if TYPE_CHECKING:
     from .cache import Cache
@@ -308,7 +309,8 @@ def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache],
             project = _WORKER_PROJECT[0]
         else:
             _WORKER_PROJECT[:] = [project]
-    out = [(job.index, *_engine_job(job, config, cache, project)) for job in jobs]
+    with engine_gc():  # as the parent's run (a worker that was not forked has the defaults)
+        out = [(job.index, *_engine_job(job, config, cache, project)) for job in jobs]
     _release_memory()  # the chunk's trees are gone: give their pages back before the next chunk
     return out
 
@@ -534,20 +536,8 @@ def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict
     if not _defer_prefilter(cache, len(files), runner.jobs):
         prefilter = _with_declared_words(_lazy(lambda: _prefilter(cache)), config)
     try:
-        for index, file in enumerate(files):
-            if index and index % TRIM_EVERY_FILES == 0:
-                _release_memory()
-            outcome = _prepare(index, file, config, cache, prefilter, counts, clean)
-            if isinstance(outcome, FileResult):
-                results[index] = outcome
-            else:
-                counts["analysed"] += 1
-                counts["prefilter_passed"] += outcome.deferred  # taken back below if turned away
-                runner.add(outcome)
-        runner.finish()
-        counts["analysed"] -= runner.rejected
-        counts["prefilter_passed"] -= runner.rejected
-        clean.save()
+        with engine_gc():  # forked workers inherit it
+            _feed(files, config, cache, prefilter, counts, clean, results, runner)
     except BaseException:
         runner.abort()  # Ctrl-C or a crash outside the per-file boundary: stop the workers
         raise
@@ -556,6 +546,26 @@ def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict
     if stats is not None:
         stats.update(counts)
     return [r for r in results if r is not None]
+
+
+def _feed(files: Sequence[SourceFile], config: Config, cache: Optional[Cache],
+          prefilter: Optional[Callable[[bytes], bool]], counts: Dict[str, int], clean: _Clean,
+          results: List[Optional[FileResult]], runner: _Runner) -> None:
+    """Prepare every file, hand the ones that need the engine to `runner`, and wait for them."""
+    for index, file in enumerate(files):
+        if index and index % TRIM_EVERY_FILES == 0:
+            _release_memory()
+        outcome = _prepare(index, file, config, cache, prefilter, counts, clean)
+        if isinstance(outcome, FileResult):
+            results[index] = outcome
+        else:
+            counts["analysed"] += 1
+            counts["prefilter_passed"] += outcome.deferred  # taken back below if turned away
+            runner.add(outcome)
+    runner.finish()
+    counts["analysed"] -= runner.rejected
+    counts["prefilter_passed"] -= runner.rejected
+    clean.save()
 
 
 def collect(results: Iterable[FileResult]) -> RunResult:

@@ -240,7 +240,10 @@ _Job = Tuple[int, str, bytes, str]  # index, display path, source, real path
 
 def _chunk(jobs: List[_Job], config: Config, project: Any = None) -> List[Tuple[int, FileInventory]]:
     """The worker-process entry point."""
-    return [(index, inventory_source(source, shown, config, project, path)) for index, shown, source, path in jobs]
+    from .stack import engine_gc
+
+    with engine_gc():
+        return [(index, inventory_source(source, shown, config, project, path)) for index, shown, source, path in jobs]
 
 
 def inventory_files(files: Sequence[SourceFile], config: Config,

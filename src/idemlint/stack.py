@@ -1,11 +1,34 @@
-"""The analysis thread: parsing, walking and compiling deeply nested code need a deep stack."""
+"""How the engine runs: on a thread with a deep stack, with the garbage collector tuned for it."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import queue
 import sys
 import threading
+from typing import Iterator
+
+# libcst builds hundreds of thousands of node objects per file, and a worker keeps the parsed
+# modules that handlers are followed into. With CPython's default thresholds (a collection every
+# 700 new objects) the collector ran 4,300 times in a serial run of the benchmark corpus, and its
+# 36 full collections, each scanning every kept tree again, cost 4.4 s: 17 % of the run. The trees
+# hold no reference cycles (reference counting frees them) and the engine leaves little cyclic
+# garbage (20,000 objects over that whole run), so the engine collects every 50,000 new objects:
+# 0.7 s over 25 collections, with the same peak memory. mypy does the same (200,000).
+ENGINE_GC_THRESHOLD = (50_000, 20, 20)
+
+
+@contextlib.contextmanager
+def engine_gc() -> Iterator[None]:
+    """The collector's thresholds for a run of the engine; the caller's are restored after."""
+    old = gc.get_threshold()
+    gc.set_threshold(*ENGINE_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: pages are only touched as the stack grows
 RECURSION_LIMIT = 20000
