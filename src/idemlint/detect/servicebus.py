@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable, List, Optional, Set
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import ModuleIndex, dotted, kwarg, positional, string_value
+from ..index import FunctionInfo, ModuleIndex, children, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, root_words
 
 ROOTS = ("azure.servicebus",)
+# What takes messages off a receiver (azure-servicebus 7.15, sync and aio): the methods below, and
+# iterating it (`for`/`async for`, `next(receiver)`, `anext(receiver)`). `peek_messages()` copies
+# messages without a lock and removes nothing, and the link gets credit only in a receive call.
+RECEIVE_METHODS = frozenset(["receive_messages", "receive_deferred_messages", "__next__", "__anext__", "next",
+                             "get_streaming_message_iter", "_get_streaming_message_iter"])
 
 
 class ServiceBusAdapter(Adapter):
@@ -53,9 +58,12 @@ class ServiceBusAdapter(Adapter):
                     continue
                 mode = kwarg(call, "receive_mode")
                 text = (dotted(mode) if mode is not None else None) or string_value(mode) or ""
-                if text.upper().endswith("RECEIVE_AND_DELETE") or text.lower() == "receiveanddelete":
-                    yield HandlerSite("servicebus", func, "auto", STRONG,
-                                      "receiver opened with `RECEIVE_AND_DELETE`", option_node=mode)
+                if not (text.upper().endswith("RECEIVE_AND_DELETE") or text.lower() == "receiveanddelete"):
+                    continue
+                if not _may_receive(func, call):
+                    continue  # the receiver is only peeked: nothing is delivered, so nothing is deleted
+                yield HandlerSite("servicebus", func, "auto", STRONG,
+                                  "receiver opened with `RECEIVE_AND_DELETE`", option_node=mode)
 
 
 def _ctor(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[cst.Call]:
@@ -63,4 +71,52 @@ def _ctor(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[cst.Call]:
         expr = ctx.func.assigns[expr.value][0][0]
     if isinstance(expr, cst.Call) and (dotted(expr.func) or "").split(".")[-1] == "ServiceBusMessage":
         return expr
+    return None
+
+
+def _may_receive(func: FunctionInfo, opened: cst.Call) -> bool:
+    """False only when the receiver `opened` returns is bound to a local name whose every use is
+    visible and none takes a message: attribute reads other than the receive methods (`peek_messages`,
+    `close`, `session`) and `with receiver:`. Any other use (a loop over it, `next(receiver)`, a
+    hand-off to a helper, a re-binding) may receive, as may a receiver that is not held in a name."""
+    name = _bound_name(func, opened)
+    if name is None:
+        return True
+    # ids of the Name nodes spelled `name` that are no read of the receiver, or read it harmlessly
+    neutral: Set[int] = set()
+    stack: List[cst.CSTNode] = [func.node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Name):
+            if cur.value == name and id(cur) not in neutral:
+                return True
+            continue
+        if isinstance(cur, cst.Attribute):
+            neutral.add(id(cur.attr))  # `x.receiver` names an attribute, not the local
+            if cur.attr.value not in RECEIVE_METHODS:
+                neutral.add(id(cur.value))
+        elif isinstance(cur, cst.WithItem):
+            neutral.add(id(cur.item))  # `with receiver:` opens the link with no credit
+            if cur.asname is not None:
+                neutral.add(id(cur.asname.name))
+        elif isinstance(cur, (cst.AssignTarget, cst.AnnAssign)):
+            neutral.add(id(cur.target))
+        elif isinstance(cur, cst.Arg) and cur.keyword is not None:
+            neutral.add(id(cur.keyword))
+        elif isinstance(cur, cst.Param):
+            neutral.add(id(cur.name))
+        stack.extend(children(cur))
+    return False
+
+
+def _bound_name(func: FunctionInfo, opened: cst.Call) -> Optional[str]:
+    """`receiver = client.get_queue_receiver(...)` / `with client.get_queue_receiver(...) as receiver`."""
+    for target, values in func.assigns.items():
+        if any(value is opened for value, _, _ in values):
+            return target if len(values) == 1 else None  # re-bound: which value a use sees is unclear
+    for node in func.withs:
+        for item in node.items:
+            if item.item is opened:
+                asname = item.asname.name if item.asname is not None else None
+                return asname.value if isinstance(asname, cst.Name) else None
     return None
