@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
 from .facts import callees
-from .facts.handler import MAX_DEPTH, HandlerRun, initial_taint
-from .facts.identity import is_id_field, names_in
-from .facts.payload import carries_id, fields, is_constant
+from .facts.deferred import bound_by, local_names, message_data, module_names
+from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
+from .facts.identity import is_id_field, mentions, names_in, normal
+from .facts.payload import CORRELATION, carries_id, fields, is_constant
 from .findings import Finding, ParseFailure, Related, Step
 from .gate import ACK_HELPER, HOOK_NAME, may_hold_units
 from .stack import with_big_stack as _with_big_stack
-from .index import FunctionInfo, ModuleIndex, dotted
+from .index import FunctionInfo, ModuleIndex, children, dotted, string_value
 from .positions import resolve as resolve_positions
 from . import patterns as user_patterns
 from .model import STRONG, WEAK, Consumer, Event, ModuleFacts, Producer
@@ -96,18 +97,91 @@ def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         site = adapter.produce(call, ctx)
         if site is not None:
             site.rpc_reply = _rpc_reply(call, ctx)
+            if not site.rpc_reply and _fresh_request_id(call, ctx):
+                site.has_id = True  # an RPC request's own fresh `correlation_id` names it alone
             return site
     return None
 
 
 def _rpc_reply(call: cst.Call, ctx: Ctx) -> bool:
-    """An RPC reply: sent to the request's `reply_to` with its `correlation_id` (looked up one level)."""
+    """An RPC reply: sent to the request's `reply_to` with the request's own `correlation_id`.
+
+    The correlation id must be read from the incoming message (`props.correlation_id`, or a local
+    bound from it) and not be fresh: `reply_to=queue` with `correlation_id=str(uuid4())` is a
+    request of our own, judged like any other publish.
+    """
+    request = None
+    for value in _correlation_values(call, ctx):
+        request = _request_data(ctx) if request is None else request
+        if mentions(value, request) and not _made_fresh(value, ctx):
+            return True
+    return False
+
+
+def _fresh_request_id(call: cst.Call, ctx: Ctx) -> bool:
+    """An RPC request whose `correlation_id` is made new for it (`str(uuid4())`, directly, through a
+    local or a `self.` attribute): unique to that request, as `message_id=str(uuid4())` would be."""
+    return any(_made_fresh(value, ctx) for value in _correlation_values(call, ctx))
+
+
+def _correlation_values(call: cst.Call, ctx: Ctx) -> List[cst.BaseExpression]:
+    """The values a publish with a `reply_to` gives to `correlation_id` (a keyword or a string key);
+    names passed as arguments are looked up one level (`properties=props_out`)."""
     exprs: List[cst.CSTNode] = [call]
     for arg in call.args:
         if isinstance(arg.value, cst.Name) and ctx.func is not None and arg.value.value in ctx.func.assigns:
             exprs.append(ctx.func.assigns[arg.value.value][0][0])
-    names = {n for e in exprs for n in names_in(e)}
-    return "reply_to" in names and "correlation_id" in names
+    if "reply_to" not in {n for e in exprs for n in names_in(e)}:
+        return []
+    out: List[cst.BaseExpression] = []
+    while exprs:
+        cur = exprs.pop()
+        if isinstance(cur, cst.Arg) and cur.keyword is not None and normal(cur.keyword.value) in CORRELATION:
+            out.append(cur.value)
+        elif isinstance(cur, cst.DictElement) and normal(string_value(cur.key) or "") in CORRELATION:
+            out.append(cur.value)
+        exprs.extend(children(cur))
+    return out
+
+
+def _made_fresh(value: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`str(uuid4())` itself, a local every assignment of which is one, or a `self.` attribute set to
+    one in this method or the class (the RabbitMQ RPC tutorial's `self.corr_id = str(uuid4())`)."""
+    if _fresh(value):
+        return True
+    func = ctx.func
+    if func is None:
+        return False
+    if isinstance(value, cst.Name):
+        values = [v for v, _, _ in func.assigns.get(value.value, ())]
+        return bool(values) and all(_fresh(v) for v in values)
+    if not (isinstance(value, cst.Attribute) and dotted(value.value) == "self"):
+        return False
+    cls = ctx.index.classes.get(func.class_name) if func.class_name else None
+    values = [cls.attrs[value.attr.value]] if cls is not None and value.attr.value in cls.attrs else []
+    stack: List[cst.CSTNode] = [func.node.body]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Assign) and any(dotted(t.target) == dotted(value) for t in cur.targets):
+            values.append(cur.value)
+        stack.extend(children(cur))
+    return any(_fresh(v) for v in values)
+
+
+def _request_data(ctx: Ctx) -> Set[str]:
+    """The names holding the incoming message or data read from it: the handler's message names,
+    what a receive call or a loop over one binds, and the locals bound from those (`message_data`)."""
+    func = ctx.func
+    if func is None:
+        return set(ctx.message_names)
+    seeds = set(ctx.message_names)
+    for call in func.calls:
+        if _is_receive(call):
+            seeds |= bound_by(func, call)
+    for loop in func.fors:
+        if _is_receive(loop.iter):
+            seeds |= local_names(loop.target, set())
+    return message_data(func, seeds, module_names(ctx.index))
 
 
 def detect(module: cst.Module, project=None, path: Optional[str] = None) -> ModuleFacts:
