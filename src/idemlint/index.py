@@ -204,6 +204,110 @@ def walk(node: cst.CSTNode, into_scopes: bool = True) -> Iterator[cst.CSTNode]:
         stack.extend(reversed(kids))
 
 
+# --- read-only visitors ----------------------------------------------------------------------
+
+
+def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """`node.visit(visitor)` for a read-only `cst.CSTVisitor`, without libcst rebuilding the tree.
+
+    libcst's traversal constructs (and validates) a new copy of every node it passes, even for a
+    visitor that changes nothing: that copy was most of the cost of walking handler bodies. This
+    calls the same hooks in the same order (`visit_X` / `leave_X`, and `visit_X_attr` /
+    `leave_X_attr` around each attribute, in libcst's own attribute order) on the nodes
+    themselves. Whitespace and punctuation nodes (`_punctuation`), and so the comments inside
+    whitespace, are not visited: the visitors here have no hooks for them. A visitor that overrides libcst's dispatch
+    (`on_visit`, `on_leave`, ...) is handed to libcst's traversal unchanged.
+    """
+    plan = _PLANS.get((type(visitor), type(node)))
+    if plan is None:
+        if _overrides_dispatch(type(visitor)):
+            node.visit(visitor)
+            return
+        plan = _plan(type(visitor), node)
+    enter, leave, attributes = plan
+    if enter is None or getattr(visitor, enter)(node) is not False:
+        for name, before, after in attributes:
+            value = getattr(node, name)
+            if value is None and name in _ONLY_IF_SET:
+                continue
+            if before is not None:
+                getattr(visitor, before)(node)
+            kind = _KIND.get(type(value))
+            if kind is None:
+                kind = _kind(type(value))
+            if kind == 1:
+                visit(value, visitor)
+            elif kind == 2:
+                for item in value:
+                    k = _KIND.get(type(item))
+                    if k is None:
+                        k = _kind(type(item))
+                    if k == 1:
+                        visit(item, visitor)
+            if after is not None:
+                getattr(visitor, after)(node)
+    if leave is not None:
+        getattr(visitor, leave)(node)
+
+
+# (visitor class, node type) -> (visit hook, leave hook, ((attribute, its visit hook, its leave hook), ...))
+_PLANS: Dict[Tuple[type, type], tuple] = {}
+_ORDER: Dict[type, Tuple[str, ...]] = {}  # node type -> the attributes libcst visits, in its order
+# Attributes libcst visits (hooks included) only when they are not None: an f-string's or a
+# t-string's format spec (`FormattedStringExpression._visit_and_replace_children`).
+_ONLY_IF_SET = frozenset({"format_spec"})
+
+
+def _overrides_dispatch(visitor_cls: type) -> bool:
+    """True for a visitor with its own `on_visit`, ... (a plain class with hooks only is fine)."""
+    for name in ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute"):
+        own = getattr(visitor_cls, name, None)
+        if own is not None and own is not getattr(cst.CSTVisitor, name):
+            return True
+    return False
+
+
+def _plan(visitor_cls: type, node: cst.CSTNode) -> tuple:
+    t = type(node)
+    if t not in _ORDER:
+        recorder = _AttributeOrder(node)
+        node._visit_and_replace_children(recorder)  # type: ignore[arg-type]  # one shallow pass per type
+        # an attribute libcst skips when None (`_ONLY_IF_SET`) is not seen on such an instance:
+        # it goes last, where libcst visits it
+        unseen = [f.name for f in dataclasses.fields(node) if f.name not in recorder.names]  # type: ignore[arg-type]
+        _ORDER[t] = tuple(recorder.names) + tuple(unseen)
+
+    def hook(name: str) -> Optional[str]:
+        return name if callable(getattr(visitor_cls, name, None)) else None
+
+    plan = (hook(f"visit_{t.__name__}"), hook(f"leave_{t.__name__}"),
+            tuple((a, hook(f"visit_{t.__name__}_{a}"), hook(f"leave_{t.__name__}_{a}")) for a in _ORDER[t]))
+    _PLANS[(visitor_cls, t)] = plan
+    return plan
+
+
+class _AttributeOrder:
+    """Records the attributes libcst visits on one node, without going below its children
+    (duck-typed as a transformer that changes nothing: no `CSTVisitor` subclass at import)."""
+
+    def __init__(self, root: cst.CSTNode) -> None:
+        self.root = root
+        self.names: List[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return node is self.root
+
+    def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
+        return updated
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        if node is self.root:
+            self.names.append(attribute)
+
+    def on_leave_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        pass
+
+
 class _Indexer:
     """One pass over the module (a plain field walk, not a libcst visitor: see `children`)."""
 
@@ -222,10 +326,13 @@ class _Indexer:
         # "visit", then for defs "enter" (after decorators and defaults ran in the outer scope) and "leave"
         stack: List[Tuple[cst.CSTNode, str]] = [(node, "visit")]
         leaves = _leaf_types()
+        # exact types, not `isinstance`: libcst's node classes are ABCs, and an `isinstance` that
+        # fails runs ABCMeta's Python-level check (a tenth of the walk)
+        scopes = (cst.FunctionDef, cst.ClassDef)
         while stack:
             cur, phase = stack.pop()
             if phase == "leave":
-                if isinstance(cur, cst.FunctionDef):
+                if type(cur) is cst.FunctionDef:
                     self.func_stack.pop()
                 else:
                     self.class_stack.pop()
@@ -236,7 +343,7 @@ class _Indexer:
                 stack.append((cur, "leave"))
                 stack.append((cur.body, "visit"))  # type: ignore[attr-defined]
                 continue
-            if isinstance(cur, (cst.FunctionDef, cst.ClassDef)):
+            if type(cur) in scopes:
                 stack.append((cur, "enter"))
                 outer = [k for k in children(cur) if k is not cur.body]  # type: ignore[attr-defined]
                 stack.extend((k, "visit") for k in reversed(outer))

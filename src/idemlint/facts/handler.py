@@ -11,7 +11,7 @@ import libcst as cst
 
 from ..detect import celery
 from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock
-from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, string_value
+from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, string_value, visit
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
 from . import callees, dedup, deferred, effects, payload, transactions
@@ -306,7 +306,7 @@ class HandlerRun:
         walker = _Walker(self, func, depth, chain, call_node, txns)
         if idem and depth > 0:  # a helper wrapped in `@idempotent_function`: its effects are guarded
             self.add(walker, "lookup", func.node.name, WEAK, idem, detail="wrapper")
-        func.node.body.visit(walker)
+        visit(func.node.body, walker)
         self.visiting.discard(id(func.node))
 
     # -- the classification of one call, in priority order ----------------------------------
