@@ -1,9 +1,9 @@
 """IDEM003: only a reply that reuses the incoming request's correlation id is an RPC reply.
 
 A publish with `reply_to` is exempt as a reply only when its `correlation_id` is read from the
-incoming message (directly, through a local, or in a receive loop). A request of our own is judged
-like any other publish: a fresh `correlation_id` is unique to it (an id, as `message_id=uuid4()` is);
-one copied from anywhere else (a trace header, a constant) identifies no single message.
+incoming message (directly, through a local, or in a receive loop). A request of our own carries an
+id when its `correlation_id` is not a constant: the client matches the reply by it, so it makes one
+per call (`uuid4()`, kombu's `uuid()`, aio-pika's `create_future()`); a constant names no request.
 The fixtures of this change run with all the others in test_fixtures.py.
 """
 
@@ -47,6 +47,36 @@ def ask_for_rates(currency):
         properties=pika.BasicProperties(reply_to=CALLBACK_QUEUE, correlation_id=str(uuid.uuid4())),
         body=json.dumps({"currency": currency}),
     )
+''')
+
+
+def test_request_correlation_ids_made_elsewhere_carry_an_id():
+    # kombu's RPC tutorial client (`kombu.uuid()` on `self`) and aio-pika's RPC pattern (the id comes
+    # back from a helper with the reply's future): both false alarms on real code once
+    _check('''
+from kombu import Connection, Producer, Queue, uuid
+
+
+class FibonacciRpcClient:
+    def __init__(self, connection):
+        self.connection = connection
+        self.callback_queue = Queue(uuid(), exclusive=True, auto_delete=True)
+
+    def call(self, n):
+        self.correlation_id = uuid()
+        with Producer(self.connection) as producer:
+            producer.publish({"n": n}, exchange="", routing_key="rpc_queue", declare=[self.callback_queue],
+                             reply_to=self.callback_queue.name, correlation_id=self.correlation_id)
+''')
+    _check(HEAD + '''
+
+class RPC:
+    async def call(self, method_name, kwargs):
+        future, correlation_id = self.create_future()
+        message = aio_pika.Message(body=json.dumps(kwargs).encode(), correlation_id=correlation_id,
+                                   reply_to=self.result_queue.name)
+        await self.channel.default_exchange.publish(message, routing_key=method_name, mandatory=True)
+        return await future
 ''')
 
 

@@ -97,8 +97,8 @@ def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         site = adapter.produce(call, ctx)
         if site is not None:
             site.rpc_reply = _rpc_reply(call, ctx)
-            if not site.rpc_reply and _fresh_request_id(call, ctx):
-                site.has_id = True  # an RPC request's own fresh `correlation_id` names it alone
+            if not site.rpc_reply and _request_correlation_id(call, ctx):
+                site.has_id = True  # an RPC request's `correlation_id` names that request
             return site
     return None
 
@@ -118,10 +118,13 @@ def _rpc_reply(call: cst.Call, ctx: Ctx) -> bool:
     return False
 
 
-def _fresh_request_id(call: cst.Call, ctx: Ctx) -> bool:
-    """An RPC request whose `correlation_id` is made new for it (`str(uuid4())`, directly, through a
-    local or a `self.` attribute): unique to that request, as `message_id=str(uuid4())` would be."""
-    return any(_made_fresh(value, ctx) for value in _correlation_values(call, ctx))
+def _request_correlation_id(call: cst.Call, ctx: Ctx) -> bool:
+    """An RPC request (a publish with `reply_to` that is no reply) whose `correlation_id` is not a
+    constant. The client matches the reply by it, so it makes one per call: `str(uuid4())`, kombu's
+    `uuid()`, aio-pika's `create_future()`, a counter. That is the request's id, as a `message_id`
+    would be; a constant names no single request. (A value shared by several requests, such as a
+    trace id, cannot be told from a per-call one, and is taken as an id too.)"""
+    return any(not is_constant(value, ctx) for value in _correlation_values(call, ctx))
 
 
 def _correlation_values(call: cst.Call, ctx: Ctx) -> List[cst.BaseExpression]:
