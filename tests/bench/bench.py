@@ -248,6 +248,10 @@ def _report(args: argparse.Namespace, root: Path, files: List[str], lines: int, 
     row("idemlint cold, --no-cache", f"{nocache.seconds:.2f} s  ({nocache.seconds / floor.seconds:.2f} x floor)")
     row("idemlint cold, empty cache", f"{cold.seconds:.2f} s  ({cold.seconds / floor.seconds:.2f} x floor)")
     row("idemlint warm, full cache", f"{warm.seconds:.2f} s  ({warm.seconds / cold.seconds:.3f} x cold)")
+    if len(rounds["floor"]) > 1:  # within a round the runs follow each other: a steadier ratio when load comes and goes
+        paired = [n.seconds / f.seconds for f, n in zip(rounds["floor"], rounds["nocache"])]
+        row("--no-cache / floor, per round", " ".join(f"{r:.2f}" for r in paired)
+            + f"  (median {statistics.median(paired):.2f})")
     differ = [f"{k} round {i + 1}" for k in ("nocache", "cold", "warm") for i, r in enumerate(rounds[k])
               if r.stdout != nocache.stdout]
     row("cold/warm/--no-cache output identical", "yes" if not differ else "NO: " + ", ".join(differ))
