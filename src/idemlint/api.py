@@ -461,13 +461,15 @@ class _Runner:
 
 
 # A run without a cache over at least this many files leaves reading and the prefilter to the
-# workers (this process then imports no libcst and holds no source).
+# workers (this process then reads no file, holds no source and imports neither the adapters
+# nor libcst).
 DEFER_PREFILTER_FILES = 64
 
 
 def _defer_prefilter(cache: Optional["Cache"], files: int, jobs: int) -> bool:
-    """True for a run without a cache over enough files that would import libcst here for the
-    prefilter alone: the workers then read and prefilter the files, as they parse them."""
+    """True for a run without a cache over enough files to be worth it: the workers then read and
+    prefilter the files, as they parse them. (With a cache, this process needs each file's digest
+    anyway.) Not when this process holds the engine already (a caller that imported it)."""
     return cache is None and jobs > 1 and files >= DEFER_PREFILTER_FILES and "idemlint.analysis" not in sys.modules
 
 
