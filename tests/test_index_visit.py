@@ -17,7 +17,7 @@ SOURCES = sorted((ROOT / "fixtures").rglob("*.py"))[::5] + [ROOT / "src" / "idem
 def _parse(path: Path):
     try:
         return cst.parse_module(path.read_bytes())
-    except cst.ParserSyntaxError:
+    except (cst.ParserSyntaxError, SyntaxError, UnicodeDecodeError):  # robustness/: bad syntax or encoding
         pytest.skip("not valid Python")
 
 NODE_TYPES = [t for t in vars(cst).values() if isinstance(t, type) and issubclass(t, cst.CSTNode)]

@@ -514,6 +514,8 @@ class HandlerRun:
                 root = root.value if not isinstance(root, cst.Call) else root.func
             if isinstance(root, cst.Name) and (root.value in self.tainted or root.value in LOGGER_NAMES):
                 return False
+            if isinstance(base, cst.Attribute) and base.attr.value in LOGGER_NAMES:
+                return False  # `self.log.dev(msg)`: a method of the object's logger (faust), not a handler
             if isinstance(base, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
                 return False
             if func.attr.value in ("get", "items", "keys", "values", "append", "extend", "update", "pop",
