@@ -15,7 +15,7 @@ from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwar
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
 from . import callees, dedup, deferred, effects, payload, transactions
-from .identity import identity_names, is_id_name, mentions
+from .identity import identity_names, is_id_name, mentions, names_in
 
 MAX_DEPTH = 3
 NOT_MESSAGE_PARAMS = {"self", "cls", "context", "lambda_context"}
@@ -267,6 +267,7 @@ class HandlerRun:
         self.visiting: Set[int] = set()
         self.idempotent: Optional[str] = None
         self.kafka_eos = False  # the handler commits offsets with `send_offsets_to_transaction`
+        self.replying = 0  # inside a helper called with the request's `reply_to` and `correlation_id`
         self.except_depth = 0
         self.raises_depth = 0  # inside `with pytest.raises(...)` / `self.assertRaises(...)`
         self.exiting_ifs: List[bool] = []
@@ -342,7 +343,7 @@ class HandlerRun:
         if produced is not None:
             if self.kafka_eos and produced.library in KAFKA_LIBRARIES:
                 return  # produced in the transaction that also commits the offsets: exactly once
-            if not self._derived_id(produced, call, ctx):
+            if not self.replying and not self._derived_id(produced, call, ctx):
                 self.add(w, "effect", call, STRONG, f"publish {produced.what}", detail="publish")
             return
         if user_patterns.ACTIVE and self._declared(w, call):
@@ -377,12 +378,15 @@ class HandlerRun:
             self.add(w, "effect", call, strength, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
             return
         callee = self._callee(call, w)
+        replying = callee is not None and self._forwards_reply(call, ctx)
         if callee is not None and callee.path is None:
+            self.replying += replying
             self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns)
+            self.replying -= replying
             return
         summary = self._summary(callee) if callee is not None and w.depth < self.max_depth else None
         if summary is not None:
-            self._inline(w, call, summary)
+            self._inline(w, call, summary, replying)
             return  # else: out of reach, like a call the tool cannot resolve
         named = effects.named_effect(call)
         if named and not self._resolved_library(call, ctx) and not _mentions_root(call.func, PURE_ROOTS, ctx):
@@ -412,6 +416,19 @@ class HandlerRun:
         assigns = ctx.func.assigns if ctx.func is not None else {}
         return any(assigns.get(name) and not all(_fresh(v) for v, _, _ in assigns[name])
                    for name in self.identity if mentions(value, {name}))
+
+    def _forwards_reply(self, call: cst.Call, ctx: Ctx) -> bool:
+        """A call of the project's own publish helper with an RPC reply's routing: the request's
+        `reply_to` and its `correlation_id` (nameko's `publisher.publish(payload,
+        routing_key=reply_to, correlation_id=correlation_id)`, forwarded as `**kwargs` to kombu).
+        What the helper publishes is that reply, which the caller matches by correlation id."""
+        exprs: List[cst.CSTNode] = [call]
+        for arg in call.args:
+            if isinstance(arg.value, cst.Name) and ctx.func is not None and arg.value.value in ctx.func.assigns:
+                exprs.append(ctx.func.assigns[arg.value.value][0][0])
+        if "reply_to" not in {n for e in exprs for n in names_in(e)}:
+            return False
+        return self._reply_correlated(call, ctx)
 
     def _reply_correlated(self, call: cst.Call, ctx: Ctx) -> bool:
         """The reply's `correlation_id` is the request's (not a fresh one for a request of our own)."""
@@ -453,9 +470,12 @@ class HandlerRun:
             return None
         return callee
 
-    def _inline(self, w: _Walker, call: cst.Call, summary: "Summary") -> None:
-        """Add what a function in another project module does, from its summary."""
+    def _inline(self, w: _Walker, call: cst.Call, summary: "Summary", replying: bool = False) -> None:
+        """Add what a function in another project module does, from its summary (less its publishes
+        when the call hands it an RPC reply's routing: those are the reply)."""
         for ev in summary.events:
+            if replying and ev.kind == "effect" and ev.detail == "publish" and ev.what.startswith("publish "):
+                continue
             self.seq += 1
             key = ev.db_key
             self.events.append(replace(
