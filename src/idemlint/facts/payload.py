@@ -37,6 +37,23 @@ def _resolve_local(expr: Optional[cst.BaseExpression], func: Optional[FunctionIn
     return expr
 
 
+# Field names of an entry that only wraps a message serialised elsewhere (taskiq-redis's
+# `xadd(queue, {b"data": message.message})`, whose bytes hold the task id): the payload is what
+# the field holds, seen or not.
+ENVELOPES = {"data", "body", "payload", "message", "msg", "event", "envelope", "content"}
+
+
+def _element(expr: cst.BaseExpression, key: str) -> Optional[cst.BaseExpression]:
+    """The value of `key` in a dict display or `dict(key=...)`."""
+    if isinstance(expr, cst.Dict):
+        for el in expr.elements:
+            if isinstance(el, cst.DictElement) and string_value(el.key) == key:
+                return el.value
+    elif isinstance(expr, cst.Call):
+        return kwarg(expr, key)
+    return None
+
+
 def fields(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Tuple[bool, List[str]]:
     """(visible, field names) of a payload: a dict display, `json.dumps({...})`, `Event(a=..., b=...)`.
 
@@ -62,7 +79,17 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Tuple[bool, List[str
         break
     keys = dict_keys(expr)
     if keys is not None:
-        return True, keys
+        if not keys or not all(normal(key) in ENVELOPES for key in keys):
+            return True, keys
+        visible = True
+        for key in keys:  # an entry that only wraps messages: what they hold is the payload
+            inner = _element(expr, key)
+            if inner is None or isinstance(inner, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+                continue
+            inner_visible, inner_keys = fields(inner, ctx)
+            visible = visible and inner_visible
+            keys = keys + inner_keys
+        return visible, keys
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
         return True, []
     if isinstance(expr, cst.Call) and expr.args and all(a.keyword is not None for a in expr.args):
