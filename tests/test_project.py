@@ -260,3 +260,23 @@ def test_parsed_modules_kept_within_a_source_budget(tmp_path, monkeypatch):
     huge = tmp_path / "huge.py"
     huge.write_text("x = 1\n" + "# pad\n" * 2000)
     assert proj.load(str(huge)) is not None and list(proj._modules) == [str(huge)]  # alone over budget: kept
+
+
+def test_a_classmethods_cls_call_in_another_module_is_a_constructor(shop):
+    # quixstreams 3.28.1: `Deadline.from_timeout(timeout)` returns `cls(time.monotonic() + timeout)`;
+    # the callee's parameters are taken as message data, and `cls(...)` was a handoff (IDEM001 low)
+    write(shop, {"shop/services/deadline.py": '''
+        import time
+
+
+        class Deadline:
+            def __init__(self, at):
+                self.at = at
+
+            @classmethod
+            def from_timeout(cls, timeout):
+                return cls(time.monotonic() + timeout)
+        ''',
+        "shop/consumers/orders.py": consumer('deadline = Deadline.from_timeout(order["timeout"])',
+                                             "from shop.services.deadline import Deadline")})
+    assert findings(shop, "shop/consumers/orders.py") == []

@@ -37,7 +37,9 @@ PURE_CALL = re.compile(
     r"compute\w*|calculate\w*|find\w*|lookup\w*|fetch\w*|load\w*|resolve\w*|search\w*|count\w*|"
     r"exists|copy|len|nack|nak|reject|requeue|term|abandon_message|dead_letter_message|"
     r"defer_message|modify_ack_deadline|change_message_visibility\w*|in_progress|renew_\w+|raises|"
-    r"message_to_python)$"  # kombu `Channel.message_to_python(raw)`: the raw delivery as a `Message`
+    r"message_to_python|"  # kombu `Channel.message_to_python(raw)`: the raw delivery as a `Message`
+    # Kafka transactions: `commit_transaction(offsets, group_metadata)` commits the consumed offsets
+    r"begin_transaction|send_offsets_to_transaction|commit_transaction|abort_transaction)$"
 )
 BUILTINS = set(dir(builtins))
 # Libraries whose side effects the effect tables classify; a call into them is seen, not handed off.
@@ -522,9 +524,14 @@ class HandlerRun:
         text = dotted(func) or ""
         if ".objects." in text or text.split(".")[-1][:1].isupper() or text.split(".")[-1] in SEEN_DB_CALLS:
             return False  # ORM managers, constructors and SQL calls are read, not handed off
+        if text == "cls":
+            return False  # `cls(...)` in a classmethod: a constructor, like `Deadline(...)`
         called = call_name(call) or ""
         if called.lower() in LOG_CALLS or PURE_CALL.match(called):
             return False
+        if called in RECEIVE_CALLS and isinstance(func, cst.Attribute) and all(
+                a.keyword is not None or a.star == "**" for a in call.args if mentions(a.value, self.tainted)):
+            return False  # `queue.receive_messages(**options)`: fetches new messages; its keywords are options
         if isinstance(func, cst.Name):
             if func.value in BUILTINS:
                 return False
@@ -688,9 +695,22 @@ def initial_taint(func: FunctionInfo) -> Set[str]:
         and any(w in (dotted(loop.iter) or "").split(".")[-1].lower() for w in ("receiver", "consumer", "subscription"))
         for loop in func.fors
     )
-    names = set() if receives else {p for p in func.params if p not in NOT_MESSAGE_PARAMS}
+    names = set() if receives else {p for p in func.params if p not in NOT_MESSAGE_PARAMS} - _setting_params(func)
     names.update(n for n in func.assigns if n in MESSAGE_NAMES)
     request = celery.bound_request(func)
     if request is not None:
         names.add(request)  # a dotted entry: `mentions` matches `self.request...`, not all of `self`
     return names
+
+
+def _setting_params(func: FunctionInfo) -> Set[str]:
+    """Parameters whose default is a number or a boolean (`revoking=False`, `wait_seconds=0`): a switch
+    or a setting of the call, never the message (quixstreams' `Checkpoint.commit(*, revoking=False)`)."""
+    params = getattr(func.node, "params", None)
+    if not isinstance(params, cst.Parameters):
+        return set()
+    return {
+        p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+        if isinstance(p.default, (cst.Integer, cst.Float))
+        or isinstance(p.default, cst.Name) and p.default.value in ("True", "False")
+    }
