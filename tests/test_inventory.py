@@ -220,6 +220,37 @@ def test_an_effect_in_a_helper_names_the_helper_and_the_call():
     assert (effect["kind"], effect["line"], effect["call_line"], effect["via"]) == ("payment", 6, 10, ["_charge"])
 
 
+RPC = b"""
+import json
+import uuid
+
+import pika
+
+channel = pika.BlockingConnection(pika.ConnectionParameters("rabbitmq")).channel()
+
+
+def on_request(ch, method, props, body):
+    ch.basic_publish(exchange="", routing_key=props.reply_to,
+                     properties=pika.BasicProperties(correlation_id=props.correlation_id),
+                     body=json.dumps({"ok": True}))
+    ch.basic_ack(delivery_tag=method.delivery_tag)
+
+
+def ask(n):
+    channel.basic_publish(exchange="", routing_key="rpc_queue", body=json.dumps({"n": n}),
+                          properties=pika.BasicProperties(reply_to="amq.rabbitmq.reply-to",
+                                                          correlation_id=str(uuid.uuid4())))
+"""
+
+
+def test_rpc_replies_and_requests_are_told_apart():
+    inv = inventory_source(RPC, "w.py", Config())
+    assert not inv.errors
+    by_symbol = {p.to_dict()["symbol"]: p.to_dict()["identification"] for p in inv.producers}
+    assert by_symbol == {"on_request": "an RPC reply, matched by the request's `correlation_id`",
+                         "ask": "an RPC request, named by its `correlation_id`"}
+
+
 def test_a_broken_file_is_an_error_not_a_crash():
     inv = inventory_source(b"def f(:\n", "bad.py", Config())
     assert [e.kind for e in inv.errors] == ["syntax"]

@@ -267,7 +267,7 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
         evidence += " (properties not visible)"
     constant = site.payload is not None and is_constant(site.payload, ctx)
     return Producer(site.library, call, func, site.what, has_id, visible, evidence=[evidence],
-                    constant_payload=constant)
+                    constant_payload=constant, rpc_reply=site.rpc_reply)
 
 
 HOOK_CALLER = re.compile(r"^self\.(\w+)$")

@@ -313,9 +313,11 @@ def identification(producer: Producer, index: ModuleIndex) -> str:
     found = _id_argument(producer.call.args, ctx, outer="")
     if found:
         return found
+    if producer.rpc_reply:
+        return "an RPC reply, matched by the request's `correlation_id`"
     names = set(names_in(producer.call))
     if "reply_to" in names and "correlation_id" in names:
-        return "an RPC reply, matched by `correlation_id`"
+        return "an RPC request, named by its `correlation_id`"
     if any("properties not visible" in e for e in producer.evidence):
         return "properties built elsewhere (assumed to carry an id)"
     return "; ".join(unique(producer.evidence))

@@ -89,6 +89,7 @@ class Producer:
     payload_visible: bool
     constant_payload: bool = False
     evidence: List[str] = field(default_factory=list)
+    rpc_reply: bool = False  # a reply to the request's `reply_to`, with the request's `correlation_id`
 
     @property
     def symbol(self) -> str:
