@@ -90,9 +90,14 @@ def run(cmd: Sequence[str], cwd: Optional[str] = None, env: Optional[dict] = Non
     return Run(seconds, usage.ru_maxrss * 1024, peak[0], proc.returncode, out.read(), err.read())
 
 
-def best_of(cmd: Sequence[str], repeat: int, **kw) -> Tuple[float, Run]:
-    runs = [run(cmd, sample=False, **kw) for _ in range(repeat)]
-    return statistics.median(r.seconds for r in runs), runs[-1]
+def interleaved(cmds: Sequence[Sequence[str]], repeat: int, **kw) -> List[float]:
+    """The median wall time of each command over `repeat` rounds, each round running every command
+    once in turn: a burst of load elsewhere slows the commands it is compared with as well."""
+    times: List[List[float]] = [[] for _ in cmds]
+    for _ in range(repeat):
+        for i, cmd in enumerate(cmds):
+            times[i].append(run(cmd, sample=False, **kw).seconds)
+    return [statistics.median(t) for t in times]
 
 
 # --- the floor -------------------------------------------------------------------------------------
@@ -275,15 +280,12 @@ def _report(args: argparse.Namespace, root: Path, files: List[str], lines: int, 
         row("serial and parallel output identical", "yes" if serial.stdout == nocache.stdout else "NO")
 
     broker, words, plain = pick_single_files(files)
-    t_pass, _ = best_of([PY, "-c", "pass"], args.repeat)
-    t_libcst, _ = best_of([PY, "-c", "import libcst"], args.repeat)
     text = [PY, "-m", "idemlint", "check", "--exit-zero"]
     single_cache = work / "single-cache"
-    t_plain, _ = best_of(text + ["--no-cache", plain], args.repeat, cwd=str(work))
-    t_words, _ = best_of(text + ["--no-cache", words], args.repeat, cwd=str(work))
-    t_broker_cold, _ = best_of(text + ["--no-cache", broker], args.repeat, cwd=str(work))
-    run(text + ["--cache-dir", str(single_cache), broker], cwd=str(work), sample=False)
-    t_broker_warm, _ = best_of(text + ["--cache-dir", str(single_cache), broker], args.repeat, cwd=str(work))
+    run(text + ["--cache-dir", str(single_cache), broker], cwd=str(work), sample=False)  # fills the cache
+    t_pass, t_libcst, t_plain, t_words, t_broker_cold, t_broker_warm = interleaved(
+        [[PY, "-c", "pass"], [PY, "-c", "import libcst"], text + ["--no-cache", plain], text + ["--no-cache", words],
+         text + ["--no-cache", broker], text + ["--cache-dir", str(single_cache), broker]], args.repeat, cwd=str(work))
     row("python -c pass", f"{t_pass:.3f} s")
     row("python -c 'import libcst'", f"{t_libcst:.3f} s")
     for label, seconds in (("check 1 file without broker words, --no-cache", t_plain),
