@@ -307,6 +307,28 @@ def test_jobs_give_the_same_inventory(project):
     assert serial["summary"]["consumers"] == 13
 
 
+def test_a_dying_worker_costs_only_its_file(tmp_path, monkeypatch):
+    import os
+
+    import idemlint.inventory as inventory
+
+    real = inventory.inventory_source
+
+    def die_on_copy3(source, path, config=None, project=None, file_path=None):
+        if "copy3" in path:
+            os._exit(13)  # a worker killed mid-file (a native crash, the OOM killer)
+        return real(source, path, config, project, file_path)
+
+    monkeypatch.setattr(inventory, "inventory_source", die_on_copy3)  # fork: the workers inherit it
+    for i in range(10):
+        (tmp_path / f"copy{i}.py").write_bytes(HELPER)
+    results = inventory.inventory_files(inventory.discover([str(tmp_path)], Config()), Config(jobs=2))
+    assert [(r.path.rsplit("/", 1)[-1], [e.kind for e in r.errors]) for r in results if r.errors] == [
+        ("copy3.py", ["internal"])]
+    assert "worker process died" in next(r for r in results if r.errors).errors[0].message
+    assert sum(len(r.consumers) for r in results) == 9
+
+
 def test_missing_path_and_bad_config_exit_2(project):
     assert run("nope").exit_code == 2
     (project / "pyproject.toml").write_text("[tool.idemlint]\nselect = 3\n")

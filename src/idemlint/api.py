@@ -300,9 +300,10 @@ def _engine_job(job: _Job, config: Config, cache: Optional[Cache],
 _WORKER_PROJECT: List[Any] = []  # a worker's project, kept across its chunks (parsed modules are reused)
 
 
-def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache],
-               project: Any = None) -> List[Tuple[int, FileResult, bool]]:
-    """The worker-process entry point: analyse a chunk of files."""
+def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache], project: Any = None,
+               one: Optional[Callable[..., Tuple[Any, bool]]] = None) -> List[Tuple[int, Any, bool]]:
+    """The worker-process entry point: a chunk of files through `one` (`_engine_job` for `check`)."""
+    one = one or _engine_job
     if project is not None:
         if _WORKER_PROJECT and (_WORKER_PROJECT[0].bases, _WORKER_PROJECT[0].max_depth) == (
                 project.bases, project.max_depth):
@@ -310,7 +311,7 @@ def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache],
         else:
             _WORKER_PROJECT[:] = [project]
     with engine_gc():  # as the parent's run (a worker that was not forked has the defaults)
-        out = [(job.index, *_engine_job(job, config, cache, project)) for job in jobs]
+        out = [(job.index, *one(job, config, cache, project)) for job in jobs]
     _release_memory()  # the chunk's trees are gone: give their pages back before the next chunk
     return out
 
@@ -358,11 +359,22 @@ def _open_cache(config: Config) -> Optional[Cache]:
     return cache
 
 
-class _Runner:
-    """Feeds jobs to a process pool started lazily, once `POOL_THRESHOLD` files need analysis."""
+def _died(job: _Job) -> FileResult:
+    message = "internal error: the worker process died while analysing this file (please report this)"
+    return FileResult(job.shown, errors=(FileError(job.shown, message, kind="internal"),))
 
-    def __init__(self, config: Config, cache: Optional[Cache], results: List[Optional[FileResult]],
-                 project: Any = None) -> None:
+
+class _Runner:
+    """Feeds jobs to a process pool started lazily, once `POOL_THRESHOLD` files need analysis.
+
+    `one(job, config, cache, project)` gives a job's (result, whether it passed the prefilter), in
+    this process or a worker (`_run_chunk`); `died(job)` the result of a job whose worker died.
+    `check` runs `_engine_job`; `idemlint consumers` its inventory of the file."""
+
+    def __init__(self, config: Config, cache: Optional[Cache], results: List[Any], project: Any = None,
+                 one: Optional[Callable[..., Tuple[Any, bool]]] = None, died: Callable[[_Job], Any] = _died) -> None:
+        self.one = one or _engine_job
+        self.died = died
         self.config = config
         self.cache = cache
         self.project = project
@@ -376,13 +388,13 @@ class _Runner:
         self.futures: Deque[Tuple[Any, List[_Job]]] = collections.deque()  # in flight, oldest first
         self.lost: List[_Job] = []  # jobs of chunks whose worker died
 
-    def _set(self, job: _Job, result: FileResult, passed: bool) -> None:
+    def _set(self, job: _Job, result: Any, passed: bool) -> None:
         self.results[job.index] = result
         self.rejected += not passed
 
     def add(self, job: _Job) -> None:
         if self.jobs <= 1:
-            self._set(job, *_engine_job(job, self.config, self.cache, self.project))
+            self._set(job, *self.one(job, self.config, self.cache, self.project))
             return
         if self.pool is None:
             self.waiting.append(job)
@@ -404,10 +416,13 @@ class _Runner:
     def _submit(self) -> None:
         if self.pending:
             chunk, self.pending, self.pending_bytes = self.pending, [], 0
-            self.futures.append((self.pool.submit(_run_chunk, chunk, self.config, self.cache, self.project), chunk))
+            self.futures.append((self._submit_chunk(self.pool, chunk), chunk))
         # at most a few chunks per worker in flight: the sources waiting in the queue stay few
         while len(self.futures) > IN_FLIGHT_PER_WORKER * self.jobs:
             self._collect(*self.futures.popleft())
+
+    def _submit_chunk(self, pool: Any, chunk: List[_Job]) -> Any:
+        return pool.submit(_run_chunk, chunk, self.config, self.cache, self.project, self.one)
 
     def _collect(self, future: Any, chunk: List[_Job]) -> None:
         from concurrent.futures.process import BrokenProcessPool
@@ -421,7 +436,7 @@ class _Runner:
 
     def finish(self) -> None:
         for job in self.waiting:  # too few to be worth a pool
-            self._set(job, *_engine_job(job, self.config, self.cache, self.project))
+            self._set(job, *self.one(job, self.config, self.cache, self.project))
         if self.pool is None:
             return
         try:
@@ -448,13 +463,12 @@ class _Runner:
                 if pool is None:
                     pool = _make_pool(1)
                 try:
-                    ((_, result, passed),) = pool.submit(_run_chunk, [job], self.config, self.cache, self.project).result()
+                    ((_, result, passed),) = self._submit_chunk(pool, [job]).result()
                     self._set(job, result, passed)
                 except BrokenProcessPool:
                     pool.shutdown(wait=True)
                     pool = None
-                    message = "internal error: the worker process died while analysing this file (please report this)"
-                    self.results[job.index] = FileResult(job.shown, errors=(FileError(job.shown, message, kind="internal"),))
+                    self.results[job.index] = self.died(job)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)

@@ -235,85 +235,56 @@ def _inventory(source: bytes, path: str, config: Config, project: Any = None,
 # --- many files ------------------------------------------------------------------------------------
 
 
-_Job = Tuple[int, str, bytes, str]  # index, display path, source, real path
+def _inventory_job(job: Any, config: Config, cache: Any, project: Any) -> Tuple[FileInventory, bool]:
+    """One file's inventory, in this process or a worker (`api._Runner`'s per-file function)."""
+    return inventory_source(job.source, job.shown, config, project, job.path), True
 
 
-def _chunk(jobs: List[_Job], config: Config, project: Any = None) -> List[Tuple[int, FileInventory]]:
-    """The worker-process entry point."""
-    from .stack import engine_gc
+def _died(job: Any) -> FileInventory:
+    message = "internal error: the worker process died while analysing this file (please report this)"
+    return FileInventory(job.shown, errors=(FileError(job.shown, message, kind="internal"),))
 
-    with engine_gc():
-        return [(index, inventory_source(source, shown, config, project, path)) for index, shown, source, path in jobs]
+
+class _Inventories(list):
+    """The per-file inventories of a run, reporting each one as it is set (for a progress display)."""
+
+    def __init__(self, size: int, progress: Optional[Progress]) -> None:
+        super().__init__([None] * size)
+        self.progress = progress
+
+    def __setitem__(self, index: Any, inv: Any) -> None:
+        super().__setitem__(index, inv)
+        if self.progress is not None:
+            self.progress(len(self), inv.parsed, sum(len(u.findings) for u in [*inv.consumers, *inv.producers]))
 
 
 def inventory_files(files: Sequence[SourceFile], config: Config,
                     progress: Optional[Progress] = None, paths: Sequence[str] = ()) -> List[FileInventory]:
     """Inventory `files` in discovery order, in worker processes when `config.jobs` allows and
-    enough files mention a broker API (the same threshold and chunking as `check`). `paths` are
-    source roots for following calls across modules, as in `api.lint_files`."""
+    enough files mention a broker API: `check`'s runner (`api._Runner`: its threshold, chunks,
+    bound on chunks in flight and retry of a chunk whose worker died). `paths` are source roots
+    for following calls across modules, as in `api.lint_files`."""
     from . import api
+    from .stack import engine_gc
 
-    project = api.make_project(config, paths)
-
-    results: List[Optional[FileInventory]] = [None] * len(files)
-
-    def done(index: int, inv: FileInventory) -> None:
-        results[index] = inv
-        if progress is not None:
-            progress(len(files), inv.parsed, sum(len(u.findings) for u in [*inv.consumers, *inv.producers]))
-
+    results = _Inventories(len(files), progress)
+    runner = api._Runner(config, None, results, api.make_project(config, paths), one=_inventory_job, died=_died)
     prefilter = api._with_declared_words(api._lazy(lambda: api._prefilter(None)), config)
-    workers = api.effective_jobs(config)
-    pool = None
-    pending: List[_Job] = []
-    held: List[_Job] = []
-    futures: List[Tuple[Any, List[_Job]]] = []
     try:
-        for index, file in enumerate(files):
-            source = api._read(file, config)
-            if isinstance(source, FileResult):
-                done(index, FileInventory(file.display_path, errors=source.errors))
-                continue
-            if not api._passes(prefilter, source):
-                done(index, FileInventory(file.display_path))
-                continue
-            job = (index, file.display_path, source, file.path)
-            if workers <= 1:
-                done(index, _chunk([job], config, project)[0][1])
-                continue
-            held.append(job)
-            if pool is None and len(held) >= api.POOL_THRESHOLD:
-                pool = api._make_pool(workers)
-            if pool is not None:
-                pending.extend(held)
-                held = []
-                if len(pending) >= api.CHUNK_FILES or sum(len(j[2]) for j in pending) >= api.CHUNK_BYTES:
-                    futures.append((pool.submit(_chunk, pending, config, project), pending))
-                    pending = []
-        for job in held:  # too few to be worth a pool
-            done(job[0], _chunk([job], config, project)[0][1])
-        if pool is not None:
-            if pending:
-                futures.append((pool.submit(_chunk, pending, config, project), pending))
-            _collect(futures, done)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        with engine_gc():  # forked workers inherit it
+            for index, file in enumerate(files):
+                source = api._read(file, config)
+                if isinstance(source, FileResult):
+                    results[index] = FileInventory(file.display_path, errors=source.errors)
+                elif not api._passes(prefilter, source):
+                    results[index] = FileInventory(file.display_path)
+                else:
+                    runner.add(api._Job(index, file.path, file.display_path, source))
+            runner.finish()
+    except BaseException:
+        runner.abort()
+        raise
     return [r for r in results if r is not None]
-
-
-def _collect(futures: Iterable[Tuple[Any, List[_Job]]],
-             done: Callable[[int, FileInventory], None]) -> None:
-    from concurrent.futures.process import BrokenProcessPool
-
-    for future, chunk in futures:
-        try:
-            for index, inv in future.result():
-                done(index, inv)
-        except BrokenProcessPool:
-            message = "internal error: the worker process died while analysing this file (please report this)"
-            for index, shown, _, _ in chunk:
-                done(index, FileInventory(shown, errors=(FileError(shown, message, kind="internal"),)))
 
 
 def collect(results: Iterable[FileInventory]) -> Inventory:
