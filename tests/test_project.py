@@ -253,13 +253,20 @@ def test_parsed_modules_kept_within_a_source_budget(tmp_path, monkeypatch):
     size = (tmp_path / "m0.py").stat().st_size
     monkeypatch.setattr(project_module, "MAX_KEPT_SOURCE", 3 * size)
     proj = Project([str(tmp_path)])
-    for i in range(6):
-        assert proj.load(str(tmp_path / f"m{i}.py")) is not None
+    for i in range(6):  # one module read per file: the budget is applied before each file
+        proj.start_file()
         assert proj._kept <= 3 * size and len(proj._modules) <= 3
+        assert proj.load(str(tmp_path / f"m{i}.py")) is not None
+    proj.start_file()
     assert [os.path.basename(p) for p in proj._modules] == ["m3.py", "m4.py", "m5.py"]
     huge = tmp_path / "huge.py"
     huge.write_text("x = 1\n" + "# pad\n" * 2000)
-    assert proj.load(str(huge)) is not None and list(proj._modules) == [str(huge)]  # alone over budget: kept
+    assert proj.load(str(huge)) is not None
+    proj.start_file()
+    assert list(proj._modules) == [str(huge)]  # alone over budget: kept
+    for i in range(6):  # one file reading them all: nothing is evicted while it is analysed
+        proj.load(str(tmp_path / f"m{i}.py"))
+    assert len(proj._modules) == 7
 
 
 def test_a_classmethods_cls_call_in_another_module_is_a_constructor(shop):

@@ -359,7 +359,7 @@ def analyze(source: bytes, path: str, project=None, file_path: Optional[str] = N
     unparsable input; any other exception is an internal error.
     """
     if project is not None:
-        project.deps = {}
+        project.start_file()
     user_patterns.activate(patterns)  # `[tool.idemlint.patterns]`, declared by the user
     return _with_big_stack(_analyze, source, path, project, file_path)
 

@@ -148,7 +148,7 @@ def inventory_source(source: bytes, path: str, config: Optional[Config] = None, 
 
     config = config or Config()
     if project is not None:
-        project.deps = {}
+        project.start_file()
     user_patterns.activate(config.patterns)
     try:
         return stack.with_big_stack(_inventory, source, path, config, project, file_path)

@@ -56,7 +56,7 @@ class Project:
         self._found: Dict[Tuple[str, str], Optional[str]] = {}
         self._brokerish: Dict[str, bool] = {}
         self.deps: Dict[str, str] = {}  # path -> digest of every module read for the current file
-        self.summaries: Dict[Tuple[str, int], object] = {}
+        self.summaries: Dict[Tuple[str, int, int], object] = {}  # (path, function node id, depth)
         self.hooks: Dict[str, object] = {}
 
     def __getstate__(self) -> dict:
@@ -123,8 +123,8 @@ class Project:
         """The parsed module at `path` (None if unreadable). With `broker_only`, a module that does
         not pass the prefilter is not parsed (a base class that acks names a broker API)."""
         path = os.path.abspath(path)
-        if broker_only and path not in self._modules and not self._mentions_broker(path):
-            return None
+        if broker_only and not self._mentions_broker(path):
+            return None  # whether or not it is loaded already: the answer must not depend on what ran before
         if path in self._modules:
             self._modules.move_to_end(path)
             loaded = self._modules[path]
@@ -132,15 +132,22 @@ class Project:
             loaded = self._parse(path)
             self._modules[path] = loaded
             self._kept += loaded.size if loaded is not None else 0
-            while len(self._modules) > 1 and (len(self._modules) > MAX_MODULES or self._kept > MAX_KEPT_SOURCE):
-                old, gone = self._modules.popitem(last=False)
-                self._kept -= gone.size if gone is not None else 0
-                # memos are keyed by node ids, which a later tree may reuse once this one is freed
-                self.summaries = {k: v for k, v in self.summaries.items() if k[0] != old}
-                self.hooks = {k: v for k, v in self.hooks.items() if k[0] != old}
         if loaded is not None:
             self.deps[path] = loaded.digest
         return loaded
+
+    def start_file(self) -> None:
+        """Before a file's analysis: forget the modules the last one read, and evict the least
+        recently used parsed modules down to the budget. Never during an analysis: the walks in
+        progress hold the trees' functions, and the memos their node ids, so evicting (and parsing
+        again) mid-file made the result depend on what the process had analysed before."""
+        self.deps = {}
+        while len(self._modules) > 1 and (len(self._modules) > MAX_MODULES or self._kept > MAX_KEPT_SOURCE):
+            old, gone = self._modules.popitem(last=False)
+            self._kept -= gone.size if gone is not None else 0
+            # memos are keyed by node ids, which a later tree may reuse once this one is freed
+            self.summaries = {k: v for k, v in self.summaries.items() if k[0] != old}
+            self.hooks = {k: v for k, v in self.hooks.items() if k[0] != old}
 
     def _mentions_broker(self, path: str) -> bool:
         if path not in self._brokerish:

@@ -490,10 +490,13 @@ class HandlerRun:
             self.db_epoch[key] = self.db_epoch.get(key, 0) + commits
 
     def _summary(self, callee: callees.Callee) -> Optional["Summary"]:
-        """What `callee` does, walked once per process with its parameters taken as message data
-        (None when it is further from the handler than the configured depth)."""
+        """What `callee` does, walked once per process and depth with its parameters taken as message
+        data (None when it is further from the handler than the configured depth). The depth is part
+        of the key: a summary made deeper in a call chain follows fewer calls, and one made while an
+        ancestor was still being walked saw it as empty; kept across files, either would make a
+        result depend on which file a process analysed first."""
         memo = self.project.summaries
-        key = (callee.path, id(callee.func.node))
+        key = (callee.path, id(callee.func.node), self.summary_depth)
         if key in memo:
             return memo[key]
         if self.summary_depth >= self.max_depth:
