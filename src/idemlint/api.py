@@ -359,9 +359,11 @@ def _open_cache(config: Config) -> Optional[Cache]:
     return cache
 
 
+WORKER_DIED = "internal error: the worker process died while analysing this file (please report this)"
+
+
 def _died(job: _Job) -> FileResult:
-    message = "internal error: the worker process died while analysing this file (please report this)"
-    return FileResult(job.shown, errors=(FileError(job.shown, message, kind="internal"),))
+    return FileResult(job.shown, errors=(FileError(job.shown, WORKER_DIED, kind="internal"),))
 
 
 class _Runner:
@@ -522,16 +524,19 @@ def _make_pool(workers: int) -> Any:
 
 
 class _Results(list):
-    """The per-file results of a run, reporting each one as it is set (for a progress display)."""
+    """The per-file results of a run, reporting each one as it is set (for a progress display);
+    `findings` counts a result's findings (a `FileResult`'s by default)."""
 
-    def __init__(self, size: int, progress: Optional[Progress]) -> None:
+    def __init__(self, size: int, progress: Optional[Progress],
+                 findings: Callable[[Any], int] = lambda result: len(result.findings)) -> None:
         super().__init__([None] * size)
         self.progress = progress
+        self.findings = findings
 
     def __setitem__(self, index: Any, result: Any) -> None:
         super().__setitem__(index, result)
-        if self.progress is not None and isinstance(result, FileResult):
-            self.progress(len(self), result.parsed, len(result.findings))
+        if self.progress is not None and result is not None:
+            self.progress(len(self), result.parsed, self.findings(result))
 
 
 def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict[str, int]] = None,

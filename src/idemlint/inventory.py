@@ -241,21 +241,13 @@ def _inventory_job(job: Any, config: Config, cache: Any, project: Any) -> Tuple[
 
 
 def _died(job: Any) -> FileInventory:
-    message = "internal error: the worker process died while analysing this file (please report this)"
-    return FileInventory(job.shown, errors=(FileError(job.shown, message, kind="internal"),))
+    from .api import WORKER_DIED
+
+    return FileInventory(job.shown, errors=(FileError(job.shown, WORKER_DIED, kind="internal"),))
 
 
-class _Inventories(list):
-    """The per-file inventories of a run, reporting each one as it is set (for a progress display)."""
-
-    def __init__(self, size: int, progress: Optional[Progress]) -> None:
-        super().__init__([None] * size)
-        self.progress = progress
-
-    def __setitem__(self, index: Any, inv: Any) -> None:
-        super().__setitem__(index, inv)
-        if self.progress is not None:
-            self.progress(len(self), inv.parsed, sum(len(u.findings) for u in [*inv.consumers, *inv.producers]))
+def _findings(inv: FileInventory) -> int:
+    return sum(len(unit.findings) for unit in [*inv.consumers, *inv.producers])
 
 
 def inventory_files(files: Sequence[SourceFile], config: Config,
@@ -267,7 +259,7 @@ def inventory_files(files: Sequence[SourceFile], config: Config,
     from . import api
     from .stack import engine_gc
 
-    results = _Inventories(len(files), progress)
+    results = api._Results(len(files), progress, _findings)
     runner = api._Runner(config, None, results, api.make_project(config, paths), one=_inventory_job, died=_died)
     prefilter = api._with_declared_words(api._lazy(lambda: api._prefilter(None)), config)
     try:
