@@ -267,7 +267,8 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
         evidence += " (properties not visible)"
     constant = site.payload is not None and is_constant(site.payload, ctx)
     return Producer(site.library, call, func, site.what, has_id, visible, evidence=[evidence],
-                    constant_payload=constant, rpc_reply=site.rpc_reply)
+                    constant_payload=constant, rpc_reply=site.rpc_reply,
+                    unconfirmed_queue=getattr(site, "unconfirmed_queue", False))
 
 
 HOOK_CALLER = re.compile(r"^self\.(\w+)$")

@@ -90,6 +90,9 @@ class Producer:
     constant_payload: bool = False
     evidence: List[str] = field(default_factory=list)
     rpc_reply: bool = False  # a reply to the request's `reply_to`, with the request's `correlation_id`
+    # a message only if the destination is a queue, which nothing visible confirms (a Redis list
+    # named like a queue that no code in the module pops)
+    unconfirmed_queue: bool = False
 
     @property
     def symbol(self) -> str:

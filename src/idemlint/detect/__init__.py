@@ -19,6 +19,7 @@ from .nats import NatsAdapter
 from .pika import PikaAdapter
 from .pubsub import PubSubAdapter
 from .pulsar import PulsarAdapter
+from .redis_lists import RedisListsAdapter
 from .redis_streams import RedisStreamsAdapter
 from .servicebus import ServiceBusAdapter
 from .sqs import SqsAdapter
@@ -26,7 +27,7 @@ from .stomp import StompAdapter
 
 ADAPTERS: Tuple[Adapter, ...] = (
     KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), LambdaAdapter(),
-    PubSubAdapter(), ServiceBusAdapter(), NatsAdapter(), RedisStreamsAdapter(), PulsarAdapter(),
+    PubSubAdapter(), ServiceBusAdapter(), NatsAdapter(), RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(),
     CeleryAdapter(), DramatiqAdapter(), FastStreamAdapter(), StompAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
 )
 

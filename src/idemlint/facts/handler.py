@@ -57,7 +57,9 @@ RECEIVER_ORIGINS = ("Consumer(", "get_queue_receiver(", "get_subscription_receiv
 RECEIVE_CALLS = {"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
                  "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message",
                  "receive_deferred_messages", "__anext__", "__next__", "xread", "xautoclaim",
-                 "drain_events"}  # kombu: delivers the next messages to the consumer's callbacks
+                 "drain_events",  # kombu: delivers the next messages to the consumer's callbacks
+                 # redis lists: a pop takes the item, a move takes it into a processing list
+                 "brpop", "blpop", "rpop", "lpop", "blmpop", "lmpop", "rpoplpush", "brpoplpush", "lmove", "blmove"}
 # Service Bus `peek_messages()`: copies of messages, neither locked nor removed, that cannot be settled
 # (brokers.md, Service Bus): no delivery, so no receive; but a function that peeks fetches for itself.
 PEEK_CALLS = {"peek_messages"}

@@ -12,6 +12,10 @@ from .ack_without_dedup import confidence as score
 
 # Task queues whose early ack is their documented default, not a consumer option (brief2.md).
 TASK_QUEUES = {"celery", "dramatiq"}
+HINT = ("Turn the auto-ack off (`auto_ack=False`, `enable.auto.commit: False`, `ack=\"client-individual\"`, "
+        "PEEK_LOCK) and ack after the side effect, with a dedup check keyed by the message ID")
+HINTS = {"redis_lists": "Move the item into a processing list (`lmove`/`blmove`) and `lrem` it from there after "
+                        "the side effect, with a dedup check keyed by an id in the item"}
 
 
 def confidence(option_strength: int, effect_strength: int) -> Confidence:
@@ -46,8 +50,7 @@ class AutoAckConsumer(Rule):
             node=effect.call_node or effect.node,
             message=(f"{effect.what}{via} runs in `{consumer.symbol}`, whose messages are acked on delivery; "
                      f"a crash before it loses the message"),
-            hint="Turn the auto-ack off (`auto_ack=False`, `enable.auto.commit: False`, `ack=\"client-individual\"`, "
-                 "PEEK_LOCK) and ack after the side effect, with a dedup check keyed by the message ID",
+            hint=HINTS.get(consumer.library, HINT),
             confidence=confidence(consumer.ack_strength, effect.strength), symbol=consumer.symbol,
             scope_node=consumer.function.node.name, related=related,
             evidence=consumer.evidence + [f"side effect: {effect.what}"],

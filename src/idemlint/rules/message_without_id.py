@@ -18,6 +18,7 @@ HINTS = {
     "servicebus": "Set `ServiceBusMessage(..., message_id=...)` so duplicate detection and consumers can use it",
     "nats": "Send a `Nats-Msg-Id` header so JetStream drops duplicates within its window",
     "redis_streams": "Put an `event_id` field in the entry, or use `idmp=` on Redis servers that support it",
+    "redis_lists": "Put an `event_id` field in the pushed item, so the worker can skip one it has done",
     "pulsar": "Set `sequence_id=` (with a named producer) or an id property",
     "faststream": "Pass `message_id=` to `publish()`; FastStream otherwise makes up a new one per delivery",
 }
@@ -25,8 +26,9 @@ DEFAULT_HINT = "Give each message a stable unique ID (a key, an id header or an 
 
 
 def confidence(producer: Producer) -> Confidence:
-    """We saw the whole payload and it has no id (high), or the payload is built elsewhere (low)."""
-    return Confidence.HIGH if producer.payload_visible else Confidence.LOW
+    """We saw the whole payload and it has no id (high), or the payload is built elsewhere, or the
+    destination is a queue only by its name (low)."""
+    return Confidence.HIGH if producer.payload_visible and not producer.unconfirmed_queue else Confidence.LOW
 
 
 class MessageWithoutId(Rule):
@@ -40,9 +42,10 @@ class MessageWithoutId(Rule):
         if producer.constant_payload:
             return  # a fixed text (a ping, a wake-up): copies of it are indistinguishable and harmless
         payload = "the payload" if producer.payload_visible else "the payload (built elsewhere)"
+        unsure = "; a queue by its name only, nothing here pops it" if producer.unconfirmed_queue else ""
         yield RawFinding(
             node=producer.call,
-            message=f"{producer.what} sends a message with no unique ID in its properties, headers or {payload}",
+            message=f"{producer.what} sends a message with no unique ID in its properties, headers or {payload}{unsure}",
             hint=HINTS.get(producer.library, DEFAULT_HINT),
             confidence=confidence(producer), symbol=producer.symbol,
             scope_node=producer.function.node.name if producer.function else None,

@@ -1,0 +1,196 @@
+"""redis-py lists used as queues: `lpush`/`rpush` producers, `brpop` consumers, and the reliable
+queue (`lmove`/`rpoplpush` into a processing list, then `lrem` from it as the ack).
+
+A pop takes the item off the list: a worker that dies after `brpop` loses it (acked on receipt).
+The reliable-queue pattern moves the item into a processing list instead, and removes it with
+`LREM` once the work is done; a reaper pushes items stuck there back, so the item may run twice.
+A list is a queue only when something pops it: a push is a producer when a pop or a move of the
+same key is in the module, or (with low confidence) when the key is a constant named like a
+queue; a list that is only trimmed, ranged or indexed here is a data structure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, FrozenSet, Iterable, Optional, Set
+
+from ..lazyimport import cst  # not loaded before first use
+
+from ..index import ModuleIndex, call_name, dotted, kwarg, positional, string_value
+from ..model import STRONG, WEAK
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, receiver
+
+ROOTS = ("redis", "valkey")
+BLOCKING_POPS = frozenset(["brpop", "blpop", "blmpop"])
+POPS = BLOCKING_POPS | {"rpop", "lpop", "lmpop"}  # the item leaves the list: acked on receipt
+MOVES = frozenset(["rpoplpush", "brpoplpush", "lmove", "blmove"])  # into a processing list
+PUSHES = frozenset(["lpush", "rpush", "lpushx", "rpushx"])
+# reads and trims of a list that is kept as data (a capped log, a timeline), not drained
+DATA_USES = frozenset(["ltrim", "lrange", "lindex", "lset", "linsert", "lpos"])
+LIST_READS = POPS | MOVES | {"lrange", "lindex"}
+# a constant key named like a work queue (`jobs`, `email:queue`, `TASK_QUEUE`)
+QUEUE_KEY = re.compile(r"(^|[:_.\-/])(queue|queues|jobs?|tasks?|work|pending|todo|backlog|outbox)([:_.\-/]|$)",
+                       re.I)
+
+
+@dataclass
+class ListPushSite(ProduceSite):
+    """A push to a list no visible code pops: a queue by its name only (low confidence)."""
+
+    unconfirmed_queue: bool = False
+
+
+def _redis(call: cst.Call, ctx: Ctx) -> Optional[int]:
+    """STRONG if the receiver is a redis client (resolved, or in a module importing redis), WEAK if
+    it cannot be told (the command names are Redis's own), None if it resolves to something else."""
+    origin = ctx.origin(receiver(call))
+    if origin is not None and not origin.startswith("."):
+        return STRONG if origin.split(".")[0] in ROOTS else None
+    return STRONG if ctx.imports(*ROOTS) else WEAK
+
+
+def key_text(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
+    """The key a list command names, comparable across calls: a literal's value, a module-level
+    constant's value, or the name itself (`PROCESSING`, `self.processing`, `f"{name}:work"`)."""
+    value = string_value(expr)
+    if value is not None:
+        return value
+    if isinstance(expr, cst.Name):
+        bound = ctx.index.module_assigns.get(expr.value)
+        if bound and len(bound) == 1 and string_value(bound[0][0]) is not None:
+            return string_value(bound[0][0])
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return dotted(expr)
+    if isinstance(expr, cst.FormattedString):
+        parts = []
+        for part in expr.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(part.value)
+            else:
+                inner = dotted(part.expression)  # type: ignore[attr-defined]
+                if inner is None:
+                    return None
+                parts.append("{" + inner + "}")
+        return "".join(parts)
+    return None
+
+
+def _source(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """The list a pop or a move takes from (the first of several for `brpop([a, b])`)."""
+    name = call_name(call)
+    if name in ("lmpop", "blmpop"):
+        return positional(call, 1 if name == "lmpop" else 2)
+    first = positional(call, 0) or kwarg(call, "keys") or kwarg(call, "name") or kwarg(call, "src") \
+        or kwarg(call, "first_list")
+    if isinstance(first, (cst.List, cst.Tuple)) and first.elements:
+        return first.elements[0].value
+    return first
+
+
+def _destination(call: cst.Call) -> Optional[cst.BaseExpression]:
+    return positional(call, 1) or kwarg(call, "dst") or kwarg(call, "second_list")
+
+
+_LAST: list = [None, {}]  # the module last asked about, and {(names, where): keys} for it
+
+
+def _keys_of(index: ModuleIndex, names: FrozenSet[str], where: Callable) -> Set[str]:
+    """The keys the module's calls of `names` name at `where` (`_source` or `_destination`)."""
+    if _LAST[0] is not index:
+        _LAST[:] = [index, {}]
+    memo = _LAST[1]
+    if (names, where) not in memo:
+        out: Set[str] = set()
+        for f in [None, *index.functions]:
+            ctx = Ctx(index, f)
+            for call in (f.calls if f is not None else index.module_calls):
+                if call_name(call) in names and isinstance(call.func, cst.Attribute):
+                    key = key_text(where(call), ctx)
+                    if key is not None:
+                        out.add(key)
+        memo[(names, where)] = out
+    return memo[(names, where)]
+
+
+def _read_from_list(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """`raw` bound by `for raw in r.lrange(...)` or `raw = r.rpop(...)` in this function."""
+    if not isinstance(expr, cst.Name) or ctx.func is None:
+        return False
+    for value, _, _ in ctx.func.assigns.get(expr.value, ()):
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if isinstance(value, cst.Call) and call_name(value) in LIST_READS:
+            return True
+    return False
+
+
+class RedisListsAdapter(Adapter):
+    library = "redis_lists"
+    roots = ROOTS
+    tokens = tuple(sorted(POPS | MOVES | PUSHES))
+    site_words = tuple(sorted(POPS))  # a pop consumer acked on receipt
+    ack_names = frozenset(["lrem"])
+    gate_needs = {"lrem": tuple(sorted(MOVES))}  # `lrem` acks only beside a move into a processing list
+    produce_names = PUSHES
+
+    def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
+        """`lrem(processing, 1, item)` after `lmove(queue, processing)`: the reliable queue's ack."""
+        if call_name(call) != "lrem" or not isinstance(call.func, cst.Attribute):
+            return None
+        strength = _redis(call, ctx)
+        if strength is None:
+            return None
+        key = key_text(positional(call, 0) or kwarg(call, "name"), ctx)
+        own = [c for c in (ctx.func.calls if ctx.func is not None else ()) if call_name(c) in MOVES]
+        if key is not None and any(key_text(_destination(c), ctx) == key for c in own):
+            return AckSite("redis_lists", strength, "redis `lrem()` from the processing list the item was moved to")
+        if own:
+            return AckSite("redis_lists", WEAK, "redis `lrem()` after a move into a processing list")
+        from ..gate import ACK_HELPER  # imports this package: not at module level
+
+        # `def ack(self, raw): r.lrem(PROCESSING, 1, raw)`, called by the worker that moved it (a
+        # reaper's `lrem` that puts a stale item back is no ack: it handles nothing)
+        if ctx.func is not None and ACK_HELPER.match(ctx.func.name) and key is not None and key in _keys_of(
+                ctx.index, MOVES, _destination):
+            return AckSite("redis_lists", WEAK, "redis `lrem()` from a processing list a move fills in this module")
+        return None
+
+    def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
+        if call_name(call) not in PUSHES or not isinstance(call.func, cst.Attribute):
+            return None
+        if _redis(call, ctx) is None:
+            return None
+        key = key_text(positional(call, 0) or kwarg(call, "name"), ctx)
+        if key is None:
+            return None
+        name = call_name(call)
+        what = f"redis `{name}()`"
+        payload = positional(call, 1)
+        if _read_from_list(payload, ctx):
+            return None  # an item put back (a reaper, a retry): the message it was, not a new one
+        if key in _keys_of(ctx.index, POPS | MOVES, _source):
+            return ProduceSite("redis_lists", what, payload, evidence=f"redis `{name}()` to a list popped in this module")
+        if key in _keys_of(ctx.index, DATA_USES, _source):
+            return None  # trimmed, ranged or indexed here: a list kept as data, not a queue
+        if "{" not in key and QUEUE_KEY.search(key):  # a constant key (`f"feed:{user}"` is per-user data)
+            return ListPushSite("redis_lists", what, payload, unconfirmed_queue=True,
+                                evidence=f"redis `{name}()` to a list named like a queue (no pop of it in this module)")
+        return None
+
+    def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        for func in index.functions:
+            ctx = Ctx(index, func)
+            for call in func.calls:
+                name = call_name(call)
+                if name not in POPS or not isinstance(call.func, cst.Attribute):
+                    continue
+                strength = _redis(call, ctx)
+                if strength is None:
+                    continue
+                if name not in BLOCKING_POPS:
+                    strength = WEAK  # a non-blocking pop may take from a list kept as data
+                yield HandlerSite("redis_lists", func, "auto", strength,
+                                  f"redis `{name}()` removes the item from the list on receipt", option_node=call)
+                break
