@@ -8,6 +8,7 @@ from typing import Dict, List, Tuple
 from ..codewords import alternation
 from .aio_pika import AioPikaAdapter
 from .aws_lambda import LambdaAdapter
+from .azure_storage_queue import AzureStorageQueueAdapter
 from .base import Adapter, ModuleWords
 from .celery import CeleryAdapter
 from .dramatiq import DramatiqAdapter
@@ -26,9 +27,10 @@ from .sqs import SqsAdapter
 from .stomp import StompAdapter
 
 ADAPTERS: Tuple[Adapter, ...] = (
-    KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), LambdaAdapter(),
-    PubSubAdapter(), ServiceBusAdapter(), NatsAdapter(), RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(),
-    CeleryAdapter(), DramatiqAdapter(), FastStreamAdapter(), StompAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
+    KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), AzureStorageQueueAdapter(),
+    LambdaAdapter(), PubSubAdapter(), ServiceBusAdapter(), NatsAdapter(), RedisStreamsAdapter(), RedisListsAdapter(),
+    PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(), FastStreamAdapter(), StompAdapter(), MessageAckAdapter(),
+    TextbookAckAdapter(),
 )
 
 

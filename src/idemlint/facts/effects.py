@@ -155,7 +155,7 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         return None
 
     # payments
-    if root in PAYMENT_ROOTS and name in PAYMENT_VERBS:
+    if root in PAYMENT_ROOTS and re.sub(r"_async$", "", name) in PAYMENT_VERBS:  # stripe's `create_async`
         if _idempotency_key(call):
             return None
         return Effect("payment", STRONG, f"payment `{text}()`")

@@ -13,6 +13,7 @@ HINTS = {
     "aio_pika": "Pass `message_id=` to `aio_pika.Message(...)`, derived from a stable event ID",
     "kombu": "Pass `message_id=` to `producer.publish(...)`, derived from a stable event ID",
     "sqs": "Add an `event_id` to the body or a `MessageDeduplicationId` (FIFO queues)",
+    "azure_storage_queue": "Put an `event_id` in the content; the queue's own message `id` is new on every send",
     "sns": "Add an `event_id` to the message or a `MessageDeduplicationId` (FIFO topics)",
     "pubsub": "Pass an id attribute (`event_id=...`) to `publish()`; Pub/Sub's own ID changes on retry",
     "servicebus": "Set `ServiceBusMessage(..., message_id=...)` so duplicate detection and consumers can use it",
