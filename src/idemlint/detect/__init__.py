@@ -13,6 +13,7 @@ from .base import Adapter, ModuleWords
 from .celery import CeleryAdapter
 from .dramatiq import DramatiqAdapter
 from .faststream import FastStreamAdapter
+from .googleapiclient import GoogleApiPubSubAdapter
 from .kafka import KafkaAdapter
 from .kombu import KombuAdapter
 from .messages import MessageAckAdapter, TextbookAckAdapter
@@ -28,9 +29,9 @@ from .stomp import StompAdapter
 
 ADAPTERS: Tuple[Adapter, ...] = (
     KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), AzureStorageQueueAdapter(),
-    LambdaAdapter(), PubSubAdapter(), ServiceBusAdapter(), NatsAdapter(), RedisStreamsAdapter(), RedisListsAdapter(),
-    PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(), FastStreamAdapter(), StompAdapter(), MessageAckAdapter(),
-    TextbookAckAdapter(),
+    LambdaAdapter(), PubSubAdapter(), GoogleApiPubSubAdapter(), ServiceBusAdapter(), NatsAdapter(),
+    RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
+    FastStreamAdapter(), StompAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
 )
 
 

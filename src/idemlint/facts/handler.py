@@ -682,6 +682,9 @@ def _target_names(target: cst.BaseExpression) -> List[str]:
 def _is_receive(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Await):
         expr = expr.expression
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "execute" \
+            and isinstance(expr.func.value, cst.Call):
+        expr = expr.func.value  # googleapiclient: `subscriptions().pull(...).execute()` sends what `pull` built
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
         return expr.func.attr.value in RECEIVE_CALLS
     return False
