@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import List, Optional
 
 import libcst as cst
 
-from ..detect.base import Ctx, dict_keys, is_db_receiver, keywords, receiver, receiver_last
-from ..index import dotted, kwarg, positional, string_value
+from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, keywords, receiver, receiver_last
+from ..index import FunctionInfo, dotted, kwarg, positional, string_value, walk
 from ..model import STRONG, WEAK
 
 
@@ -39,6 +39,13 @@ REDIS_COUNTERS = {"incr", "incrby", "incrbyfloat", "decr", "decrby", "hincrby", 
                   "zincrby", "lpush", "rpush", "xadd_counter"}
 SQL_METHODS = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "execute_many", "exec_driver_sql",
                "executescript", "execute_sql"}
+# A project helper that runs the SQL it is given: `run_sql(...)`, `db_execute(...)`, `self.db.query(...)`;
+# its first argument's text decides, as for a driver's `execute`.
+SQL_HELPER = re.compile(r"(^|_)(exec|execute|run|query|sql|write)(_|$)", re.I)
+# what a helper's argument must look like to be taken as SQL (`write("Insert your card")` is not)
+SQL_STATEMENT = re.compile(r"^\s*(with\b.*?\)\s*)?(insert\s+(or\s+\w+\s+|ignore\s+)?into\b|update\s+\S+\s+set\b|"
+                           r"delete\s+from\b|select\b|replace\s+into\b|merge\s+into\b)", re.I | re.S)
+STRING_BUILDERS = {"format", "strip", "lstrip", "rstrip", "replace"}
 
 _INSERT = re.compile(r"^\s*(with\b.*?\)\s*)?insert\b", re.I | re.S)
 _UPSERT = re.compile(r"on\s+conflict|on\s+duplicate\s+key|insert\s+ignore|insert\s+or\s+(ignore|replace)|"
@@ -64,20 +71,80 @@ FACTORY = re.compile(
 )
 
 
-def sql_text(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
-    """The SQL of a literal, a `text("...")` wrapper, or a name bound to a literal."""
-    if expr is None:
+HTTP_CLIENT_WRITES = HTTP_WRITE_METHODS | {"request", "stream"}
+
+
+def self_attribute_origin(func: cst.BaseExpression, ctx: Ctx) -> Optional[str]:
+    """`self.session.post` when the class sets `self.session` in a method (`__init__`) from a value
+    the method itself can resolve: `s = requests.Session(); ...; self.session = s`, `self.session =
+    session or requests.Session()`, `self.client = client` with `client: httpx.Client`."""
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute)
+            and dotted(func.value.value) == "self" and ctx.func is not None):
         return None
-    if isinstance(expr, cst.Call) and (dotted(expr.func) or "").split(".")[-1] in ("text", "SQL", "sql"):
-        return sql_text(positional(expr, 0), ctx)
+    owner: Optional[FunctionInfo] = ctx.func
+    while owner is not None and owner.class_name is None:
+        owner = owner.parent
+    cls = ctx.index.classes.get(owner.class_name) if owner is not None and owner.class_name else None
+    if cls is None:
+        return None
+    attr = func.value.attr.value
+    for method in cls.methods.values():
+        for node in walk(method.node.body, into_scopes=False):
+            if isinstance(node, cst.Assign) and any(dotted(t.target) == f"self.{attr}" for t in node.targets):
+                value: Optional[cst.BaseExpression] = node.value
+            elif isinstance(node, cst.AnnAssign) and dotted(node.target) == f"self.{attr}":
+                value = node.value
+            else:
+                continue
+            for candidate in _alternatives(value):
+                origin = ctx.index.resolve(candidate, method)
+                if origin:
+                    return f"{origin}.{func.attr.value}"
+    return None
+
+
+def _alternatives(expr: Optional[cst.BaseExpression]) -> List[cst.BaseExpression]:
+    """`a or b` -> [a, b]; `x if c else y` -> [x, y]; else [expr]."""
+    if isinstance(expr, cst.BooleanOperation):
+        return _alternatives(expr.left) + _alternatives(expr.right)
+    if isinstance(expr, cst.IfExp):
+        return _alternatives(expr.body) + _alternatives(expr.orelse)
+    return [expr] if expr is not None else []
+
+
+def sql_text(expr: Optional[cst.BaseExpression], ctx: Ctx, _depth: int = 0) -> Optional[str]:
+    """The SQL of a literal, a `text("...")` wrapper, or a name bound to one; also of SQL built from a
+    literal: an f-string, `"...".format(...)`, `"..." % args`, `"..." + name` (unknown parts as a space)."""
+    if expr is None or _depth > 8:
+        return None
+    d = _depth + 1
+    if isinstance(expr, cst.Call) and (dotted(expr.func) or "").split(".")[-1] in ("text", "SQL", "sql", "dedent"):
+        return sql_text(positional(expr, 0), ctx, d)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in STRING_BUILDERS:
+        return sql_text(expr.func.value, ctx, d)  # `"INSERT ... VALUES ({})".format(x)`, `.strip()`
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Modulo):
+        return sql_text(expr.left, ctx, d)  # `"INSERT ... VALUES (%s)" % (x,)`
+    if isinstance(expr, (cst.BinaryOperation, cst.ConcatenatedString)) and (
+            isinstance(expr, cst.ConcatenatedString) or isinstance(expr.operator, cst.Add)):
+        left = sql_text(expr.left, ctx, d)
+        if left is None:
+            return None
+        return left + (sql_text(expr.right, ctx, d) or " ")
     if isinstance(expr, cst.FormattedString):
-        return "".join(p.value for p in expr.parts if isinstance(p, cst.FormattedStringText))
+        return "".join(p.value if isinstance(p, cst.FormattedStringText) else " " for p in expr.parts)
     if isinstance(expr, cst.Name):
         for scope in (ctx.func.assigns if ctx.func else {}, ctx.index.module_assigns):
             if expr.value in scope:
-                return sql_text(scope[expr.value][0][0], ctx)
+                return sql_text(scope[expr.value][0][0], ctx, d)
         return None
     return string_value(expr)
+
+
+def _sql_helper(call: cst.Call, name: str, root: str, ctx: Ctx) -> bool:
+    """A project helper named like one that runs SQL (`run_sql`, `db_execute`), given a SQL statement."""
+    if not SQL_HELPER.search(name) or root in HTTP_ROOTS or not call.args:
+        return False
+    return bool(SQL_STATEMENT.match(sql_text(call.args[0].value, ctx) or ""))
 
 
 def sql_kind(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
@@ -140,6 +207,8 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
     if name is None:
         return None
     origin = ctx.origin(func) or ""
+    if not origin and name in HTTP_CLIENT_WRITES:
+        origin = self_attribute_origin(func, ctx) or ""
     root = origin.split(".")[0] if origin else ""
     text = dotted(func) or name
 
@@ -176,6 +245,10 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
                            or "SendGridAPIClient" in origin):
         return Effect("email", STRONG, f"email `{text}()`")
 
+    # search indexes: a document indexed without an id gets a new one on every run
+    if root in SEARCH_ROOTS or name in SEARCH_METHODS and (ctx.imports(*SEARCH_ROOTS) or "document" in keywords(call)):
+        return search_write(call, ctx, name, origin, text)
+
     # Redis counters and list appends
     last = receiver_last(call).lower()
     if name in REDIS_COUNTERS and (root == "redis" or (not origin and ctx.imports("redis") and (
@@ -183,13 +256,15 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         return Effect("counter", STRONG if root == "redis" else WEAK, f"Redis `{name}()`")
 
     # SQL and ORMs
-    if name in SQL_METHODS and call.args:
+    if (name in SQL_METHODS or _sql_helper(call, name, root, ctx)) and call.args and call.args[0].keyword is None:
         kind = sql_kind(call.args[0].value, ctx)
         key = _db_key(call)
         if kind == "insert":
             return Effect("db-insert", STRONG, f"SQL INSERT via `{text}()`", db=True, db_key=key)
         if kind == "counter":
             return Effect("counter", STRONG, f"SQL counter UPDATE via `{text}()`", db=True, db_key=key)
+        if name not in SQL_METHODS:
+            return None  # a helper given SQL it does not write with (or that idemlint cannot read)
         first = call.args[0].value
         if isinstance(first, cst.Call) and (dotted(first.func) or "").split(".")[-1] == "insert" or (
             isinstance(first, cst.Call) and _chain_has(first, {"values"}) and "insert" in (dotted(first.func) or "")
@@ -222,6 +297,133 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         mode = string_value(kwarg(call, "mode") or positional(call, 1 if text in ("open", "io.open") else 0))
         if mode and "a" in mode:
             return Effect("file", STRONG, f"file append `{text}(..., {mode!r})`")
+    return None
+
+
+SEARCH_ROOTS = ("elasticsearch", "elasticsearch7", "elasticsearch8", "opensearchpy")
+SEARCH_METHODS = {"index", "bulk"}  # `create` needs an id: a second one fails with a conflict
+BULK_HELPERS = {"bulk", "streaming_bulk", "parallel_bulk", "async_bulk", "async_streaming_bulk"}
+BULK_WRITES = {"index", "create"}  # bulk actions that add a document (`update` / `delete` need an `_id`)
+
+
+def search_write(call: cst.Call, ctx: Ctx, name: str, origin: str, text: str) -> Optional[Effect]:
+    """Elasticsearch / OpenSearch: `es.index(index=..., document=...)` without `id=`, `es.bulk(...)` or
+    `helpers.bulk(es, actions)` with an index action without `_id`. With an id, the write is an
+    upsert of that document: idempotent. Actions idemlint cannot see are not counted."""
+    resolved = origin.split(".")[0] in SEARCH_ROOTS
+    strength = STRONG if resolved else WEAK
+    what = f"search index write `{text}()` without a document id"
+    if not resolved and not (kwarg(call, "index") is not None and keywords(call) & {"document", "body", "operations"}):
+        return None  # an unknown receiver's `index(x, 0)` is a list's or a string's
+    if ".helpers" in origin and name in BULK_HELPERS:
+        return Effect("search-index", strength, what) if _bulk_adds(
+            positional(call, 1) or kwarg(call, "actions"), ctx, helper=True) else None
+    if name == "index":
+        if kwarg(call, "index") is None and positional(call, 0) is None:
+            return None
+        if kwarg(call, "id") is not None or positional(call, 2) is not None:
+            return None  # `id=` (or a third positional, the id in opensearch-py 2): an upsert
+        if kwarg(call, "document") is None and kwarg(call, "body") is None and positional(call, 1) is None:
+            return None
+        return Effect("search-index", strength, what)
+    if name == "bulk" and "helpers" not in origin:
+        return Effect("search-index", strength, what) if _bulk_adds(
+            kwarg(call, "operations") or kwarg(call, "body") or positional(call, 0), ctx, helper=False) else None
+    return None
+
+
+def _bulk_adds(expr: Optional[cst.BaseExpression], ctx: Ctx, helper: bool) -> bool:
+    """True if a visible bulk action adds a document without an `_id`.
+
+    `es.bulk(operations=[{"index": {"_index": "x"}}, doc, ...])` takes action lines; the helpers take
+    one dict per document (`{"_index": "x", "_id": ..., "_source": ...}`, `_op_type` defaulting to
+    "index"). Literals, comprehensions, a local list filled by `append` and a generator of this
+    module are read; anything else is unknown (not counted).
+    """
+    for action in _actions(expr, ctx):
+        keys = dict_keys(action)
+        if keys is None:
+            continue
+        if helper:
+            op = string_value(dict_value(action, "_op_type")) or "index"
+            if op in BULK_WRITES and "_id" not in keys and ("_source" in keys or "_index" in keys or "_op_type" in keys):
+                return True
+        elif len(keys) == 1 and keys[0] in BULK_WRITES:
+            meta = dict_keys(dict_value(action, keys[0]))
+            if meta is not None and "_id" not in meta:
+                return True
+    return False
+
+
+def _actions(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> List[cst.BaseExpression]:
+    """The dict displays a bulk call's actions are made of, as far as they are visible."""
+    if expr is None or depth > 3:
+        return []
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        return [el.value for el in expr.elements if isinstance(el.value, cst.Dict)]
+    if isinstance(expr, (cst.ListComp, cst.GeneratorExp)):
+        return [expr.elt] if isinstance(expr.elt, cst.Dict) else []
+    func = ctx.func
+    if isinstance(expr, cst.Name) and func is not None and expr.value in func.assigns:
+        out: List[cst.BaseExpression] = []
+        for value, _, _ in func.assigns[expr.value]:
+            out.extend(_actions(value, ctx, depth + 1))
+        for c in func.calls:  # `actions.append({...})`, `actions.extend([...])`
+            if isinstance(c.func, cst.Attribute) and dotted(c.func.value) == expr.value and c.args:
+                if c.func.attr.value == "append" and isinstance(c.args[0].value, cst.Dict):
+                    out.append(c.args[0].value)
+                elif c.func.attr.value == "extend":
+                    out.extend(_actions(c.args[0].value, ctx, depth + 1))
+        return out
+    if isinstance(expr, cst.Call):
+        gen = func_ref(expr.func, ctx)
+        if gen is not None:  # a generator of this module: what it yields
+            return [n.value for n in walk(gen.node.body, into_scopes=False)
+                    if isinstance(n, cst.Yield) and isinstance(n.value, cst.Dict)]
+    return []
+
+
+# Broker declarations: creating (or re-declaring) a stream, queue, topic, exchange, key-value bucket or
+# object store twice leaves one, and sends no message (`js.add_stream`, `channel.queue_declare`,
+# `admin.create_topics`, `js.create_key_value`).
+DECLARATION = re.compile(r"^_*(create|declare|add|ensure|update|bind)_(\w+_)?(streams?|queues?|topics?|exchanges?|"
+                         r"key_value|kv|object_store|buckets?|bindings?)$|^_*(queue|exchange)_(declare|bind)$")
+SIGNAL_SENDS = {"send", "send_robust", "send_async"}
+SIGNAL_ROOTS = ("django.dispatch", "django.db.models.signals", "django.core.signals", "django.test.signals",
+                "blinker", "flask.signals")
+# NATS key-value and object-store writes: the key is the subject and the last value wins
+KV_WRITES = {"put", "update", "create", "delete", "purge", "put_string", "put_file"}
+KV_ORIGINS = (".key_value(", ".create_key_value(", ".object_store(", ".create_object_store(")
+KV_NAME = re.compile(r"(^|_)(kv|key_value|bucket|obs|object_store|store)$", re.I)
+
+
+def inert(call: cst.Call, ctx: Ctx) -> Optional[str]:
+    """Why a call the tables do not count as an effect is not a hand-off of the message either (None:
+    not known to be harmless): a declaration, a Django or blinker signal, a NATS key-value write, or a
+    SQL helper given a statement that writes nothing twice (an upsert, a `SELECT`)."""
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    if DECLARATION.match(name):
+        return "a declaration"
+    recv = receiver(call)
+    if name in SIGNAL_SENDS and recv is not None:
+        origin = ctx.origin(recv) or ""
+        if origin.startswith(SIGNAL_ROOTS) or name == "send_robust" or kwarg(call, "sender") is not None \
+                or "signal" in receiver_last(call).lower():
+            return "a signal (its receivers are not followed)"
+    if name in KV_WRITES and recv is not None:
+        origin = ctx.origin(recv) or ""
+        if any(k in origin for k in KV_ORIGINS) or not origin and ctx.imports("nats") and KV_NAME.search(
+                receiver_last(call)):
+            return "a NATS key-value write (last value wins)"
+    if call.args and call.args[0].keyword is None and (name in SQL_METHODS or _sql_helper(call, name, "", ctx)):
+        kind = sql_kind(call.args[0].value, ctx)
+        if kind in ("upsert", "update", "other"):
+            return f"SQL {kind}"
+    if recv is not None and ctx.origin(func) is None:
+        held = self_attribute_origin(func, ctx) or ""
+        if held.split(".")[0] in HTTP_ROOTS + SEARCH_ROOTS:
+            return "a client call the effect tables judge harmless"  # `self.session.put(...)`
     return None
 
 
@@ -303,4 +505,4 @@ def named_effect(call: cst.Call) -> Optional[str]:
     return None
 
 
-__all__ = ["Effect", "classify", "named_effect", "sql_kind", "sql_table", "is_db_receiver"]
+__all__ = ["Effect", "classify", "inert", "named_effect", "sql_kind", "sql_table", "is_db_receiver"]

@@ -50,6 +50,7 @@ KNOWN_LIBRARIES = {
     "peewee", "tortoise", "redis", "boto3", "botocore", "aiobotocore", "pika", "aio_pika", "aiormq", "kombu",
     "confluent_kafka", "kafka", "aiokafka", "google", "azure", "nats", "pulsar", "celery", "dramatiq",
     "faststream", "flask", "flask_sqlalchemy", "aws_lambda_powertools", "rq", "arq", "taskiq",
+    *effects.SEARCH_ROOTS,
 }
 LOGGER_NAMES = {"logger", "log", "logging", "LOG", "LOGGER", "_log", "_logger", "structlog", "metrics",
                 "statsd", "tracer", "span", "sentry_sdk", "stats", "counter", "histogram", "gauge"}
@@ -393,6 +394,10 @@ class HandlerRun:
         if summary is not None:
             self._inline(w, call, summary, replying)
             return  # else: out of reach, like a call the tool cannot resolve
+        if callee is not None and _computes_only(callee):
+            return  # a project function out of reach that only computes: seen, not handed off
+        if effects.inert(call, ctx):
+            return  # a declaration, a signal, a key-value write, a SQL upsert: no effect, no hand-off
         named = effects.named_effect(call)
         if named and not self._resolved_library(call, ctx) and not _mentions_root(call.func, PURE_ROOTS, ctx):
             self.add(w, "effect", call, WEAK, f"`{dotted(call.func) or named}()`", detail="named")
@@ -578,6 +583,32 @@ def _ends_in_exit(body: cst.BaseSuite) -> bool:
     if isinstance(body, cst.SimpleStatementSuite):
         return bool(body.body) and isinstance(body.body[-1], (cst.Return, cst.Continue, cst.Break, cst.Raise))
     return False
+
+
+# Methods that read or reshape a value (strings, collections, dates): a function calling only these,
+# builtins and pure libraries computes a result and changes nothing outside.
+VALUE_METHODS = {"strip", "lstrip", "rstrip", "lower", "upper", "title", "split", "rsplit", "splitlines", "join",
+                 "format", "replace", "startswith", "endswith", "encode", "decode", "get", "items", "keys",
+                 "values", "copy", "append", "extend", "count", "isoformat", "astimezone", "total_seconds",
+                 "quantize", "hexdigest", "setdefault", "sort", "reverse", "discard", "union", "intersection"}
+
+
+def _computes_only(callee: callees.Callee) -> bool:
+    """A resolved function whose own body calls only builtins, pure libraries and value methods (a
+    score, a normalisation, a price computation): what it does is seen, though it is not walked."""
+    ctx = Ctx(callee.index, callee.func)
+    for call in callee.func.calls:
+        func = call.func
+        if isinstance(func, cst.Name) and func.value in BUILTINS:
+            continue
+        if isinstance(func, cst.Attribute) and func.attr.value in VALUE_METHODS:
+            continue
+        origin = ctx.origin(func) or ""
+        if origin.split(".")[0] in PURE_ROOTS and origin.split(".")[0] not in ("os", "asyncio", "threading",
+                                                                               "multiprocessing", "concurrent", "queue"):
+            continue
+        return False
+    return True
 
 
 def _mentions_root(func: cst.BaseExpression, roots: Set[str], ctx: Ctx) -> bool:
