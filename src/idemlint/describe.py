@@ -45,7 +45,7 @@ CONDITIONAL_WRITES = {"put_item", "update_item", "transact_write_items"}
 DESTINATION_KEYWORDS = ("exchange", "routing_key", "topic", "QueueUrl", "TopicArn", "TargetArn", "subject",
                         "queue", "queue_name", "topic_name", "stream", "destination", "channel")
 # Libraries whose publish call takes the destination as its first positional argument.
-POSITIONAL_DESTINATION = {"confluent_kafka", "kafka", "kafka_python", "aiokafka", "nats", "redis_streams",
+POSITIONAL_DESTINATION = {"confluent_kafka", "kafka", "kafka_python", "aiokafka", "nats", "redis_streams", "redis_lists",
                           "pubsub", "pika"}
 MAX_TEXT = 48
 

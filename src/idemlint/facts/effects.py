@@ -9,7 +9,7 @@ from typing import List, Optional
 import libcst as cst
 
 from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, keywords, receiver, receiver_last
-from ..index import FunctionInfo, dotted, kwarg, positional, string_value, walk
+from ..index import ClassInfo, FunctionInfo, dotted, kwarg, positional, string_value, walk
 from ..model import STRONG, WEAK
 
 
@@ -87,20 +87,38 @@ def self_attribute_origin(func: cst.BaseExpression, ctx: Ctx) -> Optional[str]:
     cls = ctx.index.classes.get(owner.class_name) if owner is not None and owner.class_name else None
     if cls is None:
         return None
-    attr = func.value.attr.value
+    for method, value in _self_assignments(cls).get(func.value.attr.value, ()):
+        for candidate in _alternatives(value):
+            origin = ctx.index.resolve(candidate, method)
+            if origin:
+                return f"{origin}.{func.attr.value}"
+    return None
+
+
+_ASSIGNED: dict = {}  # id(class) -> (the class, {attribute: [(method, value), ...]}), for recent classes
+
+
+def _self_assignments(cls: ClassInfo) -> dict:
+    """Every `self.x = value` in the methods of `cls`, by attribute, with the method it is in."""
+    held = _ASSIGNED.get(id(cls))
+    if held is not None and held[0] is cls:
+        return held[1]
+    found: dict = {}
     for method in cls.methods.values():
         for node in walk(method.node.body, into_scopes=False):
-            if isinstance(node, cst.Assign) and any(dotted(t.target) == f"self.{attr}" for t in node.targets):
-                value: Optional[cst.BaseExpression] = node.value
-            elif isinstance(node, cst.AnnAssign) and dotted(node.target) == f"self.{attr}":
-                value = node.value
+            if isinstance(node, cst.Assign):
+                targets = [t.target for t in node.targets]
+            elif isinstance(node, cst.AnnAssign) and node.value is not None:
+                targets = [node.target]
             else:
                 continue
-            for candidate in _alternatives(value):
-                origin = ctx.index.resolve(candidate, method)
-                if origin:
-                    return f"{origin}.{func.attr.value}"
-    return None
+            for target in targets:
+                if isinstance(target, cst.Attribute) and dotted(target.value) == "self":
+                    found.setdefault(target.attr.value, []).append((method, node.value))
+    if len(_ASSIGNED) > 64:
+        _ASSIGNED.clear()
+    _ASSIGNED[id(cls)] = (cls, found)
+    return found
 
 
 def _alternatives(expr: Optional[cst.BaseExpression]) -> List[cst.BaseExpression]:
