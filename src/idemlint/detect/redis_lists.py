@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, FrozenSet, Iterable, Optional, Set
+from typing import Callable, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import ModuleIndex, call_name, dotted, kwarg, positional, string_value
+from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, receiver
 
@@ -126,6 +126,20 @@ def _read_from_list(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     return False
 
 
+def _in_loop(func: FunctionInfo, call: cst.Call) -> bool:
+    """`call` sits in a `for` / `while` of `func`'s own body (its test included)."""
+    stack: List[Tuple[cst.CSTNode, bool]] = [(func.node.body, False)]
+    while stack:
+        cur, looped = stack.pop()
+        if cur is call:
+            return looped
+        if isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        looped = looped or isinstance(cur, (cst.For, cst.While))
+        stack.extend((kid, looped) for kid in children(cur))
+    return False
+
+
 class RedisListsAdapter(Adapter):
     library = "redis_lists"
     roots = ROOTS
@@ -190,7 +204,9 @@ class RedisListsAdapter(Adapter):
                 if strength is None:
                     continue
                 if name not in BLOCKING_POPS:
-                    strength = WEAK  # a non-blocking pop may take from a list kept as data
+                    if not _in_loop(func, call):
+                        continue  # a one-off `lpop` takes from a pool or a stack, not a queue it drains
+                    strength = WEAK  # a drain loop, but the list may still be kept as data
                 yield HandlerSite("redis_lists", func, "auto", strength,
                                   f"redis `{name}()` removes the item from the list on receipt", option_node=call)
                 break
