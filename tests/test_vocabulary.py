@@ -142,3 +142,15 @@ def test_a_resolved_function_out_of_reach_that_only_computes_is_no_hand_off(tmp_
     assert [(f.line, f.rule, f.message) for f in result.findings] == [
         (8, "IDEM001", "`on_message` hands the message to `forward()` and acks without a visible dedup check"),
     ]
+
+
+def test_a_declaration_is_no_hand_off_but_an_enqueue_named_like_one_is():
+    assert found('''
+        import pika
+
+        def on_message(ch, method, properties, body):
+            ch.queue_declare(queue=body.decode())
+            declare_tenant_stream(body)
+            add_to_queue(body)
+            ch.basic_ack(delivery_tag=method.delivery_tag)
+    ''') == [(8, "IDEM001", "low")]

@@ -50,13 +50,17 @@ def _redis(call: cst.Call, ctx: Ctx) -> Optional[int]:
     return STRONG if ctx.imports(*ROOTS) else WEAK
 
 
-def key_text(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
+def key_text(expr: Optional[cst.BaseExpression], ctx: Ctx, local: bool = False) -> Optional[str]:
     """The key a list command names, comparable across calls: a literal's value, a module-level
-    constant's value, or the name itself (`PROCESSING`, `self.processing`, `f"{name}:work"`)."""
+    constant's value, or the name itself (`PROCESSING`, `self.processing`, `f"{name}:work"`). A
+    parameter or a local of the function names a key only within it (`local`): the same variable
+    name in two functions says nothing about the keys they hold."""
     value = string_value(expr)
     if value is not None:
         return value
     if isinstance(expr, cst.Name):
+        if not local and ctx.func is not None and _bound_in(expr.value, ctx.func):
+            return None
         bound = ctx.index.module_assigns.get(expr.value)
         if bound and len(bound) == 1 and string_value(bound[0][0]) is not None:
             return string_value(bound[0][0])
@@ -75,6 +79,16 @@ def key_text(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
                 parts.append("{" + inner + "}")
         return "".join(parts)
     return None
+
+
+def _bound_in(name: str, func: FunctionInfo) -> bool:
+    """`name` is a parameter or a local of `func` or of a function around it."""
+    f: Optional[FunctionInfo] = func
+    while f is not None:
+        if name in f.assigns or name in f.params:
+            return True
+        f = f.parent
+    return False
 
 
 def _source(call: cst.Call) -> Optional[cst.BaseExpression]:
@@ -156,9 +170,9 @@ class RedisListsAdapter(Adapter):
         strength = _redis(call, ctx)
         if strength is None:
             return None
-        key = key_text(positional(call, 0) or kwarg(call, "name"), ctx)
+        key = key_text(positional(call, 0) or kwarg(call, "name"), ctx, local=True)
         own = [c for c in (ctx.func.calls if ctx.func is not None else ()) if call_name(c) in MOVES]
-        if key is not None and any(key_text(_destination(c), ctx) == key for c in own):
+        if key is not None and any(key_text(_destination(c), ctx, local=True) == key for c in own):
             return AckSite("redis_lists", strength, "redis `lrem()` from the processing list the item was moved to")
         if own:
             return AckSite("redis_lists", WEAK, "redis `lrem()` after a move into a processing list")
@@ -166,6 +180,7 @@ class RedisListsAdapter(Adapter):
 
         # `def ack(self, raw): r.lrem(PROCESSING, 1, raw)`, called by the worker that moved it (a
         # reaper's `lrem` that puts a stale item back is no ack: it handles nothing)
+        key = key_text(positional(call, 0) or kwarg(call, "name"), ctx)
         if ctx.func is not None and ACK_HELPER.match(ctx.func.name) and key is not None and key in _keys_of(
                 ctx.index, MOVES, _destination):
             return AckSite("redis_lists", WEAK, "redis `lrem()` from a processing list a move fills in this module")

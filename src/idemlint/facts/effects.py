@@ -404,7 +404,7 @@ def _actions(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> Li
 # Broker declarations: creating (or re-declaring) a stream, queue, topic, exchange, key-value bucket or
 # object store twice leaves one, and sends no message (`js.add_stream`, `channel.queue_declare`,
 # `admin.create_topics`, `js.create_key_value`).
-DECLARATION = re.compile(r"^_*(create|declare|add|ensure|update|bind)_(\w+_)?(streams?|queues?|topics?|exchanges?|"
+DECLARATION = re.compile(r"^_*(create|declare|add|ensure|update|bind)_(?!(to|into|in|on|for)_)(\w+_)?(streams?|queues?|topics?|exchanges?|"
                          r"key_value|kv|object_store|buckets?|bindings?)$|^_*(queue|exchange)_(declare|bind)$")
 SIGNAL_SENDS = {"send", "send_robust", "send_async"}
 SIGNAL_ROOTS = ("django.dispatch", "django.db.models.signals", "django.core.signals", "django.test.signals",
