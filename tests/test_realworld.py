@@ -113,3 +113,21 @@ def test_scorer_runs_on_a_small_package():
     assert result["labels"] == sum(1 for lb in LABELS if lb["package"] == SMALL)
     assert set(result["levels"]) == {"low", "medium"}
     assert "IDEM001" in score.render(result)
+
+
+def test_triage_is_well_formed():
+    with open(REALWORLD / "triage.toml", "rb") as fh:
+        rows = fetch.tomllib.load(fh)["finding"]
+    fields = {"package", "path", "line", "rule", "confidence", "symbol", "verdict", "judged", "code", "reason"}
+    pinned = {p["name"] for p in PACKAGES}
+    for row in rows:
+        where = f"{row.get('package')}:{row.get('path')}:{row.get('line')}"
+        assert set(row) == fields, where
+        assert row["package"] in pinned, where
+        assert row["rule"] in CODES, where
+        assert row["confidence"] in {"low", "medium", "high"}, where
+        assert row["verdict"] in {"real", "false", "unsure"}, where
+        assert row["judged"] in {"label", "read"}, where
+        assert row["code"] in {"production", "test", "example"}, where
+        assert isinstance(row["line"], int) and row["line"] > 0, where
+        assert row["reason"].strip(), where
