@@ -10,13 +10,13 @@ import libcst as cst
 
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
-from .facts import callees
+from .facts import acks, callees
 from .facts.deferred import bound_by, local_names, message_data, module_names
 from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
 from .facts.identity import is_id_field, mentions, names_in, normal
 from .facts.payload import CORRELATION, carries_id, fields, is_constant
 from .findings import Finding, ParseFailure, Related, Step
-from .gate import ACK_HELPER, HOOK_NAME, may_hold_units
+from .gate import ACK_LIKE, HOOK_NAME, may_hold_units
 from .stack import with_big_stack as _with_big_stack
 from .index import FunctionInfo, ModuleIndex, children, dotted, string_value
 from .positions import resolve as resolve_positions
@@ -85,6 +85,14 @@ def _ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         declared = user_patterns.ACTIVE.matches("ack", ctx.origin(call.func), dotted(call.func))
         if declared:
             return AckSite("custom", STRONG, f"declared ack `{declared}()` ([tool.idemlint.patterns])")
+    site = _library_ack(call, ctx)
+    if site is None and ACK_LIKE.match(called_name(call)):
+        project = ctx.index.project
+        site = acks.through_helper(call, ctx, _library_ack, project.max_depth if project is not None else MAX_DEPTH)
+    return site
+
+
+def _library_ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
     for adapter in ACK_ADAPTERS.get(called_name(call), ()):
         site = adapter.ack(call, ctx)
         if site is not None:
@@ -193,7 +201,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
     With a `project` (and the module's file `path`), calls into other project modules are
     followed; without one, only this module is visible.
     """
-    index = ModuleIndex(module)
+    index = ModuleIndex(module, project, path)
     sites: Dict[int, HandlerSite] = {}
     for adapter in ADAPTERS:
         for site in adapter.handlers(index):
@@ -207,7 +215,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         acks = []
         for call in func.calls:
             name = called_name(call)
-            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS and not (
+            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS and not ACK_LIKE.match(name) and not (
                     user_patterns.ACTIVE and user_patterns.ACTIVE.matches("ack", ctx.origin(call.func), dotted(call.func))):
                 continue
             if is_mock(call, ctx):
@@ -221,8 +229,6 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         acks.extend(_with_acks(func, ctx))
         if ACK_WRAPPER.match(func.name):
             continue  # `def ack(self, ...)`: the implementation of an ack, not a consumer
-        if not acks:
-            acks.extend(_wrapped_acks(func, ctx, project, path))
         site = sites.get(id(func.node))
         if acks:
             best = max(acks, key=lambda a: a.strength)
@@ -300,7 +306,7 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
         ctx = Ctx(index, method, initial_taint(method))
         called: List[str] = []
         for call in method.calls:
-            if called and called_name(call) in ACK_ADAPTERS and not is_mock(call, ctx):
+            if called and (called_name(call) in ACK_ADAPTERS or ACK_LIKE.match(called_name(call))) and not is_mock(call, ctx):
                 site = _ack(call, ctx)
                 if site is not None:
                     for hook in called:
@@ -313,25 +319,6 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
                 called.append(m.group(1))
     memo[key] = hooks
     return hooks
-
-
-def _wrapped_acks(func: FunctionInfo, ctx: Ctx, project, path: Optional[str]) -> List[AckSite]:
-    """Acks made through a helper named like one (`ack_message(ch, tag)`) defined in the project."""
-    out: List[AckSite] = []
-    for call in func.calls:
-        name = called_name(call)
-        if not isinstance(name, str) or not ACK_HELPER.match(name) or name in ACK_ADAPTERS:
-            continue
-        callee = callees.resolve(call.func, ctx, project, path)
-        if callee is None or callee.func.node is func.node:
-            continue
-        callee_ctx = Ctx(callee.index, callee.func, initial_taint(callee.func))
-        for inner in callee.func.calls:
-            site = _ack(inner, callee_ctx) if called_name(inner) in ACK_ADAPTERS else None
-            if site is not None:
-                out.append(AckSite(site.library, WEAK, f"acks through `{callee.qualname}()`: {site.evidence}"))
-                break
-    return out
 
 
 def _walk(consumer: Consumer, index: ModuleIndex, project=None, path: Optional[str] = None) -> Consumer:
@@ -365,7 +352,7 @@ def analyze(source: bytes, path: str, project=None, file_path: Optional[str] = N
 
 
 def _analyze(source: bytes, path: str, project=None, file_path: Optional[str] = None) -> List[Finding]:
-    if not may_hold_units(source):
+    if not may_hold_units(source, adjacent_words(project, file_path, source)):
         return []
     module = parse(source)
     facts = detect(module, project, file_path)
@@ -374,6 +361,13 @@ def _analyze(source: bytes, path: str, project=None, file_path: Optional[str] = 
     out = [finding for _, finding in unit_findings(module, source, path, facts)]
     out.sort(key=Finding.sort_key)
     return out
+
+
+def adjacent_words(project, file_path: Optional[str], source: bytes) -> frozenset:
+    """The broker words a module reaches through the project modules it imports (see `gate`)."""
+    if project is None or file_path is None:
+        return frozenset()
+    return project.origins.adjacent(file_path, source)
 
 
 def unit_findings(module: cst.Module, source: bytes, path: str, facts: ModuleFacts) -> List[tuple]:

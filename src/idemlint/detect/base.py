@@ -15,6 +15,7 @@ class AckSite:
     library: str
     strength: int
     evidence: str
+    through: bool = False  # made by project code the call runs (`facts.acks`), not by the call itself
 
 
 @dataclass

@@ -324,8 +324,12 @@ class HandlerRun:
         if site is not None and self.raises_depth:
             return  # `with pytest.raises(ValueError): complete_message(peeked)`: a test that the ack fails
         if site is not None:
-            ev = self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
-            ev.early = any(self.exiting_ifs)
+            before = len(self.events)
+            if site.through:  # a project helper that acks: what else it does counts too
+                self._follow(w, call)
+            if not any(e.kind == "ack" for e in self.events[before:]):
+                ev = self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
+                ev.early = any(self.exiting_ifs)
             return
         if w.depth == 0 and name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
                 call.func.value, self.tainted) and not _producer_side(call.func.value, ctx):
@@ -379,16 +383,7 @@ class HandlerRun:
             strength = STRONG if ctx.imports(*TASK_QUEUES) else WEAK
             self.add(w, "effect", call, strength, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
             return
-        callee = self._callee(call, w)
-        replying = callee is not None and self._forwards_reply(call, ctx)
-        if callee is not None and callee.path is None:
-            self.replying += replying
-            self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns)
-            self.replying -= replying
-            return
-        summary = self._summary(callee) if callee is not None and w.depth < self.max_depth else None
-        if summary is not None:
-            self._inline(w, call, summary, replying)
+        if self._follow(w, call):
             return  # else: out of reach, like a call the tool cannot resolve
         named = effects.named_effect(call)
         if named and not self._resolved_library(call, ctx) and not _mentions_root(call.func, PURE_ROOTS, ctx):
@@ -396,6 +391,21 @@ class HandlerRun:
             return
         if self.except_depth == 0 and self._hands_off(call, ctx):
             self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")
+
+    def _follow(self, w: _Walker, call: cst.Call) -> bool:
+        """Walk the project function `call` runs (or add its summary): False if there is none in reach."""
+        callee = self._callee(call, w)
+        replying = callee is not None and self._forwards_reply(call, w.ctx)
+        if callee is not None and callee.path is None:
+            self.replying += replying
+            self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns)
+            self.replying -= replying
+            return True
+        summary = self._summary(callee) if callee is not None and w.depth < self.max_depth else None
+        if summary is not None:
+            self._inline(w, call, summary, replying)
+            return True
+        return False
 
     def _derived_id(self, site: ProduceSite, call: cst.Call, ctx: Ctx) -> bool:
         """A publish whose id comes from the incoming message is a no-op on redelivery downstream.
