@@ -517,6 +517,10 @@ class _Indexer:
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._record(node.target, node.value, "=")
+            if isinstance(node.target, cst.Name) and isinstance(self.scope_stack[-1], FunctionInfo):
+                # `pipeline: Pipeline = RedisPipeline(...)`: the declared type, for a name assigned
+                # several classes (see `ModuleIndex._resolve_name`)
+                self.scope_stack[-1].annotations.setdefault(node.target.value, node.annotation.annotation)
         elif isinstance(node.target, cst.Name) and isinstance(self.scope_stack[-1], FunctionInfo):
             self.scope_stack[-1].annotations.setdefault(node.target.value, node.annotation.annotation)
         elif isinstance(node.target, cst.Name) and isinstance(self.scope_stack[-1], ClassInfo):
@@ -606,6 +610,8 @@ class ModuleIndex:
             returned = self._local_return(expr.func, func, d)
             if returned is not None:
                 return returned
+            if isinstance(expr.func, cst.Name) and expr.func.value == "getattr" and self._resolve_name("getattr", func, d) is None:
+                return self._getattr(expr, func, d)
             base = self.resolve(expr.func, func, d)
             if not base:
                 return None
@@ -616,6 +622,21 @@ class ModuleIndex:
         if isinstance(expr, cst.Subscript):
             base = self.resolve(expr.value, func, d)
             return _element(base, "[]") if base else None
+        return None
+
+    def _getattr(self, call: cst.Call, func: Optional[FunctionInfo], d: int) -> Optional[str]:
+        """`getattr(obj, "name")` is `obj.name`; `getattr(module, name)` with a name known only at
+        run time, on a project module, is one of its classes or functions (`module.*`: a plugin
+        factory picking its class by configuration)."""
+        target, name = positional(call, 0), positional(call, 1)
+        base = self.resolve(target, func, d) if target is not None else None
+        if base is None or name is None:
+            return None
+        literal = string_value(name)
+        if literal is not None:
+            return self._expand(f"{base}.{literal}") if literal.isidentifier() else None
+        if self.project is not None and self.project.module_file(base, self.path) is not None:
+            return f"{base}.*"
         return None
 
     def _expand(self, origin: Optional[str]) -> Optional[str]:
@@ -648,7 +669,7 @@ class ModuleIndex:
         """The origin of what `func` returns: a library object before a project one; else what its
         return annotation names (`def create(...) -> Pipeline:` of a factory that picks the class at
         run time)."""
-        found: Optional[str] = None
+        found: List[str] = []
         for value in func.returns:
             if isinstance(value, cst.Name) and value.value == "None":
                 continue
@@ -657,11 +678,14 @@ class ModuleIndex:
                 continue
             if self.project is None or not self.project.is_project_origin(origin, self.path):
                 return origin
-            found = found or origin
+            found.append(origin)
         returns = getattr(func.node, "returns", None)
-        if found is None and returns is not None:
-            found = self.annotation(returns.annotation, func.parent, _depth + 1)
-        return found
+        if returns is not None and len(set(found)) != 1:
+            # nothing resolved, or several project classes: the declared type covers them all
+            declared = self.annotation(returns.annotation, func.parent, _depth + 1)
+            if declared is not None:
+                return declared
+        return found[0] if found else None
 
     def _local_return(self, callee: cst.BaseExpression, func: Optional[FunctionInfo], d: int) -> Optional[str]:
         """What a call of a function of this module returns: `make_consumer()` of a module-level
@@ -695,6 +719,12 @@ class ModuleIndex:
     def _resolve_name(self, name: str, func: Optional[FunctionInfo], d: int) -> Optional[str]:
         f = func
         while f is not None:
+            if name in f.assigns and name in f.annotations and len(f.assigns[name]) > 1:
+                # assigned several values (one of several classes picked at run time): its
+                # declared type covers them all
+                declared = self.annotation(f.annotations[name], f, d)
+                if declared is not None:
+                    return declared
             if name in f.assigns:
                 value, idx, how = f.assigns[name][0]
                 base = self.resolve(value, f, d)

@@ -71,8 +71,7 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
         return True, None
     callee, site = acking[0]
     some = "" if len(acking) == len(targets) else f" (one of {len(targets)} implementations, {len(acking)} of which ack)"
-    strength = WEAK if len(acking) == len(targets) else UNSEEN
-    return True, AckSite(site.library, min(strength, site.strength),
+    return True, AckSite(site.library, min(WEAK, site.strength),
                          f"acks through `{callee.qualname}()`{some}: {site.evidence}", through=True)
 
 

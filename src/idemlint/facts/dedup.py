@@ -51,11 +51,12 @@ class DedupFact:
     lock: bool = False  # a claim that expires (SET NX with a TTL): a processing lock, not a record
 
 
-def _keyed(call: cst.Call, identity_vars: Set[str], tainted: Set[str]) -> Optional[str]:
-    """How the call is keyed: "id" (message identity), "per-delivery", or None."""
+def _keyed(call: cst.Call, identity_vars: Set[str], tainted: Set[str], opaque: Set[str] = frozenset()) -> Optional[str]:
+    """How the call is keyed: "id" (message identity), "per-delivery", or None. Names in `opaque`
+    are no id, whatever they are called."""
     best: Optional[str] = None
     for arg in call.args:
-        found = identity_names(arg.value, identity_vars)
+        found = identity_names(arg.value, identity_vars, opaque)
         if found:
             return "id"
         if found == "":
@@ -109,7 +110,8 @@ def _store_name(call: cst.Call) -> str:
 
 
 def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
-             identity_vars: Set[str], tainted: Set[str], far: bool = False) -> Optional[DedupFact]:
+             identity_vars: Set[str], tainted: Set[str], far: bool = False,
+             opaque: Set[str] = frozenset()) -> Optional[DedupFact]:
     """Whether `call` reads or writes the consumer's record of processed messages.
 
     `far`: the call is two or more calls away from the handler, where every parameter is only
@@ -119,7 +121,7 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
     if not name:
         return None
-    keyed = _keyed(call, identity_vars, tainted)
+    keyed = _keyed(call, identity_vars, tainted, opaque)
     store = _store_name(call)
     dedup_store = bool(DEDUP_STORE.search(store))
     text = dotted(func) or name

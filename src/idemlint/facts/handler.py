@@ -18,6 +18,7 @@ from . import callees, dedup, deferred, effects, payload, transactions
 from .identity import identity_names, is_id_name, mentions, names_in
 
 MAX_DEPTH = 3
+GENERIC_KEYS = {"key", "k", "name", "cache_key"}
 NOT_MESSAGE_PARAMS = {"self", "cls", "context", "lambda_context"}
 # Calls that never hand the message to code that could have side effects.
 PURE_ROOTS = {
@@ -268,6 +269,7 @@ class HandlerRun:
         self.db_epoch: dict = {}
         self.visiting: Set[int] = set()
         self.idempotent: Optional[str] = None
+        self.opaque: Set[str] = set()  # a helper's parameters named like ids that hold any key (`key`)
         self.kafka_eos = False  # the handler commits offsets with `send_offsets_to_transaction`
         self.replying = 0  # inside a helper called with the request's `reply_to` and `correlation_id`
         self.except_depth = 0
@@ -331,8 +333,9 @@ class HandlerRun:
                 ev = self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
                 ev.early = any(self.exiting_ifs)
             return
-        if w.depth == 0 and name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
-                call.func.value, self.tainted) and not _producer_side(call.func.value, ctx):
+        receive = name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
+            call.func.value, self.tainted) and not _producer_side(call.func.value, ctx)
+        if receive and w.depth == 0:
             self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
         # -- IDEM004: the message handed to an executor, task, thread or in-memory queue (deferred.py)
         later = deferred.classify(call, ctx, self.tainted) if name in deferred.NAMES else None
@@ -358,7 +361,8 @@ class HandlerRun:
             return  # `except: r.delete(key); raise`: the claim is undone when the effect fails
         gated = w.gated_depth > 0 or id(call) in w.tested_calls
         unique_try = bool(self.try_stack and self.try_stack[-1])
-        fact = dedup.classify(call, ctx, gated, unique_try, self.identity, self.tainted, far=self.summary_depth >= 2)
+        fact = dedup.classify(call, ctx, gated, unique_try, self.identity, self.tainted, far=self.summary_depth >= 2,
+                              opaque=self.opaque)
         if fact is not None:
             db, db_key = _db_write(call)
             if fact.kind in ("lookup", "claim"):
@@ -383,6 +387,8 @@ class HandlerRun:
             strength = STRONG if ctx.imports(*TASK_QUEUES) else WEAK
             self.add(w, "effect", call, strength, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
             return
+        if receive:
+            return  # `self.receive_message()`: what builds the message is no handling of it
         if self._follow(w, call):
             return  # else: out of reach, like a call the tool cannot resolve
         named = effects.named_effect(call)
@@ -393,19 +399,22 @@ class HandlerRun:
             self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")
 
     def _follow(self, w: _Walker, call: cst.Call) -> bool:
-        """Walk the project function `call` runs (or add its summary): False if there is none in reach."""
-        callee = self._callee(call, w)
-        replying = callee is not None and self._forwards_reply(call, w.ctx)
-        if callee is not None and callee.path is None:
-            self.replying += replying
-            self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns)
-            self.replying -= replying
-            return True
-        summary = self._summary(callee) if callee is not None and w.depth < self.max_depth else None
-        if summary is not None:
-            self._inline(w, call, summary, replying)
-            return True
-        return False
+        """Walk the project functions `call` may run (or add their summaries): False if none is in
+        reach. Several when the receiver is one of a module's classes picked at run time."""
+        followed = False
+        for callee in self._callees(call, w):
+            replying = self._forwards_reply(call, w.ctx)
+            if callee.path is None:
+                self.replying += replying
+                self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns)
+                self.replying -= replying
+                followed = True
+                continue
+            summary = self._summary(callee) if w.depth < self.max_depth else None
+            if summary is not None:
+                self._inline(w, call, summary, replying)
+                followed = True
+        return followed
 
     def _derived_id(self, site: ProduceSite, call: cst.Call, ctx: Ctx) -> bool:
         """A publish whose id comes from the incoming message is a no-op on redelivery downstream.
@@ -476,11 +485,10 @@ class HandlerRun:
                 return True
         return False
 
-    def _callee(self, call: cst.Call, w: _Walker) -> Optional[callees.Callee]:
-        callee = callees.resolve(call.func, w.ctx, self.project, self.path)
-        if callee is None or callee.func.node is w.func.node:
-            return None
-        return callee
+    def _callees(self, call: cst.Call, w: _Walker) -> List[callees.Callee]:
+        # an abstract method stays itself: its overrides are consumers of their own (template methods)
+        found = callees.resolve_all(call.func, w.ctx, self.project, self.path, overrides=False)
+        return [c for c in found if c.func.node is not w.func.node]
 
     def _inline(self, w: _Walker, call: cst.Call, summary: "Summary", replying: bool = False) -> None:
         """Add what a function in another project module does, from its summary (less its publishes
@@ -517,7 +525,10 @@ class HandlerRun:
         run.summary_depth = self.summary_depth + 1
         params = [p for p in callee.func.params if p not in NOT_MESSAGE_PARAMS]
         run.tainted.update(params)
-        run.identity.update(p for p in params if is_id_name(p))
+        # a helper's `key` parameter is whatever key its callers pass (`cache_set(key, value)`), not
+        # the message's: only names that say which id they hold count
+        run.opaque = {p for p in params if p.lower().strip("_") in GENERIC_KEYS}
+        run.identity.update(p for p in params if is_id_name(p) and p not in run.opaque)
         run.walk(callee.func, 1, (callee.qualname,))
         summary = Summary(tuple(run.events), dict(run.db_epoch))
         memo[key] = summary
