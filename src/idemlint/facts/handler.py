@@ -104,6 +104,7 @@ class _Walker(cst.CSTVisitor):
             for value, _, _ in values
         }
         self.with_acks: List[Tuple[cst.With, AckSite]] = []
+        self.claim_tests: Dict[int, Event] = {}  # `if` node -> the claim by insert its test answers
 
     # -- scopes -------------------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -120,6 +121,11 @@ class _Walker(cst.CSTVisitor):
 
     def leave_If(self, original_node: cst.If) -> None:
         self.run.exiting_ifs.pop()
+        claim = self.claim_tests.pop(id(original_node), None)
+        orelse = original_node.orelse
+        if claim is not None and not _ends_in_exit(original_node.body) and not (
+                isinstance(orelse, cst.Else) and _ends_in_exit(orelse.body)) and self.run.events[-1] is claim:
+            self.run.events.remove(claim)  # neither branch leaves nor does anything: the effect after runs anyway
 
     def visit_If_test(self, node: cst.If) -> None:
         self.gated_depth += 1
@@ -129,6 +135,12 @@ class _Walker(cst.CSTVisitor):
         reason = dedup.state_guard(node)
         if reason:
             self.run.add(self, "lookup", node.test, WEAK, reason, detail="state")
+        for ins in self.run.claims.tested(id(self.func.node), node.test):
+            db, db_key = _db_write(ins.call)
+            claim = self.run.add(self, "lookup", ins.call, ins.fact.strength, f"claim {ins.fact.what}",
+                                 claim=True, db=db, db_key=db_key)
+            claim.db_epoch = ins.epoch
+            self.claim_tests[id(node)] = claim
 
     def visit_While_test(self, node: cst.While) -> None:
         self.gated_depth += 1
@@ -216,6 +228,13 @@ class _Walker(cst.CSTVisitor):
         self.run.except_depth -= 1
         self.run.exiting_ifs.pop()
 
+    def leave_Return(self, node: cst.Return) -> None:
+        if self.depth and node.value is not None and self.run.claims.pending and self.run.calling:
+            # `return cur.rowcount == 1` in a helper: the caller's test of the call answers the claim
+            caller = self.run.calling[-1]
+            for ins in self.run.claims.tested(id(self.func.node), node.value):
+                self.run.claims.add(caller[0], caller[1], ins.fact, None, ins.epoch)
+
     def leave_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._assigned(target.target, node.value)
@@ -229,6 +248,8 @@ class _Walker(cst.CSTVisitor):
             self._assigned(node.asname.name, node.item)
 
     def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if self.run.claims.pending:
+            self.run.claims.assigned(id(self.func.node), _target_names(target), value)
         if mentions(value, self.run.tainted) or _is_receive(value):
             self.run.taint_target(target, value)
         if identity_names(value, self.run.identity):
@@ -275,6 +296,8 @@ class HandlerRun:
         self.except_depth = 0
         self.raises_depth = 0  # inside `with pytest.raises(...)` / `self.assertRaises(...)`
         self.exiting_ifs: List[bool] = []
+        self.claims = dedup.InsertClaims()  # inserts that skip a taken key, until their result is tested
+        self.calling: List[Tuple[int, cst.Call]] = []  # (caller's function node id, call) of the helpers walked
 
     def add(self, walker: _Walker, kind: str, node: cst.CSTNode, strength: int, what: str,
             detail: str = "", db: bool = False, db_key: Optional[str] = None, claim: bool = False) -> Event:
@@ -368,6 +391,14 @@ class HandlerRun:
             if fact.kind in ("lookup", "claim"):
                 self.add(w, "lookup", call, fact.strength, fact.what, claim=fact.kind == "claim",
                          db=db and fact.kind == "claim", db_key=db_key, detail="lock" if fact.lock else "")
+            elif fact.kind == "insert-claim":  # a claim from the test of its result on (`leave_If_test`)
+                recv = call.func.value if isinstance(call.func, cst.Attribute) else None
+                cursor = recv.value if isinstance(recv, cst.Name) and (
+                    recv.value in self.cursor_of or "cur" in recv.value.lower()) else None
+                key = (self.cursor_of.get(db_key.split(".")[0]) or db_key) if db_key else None
+                self.claims.add(id(w.func.node), call, fact, cursor, self.db_epoch.get(key, 0))
+                if fact.store:  # untested, it still records the message as processed
+                    self.add(w, "marker", call, fact.strength, fact.what, db=db, db_key=db_key)
             elif fact.kind == "marker":
                 if not db:  # `mark_processed(session, msg_id)`: the record goes through the session it is given
                     db_key = _session_argument(call)
@@ -406,7 +437,9 @@ class HandlerRun:
             replying = self._forwards_reply(call, w.ctx)
             if callee.path is None:
                 self.replying += replying
+                self.calling.append((id(w.func.node), call))
                 self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns)
+                self.calling.pop()
                 self.replying -= replying
                 followed = True
                 continue
