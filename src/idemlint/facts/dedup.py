@@ -169,6 +169,19 @@ def _ignoring_statement(stmts: List[cst.BaseExpression]) -> bool:
                for c in calls)
 
 
+def _runs_insert(expr: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`conn.execute(<an INSERT>)` somewhere in the chain `expr`."""
+    for inner in _calls_in_chain(expr):
+        if (call_name(inner) or "") in CLAIM_RUNNERS and inner.args:
+            first = inner.args[0].value
+            if sql_text(first, ctx) is not None:
+                if sql_kind(first, ctx) in ("insert", "upsert"):
+                    return True
+            elif any("insert" in _chain_names(stmt) for stmt in statements(first, ctx)):
+                return True
+    return False
+
+
 def insert_claim(call: cst.Call, ctx: Ctx) -> Optional[str]:
     """`cur.execute("INSERT ... ON CONFLICT (id) DO NOTHING")`, `conn.fetchval("INSERT IGNORE ...")`,
     `conn.execute(insert(t).values(...).on_conflict_do_nothing())`: an insert whose result says
@@ -245,6 +258,8 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         return None
 
     names = _chain_names(call)
+    if isinstance(func, cst.Attribute) and _runs_insert(func.value, ctx):
+        return None  # `conn.execute(insert(...)).first()`: the insert is judged where it runs
     # ORM lookups: `Processed.objects.filter(message_id=...).exists()`, `session.get(Processed, id)`
     if gated and (keyed_ok or dedup_store) and name in ORM_EXISTENCE:
         return DedupFact("lookup", STRONG, f"`{text}()`")
