@@ -10,7 +10,7 @@ import libcst as cst
 
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
-from .facts import acks, callees
+from .facts import acks, callees, transactions
 from .facts.deferred import bound_by, local_names, message_data, module_names
 from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
 from .facts.identity import is_id_field, mentions, names_in, normal
@@ -224,7 +224,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             if ack is not None:
                 acks.append(ack)
             site = _produce(call, ctx)
-            if site is not None and not site.always_has_id:
+            if site is not None and not site.always_has_id and not _rolled_back(site, call, func, ctx):
                 producers.append(_producer(site, call, func, ctx))
         acks.extend(_with_acks(func, ctx))
         if ACK_WRAPPER.match(func.name):
@@ -254,6 +254,11 @@ def _with_acks(func: FunctionInfo, ctx: Ctx):
                 site = adapter.with_ack(item, ctx)
                 if site is not None:
                     yield site
+
+
+def _rolled_back(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> bool:
+    """A publish an AMQP transaction rolls back is never sent: no message, so no id to ask for."""
+    return site.library in transactions.AMQP_LIBRARIES and transactions.amqp_rolled_back(call, func, ctx)
 
 
 def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> Producer:

@@ -375,6 +375,8 @@ class HandlerRun:
         if produced is not None:
             if self.kafka_eos and produced.library in KAFKA_LIBRARIES:
                 return  # produced in the transaction that also commits the offsets: exactly once
+            if produced.library in transactions.AMQP_LIBRARIES and transactions.amqp_rolled_back(call, w.func, ctx):
+                return  # an AMQP transaction rolls it back: never sent
             if not self.replying and not self._derived_id(produced, call, ctx):
                 self.add(w, "effect", call, STRONG, f"publish {produced.what}", detail="publish")
             return
