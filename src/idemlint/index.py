@@ -541,6 +541,11 @@ _COLLECTIONS = frozenset({
 })
 
 
+# standard-library containers: an element taken out of one says nothing of its type, a declared
+# return type says more
+_CONTAINER_ROOTS = frozenset({"collections", "queue", "asyncio", "heapq", "builtins"})
+
+
 def _element(origin: str, suffix: str) -> str:
     """`origin` iterated or indexed: the element of a collection marked by `annotation` (`X()[*]`
     -> `X()`), else `origin[]`."""
@@ -677,10 +682,11 @@ class ModuleIndex:
             if origin is None:
                 continue
             if self.project is None or not self.project.is_project_origin(origin, self.path):
-                return origin
+                if origin.split(".")[0] not in _CONTAINER_ROOTS:
+                    return origin
             found.append(origin)
         returns = getattr(func.node, "returns", None)
-        if returns is not None and len(set(found)) != 1:
+        if returns is not None and (len(set(found)) != 1 or found[0].split(".")[0] in _CONTAINER_ROOTS):
             # nothing resolved, or several project classes: the declared type covers them all
             declared = self.annotation(returns.annotation, func.parent, _depth + 1)
             if declared is not None:
@@ -795,4 +801,6 @@ class ModuleIndex:
             # a class of this module: its project path, so that its methods can be found
             return f"{self.project.module_name(self.path)}.{ann.value}()"
         origin = self.resolve(ann, func, d)
+        if origin in ("typing.Any", "typing_extensions.Any", "typing.Callable", "collections.abc.Callable"):
+            return None  # says nothing of what the value is
         return f"{origin}()" if origin else None

@@ -40,12 +40,13 @@ class StompAdapter(Adapter):
         # a broker-side transaction, never an ack
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "ack") or not call.args:
             return None
-        if not ctx.imports(*ROOTS) or not _connection(call, ctx):
+        if not ctx.reaches(receiver(call), *ROOTS) or not _connection(call, ctx):
             return None
         return AckSite("stomp", STRONG, f"stomp `{receiver_last(call)}.ack()`")
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
-        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "send") or not ctx.imports(*ROOTS):
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "send") or not ctx.reaches(
+                receiver(call), *ROOTS):
             return None
         if not _connection(call, ctx) and kwarg(call, "destination") is None:
             return None
