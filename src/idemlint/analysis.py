@@ -86,10 +86,25 @@ def _ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if declared:
             return AckSite("custom", STRONG, f"declared ack `{declared}()` ([tool.idemlint.patterns])")
     site = _library_ack(call, ctx)
+    if site is not None and ctx.index.project is not None:
+        site.evidence += _via(call, ctx)
     if site is None and (ACK_LIKE.match(called_name(call)) or _self_call(call)):
         project = ctx.index.project
         site = acks.through_helper(call, ctx, _library_ack, project.max_depth if project is not None else MAX_DEPTH)
     return site
+
+
+def _via(call: cst.Call, ctx: Ctx) -> str:
+    """How the project's layers told what the receiver of `call` is, when the module alone could not:
+    `, `self.consumer` from `.factories.init_consumer()``."""
+    recv = call.func.value if isinstance(call.func, cst.Attribute) else None
+    if recv is None:
+        return ""
+    local = ctx.index.local_origin(recv, ctx.func)
+    if local == ctx.origin(recv):
+        return ""
+    text = dotted(recv) or "the receiver"
+    return f"; `{text}` from `{local}`" if local else f"; `{text}` resolved through the project's modules"
 
 
 def _self_call(call: cst.Call) -> bool:

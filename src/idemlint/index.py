@@ -629,6 +629,14 @@ class ModuleIndex:
             return _element(base, "[]") if base else None
         return None
 
+    def local_origin(self, expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[str]:
+        """`resolve` as this module alone tells it (what the project's layers were asked for)."""
+        project, self.project = self.project, None
+        try:
+            return self.resolve(expr, func)
+        finally:
+            self.project = project
+
     def _getattr(self, call: cst.Call, func: Optional[FunctionInfo], d: int) -> Optional[str]:
         """`getattr(obj, "name")` is `obj.name`; `getattr(module, name)` with a name known only at
         run time, on a project module, is one of its classes or functions (`module.*`: a plugin

@@ -81,7 +81,18 @@ class StompAdapter(Adapter):
 
 
 def _listeners(index: ModuleIndex) -> List[ClassInfo]:
+    """Subclasses of stomp's listener classes, and classes of this module whose instances are given
+    to `conn.set_listener(name, Listener(...))` (stomp calls their `on_message` whatever they derive from)."""
     found: List[ClassInfo] = []
+    for func in [None, *index.functions]:
+        for call in (func.calls if func else index.module_calls):
+            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "set_listener":
+                for arg in call.args:
+                    made = arg.value
+                    if isinstance(made, cst.Call) and isinstance(made.func, cst.Name):
+                        cls = index.classes.get(made.func.value)
+                        if cls is not None and "on_message" in cls.methods and cls not in found:
+                            found.append(cls)
     changed = True
     while changed:  # subclasses of listener classes of this module are listeners too
         changed = False
