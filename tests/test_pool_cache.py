@@ -325,7 +325,9 @@ def test_cached_prefilter_agrees_with_the_engine(tmp_path):
     c = Cache.open(str(tmp_path / "c"))
     api._prefilter(c)  # stores the engine's regex
     patterns = c.load_prefilter()
-    assert patterns is not None and len(patterns) == 2
+    from idemlint.detect import PREFILTER
+
+    assert patterns is not None and len(patterns) == len(PREFILTER)
     sources = [p.read_bytes() for p in sorted(FIXTURES.rglob("*.py"))] + [
         b"track = 1\n", b"x = 1\n", b"class Billing(BaseConsumer):\n    pass\n"]
     assert any(analysis.passes_prefilter(source) for source in sources)

@@ -10,15 +10,15 @@ import libcst as cst
 
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
-from .facts import callees
+from .facts import acks, callees, publishers, transactions
 from .facts.deferred import bound_by, local_names, message_data, module_names
 from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
 from .facts.identity import is_id_field, mentions, names_in, normal
 from .facts.payload import CORRELATION, carries_id, fields, is_constant
 from .findings import Finding, ParseFailure, Related, Step
-from .gate import ACK_HELPER, HOOK_NAME, may_hold_units
+from .gate import ACK_LIKE, HOOK_NAME, may_hold_units
 from .stack import with_big_stack as _with_big_stack
-from .index import FunctionInfo, ModuleIndex, children, dotted, string_value
+from .index import FunctionInfo, ModuleIndex, children, dotted, string_value, walk
 from .positions import resolve as resolve_positions
 from . import patterns as user_patterns
 from .model import STRONG, WEAK, Consumer, Event, ModuleFacts, Producer
@@ -85,6 +85,36 @@ def _ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         declared = user_patterns.ACTIVE.matches("ack", ctx.origin(call.func), dotted(call.func))
         if declared:
             return AckSite("custom", STRONG, f"declared ack `{declared}()` ([tool.idemlint.patterns])")
+    site = _library_ack(call, ctx)
+    if site is not None and ctx.index.project is not None:
+        site.evidence += _via(call, ctx)
+    if site is None and (ACK_LIKE.match(called_name(call)) or _self_call(call)):
+        project = ctx.index.project
+        site = acks.through_helper(call, ctx, _library_ack, project.max_depth if project is not None else MAX_DEPTH)
+    return site
+
+
+def _via(call: cst.Call, ctx: Ctx) -> str:
+    """How the project's layers told what the receiver of `call` is, when the module alone could not:
+    `, `self.consumer` from `.factories.init_consumer()``."""
+    recv = call.func.value if isinstance(call.func, cst.Attribute) else None
+    if recv is None:
+        return ""
+    local = ctx.index.local_origin(recv, ctx.func)
+    if local == ctx.origin(recv):
+        return ""
+    text = dotted(recv) or "the receiver"
+    return f"; `{text}` from `{local}`" if local else f"; `{text}` resolved through the project's modules"
+
+
+def _self_call(call: cst.Call) -> bool:
+    """`self.finish()`: a method of the class, followed for an ack whatever its name (bounded: the
+    class's own methods)."""
+    func = call.func
+    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"
+
+
+def _library_ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
     for adapter in ACK_ADAPTERS.get(called_name(call), ()):
         site = adapter.ack(call, ctx)
         if site is not None:
@@ -101,6 +131,15 @@ def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
                 site.has_id = True  # an RPC request's `correlation_id` names that request
             return site
     return None
+
+
+def _layered_produce(call: cst.Call, ctx: Ctx, project) -> Optional[ProduceSite]:
+    """A publish through the project's layers: a library publish method passed on as a value, or a
+    project helper that publishes what this call gives it (`facts.publishers`)."""
+    site = publishers.passed_on(call, ctx, _produce)
+    if site is None and project is not None:
+        site = publishers.through_helper(call, ctx, _produce, project.max_depth)
+    return site
 
 
 def _rpc_reply(call: cst.Call, ctx: Ctx) -> bool:
@@ -193,7 +232,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
     With a `project` (and the module's file `path`), calls into other project modules are
     followed; without one, only this module is visible.
     """
-    index = ModuleIndex(module)
+    index = ModuleIndex(module, project, path)
     sites: Dict[int, HandlerSite] = {}
     for adapter in ADAPTERS:
         for site in adapter.handlers(index):
@@ -207,22 +246,23 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         acks = []
         for call in func.calls:
             name = called_name(call)
-            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS and not (
+            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS and not ACK_LIKE.match(name) and not _self_call(call) and not (
                     user_patterns.ACTIVE and user_patterns.ACTIVE.matches("ack", ctx.origin(call.func), dotted(call.func))):
+                site = _layered_produce(call, ctx, project)
+                if site is not None and not site.always_has_id:
+                    producers.append(_producer(site, call, func, ctx))
                 continue
             if is_mock(call, ctx):
                 continue
             ack = _ack(call, ctx)
             if ack is not None:
                 acks.append(ack)
-            site = _produce(call, ctx)
-            if site is not None and not site.always_has_id:
+            site = _produce(call, ctx) or (_layered_produce(call, ctx, project) if ack is None else None)
+            if site is not None and not site.always_has_id and not _rolled_back(site, call, func, ctx):
                 producers.append(_producer(site, call, func, ctx))
         acks.extend(_with_acks(func, ctx))
         if ACK_WRAPPER.match(func.name):
             continue  # `def ack(self, ...)`: the implementation of an ack, not a consumer
-        if not acks:
-            acks.extend(_wrapped_acks(func, ctx, project, path))
         site = sites.get(id(func.node))
         if acks:
             best = max(acks, key=lambda a: a.strength)
@@ -235,7 +275,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         consumers.append(_walk(consumer, index, project, path))
     module_ctx = Ctx(index, None)
     for call in index.module_calls:
-        site = _produce(call, module_ctx)
+        site = _produce(call, module_ctx) or _layered_produce(call, module_ctx, project)
         if site is not None:
             producers.append(_producer(site, call, None, module_ctx))
     return ModuleFacts(index, consumers, producers)
@@ -248,6 +288,11 @@ def _with_acks(func: FunctionInfo, ctx: Ctx):
                 site = adapter.with_ack(item, ctx)
                 if site is not None:
                     yield site
+
+
+def _rolled_back(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> bool:
+    """A publish an AMQP transaction rolls back is never sent: no message, so no id to ask for."""
+    return site.library in transactions.AMQP_LIBRARIES and transactions.amqp_rolled_back(call, func, ctx)
 
 
 def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> Producer:
@@ -301,7 +346,7 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
         ctx = Ctx(index, method, initial_taint(method))
         called: List[str] = []
         for call in method.calls:
-            if called and called_name(call) in ACK_ADAPTERS and not is_mock(call, ctx):
+            if called and (called_name(call) in ACK_ADAPTERS or ACK_LIKE.match(called_name(call))) and not is_mock(call, ctx):
                 site = _ack(call, ctx)
                 if site is not None:
                     for hook in called:
@@ -312,27 +357,19 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
             m = HOOK_CALLER.match(dotted(call.func) or "")
             if m and m.group(1) != method.name:
                 called.append(m.group(1))
+        for node in method.withs:  # `async with message.process(): await self.handle(payload)`
+            site = next((s for item in node.items for adapter in ADAPTERS
+                         for s in (adapter.with_ack(item, ctx),) if s is not None), None)
+            if site is None:
+                continue
+            for inner in walk(node.body):
+                m = HOOK_CALLER.match(dotted(inner.func) or "") if isinstance(inner, cst.Call) else None
+                if m and m.group(1) != method.name:
+                    hooks.setdefault(m.group(1), (site.library, (
+                        f"acked by `{cls.name}.{method.name}()` when its `with` block exits, after "
+                        f"`self.{m.group(1)}()` returns ({site.evidence})")))
     memo[key] = hooks
     return hooks
-
-
-def _wrapped_acks(func: FunctionInfo, ctx: Ctx, project, path: Optional[str]) -> List[AckSite]:
-    """Acks made through a helper named like one (`ack_message(ch, tag)`) defined in the project."""
-    out: List[AckSite] = []
-    for call in func.calls:
-        name = called_name(call)
-        if not isinstance(name, str) or not ACK_HELPER.match(name) or name in ACK_ADAPTERS:
-            continue
-        callee = callees.resolve(call.func, ctx, project, path)
-        if callee is None or callee.func.node is func.node:
-            continue
-        callee_ctx = Ctx(callee.index, callee.func, initial_taint(callee.func))
-        for inner in callee.func.calls:
-            site = _ack(inner, callee_ctx) if called_name(inner) in ACK_ADAPTERS else None
-            if site is not None:
-                out.append(AckSite(site.library, WEAK, f"acks through `{callee.qualname}()`: {site.evidence}"))
-                break
-    return out
 
 
 def _walk(consumer: Consumer, index: ModuleIndex, project=None, path: Optional[str] = None) -> Consumer:
@@ -361,12 +398,13 @@ def analyze(source: bytes, path: str, project=None, file_path: Optional[str] = N
     """
     if project is not None:
         project.start_file()
+    acks.new_file()  # node ids of the last file's tree may be reused by this one's
     user_patterns.activate(patterns)  # `[tool.idemlint.patterns]`, declared by the user
     return _with_big_stack(_analyze, source, path, project, file_path)
 
 
 def _analyze(source: bytes, path: str, project=None, file_path: Optional[str] = None) -> List[Finding]:
-    if not may_hold_units(source):
+    if not may_hold_units(source, adjacent_words(project, file_path, source)):
         return []
     module = parse(source)
     facts = detect(module, project, file_path)
@@ -375,6 +413,13 @@ def _analyze(source: bytes, path: str, project=None, file_path: Optional[str] = 
     out = [finding for _, finding in unit_findings(module, source, path, facts)]
     out.sort(key=Finding.sort_key)
     return out
+
+
+def adjacent_words(project, file_path: Optional[str], source: bytes) -> frozenset:
+    """The broker words a module reaches through the project modules it imports (see `gate`)."""
+    if project is None or file_path is None:
+        return frozenset()
+    return project.origins.adjacent(file_path, source)
 
 
 def unit_findings(module: cst.Module, source: bytes, path: str, facts: ModuleFacts) -> List[tuple]:

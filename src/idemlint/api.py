@@ -47,14 +47,15 @@ def _analysis_module() -> Any:
     return analysis
 
 
-def _may_hold_units(source: bytes) -> bool:
+def _may_hold_units(source: bytes, project: Any = None, file_path: Optional[str] = None) -> bool:
     """The engine's first pass (`gate`), on the analysis thread: compiling deeply nested code
     needs its stack too."""
     from .gate import may_hold_units
     from .stack import with_big_stack
 
     try:
-        return with_big_stack(may_hold_units, source)
+        adjacent = project.origins.adjacent(file_path, source) if project is not None and file_path else frozenset()
+        return with_big_stack(may_hold_units, source, adjacent)
     except Exception:  # noqa: BLE001 - only a shortcut: if it fails, the engine decides (and reports)
         return True
 
@@ -68,7 +69,7 @@ def analyse(source: bytes, path: str, verbose: bool = False, project: Any = None
     With a `project` (and the file's real `file_path`), handlers are followed into the other
     modules of the project, and the modules read are recorded as the result's `deps`.
     """
-    if not patterns and not _engine_replaced() and not _may_hold_units(source):
+    if not patterns and not _engine_replaced() and not _may_hold_units(source, project, file_path):
         return Analysis(parsed=True)  # the engine's first pass turned it away: libcst not loaded
     analysis = _analysis_module()
     try:
@@ -239,12 +240,26 @@ def _clean_result(source: bytes, shown: str, config: Config) -> FileResult:
     return FileResult(shown, unused_ignores=tuple(unused))
 
 
+def _adjacent(project: Any, path: str, source: bytes) -> bool:
+    """True if a module that fails the prefilter reaches a broker library through the project
+    modules it imports (a consumer built by a project factory): the engine's first pass decides."""
+    if project is None:
+        return False
+    try:
+        return bool(project.origins.adjacent(path, source))
+    except Exception:  # noqa: BLE001 - only a shortcut past the prefilter
+        return False
+
+
 def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache],
              prefilter: Optional[Callable[[bytes], bool]], stats: Dict[str, int],
-             clean: _Clean) -> Union[_Job, FileResult]:
+             clean: _Clean, project: Any = None) -> Union[_Job, FileResult]:
     """Read, size-check, prefilter and look up one file; a `_Job` if it still needs the engine.
 
     With `prefilter` None the job leaves reading and the prefilter to the worker (`_defer_prefilter`).
+    A file that fails the prefilter still goes to the engine when it reaches a broker library
+    through the project modules it imports (`_adjacent`; never cached as clean: that depends on
+    other files).
     """
     if prefilter is None:
         return _Job(index, file.path, file.display_path, b"", deferred=True)
@@ -253,7 +268,7 @@ def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache
         return source
     shown = file.display_path
     digest = cache.digest(source) if cache is not None else b""
-    if digest in clean.known or not _passes(prefilter, source):
+    if (digest in clean.known or not _passes(prefilter, source)) and not _adjacent(project, file.path, source):
         if cache is not None:
             clean.new.add(digest)
         return _clean_result(source, shown, config)
@@ -288,7 +303,7 @@ def _engine_job(job: _Job, config: Config, cache: Optional[Cache],
         source = _read(SourceFile(job.path, job.shown), config)
         if isinstance(source, FileResult):
             return source, False
-        if not _passes(_worker_prefilter(config, cache), source):
+        if not _passes(_worker_prefilter(config, cache), source) and not _adjacent(project, job.path, source):
             return _clean_result(source, job.shown, config), False
         job = replace(job, source=source)
     result = analyse(job.source, job.shown, config.verbose, project, job.path, config.patterns)
@@ -326,8 +341,9 @@ def make_project(config: Config, paths: Sequence[str] = ()) -> Any:
 def lint_file(file: SourceFile, config: Config) -> FileResult:
     """Read, size-check and prefilter one discovered file, then `lint_source` it (no cache)."""
     stats = _new_stats()
-    outcome = _prepare(0, file, config, None, _prefilter(None), stats, _Clean(None))
-    return outcome if isinstance(outcome, FileResult) else _run_job(outcome, config, None, make_project(config))
+    project = make_project(config)
+    outcome = _prepare(0, file, config, None, _prefilter(None), stats, _Clean(None), project)
+    return outcome if isinstance(outcome, FileResult) else _run_job(outcome, config, None, project)
 
 
 # --- many files ----------------------------------------------------------------------------------
@@ -576,7 +592,7 @@ def _feed(files: Sequence[SourceFile], config: Config, cache: Optional[Cache],
     for index, file in enumerate(files):
         if index and index % TRIM_EVERY_FILES == 0:
             _release_memory()
-        outcome = _prepare(index, file, config, cache, prefilter, counts, clean)
+        outcome = _prepare(index, file, config, cache, prefilter, counts, clean, runner.project)
         if isinstance(outcome, FileResult):
             results[index] = outcome
         else:

@@ -10,23 +10,34 @@ libcst code: libcst is not loaded for a module the gate turns away (see `lazyimp
 from __future__ import annotations
 
 import re
+from typing import FrozenSet
 
 from . import patterns as user_patterns
 from .codewords import alternation, code_words
-from .detect import ACK_ADAPTERS, GATE_VOCABULARY, may_find
+from .detect import ACK_ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find
 from .detect.base import ModuleWords
+from .origins import DECORATED
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
 ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery)?$")
+# Calls that may ack through project code (`self.acknowledge_message()`, `queue.ack(m)`,
+# `self._commit_offsets()`): followed into the project (`facts.acks`), never taken by their name alone.
+ACK_LIKE = re.compile(r"^_*(?:basic_)?(?:ack|acknowledge|complete|settle|commit|delete_message)(?:_\w+)?$"
+                      r"|^\w+_(?:ack|acknowledge)$")
 # What in-house consumer base classes call per message: `handle`, `process_message`, `on_order`, ...
 HOOK_NAME = re.compile(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work)$")
 
 # A word an adapter looks at (`detect.GATE_VOCABULARY`), or a name an ack helper may have (`ACK_HELPER`).
-_GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY) + r"\b"
+# Ack names the fallback of `facts.acks` takes on objects nothing resolves (`transport.settle(msg)`).
+FALLBACK_WORDS = frozenset({"settle", "complete", "complete_message", "delete_message", "acknowledge_message",
+                            "ack_message"})
+# project helpers that may publish (`publisher.emit(...)`: `facts.publishers`), among a module's names
+_PUBLISH_LIKE = re.compile(r"^\w*(?:publish|emit|send|produce|enqueue|dispatch|broadcast|notify|push)\w*$", re.M | re.I)
+_GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FALLBACK_WORDS) + r"\b"
                    r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + r")\b")
 
 
-def may_hold_units(source: bytes) -> bool:
+def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> bool:
     """False only if `source` cannot hold a consumer or a producer.
 
     `detect` finds nothing in a module whose code (CPython's compiled names, see `codewords`)
@@ -35,17 +46,21 @@ def may_hold_units(source: bytes) -> bool:
     ack-helper name and defines no method named like a consumer-class hook; such a module is
     not parsed with libcst at all. Declared patterns can make any call an ack, so with them, and
     for source CPython cannot compile (the parser then reports the error), the answer is True.
+
+    `adjacent` holds the words of the broker libraries the module reaches through the project
+    modules it imports (`origins.Origins.adjacent`): a module that commits a consumer a project
+    factory built counts as if it imported the library itself.
     """
-    if user_patterns.ACTIVE:
-        return True
-    if _LAST and _LAST[0] is source:
+    if user_patterns.ACTIVE or DECORATED in adjacent:
+        return True  # declared patterns; a decorator of the project's that wraps a framework's
+    if _LAST and _LAST[0] is source and _LAST[2] == adjacent:
         return _LAST[1]
     words = code_words(source)
     if words is None:
         answer = True
     else:
         text, methods = words
-        found = set()
+        found = set(adjacent & GATE_VOCABULARY)
         answer = False
         for match in _GATE.finditer(text):
             if match.group("helper") and match.group(0) not in ACK_ADAPTERS:
@@ -53,8 +68,12 @@ def may_hold_units(source: bytes) -> bool:
                 break
             found.add(match.group(0))
         else:
-            answer = may_find(ModuleWords(found, text, source)) or any(HOOK_NAME.match(name) for name in methods)
-    _LAST[:] = [source, answer]
+            answer = (may_find(ModuleWords(found, text, source)) or any(HOOK_NAME.match(name) for name in methods)
+                      or "commit" in found and not found.isdisjoint(RECEIVE_WORDS)  # the fallback (`facts.acks`)
+                      or not found.isdisjoint(FALLBACK_WORDS)
+                      # near a broker (through the project's modules), a call of a publish helper
+                      or bool(adjacent) and _PUBLISH_LIKE.search(text) is not None)
+    _LAST[:] = [source, answer, adjacent]
     return answer
 
 

@@ -40,6 +40,8 @@ class FunctionInfo:
     fors: List[cst.For] = field(default_factory=list)
     tests: List[cst.BaseExpression] = field(default_factory=list)
     subscripts: set = field(default_factory=set)  # (name, literal key) pairs: event["Records"]
+    returns: List[cst.BaseExpression] = field(default_factory=list)  # `return <value>` (own body)
+    yields: List[cst.BaseExpression] = field(default_factory=list)  # `yield <value>` (own body)
 
 
 @dataclass
@@ -47,8 +49,12 @@ class ClassInfo:
     node: cst.ClassDef
     name: str
     bases: List[cst.BaseExpression]
-    attrs: Dict[str, cst.BaseExpression] = field(default_factory=dict)  # class body + self.x = ...
+    attrs: Dict[str, cst.BaseExpression] = field(default_factory=dict)  # class body + self.x = ... (first)
     methods: Dict[str, FunctionInfo] = field(default_factory=dict)
+    # every assignment of an attribute, in source order: (value, the method assigning it (None: the
+    # class body), how: "=", "with" or "for")
+    attr_values: Dict[str, List[Tuple[cst.BaseExpression, Optional[FunctionInfo], str]]] = field(default_factory=dict)
+    annotations: Dict[str, cst.BaseExpression] = field(default_factory=dict)  # `consumer: Consumer` in the body
 
 
 def dotted(expr: cst.BaseExpression) -> Optional[str]:
@@ -391,6 +397,12 @@ class _Indexer:
         elif t is cst.With:
             if self.func_stack:
                 self.func_stack[-1].withs.append(node)  # type: ignore[arg-type]
+        elif t is cst.Return:
+            if self.func_stack and node.value is not None:  # type: ignore[attr-defined]
+                self.func_stack[-1].returns.append(node.value)  # type: ignore[attr-defined]
+        elif t is cst.Yield:
+            if self.func_stack and node.value is not None:  # type: ignore[attr-defined]
+                self.func_stack[-1].yields.append(node.value)  # type: ignore[attr-defined]
 
     # -- imports --------------------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
@@ -487,7 +499,10 @@ class _Indexer:
             and target.value.value == "self"
             and self.class_stack
         ):
-            self.class_stack[-1].attrs.setdefault(target.attr.value, value)
+            cls = self.class_stack[-1]
+            cls.attrs.setdefault(target.attr.value, value)
+            owner = self.func_stack[-1] if self.func_stack else None
+            cls.attr_values.setdefault(target.attr.value, []).append((value, owner, how))
             return
         for name, idx in _target_names(target):
             if isinstance(scope, FunctionInfo):
@@ -495,22 +510,57 @@ class _Indexer:
             elif isinstance(scope, ClassInfo):
                 if idx is None:
                     scope.attrs.setdefault(name, value)
+                    scope.attr_values.setdefault(name, []).append((value, None, how))
             else:
                 self.ix.module_assigns.setdefault(name, []).append((value, idx, how))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._record(node.target, node.value, "=")
+            if isinstance(node.target, cst.Name) and isinstance(self.scope_stack[-1], FunctionInfo):
+                # `pipeline: Pipeline = RedisPipeline(...)`: the declared type, for a name assigned
+                # several classes (see `ModuleIndex._resolve_name`)
+                self.scope_stack[-1].annotations.setdefault(node.target.value, node.annotation.annotation)
         elif isinstance(node.target, cst.Name) and isinstance(self.scope_stack[-1], FunctionInfo):
             self.scope_stack[-1].annotations.setdefault(node.target.value, node.annotation.annotation)
+        elif isinstance(node.target, cst.Name) and isinstance(self.scope_stack[-1], ClassInfo):
+            self.scope_stack[-1].annotations.setdefault(node.target.value, node.annotation.annotation)
+        if (isinstance(node.target, cst.Attribute) and isinstance(node.target.value, cst.Name)
+                and node.target.value.value == "self" and self.class_stack):
+            self.class_stack[-1].annotations.setdefault(node.target.attr.value, node.annotation.annotation)
 
+
+
+# `Optional[X]` and friends: the annotation is (one of) the parameters
+_UNWRAP = frozenset({"Optional", "Union", "Annotated", "ClassVar", "Final", "Required", "NotRequired", "ReadOnly"})
+# collections whose (first) parameter is the type of their elements
+_COLLECTIONS = frozenset({
+    "list", "List", "Sequence", "MutableSequence", "Iterable", "Iterator", "AsyncIterable", "AsyncIterator",
+    "Collection", "Generator", "AsyncGenerator", "set", "Set", "frozenset", "FrozenSet", "AbstractSet",
+    "MutableSet", "deque", "Deque", "tuple", "Tuple",
+})
+
+
+# standard-library containers: an element taken out of one says nothing of its type, a declared
+# return type says more
+_CONTAINER_ROOTS = frozenset({"collections", "queue", "asyncio", "heapq", "builtins"})
+
+
+def _element(origin: str, suffix: str) -> str:
+    """`origin` iterated or indexed: the element of a collection marked by `annotation` (`X()[*]`
+    -> `X()`), else `origin[]`."""
+    return origin[:-3] if origin.endswith("[*]") else origin + suffix
 
 
 class ModuleIndex:
     """What one module imports, defines and assigns; and resolution of names to origins."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, project: object = None, path: Optional[str] = None) -> None:
         self.module = module
+        # the scanned project (`project.Project`) and this module's file: with them, `resolve`
+        # follows names into the project's other modules (see `origins`)
+        self.project: object = project
+        self.path = path
         self.imports: Dict[str, str] = {}
         self.import_roots: set = set()
         self.imported_modules: set = set()
@@ -540,35 +590,137 @@ class ModuleIndex:
 
     def resolve(self, expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo],
                 _depth: int = 0) -> Optional[str]:
-        """The dotted origin of `expr`, or None when it cannot be told statically."""
+        """The dotted origin of `expr`, or None when it cannot be told statically.
+
+        With a project (`self.project`), what the module cannot tell alone is asked of the project
+        (`origins`): the return value of a project function or method, an attribute assigned in a
+        project base class, a global of another module. The answer is the library object behind
+        the project's layers when one is found (`confluent_kafka.Consumer()` for
+        `init_consumer(cfg)`), else the project path (`.factories.init_consumer()`)."""
         if expr is None or _depth > 12:
             return None
         d = _depth + 1
         if isinstance(expr, cst.Await):
             return self.resolve(expr.expression, func, d)
         if isinstance(expr, cst.Name):
-            return self._resolve_name(expr.value, func, d)
+            return self._expand(self._resolve_name(expr.value, func, d))
         if isinstance(expr, cst.Attribute):
             if isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls") and func:
                 cls = self._class_of(func)
                 if cls is not None:
-                    if expr.attr.value in cls.attrs:
-                        return self.resolve(cls.attrs[expr.attr.value], func, d)
-                    return None
+                    return self.attribute(cls, expr.attr.value, d)
             base = self.resolve(expr.value, func, d)
-            return f"{base}.{expr.attr.value}" if base else None
+            return self._expand(f"{base}.{expr.attr.value}") if base else None
         if isinstance(expr, cst.Call):
+            returned = self._local_return(expr.func, func, d)
+            if returned is not None:
+                return returned
+            if isinstance(expr.func, cst.Name) and expr.func.value == "getattr" and self._resolve_name("getattr", func, d) is None:
+                return self._getattr(expr, func, d)
             base = self.resolve(expr.func, func, d)
             if not base:
                 return None
             first = string_value(positional(expr, 0))
             if first is not None and len(first) <= 40 and first.replace("-", "").replace("_", "").isalnum():
-                return f"{base}({first})"
-            return f"{base}()"
+                return self._expand(f"{base}({first})")
+            return self._expand(f"{base}()")
         if isinstance(expr, cst.Subscript):
             base = self.resolve(expr.value, func, d)
-            return f"{base}[]" if base else None
+            return _element(base, "[]") if base else None
         return None
+
+    def local_origin(self, expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[str]:
+        """`resolve` as this module alone tells it (what the project's layers were asked for)."""
+        project, self.project = self.project, None
+        try:
+            return self.resolve(expr, func)
+        finally:
+            self.project = project
+
+    def _getattr(self, call: cst.Call, func: Optional[FunctionInfo], d: int) -> Optional[str]:
+        """`getattr(obj, "name")` is `obj.name`; `getattr(module, name)` with a name known only at
+        run time, on a project module, is one of its classes or functions (`module.*`: a plugin
+        factory picking its class by configuration)."""
+        target, name = positional(call, 0), positional(call, 1)
+        base = self.resolve(target, func, d) if target is not None else None
+        if base is None or name is None:
+            return None
+        literal = string_value(name)
+        if literal is not None:
+            return self._expand(f"{base}.{literal}") if literal.isidentifier() else None
+        if self.project is not None and self.project.module_file(base, self.path) is not None:
+            return f"{base}.*"
+        return None
+
+    def _expand(self, origin: Optional[str]) -> Optional[str]:
+        if origin is None or self.project is None:
+            return origin
+        return self.project.expand(origin, self.path) or origin
+
+    def attribute(self, cls: ClassInfo, name: str, _depth: int = 0) -> Optional[str]:
+        """The origin of `self.<name>` in a method of `cls`: what some method (or the class body)
+        assigns it, a library object before a project one; else what a project base class assigns."""
+        found: Optional[str] = None
+        for value, owner, how in cls.attr_values.get(name, ()):
+            if isinstance(value, cst.Name) and value.value == "None":
+                continue  # `self.conn = None` in `__init__`, set for real in `connect()`
+            origin = self.resolve(value, owner, _depth + 1)
+            if origin is None:
+                continue
+            if how == "for":
+                origin = _element(origin, "[]")
+            if self.project is None or not self.project.is_project_origin(origin, self.path):
+                return origin
+            found = found or origin
+        if found is None and name in cls.annotations:
+            found = self.annotation(cls.annotations[name], None, _depth + 1)
+        if found is None and self.project is not None and name not in cls.attr_values:
+            return self.project.inherited_attribute(self, cls, name)
+        return found
+
+    def returned(self, func: FunctionInfo, _depth: int = 0) -> Optional[str]:
+        """The origin of what `func` returns: a library object before a project one; else what its
+        return annotation names (`def create(...) -> Pipeline:` of a factory that picks the class at
+        run time)."""
+        found: List[str] = []
+        for value in func.returns:
+            if isinstance(value, cst.Name) and value.value == "None":
+                continue
+            origin = self.resolve(value, func, _depth + 1)
+            if origin is None:
+                continue
+            if self.project is None or not self.project.is_project_origin(origin, self.path):
+                if origin.split(".")[0] not in _CONTAINER_ROOTS:
+                    return origin
+            found.append(origin)
+        returns = getattr(func.node, "returns", None)
+        if returns is not None and (len(set(found)) != 1 or found[0].split(".")[0] in _CONTAINER_ROOTS):
+            # nothing resolved, or several project classes: the declared type covers them all
+            declared = self.annotation(returns.annotation, func.parent, _depth + 1)
+            if declared is not None:
+                return declared
+        return found[0] if found else None
+
+    def _local_return(self, callee: cst.BaseExpression, func: Optional[FunctionInfo], d: int) -> Optional[str]:
+        """What a call of a function of this module returns: `make_consumer()` of a module-level
+        function, `self.make_consumer()` of a method of the class."""
+        target: Optional[FunctionInfo] = None
+        if isinstance(callee, cst.Name) and callee.value in self.module_functions:
+            f = func
+            while f is not None:
+                if callee.value in f.assigns or callee.value in f.params:
+                    return None  # a local name shadows the module's function
+                f = f.parent
+            if callee.value not in self.module_assigns and callee.value not in self.imports:
+                target = self.module_functions[callee.value]
+        elif (isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name)
+              and callee.value.value in ("self", "cls") and func is not None):
+            cls = self._class_of(func)
+            if cls is not None:
+                target = cls.methods.get(callee.attr.value)
+        if target is None or target is func or d > 10:
+            return None
+        return self.returned(target, d)
 
     def _class_of(self, func: FunctionInfo) -> Optional[ClassInfo]:
         f: Optional[FunctionInfo] = func
@@ -581,19 +733,24 @@ class ModuleIndex:
     def _resolve_name(self, name: str, func: Optional[FunctionInfo], d: int) -> Optional[str]:
         f = func
         while f is not None:
+            if name in f.assigns and name in f.annotations and len(f.assigns[name]) > 1:
+                # assigned several values (one of several classes picked at run time): its
+                # declared type covers them all
+                declared = self.annotation(f.annotations[name], f, d)
+                if declared is not None:
+                    return declared
             if name in f.assigns:
                 value, idx, how = f.assigns[name][0]
                 base = self.resolve(value, f, d)
                 if base is None:
                     return None
                 if how == "for":
-                    base += "[]"
+                    base = _element(base, "[]")
                 if idx is not None:
                     base += f"[{idx}]"
                 return base
             if name in f.annotations:
-                ann = self.resolve(f.annotations[name], f, d)
-                return f"{ann}()" if ann else None
+                return self.annotation(f.annotations[name], f, d)
             if name in f.params:
                 return None
             f = f.parent
@@ -603,8 +760,55 @@ class ModuleIndex:
             if base is None:
                 return None
             if how == "for":
-                base += "[]"
+                base = _element(base, "[]")
             return base + (f"[{idx}]" if idx is not None else "")
         if name in self.imports:
             return self.imports[name]
         return None
+
+    def annotation(self, ann: cst.BaseExpression, func: Optional[FunctionInfo], _depth: int = 0) -> Optional[str]:
+        """The origin of a value annotated `ann`: an instance of the class it names (`X()`).
+
+        `Optional[X]`, `X | None`, `Annotated[X, ...]` and `"X"` are X; a collection
+        (`list[X]`, `Iterable[X]`, `Sequence[X]`, ...) is marked so that its elements are X
+        (`X()[*]`: a loop over it, or an index into it, gives `X()`); other generics lose their
+        parameters (`asyncio.Queue[Any]` is an `asyncio.Queue()`)."""
+        if _depth > 12:
+            return None
+        d = _depth + 1
+        if isinstance(ann, (cst.SimpleString, cst.ConcatenatedString)):
+            text = string_value(ann)
+            if not text or len(text) > 200:
+                return None
+            try:
+                parsed = cst.parse_expression(text)
+            except Exception:  # noqa: BLE001 - not an expression: no type to read
+                return None
+            return self.annotation(parsed, func, d)
+        if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
+            for side in (ann.left, ann.right):
+                if not (isinstance(side, cst.Name) and side.value == "None"):
+                    found = self.annotation(side, func, d)
+                    if found:
+                        return found
+            return None
+        if isinstance(ann, cst.Subscript):
+            base = (dotted(ann.value) or "").split(".")[-1]
+            params = [el.slice.value for el in ann.slice if isinstance(el.slice, cst.Index)]
+            if base in _UNWRAP:
+                for param in params[:1] if base in ("Annotated", "ClassVar", "Final") else params:
+                    if not (isinstance(param, cst.Name) and param.value == "None"):
+                        return self.annotation(param, func, d)
+                return None
+            if base in _COLLECTIONS and params:
+                element = self.annotation(params[0], func, d)
+                return f"{element}[*]" if element else None
+            ann = ann.value
+        if (isinstance(ann, cst.Name) and ann.value in self.classes and self.project is not None
+                and self.path is not None and self._resolve_name(ann.value, func, d) is None):
+            # a class of this module: its project path, so that its methods can be found
+            return f"{self.project.module_name(self.path)}.{ann.value}()"
+        origin = self.resolve(ann, func, d)
+        if origin in ("typing.Any", "typing_extensions.Any", "typing.Callable", "collections.abc.Callable"):
+            return None  # says nothing of what the value is
+        return f"{origin}()" if origin else None

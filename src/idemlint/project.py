@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -28,6 +29,9 @@ MAX_MODULES = 64
 MAX_KEPT_SOURCE = 768 * 1024
 MAX_MODULE_BYTES = 1_000_000  # larger files are not followed into
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\([^()]*\))?)$")
+_CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
+# a base class's last name: `Base`, `pkg.Base`, `Base[T]`; not `metaclass=ABCMeta`
+_BASE_NAME = re.compile(rb"(?:^|,)\s*(?:[\w]+\.)*(\w+)\s*(?=[\[,]|$)")
 
 
 @dataclass
@@ -58,6 +62,8 @@ class Project:
         self.deps: Dict[str, str] = {}  # path -> digest of every module read for the current file
         self.summaries: Dict[Tuple[str, int, int], object] = {}  # (path, function node id, depth)
         self.hooks: Dict[str, object] = {}
+        self._origins: Optional[object] = None  # origins.Origins, made on first use
+        self._subclasses: Optional[Dict[str, List[Tuple[str, str]]]] = None  # base name -> (path, class)
 
     def __getstate__(self) -> dict:
         return {"bases": self.bases, "max_depth": self.max_depth}
@@ -123,7 +129,7 @@ class Project:
         """The parsed module at `path` (None if unreadable). With `broker_only`, a module that does
         not pass the prefilter is not parsed (a base class that acks names a broker API)."""
         path = os.path.abspath(path)
-        if broker_only and not self._mentions_broker(path):
+        if broker_only and not self.mentions_broker(path):
             return None  # whether or not it is loaded already: the answer must not depend on what ran before
         if path in self._modules:
             self._modules.move_to_end(path)
@@ -148,14 +154,24 @@ class Project:
             # memos are keyed by node ids, which a later tree may reuse once this one is freed
             self.summaries = {k: v for k, v in self.summaries.items() if k[0] != old}
             self.hooks = {k: v for k, v in self.hooks.items() if k[0] != old}
+            for memo in ("idemlint.facts.acks", "idemlint.facts.publishers"):
+                module = sys.modules.get(memo)
+                if module is not None:
+                    module.forget(old)  # type: ignore[attr-defined]
+            if self._origins is not None:
+                inherited = self._origins.inherited  # type: ignore[attr-defined]
+                self._origins.inherited = {k: v for k, v in inherited.items() if k[0] != old}  # type: ignore[attr-defined]
 
-    def _mentions_broker(self, path: str) -> bool:
+    def mentions_broker(self, path: str) -> bool:
+        """The module names a broker API, or imports a project module that builds a broker client
+        (a base class whose ack goes through a pipeline module: `origins.Origins.adjacent`)."""
         if path not in self._brokerish:
             from .detect import passes_prefilter
 
             try:
                 with open(path, "rb") as fh:
-                    self._brokerish[path] = passes_prefilter(fh.read(MAX_MODULE_BYTES + 1))
+                    source = fh.read(MAX_MODULE_BYTES + 1)
+                self._brokerish[path] = passes_prefilter(source) or bool(self.origins.adjacent(path, source))
             except OSError:
                 self._brokerish[path] = False
         return self._brokerish[path]
@@ -170,10 +186,52 @@ class Project:
             with open(path, "rb") as fh:
                 source = fh.read(MAX_MODULE_BYTES + 1)
             module = parse(source)
-            index = ModuleIndex(module)
+            index = ModuleIndex(module, self, path)
         except (OSError, ParseFailure, RecursionError, MemoryError, ValueError):
             return None  # an unreadable callee only means the call stays unresolved
         return Loaded(path, self.module_name(path), index, digest(source), len(source))
+
+    def subclasses(self, name: str) -> List[Tuple[str, str]]:
+        """Every class of the project deriving from a class named `name`, directly or not: (file,
+        class name), by the names in their `class X(Base):` lines (read as text, once per process)."""
+        if self._subclasses is None:
+            self._subclasses = self._index_classes()
+        out: List[Tuple[str, str]] = []
+        seen = {name}
+        todo = [name]
+        while todo:
+            for path, sub in self._subclasses.get(todo.pop(0), ()):
+                out.append((path, sub))
+                if sub not in seen:
+                    seen.add(sub)
+                    todo.append(sub)
+        return out
+
+    def _index_classes(self) -> Dict[str, List[Tuple[str, str]]]:
+        from .discover import is_skipped_dir
+
+        index: Dict[str, List[Tuple[str, str]]] = {}
+        seen: set = set()
+        for base in self.bases:
+            for top, dirs, files in os.walk(base):
+                dirs[:] = sorted(d for d in dirs if not is_skipped_dir(os.path.join(top, d), d))
+                for file in sorted(files):
+                    path = os.path.join(top, file)
+                    if not file.endswith(".py") or path in seen:
+                        continue
+                    seen.add(path)
+                    try:
+                        if os.path.getsize(path) > MAX_MODULE_BYTES:
+                            continue
+                        with open(path, "rb") as fh:
+                            text = fh.read()
+                    except OSError:
+                        continue
+                    for m in _CLASS_LINE.finditer(text):
+                        name = m.group(1).decode("ascii", "replace")
+                        for base_name in _BASE_NAME.findall(m.group(2)):
+                            index.setdefault(base_name.decode("ascii", "replace"), []).append((path, name))
+        return index
 
     def holds(self, path: Optional[str]) -> bool:
         """True if the module at `path` is one of the parsed modules kept (its node ids are stable)."""
@@ -182,10 +240,19 @@ class Project:
     # -- resolving origins ---------------------------------------------------------------
     def locate(self, origin: str, importer: Optional[str],
                broker_only: bool = False) -> Optional[Tuple[Loaded, List[Tuple[str, bool]]]]:
-        """Split `origin` into the longest prefix that is a project module and the rest.
+        """Split `origin` into the longest prefix that is a project module and the rest, and load
+        that module.
 
         The rest is a list of (name, called) pairs: `Billing().charge` -> [("Billing", True), ("charge", False)].
         """
+        found = self.find(origin, importer)
+        if found is None:
+            return None
+        loaded = self.load(found[0], broker_only)
+        return (loaded, found[1]) if loaded is not None else None
+
+    def find(self, origin: str, importer: Optional[str]) -> Optional[Tuple[str, List[Tuple[str, bool]]]]:
+        """`locate` without loading: (the module's file, the rest)."""
         level = len(origin) - len(origin.lstrip("."))
         parts: List[Tuple[str, bool]] = []
         for text in origin[level:].split("."):
@@ -204,9 +271,28 @@ class Project:
             if path is not None:
                 if importer and os.path.abspath(path) == os.path.abspath(importer):
                     return None
-                loaded = self.load(path, broker_only)
-                return (loaded, parts[k:]) if loaded is not None else None
+                return path, parts[k:]
         return None
+
+    @property
+    def origins(self):
+        if self._origins is None:
+            from .origins import Origins
+
+            self._origins = Origins(self)
+        return self._origins
+
+    def expand(self, origin: str, importer: Optional[str]) -> Optional[str]:
+        """What a project origin stands for (see `origins.Origins.expand`)."""
+        return self.origins.expand(origin, importer)
+
+    def is_project_origin(self, origin: str, importer: Optional[str]) -> bool:
+        from .origins import is_project_origin
+
+        return is_project_origin(self, origin, importer)
+
+    def inherited_attribute(self, index, cls, name: str) -> Optional[str]:
+        return self.origins.inherited_attribute(index, cls, name)
 
 
 def digest(source: bytes) -> str:

@@ -50,7 +50,8 @@ PRODUCE_ADAPTERS = _by_name("produce_names")
 
 def called_name(call) -> str:
     func = call.func
-    return getattr(getattr(func, "attr", func), "value", "") if not isinstance(func, str) else ""
+    name = getattr(getattr(func, "attr", func), "value", "") if not isinstance(func, str) else ""
+    return name if isinstance(name, str) else ""  # `handlers[0]()`: a subscript's value is no name
 
 
 def _tokens() -> Tuple[str, ...]:
@@ -72,9 +73,16 @@ CONSUMER_BASE_WORDS = ("Consumer", "Listener", "Worker", "Processor", "Subscribe
 # Whole words only: `ack` must not admit every file that says `track` or `package`. Two searches:
 # each alone lets `re` skip ahead fast (the words factored by prefix, the class branch from its
 # literal `class`), together in one alternation they are twice as slow.
+# Receives and commits on objects named nowhere near a broker (a consumer passed in as a parameter):
+# the fallback of `facts.acks` takes such a `commit()` for an offset commit. Both must appear, in
+# either order (a lazy scan from each receive: files that receive are few).
+RECEIVE_WORDS = ("poll", "consume", "getone", "getmany")
+_RECEIVE = rb"\.(?:" + "|".join(RECEIVE_WORDS).encode() + rb")\("
 PREFILTER = (
     re.compile(rb"\b" + alternation(PREFILTER_TOKENS).encode() + rb"\b"),
     re.compile(rb"class[ \t]+\w+[ \t]*\([^)]*(?:" + "|".join(CONSUMER_BASE_WORDS).encode() + rb")\b"),
+    re.compile(_RECEIVE + rb"(?s:.*?)\.commit\(|\.commit\((?s:.*?)" + _RECEIVE),
+    re.compile(rb"\.(?:settle|complete)\("),  # `transport.settle(message)`: the fallback's other names
 )
 
 

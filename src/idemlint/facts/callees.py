@@ -15,7 +15,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from ..detect.base import Ctx, func_ref
-from ..index import ClassInfo, FunctionInfo, ModuleIndex
+from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted
 
 MAX_HOPS = 6  # re-exports and base classes followed when resolving one call
 
@@ -41,6 +41,89 @@ def resolve(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) ->
     return callee
 
 
+def resolve_all(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str],
+                overrides: bool = True) -> List[Callee]:
+    """Every function `expr(...)` may run: the one `resolve` finds, or, when that is an abstract
+    method (a stub: `pass`, `...`, `raise NotImplementedError`), the overrides of the project's
+    subclasses of its class (polymorphic dispatch: `self._pipeline.acknowledge()`)."""
+    callee = resolve(expr, ctx, project, path)
+    if callee is None:
+        return _any_class(expr, ctx, project, path)
+    if not overrides or project is None or callee.func.class_name is None or not is_stub(callee.func):
+        return [callee]
+    return subclass_methods(callee, ctx, project, path) or [callee]
+
+
+def _any_class(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
+    """`obj.method` where `obj` is an instance of some class of a project module picked at run time
+    (`getattr(module, name)(...)`: origin `module.*()`): the method of every class there that has one."""
+    if project is None or not isinstance(expr, cst.Attribute):
+        return []
+    origin = ctx.origin(expr.value) or ""
+    if not origin.endswith(".*()"):
+        return []
+    module = project.module_file(origin[: -len(".*()")], path)
+    loaded = project.load(module) if module is not None else None
+    if loaded is None:
+        return []
+    out: List[Callee] = []
+    seen = set()
+    for cls in loaded.index.classes.values():
+        found = _method(cls, expr.attr.value, loaded.index, project, loaded.path, 0)
+        if found is not None and id(found.func.node) not in seen and not is_stub(found.func):
+            seen.add(id(found.func.node))
+            out.append(found)
+    return out
+
+
+def subclass_methods(callee: Callee, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
+    """The methods that override `callee` in the project's subclasses of its class (by class name)."""
+    out: List[Callee] = []
+    own = os.path.abspath(path) if path else None
+    for sub_path, name in project.subclasses(callee.func.class_name):
+        if own is not None and os.path.abspath(sub_path) == own:
+            index, found_path = ctx.index, None
+        else:
+            loaded = project.load(sub_path)
+            if loaded is None:
+                continue
+            index, found_path = loaded.index, loaded.path
+        cls = index.classes.get(name)
+        method = cls.methods.get(callee.func.name) if cls is not None else None
+        if method is not None and not is_stub(method):
+            out.append(Callee(method, index, found_path,
+                              project.module_name(found_path) if found_path is not None else ""))
+    return out
+
+
+def is_stub(func: FunctionInfo) -> bool:
+    """A body that does nothing: a docstring, `pass`, `...`, `return` / `return None`, or a raise of
+    `NotImplementedError` (an abstract method)."""
+    body = func.node.body
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    for stmt in statements:
+        smalls = stmt.body if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else None
+        if smalls is None:
+            return False
+        for small in smalls:
+            if isinstance(small, cst.Pass):
+                continue
+            if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)):
+                continue
+            if isinstance(small, cst.Return) and (small.value is None or isinstance(small.value, cst.Name) and small.value.value == "None"):
+                continue
+            if isinstance(small, cst.Raise) and "NotImplemented" in (dotted(_raised(small.exc)) or ""):
+                continue
+            return False
+    return True
+
+
+def _raised(exc: Optional[cst.BaseExpression]) -> cst.BaseExpression:
+    if isinstance(exc, cst.Call):
+        return exc.func
+    return exc if exc is not None else cst.Name("None")
+
+
 def _resolve(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> Optional[Callee]:
     local = func_ref(expr, ctx)
     if local is not None:
@@ -54,6 +137,12 @@ def _resolve(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -
         cls = _enclosing_class(ctx)
         if cls is not None:
             return _method(cls, method, ctx.index, project, path, 0)
+        return None
+    if isinstance(owner, cst.Call) and isinstance(owner.func, cst.Name) and owner.func.value == "super" and ctx.func is not None:
+        cls = _enclosing_class(ctx)  # `super().method(...)`: the first base class that has it
+        for base, base_index, base_path in base_classes(cls, ctx.index, project, path) if cls is not None else ():
+            if method in base.methods:
+                return _callee(base.methods[method], base_index, project, base_path)
         return None
     cls_ref = _instance_class(owner, ctx, project, path)
     if cls_ref is not None:

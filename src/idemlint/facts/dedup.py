@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional, Set
+from typing import Iterable, List, Optional, Set
 
 import libcst as cst
 
@@ -13,7 +13,7 @@ from ..detect.base import Ctx, receiver, receiver_last
 from ..index import call_name, children, dotted, kwarg, string_value
 from ..model import STRONG, WEAK
 from .effects import _chain_names, sql_kind, sql_table, sql_text
-from .identity import identity_names, mentions
+from .identity import identity_names, mentions, names_in
 
 # Tables, models and keys that hold "this message was processed".
 DEDUP_STORE = re.compile(
@@ -45,22 +45,46 @@ IDEMPOTENT_DECORATORS = {"idempotent", "idempotent_function"}
 
 @dataclass
 class DedupFact:
-    kind: str  # lookup | claim | marker | per-delivery | unkeyed
+    kind: str  # lookup | claim | marker | per-delivery | unkeyed | insert-claim
     strength: int
     what: str
     lock: bool = False  # a claim that expires (SET NX with a TTL): a processing lock, not a record
+    store: bool = False  # insert-claim: into a table named like a processed-messages record
 
 
-def _keyed(call: cst.Call, identity_vars: Set[str], tainted: Set[str]) -> Optional[str]:
-    """How the call is keyed: "id" (message identity), "per-delivery", or None."""
+# An insert that does nothing when its key is taken (brokers.md 9.2, 9.3). Its result tells a first
+# delivery from a replay: `rowcount` 0, no `RETURNING` row (`fetchone()`/`fetchval()` give None),
+# asyncpg's status "INSERT 0 0". ON CONFLICT ... DO UPDATE, REPLACE and MERGE change a row either
+# way, so their result cannot tell (they are upserts, not claims).
+_INSERT_IGNORING = re.compile(
+    r"\bon\s+conflict\b[^;]*?\bdo\s+nothing\b|\binsert\s+(or\s+)?ignore\b|\bon\s+duplicate\s+key\s+update\b"
+    r"|\bwhere\s+not\s+exists\b", re.I | re.S)
+# SQLAlchemy Core: `postgresql.insert(t).on_conflict_do_nothing()` (also sqlite's), MySQL's
+# `insert(t).on_duplicate_key_update(...)`; `insert(t).prefix_with("IGNORE")` / `("OR IGNORE")`.
+IGNORING_CHAIN = {"on_conflict_do_nothing", "on_duplicate_key_update"}
+# Calls that run a statement and give back something that says whether it inserted a row.
+CLAIM_RUNNERS = {"execute", "fetch", "fetchrow", "fetchval", "exec_driver_sql", "scalar", "scalars",
+                 "execute_sql"}
+# sqlite3's `lastrowid` keeps the previous insert's row id when INSERT OR IGNORE inserts nothing:
+# a test of it cannot tell a replay.
+UNTELLING = {"lastrowid"}
+
+
+def _keyed(call: cst.Call, identity_vars: Set[str], tainted: Set[str], ctx: Optional[Ctx] = None,
+           opaque: Set[str] = frozenset()) -> Optional[str]:
+    """How the call is keyed: "id" (message identity), "per-delivery", or None. Names in `opaque`
+    are no id, whatever they are called."""
     best: Optional[str] = None
-    for arg in call.args:
-        found = identity_names(arg.value, identity_vars)
+    values = [arg.value for arg in call.args]
+    if ctx is not None and call.args:
+        values += [v for v in statements(call.args[0].value, ctx) if v is not call.args[0].value]
+    for value in values:
+        found = identity_names(value, identity_vars, opaque)
         if found:
             return "id"
         if found == "":
             best = "per-delivery"
-        if found is None and mentions(arg.value, tainted) and best is None:
+        if found is None and mentions(value, tainted) and best is None:
             best = "message"
     if isinstance(call.func, cst.Attribute):
         found = identity_names(call.func.value, identity_vars)
@@ -86,30 +110,102 @@ def _constant_key(call: cst.Call) -> bool:
     return True
 
 
-def _store_name(call: cst.Call) -> str:
-    """Model / table / key text a call touches: `Processed.objects.filter` -> "Processed ..."."""
+def _store_name(call: cst.Call, ctx: Ctx, depth: int = 0) -> str:
+    """Model / table / key text a call touches, wherever the chain names it: `Processed.objects.filter`,
+    `db.table("processed_messages").where(...)`, `db["processed"].find_one(...)`,
+    `conn.execute(select(processed).where(...)).first()`, `conn.execute(stmt)` after `stmt = insert(processed)`."""
     parts = []
     cur: Optional[cst.BaseExpression] = call
-    while isinstance(cur, (cst.Call, cst.Attribute)):
+    while isinstance(cur, (cst.Call, cst.Attribute, cst.Subscript)):
         if isinstance(cur, cst.Call):
             for arg in cur.args[:2]:
-                text = dotted(arg.value) or string_value(arg.value) or ""
-                if isinstance(arg.value, cst.Call):
-                    text = dotted(arg.value.func) or ""
-                parts.append(text)
-                if isinstance(arg.value, cst.FormattedString):
-                    parts.extend(p.value for p in arg.value.parts if isinstance(p, cst.FormattedStringText))
+                values = statements(arg.value, ctx) if depth < 2 else [arg.value]
+                for value in values:
+                    parts.append(dotted(value) or string_value(value) or "")
+                    if isinstance(value, cst.Call) and depth < 2:
+                        parts.append(_store_name(value, ctx, depth + 1))
+                    if isinstance(value, cst.FormattedString):
+                        parts.extend(p.value for p in value.parts if isinstance(p, cst.FormattedStringText))
             cur = cur.func
+        elif isinstance(cur, cst.Subscript):
+            parts.extend(string_value(el.slice.value) or "" for el in cur.slice if isinstance(el.slice, cst.Index))
+            cur = cur.value
         else:
+            parts.append(cur.attr.value)
             cur = cur.value
     if isinstance(cur, cst.Name):
         parts.append(cur.value)
-    parts.append(dotted(call.func) or "")
-    return " ".join(parts)
+    return " ".join(p for p in parts if p)
+
+
+def statements(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression]:
+    """The statement a name stands for: every value assigned to it in the function (a statement is
+    often built in steps: `stmt = insert(t).values(...)`, then `stmt = stmt.on_conflict_do_nothing()`)."""
+    if isinstance(expr, cst.Name) and ctx.func is not None and expr.value in ctx.func.assigns:
+        return [value for value, _, _ in ctx.func.assigns[expr.value]]
+    return [expr]
+
+
+def _calls_in_chain(expr: cst.BaseExpression) -> Iterable[cst.Call]:
+    cur: Optional[cst.BaseExpression] = expr
+    while isinstance(cur, (cst.Call, cst.Attribute)):
+        if isinstance(cur, cst.Call):
+            yield cur
+            cur = cur.func
+        else:
+            cur = cur.value
+
+
+def _ignoring_statement(stmts: List[cst.BaseExpression]) -> bool:
+    """A SQLAlchemy Core insert that skips a taken key (its steps may be spread over assignments)."""
+    calls = [c for stmt in stmts for c in _calls_in_chain(stmt)]
+    names = {n for stmt in stmts for n in _chain_names(stmt)}
+    if "insert" not in names:
+        return False
+    if names & IGNORING_CHAIN:
+        return True
+    return any(isinstance(c.func, cst.Attribute) and c.func.attr.value == "prefix_with"
+               and any(re.search(r"\bignore\b", string_value(a.value) or "", re.I) for a in c.args)
+               for c in calls)
+
+
+def _runs_insert(expr: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`conn.execute(<an INSERT>)` somewhere in the chain `expr`."""
+    for inner in _calls_in_chain(expr):
+        if (call_name(inner) or "") in CLAIM_RUNNERS and inner.args:
+            first = inner.args[0].value
+            if sql_text(first, ctx) is not None:
+                if sql_kind(first, ctx) in ("insert", "upsert"):
+                    return True
+            elif any("insert" in _chain_names(stmt) for stmt in statements(first, ctx)):
+                return True
+    return False
+
+
+def insert_claim(call: cst.Call, ctx: Ctx) -> Optional[str]:
+    """`cur.execute("INSERT ... ON CONFLICT (id) DO NOTHING")`, `conn.fetchval("INSERT IGNORE ...")`,
+    `conn.execute(insert(t).values(...).on_conflict_do_nothing())`: an insert whose result says
+    whether it inserted. It is a claim only where that result is tested (see `InsertClaims`)."""
+    if (call_name(call) or "") not in CLAIM_RUNNERS or not call.args:
+        return None
+    first = call.args[0].value
+    sql = sql_text(first, ctx)
+    if sql is not None:
+        found = _INSERT_IGNORING.search(sql) if re.search(r"\binsert\b", sql, re.I) else None
+        if found:
+            words = found.group(0).lower().split()
+            clause = ("ON CONFLICT DO NOTHING" if words[0] == "on" and words[1] == "conflict"
+                      else " ".join(words).upper())
+            return f"`{'INSERT ... ' if not clause.startswith('INSERT') else ''}{clause}` via `{dotted(call.func) or call_name(call)}()`"
+        return None
+    if _ignoring_statement(statements(first, ctx)):
+        return f"insert that skips a taken key via `{dotted(call.func) or call_name(call)}()`"
+    return None
 
 
 def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
-             identity_vars: Set[str], tainted: Set[str], far: bool = False) -> Optional[DedupFact]:
+             identity_vars: Set[str], tainted: Set[str], far: bool = False,
+             opaque: Set[str] = frozenset()) -> Optional[DedupFact]:
     """Whether `call` reads or writes the consumer's record of processed messages.
 
     `far`: the call is two or more calls away from the handler, where every parameter is only
@@ -119,8 +215,8 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
     if not name:
         return None
-    keyed = _keyed(call, identity_vars, tainted)
-    store = _store_name(call)
+    keyed = _keyed(call, identity_vars, tainted, ctx, opaque)
+    store = _store_name(call, ctx)
     dedup_store = bool(DEDUP_STORE.search(store))
     text = dotted(func) or name
 
@@ -162,6 +258,8 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         return None
 
     names = _chain_names(call)
+    if isinstance(func, cst.Attribute) and _runs_insert(func.value, ctx):
+        return None  # `conn.execute(insert(...)).first()`: the insert is judged where it runs
     # ORM lookups: `Processed.objects.filter(message_id=...).exists()`, `session.get(Processed, id)`
     if gated and (keyed_ok or dedup_store) and name in ORM_EXISTENCE:
         return DedupFact("lookup", STRONG, f"`{text}()`")
@@ -173,14 +271,23 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         if dedup_store:
             return DedupFact("marker", STRONG, f"`{text}()`")
         return None
-    # SQL: SELECT from the processed table; INSERT ... ON CONFLICT DO NOTHING into it
-    if name in ("execute", "fetch", "fetchrow", "fetchval", "executemany") and call.args:
+    # claim by insert: `INSERT ... ON CONFLICT DO NOTHING` (a claim where its result is tested)
+    claimed = insert_claim(call, ctx)
+    if claimed is not None:
+        table = sql_table(call.args[0].value, ctx) if sql_text(call.args[0].value, ctx) is not None else store
+        store_hit = DEDUP_STORE.search(table) is not None
+        if keyed in ("id", "message") or store_hit:
+            return DedupFact("insert-claim", STRONG, claimed, store=store_hit)
+        return None
+    # SQL: SELECT from the processed table; an upsert or insert into it
+    if name in ("execute", "fetch", "fetchrow", "fetchval", "executemany") and call.args and (
+            sql_text(call.args[0].value, ctx) is not None):
         kind = sql_kind(call.args[0].value, ctx)
         sql_store = DEDUP_STORE.search(sql_table(call.args[0].value, ctx) or "") is not None
         if kind == "other" and (dedup_store or _mentions_id_column(call, ctx)):
             return DedupFact("lookup", STRONG, f"SQL lookup `{text}()`")
-        if kind == "upsert" and sql_store:
-            return DedupFact("claim", STRONG, f"SQL `INSERT ... ON CONFLICT` via `{text}()`")
+        if kind == "upsert" and sql_store:  # DO UPDATE / REPLACE: records the message, tells nothing
+            return DedupFact("marker", STRONG, f"SQL upsert via `{text}()`")
         if kind == "insert" and sql_store:
             return DedupFact("claim" if in_unique_try else "marker", STRONG, f"SQL insert via `{text}()`")
         return None
@@ -194,7 +301,11 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         if in_unique_try:
             return DedupFact("claim", STRONG, f"unique insert `{text}()`")
         return DedupFact("marker", STRONG, f"`{text}()`")
-    if "insert" in names and dedup_store and name in ("execute", "values", "on_conflict_do_nothing"):
+    # SQLAlchemy Core: `conn.execute(insert(processed).values(...))`, the statement inline or built in a local
+    if name in CLAIM_RUNNERS | {"executemany"} and call.args and dedup_store and keyed:
+        if any("insert" in _chain_names(stmt) for stmt in statements(call.args[0].value, ctx)):
+            return DedupFact("claim" if in_unique_try else "marker", STRONG, f"insert via `{text}()`")
+    if "insert" in names and dedup_store and name == "execute":  # `processed.insert().values(...).execute()`
         return DedupFact("marker", STRONG, f"`{text}()`")
     if in_unique_try and keyed == "id" and name in ("create", "acreate", "add", "save", "insert"):
         return DedupFact("claim", STRONG, f"unique insert `{text}()`")
@@ -310,3 +421,68 @@ def idempotent_decorator(decorators, ctx: Optional[Ctx] = None) -> Optional[str]
             if declared:
                 return f"declared idempotent wrapper `@{declared}`"
     return None
+
+
+@dataclass
+class _Insert:
+    func: int  # id of the function node the insert runs in
+    call: cst.Call
+    fact: DedupFact
+    names: Set[str]  # names that hold its result: the cursor, `row = cur.fetchone()`, `inserted = ...`
+    epoch: int  # commits on its connection before it (the claim is written then, not at the test)
+
+
+class InsertClaims:
+    """Claims by insert, followed from the insert to the `if` that tests its result.
+
+    `INSERT ... ON CONFLICT DO NOTHING` does nothing on a replay, but the effect after it still runs
+    unless the code asks whether a row was inserted (`rowcount`, a `RETURNING` row, the inserted id)
+    and leaves, or does the effect only, on the "inserted" branch. The claim counts from that test.
+    """
+
+    def __init__(self) -> None:
+        self.pending: List[_Insert] = []
+
+    def add(self, func: int, call: cst.Call, fact: DedupFact, cursor: Optional[str], epoch: int) -> None:
+        self.pending.append(_Insert(func, call, fact, {cursor} if cursor else set(), epoch))
+
+    def assigned(self, func: int, targets: List[str], value: cst.BaseExpression) -> None:
+        """`row = cur.fetchone()`, `inserted = await conn.fetchval(...)`: the target holds the result too."""
+        for ins in self.pending:
+            if ins.func == func and (_contains(value, ins.call) or _tells(value, ins.names)):
+                ins.names.update(targets)
+
+    def tested(self, func: int, test: cst.BaseExpression) -> List[_Insert]:
+        """The pending inserts whose result `test` asks about (each is answered once)."""
+        out = [ins for ins in self.pending
+               if ins.func == func and (_contains(test, ins.call) or _tells(test, ins.names))]
+        for ins in out:
+            self.pending.remove(ins)
+        return out
+
+
+def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    stack = [tree]
+    while stack:
+        cur = stack.pop()
+        if cur is node:
+            return True
+        stack.extend(children(cur))
+    return False
+
+
+def _tells(expr: cst.BaseExpression, names: Set[str]) -> bool:
+    """`expr` reads one of `names`, other than through an attribute that cannot tell (`lastrowid`)."""
+    if not names or not mentions(expr, names):
+        return False
+    stack: List[cst.CSTNode] = [expr]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Attribute) and isinstance(cur.value, cst.Name) and cur.value.value in names:
+            if cur.attr.value not in UNTELLING:
+                return True
+            continue
+        if isinstance(cur, cst.Name) and cur.value in names:
+            return True
+        stack.extend(children(cur))
+    return False

@@ -18,6 +18,7 @@ from . import callees, dedup, deferred, effects, payload, transactions
 from .identity import identity_names, is_id_name, mentions, names_in
 
 MAX_DEPTH = 3
+GENERIC_KEYS = {"key", "k", "name", "cache_key"}
 NOT_MESSAGE_PARAMS = {"self", "cls", "context", "lambda_context"}
 # Calls that never hand the message to code that could have side effects.
 PURE_ROOTS = {
@@ -107,6 +108,7 @@ class _Walker(cst.CSTVisitor):
             for value, _, _ in values
         }
         self.with_acks: List[Tuple[cst.With, AckSite]] = []
+        self.claim_tests: Dict[int, Event] = {}  # `if` node -> the claim by insert its test answers
 
     # -- scopes -------------------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -123,6 +125,11 @@ class _Walker(cst.CSTVisitor):
 
     def leave_If(self, original_node: cst.If) -> None:
         self.run.exiting_ifs.pop()
+        claim = self.claim_tests.pop(id(original_node), None)
+        orelse = original_node.orelse
+        if claim is not None and not _ends_in_exit(original_node.body) and not (
+                isinstance(orelse, cst.Else) and _ends_in_exit(orelse.body)) and self.run.events[-1] is claim:
+            self.run.events.remove(claim)  # neither branch leaves nor does anything: the effect after runs anyway
 
     def visit_If_test(self, node: cst.If) -> None:
         self.gated_depth += 1
@@ -132,6 +139,12 @@ class _Walker(cst.CSTVisitor):
         reason = dedup.state_guard(node)
         if reason:
             self.run.add(self, "lookup", node.test, WEAK, reason, detail="state")
+        for ins in self.run.claims.tested(id(self.func.node), node.test):
+            db, db_key = _db_write(ins.call)
+            claim = self.run.add(self, "lookup", ins.call, ins.fact.strength, f"claim {ins.fact.what}",
+                                 claim=True, db=db, db_key=db_key)
+            claim.db_epoch = ins.epoch
+            self.claim_tests[id(node)] = claim
 
     def visit_While_test(self, node: cst.While) -> None:
         self.gated_depth += 1
@@ -219,6 +232,13 @@ class _Walker(cst.CSTVisitor):
         self.run.except_depth -= 1
         self.run.exiting_ifs.pop()
 
+    def leave_Return(self, node: cst.Return) -> None:
+        if self.depth and node.value is not None and self.run.claims.pending and self.run.calling:
+            # `return cur.rowcount == 1` in a helper: the caller's test of the call answers the claim
+            caller = self.run.calling[-1]
+            for ins in self.run.claims.tested(id(self.func.node), node.value):
+                self.run.claims.add(caller[0], caller[1], ins.fact, None, ins.epoch)
+
     def leave_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._assigned(target.target, node.value)
@@ -232,6 +252,8 @@ class _Walker(cst.CSTVisitor):
             self._assigned(node.asname.name, node.item)
 
     def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if self.run.claims.pending:
+            self.run.claims.assigned(id(self.func.node), _target_names(target), value)
         if mentions(value, self.run.tainted) or _is_receive(value):
             self.run.taint_target(target, value)
         if identity_names(value, self.run.identity):
@@ -272,11 +294,14 @@ class HandlerRun:
         self.db_epoch: dict = {}
         self.visiting: Set[int] = set()
         self.idempotent: Optional[str] = None
+        self.opaque: Set[str] = set()  # a helper's parameters named like ids that hold any key (`key`)
         self.kafka_eos = False  # the handler commits offsets with `send_offsets_to_transaction`
         self.replying = 0  # inside a helper called with the request's `reply_to` and `correlation_id`
         self.except_depth = 0
         self.raises_depth = 0  # inside `with pytest.raises(...)` / `self.assertRaises(...)`
         self.exiting_ifs: List[bool] = []
+        self.claims = dedup.InsertClaims()  # inserts that skip a taken key, until their result is tested
+        self.calling: List[Tuple[int, cst.Call]] = []  # (caller's function node id, call) of the helpers walked
 
     def add(self, walker: _Walker, kind: str, node: cst.CSTNode, strength: int, what: str,
             detail: str = "", db: bool = False, db_key: Optional[str] = None, claim: bool = False) -> Event:
@@ -328,11 +353,16 @@ class HandlerRun:
         if site is not None and self.raises_depth:
             return  # `with pytest.raises(ValueError): complete_message(peeked)`: a test that the ack fails
         if site is not None:
-            ev = self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
-            ev.early = any(self.exiting_ifs)
+            before = len(self.events)
+            if site.through:  # a project helper that acks: what else it does counts too
+                self._follow(w, call)
+            if not any(e.kind == "ack" for e in self.events[before:]):
+                ev = self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
+                ev.early = any(self.exiting_ifs)
             return
-        if w.depth == 0 and name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
-                call.func.value, self.tainted) and not _producer_side(call.func.value, ctx):
+        receive = name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
+            call.func.value, self.tainted) and not _producer_side(call.func.value, ctx)
+        if receive and w.depth == 0:
             self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
         # -- IDEM004: the message handed to an executor, task, thread or in-memory queue (deferred.py)
         later = deferred.classify(call, ctx, self.tainted) if name in deferred.NAMES else None
@@ -349,6 +379,8 @@ class HandlerRun:
         if produced is not None:
             if self.kafka_eos and produced.library in KAFKA_LIBRARIES:
                 return  # produced in the transaction that also commits the offsets: exactly once
+            if produced.library in transactions.AMQP_LIBRARIES and transactions.amqp_rolled_back(call, w.func, ctx):
+                return  # an AMQP transaction rolls it back: never sent
             if not self.replying and not self._derived_id(produced, call, ctx):
                 self.add(w, "effect", call, STRONG, f"publish {produced.what}", detail="publish")
             return
@@ -358,12 +390,21 @@ class HandlerRun:
             return  # `except: r.delete(key); raise`: the claim is undone when the effect fails
         gated = w.gated_depth > 0 or id(call) in w.tested_calls
         unique_try = bool(self.try_stack and self.try_stack[-1])
-        fact = dedup.classify(call, ctx, gated, unique_try, self.identity, self.tainted, far=self.summary_depth >= 2)
+        fact = dedup.classify(call, ctx, gated, unique_try, self.identity, self.tainted, far=self.summary_depth >= 2,
+                              opaque=self.opaque)
         if fact is not None:
             db, db_key = _db_write(call)
             if fact.kind in ("lookup", "claim"):
                 self.add(w, "lookup", call, fact.strength, fact.what, claim=fact.kind == "claim",
                          db=db and fact.kind == "claim", db_key=db_key, detail="lock" if fact.lock else "")
+            elif fact.kind == "insert-claim":  # a claim from the test of its result on (`leave_If_test`)
+                recv = call.func.value if isinstance(call.func, cst.Attribute) else None
+                cursor = recv.value if isinstance(recv, cst.Name) and (
+                    recv.value in self.cursor_of or "cur" in recv.value.lower()) else None
+                key = (self.cursor_of.get(db_key.split(".")[0]) or db_key) if db_key else None
+                self.claims.add(id(w.func.node), call, fact, cursor, self.db_epoch.get(key, 0))
+                if fact.store:  # untested, it still records the message as processed
+                    self.add(w, "marker", call, fact.strength, fact.what, db=db, db_key=db_key)
             elif fact.kind == "marker":
                 if not db:  # `mark_processed(session, msg_id)`: the record goes through the session it is given
                     db_key = _session_argument(call)
@@ -383,19 +424,13 @@ class HandlerRun:
             strength = STRONG if ctx.imports(*TASK_QUEUES) else WEAK
             self.add(w, "effect", call, strength, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
             return
-        callee = self._callee(call, w)
-        replying = callee is not None and self._forwards_reply(call, ctx)
-        if callee is not None and callee.path is None:
-            self.replying += replying
-            self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns)
-            self.replying -= replying
-            return
-        summary = self._summary(callee) if callee is not None and w.depth < self.max_depth else None
-        if summary is not None:
-            self._inline(w, call, summary, replying)
+        if receive:
+            return  # `self.receive_message()`: what builds the message is no handling of it
+        if self._follow(w, call):
             return  # else: out of reach, like a call the tool cannot resolve
-        if callee is not None and _computes_only(callee):
-            return  # a project function out of reach that only computes: seen, not handed off
+        out_of_reach = self._callees(call, w)
+        if out_of_reach and all(_computes_only(callee) for callee in out_of_reach):
+            return  # project functions out of reach that only compute: seen, not handed off
         if effects.inert(call, ctx):
             return  # a declaration, a signal, a key-value write, a SQL upsert: no effect, no hand-off
         named = effects.named_effect(call)
@@ -404,6 +439,26 @@ class HandlerRun:
             return
         if self.except_depth == 0 and self._hands_off(call, ctx):
             self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")
+
+    def _follow(self, w: _Walker, call: cst.Call) -> bool:
+        """Walk the project functions `call` may run (or add their summaries): False if none is in
+        reach. Several when the receiver is one of a module's classes picked at run time."""
+        followed = False
+        for callee in self._callees(call, w):
+            replying = self._forwards_reply(call, w.ctx)
+            if callee.path is None:
+                self.replying += replying
+                self.calling.append((id(w.func.node), call))
+                self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns)
+                self.calling.pop()
+                self.replying -= replying
+                followed = True
+                continue
+            summary = self._summary(callee) if w.depth < self.max_depth else None
+            if summary is not None:
+                self._inline(w, call, summary, replying)
+                followed = True
+        return followed
 
     def _derived_id(self, site: ProduceSite, call: cst.Call, ctx: Ctx) -> bool:
         """A publish whose id comes from the incoming message is a no-op on redelivery downstream.
@@ -474,11 +529,10 @@ class HandlerRun:
                 return True
         return False
 
-    def _callee(self, call: cst.Call, w: _Walker) -> Optional[callees.Callee]:
-        callee = callees.resolve(call.func, w.ctx, self.project, self.path)
-        if callee is None or callee.func.node is w.func.node:
-            return None
-        return callee
+    def _callees(self, call: cst.Call, w: _Walker) -> List[callees.Callee]:
+        # an abstract method stays itself: its overrides are consumers of their own (template methods)
+        found = callees.resolve_all(call.func, w.ctx, self.project, self.path, overrides=False)
+        return [c for c in found if c.func.node is not w.func.node]
 
     def _inline(self, w: _Walker, call: cst.Call, summary: "Summary", replying: bool = False) -> None:
         """Add what a function in another project module does, from its summary (less its publishes
@@ -515,7 +569,10 @@ class HandlerRun:
         run.summary_depth = self.summary_depth + 1
         params = [p for p in callee.func.params if p not in NOT_MESSAGE_PARAMS]
         run.tainted.update(params)
-        run.identity.update(p for p in params if is_id_name(p))
+        # a helper's `key` parameter is whatever key its callers pass (`cache_set(key, value)`), not
+        # the message's: only names that say which id they hold count
+        run.opaque = {p for p in params if p.lower().strip("_") in GENERIC_KEYS}
+        run.identity.update(p for p in params if is_id_name(p) and p not in run.opaque)
         run.walk(callee.func, 1, (callee.qualname,))
         summary = Summary(tuple(run.events), dict(run.db_epoch))
         memo[key] = summary

@@ -91,10 +91,13 @@ def names_in(expr: cst.CSTNode) -> Iterable[str]:
         stack.extend(children(cur))
 
 
-def identity_names(expr: cst.CSTNode, identity_vars: Set[str]) -> Optional[str]:
-    """The first id-like name in `expr` ("" if only per-delivery handles are used, None if none)."""
+def identity_names(expr: cst.CSTNode, identity_vars: Set[str], opaque: Set[str] = frozenset()) -> Optional[str]:
+    """The first id-like name in `expr` ("" if only per-delivery handles are used, None if none);
+    names in `opaque` never count."""
     saw_per_delivery = False
     for name in names_in(expr):
+        if name in opaque:
+            continue
         if name in identity_vars:
             return name
         if is_per_delivery(name):

@@ -7,10 +7,24 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from ..detect.base import Ctx, dict_keys
-from ..index import FunctionInfo, dotted, kwarg, string_value
+from ..index import FunctionInfo, children, dotted, kwarg, string_value
 from .identity import is_id_field, normal
 
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "packb", "serialize", "SerializeToString"}
+# Methods of the payload itself: in `body.encode("utf-8")` the payload is `body`, and the argument
+# is a codec name, not the payload (a constant-looking `"utf-8"` says nothing about the message).
+RECEIVER_WRAPPERS = {"encode", "SerializeToString", "model_dump_json", "json"}
+
+
+def unwrap(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """The payload inside a serialising call: `json.dumps(x)` -> x, `x.encode("utf-8")` -> x, else None."""
+    if not isinstance(expr, cst.Call):
+        return None
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in RECEIVER_WRAPPERS:
+        return expr.func.value
+    if (dotted(expr.func) or "").split(".")[-1] in WRAPPERS and expr.args:
+        return expr.args[0].value
+    return None
 
 
 def _mutated(name: str, func: FunctionInfo) -> bool:
@@ -54,29 +68,25 @@ def _element(expr: cst.BaseExpression, key: str) -> Optional[cst.BaseExpression]
     return None
 
 
-def fields(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Tuple[bool, List[str]]:
+def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> Tuple[bool, List[str]]:
     """(visible, field names) of a payload: a dict display, `json.dumps({...})`, `Event(a=..., b=...)`.
 
     A dict filled in by `payload["key"] = ...` is not visible as a whole, but the keys it is given
     are still reported (an id among them is an id).
     """
+    if _id_payload(expr, ctx):
+        return True, ["id"]  # `send(crash_id)`, `publish(str(order.id))`: the message is the id
     expr = _resolve_local(expr, ctx.func)
-    if isinstance(expr, cst.Call) and (dotted(expr.func) or "").split(".")[-1] in WRAPPERS and expr.args:
-        inner = expr.args[0].value
-        if isinstance(inner, cst.Name) and ctx.func is not None and _mutated(inner.value, ctx.func):
-            expr = inner
+    inner = unwrap(expr) if expr is not None else None
+    if isinstance(inner, cst.Name) and ctx.func is not None and _mutated(inner.value, ctx.func):
+        expr = inner
     if isinstance(expr, cst.Name) and ctx.func is not None and _mutated(expr.value, ctx.func):
         return False, sorted(key for base, key in ctx.func.subscripts if base == expr.value)
     for _ in range(4):
-        if isinstance(expr, cst.Call):
-            callee = (dotted(expr.func) or "").split(".")[-1]
-            if callee in WRAPPERS and expr.args:
-                expr = _resolve_local(expr.args[0].value, ctx.func)
-                continue
-            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "encode":
-                expr = _resolve_local(expr.func.value, ctx.func)
-                continue
-        break
+        inner = unwrap(expr) if expr is not None else None
+        if inner is None:
+            break
+        expr = _resolve_local(inner, ctx.func)
     keys = dict_keys(expr)
     if keys is not None:
         if not keys or not all(normal(key) in ENVELOPES for key in keys):
@@ -86,7 +96,7 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Tuple[bool, List[str
             inner = _element(expr, key)
             if inner is None or isinstance(inner, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
                 continue
-            inner_visible, inner_keys = fields(inner, ctx)
+            inner_visible, inner_keys = fields(inner, ctx, depth)
             visible = visible and inner_visible
             keys = keys + inner_keys
         return visible, keys
@@ -96,14 +106,87 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Tuple[bool, List[str
         callee = (dotted(expr.func) or "").split(".")[-1]
         if callee[:1].isupper():
             return True, [a.keyword.value for a in expr.args if a.keyword is not None]
+    if isinstance(expr, cst.Call):
+        # `make_envelope(body, message_id=job.id)`: a builder handed an id puts it in the message;
+        # a builder of this module is read for what its `return` puts there
+        keys = [a.keyword.value for a in expr.args if a.keyword is not None and is_id_field(a.keyword.value)]
+        built = _builder_return(expr, ctx)
+        if built is not None and depth < 2:
+            visible, inner_keys = fields(built, _in(ctx, expr), depth + 1)
+            return visible, keys + inner_keys
+        return False, keys
     return False, []
+
+
+def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[cst.BaseExpression]:
+    """What a function of this module, called by name, returns (its single `return` value)."""
+    if not isinstance(call.func, cst.Name):
+        return None
+    func = ctx.index.module_functions.get(call.func.value)
+    if func is None:
+        return None
+    returns = [n for n in _returns(func.node.body)]
+    return returns[0] if len(returns) == 1 else None
+
+
+def _returns(body: cst.CSTNode):
+    stack = [body]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Return) and cur.value is not None:
+            yield cur.value
+        elif not isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(children(cur))
+
+
+def _in(ctx: Ctx, call: cst.Call) -> Ctx:
+    func = ctx.index.module_functions.get(call.func.value) if isinstance(call.func, cst.Name) else None
+    return Ctx(ctx.index, func, set()) if func is not None else ctx
+
+
+def _id_payload(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """The payload, through serialising wrappers and local names, is a bare id."""
+    for _ in range(4):
+        if expr is None:
+            return False
+        if is_id_value(expr):
+            return True
+        inner = unwrap(expr)
+        if inner is None:
+            resolved = _resolve_local(expr, ctx.func)
+            if resolved is expr:
+                return False
+            inner = resolved
+        expr = inner
+    return False
+
+
+def is_id_value(expr: Optional[cst.BaseExpression]) -> bool:
+    """A payload that is itself an id: `crash_id`, `order.id`, `str(order.number)`, `f"{order_id}"`."""
+    if isinstance(expr, cst.FormattedString):
+        parts = [p for p in expr.parts if not (isinstance(p, cst.FormattedStringText) and not p.value.strip())]
+        if len(parts) == 1 and isinstance(parts[0], cst.FormattedStringExpression):
+            return is_id_value(parts[0].expression)
+        return False
+    if isinstance(expr, cst.Call) and (dotted(expr.func) or "") in ("str", "bytes", "int") and expr.args:
+        return is_id_value(expr.args[0].value)
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        key = string_value(expr.slice[0].slice.value)
+        return key is not None and is_id_field(key)
+    name = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value if isinstance(expr, cst.Name) else ""
+    return bool(name) and (is_id_field(name) or normal(name) in ID_PAYLOAD_WORDS)
+
+
+# Names of a bare value that identifies the thing it is sent about (an order number, a crash id).
+ID_PAYLOAD_WORDS = {"number", "order_number", "crash_id", "uuid", "pk"}
 
 
 def is_constant(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     """A payload made only of literals (`"ping"`, `{"ping": "1"}`, `json.dumps({"op": "wake"})`)."""
     expr = _resolve_local(expr, ctx.func)
-    if isinstance(expr, cst.Call) and (dotted(expr.func) or "").split(".")[-1] in WRAPPERS and expr.args:
-        return is_constant(expr.args[0].value, ctx)
+    inner = unwrap(expr) if expr is not None else None
+    if inner is not None:
+        return is_constant(inner, ctx)
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)):
         return True
     if isinstance(expr, cst.Name):
@@ -116,9 +199,36 @@ def is_constant(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     return False
 
 
+def _resolve(expr: cst.BaseExpression, ctx: Ctx) -> cst.BaseExpression:
+    """A local name's value, or `self.properties` as another method of the class set it (`connect()`)."""
+    expr = _resolve_local(expr, ctx.func) or expr
+    func = ctx.func
+    if isinstance(expr, cst.Attribute) and dotted(expr.value) == "self" and func is not None and func.class_name:
+        cls = ctx.index.classes.get(func.class_name)
+        values = _self_assigned(cls, expr.attr.value) if cls is not None else []
+        if len(values) == 1:
+            return values[0]
+    return expr
+
+
+def _self_assigned(cls, attr: str) -> List[cst.BaseExpression]:
+    """The values the class's methods give `self.<attr>`, less `None` (an `__init__` placeholder)."""
+    out: List[cst.BaseExpression] = []
+    stack: List[cst.CSTNode] = [m.node.body for m in cls.methods.values()]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Assign) and any(
+                isinstance(t.target, cst.Attribute) and dotted(t.target) == f"self.{attr}" for t in cur.targets):
+            if not (isinstance(cur.value, cst.Name) and cur.value.value == "None"):
+                out.append(cur.value)
+        elif not isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(children(cur))
+    return out
+
+
 def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
     """Whether a properties/headers/attributes expression carries an id (None: cannot tell)."""
-    expr = _resolve_local(expr, ctx.func) or expr
+    expr = _resolve(expr, ctx)
     if isinstance(expr, cst.Call):
         if kwarg(expr, "message_id") is not None:
             return True
@@ -166,7 +276,7 @@ def id_values(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression]:
     An expression that is neither a constructor with keywords nor a literal mapping is the value
     of an id slot itself (`message_id=msg.message_id` as the adapter hands it over).
     """
-    expr = _resolve_local(expr, ctx.func) or expr
+    expr = _resolve(expr, ctx)
     if isinstance(expr, cst.Call) and all(a.keyword is not None and not a.star for a in expr.args):
         out: List[cst.BaseExpression] = []
         for arg in expr.args:

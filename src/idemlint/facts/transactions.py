@@ -8,7 +8,7 @@ import libcst as cst
 
 from .. import patterns as user_patterns
 from ..detect.base import Ctx, decorator_call
-from ..index import FunctionInfo, dotted
+from ..index import FunctionInfo, call_name, children, dotted
 
 # Receivers whose `.transaction()` / `.begin()` is a broker or cache transaction, not a database one
 # (aio-pika `channel.transaction()`, aiokafka `producer.transaction()`, redis `transaction()`).
@@ -73,3 +73,108 @@ def decorator_transaction(func: FunctionInfo, ctx: Ctx) -> Optional[str]:
         if text.endswith("transactional") or text == "in_transaction":
             return f"`@{text}`"
     return None
+
+
+# AMQP transactions (pika `tx_select()` / `tx_commit()` / `tx_rollback()`, aio-pika
+# `channel.transaction()` -> `Transaction.select/commit/rollback`, whose `async with` rolls back
+# when its body raises): a publish the transaction rolls back is never sent.
+AMQP_COMMITS = {"tx_commit", "commit"}
+AMQP_LIBRARIES = ("pika", "aio_pika", "aiormq")
+
+
+def amqp_rolled_back(call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> bool:
+    """A publish that every path after it rolls back: a pika `tx_rollback()` (or an aio-pika
+    `tx.rollback()`) statement follows it with no commit in between, or it sits in an
+    `async with channel.transaction():` whose body then raises. A rollback only in an `except`
+    block is the error path: on success the publish is committed, and sent."""
+    if func is None or not isinstance(func.node.body, cst.IndentedBlock):
+        return False
+    after = _following(func.node.body, call, ctx, False)
+    if after is None:
+        return False
+    for stmt, in_amqp_txn in after:
+        ends = _statement_call(stmt)
+        if ends is not None and (call_name(ends) in AMQP_COMMITS):
+            return False  # committed first: sent
+        if ends is not None and _amqp_rollback(ends, ctx):
+            return True
+        if in_amqp_txn and isinstance(stmt, cst.SimpleStatementLine) and any(
+                isinstance(s, cst.Raise) for s in stmt.body):
+            return True
+        if any(call_name(c) in AMQP_COMMITS for c in _calls(stmt)):
+            return False
+    return False
+
+
+def _following(block: cst.IndentedBlock, call: cst.Call, ctx: Ctx, in_txn: bool):
+    """The statements that run after the one holding `call`, innermost block first (each with
+    whether it is inside an aio-pika transaction block), or None if `call` is not in `block`."""
+    for i, stmt in enumerate(block.body):
+        if not _holds(stmt, call):
+            continue
+        inner_txn = in_txn or (isinstance(stmt, cst.With) and any(_amqp_txn(item, ctx) for item in stmt.items))
+        inner = None
+        for suite in _suites(stmt):
+            inner = _following(suite, call, ctx, inner_txn)
+            if inner is not None:
+                break
+        return (inner or []) + [(s, in_txn) for s in block.body[i + 1:]]
+    return None
+
+
+def _suites(stmt: cst.CSTNode):
+    stack = list(reversed(list(children(stmt))))
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.IndentedBlock):
+            yield cur
+        elif not isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.BaseExpression)):
+            stack.extend(reversed(list(children(cur))))
+
+
+def _holds(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    stack = [tree]
+    while stack:
+        cur = stack.pop()
+        if cur is node:
+            return True
+        stack.extend(children(cur))
+    return False
+
+
+def _calls(tree: cst.CSTNode):
+    stack = [tree]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Call):
+            yield cur
+        stack.extend(children(cur))
+
+
+def _statement_call(stmt: cst.CSTNode) -> Optional[cst.Call]:
+    """`ch.tx_rollback()` / `await tx.rollback()` as a statement of its own."""
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr):
+        value = stmt.body[0].value
+        value = value.expression if isinstance(value, cst.Await) else value
+        return value if isinstance(value, cst.Call) else None
+    return None
+
+
+def _amqp_txn(item: cst.WithItem, ctx: Ctx) -> bool:
+    """`async with channel.transaction():` on an aio-pika channel (not a database connection)."""
+    expr = item.item.expression if isinstance(item.item, cst.Await) else item.item
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "transaction"):
+        return False
+    origin = ctx.origin(expr.func.value) or ""
+    last = (dotted(expr.func.value) or "").split(".")[-1].lower()
+    return origin.startswith(("aio_pika", "aiormq")) or (last in ("channel", "chan", "ch") and ctx.imports("aio_pika"))
+
+
+def _amqp_rollback(call: cst.Call, ctx: Ctx) -> bool:
+    name = call_name(call)
+    if name == "tx_rollback":
+        return True
+    if name != "rollback" or not isinstance(call.func, cst.Attribute):
+        return False
+    origin = ctx.origin(call.func.value) or ""
+    return ".transaction(" in origin and ctx.imports("aio_pika", "aiormq")

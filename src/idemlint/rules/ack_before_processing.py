@@ -9,13 +9,15 @@ import libcst as cst
 
 from ..facts.deferred import Shape, local_names, message_data, module_names
 from ..findings import Confidence
-from ..model import STRONG, Consumer, Event, ModuleFacts, RawFinding
+from ..model import STRONG, UNSEEN, Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
 from .ack_without_dedup import confidence as effect_confidence
 
 
 def confidence(ack: Event, work: Event) -> Confidence:
     """Effects score as in IDEM001; a hand-off is high on a recognised API after a library ack."""
+    if ack.strength == UNSEEN:
+        return Confidence.LOW  # an ack on an object the tool cannot resolve (the fallback)
     if work.kind == "effect":
         return effect_confidence(ack.strength, work.strength)
     if work.detail != "api":

@@ -1,0 +1,156 @@
+"""Acks made through the project's own code: helpers, wrappers and pipelines, to the call depth.
+
+A bot framework's subclass calls `self.acknowledge_message()`; that base-class method calls
+`self._pipeline.acknowledge()`; `_pipeline` is one of several project classes, each of which
+finally calls the library (`channel.basic_ack(...)`, `redis.lrem(...)`). A call named like an ack
+(`gate.ACK_LIKE`) is followed into the project function or method it resolves to (through `self`,
+attributes, base classes, and the overrides of an abstract method), `call-depth` calls deep: it is
+an ack if some resolution acks (weak), and names the chain in its evidence. A project `ack()` that
+only logs is no ack.
+
+When the call resolves to nothing the tool can see, the design card's fallback applies: a function
+that handles a message and calls `ack()`, `acknowledge()`, `complete()`, `settle()`,
+`delete_message()` (or `commit()` on an object that is no database session) is a consumer at low
+confidence, and its evidence says so.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Dict, Optional, Tuple
+
+from ..lazyimport import cst  # not loaded before first use
+
+from ..detect import ACK_ADAPTERS, called_name
+from ..detect.base import AckSite, Ctx, is_db_receiver, is_mock, receiver
+from ..gate import ACK_LIKE
+from ..index import dotted
+from ..model import UNSEEN, WEAK
+from . import callees
+from .identity import mentions
+
+LibraryAck = Callable[[cst.Call, Ctx], Optional[AckSite]]
+
+# Names the fallback takes for an ack on an object the tool cannot resolve (`commit` apart).
+FALLBACK_NAMES = frozenset({"ack", "acknowledge", "acknowledge_message", "ack_message", "complete",
+                            "complete_message", "settle", "delete_message"})
+# Receives that make a function one that handles messages itself (`facts.handler.RECEIVE_CALLS`).
+_RECEIVES = frozenset({"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
+                       "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "get_message", "brpop", "blpop",
+                       "rpoplpush", "brpoplpush", "lmove", "blmove"})
+
+_MEMO: Dict[Tuple[str, int, int], Optional[AckSite]] = {}  # per process: modules the project keeps
+_FILE_MEMO: Dict[Tuple[str, int, int], Optional[AckSite]] = {}  # the file being analysed (cleared per file)
+
+
+def through_helper(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) -> Optional[AckSite]:
+    """The ack a call named like one makes through project code, else the fallback's low one."""
+    if is_mock(call, ctx):
+        return None
+    resolved, site = _through(call, ctx, library_ack, depth, set())
+    if site is not None or resolved:
+        return site  # project code the tool can read decides (a project `ack()` that only logs)
+    return _fallback(call, ctx)
+
+
+def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
+             active: set) -> Tuple[bool, Optional[AckSite]]:
+    """(whether the call resolved to project code, the ack it makes there)."""
+    if depth <= 0:
+        return False, None
+    project = ctx.index.project
+    targets = callees.resolve_all(call.func, ctx, project, ctx.index.path)
+    targets = [t for t in targets if ctx.func is None or t.func.node is not ctx.func.node]
+    if not targets:
+        return False, None
+    if any(_receives(Ctx(t.index, t.func)) for t in targets):
+        return True, None  # `self.run_once()` receives and acks its own messages: a consumer, not a helper
+    acking = []
+    for callee in targets:
+        site = _acks_in(callee, ctx, library_ack, depth - 1, active)
+        if site is not None:
+            acking.append((callee, site))
+    if not acking:
+        return True, None
+    callee, site = acking[0]
+    some = "" if len(acking) == len(targets) else f" (one of {len(targets)} implementations, {len(acking)} of which ack)"
+    return True, AckSite(site.library, min(WEAK, site.strength),
+                         f"acks through `{callee.qualname}()`{some}: {site.evidence}", through=True)
+
+
+def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: int,
+             active: set) -> Optional[AckSite]:
+    """The first ack `callee` makes: a library ack in its body, or one through a helper it calls."""
+    path = callee.path or ctx.index.path
+    project = ctx.index.project
+    key = (os.path.abspath(path) if path else "", id(callee.func.node), depth)
+    keep = callee.path is not None and project is not None and project.holds(callee.path)
+    memo = _MEMO if keep else _FILE_MEMO  # the analysed module's tree lives as long as its file's analysis
+    if key in memo:
+        return memo[key]
+    if key in active:
+        return None  # a helper that calls itself back adds nothing
+    active.add(key)
+    inner_ctx = Ctx(callee.index, callee.func)
+    found: Optional[AckSite] = None
+    for inner in callee.func.calls:
+        name = called_name(inner)
+        if is_mock(inner, inner_ctx):
+            continue
+        if name in ACK_ADAPTERS:
+            found = library_ack(inner, inner_ctx)
+        if found is None and ACK_LIKE.match(name) and depth > 0:
+            found = _through(inner, inner_ctx, library_ack, depth, active)[1]
+        if found is not None:
+            break
+    active.discard(key)
+    if not active:
+        memo[key] = found  # only an answer no cycle cut short
+    return found
+
+
+def new_file() -> None:
+    """Before a file's analysis: what was memoised for the last file's own tree is gone with it."""
+    _FILE_MEMO.clear()
+
+
+def forget(path: str) -> None:
+    """Drop what is memoised for a module the project no longer keeps (its node ids may be reused)."""
+    gone = os.path.abspath(path)
+    for key in [k for k in _MEMO if k[0] == gone]:
+        del _MEMO[key]
+
+
+def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
+    name = called_name(call)
+    recv = receiver(call)
+    if recv is None or ctx.func is None:
+        return None
+    if ctx.origin(recv) is not None and not _project_origin(ctx, recv):
+        return None  # a library object the adapters know, and this is none of its acks
+    text = dotted(call.func) or name
+    if name == "commit":
+        if is_db_receiver(call) or not _receives(ctx):
+            return None
+        return AckSite("unknown", UNSEEN, f"`{text}()` in a function that receives messages, on an object the "
+                                          "tool cannot resolve (taken for an offset commit)", through=True)
+    if name not in FALLBACK_NAMES:
+        return None
+    message = set(ctx.message_names)
+    if not (mentions(recv, message) or any(mentions(a.value, message) for a in call.args) or _receives(ctx)):
+        return None  # no message in sight: `future.complete()`, `job.settle()` of something else
+    return AckSite("unknown", UNSEEN, f"`{text}()` on an object the tool cannot resolve (taken for an ack)",
+                   through=True)
+
+
+def _project_origin(ctx: Ctx, expr: cst.BaseExpression) -> bool:
+    project = ctx.index.project
+    origin = ctx.origin(expr)
+    return project is not None and origin is not None and project.is_project_origin(origin, ctx.index.path)
+
+
+def _receives(ctx: Ctx) -> bool:
+    func = ctx.func
+    return func is not None and any(
+        isinstance(c.func, cst.Attribute) and c.func.attr.value in _RECEIVES for c in func.calls)
+

@@ -1,0 +1,330 @@
+"""Project-wide origins: the library object a project name stands for, through the project's layers.
+
+`index.ModuleIndex.resolve` turns an expression into a dotted origin through one module's imports and
+assignments. When that origin names the project's own code (`.factories.init_consumer()`,
+`shop.clients.sqs`, `.pipeline.Pipeline().channel`), the project is asked what is behind it:
+
+    self.consumer = init_consumer(cfg)        # init_consumer (another module) returns Consumer(...)
+    -> "confluent_kafka.Consumer()"
+
+    self._pipeline.acknowledge()              # _pipeline set in a base class's __init__
+    -> what the base class assigns, resolved in the base class's module
+
+Followed: return values of project functions and methods (and their `yield`s, for a loop over a
+generator), instance and class attributes (every method's assignments, project base classes
+included), module globals and re-exports, iteration over a project class with `__iter__` /
+`__next__`. Nothing is imported or executed, and each answer is a pure function of the files' text:
+answers are memoised per process only when no cycle or nesting limit cut them short, so they never
+depend on the order in which files are analysed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .index import ClassInfo, ModuleIndex
+    from .project import Loaded, Project
+
+MAX_NESTING = 8  # expansions inside expansions (a factory calling a factory ...)
+
+# Library and standard-library roots: origins under them are never looked for in the project.
+LIBRARY_ROOTS = frozenset({
+    "confluent_kafka", "kafka", "aiokafka", "pika", "aio_pika", "aiormq", "kombu", "boto3", "botocore",
+    "aiobotocore", "aioboto3", "google", "azure", "nats", "redis", "aioredis", "pulsar", "stomp", "celery",
+    "dramatiq", "rq", "arq", "taskiq", "huey", "faststream", "propan", "aws_lambda_powertools", "requests",
+    "httpx", "aiohttp", "urllib3", "stripe", "braintree", "twilio", "sendgrid", "django", "flask",
+    "flask_sqlalchemy", "sqlalchemy", "sqlmodel", "psycopg2", "psycopg", "asyncpg", "aiosqlite", "peewee",
+    "tortoise", "pymongo", "motor", "elasticsearch", "opensearchpy", "googleapiclient",
+})
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"typing_extensions", "pydantic", "attr", "attrs"}
+# roots never looked for in the project: the libraries above, the standard library and typing helpers
+NOT_PROJECT = LIBRARY_ROOTS | _STDLIB
+# the words of broker client libraries' module names (what `adjacent` reports; the gate's adapters
+# look for them beside an ack or produce name)
+BROKER_WORDS = frozenset({
+    "confluent_kafka", "kafka", "aiokafka", "pika", "aio_pika", "aiormq", "kombu", "boto3", "botocore",
+    "aiobotocore", "aioboto3", "pubsub_v1", "pubsub", "servicebus", "nats", "js", "redis", "pulsar", "stomp",
+    "celery", "dramatiq", "rq", "arq", "taskiq", "huey", "faststream", "propan", "aws_lambda_powertools",
+    "googleapiclient",
+})
+
+# Receives a project module makes for the modules that import it (`SqsMessageStream.__next__` calls
+# `receive_messages()`; the module that loops over the stream calls `message.delete()`): what the
+# engine's first pass needs beside such an ack (`detect.sqs`'s `gate_needs`).
+RECEIVE_WORDS = frozenset({"receive_messages", "receive_message", "basic_consume", "basic_get", "xreadgroup",
+                           "get_queue_receiver", "get_subscription_receiver", "pull_subscribe"})
+_RECEIVE_WORD = re.compile(rb"\b(?:" + b"|".join(w.encode() for w in sorted(RECEIVE_WORDS)) + rb")\b")
+# `adjacent`: the module decorates a function with a name it imports from a project module that
+# reaches a broker library (an in-house `@task(...)` wrapping Celery's)
+DECORATED = "@decorated"
+_PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\([^()]*\))?$")
+_SUFFIX = re.compile(r"((?:\[[^\[\]]*\])*)$")
+# an import of a library root in a module's text: the module may build a library object
+_IMPORT_LINE = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#;]*))|import[ \t]+([^\n#;]+))", re.M)
+
+
+def root_of(origin: str) -> str:
+    return re.split(r"[.(\[]", origin, maxsplit=1)[0]
+
+
+def is_project_origin(project: "Project", origin: str, importer: Optional[str]) -> bool:
+    """True if `origin` starts in the project's own code (a relative import, or a module the
+    project holds), not in a library."""
+    if origin.startswith("."):
+        return True
+    root = root_of(origin)
+    if not root or root in NOT_PROJECT:
+        return False
+    return project.module_file(root, importer) is not None
+
+
+def split(origin: str) -> Optional[Tuple[str, List[Tuple[str, bool]], str]]:
+    """`.a.B().c[]` -> (".", [("a", False), ("B", True), ("c", False)], "[]"); None for shapes the
+    project cannot follow (a subscript in the middle, an odd part)."""
+    suffix = _SUFFIX.search(origin).group(1)  # type: ignore[union-attr]
+    body = origin[: len(origin) - len(suffix)] if suffix else origin
+    level = len(body) - len(body.lstrip("."))
+    parts: List[Tuple[str, bool]] = []
+    for text in body[level:].split("."):
+        m = _PART.match(text)
+        if m is None:
+            return None
+        parts.append((m.group(1), m.group(2) is not None))
+    return "." * level, parts, suffix
+
+
+def library_imports(text: bytes) -> Tuple[Set[str], List[str]]:
+    """(the words of the libraries a module's text imports, the other modules it imports by name).
+
+    Only lines that start with `import` or `from`; a name imported from a library module counts
+    too (`from google.cloud import pubsub_v1`)."""
+    words: Set[str] = set()
+    others: List[str] = []
+    for m in _IMPORT_LINE.finditer(text):
+        if m.group(1) is not None:
+            module = m.group(1).decode("ascii", "replace")
+            names = _names(m.group(2) if m.group(2) is not None else m.group(3))
+            if module.startswith(".") or root_of(module) not in NOT_PROJECT:
+                if module.strip("."):
+                    others.append(module)
+                    others.extend(f"{module}.{n}" for n in names)  # `from pkg import submodule`
+                else:  # `from . import a, b`: the package's modules
+                    others.extend(module + n for n in names)
+            elif root_of(module) in LIBRARY_ROOTS:
+                words.update(module.split("."))
+                words.update(names)
+        else:
+            for item in m.group(4).decode("ascii", "replace").split(","):
+                module = item.strip().split(" ")[0]
+                if not module:
+                    continue
+                if root_of(module) in LIBRARY_ROOTS:
+                    words.update(module.split("."))
+                elif root_of(module) not in NOT_PROJECT:
+                    others.append(module)
+    return words, others
+
+
+def _names(raw: Optional[bytes]) -> List[str]:
+    if not raw:
+        return []
+    text = raw.decode("ascii", "replace").replace("(", " ").replace(")", " ").replace("\\", " ")
+    return [part.strip().split(" ")[0] for part in text.split(",") if part.strip() and part.strip() != "*"]
+
+
+def render(parts: List[Tuple[str, bool]]) -> str:
+    return "".join(f".{name}()" if called else f".{name}" for name, called in parts)
+
+
+class Origins:
+    """The project's memo of expanded origins (one per `Project`, per process)."""
+
+    def __init__(self, project: "Project") -> None:
+        self.project = project
+        self.memo: Dict[Tuple[str, str], Optional[str]] = {}
+        self.active: List[Tuple[str, str]] = []
+        self.cuts = 0  # answers cut short by a cycle or the nesting limit (never memoised above them)
+        self.carriers: Dict[Tuple[str, int], FrozenSet[str]] = {}
+        self.inherited: Dict[Tuple[str, int, str], Optional[str]] = {}
+
+    # -- the questions ------------------------------------------------------------------
+    def expand(self, origin: str, importer: Optional[str]) -> Optional[str]:
+        """What the project origin `origin` (as resolved in the module `importer`) stands for, or
+        None when the project cannot tell more than `origin` itself."""
+        project = self.project
+        if not is_project_origin(project, origin, importer):
+            return None
+        key = (origin, os.path.abspath(importer) if importer else "")
+        if key in self.memo:
+            return self.memo[key]
+        if key in self.active or len(self.active) >= MAX_NESTING:
+            self.cuts += 1
+            return None
+        cuts = self.cuts
+        self.active.append(key)
+        try:
+            result = self._expand(origin, importer)
+        finally:
+            self.active.pop()
+        if self.cuts == cuts:
+            self.memo[key] = result
+        return result
+
+    def inherited_attribute(self, index: "ModuleIndex", cls: "ClassInfo", name: str) -> Optional[str]:
+        """`self.<name>` where the class does not assign it: what its nearest project base class
+        that assigns (or annotates) it says."""
+        from .facts import callees
+
+        key = (os.path.abspath(index.path) if index.path else "", id(cls.node), name)
+        keep = self.project.holds(index.path)  # node ids of other trees die with their analysis
+        if keep and key in self.inherited:
+            return self.inherited[key]
+        found = None
+        for base, base_index, _ in callees.base_classes(cls, index, self.project, index.path):
+            if name in base.attr_values or name in base.annotations:
+                found = base_index.attribute(base, name)
+                break
+        if keep:
+            self.inherited[key] = found
+        return found
+
+    def carrier(self, path: str, depth: int = 2) -> bool:
+        """True if the module at `path` imports a library (or, `depth` imports away, a project module
+        that does): only such a module can hand out a library object. Read as text, never parsed."""
+        return bool(self.carried(path, depth))
+
+    def carried(self, path: str, depth: int) -> FrozenSet[str]:
+        """The libraries the module at `path` imports, and those that the project modules it imports
+        import, `depth` imports away: the words of their names (`from google.cloud import pubsub_v1`
+        -> google, cloud, pubsub_v1). Read as text, never parsed; memoised per process."""
+        key = (os.path.abspath(path), depth)
+        if key in self.carriers:
+            return self.carriers[key]
+        self.carriers[key] = frozenset()  # a cycle of imports adds nothing
+        try:
+            with open(path, "rb") as fh:
+                text = fh.read(1_000_001)
+        except OSError:
+            text = b""
+        words, project_modules = library_imports(text)
+        words.update(m.group(0).decode() for m in _RECEIVE_WORD.finditer(text))
+        if depth > 0:
+            for name in project_modules:
+                sub = self.project.module_file(name, path)
+                if sub is not None and os.path.abspath(sub) != key[0]:
+                    words |= self.carried(sub, depth - 1)
+        found = frozenset(words)
+        self.carriers[key] = found
+        return found
+
+    def adjacent(self, path: str, source: bytes, depth: int = 3) -> FrozenSet[str]:
+        """The broker libraries a module reaches through the project modules it imports (not its
+        own imports): a module that polls and commits a consumer built by a project factory names
+        no broker itself. The words of their names, as `carried` gives them."""
+        words: Set[str] = set()
+        decorated = False
+        for name in library_imports(source)[1]:
+            sub = self.project.module_file(name, path)
+            if sub is None and "." in name.strip("."):
+                # `from pkg.tasks import task`: a name of a module, used as a decorator here
+                module, _, attr = name.rpartition(".")
+                sub = self.project.module_file(module, path)
+                if sub is not None and os.path.abspath(sub) != os.path.abspath(path):
+                    found = self.carried(sub, depth - 1) & BROKER_WORDS
+                    if found and re.search(rb"^[ \t]*@" + re.escape(attr.encode()) + rb"\b", source, re.M):
+                        words |= found
+                        decorated = True
+                continue
+            if sub is not None and os.path.abspath(sub) != os.path.abspath(path):
+                words |= self.carried(sub, depth - 1)
+        found = {w for w in words if w in BROKER_WORDS or w in RECEIVE_WORDS}
+        if decorated:
+            found.add(DECORATED)
+        return frozenset(found)
+
+    # -- following one origin -------------------------------------------------------------
+    def _expand(self, origin: str, importer: Optional[str]) -> Optional[str]:
+        pieces = split(origin)
+        if pieces is None:
+            return None
+        prefix, parts, suffix = pieces
+        found = self.project.find(prefix + ".".join(n + ("()" if c else "") for n, c in parts), importer)
+        if found is None:
+            return None
+        path, rest = found
+        if not rest or not (self.carrier(path) or self.project.mentions_broker(path)):
+            return None  # a module itself, or one that neither builds nor handles a library object
+        loaded = self.project.load(path)
+        if loaded is None:
+            return None
+        return self._follow(loaded, rest, suffix)
+
+    def _follow(self, loaded: "Loaded", rest: List[Tuple[str, bool]], suffix: str) -> Optional[str]:
+        from .facts import callees
+
+        index: ModuleIndex = loaded.index  # type: ignore[assignment]
+        (name, called), tail = rest[0], rest[1:]
+        value: Optional[str] = None
+        if name in index.classes and name not in index.module_assigns:
+            cls = index.classes[name]
+            if not tail:
+                return self._iterated_instance(cls, index, loaded.path, suffix) if called and suffix else None
+            (attr, attr_called), tail = tail[0], tail[1:]
+            if attr_called:
+                method = callees._method(cls, attr, index, self.project, loaded.path, 0)
+                if method is None:
+                    return None
+                value, suffix = self._call_value(method.func, method.index, suffix, not tail)
+            else:
+                value = index.attribute(cls, attr)
+        elif name in index.module_functions and name not in index.module_assigns and name not in index.imports:
+            if not called:
+                return None  # the function itself: `callees` follows calls of it
+            value, suffix = self._call_value(index.module_functions[name], index, suffix, not tail)
+        elif name in index.module_assigns:
+            value = index._resolve_name(name, None, 0)
+            if value is not None and called:
+                value += "()"
+        elif name in index.imports:  # a re-export (`from .clients import sqs` in a package's __init__)
+            value = index.imports[name] + ("()" if called else "")
+        if value is None:
+            return None
+        result = value + render(tail) + suffix
+        if is_project_origin(self.project, result, loaded.path):
+            return self.expand(result, loaded.path) or result
+        return result
+
+    def _call_value(self, func, index: "ModuleIndex", suffix: str, last: bool) -> Tuple[Optional[str], str]:
+        """What a call of `func` gives: its return value; for a generator iterated (`[]` after the
+        call, the call being the last part), the value it yields."""
+        if last and suffix.startswith("[]") and func.yields and not func.returns:
+            for value in func.yields:
+                origin = index.resolve(value, func)
+                if origin is not None:
+                    return origin, suffix[2:]
+            return None, suffix
+        return index.returned(func), suffix
+
+    def _iterated_instance(self, cls: "ClassInfo", index: "ModuleIndex", path: str, suffix: str) -> Optional[str]:
+        """`for m in Reader():` over a project class: what its `__next__` returns or its `__iter__` yields."""
+        if not suffix.startswith("[]"):
+            return None
+        from .facts import callees
+
+        for name in ("__next__", "__anext__", "__iter__", "__aiter__"):
+            method = callees._method(cls, name, index, self.project, path, 0)
+            if method is None:
+                continue
+            if name in ("__next__", "__anext__"):
+                value = method.index.returned(method.func)
+            else:
+                value, _ = self._call_value(method.func, method.index, "[]", True)
+            if value is not None:
+                return value + suffix[2:]
+        return None
+
