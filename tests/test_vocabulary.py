@@ -154,3 +154,18 @@ def test_a_declaration_is_no_hand_off_but_an_enqueue_named_like_one_is():
             add_to_queue(body)
             ch.basic_ack(delivery_tag=method.delivery_tag)
     ''') == [(8, "IDEM001", "low")]
+
+
+def test_a_push_to_a_configured_key_named_queue_is_no_producer_without_a_pop():
+    # intelmq's Redis output bot: `self.queue` is configuration, not evidence of a consumer
+    assert found('''
+        import redis
+
+        class RedisOutput:
+            def __init__(self, queue):
+                self.queue = queue
+                self.output = redis.Redis()
+
+            def send(self, event):
+                self.output.lpush(self.queue, event.to_json())
+    ''') == []

@@ -81,6 +81,16 @@ def key_text(expr: Optional[cst.BaseExpression], ctx: Ctx, local: bool = False) 
     return None
 
 
+def _literal_key(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """A string literal, or a module-level name bound once to one (`JOBS = "jobs"`)."""
+    if string_value(expr) is not None:
+        return True
+    if isinstance(expr, cst.Name) and not (ctx.func is not None and _bound_in(expr.value, ctx.func)):
+        bound = ctx.index.module_assigns.get(expr.value)
+        return bool(bound) and len(bound) == 1 and string_value(bound[0][0]) is not None
+    return False
+
+
 def _bound_in(name: str, func: FunctionInfo) -> bool:
     """`name` is a parameter or a local of `func` or of a function around it."""
     f: Optional[FunctionInfo] = func
@@ -203,7 +213,9 @@ class RedisListsAdapter(Adapter):
             return ProduceSite("redis_lists", what, payload, evidence=f"redis `{name}()` to a list popped in this module")
         if key in _keys_of(ctx.index, DATA_USES, _source):
             return None  # trimmed, ranged or indexed here: a list kept as data, not a queue
-        if "{" not in key and QUEUE_KEY.search(key):  # a constant key (`f"feed:{user}"` is per-user data)
+        # only a key written in the code (a literal, a module constant): an attribute or a parameter
+        # (`self.queue`) holds a configured name, which says nothing about who reads the list
+        if _literal_key(positional(call, 0) or kwarg(call, "name"), ctx) and QUEUE_KEY.search(key):
             return ListPushSite("redis_lists", what, payload, unconfirmed_queue=True,
                                 evidence=f"redis `{name}()` to a list named like a queue (no pop of it in this module)")
         return None
