@@ -329,7 +329,10 @@ def search_write(call: cst.Call, ctx: Ctx, name: str, origin: str, text: str) ->
     `helpers.bulk(es, actions)` with an index action without `_id`. With an id, the write is an
     upsert of that document: idempotent. Actions idemlint cannot see are not counted."""
     resolved = origin.split(".")[0] in SEARCH_ROOTS
-    strength = STRONG if resolved else WEAK
+    # the keyword set `index(index=..., document=/body=...)` is the client's own: with the library
+    # imported (`try: from elasticsearch import Elasticsearch / except ImportError: ... = None`
+    # leaves the client unresolved) it is as good as a resolved receiver
+    strength = STRONG if resolved or ctx.imports(*SEARCH_ROOTS) else WEAK
     what = f"search index write `{text}()` without a document id"
     if not resolved and not (kwarg(call, "index") is not None and keywords(call) & {"document", "body", "operations"}):
         return None  # an unknown receiver's `index(x, 0)` is a list's or a string's
