@@ -320,8 +320,8 @@ def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache], project
     """The worker-process entry point: a chunk of files through `one` (`_engine_job` for `check`)."""
     one = one or _engine_job
     if project is not None:
-        if _WORKER_PROJECT and (_WORKER_PROJECT[0].bases, _WORKER_PROJECT[0].max_depth) == (
-                project.bases, project.max_depth):
+        if _WORKER_PROJECT and (_WORKER_PROJECT[0].bases, _WORKER_PROJECT[0].max_depth, _WORKER_PROJECT[0].scanned) == (
+                project.bases, project.max_depth, project.scanned):
             project = _WORKER_PROJECT[0]
         else:
             _WORKER_PROJECT[:] = [project]
@@ -335,7 +335,7 @@ def make_project(config: Config, paths: Sequence[str] = ()) -> Any:
     """The project whose modules handlers are followed into, `config.call_depth` calls deep."""
     from .project import Project
 
-    return Project([config.root, *paths], max_depth=config.call_depth)
+    return Project([config.root, *paths], max_depth=config.call_depth, scanned=paths or [config.root])
 
 
 def lint_file(file: SourceFile, config: Config) -> FileResult:

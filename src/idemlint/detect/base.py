@@ -161,7 +161,7 @@ def is_mock(call: cst.Call, ctx: "Ctx") -> bool:
         if isinstance(expr, cst.Attribute) and expr.attr.value in ("return_value", "side_effect"):
             return True
     if isinstance(expr, cst.Name):
-        origin = ctx.index.resolve(expr, ctx.func) or ""
+        origin = ctx.index.local_origin(expr, ctx.func) or ""  # an import of this module says it
         return origin.startswith(("unittest.mock", "mock")) or expr.value.lower().startswith(("mock", "fake_", "stub"))
     return False
 
