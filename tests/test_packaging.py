@@ -14,7 +14,7 @@ def test_pre_commit_hook():
     assert lines[0] == "- id: idemlint"
     assert sum(line.startswith("- ") for line in lines) == 1
     hook = dict(line.strip().lstrip("- ").split(": ", 1) for line in lines if line.strip())
-    assert hook["entry"] == "idemlint check"
+    assert hook["entry"] == "idemlint check --force-exclude"  # excludes and code roles apply to staged files
     assert hook["language"] == "python"
     assert hook["types"] == "[python]"
     assert hook["require_serial"] == "true"
