@@ -190,3 +190,17 @@ def test_snippet_hashes_do_not_depend_on_how_far_the_file_is_tokenized():
         assert SnippetHasher(source, last_line=end).hash(line, end) == full.hash(line, end)
     with pytest.raises(ValueError):
         SnippetHasher(source, last_line=3).hash(4, 5)
+
+
+@pytest.mark.parametrize("source, line, end, snippet", [
+    (b'send(f"hello {x!r:>{y}} and {f\'{y}\'}", c=3)  # note\n', 1, 1,
+     'send ( f"hello {x!r:>{y}} and {f\'{y}\'}" , c = 3 )'),
+    (b'x = 1\r\nsend(b=f"""multi\r\nline {x}\r\nend""", c=3)\r\n', 2, 4, 'send ( b = f"""multi\r\nline {x}\r\nend""" , c = 3 )'),
+    (b'\xef\xbb\xbfsend(f"caf\xc3\xa9 {x}")\n', 1, 1, 'send ( f"caf\u00e9 {x}" )'),
+    (b'# -*- coding: latin-1 -*-\nsend(f"caf\xe9 {x}", rf"\\d{y}")\n', 2, 2, 'send ( f"caf\u00e9 {x}" , rf"\\d{y}" )'),
+])
+def test_an_f_string_is_one_token_on_every_python(source, line, end, snippet):
+    # Python 3.12 tokenizes f-strings into parts (PEP 701); the snippet, and so the fingerprint and
+    # every baseline entry, must stay what Python 3.10 and 3.11 give.
+    assert SnippetHasher(source).snippet(line, end) == snippet
+    assert SnippetHasher(source, last_line=end).snippet(line, end) == snippet
