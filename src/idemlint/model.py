@@ -61,8 +61,9 @@ class Consumer:
         """True if a message is being handled at `event`: after its receive, before its ack.
 
         A callback consumer holds its message from the start; a loop consumer from each receive
-        call until the next ack (an ack in an early-exit branch, `if dup: ack(); continue`, does
-        not end it).
+        until the next ack (an ack in an early-exit branch, `if dup: ack(); continue`, does not
+        end it). A receive is a recognised receive call or loop, or the binding of an acked
+        message that no adapter recognised (`m = await queue.get()`, see `facts/received.py`).
         """
         last = None
         for e in self.events:

@@ -14,7 +14,7 @@ from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, Pr
 from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, string_value, visit
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
-from . import callees, dedup, deferred, effects, payload, transactions
+from . import callees, dedup, deferred, effects, payload, received, transactions
 from .identity import identity_names, is_id_name, mentions, names_in
 
 MAX_DEPTH = 3
@@ -337,6 +337,9 @@ class HandlerRun:
             self.add(walker, "lookup", func.node.name, WEAK, idem, detail="wrapper")
         visit(func.node.body, walker)
         self.visiting.discard(id(func.node))
+        if depth == 0:  # where each acked message came from, when no adapter recognised its receive
+            received.mark(func, self.events, deferred.module_names(self.index))
+            self.seq = len(self.events)
 
     # -- the classification of one call, in priority order ----------------------------------
     def classify_call(self, w: _Walker, call: cst.Call) -> Optional[bool]:
