@@ -25,8 +25,10 @@ THREADS = ("threading.Thread", "threading.Timer", "multiprocessing.Process", "mu
 # structured concurrency: the block waits for its tasks before it exits
 TASK_GROUPS = ("TaskGroup(", "anyio.create_task_group(", "trio.open_nursery(")
 POOL_METHODS = {"apply_async", "map_async", "starmap_async", "imap", "imap_unordered"}
+# an event loop runs these later, from its own thread: `loop.call_soon_threadsafe(queue.put_nowait, msg)`
+LOOP_CALLS = {"call_soon", "call_soon_threadsafe", "call_later", "call_at", "run_coroutine_threadsafe"}
 NAMES = {"submit", "map", "run_in_executor", "create_task", "ensure_future", "put", "put_nowait", "Thread",
-         "Timer", "Process", *POOL_METHODS}
+         "Timer", "Process", *POOL_METHODS, *LOOP_CALLS}
 QUEUE_NAME = re.compile(r"(^|_)(q|queue|queues|inbox|backlog|jobs|work|tasks|pending|buffer)$", re.I)
 EXECUTOR_NAME = re.compile(r"(executor|pool|workers?)$", re.I)
 # results and futures that are waited for: the work is done when the handler goes on
@@ -72,6 +74,10 @@ def _kind(call: cst.Call, name: str, ctx: Ctx) -> Optional[Deferred]:
         return None
     if name == "run_in_executor":
         return Deferred(f"`{text}()`", STRONG)
+    if name in LOOP_CALLS:
+        if (ctx.origin(call.func) or "").startswith("asyncio.") or "loop" in last.lower():
+            return Deferred(f"the event loop `{text}()`", STRONG)
+        return None
     if name in ("create_task", "ensure_future"):
         if origin and any(g in origin for g in TASK_GROUPS) or last.lower() in ("tg", "nursery", "task_group", "group"):
             return None  # a task group waits for its tasks when its block exits

@@ -14,7 +14,7 @@ from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, Pr
 from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, string_value, visit
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
-from . import callees, dedup, deferred, effects, payload, received, transactions
+from . import callees, dedup, deferred, effects, handoff, payload, received, transactions
 from .identity import identity_names, is_id_name, mentions, names_in
 
 MAX_DEPTH = 3
@@ -428,7 +428,8 @@ class HandlerRun:
         if self._follow(w, call):
             return  # else: out of reach, like a call the tool cannot resolve
         named = effects.named_effect(call)
-        if named and not self._resolved_library(call, ctx) and not _mentions_root(call.func, PURE_ROOTS, ctx):
+        if named and not self._resolved_library(call, ctx) and not _mentions_root(call.func, PURE_ROOTS, ctx) and (
+                handoff.in_process(call, ctx) in (None, handoff.GIVEN)):  # `signal.send_event(...)`: no effect
             self.add(w, "effect", call, WEAK, f"`{dotted(call.func) or named}()`", detail="named")
             return
         if self.except_depth == 0 and self._hands_off(call, ctx):
@@ -619,7 +620,7 @@ class HandlerRun:
         root = origin.split(".")[0]
         if root in PURE_ROOTS or root in KNOWN_LIBRARIES or origin.split("(")[0] in PURE_ROOTS:
             return False  # a library whose effects the tables know: what it does is not unseen
-        return True
+        return handoff.in_process(call, ctx) is None  # a signal, a registry, a logger, memory, a plug-in
 
 
 def _ends_in_exit(body: cst.BaseSuite) -> bool:

@@ -15,6 +15,13 @@ def confidence(ack_strength: int, effect_strength: int) -> Confidence:
     return Confidence.HIGH if score >= 4 else Confidence.MEDIUM if score == 3 else Confidence.LOW
 
 
+def _deferred_before(consumer: Consumer, defer: Event, ack: Event) -> bool:
+    """`defer` hands the message that `ack` settles to in-memory work: in hand, before it, and no
+    receive in between."""
+    return defer.seq < ack.seq and consumer.in_hand(defer) and not defer.in_except and not any(
+        defer.seq < r.seq < ack.seq for r in consumer.of("receive"))
+
+
 class AckWithoutDedup(Rule):
     code = "IDEM001"
     name = "ack-without-dedup"
@@ -46,7 +53,11 @@ class AckWithoutDedup(Rule):
             return  # guarded, effects only after the ack (IDEM004's business), or a marker-only handler
         if consumer.ack_mode != "explicit":
             return  # a framework ack plus code we cannot see is too little to go on
-        handoffs = [e for e in consumer.of("handoff") if e.seq < last_ack and consumer.in_hand(e)]
+        if any(_deferred_before(consumer, d, ack) for d in consumer.of("defer")):
+            return  # the ack comes before work handed to memory is done: IDEM004's (loss), not duplication
+        deferring = {id(d.call_node) for d in consumer.of("defer") if d.call_node is not None}
+        handoffs = [e for e in consumer.of("handoff") if e.seq < last_ack and consumer.in_hand(e)
+                    and (e.call_node is None or id(e.call_node) not in deferring)]  # that call defers its work
         if handoffs:
             yield RawFinding(
                 node=ack.node,
