@@ -9,6 +9,13 @@ from ..model import Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
 
 
+EFFECT_HINT = ("Look up the message ID in a processed-messages record before the side effect and skip duplicates; "
+               "write the record in the same transaction as the effect, then ack")
+# a forward is safe once its copy carries an id derived from the incoming message: downstream drops it
+PUBLISH_HINT = ("Give the published message an ID derived from the incoming message's ID, so that a repeated "
+                "publish is dropped downstream, or look the message ID up in a processed record before publishing")
+
+
 def confidence(ack_strength: int, effect_strength: int) -> Confidence:
     """Explicit library ack (2) or framework/weak ack (1), plus effect evidence (2, 1, or 0 unseen)."""
     score = ack_strength + effect_strength
@@ -85,8 +92,7 @@ class AckWithoutDedup(Rule):
         return RawFinding(
             node=effect.call_node or effect.node,
             message=message,
-            hint="Look up the message ID in a processed-messages record before the side effect and skip "
-                 "duplicates; write the record in the same transaction as the effect, then ack",
+            hint=PUBLISH_HINT if effect.detail == "publish" else EFFECT_HINT,
             confidence=conf, symbol=consumer.symbol, scope_node=consumer.function.node.name,
             related=related, evidence=consumer.evidence + [f"side effect: {effect.what}"],
         )
