@@ -73,12 +73,19 @@ class _Trace:
             if isinstance(node, BINDINGS):
                 for name in _bound_names(node):
                     self.bindings.setdefault(name, []).append((shape.order[id(node)], node))
+        self.memo: Dict[Tuple[str, int], List[Source]] = {}
 
     def source(self, name: str, before: int, depth: int = 0) -> List[Source]:
         """Where the value of `name` read at position `before` came from (empty: a constant, a
         global, or too far to tell)."""
         if name in self.skip or depth > 8:
             return []
+        key = (name, before)
+        if key not in self.memo:
+            self.memo[key] = self._source(name, before, depth)
+        return self.memo[key]
+
+    def _source(self, name: str, before: int, depth: int) -> List[Source]:
         earlier = [b for b in self.bindings.get(name, ()) if b[0] < before]
         if not earlier:
             return [("param", -1, None)] if name in self.params else []
