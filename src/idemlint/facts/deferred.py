@@ -205,9 +205,11 @@ def _waited(call: cst.Call, func: FunctionInfo, queue: bool) -> bool:
         return False
     holder: Optional[str] = None
     for anc in shape.ancestors(call):
+        # a put is never waited for where it is made: `await q.put(m)` and `gather(*(q.put(m) for m in
+        # batch))` wait for the puts, not for the consumer of the queue (only `q.join()` does)
         if isinstance(anc, cst.Await) and not queue:
             return True  # `await loop.run_in_executor(...)`, `await asyncio.gather(create_task(...))`
-        if isinstance(anc, cst.Call) and (call_name(anc) or "") in WAIT_CALLS | {"list", "tuple", "sorted"}:
+        if isinstance(anc, cst.Call) and not queue and (call_name(anc) or "") in WAIT_CALLS | {"list", "tuple", "sorted"}:
             return True  # `executor.submit(...).result()`, `list(executor.map(...))`
         if isinstance(anc, cst.For) and not queue:
             return True  # `for result in executor.map(...)`
