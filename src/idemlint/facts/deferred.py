@@ -258,6 +258,31 @@ def processes(consumer: Consumer, shape: Shape, ack: Event, work: Event, skip: S
     return bool(local_names(site(work), skip) & message_data(consumer.function, seeds, skip))
 
 
+# a nack/reject/modack helper settles the message, it does not process it
+SETTLE = re.compile(r"^_*(basic_)?(n?ack|nak|acknowledge|reject|requeue|drop|term|abandon|dead_letter|defer_message|"
+                    r"modify_ack_deadline|modack|settle|complete)(_\w+)?$")
+
+
+def settles(event: Event) -> bool:
+    """Found in a helper that settles the message (`nack_message(...)`): no processing of it."""
+    return any(SETTLE.match(link.split(".")[-1]) for link in event.chain)
+
+
+def ack_before_work(consumer: Consumer, acks: List[Event], work: List[Event], skip: Set[str]):
+    """(ack, work, before) for the first ack that comes before work on its message: the work follows
+    it, or it follows a hand-off of the message (`before`); None if every ack follows the work."""
+    shape = Shape(consumer.function.node)
+    for ack in acks:
+        late = next((e for e in work if e.seq > ack.seq and same_message(consumer, shape, ack, e, ack)
+                     and processes(consumer, shape, ack, e, skip)), None)
+        early = next((e for e in work if e.kind == "defer" and e.seq < ack.seq and consumer.in_hand(e)
+                      and same_message(consumer, shape, e, ack, ack)), None)
+        found = early or late
+        if found is not None:
+            return ack, found, found.seq < ack.seq
+    return None
+
+
 def same_message(consumer: Consumer, shape: Shape, first: Event, then: Event, ack: Event) -> bool:
     """`then` still handles the message `first` was about: no receive in between, inside the
     receive loop and the loop over the batch that acks, not in the other branch of an `if`."""
@@ -391,5 +416,5 @@ def message_data(func: FunctionInfo, seeds: Set[str], skip: Set[str]) -> Set[str
     return out
 
 
-__all__ = ["Deferred", "Shape", "awaits_before", "bound_by", "classify", "in_receive_scope", "local_names",
-           "message_data", "module_names", "processes", "same_message", "site"]
+__all__ = ["Deferred", "Shape", "ack_before_work", "awaits_before", "bound_by", "classify", "in_receive_scope",
+           "local_names", "message_data", "module_names", "processes", "same_message", "settles", "site"]

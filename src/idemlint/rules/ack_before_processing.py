@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterator, List
 
 import libcst as cst
 
-from ..facts.deferred import Shape, in_receive_scope, module_names, processes, same_message, site
+from ..facts.deferred import ack_before_work, in_receive_scope, module_names, settles, site
+from ..facts.generators import EarlyAck, early_ack
 from ..findings import Confidence
 from ..model import STRONG, UNSEEN, Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
@@ -25,10 +25,6 @@ def confidence(ack: Event, work: Event) -> Confidence:
     return Confidence.HIGH if ack.strength >= STRONG and not work.chain else Confidence.MEDIUM
 
 
-SETTLE = re.compile(r"^_*(basic_)?(n?ack|nak|acknowledge|reject|requeue|drop|term|abandon|dead_letter|defer_message|"
-                    r"modify_ack_deadline|modack|settle|complete)(_\w+)?$")
-
-
 def _main_line(ack: Event) -> bool:
     """An explicit ack call on the handling path (not `if dup: ack(); return`, not in `except`)."""
     return isinstance(ack.node, cst.Call) and not ack.early and not ack.in_except and ack.detail != "framework"
@@ -42,36 +38,40 @@ class AckBeforeProcessing(Rule):
 
     def check_consumer(self, consumer: Consumer, module: ModuleFacts) -> Iterator[RawFinding]:
         if consumer.ack_mode == "framework":
-            yield from self._handed_off(consumer, module)
+            # the ack after the handler returns (or Kafka's auto-commit) follows a hand-off, not its work
+            handed = [e for e in consumer.of("defer") if consumer.in_hand(e) and not e.in_except]
+            handed = in_receive_scope(consumer, handed, module_names(module.index))
+            ack = next((a for a in consumer.of("ack") if a.detail == "framework"), None)
+            if handed and ack is not None:
+                yield self._finding(consumer, ack, handed[0], before=True)
             return
         if consumer.ack_mode != "explicit":
             return  # acks on receipt are IDEM005's business
         acks = [a for a in consumer.of("ack") if _main_line(a)]
         # a nack/reject/modack helper settles the message, it does not process it
-        work = [e for e in consumer.events if e.kind in ("effect", "defer") and not e.in_except
-                and not any(SETTLE.match(link.split(".")[-1]) for link in e.chain)]
-        if not acks or not work:
+        work = [e for e in consumer.events if e.kind in ("effect", "defer") and not e.in_except and not settles(e)]
+        if acks and not work:
+            early = early_ack(consumer, module.index)  # a generator: the work is its caller's
+            if early is not None:
+                yield self._yielded(consumer, early)
             return
-        shape = Shape(consumer.function.node)
-        skip = module_names(module.index)
-        for ack in acks:
-            late = next((e for e in work if e.seq > ack.seq and same_message(consumer, shape, ack, e, ack)
-                         and processes(consumer, shape, ack, e, skip)), None)
-            early = next((e for e in work if e.kind == "defer" and e.seq < ack.seq and consumer.in_hand(e)
-                          and same_message(consumer, shape, e, ack, ack)), None)
-            found = early or late
-            if found is not None:
-                yield self._finding(consumer, ack, found, before=found.seq < ack.seq)
-                return
+        found = ack_before_work(consumer, acks, work, module_names(module.index))
+        if found is not None:
+            yield self._finding(consumer, *found)
 
-    def _handed_off(self, consumer: Consumer, module: ModuleFacts) -> Iterator[RawFinding]:
-        """A framework ack (after the handler returns, or Kafka auto-commit at a later poll or in the
-        background) comes after the hand-off, not after the work handed off."""
-        handed = [e for e in consumer.of("defer") if consumer.in_hand(e) and not e.in_except]
-        handed = in_receive_scope(consumer, handed, module_names(module.index))
-        ack = next((a for a in consumer.of("ack") if a.detail == "framework"), None)
-        if handed and ack is not None:
-            yield self._finding(consumer, ack, handed[0], before=True)
+    def _yielded(self, consumer: Consumer, early: EarlyAck) -> RawFinding:
+        """A generator's ack before its caller's work (see `facts.generators`)."""
+        caller, strong = early.caller, early.ack.strength >= STRONG
+        related: List = [(early.hand_over, f"yielded to {early.who}")]
+        if caller is not None:
+            related.append((caller.node, f"in `{caller.func.symbol}`"))
+        return RawFinding(
+            node=site(early.ack), message=early.describe(consumer.symbol),
+            hint="Ack in the caller once its work is done, or ack after the `yield` and finish each message's "
+                 "work before asking for the next",
+            confidence=Confidence.HIGH if strong and caller and caller.api else Confidence.MEDIUM if strong
+            else Confidence.LOW, symbol=consumer.symbol, scope_node=consumer.function.node.name, related=related,
+            evidence=consumer.evidence + [f"ack: {early.ack.what}", f"yielded to {early.who}"])
 
     def _finding(self, consumer: Consumer, ack: Event, work: Event, before: bool) -> RawFinding:
         via = f" (in `{work.chain[-1]}`)" if work.chain else ""
