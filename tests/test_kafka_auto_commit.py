@@ -177,3 +177,14 @@ async def forward(order: dict):
     rabbit = rabbit.replace('"orders", group_id="g"', '"orders", ack_policy=AckPolicy.ACK_FIRST')
     rabbit = "from faststream import AckPolicy\n" + rabbit
     assert [(c, conf) for _, c, conf in actual(rabbit)] == [("IDEM005", "high")]
+
+
+def test_the_inventory_says_auto_commit_not_after_return():
+    from idemlint.analysis import detect, parse
+    from idemlint.describe import ACK_LABELS, ack_aspect
+
+    facts = detect(parse(LOOP.format(ctor='Consumer({"group.id": "g"})', setup="").encode()))
+    (consumer,) = facts.consumers
+    found = ack_aspect(consumer)
+    assert (found.kind, ACK_LABELS[found.kind]) == ("auto-commit", "auto-commit, later")
+    assert found.detail == "auto-commit commits its offset in the background"
