@@ -188,3 +188,28 @@ def test_the_inventory_says_auto_commit_not_after_return():
     found = ack_aspect(consumer)
     assert (found.kind, ACK_LABELS[found.kind]) == ("auto-commit", "auto-commit, later")
     assert found.detail == "auto-commit commits its offset in the background"
+
+
+@pytest.mark.parametrize("conf,expected", [
+    ('{"group.id": "g"}', [("IDEM001", "high")]),  # implicit by default: the next poll accepts the batch
+    ('{"group.id": "g", "share.acknowledgement.mode": "explicit"}', []),
+])
+def test_share_consumer_implicit_acknowledgement_is_at_least_once(conf, expected):
+    code = f"""
+import requests
+from confluent_kafka import ShareConsumer
+
+
+def run():
+    consumer = ShareConsumer({conf})
+    consumer.subscribe(["orders"])
+    while True:
+        for msg in consumer.poll(1.0):
+            requests.post("https://partner.example.com/orders", data=msg.value(), timeout=5)
+"""
+    assert [(c, conf) for _, c, conf in actual(code)] == expected
+
+
+def test_auto_offset_store_off_without_store_offsets_redelivers_only():
+    got = lint_loop('Consumer({"group.id": "g", "enable.auto.offset.store": False})')
+    assert got == [("IDEM001", "high")]

@@ -8,7 +8,7 @@ from typing import Iterable, List, Optional, Set, Tuple
 from ..lazyimport import cst  # not loaded before first use
 
 from ..facts import settings
-from ..index import ModuleIndex, kwarg, positional
+from ..index import ModuleIndex, call_name, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .base import (
     AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords,
@@ -157,17 +157,20 @@ class AutoCommit:
     option: Optional[cst.CSTNode]  # the value spelled out, else the constructor (None: not visible)
     how: str  # how the setting was read, for the evidence
     store: str = settings.ABSENT  # confluent-kafka `enable.auto.offset.store`
+    share: bool = False  # a share-group consumer: its next `poll()` accepts the previous batch
 
     def site(self, lib: str, func) -> HandlerSite:
         """kafka-python commits inside a later `poll()` / iteration, after the loop body's work;
         librdkafka's background thread commits the offsets `poll()` stored on hand-over, and aiokafka's
         background task the positions handed out, whenever the handler awaits: mid-work."""
-        if lib == "kafka_python":
+        if self.share:
+            when, text = "poll", "the next `poll()` accepts it (implicit acknowledgement)"
+        elif lib == "kafka_python":
             when, text = "poll", "auto-commit commits its offset at a later `poll()`"
         elif lib == "aiokafka":
             when, text = "await", "auto-commit commits its offset in the background"
         elif self.store == settings.OFF:
-            when, text = "poll", "auto-commit commits only the offsets `store_offsets()` stores"
+            when, text = "poll", "nothing stores its offset (`enable.auto.offset.store` off): a restart redelivers it"
         else:
             when, text = "thread", "auto-commit commits its offset in the background"
         return HandlerSite(lib, func, "framework", self.strength, f"Kafka receive loop with auto-commit {self.how}",
@@ -182,12 +185,20 @@ def auto_commit(expr: cst.BaseExpression, func, index: ModuleIndex, origin: str)
         # a consumer handed in (a parameter): one of those the module builds, if it builds that kind
         kind = origin.split("(")[0]
         ctors = [settings.Built(call, index, f) for f in [None, *index.functions]
-                 for call in (index.module_calls if f is None else f.calls) if (index.resolve(call.func, f) or "") == kind]
+                 for call in (index.module_calls if f is None else f.calls)
+                 if call_name(call) in CONSUMER_CLASSES and (index.resolve(call.func, f) or "") == kind]
         if any(settings.setting(b, AUTO_COMMIT_KEYS, confluent).state == settings.OFF for b in ctors):
             return None  # which one it is cannot be told: precision first
         if len(ctors) != 1:
             return AutoCommit(WEAK, None, "left on (the client default; the consumer is built out of view)")
         built = ctors[0]
+    if "ShareConsumer" in origin:  # KIP-932 share groups: `share.acknowledgement.mode`, implicit by default
+        mode = settings.setting(built, ("share.acknowledgement.mode", "share_acknowledgement_mode"))
+        text = string_value(mode.node) if isinstance(mode.node, cst.BaseExpression) else None
+        if text == "explicit":
+            return None  # `acknowledge(msg, ...)` settles each record
+        sure = mode.state == settings.ABSENT or text == "implicit"
+        return AutoCommit(STRONG if sure else WEAK, mode.node or built.call, "(implicit acknowledgement)", share=True)
     found = settings.setting(built, AUTO_COMMIT_KEYS, confluent)
     store = settings.setting(built, AUTO_STORE_KEYS, confluent).state
     if found.state == settings.OFF:
