@@ -35,7 +35,7 @@ class Setting:
     node: Optional[cst.CSTNode] = None  # the value, where it is spelled out
 
 
-IsCtor = Callable[[cst.Call, ModuleIndex, Optional[FunctionInfo]], bool]
+IsCtor = Callable[..., bool]  # (call, its module index, its function) -> is it the constructor
 
 
 def constructor(expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo], index: ModuleIndex,
