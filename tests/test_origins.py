@@ -287,3 +287,171 @@ def test_annotated_parameters_name_their_library_type(app):
     got = findings(app)
     assert [(name, line, rule) for name, line, rule, _, _ in got] == [
         ("handler.py", 9, "IDEM001"), ("handler.py", 15, "IDEM001")]
+
+
+def test_an_in_house_decorator_carries_the_frameworks_ack(app):
+    write(app, {
+        "app/queueing.py": '''
+            import dramatiq
+            from celery import Celery
+
+            celery_app = Celery("app")
+
+
+            def job(**options):
+                options.setdefault("max_retries", 3)
+                return dramatiq.actor(**options)
+
+
+            def queued(**options):
+                return celery_app.task(**options)
+        ''',
+        "app/tasks.py": '''
+            import requests
+            from app.queueing import job, queued
+
+
+            @job(queue_name="hooks")
+            def notify(url, payload):
+                requests.post(url, json=payload)
+
+
+            @queued(acks_late=True)
+            def late(url, payload):
+                requests.post(url, json=payload)
+
+
+            @queued()
+            def early(url, payload):
+                requests.post(url, json=payload)
+        ''',
+    })
+    got = findings(app)
+    assert [(name, line, rule, conf) for name, line, rule, conf, _ in got] == [
+        ("tasks.py", 8, "IDEM001", "medium"), ("tasks.py", 13, "IDEM001", "medium")]  # `early`: Celery's default
+
+
+def test_a_decorator_wrapping_lru_cache_makes_no_consumer(app):
+    write(app, {
+        "app/caching.py": '''
+            import functools
+
+            import dramatiq
+
+
+            def cached(maxsize=128):
+                return functools.lru_cache(maxsize=maxsize)
+        ''',
+        "app/render.py": '''
+            import requests
+            from app.caching import cached
+
+
+            @cached(maxsize=16)
+            def compile_template(name):
+                return requests.post("https://render.example.com/compile", json={"name": name}).json()
+        ''',
+    })
+    assert findings(app) == []
+
+
+PUBLISHER = '''
+import json
+
+from confluent_kafka import Producer
+
+
+def publish_json(producer, topic, payload, key=None):
+    producer.produce(topic, value=json.dumps(payload).encode("utf-8"), key=key)
+
+
+class EventPublisher:
+    def __init__(self):
+        self.producer = Producer({"bootstrap.servers": "kafka:9092"})
+
+    def emit(self, event_type, body, key=None):
+        publish_json(self.producer, "events", {"type": event_type, **body}, key=key)
+
+
+publisher = EventPublisher()
+'''
+
+
+def test_a_publish_through_project_helpers_is_judged_where_the_payload_is_built(app):
+    write(app, {
+        "app/events.py": PUBLISHER,
+        "app/orders.py": '''
+            from app.events import publisher
+
+
+            def cancelled(order_ref, reason):
+                publisher.emit("order.cancelled", {"order_ref": order_ref, "reason": reason})
+
+
+            def created(order):
+                publisher.emit("order.created", {"order_ref": order["ref"]}, key=order["ref"])
+
+
+            def forwarded(event):
+                publisher.emit("order.forwarded", event)
+        ''',
+    })
+    got = [(name, line, rule, conf) for name, line, rule, conf, _ in findings(app)]
+    # the helpers' own publishes send their callers' payloads (low, built elsewhere); `created` passes
+    # a key, `forwarded` passes a payload built elsewhere: only `cancelled` is judged at its call
+    assert ("orders.py", 6, "IDEM003", "high") in got
+    assert not [f for f in got if f[0] == "orders.py" and f[1] != 6]
+
+
+def test_a_publish_method_passed_on_is_a_publish(app):
+    write(app, {
+        "app/exports.py": '''
+            import json
+            from concurrent.futures import ThreadPoolExecutor
+
+            import pika
+
+            executor = ThreadPoolExecutor(max_workers=2)
+
+
+            def snapshot(sku, on_hand):
+                channel = pika.BlockingConnection(pika.ConnectionParameters("localhost")).channel()
+                executor.submit(channel.basic_publish, "", "stock", json.dumps({"sku": sku, "on_hand": on_hand}))
+        ''',
+    })
+    got = [(name, line, rule, conf) for name, line, rule, conf, _ in findings(app)]
+    assert got == [("exports.py", 12, "IDEM003", "high")]
+
+
+def test_a_method_of_the_class_that_acks_is_followed_whatever_its_name(app):
+    write(app, {
+        "app/lib/pipeline.py": PIPELINE,
+        "app/lib/bot.py": BOT,
+        "app/bots/tickets.py": '''
+            import requests
+            from app.lib.bot import Bot
+
+
+            class TicketBot(Bot):
+                def process(self):
+                    event = self.receive_message()
+                    requests.post("https://tracker.example.com/tickets", json=event)
+                    self._done()
+
+                def _done(self):
+                    self.acknowledge_message()
+
+
+            class Driver(Bot):
+                def run_once(self):
+                    event = self.receive_message()
+                    requests.post("https://tracker.example.com/tickets", json=event)
+                    self.acknowledge_message()
+
+                def loop(self):
+                    while True:
+                        self.run_once()  # receives and acks by itself: no consumer here
+        ''',
+    })
+    got = [(name, line, rule) for name, line, rule, _, _ in findings(app)]
+    assert got == [("tickets.py", 9, "IDEM001"), ("tickets.py", 19, "IDEM001")]

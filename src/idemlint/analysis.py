@@ -10,7 +10,7 @@ import libcst as cst
 
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
-from .facts import acks, callees, transactions
+from .facts import acks, callees, publishers, transactions
 from .facts.deferred import bound_by, local_names, message_data, module_names
 from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
 from .facts.identity import is_id_field, mentions, names_in, normal
@@ -18,7 +18,7 @@ from .facts.payload import CORRELATION, carries_id, fields, is_constant
 from .findings import Finding, ParseFailure, Related, Step
 from .gate import ACK_LIKE, HOOK_NAME, may_hold_units
 from .stack import with_big_stack as _with_big_stack
-from .index import FunctionInfo, ModuleIndex, children, dotted, string_value
+from .index import FunctionInfo, ModuleIndex, children, dotted, string_value, walk
 from .positions import resolve as resolve_positions
 from . import patterns as user_patterns
 from .model import STRONG, WEAK, Consumer, Event, ModuleFacts, Producer
@@ -86,10 +86,32 @@ def _ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if declared:
             return AckSite("custom", STRONG, f"declared ack `{declared}()` ([tool.idemlint.patterns])")
     site = _library_ack(call, ctx)
-    if site is None and ACK_LIKE.match(called_name(call)):
+    if site is not None and ctx.index.project is not None:
+        site.evidence += _via(call, ctx)
+    if site is None and (ACK_LIKE.match(called_name(call)) or _self_call(call)):
         project = ctx.index.project
         site = acks.through_helper(call, ctx, _library_ack, project.max_depth if project is not None else MAX_DEPTH)
     return site
+
+
+def _via(call: cst.Call, ctx: Ctx) -> str:
+    """How the project's layers told what the receiver of `call` is, when the module alone could not:
+    `, `self.consumer` from `.factories.init_consumer()``."""
+    recv = call.func.value if isinstance(call.func, cst.Attribute) else None
+    if recv is None:
+        return ""
+    local = ctx.index.local_origin(recv, ctx.func)
+    if local == ctx.origin(recv):
+        return ""
+    text = dotted(recv) or "the receiver"
+    return f"; `{text}` from `{local}`" if local else f"; `{text}` resolved through the project's modules"
+
+
+def _self_call(call: cst.Call) -> bool:
+    """`self.finish()`: a method of the class, followed for an ack whatever its name (bounded: the
+    class's own methods)."""
+    func = call.func
+    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"
 
 
 def _library_ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
@@ -109,6 +131,15 @@ def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
                 site.has_id = True  # an RPC request's `correlation_id` names that request
             return site
     return None
+
+
+def _layered_produce(call: cst.Call, ctx: Ctx, project) -> Optional[ProduceSite]:
+    """A publish through the project's layers: a library publish method passed on as a value, or a
+    project helper that publishes what this call gives it (`facts.publishers`)."""
+    site = publishers.passed_on(call, ctx, _produce)
+    if site is None and project is not None:
+        site = publishers.through_helper(call, ctx, _produce, project.max_depth)
+    return site
 
 
 def _rpc_reply(call: cst.Call, ctx: Ctx) -> bool:
@@ -215,15 +246,18 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         acks = []
         for call in func.calls:
             name = called_name(call)
-            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS and not ACK_LIKE.match(name) and not (
+            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS and not ACK_LIKE.match(name) and not _self_call(call) and not (
                     user_patterns.ACTIVE and user_patterns.ACTIVE.matches("ack", ctx.origin(call.func), dotted(call.func))):
+                site = _layered_produce(call, ctx, project)
+                if site is not None and not site.always_has_id:
+                    producers.append(_producer(site, call, func, ctx))
                 continue
             if is_mock(call, ctx):
                 continue
             ack = _ack(call, ctx)
             if ack is not None:
                 acks.append(ack)
-            site = _produce(call, ctx)
+            site = _produce(call, ctx) or (_layered_produce(call, ctx, project) if ack is None else None)
             if site is not None and not site.always_has_id and not _rolled_back(site, call, func, ctx):
                 producers.append(_producer(site, call, func, ctx))
         acks.extend(_with_acks(func, ctx))
@@ -242,7 +276,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         consumers.append(_walk(consumer, index, project, path))
     module_ctx = Ctx(index, None)
     for call in index.module_calls:
-        site = _produce(call, module_ctx)
+        site = _produce(call, module_ctx) or _layered_produce(call, module_ctx, project)
         if site is not None:
             producers.append(_producer(site, call, None, module_ctx))
     return ModuleFacts(index, consumers, producers)
@@ -323,6 +357,17 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
             m = HOOK_CALLER.match(dotted(call.func) or "")
             if m and m.group(1) != method.name:
                 called.append(m.group(1))
+        for node in method.withs:  # `async with message.process(): await self.handle(payload)`
+            site = next((s for item in node.items for adapter in ADAPTERS
+                         for s in (adapter.with_ack(item, ctx),) if s is not None), None)
+            if site is None:
+                continue
+            for inner in walk(node.body):
+                m = HOOK_CALLER.match(dotted(inner.func) or "") if isinstance(inner, cst.Call) else None
+                if m and m.group(1) != method.name:
+                    hooks.setdefault(m.group(1), (site.library, (
+                        f"acked by `{cls.name}.{method.name}()` when its `with` block exits, after "
+                        f"`self.{m.group(1)}()` returns ({site.evidence})")))
     memo[key] = hooks
     return hooks
 
@@ -353,6 +398,7 @@ def analyze(source: bytes, path: str, project=None, file_path: Optional[str] = N
     """
     if project is not None:
         project.start_file()
+    acks.new_file()  # node ids of the last file's tree may be reused by this one's
     user_patterns.activate(patterns)  # `[tool.idemlint.patterns]`, declared by the user
     return _with_big_stack(_analyze, source, path, project, file_path)
 

@@ -16,6 +16,7 @@ from . import patterns as user_patterns
 from .codewords import alternation, code_words
 from .detect import ACK_ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find
 from .detect.base import ModuleWords
+from .origins import DECORATED
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
 ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery)?$")
@@ -27,7 +28,12 @@ ACK_LIKE = re.compile(r"^_*(?:basic_)?(?:ack|acknowledge|complete|settle|commit|
 HOOK_NAME = re.compile(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work)$")
 
 # A word an adapter looks at (`detect.GATE_VOCABULARY`), or a name an ack helper may have (`ACK_HELPER`).
-_GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS)) + r"\b"
+# Ack names the fallback of `facts.acks` takes on objects nothing resolves (`transport.settle(msg)`).
+FALLBACK_WORDS = frozenset({"settle", "complete", "complete_message", "delete_message", "acknowledge_message",
+                            "ack_message"})
+# project helpers that may publish (`publisher.emit(...)`: `facts.publishers`), among a module's names
+_PUBLISH_LIKE = re.compile(r"^\w*(?:publish|emit|send|produce|enqueue|dispatch|broadcast|notify|push)\w*$", re.M | re.I)
+_GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FALLBACK_WORDS) + r"\b"
                    r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + r")\b")
 
 
@@ -45,8 +51,8 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
     modules it imports (`origins.Origins.adjacent`): a module that commits a consumer a project
     factory built counts as if it imported the library itself.
     """
-    if user_patterns.ACTIVE:
-        return True
+    if user_patterns.ACTIVE or DECORATED in adjacent:
+        return True  # declared patterns; a decorator of the project's that wraps a framework's
     if _LAST and _LAST[0] is source and _LAST[2] == adjacent:
         return _LAST[1]
     words = code_words(source)
@@ -63,7 +69,10 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
             found.add(match.group(0))
         else:
             answer = (may_find(ModuleWords(found, text, source)) or any(HOOK_NAME.match(name) for name in methods)
-                      or "commit" in found and not found.isdisjoint(RECEIVE_WORDS))  # the fallback (`facts.acks`)
+                      or "commit" in found and not found.isdisjoint(RECEIVE_WORDS)  # the fallback (`facts.acks`)
+                      or not found.isdisjoint(FALLBACK_WORDS)
+                      # near a broker (through the project's modules), a call of a publish helper
+                      or bool(adjacent) and _PUBLISH_LIKE.search(text) is not None)
     _LAST[:] = [source, answer, adjacent]
     return answer
 

@@ -541,6 +541,11 @@ _COLLECTIONS = frozenset({
 })
 
 
+# standard-library containers: an element taken out of one says nothing of its type, a declared
+# return type says more
+_CONTAINER_ROOTS = frozenset({"collections", "queue", "asyncio", "heapq", "builtins"})
+
+
 def _element(origin: str, suffix: str) -> str:
     """`origin` iterated or indexed: the element of a collection marked by `annotation` (`X()[*]`
     -> `X()`), else `origin[]`."""
@@ -624,6 +629,14 @@ class ModuleIndex:
             return _element(base, "[]") if base else None
         return None
 
+    def local_origin(self, expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[str]:
+        """`resolve` as this module alone tells it (what the project's layers were asked for)."""
+        project, self.project = self.project, None
+        try:
+            return self.resolve(expr, func)
+        finally:
+            self.project = project
+
     def _getattr(self, call: cst.Call, func: Optional[FunctionInfo], d: int) -> Optional[str]:
         """`getattr(obj, "name")` is `obj.name`; `getattr(module, name)` with a name known only at
         run time, on a project module, is one of its classes or functions (`module.*`: a plugin
@@ -677,10 +690,11 @@ class ModuleIndex:
             if origin is None:
                 continue
             if self.project is None or not self.project.is_project_origin(origin, self.path):
-                return origin
+                if origin.split(".")[0] not in _CONTAINER_ROOTS:
+                    return origin
             found.append(origin)
         returns = getattr(func.node, "returns", None)
-        if returns is not None and len(set(found)) != 1:
+        if returns is not None and (len(set(found)) != 1 or found[0].split(".")[0] in _CONTAINER_ROOTS):
             # nothing resolved, or several project classes: the declared type covers them all
             declared = self.annotation(returns.annotation, func.parent, _depth + 1)
             if declared is not None:
@@ -795,4 +809,6 @@ class ModuleIndex:
             # a class of this module: its project path, so that its methods can be found
             return f"{self.project.module_name(self.path)}.{ann.value}()"
         origin = self.resolve(ann, func, d)
+        if origin in ("typing.Any", "typing_extensions.Any", "typing.Callable", "collections.abc.Callable"):
+            return None  # says nothing of what the value is
         return f"{origin}()" if origin else None

@@ -52,6 +52,15 @@ BROKER_WORDS = frozenset({
     "googleapiclient",
 })
 
+# Receives a project module makes for the modules that import it (`SqsMessageStream.__next__` calls
+# `receive_messages()`; the module that loops over the stream calls `message.delete()`): what the
+# engine's first pass needs beside such an ack (`detect.sqs`'s `gate_needs`).
+RECEIVE_WORDS = frozenset({"receive_messages", "receive_message", "basic_consume", "basic_get", "xreadgroup",
+                           "get_queue_receiver", "get_subscription_receiver", "pull_subscribe"})
+_RECEIVE_WORD = re.compile(rb"\b(?:" + b"|".join(w.encode() for w in sorted(RECEIVE_WORDS)) + rb")\b")
+# `adjacent`: the module decorates a function with a name it imports from a project module that
+# reaches a broker library (an in-house `@task(...)` wrapping Celery's)
+DECORATED = "@decorated"
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\([^()]*\))?$")
 _SUFFIX = re.compile(r"((?:\[[^\[\]]*\])*)$")
 # an import of a library root in a module's text: the module may build a library object
@@ -203,6 +212,7 @@ class Origins:
         except OSError:
             text = b""
         words, project_modules = library_imports(text)
+        words.update(m.group(0).decode() for m in _RECEIVE_WORD.finditer(text))
         if depth > 0:
             for name in project_modules:
                 sub = self.project.module_file(name, path)
@@ -217,11 +227,25 @@ class Origins:
         own imports): a module that polls and commits a consumer built by a project factory names
         no broker itself. The words of their names, as `carried` gives them."""
         words: Set[str] = set()
+        decorated = False
         for name in library_imports(source)[1]:
             sub = self.project.module_file(name, path)
+            if sub is None and "." in name.strip("."):
+                # `from pkg.tasks import task`: a name of a module, used as a decorator here
+                module, _, attr = name.rpartition(".")
+                sub = self.project.module_file(module, path)
+                if sub is not None and os.path.abspath(sub) != os.path.abspath(path):
+                    found = self.carried(sub, depth - 1) & BROKER_WORDS
+                    if found and re.search(rb"^[ \t]*@" + re.escape(attr.encode()) + rb"\b", source, re.M):
+                        words |= found
+                        decorated = True
+                continue
             if sub is not None and os.path.abspath(sub) != os.path.abspath(path):
                 words |= self.carried(sub, depth - 1)
-        return frozenset(w for w in words if w in BROKER_WORDS)
+        found = {w for w in words if w in BROKER_WORDS or w in RECEIVE_WORDS}
+        if decorated:
+            found.add(DECORATED)
+        return frozenset(found)
 
     # -- following one origin -------------------------------------------------------------
     def _expand(self, origin: str, importer: Optional[str]) -> Optional[str]:
@@ -233,8 +257,8 @@ class Origins:
         if found is None:
             return None
         path, rest = found
-        if not rest or not self.carrier(path):
-            return None  # a module itself, or one that builds no library object
+        if not rest or not (self.carrier(path) or self.project.mentions_broker(path)):
+            return None  # a module itself, or one that neither builds nor handles a library object
         loaded = self.project.load(path)
         if loaded is None:
             return None

@@ -129,7 +129,7 @@ class Project:
         """The parsed module at `path` (None if unreadable). With `broker_only`, a module that does
         not pass the prefilter is not parsed (a base class that acks names a broker API)."""
         path = os.path.abspath(path)
-        if broker_only and not self._mentions_broker(path):
+        if broker_only and not self.mentions_broker(path):
             return None  # whether or not it is loaded already: the answer must not depend on what ran before
         if path in self._modules:
             self._modules.move_to_end(path)
@@ -154,14 +154,15 @@ class Project:
             # memos are keyed by node ids, which a later tree may reuse once this one is freed
             self.summaries = {k: v for k, v in self.summaries.items() if k[0] != old}
             self.hooks = {k: v for k, v in self.hooks.items() if k[0] != old}
-            acks = sys.modules.get("idemlint.facts.acks")
-            if acks is not None:
-                acks.forget(old)  # type: ignore[attr-defined]
+            for memo in ("idemlint.facts.acks", "idemlint.facts.publishers"):
+                module = sys.modules.get(memo)
+                if module is not None:
+                    module.forget(old)  # type: ignore[attr-defined]
             if self._origins is not None:
                 inherited = self._origins.inherited  # type: ignore[attr-defined]
                 self._origins.inherited = {k: v for k, v in inherited.items() if k[0] != old}  # type: ignore[attr-defined]
 
-    def _mentions_broker(self, path: str) -> bool:
+    def mentions_broker(self, path: str) -> bool:
         """The module names a broker API, or imports a project module that builds a broker client
         (a base class whose ack goes through a pipeline module: `origins.Origins.adjacent`)."""
         if path not in self._brokerish:

@@ -78,6 +78,7 @@ PREFILTER = (
     re.compile(rb"\b" + alternation(PREFILTER_TOKENS).encode() + rb"\b"),
     re.compile(rb"class[ \t]+\w+[ \t]*\([^)]*(?:" + "|".join(CONSUMER_BASE_WORDS).encode() + rb")\b"),
     re.compile(_RECEIVE + rb"(?s:.*?)\.commit\(|\.commit\((?s:.*?)" + _RECEIVE),
+    re.compile(rb"\.(?:settle|complete)\("),  # `transport.settle(message)`: the fallback's other names
 )
 
 

@@ -8,7 +8,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG, WEAK
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver_last, root_words
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver, receiver_last, root_words
 
 ROOTS = ("aio_pika",)
 
@@ -42,7 +42,7 @@ class AioPikaAdapter(Adapter):
         call = item.item
         if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
             return None
-        if call.func.attr.value != "process" or not ctx.imports(*ROOTS):
+        if call.func.attr.value != "process" or not ctx.reaches(call.func.value, *ROOTS):
             return None
         if any(a.keyword is None for a in call.args):
             return None  # aio-pika's process() takes keyword options only
@@ -51,7 +51,7 @@ class AioPikaAdapter(Adapter):
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "publish"):
             return None
-        if not ctx.imports(*ROOTS):
+        if not ctx.reaches(receiver(call), *ROOTS):
             return None
         msg = positional(call, 0) or kwarg(call, "message")
         ctor = _message_ctor(msg, ctx)

@@ -78,6 +78,14 @@ class Ctx:
     def imports(self, *roots: str) -> bool:
         return self.index.imports_any(roots)
 
+    def reaches(self, expr: Optional[cst.BaseExpression], *roots: str) -> bool:
+        """The module imports one of `roots`, or `expr` is (through the project's factories, base
+        classes and attributes) an object of one: a receiver built in another module."""
+        if self.index.imports_any(roots):
+            return True
+        origin = self.origin(expr) if expr is not None else None
+        return bool(origin) and any(origin == r or origin.startswith((r + ".", r + "(")) for r in roots)
+
 
 class Adapter:
     """One client-library family. Subclasses override what their library has."""
@@ -196,6 +204,67 @@ def decorator_call(dec: cst.Decorator) -> Tuple[cst.BaseExpression, Optional[cst
     if isinstance(expr, cst.Call):
         return expr.func, expr
     return expr, None
+
+
+@dataclass
+class DecoratorView:
+    """A decorator as a framework sees it: the decorator itself, or the framework decorator that a
+    project wrapper returns or applies (`def actor(**kw): return dramatiq.actor(**kw)`, then
+    `@actor(queue_name="x")` in another module)."""
+
+    callee: cst.BaseExpression  # the decorator's callee expression, in `index`
+    call: Optional[cst.Call]  # its call with arguments, if any
+    index: ModuleIndex  # the module the expressions are in
+    scope: Optional[FunctionInfo] = None  # the function whose body holds them (None: module level)
+    outer: Optional[cst.Call] = None  # inside a wrapper: the use site's call (`@actor(queue_name="x")`)
+    via: str = ""  # inside a wrapper: the wrapper's qualified name
+
+    def origin(self) -> Optional[str]:
+        return self.index.resolve(self.callee, self.scope)
+
+    def keyword(self, name: str) -> Optional[cst.BaseExpression]:
+        """A keyword the framework decorator is given: its own, else the use site's when the wrapper
+        passes its keywords through (`app.task(**options)`)."""
+        found = kwarg(self.call, name) if self.call is not None else None
+        if found is None and self.outer is not None and self.call is not None and any(
+                a.star == "**" for a in self.call.args):
+            found = kwarg(self.outer, name)
+        return found
+
+    def suffix(self) -> str:
+        return f" (through the project decorator `{self.via}`)" if self.via else ""
+
+
+def decorators(func: FunctionInfo, index: ModuleIndex) -> Iterable[DecoratorView]:
+    """`func`'s decorators, each followed by the framework decorators of the project wrapper it is."""
+    for dec in func.decorators:
+        callee, call = decorator_call(dec)
+        yield DecoratorView(callee, call, index)
+        yield from _wrapped(callee, call, index)
+
+
+def _wrapped(callee: cst.BaseExpression, call: Optional[cst.Call], index: ModuleIndex) -> Iterable[DecoratorView]:
+    """The library calls in the body of the project function `callee` names (and of the functions
+    nested in it): a decorator factory returns one, or applies one to the function it is given."""
+    project = index.project
+    if project is None or not isinstance(callee, (cst.Name, cst.Attribute)):
+        return
+    from ..facts import callees  # the facts import this module: not at import time
+
+    wrapper = callees.resolve(callee, Ctx(index, None), project, index.path)
+    if wrapper is None:
+        return
+    scopes = [wrapper.func]
+    for scope in scopes:
+        scopes.extend(wrapper.index.children_of.get(id(scope.node), ()))
+    for scope in scopes:
+        for inner in scope.calls:
+            func = inner.func
+            if not isinstance(func, (cst.Name, cst.Attribute)) or isinstance(func, cst.Name) and func.value in scope.params:
+                continue  # `fn(*args)`: the decorated function itself
+            origin = wrapper.index.resolve(func, scope)
+            if origin is not None and not project.is_project_origin(origin, wrapper.index.path):
+                yield DecoratorView(func, inner, wrapper.index, scope, call, wrapper.qualname)
 
 
 def dict_keys(expr: Optional[cst.BaseExpression]) -> Optional[List[str]]:

@@ -9,7 +9,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted, kwarg
 from ..model import WEAK
-from .base import Adapter, HandlerSite, ModuleWords, decorator_call, root_words
+from .base import Adapter, DecoratorView, HandlerSite, ModuleWords, decorator_call, decorators, root_words
 
 ROOTS = ("celery",)
 CONFIG_NAMES = {"task_acks_late", "CELERY_TASK_ACKS_LATE", "CELERY_ACKS_LATE", "acks_late"}
@@ -36,20 +36,19 @@ class CeleryAdapter(Adapter):
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         module_late = _module_acks_late(index)
         for func in index.functions:
-            for dec in func.decorators:
-                callee, call = decorator_call(dec)
-                if not _is_task_decorator(callee, index):
+            for view in decorators(func, index):
+                if not _is_task_decorator(view):
                     continue
-                late = _late_flag(call, index)
+                late = _late_flag(view)
                 if late is None:
-                    late = module_late
+                    late = module_late or bool(view.via) and _module_acks_late(view.index)
                 if late:
                     yield HandlerSite("celery", func, "framework", WEAK,
-                                      "Celery task with `acks_late=True`",
+                                      f"Celery task with `acks_late=True`{view.suffix()}",
                                       "Celery acks after the task returns (`acks_late=True`)")
-                elif index.imports_any(ROOTS):
+                elif index.imports_any(ROOTS) or view.via:
                     yield HandlerSite("celery", func, "auto", WEAK,
-                                      "Celery task without `acks_late` (acked before it runs)")
+                                      f"Celery task without `acks_late` (acked before it runs){view.suffix()}")
                 break
         for cls in index.classes.values():
             run = cls.methods.get("run")
@@ -78,23 +77,25 @@ def bound_request(func: FunctionInfo) -> Optional[str]:
     return None
 
 
-def _is_task_decorator(callee: cst.BaseExpression, index: ModuleIndex) -> bool:
-    text = dotted(callee) or ""
-    origin = index.resolve(callee, None) or ""
+def _is_task_decorator(view: DecoratorView) -> bool:
+    text = dotted(view.callee) or ""
+    origin = view.origin() or ""
     if origin in ("celery.shared_task", "celery.app.shared_task") or text == "shared_task":
         return True
+    if origin.startswith("celery.") and origin.endswith(".task"):
+        return True  # `task = app.task` in a module of the project, then `@task`
     return text.endswith(".task") and text.count(".") == 1
 
 
-def _late_flag(call: Optional[cst.Call], index: ModuleIndex) -> Optional[bool]:
-    if call is None:
+def _late_flag(view: DecoratorView) -> Optional[bool]:
+    if view.call is None:
         return None
-    flag = kwarg(call, "acks_late")
+    flag = view.keyword("acks_late")
     if isinstance(flag, cst.Name):
         return flag.value == "True"
-    base = kwarg(call, "base")
-    if isinstance(base, cst.Name) and base.value in index.classes:
-        if _class_acks_late(index.classes[base.value]):
+    base = view.keyword("base")
+    if isinstance(base, cst.Name) and base.value in view.index.classes:
+        if _class_acks_late(view.index.classes[base.value]):
             return True
     return None
 

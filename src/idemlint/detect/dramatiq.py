@@ -6,7 +6,7 @@ from typing import Iterable
 
 from ..index import ModuleIndex
 from ..model import WEAK
-from .base import Adapter, HandlerSite, decorator_call, root_words
+from .base import Adapter, HandlerSite, decorators, root_words
 
 ROOTS = ("dramatiq",)
 
@@ -22,9 +22,8 @@ class DramatiqAdapter(Adapter):
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         for func in index.functions:
-            for dec in func.decorators:
-                callee, _ = decorator_call(dec)
-                if index.resolve(callee, None) in ("dramatiq.actor", "dramatiq.actor.actor"):
-                    yield HandlerSite("dramatiq", func, "framework", WEAK, "`@dramatiq.actor`",
+            for view in decorators(func, index):
+                if view.origin() in ("dramatiq.actor", "dramatiq.actor.actor"):
+                    yield HandlerSite("dramatiq", func, "framework", WEAK, f"`@dramatiq.actor`{view.suffix()}",
                                       "dramatiq acks after the actor returns")
                     break

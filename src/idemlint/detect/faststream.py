@@ -6,9 +6,9 @@ from typing import Iterable, Optional
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import ModuleIndex, dotted, kwarg, positional
+from ..index import ModuleIndex, dotted, is_true, kwarg, positional
 from ..model import STRONG, WEAK
-from .base import Adapter, Ctx, HandlerSite, ProduceSite, decorator_call, kw_true, receiver, root_words
+from .base import Adapter, Ctx, DecoratorView, HandlerSite, ProduceSite, decorators, receiver, root_words
 
 ROOTS = ("faststream",)
 KAFKA = {"faststream.kafka": "aiokafka", "faststream.confluent": "confluent_kafka"}
@@ -24,32 +24,35 @@ class FastStreamAdapter(Adapter):
     produce_names = frozenset(['publish'])
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
-        if not index.imports_any(ROOTS):
+        local = index.imports_any(ROOTS)
+        if not local and index.project is None:
             return
         for func in index.functions:
-            for dec in func.decorators:
-                callee, call = decorator_call(dec)
+            for view in decorators(func, index):
+                callee, call = view.callee, view.call
                 if call is None or not isinstance(callee, cst.Attribute) or callee.attr.value != "subscriber":
                     continue
-                kafka = _kafka_client(callee.value, index)
-                mode = _mode(call, kafka is not None)
+                if not (local if not view.via else view.index.imports_any(ROOTS)):
+                    continue
+                kafka = _kafka_client(callee.value, view.index)
+                mode = _mode(view, kafka is not None)
                 if mode == "auto" and kafka is not None:
                     # ACK_FIRST on Kafka is the client's auto-commit (`enable_auto_commit=True`), not an ack
                     # on receipt: what was consumed is committed later, from a background thread or task;
                     # a sync handler runs in a thread pool, so the task may commit while it runs
-                    option = _auto_option(call)
+                    option = _auto_option(view)
                     when = "await" if kafka == "aiokafka" and func.is_async else "thread"
                     yield HandlerSite("faststream", func, "framework", STRONG if option is not None else WEAK,
-                                      f"FastStream Kafka subscriber ({kafka}) with auto-commit (`ACK_FIRST`)",
-                                      "auto-commit commits its offset in the background",
-                                      option_node=option or call, auto_commit=when)
+                                      f"FastStream Kafka subscriber ({kafka}) with auto-commit (`ACK_FIRST`)"
+                                      f"{view.suffix()}", "auto-commit commits its offset in the background",
+                                      option_node=option or (call if not view.via else view.outer), auto_commit=when)
                 elif mode == "auto":
-                    option = _auto_option(call)
+                    option = _auto_option(view)
                     yield HandlerSite("faststream", func, "auto", STRONG if option is not None else WEAK,
-                                      "FastStream subscriber acking first (`ACK_FIRST` / auto-commit)",
-                                      option_node=option or call)
+                                      f"FastStream subscriber acking first (`ACK_FIRST` / auto-commit){view.suffix()}",
+                                      option_node=option or (call if not view.via else view.outer))
                 elif mode == "framework":
-                    yield HandlerSite("faststream", func, "framework", WEAK, "FastStream `@subscriber`",
+                    yield HandlerSite("faststream", func, "framework", WEAK, f"FastStream `@subscriber`{view.suffix()}",
                                       "FastStream acks after the handler returns")
                 break
 
@@ -79,19 +82,19 @@ def _kafka_client(broker: cst.BaseExpression, index: ModuleIndex) -> Optional[st
     return KAFKA.get(next((k for k in KAFKA if origin.startswith(k)), ""))
 
 
-def _auto_option(call: cst.Call) -> Optional[cst.BaseExpression]:
+def _auto_option(view: DecoratorView) -> Optional[cst.BaseExpression]:
     """The keyword that spells the ack-first mode out (None: the broker's default policy)."""
-    policy = kwarg(call, "ack_policy")
+    policy = view.keyword("ack_policy")
     if policy is not None and (dotted(policy) or "").endswith("ACK_FIRST"):
         return policy
     for name in ("no_ack", "auto_commit"):
-        if kw_true(call, name):
-            return kwarg(call, name)
+        if is_true(view.keyword(name)):
+            return view.keyword(name)
     return None
 
 
-def _mode(call: cst.Call, kafka: bool) -> str:
-    policy = dotted(kwarg(call, "ack_policy")) if kwarg(call, "ack_policy") is not None else None
+def _mode(view: DecoratorView, kafka: bool) -> str:
+    policy = dotted(view.keyword("ack_policy")) if view.keyword("ack_policy") is not None else None
     if policy:
         last = policy.split(".")[-1]
         if last == "ACK_FIRST":
@@ -99,9 +102,9 @@ def _mode(call: cst.Call, kafka: bool) -> str:
         if last == "MANUAL":
             return "explicit"
         return "framework"
-    if kw_true(call, "no_ack"):
+    if is_true(view.keyword("no_ack")):
         return "auto"
-    auto_commit = kwarg(call, "auto_commit")
+    auto_commit = view.keyword("auto_commit")
     if kafka:
         if isinstance(auto_commit, cst.Name) and auto_commit.value == "False":
             return "framework"

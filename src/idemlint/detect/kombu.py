@@ -50,7 +50,7 @@ class KombuAdapter(Adapter):
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "publish"):
             return None
-        if not ctx.imports(*ROOTS):
+        if not ctx.reaches(receiver(call), *ROOTS):
             return None
         origin = ctx.origin(receiver(call))
         if not (origin_starts(origin, ("kombu.",)) and "Producer" in (origin or "")) and not (

@@ -6,7 +6,7 @@ from typing import Optional
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..model import STRONG, WEAK
+from ..model import STRONG, UNSEEN, WEAK
 from .base import MESSAGE_NAMES, AckSite, Adapter, Ctx, receiver, receiver_last
 
 ACK_METHODS = {"ack", "ack_sync", "ack_with_response", "ack_log_error"}
@@ -16,6 +16,8 @@ LIBRARIES = (
     ("google.cloud.pubsub_v1", "pubsub"), ("nats", "nats"), ("faststream", "faststream"),
     ("taskiq", "taskiq"), ("aiormq", "aiormq"),
 )
+# standard-library containers: what comes out of `asyncio.Queue[Any]` has no type we know
+CONTAINERS = {"asyncio", "queue", "collections", "typing", "multiprocessing"}
 NOT_MESSAGES = {"socket", "sock", "ws", "websocket", "sio", "client", "callback", "future", "request"}
 
 
@@ -34,13 +36,19 @@ class MessageAckAdapter(Adapter):
         if last.lower() in NOT_MESSAGES:
             return None
         origin = ctx.origin(receiver(call))
+        if origin is not None and origin.split(".")[0] in CONTAINERS:
+            origin = None  # an element of an in-memory queue or collection: of no type we know
         for root, lib in LIBRARIES:
             if ctx.imports(root):
                 if origin is not None and not origin.startswith(root):
                     return None  # resolved to something that is not this library's message
                 return AckSite(lib, STRONG, f"`{last}.{method}()` on a {lib} message")
-        if origin is None and (last.lower() in MESSAGE_NAMES or last in ctx.message_names):
+        if origin is None and last.lower() in MESSAGE_NAMES:
             return AckSite("unknown", WEAK, f"`{last}.{method}()` (no broker client imported here)")
+        if origin is None and last in ctx.message_names:
+            # a parameter not named like a message (`lease.ack()`): the design card's fallback
+            return AckSite("unknown", UNSEEN, f"`{last}.{method}()` on an object the tool cannot resolve "
+                                              "(taken for an ack)")
         return None
 
 

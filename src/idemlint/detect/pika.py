@@ -8,7 +8,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, kwarg, positional
 from ..model import STRONG
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, root_words
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver, root_words
 
 ROOTS = ("pika", "aiormq")
 
@@ -27,14 +27,14 @@ class PikaAdapter(Adapter):
             return None
         lib = "aiormq" if ctx.imports("aiormq") and not ctx.imports("pika") else "pika"
         # `basic_ack` exists only in AMQP clients; the keyword shape settles it without an import
-        if ctx.imports(*ROOTS) or kwarg(call, "delivery_tag") is not None:
+        if ctx.reaches(receiver(call), *ROOTS) or kwarg(call, "delivery_tag") is not None:
             return AckSite(lib, STRONG, "AMQP `basic_ack()`")
         return None
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "basic_publish"):
             return None
-        if not ctx.imports(*ROOTS) and kwarg(call, "routing_key") is None:
+        if not ctx.reaches(receiver(call), *ROOTS) and kwarg(call, "routing_key") is None:
             return None
         props = kwarg(call, "properties") or positional(call, 3)
         body = kwarg(call, "body") or positional(call, 2)

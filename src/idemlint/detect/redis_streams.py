@@ -8,7 +8,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, kwarg, positional
 from ..model import STRONG, WEAK
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, kw_true
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, kw_true, receiver
 
 ROOTS = ("redis",)
 
@@ -24,7 +24,7 @@ class RedisStreamsAdapter(Adapter):
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in ("xack", "xackdel")):
             return None
-        return AckSite("redis_streams", STRONG if ctx.imports(*ROOTS) else WEAK, "redis `xack()`")
+        return AckSite("redis_streams", STRONG if ctx.reaches(receiver(call), *ROOTS) else WEAK, "redis `xack()`")
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "xadd"):

@@ -8,7 +8,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import FunctionInfo, ModuleIndex, children, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, root_words
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, receiver, root_words
 
 ROOTS = ("azure.servicebus",)
 # What takes messages off a receiver (azure-servicebus 7.15, sync and aio): the methods below, and
@@ -30,13 +30,13 @@ class ServiceBusAdapter(Adapter):
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "complete_message"):
             return None
-        strength = STRONG if ctx.imports(*ROOTS) else WEAK
+        strength = STRONG if ctx.reaches(receiver(call), *ROOTS) else WEAK
         return AckSite("servicebus", strength, "Service Bus `complete_message()`")
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in ("send_messages", "schedule_messages")):
             return None
-        if not ctx.imports(*ROOTS) or kwarg(call, "Entries") is not None:
+        if not ctx.reaches(receiver(call), *ROOTS) or kwarg(call, "Entries") is not None:
             return None
         arg = positional(call, 0) or kwarg(call, "message")
         ctor = _ctor(arg, ctx)

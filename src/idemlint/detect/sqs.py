@@ -11,6 +11,9 @@ from ..model import STRONG
 from .base import AckSite, Adapter, Ctx, ProduceSite, dict_value, keywords, receiver
 
 ROOTS = ("boto3", "aiobotocore", "botocore")
+# the SQS resource's message type as the boto3-stubs packages name it (annotations only)
+STUB_MESSAGES = ("mypy_boto3_sqs.service_resource.Message(", "types_boto3_sqs.service_resource.Message(",
+                 "types_aiobotocore_sqs.service_resource.Message(")
 
 
 class SqsAdapter(Adapter):
@@ -38,6 +41,8 @@ class SqsAdapter(Adapter):
             origin = ctx.origin(receiver(call)) or ""
             if ".receive_messages()" in origin or ".receive_messages(" in origin:
                 return AckSite("sqs", STRONG, "SQS resource `message.delete()`")
+            if origin.startswith(STUB_MESSAGES):
+                return AckSite("sqs", STRONG, f"SQS resource `message.delete()` ({origin.rstrip('()')})")
         return None
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:

@@ -40,12 +40,13 @@ class StompAdapter(Adapter):
         # a broker-side transaction, never an ack
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "ack") or not call.args:
             return None
-        if not ctx.imports(*ROOTS) or not _connection(call, ctx):
+        if not ctx.reaches(receiver(call), *ROOTS) or not _connection(call, ctx):
             return None
         return AckSite("stomp", STRONG, f"stomp `{receiver_last(call)}.ack()`")
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
-        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "send") or not ctx.imports(*ROOTS):
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "send") or not ctx.reaches(
+                receiver(call), *ROOTS):
             return None
         if not _connection(call, ctx) and kwarg(call, "destination") is None:
             return None
@@ -80,7 +81,18 @@ class StompAdapter(Adapter):
 
 
 def _listeners(index: ModuleIndex) -> List[ClassInfo]:
+    """Subclasses of stomp's listener classes, and classes of this module whose instances are given
+    to `conn.set_listener(name, Listener(...))` (stomp calls their `on_message` whatever they derive from)."""
     found: List[ClassInfo] = []
+    for func in [None, *index.functions]:
+        for call in (func.calls if func else index.module_calls):
+            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "set_listener":
+                for arg in call.args:
+                    made = arg.value
+                    if isinstance(made, cst.Call) and isinstance(made.func, cst.Name):
+                        cls = index.classes.get(made.func.value)
+                        if cls is not None and "on_message" in cls.methods and cls not in found:
+                            found.append(cls)
     changed = True
     while changed:  # subclasses of listener classes of this module are listeners too
         changed = False

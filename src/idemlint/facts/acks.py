@@ -40,6 +40,7 @@ _RECEIVES = frozenset({"poll", "consume", "getone", "getmany", "receive", "recei
                        "rpoplpush", "brpoplpush", "lmove", "blmove"})
 
 _MEMO: Dict[Tuple[str, int, int], Optional[AckSite]] = {}  # per process: modules the project keeps
+_FILE_MEMO: Dict[Tuple[str, int, int], Optional[AckSite]] = {}  # the file being analysed (cleared per file)
 
 
 def through_helper(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) -> Optional[AckSite]:
@@ -62,6 +63,8 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
     targets = [t for t in targets if ctx.func is None or t.func.node is not ctx.func.node]
     if not targets:
         return False, None
+    if any(_receives(Ctx(t.index, t.func)) for t in targets):
+        return True, None  # `self.run_once()` receives and acks its own messages: a consumer, not a helper
     acking = []
     for callee in targets:
         site = _acks_in(callee, ctx, library_ack, depth - 1, active)
@@ -82,8 +85,9 @@ def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: i
     project = ctx.index.project
     key = (os.path.abspath(path) if path else "", id(callee.func.node), depth)
     keep = callee.path is not None and project is not None and project.holds(callee.path)
-    if keep and key in _MEMO:
-        return _MEMO[key]
+    memo = _MEMO if keep else _FILE_MEMO  # the analysed module's tree lives as long as its file's analysis
+    if key in memo:
+        return memo[key]
     if key in active:
         return None  # a helper that calls itself back adds nothing
     active.add(key)
@@ -100,9 +104,14 @@ def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: i
         if found is not None:
             break
     active.discard(key)
-    if keep and not active:
-        _MEMO[key] = found  # only an answer no cycle cut short
+    if not active:
+        memo[key] = found  # only an answer no cycle cut short
     return found
+
+
+def new_file() -> None:
+    """Before a file's analysis: what was memoised for the last file's own tree is gone with it."""
+    _FILE_MEMO.clear()
 
 
 def forget(path: str) -> None:

@@ -42,7 +42,7 @@ class AckWithoutDedup(Rule):
         ack = next(a for a in acks if a.seq == last_ack)
         bad_keys = consumer.of("per-delivery")
         if effects:
-            effect = effects[0]
+            effect = max(effects, key=lambda e: (e.strength, -e.seq))  # the surest, else the first
             yield self._finding(consumer, effect, ack, confidence(consumer.ack_strength, effect.strength), bad_keys)
             return
         if first_lookup is not None or consumer.of("effect") or consumer.of("marker"):

@@ -1,0 +1,227 @@
+"""Publishes through the project's layers: library publish methods passed on as values, and project
+helpers that publish what their callers build.
+
+- `retry(to_ensure_func=producer.publish, body=...)`, `executor.submit(channel.basic_publish, "", "q",
+  body)`, `conn.ensure(producer, producer.publish)`: the call hands a library publish method on, with
+  the arguments it passes along; it is judged as that publish, at the call.
+- `publisher.emit("order.cancelled", {...})` where `emit` (another module) calls `publish_json(topic,
+  event)`, which calls `producer.produce(topic, value=json.dumps(payload))`: the message is built by the
+  caller. IDEM003 is judged there, on the argument that becomes the payload (the helper's own publish,
+  whose payload is only a parameter, stays a low "built elsewhere" finding).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, replace
+from typing import Callable, Dict, Optional, Tuple
+
+from ..lazyimport import cst  # not loaded before first use
+
+from ..detect import PRODUCE_ADAPTERS, called_name
+from ..detect.base import Ctx, ProduceSite, is_mock
+from ..index import FunctionInfo, dotted
+from . import callees
+from .deferred import message_data
+from .identity import is_id_field, mentions
+from .payload import fields
+
+Produce = Callable[[cst.Call, Ctx], Optional[ProduceSite]]
+
+# Names of project helpers worth following for a publish (a filter on cost: what the helper does decides).
+PUBLISH_LIKE = re.compile(r"publish|emit|send|produce|enqueue|dispatch|broadcast|notify|push|fire|post_event|"
+                          r"put_message|write_message", re.I)
+NOT_PARAMS = {"self", "cls"}
+# calls that return the function they are given, wrapped, instead of running it
+WRAPPERS = frozenset({"ensure", "partial", "autoretry"})
+
+
+@dataclass(frozen=True)
+class Publishes:
+    """A project function publishes (what it is given as) one of its parameters."""
+
+    library: str
+    what: str
+    param: str
+    has_id: bool  # the helper itself gives the message an id (a property, a key, an id field)
+    chain: Tuple[str, ...]
+    id_params: Tuple[str, ...] = ()  # parameters that become the message's id (`key=key`) when passed
+
+
+_MEMO: Dict[Tuple[str, int, int], Optional[Publishes]] = {}
+
+
+def passed_on(call: cst.Call, ctx: Ctx, produce: Produce) -> Optional[ProduceSite]:
+    """The library publish a call hands on as a value, judged with the arguments passed along.
+
+    A wrapper that returns the publish instead of running it (kombu's `conn.ensure(producer,
+    producer.publish)`, `functools.partial`) publishes where what it returns is called."""
+    if called_name(call) in WRAPPERS:
+        return None  # runs nothing: the call of what it returns does
+    wrapped = _wrapper_value(call, ctx)
+    if wrapped is not None:
+        ref, bound = wrapped
+        return _judge(call, ref, bound + list(call.args), ctx, produce)
+    for arg in call.args:
+        ref = arg.value
+        if not isinstance(ref, cst.Attribute) or ref.attr.value not in PRODUCE_ADAPTERS or arg.star:
+            continue
+        site = _judge(call, ref, [a for a in call.args if a is not arg], ctx, produce)
+        if site is not None:
+            return site
+    return None
+
+
+def _judge(call: cst.Call, ref: cst.Attribute, args: list, ctx: Ctx, produce: Produce) -> Optional[ProduceSite]:
+    """`ref(*args)` judged as a publish, and told as made by `call`."""
+    try:
+        virtual = cst.Call(func=ref, args=args)
+    except Exception:  # noqa: BLE001 - arguments in an order a call cannot have: nothing to judge
+        return None
+    site = produce(virtual, ctx)
+    if site is not None:
+        via = dotted(call.func) or called_name(call) or "a call"
+        site.what = f"`{dotted(ref) or ref.attr.value}` passed to `{via}()`" if via != dotted(ref) else site.what
+        site.evidence += f" (run by `{via}()`)"
+    return site
+
+
+def _wrapper_value(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.Attribute, list]]:
+    """`publish(...)` where `publish = conn.ensure(producer, producer.publish, ...)` or
+    `functools.partial(channel.basic_publish, "", "q")`: the publish and the arguments bound to it."""
+    if not isinstance(call.func, cst.Name) or ctx.func is None:
+        return None
+    values = ctx.func.assigns.get(call.func.value, ())
+    value = values[0][0] if len(values) == 1 else None
+    if not isinstance(value, cst.Call) or called_name(value) not in WRAPPERS:
+        return None
+    for i, arg in enumerate(value.args):
+        ref = arg.value
+        if isinstance(ref, cst.Attribute) and ref.attr.value in PRODUCE_ADAPTERS and not arg.star:
+            bound = [a for a in value.args[i + 1:] if a.keyword is None] if called_name(value) == "partial" else []
+            return ref, bound
+    return None
+
+
+def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Optional[ProduceSite]:
+    """The publish a call of a project helper makes with what the call passes, judged here."""
+    if not PUBLISH_LIKE.search(called_name(call)) or is_mock(call, ctx):
+        return None
+    project = ctx.index.project
+    found = None
+    for callee in callees.resolve_all(call.func, ctx, project, ctx.index.path):
+        if ctx.func is None or callee.func.node is not ctx.func.node:
+            found = _publishes(callee, ctx, produce, depth - 1, set())
+            if found is not None:
+                break  # one implementation that publishes (an abstract `send` of several pipelines)
+    if found is None:
+        return None
+    payload = argument(call, callee.func, found.param)
+    if payload is None:
+        return None
+    if not fields(payload, ctx)[0]:
+        return None  # built elsewhere (a layer passing its caller's message on, a received event): judged there
+    chain = " -> ".join((callee.qualname,) + found.chain)
+    site = ProduceSite(found.library, f"`{dotted(call.func) or called_name(call)}()`", payload,
+                       evidence=f"publishes through `{chain}`: {found.what}")
+    site.has_id = found.has_id or any(a.keyword is not None and is_id_field(a.keyword.value) for a in call.args) or any(
+        _given(argument(call, callee.func, p)) for p in found.id_params)
+    site.id_exprs = [a.value for a in call.args
+                     if a.keyword is not None and a.keyword.value in ("headers", "properties", "attributes")]
+    return site
+
+
+def argument(call: cst.Call, func: FunctionInfo, param: str) -> Optional[cst.BaseExpression]:
+    """What `call` passes for `func`'s parameter `param` (by keyword, or by position past `self`)."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == param:
+            return arg.value
+    node = func.node.params
+    ordered = [p.name.value for p in (*node.posonly_params, *node.params)]
+    if ordered and ordered[0] in NOT_PARAMS and isinstance(call.func, cst.Attribute):
+        ordered = ordered[1:]
+    star = node.star_arg.name.value if isinstance(node.star_arg, cst.Param) else None
+    positional = [a for a in call.args if a.keyword is None]
+    if param == star:  # `def send_message(self, *messages)`: the first one given there
+        index = len(ordered)
+    elif param in ordered:
+        index = ordered.index(param)
+    else:
+        return None
+    if any(a.star for a in positional[: index + 1]):
+        return None  # `*args`: which one lands there is not visible
+    return positional[index].value if index < len(positional) else None
+
+
+def _publishes(callee: callees.Callee, ctx: Ctx, produce: Produce, depth: int, active: set) -> Optional[Publishes]:
+    path = callee.path or ctx.index.path
+    project = ctx.index.project
+    key = (os.path.abspath(path) if path else "", id(callee.func.node), depth)
+    keep = callee.path is not None and project is not None and project.holds(callee.path)
+    if keep and key in _MEMO:
+        return _MEMO[key]
+    if key in active:
+        return None
+    active.add(key)
+    found = _find(callee, produce, depth, active)
+    active.discard(key)
+    if keep and not active:
+        _MEMO[key] = found
+    return found
+
+
+def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> Optional[Publishes]:
+    from ..analysis import _producer  # the producer record, as the engine makes it
+
+    func = callee.func
+    params = {p for p in func.params if p not in NOT_PARAMS}
+    if not params:
+        return None
+    inner = Ctx(callee.index, func)
+    derived = {p: message_data(func, {p}, set()) for p in params}  # `for message in messages:` ...
+    for call in func.calls:
+        site = produce(call, inner) if called_name(call) in PRODUCE_ADAPTERS else None
+        if site is not None and site.payload is not None:
+            param = next((p for p in sorted(params) if mentions(site.payload, derived[p])), None)
+            if param is not None:
+                # an id slot fed by a parameter (`key=key`) holds an id only when the caller passes one
+                fed = [e for e in site.id_exprs if any(mentions(e, {p}) for p in params)]
+                id_params = tuple(sorted(p for p in params if any(mentions(e, {p}) for e in fed)))
+                if fed:
+                    site = replace(site, has_id=False, id_exprs=[e for e in site.id_exprs if e not in fed])
+                record = _producer(site, call, func, inner)
+                return Publishes(site.library, site.what, param, record.has_id, (), id_params)
+        if depth <= 0 or not PUBLISH_LIKE.search(called_name(call)):
+            continue
+        nested, deeper = None, None
+        for nested in callees.resolve_all(call.func, inner, callee.index.project, callee.path or callee.index.path):
+            if nested.func.node is not func.node:
+                deeper = _publishes(nested, inner, produce, depth - 1, active)
+                if deeper is not None:
+                    break
+        if nested is None or deeper is None:
+            continue
+        passed = argument(call, nested.func, deeper.param)
+        param = next((p for p in sorted(params) if passed is not None and mentions(passed, derived[p])), None)
+        if param is not None:
+            has_id, id_params = deeper.has_id, set()
+            for q in deeper.id_params:
+                given = argument(call, nested.func, q)
+                mine = {p for p in params if given is not None and mentions(given, derived[p])}
+                id_params |= mine
+                has_id = has_id or _given(given) and not mine
+            return Publishes(deeper.library, deeper.what, param, has_id, (nested.qualname,) + deeper.chain,
+                             tuple(sorted(id_params)))
+    return None
+
+
+def _given(expr: Optional[cst.BaseExpression]) -> bool:
+    """An argument that holds something (`None` passed, or nothing, holds no id)."""
+    return expr is not None and not (isinstance(expr, cst.Name) and expr.value == "None")
+
+
+def forget(path: str) -> None:
+    gone = os.path.abspath(path)
+    for key in [k for k in _MEMO if k[0] == gone]:
+        del _MEMO[key]
