@@ -272,7 +272,8 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             consumer = Consumer(best.library, func, "explicit", best.strength, [a.evidence for a in acks])
         elif site is not None and site.ack_mode in ("framework", "auto"):
             consumer = Consumer(site.library, func, site.ack_mode, site.strength, [site.evidence],
-                                framework_ack=site.framework_ack, option_node=site.option_node)
+                                framework_ack=site.framework_ack, option_node=site.option_node,
+                                auto_commit=site.auto_commit)
         else:
             continue
         consumers.append(_walk(consumer, index, project, path))

@@ -49,6 +49,7 @@ class Consumer:
     # ack_mode == auto: the option or constructor that makes the broker ack on receipt (None: not
     # visible); `ack_strength` then says how sure that is (STRONG spelled out, WEAK library default)
     option_node: Optional[cst.CSTNode] = None
+    auto_commit: str = ""  # Kafka auto-commit: "poll", "thread" or "await" (see `detect.base.HandlerSite`)
 
     @property
     def symbol(self) -> str:

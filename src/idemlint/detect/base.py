@@ -43,6 +43,9 @@ class HandlerSite:
     # ack_mode == auto: the option or constructor in force (related location of IDEM005); `strength`
     # is STRONG when the flag is spelled out, WEAK for a library default or a value we cannot read
     option_node: Optional[cst.CSTNode] = None
+    # Kafka auto-commit (ack_mode == framework): "poll" (inside a later `poll()`, after the loop body's
+    # work), "thread" (librdkafka's background thread), "await" (aiokafka's task, when the handler awaits)
+    auto_commit: str = ""
 
 
 @dataclass

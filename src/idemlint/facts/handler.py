@@ -210,6 +210,17 @@ class _Walker(cst.CSTVisitor):
         if receive or mentions(node.iter, self.run.tainted):
             self.run.taint_target(node.target, node.iter)
 
+    def _comprehension(self, node: cst.CSTNode) -> None:
+        """`labels.put(s) for s in records`: the element is visited before its `for`, so the targets of
+        a comprehension over the message's data take its taint first."""
+        comp = getattr(node, "for_in", None)
+        while comp is not None:
+            if mentions(comp.iter, self.run.tainted) or _is_receive(comp.iter):
+                self.run.taint_target(comp.target, comp.iter)
+            comp = comp.inner_for_in
+
+    visit_GeneratorExp = visit_ListComp = visit_SetComp = visit_DictComp = _comprehension
+
     def _receiver_iter(self, expr: cst.BaseExpression) -> bool:
         """`for msg in receiver:` / `async for m in consumer:` over a broker receiver."""
         if not isinstance(expr, (cst.Name, cst.Attribute)) or mentions(expr, self.run.tainted):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from ..facts.deferred import in_receive_scope, module_names
 from ..findings import Confidence
 from ..model import Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
@@ -50,6 +51,8 @@ class AckWithoutDedup(Rule):
         effects = [e for e in consumer.of("effect")
                    if e.seq < guarded and consumer.in_hand(e) and not e.in_except
                    and any(a.seq > e.seq and not any(e.seq < r < a.seq for r in receives) for a in acks)]
+        if consumer.auto_commit:  # Kafka auto-commit commits at a later receive: the loop's work only
+            effects = in_receive_scope(consumer, effects, module_names(module.index))
         ack = next(a for a in acks if a.seq == last_ack)
         bad_keys = consumer.of("per-delivery")
         if effects:
@@ -81,6 +84,8 @@ class AckWithoutDedup(Rule):
     def _finding(self, consumer: Consumer, effect: Event, ack: Event, conf: Confidence, bad_keys) -> RawFinding:
         via = f" (in `{effect.chain[-1]}`)" if effect.chain else ""
         ack_text = "after it returns" if ack.detail == "framework" else "then acks"
+        if consumer.auto_commit:
+            ack_text = f"then {consumer.framework_ack}"
         message = f"{effect.what}{via} runs before any dedup check in `{consumer.symbol}`, {ack_text}"
         if bad_keys:
             why = ("is not keyed by anything that identifies the message" if bad_keys[0].detail == "unrelated"
