@@ -72,4 +72,5 @@ def assert_matches(source: str) -> None:
 
 
 def fixture_files() -> List[Path]:
-    return sorted(p for p in FIXTURES.rglob("*.py") if not {"robustness", "golden", "services", "wrapped"} & set(p.relative_to(FIXTURES).parts))
+    return sorted(p for p in FIXTURES.rglob("*.py")
+                  if not {"robustness", "golden", "services", "wrapped", "roles"} & set(p.relative_to(FIXTURES).parts))

@@ -119,6 +119,8 @@ def scan(tree: Path, extra: List[str]) -> Dict[str, object]:
     help_text = subprocess.run([sys.executable, "-m", "idemlint", "check", "--help"],
                                capture_output=True, text=True).stdout
     args = ["--no-cache"] if "--no-cache" in help_text else []
+    if "--include-tests" in help_text:  # every file: tests and docs examples are real code too
+        args += ["--include-tests", "--include-examples"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     proc = subprocess.run(

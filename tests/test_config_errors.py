@@ -12,7 +12,7 @@ from idemlint.cli import main
 KNOWN = "known rules: IDEM001 (ack-without-dedup)"
 CASES = {
     "malformed TOML": ("[tool.idemlint\nselect = 1\n", "invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 15)"),
-    "unknown key": ("[tool.idemlint]\nselectt = []\n", "unknown key 'selectt' (known: cache-dir, call-depth, exclude, "),
+    "unknown key": ("[tool.idemlint]\nselectt = []\n", "unknown key 'selectt' (known: cache-dir, call-depth, docs-url, example-paths, exclude, "),
     "list expected": ("[tool.idemlint]\nselect = \"IDEM001\"\n", "select: expected a list of rule codes or names"),
     "unknown rule": ("[tool.idemlint]\nselect = [\"IDEM999\"]\n", f"select: unknown rule 'IDEM999'; {KNOWN}"),
     "unknown rule name": ("[tool.idemlint]\nignore = [\"ack-without-dedupe\"]\n", "ignore: unknown rule 'ack-without-dedupe'"),

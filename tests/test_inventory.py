@@ -6,6 +6,7 @@ README), not copied from the tool's output.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -218,6 +219,38 @@ def test_an_effect_in_a_helper_names_the_helper_and_the_call():
     c = consumer_of(HELPER)
     (effect,) = c["effects"]
     assert (effect["kind"], effect["line"], effect["call_line"], effect["via"]) == ("payment", 6, 10, ["_charge"])
+
+
+REPEATED = b"""
+import pika
+
+from app.services import apply_update, notify
+
+
+def on_message(ch, method, properties, body):
+    apply_update(body); apply_update(body)
+    notify(body); apply_update(body)
+    ch.basic_ack(delivery_tag=method.delivery_tag)
+"""
+
+
+def test_an_effect_repeated_is_listed_once_with_its_count():
+    from idemlint.inventory import Inventory
+    from idemlint.report.markdown import MarkdownOptions, inventory_lines
+    from idemlint.report.text import TextOptions, render_inventory
+
+    inv = inventory_source(REPEATED, "w.py", Config())
+    (c,) = inv.consumers
+    # JSON: identical events once, with their count; the same line's other calls stay apart
+    assert [(e["what"], e["line"], e["count"]) for e in c.to_dict()["effects"]] == [
+        ("`apply_update()`", 8, 2), ("`notify()`", 9, 1), ("`apply_update()`", 9, 1)]
+    # the tables show kind and line: one row per distinct one, with how many times it happens
+    whole = Inventory(files=1, parsed=1, consumers=[c])
+    row = next(line for line in inventory_lines(whole, MarkdownOptions()) if line.startswith("| `on_message`"))
+    assert "| handoff (line 8, x2)<br>handoff (line 9, x2) |" in row
+    buffer = io.StringIO()
+    render_inventory(whole, TextOptions(color=False, width=160), buffer)
+    assert "handoff (line 8, x2)" in buffer.getvalue() and buffer.getvalue().count("handoff") == 2
 
 
 RPC = b"""

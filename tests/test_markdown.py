@@ -27,9 +27,11 @@ def test_counts_by_rule_and_confidence_then_findings_grouped_by_consumer():
         finding(line=3), finding(line=9, rule="IDEM003", name="message-without-id", conf=Confidence.LOW),
         finding(path="app/x.py", line=5, conf=Confidence.MEDIUM, symbol="handle"),
     ])
-    lines = check_lines(result)
+    docs = "https://example.com/idemlint/rules"
+    lines = check_lines(result, docs)
     assert lines[0] == "### idemlint: Found 3 findings (1 high, 1 medium, 1 low) in 4 files checked."
-    url = rule_url("ack-without-dedup")
+    url = rule_url("ack-without-dedup", "IDEM001", docs)
+    assert url == "https://example.com/idemlint/rules/ack-without-dedup.md"
     assert f"| [IDEM001 ack-without-dedup]({url}) | 1 | 1 | 0 | 2 |" in lines
     assert "| **Total** | **1** | **1** | **1** | **3** |" in lines
     headings = [line for line in lines if line.startswith("#### ")]
@@ -37,6 +39,15 @@ def test_counts_by_rule_and_confidence_then_findings_grouped_by_consumer():
     first = lines.index(headings[0])
     assert lines[first + 4].startswith(f"| 3 | [IDEM001]({url}) | high | `charge()` runs")
     assert lines[first + 5].startswith("| 9 | [IDEM003](")
+    assert not any("idemlint explain" in line for line in lines)
+
+
+def test_without_docs_url_codes_are_plain_and_the_report_says_how_to_read_a_page():
+    lines = check_lines(RunResult(files=1, findings=[finding(rule="IDEM003", name="message-without-id"), finding()]))
+    assert "| IDEM001 ack-without-dedup | 1 | 0 | 0 | 1 |" in lines
+    assert not any("](" in line for line in lines)
+    assert "Read a rule's page with `idemlint explain CODE` (for example `idemlint explain IDEM001`)." in lines
+    assert not any("explain" in line for line in check_lines(RunResult(files=1)))  # nothing to explain
 
 
 def test_every_table_row_has_as_many_cells_as_its_header():

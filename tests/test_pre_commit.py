@@ -82,6 +82,8 @@ def test_pre_commit_hook_fails_on_a_bad_consumer_and_passes_on_a_good_one(tmp_pa
     )
     (project / "payments.py").write_text((DEMO / "payments_consumer.py").read_text())
     (project / "invoices.py").write_text((DEMO / "invoices_consumer.py").read_text())
+    (project / "tests").mkdir()
+    (project / "tests" / "test_payments.py").write_text((DEMO / "payments_consumer.py").read_text())
     git(project, "add", ".", env=env)
 
     bad = pre_commit(project, env, "run", "--files", "payments.py")
@@ -93,3 +95,9 @@ def test_pre_commit_hook_fails_on_a_bad_consumer_and_passes_on_a_good_one(tmp_pa
     good = pre_commit(project, env, "run", "--files", "invoices.py")
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Passed" in good.stdout
+
+    # A staged test file is test code: not reported by default (the hook passes --force-exclude).
+    test_code = pre_commit(project, env, "run", "--verbose", "--files", "tests/test_payments.py")
+    assert test_code.returncode == 0, test_code.stdout + test_code.stderr
+    assert "Passed" in test_code.stdout and "IDEM001" not in test_code.stdout
+    assert "skipped 1 test file (add --include-tests to check it)" in test_code.stdout

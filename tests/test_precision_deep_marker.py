@@ -18,6 +18,24 @@ def send_receipt(event, order_id):
     requests.post("https://mail.example.com/send", json={"body": body})
 '''
 
+# the same task with a dedup check first: only then is a processed record after it checked (IDEM002)
+CHECKED_TASK = '''
+import redis
+import requests
+from shop.celery import app
+from shop.mail import render
+
+r = redis.Redis()
+
+
+@app.task(bind=True, acks_late=True)
+def send_receipt(self, event, order_id):
+    if r.exists(f"processed:{self.request.id}"):
+        return
+    body = render(event, order_id)
+    requests.post("https://mail.example.com/send", json={"body": body})
+'''
+
 MAIL = '''
 from shop.urls import absolute_url
 
@@ -52,9 +70,9 @@ def absolute_url(event):
 '''
 
 
-def _tree(tmp_path, urls: str):
+def _tree(tmp_path, urls: str, task: str = TASK):
     write(tmp_path, {"shop/__init__.py": "", "shop/celery.py": "from celery import Celery\napp = Celery('shop')\n",
-                     "shop/tasks.py": TASK, "shop/mail.py": MAIL, "shop/urls.py": urls})
+                     "shop/tasks.py": task, "shop/mail.py": MAIL, "shop/urls.py": urls})
     return {(rule, confidence) for _, _, rule, confidence, _ in findings(tmp_path, "shop/tasks.py")}
 
 
@@ -65,5 +83,11 @@ def test_a_cache_of_something_else_two_calls_away_is_no_processed_record(tmp_pat
 
 
 def test_a_record_named_like_one_two_calls_away_still_counts(tmp_path):
-    got = _tree(tmp_path, URLS_MARKER)
+    got = _tree(tmp_path, URLS_MARKER, CHECKED_TASK)
     assert any(rule == "IDEM002" for rule, _ in got), got
+
+
+def test_a_record_that_no_check_reads_leaves_the_post_to_idem001(tmp_path):
+    # without a dedup check, the record skips no redelivery: the POST is IDEM001's, not also IDEM002's
+    got = _tree(tmp_path, URLS_MARKER)
+    assert got == {("IDEM001", "medium")}, got

@@ -108,9 +108,15 @@ SCHEMA = {
         "summary": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["files", "parsed", "findings", "suppressed", "errors", "unused_ignores", "by_rule"],
+            "required": ["files", "parsed", "findings", "suppressed", "errors", "unused_ignores", "by_rule", "skipped"],
             "properties": {
                 "unused_ignores": POSITIVE,
+                "skipped": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["test", "example"],
+                    "properties": {"test": POSITIVE, "example": POSITIVE},
+                },
                 "baseline": {
                     "type": "object",
                     "additionalProperties": False,
@@ -187,6 +193,7 @@ def test_json_document_matches_schema():
     assert doc["summary"] == {
         "files": 3, "parsed": 2, "findings": 2, "suppressed": 1, "errors": 1, "unused_ignores": 0,
         "by_rule": {"IDEM001": {"high": 1, "medium": 0, "low": 0}, "IDEM003": {"high": 0, "medium": 0, "low": 1}},
+        "skipped": {"test": 0, "example": 0},
     }
     assert doc["errors"] == [{"kind": "syntax", "line": 4, "message": "invalid syntax", "path": "broken.py"}]
     assert doc["findings"][0]["related"] == [{"line": 3, "column": 5, "message": "acked here"}]

@@ -331,7 +331,7 @@ def test_scanned_code_is_never_imported_or_run(tmp_path):
     for name in ("never_execute.py", "setup.py", "conftest.py", "__init__.py", "__main__.py"):
         (pkg / name).write_text(source)
     proc = subprocess.run(
-        [sys.executable, "-m", "idemlint", "check", "--format", "json", "pkg", "pkg/never_execute.py"],
+        [sys.executable, "-m", "idemlint", "check", "--format", "json", "--include-tests", "pkg", "pkg/never_execute.py"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 1, proc.stderr  # the findings, not os._exit(42) / sys.exit(43)

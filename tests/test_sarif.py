@@ -59,7 +59,7 @@ def test_schema_validation_can_fail():
 def test_driver_rules_come_from_registry_and_pages():
     doc = sarif.to_document(RunResult(), "/")
     driver = doc["runs"][0]["tool"]["driver"]
-    assert driver["name"] == "idemlint" and driver["informationUri"].startswith("https://")
+    assert driver["name"] == "idemlint" and "informationUri" not in driver  # the tool has no web page yet
     assert [r["id"] for r in driver["rules"]] == [r.code for r in ALL_RULES]
     for descriptor, rule in zip(driver["rules"], ALL_RULES):
         assert descriptor["name"] == rule.name
@@ -69,6 +69,23 @@ def test_driver_rules_come_from_registry_and_pages():
         assert descriptor["fullDescription"]["text"].startswith(rule.summary)
         assert len(descriptor["fullDescription"]["text"]) > len(rule.summary)  # plus "Why is this bad?"
         assert descriptor["properties"]["precision"] in ("very-high", "high", "medium", "low")
+        assert "helpUri" not in descriptor  # no `docs-url`: no link, the page is in `help`
+    validate(doc)
+
+
+def test_docs_url_gives_each_rule_a_help_uri():
+    doc = sarif.to_document(RunResult(), "/", docs_url="https://example.com/idemlint/rules/")
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["helpUri"] for r in rules] == [f"https://example.com/idemlint/rules/{r.name}.md" for r in ALL_RULES]
+    assert all(r["help"]["text"] for r in rules)
+    doc = sarif.to_document(RunResult(), "/", docs_url="https://docs.example.com/rules/{code}.html")
+    assert doc["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] == "https://docs.example.com/rules/IDEM001.html"
+    validate(doc)
+
+
+def test_skipped_test_and_example_files_are_run_properties():
+    doc = sarif.to_document(RunResult(skipped={"test": 3}), "/")
+    assert doc["runs"][0]["properties"] == {"skippedFiles": {"test": 3, "example": 0}}
     validate(doc)
 
 
@@ -173,3 +190,17 @@ def test_snippet_hashes_do_not_depend_on_how_far_the_file_is_tokenized():
         assert SnippetHasher(source, last_line=end).hash(line, end) == full.hash(line, end)
     with pytest.raises(ValueError):
         SnippetHasher(source, last_line=3).hash(4, 5)
+
+
+@pytest.mark.parametrize("source, line, end, snippet", [
+    (b'send(f"hello {x!r:>{y}} and {f\'{y}\'}", c=3)  # note\n', 1, 1,
+     'send ( f"hello {x!r:>{y}} and {f\'{y}\'}" , c = 3 )'),
+    (b'x = 1\r\nsend(b=f"""multi\r\nline {x}\r\nend""", c=3)\r\n', 2, 4, 'send ( b = f"""multi\r\nline {x}\r\nend""" , c = 3 )'),
+    (b'\xef\xbb\xbfsend(f"caf\xc3\xa9 {x}")\n', 1, 1, 'send ( f"caf\u00e9 {x}" )'),
+    (b'# -*- coding: latin-1 -*-\nsend(f"caf\xe9 {x}", rf"\\d{y}")\n', 2, 2, 'send ( f"caf\u00e9 {x}" , rf"\\d{y}" )'),
+])
+def test_an_f_string_is_one_token_on_every_python(source, line, end, snippet):
+    # Python 3.12 tokenizes f-strings into parts (PEP 701); the snippet, and so the fingerprint and
+    # every baseline entry, must stay what Python 3.10 and 3.11 give.
+    assert SnippetHasher(source).snippet(line, end) == snippet
+    assert SnippetHasher(source, last_line=end).snippet(line, end) == snippet

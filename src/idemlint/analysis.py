@@ -88,7 +88,7 @@ def _ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
     site = _library_ack(call, ctx)
     if site is not None and ctx.index.project is not None:
         site.evidence += _via(call, ctx)
-    if site is None and (ACK_LIKE.match(called_name(call)) or _self_call(call)):
+    if site is None and (ACK_LIKE.match(called_name(call)) or _self_call(call, ctx)):
         project = ctx.index.project
         site = acks.through_helper(call, ctx, _library_ack, project.max_depth if project is not None else MAX_DEPTH)
     return site
@@ -107,11 +107,14 @@ def _via(call: cst.Call, ctx: Ctx) -> str:
     return f"; `{text}` from `{local}`" if local else f"; `{text}` resolved through the project's modules"
 
 
-def _self_call(call: cst.Call) -> bool:
-    """`self.finish()`: a method of the class, followed for an ack whatever its name (bounded: the
-    class's own methods)."""
+def _self_call(call: cst.Call, ctx: Ctx) -> bool:
+    """`self.finish()` of a method the class itself defines: followed for an ack whatever its name
+    (inherited methods only when named like an ack: bounded, and no base class is looked up)."""
     func = call.func
-    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"):
+        return False
+    cls = ctx.index._class_of(ctx.func) if ctx.func is not None else None
+    return cls is not None and func.attr.value in cls.methods
 
 
 def _library_ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
@@ -246,7 +249,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         acks = []
         for call in func.calls:
             name = called_name(call)
-            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS and not ACK_LIKE.match(name) and not _self_call(call) and not (
+            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS and not ACK_LIKE.match(name) and not _self_call(call, ctx) and not (
                     user_patterns.ACTIVE and user_patterns.ACTIVE.matches("ack", ctx.origin(call.func), dotted(call.func))):
                 site = _layered_produce(call, ctx, project)
                 if site is not None and not site.always_has_id:
@@ -269,7 +272,8 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             consumer = Consumer(best.library, func, "explicit", best.strength, [a.evidence for a in acks])
         elif site is not None and site.ack_mode in ("framework", "auto"):
             consumer = Consumer(site.library, func, site.ack_mode, site.strength, [site.evidence],
-                                framework_ack=site.framework_ack, option_node=site.option_node)
+                                framework_ack=site.framework_ack, option_node=site.option_node,
+                                auto_commit=site.auto_commit)
         else:
             continue
         consumers.append(_walk(consumer, index, project, path))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, List, Op
 
 from . import suppress
 from .config import Config, ConfigError, load_config
-from .discover import PathNotFound, SourceFile, discover
+from .discover import TEST, PathNotFound, SourceFile, discover, imports_test_framework, skipped_as
 from .findings import Analysis, FileError, FileResult, ParseFailure, RunResult
 from .stack import engine_gc
 
@@ -198,6 +198,7 @@ class _Job:
     source: bytes
     key: str = ""
     deferred: bool = False  # not read yet: the worker reads and prefilters it (`_defer_prefilter`)
+    test_if_imports: bool = False  # skipped as test code if it imports pytest or unittest (`_test_support`)
 
 
 def _read(file: SourceFile, config: Config) -> Union[bytes, FileResult]:
@@ -251,21 +252,40 @@ def _adjacent(project: Any, path: str, source: bytes) -> bool:
         return False
 
 
+def _test_if_imports(file: SourceFile, config: Config) -> bool:
+    """Whether `file`, production code by its path, is left out as test code if it imports a test framework."""
+    return config.tests_by_imports() and skipped_as(file, config, TEST) is not None
+
+
+def _test_support(job: _Job, source: bytes) -> Optional[FileResult]:
+    """The result of a file left out as test code by its imports (pytest, unittest), or None."""
+    if job.test_if_imports and imports_test_framework(source):
+        return FileResult(job.shown, skipped=TEST)
+    return None
+
+
 def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache],
              prefilter: Optional[Callable[[bytes], bool]], stats: Dict[str, int],
              clean: _Clean, project: Any = None) -> Union[_Job, FileResult]:
     """Read, size-check, prefilter and look up one file; a `_Job` if it still needs the engine.
 
-    With `prefilter` None the job leaves reading and the prefilter to the worker (`_defer_prefilter`).
-    A file that fails the prefilter still goes to the engine when it reaches a broker library
-    through the project modules it imports (`_adjacent`; never cached as clean: that depends on
-    other files).
+    A test or example file that `check` leaves out is not even read. With `prefilter` None the
+    job leaves reading and the prefilter to the worker (`_defer_prefilter`). A file that fails the
+    prefilter still goes to the engine when it reaches a broker library through the project modules
+    it imports (`_adjacent`; never cached as clean: that depends on other files).
     """
+    role = skipped_as(file, config)
+    if role is not None:
+        return FileResult(file.display_path, skipped=role)
+    job = _Job(index, file.path, file.display_path, b"", test_if_imports=_test_if_imports(file, config))
     if prefilter is None:
-        return _Job(index, file.path, file.display_path, b"", deferred=True)
+        return replace(job, deferred=True)
     source = _read(file, config)
     if isinstance(source, FileResult):
         return source
+    skipped = _test_support(job, source)
+    if skipped is not None:
+        return skipped
     shown = file.display_path
     digest = cache.digest(source) if cache is not None else b""
     if (digest in clean.known or not _passes(prefilter, source)) and not _adjacent(project, file.path, source):
@@ -273,7 +293,7 @@ def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache
             clean.new.add(digest)
         return _clean_result(source, shown, config)
     stats["prefilter_passed"] += 1
-    job = _Job(index, file.path, shown, source)
+    job.source = source
     if cache is not None:
         job.key = cache.content_key(shown, digest)
         cached = cache.load(file.path, job.key)
@@ -303,6 +323,9 @@ def _engine_job(job: _Job, config: Config, cache: Optional[Cache],
         source = _read(SourceFile(job.path, job.shown), config)
         if isinstance(source, FileResult):
             return source, False
+        skipped = _test_support(job, source)
+        if skipped is not None:
+            return skipped, False
         if not _passes(_worker_prefilter(config, cache), source) and not _adjacent(project, job.path, source):
             return _clean_result(source, job.shown, config), False
         job = replace(job, source=source)
@@ -320,8 +343,8 @@ def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache], project
     """The worker-process entry point: a chunk of files through `one` (`_engine_job` for `check`)."""
     one = one or _engine_job
     if project is not None:
-        if _WORKER_PROJECT and (_WORKER_PROJECT[0].bases, _WORKER_PROJECT[0].max_depth) == (
-                project.bases, project.max_depth):
+        if _WORKER_PROJECT and (_WORKER_PROJECT[0].bases, _WORKER_PROJECT[0].max_depth, _WORKER_PROJECT[0].scanned) == (
+                project.bases, project.max_depth, project.scanned):
             project = _WORKER_PROJECT[0]
         else:
             _WORKER_PROJECT[:] = [project]
@@ -335,7 +358,7 @@ def make_project(config: Config, paths: Sequence[str] = ()) -> Any:
     """The project whose modules handlers are followed into, `config.call_depth` calls deep."""
     from .project import Project
 
-    return Project([config.root, *paths], max_depth=config.call_depth)
+    return Project([config.root, *paths], max_depth=config.call_depth, scanned=paths or [config.root])
 
 
 def lint_file(file: SourceFile, config: Config) -> FileResult:
@@ -350,7 +373,8 @@ def lint_file(file: SourceFile, config: Config) -> FileResult:
 
 
 def _new_stats() -> Dict[str, int]:
-    return {"files": 0, "prefilter_passed": 0, "cache_hits": 0, "analysed": 0, "workers": 0}
+    return {"files": 0, "skipped_tests": 0, "skipped_examples": 0, "prefilter_passed": 0, "cache_hits": 0,
+            "analysed": 0, "workers": 0}
 
 
 def effective_jobs(config: Config) -> int:
@@ -559,7 +583,8 @@ def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict
                paths: Sequence[str] = (), progress: Optional[Progress] = None) -> List[FileResult]:
     """Lint `files` (in parallel when `config.jobs` allows and enough files need analysis).
 
-    `stats`, if given, receives counts: files, prefilter_passed, cache_hits, analysed, workers.
+    `stats`, if given, receives counts: files (checked), skipped_tests, skipped_examples (test and
+    example files left out), prefilter_passed, cache_hits, analysed, workers.
     `progress`, if given, is called as each file is done: (files in the run, parsed, its findings).
     `paths` (the paths the user named) are source roots for following calls across modules,
     besides `config.root`.
@@ -578,7 +603,10 @@ def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict
     except BaseException:
         runner.abort()  # Ctrl-C or a crash outside the per-file boundary: stop the workers
         raise
-    counts["files"] = len(files)
+    for result in results:
+        if result is not None and result.skipped:
+            counts[f"skipped_{result.skipped}s"] += 1
+    counts["files"] = len(files) - counts["skipped_tests"] - counts["skipped_examples"]
     counts["workers"] = runner.jobs if runner.pool is not None else 0
     if stats is not None:
         stats.update(counts)
@@ -609,6 +637,9 @@ def collect(results: Iterable[FileResult]) -> RunResult:
     """Fold per-file results into one deterministic `RunResult`."""
     run = RunResult()
     for result in results:
+        if result.skipped:
+            run.skipped[result.skipped] = run.skipped.get(result.skipped, 0) + 1
+            continue
         run.files += 1
         run.parsed += int(result.parsed)
         run.findings.extend(result.findings)

@@ -46,6 +46,9 @@ _NO_COLOR = click.option("--no-color", is_flag=True, help="No colours or styles 
 _FORCE_EXCLUDE = click.option("--force-exclude", is_flag=True, help="Apply excludes and .gitignore to files named on the command line too.")
 _JOBS = click.option("-j", "--jobs", type=int, default=None, metavar="N",
               help="Worker processes (config: jobs; default: one per CPU; 1 runs in-process).")
+_DOCS_URL = click.option("--docs-url", default=None, metavar="URL",
+                         help="Link rule codes in Markdown and SARIF to the pages under URL (config: docs-url; "
+                              "default: no links, `idemlint explain CODE` shows a page).")
 _CONFIG = click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Config file: a pyproject.toml with [tool.idemlint], or a TOML file with the keys at top level.")
 
@@ -69,11 +72,16 @@ _CONFIG = click.option("--config", "config_file", type=click.Path(dir_okay=False
               help="Report only findings not recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_file", type=click.Path(dir_okay=False), default=None,
               help="Record today's findings in this baseline file (and exit 0 unless files could not be checked).")
+@click.option("--include-tests/--no-include-tests", default=None,
+              help="Also check test code: tests/, test_*.py, conftest.py, ... (config: include-tests, test-paths).")
+@click.option("--include-examples/--no-include-examples", default=None,
+              help="Also check example code: docs/, examples/, samples/, ... (config: include-examples, example-paths).")
 @click.option("--warn-unused-ignores/--no-warn-unused-ignores", default=None,
               help="Report suppression comments that hide no finding (config: warn-unused-ignores).")
 @click.option("--statistics", is_flag=True, help="Show counts by rule and confidence instead of the findings.")
 @click.option("--show-evidence", is_flag=True,
               help="Under each finding, show why the function is a consumer, the ack, the side effect and the call chain.")
+@_DOCS_URL
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings or file errors are reported.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line, and nothing when clean (text format).")
 @_NO_COLOR
@@ -96,9 +104,12 @@ def check(
     diff_rev: Optional[str],
     baseline_file: Optional[str],
     write_baseline_file: Optional[str],
+    include_tests: Optional[bool],
+    include_examples: Optional[bool],
     warn_unused_ignores: Optional[bool],
     statistics: bool,
     show_evidence: bool,
+    docs_url: Optional[str],
     exit_zero: bool,
     quiet: bool,
     no_color: bool,
@@ -125,7 +136,8 @@ def check(
     if statistics and output_format != "text" and not output_file:
         raise _fail(f"--statistics shows the text report; add --output FILE for the {output_format} report")
     overrides = _overrides(force_exclude=force_exclude, verbose=verbose, jobs=jobs, select=select, ignore=ignore,
-                           exclude=exclude, extend_exclude=extend_exclude, min_confidence=min_confidence)
+                           exclude=exclude, extend_exclude=extend_exclude, min_confidence=min_confidence,
+                           docs_url=docs_url, include_tests=include_tests, include_examples=include_examples)
     if cache_dir is not None:
         overrides["cache-dir"] = os.path.abspath(cache_dir)  # relative to the cwd, not the config file
     if warn_unused_ignores is not None:
@@ -154,7 +166,8 @@ def check(
                 extra["progress"] = progress
             result = lint_paths(targets, config, **extra)
         if verbose:
-            click.echo("idemlint: files = {files}, passed the prefilter = {prefilter_passed}, cache hits = "
+            click.echo("idemlint: files = {files}, skipped test files = {skipped_tests}, skipped example files = "
+                       "{skipped_examples}, passed the prefilter = {prefilter_passed}, cache hits = "
                        "{cache_hits}, analysed = {analysed}, worker processes = {workers}".format(**stats), err=True)
         root = project_root() if (output_format != "text" or baseline or write_baseline_file) else os.getcwd()
         if baseline is not None:
@@ -183,12 +196,13 @@ def check(
     if output_file:
         try:
             with open(output_file, "w", encoding="utf-8", newline="\n") as fh:
-                _render(output_format, result, root, fh, dict(text_options, color=False, quiet=False, statistics=False))
+                _render(output_format, result, root, fh, dict(text_options, color=False, quiet=False, statistics=False),
+                        config.docs_url)
         except OSError as e:
             raise _fail(f"cannot write {output_file}: {e.strerror or e}")
         _render("text", result, root, sys.stdout, text_options)
     else:
-        _render(output_format, result, root, sys.stdout, text_options)
+        _render(output_format, result, root, sys.stdout, text_options, config.docs_url)
     if write_baseline_file:
         reported = bool(result.errors)  # the findings are now accepted; unreadable files are not
     else:
@@ -198,18 +212,19 @@ def check(
 
 def _overrides(force_exclude: bool, verbose: bool, jobs: Optional[int], select: Optional[str] = None,
                ignore: Optional[str] = None, exclude: Optional[str] = None, extend_exclude: Optional[str] = None,
-               min_confidence: Optional[str] = None) -> Dict[str, Any]:
+               min_confidence: Optional[str] = None, docs_url: Optional[str] = None,
+               include_tests: Optional[bool] = None, include_examples: Optional[bool] = None) -> Dict[str, Any]:
     """The config keys the command line sets: only what was actually passed overrides the config file."""
     from .config import split_list
 
     overrides: Dict[str, Any] = {"force_exclude": force_exclude, "verbose": verbose}
-    if jobs is not None:
-        overrides["jobs"] = jobs
     for key, value in (("select", select), ("ignore", ignore), ("exclude", exclude), ("extend-exclude", extend_exclude)):
         if value is not None:
             overrides[key] = split_list(value)
-    if min_confidence is not None:
-        overrides["min-confidence"] = min_confidence
+    for key, value in (("jobs", jobs), ("min-confidence", min_confidence), ("docs-url", docs_url),
+                       ("include-tests", include_tests), ("include-examples", include_examples)):
+        if value is not None:
+            overrides[key] = value
     return overrides
 
 
@@ -296,8 +311,10 @@ def _progress_bar(wanted: bool) -> Iterator[Optional[_ProgressBar]]:
             bar.close()
 
 
-def _render(output_format: str, result: Any, root: str, stream: Any, text_options: Dict[str, Any]) -> None:
-    """Write `result` in `output_format` to `stream` (rich is imported only for text)."""
+def _render(output_format: str, result: Any, root: str, stream: Any, text_options: Dict[str, Any],
+            docs_url: Optional[str] = None) -> None:
+    """Write `result` in `output_format` to `stream` (rich is imported only for text); rule codes
+    link to the pages under `docs_url` in Markdown and SARIF."""
     if output_format == "json":
         from .report import json as json_report
 
@@ -305,7 +322,7 @@ def _render(output_format: str, result: Any, root: str, stream: Any, text_option
     elif output_format == "sarif":
         from .report import sarif
 
-        sarif.render(result, sarif.SarifOptions(root), stream)
+        sarif.render(result, sarif.SarifOptions(root, docs_url), stream)
     elif output_format == "github":
         from .report import github
 
@@ -313,7 +330,7 @@ def _render(output_format: str, result: Any, root: str, stream: Any, text_option
     elif output_format == "markdown":
         from .report import markdown
 
-        markdown.render(result, None, stream)
+        markdown.render(result, markdown.MarkdownOptions(docs_url=docs_url), stream)
     elif _plain_clean_run(result, stream, text_options):
         if not text_options.get("quiet"):
             from .report.summary import summary_line
@@ -377,6 +394,7 @@ INVENTORY_FORMATS = ("text", "json", "markdown")
 @_CONFIG
 @_FORCE_EXCLUDE
 @_JOBS
+@_DOCS_URL
 @_NO_COLOR
 @click.option("-v", "--verbose", is_flag=True, help="Show the settings used and internal-error tracebacks.")
 def consumers(
@@ -392,6 +410,7 @@ def consumers(
     config_file: Optional[str],
     force_exclude: bool,
     jobs: Optional[int],
+    docs_url: Optional[str],
     no_color: bool,
     verbose: bool,
 ) -> None:
@@ -403,7 +422,8 @@ def consumers(
 
     paths = paths or (".",)
     overrides = _overrides(force_exclude=force_exclude, verbose=verbose, jobs=jobs, select=select, ignore=ignore,
-                           exclude=exclude, extend_exclude=extend_exclude, min_confidence=min_confidence)
+                           exclude=exclude, extend_exclude=extend_exclude, min_confidence=min_confidence,
+                           docs_url=docs_url)
     try:
         config = _load(paths, config_file, overrides)
         if verbose:
@@ -423,16 +443,17 @@ def consumers(
     if output_file:
         try:
             with open(output_file, "w", encoding="utf-8", newline="\n") as fh:
-                _render_inventory(output_format, inventory, group_by, fh, dict(options, color=False))
+                _render_inventory(output_format, inventory, group_by, fh, dict(options, color=False), config.docs_url)
         except OSError as e:
             raise _fail(f"cannot write {output_file}: {e.strerror or e}")
         _render_inventory("text", inventory, group_by, sys.stdout, options)
     else:
-        _render_inventory(output_format, inventory, group_by, sys.stdout, options)
+        _render_inventory(output_format, inventory, group_by, sys.stdout, options, config.docs_url)
     raise click.exceptions.Exit(EXIT_REPORTED if inventory.errors else EXIT_CLEAN)
 
 
-def _render_inventory(output_format: str, inventory: Any, group_by: str, stream: Any, options: Dict[str, Any]) -> None:
+def _render_inventory(output_format: str, inventory: Any, group_by: str, stream: Any, options: Dict[str, Any],
+                      docs_url: Optional[str] = None) -> None:
     if output_format == "json":
         import json
 
@@ -443,7 +464,7 @@ def _render_inventory(output_format: str, inventory: Any, group_by: str, stream:
     elif output_format == "markdown":
         from .report import markdown
 
-        markdown.render_inventory(inventory, markdown.MarkdownOptions(group_by=group_by), stream)
+        markdown.render_inventory(inventory, markdown.MarkdownOptions(group_by=group_by, docs_url=docs_url), stream)
     else:
         from .report import text as text_report
 

@@ -18,6 +18,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 # A string constant this short and without a space may be a key (`event["Records"]`) or a
 # postponed annotation (`"kafka.KafkaConsumer"`); the others are prose (docstrings, messages).
 SHORT_STRING = 100
+CO_OPTIMIZED = 0x1  # `inspect.CO_OPTIMIZED`: set on functions' code, not on modules' or class bodies'
 
 
 def code_words(source: bytes) -> Optional[Tuple[str, List[str]]]:
@@ -35,16 +36,19 @@ def code_words(source: bytes) -> Optional[Tuple[str, List[str]]]:
         return None
     names: List[str] = []
     methods: List[str] = []
-    todo = [code]
+    module = code
+    todo = [(code, False)]  # (code object, defined directly in a class body)
     while todo:
-        code = todo.pop()
+        code, in_class = todo.pop()
         names.extend(code.co_names)
         names.extend(code.co_varnames)
         names.extend(code.co_cellvars)
         names.extend(code.co_freevars)
-        qualname = getattr(code, "co_qualname", None)  # Python 3.11+
-        if qualname is None or "." in qualname and qualname.split(".")[-2] != "<locals>":
-            methods.append(code.co_name)  # before 3.11 every function might be a method
+        if in_class:
+            methods.append(code.co_name)
+        # A code object that is neither the module nor optimised (a function's) is a class body.
+        # (Not `co_qualname`, which Python 3.10 lacks.)
+        class_body = code is not module and not code.co_flags & CO_OPTIMIZED
         consts = list(code.co_consts)
         while consts:
             const = consts.pop()
@@ -54,7 +58,7 @@ def code_words(source: bytes) -> Optional[Tuple[str, List[str]]]:
             elif isinstance(const, (tuple, frozenset)):
                 consts.extend(const)  # keyword-argument names, folded tuples
             elif isinstance(const, types.CodeType):
-                todo.append(const)
+                todo.append((const, class_body))
     return "\n".join(names), methods
 
 

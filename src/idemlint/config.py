@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple
@@ -15,6 +16,11 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+# Code roles (see discover.py): globs, gitignore-style, relative to the config root. A file that
+# matches none of them is production code; one that matches both is test code.
+DEFAULT_TEST_PATHS = ("tests/", "test/", "testing/", "test_*.py", "*_test.py", "tests.py", "conftest.py")
+DEFAULT_EXAMPLE_PATHS = ("docs/", "doc/", "examples/", "example/", "samples/", "tutorial*/", "snippets/")
 
 # Files idemlint looks for, in this order, in each directory from the first path upward.
 # A `pyproject.toml` counts only if it has a `[tool.idemlint]` table.
@@ -51,6 +57,15 @@ class Config:
     call_depth: int = 3
     # `[tool.idemlint.patterns]`: ((kind, (glob, ...)), ...) sorted by kind (see patterns.py)
     patterns: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    # Code roles: which files are test or example code, and whether `check` reports them.
+    include_tests: bool = False
+    include_examples: bool = False
+    test_paths: Tuple[str, ...] = DEFAULT_TEST_PATHS
+    extend_test_paths: Tuple[str, ...] = ()
+    example_paths: Tuple[str, ...] = DEFAULT_EXAMPLE_PATHS
+    extend_example_paths: Tuple[str, ...] = ()
+    # Base address of the rule pages for links in reports (Markdown, SARIF `helpUri`); None: no links.
+    docs_url: Optional[str] = None
 
     def analysis_key(self) -> str:
         """The settings that change what the engine finds (not only what is reported)."""
@@ -65,6 +80,21 @@ class Config:
 
     def excludes(self) -> Tuple[str, ...]:
         return self.exclude + self.extend_exclude
+
+    def role_globs(self, role: str) -> Tuple[str, ...]:
+        """The globs that make a file test (`role` "test") or example code."""
+        if role == "test":
+            return self.test_paths + self.extend_test_paths
+        return self.example_paths + self.extend_example_paths
+
+    def tests_by_imports(self) -> bool:
+        """Whether a module importing pytest or unittest is test code: part of the built-in
+        definition, so `test-paths` (which replaces it) turns it off; `extend-test-paths` keeps it."""
+        return self.test_paths == DEFAULT_TEST_PATHS
+
+    def includes(self, role: str) -> bool:
+        """Whether `check` reports code of `role`."""
+        return role == "production" or (self.include_tests if role == "test" else self.include_examples)
 
 
 # --- one declaration of every key ------------------------------------------------------------
@@ -133,6 +163,13 @@ def _path(value: Any, where: str) -> str:
     return value
 
 
+def _url(value: Any, where: str) -> str:
+    # The address goes into Markdown links and SARIF: no spaces, quotes or brackets that would end it.
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s()<>\[\]\"'`]+", value):
+        raise ConfigError(f"{where}: expected an http(s) URL such as https://example.com/idemlint/rules")
+    return value
+
+
 def _bool(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: expected true or false")
@@ -154,6 +191,13 @@ KEYS: Dict[str, Tuple[str, Callable[[Any, str], Any]]] = {
     "cache-dir": ("cache_dir", _path),
     "call-depth": ("call_depth", _depth),
     "patterns": ("patterns", _patterns),
+    "include-tests": ("include_tests", _bool),
+    "include-examples": ("include_examples", _bool),
+    "test-paths": ("test_paths", _str_list),
+    "extend-test-paths": ("extend_test_paths", _str_list),
+    "example-paths": ("example_paths", _str_list),
+    "extend-example-paths": ("extend_example_paths", _str_list),
+    "docs-url": ("docs_url", _url),
 }
 
 

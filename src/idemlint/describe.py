@@ -31,6 +31,7 @@ ACK_LABELS = {
     "explicit": "explicit call",
     "framework": "framework, after return",
     "auto": "auto-ack / auto-commit",
+    "auto-commit": "auto-commit, later",
     "ack-first": "ack first",
 }
 DEDUP_LABELS = {"none": "none", "lookup": "lookup by message ID", "natural": "natural idempotency",
@@ -106,7 +107,8 @@ def ack_aspect(consumer: Consumer) -> Found:
     framework = [e for e in consumer.of("ack") if e.detail == "framework"]
     detail = consumer.framework_ack or "; ".join(unique(consumer.evidence))
     node = framework[0].node if framework else consumer.function.node.name
-    return Found(consumer.ack_mode, detail, node)
+    # Kafka auto-commit commits what earlier polls handed out: later, not when the handler returns
+    return Found("auto-commit" if consumer.auto_commit else consumer.ack_mode, detail, node)
 
 
 def dedup_aspect(consumer: Consumer, index: ModuleIndex) -> Found:
@@ -230,6 +232,7 @@ ACK_PHRASES = {
     "explicit": "acks with an explicit call",
     "framework": "acked by the framework after it returns",
     "auto": "acked on receipt",
+    "auto-commit": "committed later by Kafka auto-commit",
     "ack-first": "acks before its work",
 }
 

@@ -1,8 +1,11 @@
-"""Turn command-line paths into an ordered, duplicate-free list of Python files to check."""
+"""Turn command-line paths into an ordered, duplicate-free list of Python files to check, each
+with its code role: production, test or example code."""
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
@@ -26,10 +29,108 @@ class PathNotFound(Exception):
     """A path named on the command line does not exist (a usage error)."""
 
 
+PRODUCTION, TEST, EXAMPLE = "production", "test", "example"
+ROLES = (PRODUCTION, TEST, EXAMPLE)
+
+
 @dataclass(frozen=True)
 class SourceFile:
     path: str  # what to open
     display_path: str  # what to show: as given or relative to the cwd, `/`-separated
+    role: str = PRODUCTION  # by its path (`test-paths`, `example-paths`); see `skipped_as`
+    named: bool = False  # named on the command line (not found by walking a directory)
+
+
+def skipped_as(file: SourceFile, config: Config, role: Optional[str] = None) -> Optional[str]:
+    """The role `file` is left out of `check` as, or None when it is checked.
+
+    `role` overrides the file's own (a module found to import pytest is test code). A file named
+    on the command line is checked whatever its role unless `--force-exclude`, as with excludes.
+    """
+    role = role or file.role
+    if config.includes(role) or (file.named and not config.force_exclude):
+        return None
+    return role
+
+
+# Module-level imports that make a module test code (test support: fixtures, fakes, base cases).
+_TEST_IMPORTS = re.compile(rb"^(?:import|from)[ \t]+(?:pytest|_pytest|unittest)\b", re.M)
+
+
+def imports_test_framework(source: bytes) -> bool:
+    """True when `source` imports pytest or unittest at module level (a line that starts with it)."""
+    return _TEST_IMPORTS.search(source) is not None
+
+
+class _Globs:
+    """Gitignore-style globs matched against a `/`-separated relative path.
+
+    A glob without `/` (but a trailing one), `**`, `[`, `!`, `#`, a backslash or a space (all the
+    built-in role globs) is matched here against the file name and the directory names, as git
+    does, so a run over named files does not import pathspec. Other globs go to pathspec.
+    """
+
+    _SIMPLE = re.compile(r"[^/!#\\\[\s]+/?")
+
+    def __init__(self, globs: Sequence[str]) -> None:
+        dirs: List[str] = []
+        names: List[str] = []
+        rest: List[str] = []
+        for glob in globs:
+            if not self._SIMPLE.fullmatch(glob) or "**" in glob:
+                rest.append(glob)
+            elif glob.endswith("/"):
+                dirs.append(glob[:-1])  # directories only
+            else:
+                names.append(glob)  # a file or a directory
+        self._dir = self._compile(dirs + names)
+        self._name = self._compile(names)
+        self._dirs: Dict[str, bool] = {}  # directory (relative) -> whether it is matched
+        self._spec: Optional["pathspec.GitIgnoreSpec"] = None
+        if rest:
+            import pathspec
+
+            self._spec = pathspec.GitIgnoreSpec.from_lines(rest)
+
+    @staticmethod
+    def _compile(globs: List[str]) -> Optional["re.Pattern[str]"]:
+        return re.compile("|".join(fnmatch.translate(g) for g in globs)) if globs else None
+
+    def _in_matched_dir(self, directory: str) -> bool:
+        if directory not in self._dirs:  # once per directory, not per file
+            parent, _, part = directory.rpartition("/")
+            self._dirs[directory] = bool(part) and (
+                (self._dir is not None and self._dir.match(part) is not None) or self._in_matched_dir(parent))
+        return self._dirs[directory]
+
+    def match(self, rel: str) -> bool:
+        directory, _, name = rel.rpartition("/")
+        if self._in_matched_dir(directory) or (self._name is not None and self._name.match(name) is not None):
+            return True
+        return self._spec is not None and self._spec.match_file(rel)
+
+
+class _Roles:
+    """The role of a path: test code, example code (first match wins, in that order) or production."""
+
+    def __init__(self, config: Config) -> None:
+        self.globs = ((TEST, _Globs(config.role_globs(TEST))), (EXAMPLE, _Globs(config.role_globs(EXAMPLE))))
+
+    def of(self, rel: str) -> str:
+        for role, globs in self.globs:
+            if globs.match(rel):
+                return role
+        return PRODUCTION
+
+
+def _relative(path: str, root: str, base: str) -> str:
+    """`path` relative to the config root, else (outside it) to `base`, `/`-separated: what
+    excludes and role globs are matched against."""
+    for top in (root, base):
+        prefix = top.rstrip(os.sep) + os.sep
+        if path.startswith(prefix):  # both absolute and normalised: no need for relpath
+            return _posix(path[len(prefix):])
+    return _posix(os.path.relpath(path, base))
 
 
 def is_skipped_dir(path: str, name: str) -> bool:
@@ -128,11 +229,7 @@ class _Ignores:
         """Return True if `path` matches the configured excludes (relative to the config root)."""
         if not self.config.excludes():
             return False
-        rel = os.path.relpath(path, self.root)
-        if rel.startswith(os.pardir):
-            rel = os.path.relpath(path, base)
-        rel = _posix(rel) + ("/" if is_dir else "")
-        return self.excludes.match_file(rel)
+        return self.excludes.match_file(_relative(path, self.root, base) + ("/" if is_dir else ""))
 
     def skip(self, path: str, is_dir: bool, base: str) -> bool:
         if is_dir and is_skipped_dir(path, os.path.basename(path)):
@@ -142,9 +239,7 @@ class _Ignores:
     def force_excluded(self, path: str) -> bool:
         """For `--force-exclude`: would walking the cwd have skipped this named file?"""
         path = os.path.abspath(path)
-        base = os.getcwd()
-        if os.path.relpath(path, base).startswith(os.pardir):
-            base = os.path.dirname(path)  # outside the cwd: judge the file on its own
+        base = _named_base(path)
         here = os.path.dirname(path)
         while here.startswith(base.rstrip(os.sep) + os.sep):
             if self.skip(here, True, base):
@@ -183,16 +278,26 @@ def _walk(top: str, ignores: _Ignores) -> Iterator[str]:
         stack.extend(reversed(subdirs))
 
 
+def _named_base(path: str) -> str:
+    """What a file named on the command line is judged relative to outside the config root: the
+    cwd, or (outside it too) the file's own directory."""
+    base = os.getcwd()
+    return os.path.dirname(path) if os.path.relpath(path, base).startswith(os.pardir) else base
+
+
 def discover(paths: Sequence[str], config: Config) -> List[SourceFile]:
     """Return the files to check for `paths`, sorted by display path, without duplicates.
 
     Directories are walked for `*.py`, honouring `.gitignore` and the configured excludes.
     Files named explicitly are always checked unless `config.force_exclude` and excluded.
+    Each file's role comes from `test-paths` and `example-paths`, matched relative to the config
+    root (see `skipped_as` for what `check` does with it).
     Raises `PathNotFound` for a path that does not exist.
     """
     cwd = os.getcwd()
     ignores = _Ignores(config)
-    found: List[Tuple[str, str]] = []
+    roles = _Roles(config)
+    found: List[Tuple[str, str, str, bool]] = []
     for given in paths:
         if not os.path.lexists(given):
             raise PathNotFound(given)
@@ -204,16 +309,18 @@ def discover(paths: Sequence[str], config: Config) -> List[SourceFile]:
         if is_dir:
             for path in _walk(absolute, ignores):
                 shown = os.path.join(given, os.path.relpath(path, absolute))
-                found.append((path, _display(shown, cwd)))
+                found.append((path, _display(shown, cwd), roles.of(_relative(path, ignores.root, absolute)), False))
         elif not (config.force_exclude and ignores.force_excluded(absolute)):
-            found.append((absolute, _display(given, cwd)))
+            role = roles.of(_relative(absolute, ignores.root, _named_base(absolute)))
+            found.append((absolute, _display(given, cwd), role, True))
 
     # One entry per real file; a symlinked alias gives way to the file's own path.
-    best: Dict[str, Tuple[bool, str, str]] = {}
+    best: Dict[str, Tuple[bool, str, str, str]] = {}
+    named = set()  # files named on the command line (maybe also found by walking)
     real_dirs: Dict[str, str] = {}  # a file that is no symlink is its real directory's entry
-    for path, shown in found:
+    for path, shown, role, explicit in found:
         link = os.path.islink(path)
-        candidate = (link, shown, path)
+        candidate = (link, shown, path, role)
         if link:
             key = os.path.realpath(path)
         else:
@@ -221,6 +328,9 @@ def discover(paths: Sequence[str], config: Config) -> List[SourceFile]:
             if directory not in real_dirs:
                 real_dirs[directory] = os.path.realpath(directory)
             key = os.path.join(real_dirs[directory], name)
+        if explicit:
+            named.add(key)
         if key not in best or candidate < best[key]:
             best[key] = candidate
-    return sorted((SourceFile(path, shown) for _, shown, path in best.values()), key=lambda f: (f.display_path, f.path))
+    files = (SourceFile(path, shown, role, key in named) for key, (_, shown, path, role) in best.items())
+    return sorted(files, key=lambda f: (f.display_path, f.path))

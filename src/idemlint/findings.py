@@ -216,6 +216,7 @@ class FileResult:
     suppressed: int = 0
     parsed: bool = False
     unused_ignores: Tuple[UnusedIgnore, ...] = ()
+    skipped: str = ""  # the role (`test`, `example`) of a file left unchecked; "": checked
 
 
 @dataclass
@@ -228,6 +229,7 @@ class RunResult:
     unused_ignores: List[UnusedIgnore] = field(default_factory=list)
     checked: List[str] = field(default_factory=list)  # display paths of every file checked
     baseline: Optional[BaselineSummary] = None  # set when `--baseline` was applied
+    skipped: Dict[str, int] = field(default_factory=dict)  # files left unchecked, by role (test, example)
 
     def reported(self) -> bool:
         """True when the run should exit 1: findings, file errors or unused suppressions."""

@@ -20,7 +20,7 @@ import hashlib
 import io
 import os
 import tokenize
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from .findings import Finding
 
@@ -30,18 +30,49 @@ _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, token
          tokenize.ENCODING, tokenize.ENDMARKER}
 
 
+# Python 3.12+ (PEP 701) splits an f-string into FSTRING_START, its parts and FSTRING_END; before,
+# it was one STRING token. The f-string is put back together, so a fingerprint does not depend on
+# the Python that computed it (a baseline written on 3.11 must match on 3.13).
+_FSTRING_START = getattr(tokenize, "FSTRING_START", None)
+_FSTRING_END = getattr(tokenize, "FSTRING_END", None)
+
+
 def _tokens_by_line(source: bytes, last_line: Optional[int] = None) -> Optional[Dict[int, List[str]]]:
     """The tokens starting on each line, up to `last_line` (the rest of the file is not tokenized)."""
     out: Dict[int, List[str]] = {}
+    depth = 0  # f-strings open (they nest)
+    encoding = "utf-8"
+    lines: List[str] = []  # the decoded source lines, split as tokenize reads them (only for f-strings)
     try:
         for tok in tokenize.tokenize(io.BytesIO(source).readline):
-            if last_line is not None and tok.start[0] > last_line:
+            if not depth and last_line is not None and tok.start[0] > last_line:
                 break
+            if tok.type == tokenize.ENCODING:
+                encoding = tok.string
+            if tok.type == _FSTRING_START:
+                if depth == 0:
+                    start = tok.start
+                depth += 1
+            if depth:
+                if tok.type == _FSTRING_END:
+                    depth -= 1
+                    if depth == 0:
+                        lines = lines or source.decode(encoding).removeprefix("\ufeff").split("\n")  # as tokenize reads it
+                        out.setdefault(start[0], []).append(_span(lines, start, tok.end))
+                continue
             if tok.type not in _SKIP:
                 out.setdefault(tok.start[0], []).append(tok.string)
-    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, LookupError, ValueError):
-        return None
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, LookupError, ValueError, IndexError):
+        return None  # IndexError: rows that do not match the lines split above (lone CRs): raw lines
     return out
+
+
+def _span(lines: List[str], start: Tuple[int, int], end: Tuple[int, int]) -> str:
+    """The source text from `start` to `end`, both (row, column) as tokenize gives them."""
+    if start[0] == end[0]:
+        return lines[start[0] - 1][start[1]:end[1]]
+    middle = lines[start[0]:end[0] - 1]
+    return "\n".join([lines[start[0] - 1][start[1]:], *middle, lines[end[0] - 1][:end[1]]])
 
 
 def _raw_lines(source: bytes) -> List[str]:

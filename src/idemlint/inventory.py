@@ -1,6 +1,7 @@
 """The consumer inventory (`idemlint consumers`): every detected consumer and producer as a plain record.
 
-For each consumer: where it is, its library, how it acks, how it deduplicates, what its transaction
+Every role is listed (production, test and example code; each record says which). For each
+consumer: where it is, its library, how it acks, how it deduplicates, what its transaction
 covers, what it does (side effects by kind) and the findings the rules report on it. For each
 producer: where it sends and how a consumer can recognise a repeat of its message. Records hold
 positions and strings only (they pickle, so files can be analysed in worker processes) and the
@@ -13,12 +14,12 @@ findings are the same findings, after the same inline suppressions and configura
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import __version__
 from .config import Config
-from .discover import SourceFile, discover
+from .discover import PRODUCTION, ROLES, TEST, SourceFile, discover, imports_test_framework
 from .findings import FileError, FileResult, Finding, ParseFailure
 
 SCHEMA_VERSION = 1
@@ -44,17 +45,32 @@ class Aspect:
 @dataclass(frozen=True)
 class EffectRecord:
     """Something the handler does that a redelivery repeats. `line` is where it happens (0: in
-    another file), `call_line` the line of the handler's own call that leads there (0: direct)."""
+    another file), `call_line` the line of the handler's own call that leads there (0: direct),
+    `count` how many of the analysis's events are this same effect."""
 
     kind: str
     what: str
     line: int
     call_line: int = 0
     via: Tuple[str, ...] = ()
+    count: int = 1
 
     def to_dict(self) -> Dict[str, Any]:
         return {"kind": self.kind, "what": self.what, "line": self.line, "call_line": self.call_line,
-                "via": list(self.via)}
+                "via": list(self.via), "count": self.count}
+
+    def shown(self) -> Tuple[str, str, int]:
+        """What a table shows of it: kind, the helper it is in (or ""), the line."""
+        return self.kind, self.via[-1] if self.via else "", self.call_line or self.line
+
+
+def distinct(effects: Iterable[EffectRecord], key: Callable[[EffectRecord], Any]) -> List[EffectRecord]:
+    """`effects` with those of the same `key` merged into the first, their counts added, in order."""
+    merged: Dict[Any, EffectRecord] = {}
+    for effect in effects:
+        k = key(effect)
+        merged[k] = replace(merged[k], count=merged[k].count + effect.count) if k in merged else effect
+    return list(merged.values())
 
 
 @dataclass(frozen=True)
@@ -67,14 +83,15 @@ class ConsumerRecord:
     ack: Aspect
     dedup: Aspect
     transaction: Aspect
-    effects: Tuple[EffectRecord, ...] = ()
+    effects: Tuple[EffectRecord, ...] = ()  # distinct, each with its count
     evidence: Tuple[str, ...] = ()
     findings: Tuple[Finding, ...] = ()
+    role: str = PRODUCTION  # of its file: production, test or example code
 
     def to_dict(self) -> Dict[str, Any]:
         return {
             "path": self.path, "line": self.line, "column": self.column, "symbol": self.symbol,
-            "library": self.library, "ack": self.ack.to_dict(), "dedup": self.dedup.to_dict(),
+            "library": self.library, "role": self.role, "ack": self.ack.to_dict(), "dedup": self.dedup.to_dict(),
             "transaction": self.transaction.to_dict(), "effects": [e.to_dict() for e in self.effects],
             "evidence": list(self.evidence), "findings": [finding_summary(f) for f in self.findings],
         }
@@ -93,11 +110,12 @@ class ProducerRecord:
     identification: str
     evidence: Tuple[str, ...] = ()
     findings: Tuple[Finding, ...] = ()
+    role: str = PRODUCTION
 
     def to_dict(self) -> Dict[str, Any]:
         return {
             "path": self.path, "line": self.line, "column": self.column, "symbol": self.symbol,
-            "library": self.library, "call": self.call, "destination": self.destination,
+            "library": self.library, "role": self.role, "call": self.call, "destination": self.destination,
             "identified": self.identified, "identification": self.identification,
             "evidence": list(self.evidence), "findings": [finding_summary(f) for f in self.findings],
         }
@@ -110,6 +128,7 @@ class FileInventory:
     producers: Tuple[ProducerRecord, ...] = ()
     errors: Tuple[FileError, ...] = ()
     parsed: bool = False
+    role: str = PRODUCTION
 
 
 @dataclass
@@ -204,10 +223,9 @@ def _inventory(source: bytes, path: str, config: Config, project: Any = None,
     consumers = []
     for consumer, (ack, dedup, txn), actions in shapes:
         name = consumer.function.node.name
-        effects = tuple(
-            EffectRecord(describe.effect_kind(e), e.what, line(e.node), line(e.call_node) if e.chain else 0, e.chain)
-            for e in actions
-        )
+        effects = tuple(distinct(
+            (EffectRecord(describe.effect_kind(e), e.what, line(e.node), line(e.call_node) if e.chain else 0, e.chain)
+             for e in actions), key=lambda e: e))
         consumers.append(ConsumerRecord(
             path=path, line=line(name), column=positions[name].start.column + 1, symbol=consumer.symbol,
             library=consumer.library,
@@ -262,13 +280,17 @@ def inventory_files(files: Sequence[SourceFile], config: Config,
     results = api._Results(len(files), progress, _findings)
     runner = api._Runner(config, None, results, api.make_project(config, paths), one=_inventory_job, died=_died)
     prefilter = api._with_declared_words(api._lazy(lambda: api._prefilter(None)), config)
+    roles = [file.role for file in files]
     try:
         with engine_gc():  # forked workers inherit it
             for index, file in enumerate(files):
                 source = api._read(file, config)
                 if isinstance(source, FileResult):
                     results[index] = FileInventory(file.display_path, errors=source.errors)
-                elif not api._passes(prefilter, source):
+                    continue
+                if file.role == PRODUCTION and config.tests_by_imports() and imports_test_framework(source):
+                    roles[index] = TEST  # as `check` judges it: a module importing pytest or unittest
+                if not api._passes(prefilter, source):
                     results[index] = FileInventory(file.display_path)
                 else:
                     runner.add(api._Job(index, file.path, file.display_path, source))
@@ -276,7 +298,7 @@ def inventory_files(files: Sequence[SourceFile], config: Config,
     except BaseException:
         runner.abort()
         raise
-    return [r for r in results if r is not None]
+    return [replace(r, role=role) for r, role in zip(results, roles) if r is not None]
 
 
 def collect(results: Iterable[FileInventory]) -> Inventory:
@@ -284,8 +306,8 @@ def collect(results: Iterable[FileInventory]) -> Inventory:
     for result in results:
         out.files += 1
         out.parsed += int(result.parsed)
-        out.consumers.extend(result.consumers)
-        out.producers.extend(result.producers)
+        out.consumers.extend(replace(c, role=result.role) for c in result.consumers)
+        out.producers.extend(replace(p, role=result.role) for p in result.producers)
         out.errors.extend(result.errors)
     out.consumers.sort(key=lambda c: (c.path, c.line, c.column))
     out.producers.sort(key=lambda p: (p.path, p.line, p.column))
@@ -308,9 +330,11 @@ def inventory_paths(paths: Sequence[str], config: Optional[Config] = None,
 def to_document(inventory: Inventory) -> Dict[str, Any]:
     """The `idemlint consumers --format json` document (shape documented in README.md)."""
     libraries: Dict[str, Dict[str, int]] = {}
+    roles = {role: {"consumers": 0, "producers": 0} for role in ROLES}
     for unit, key in [(c, "consumers") for c in inventory.consumers] + [(p, "producers") for p in inventory.producers]:
         counts = libraries.setdefault(unit.library, {"consumers": 0, "producers": 0})
         counts[key] += 1
+        roles[unit.role][key] += 1
     return {
         "schema_version": SCHEMA_VERSION,
         "version": __version__,
@@ -326,8 +350,21 @@ def to_document(inventory: Inventory) -> Dict[str, Any]:
             "producers_without_id": sum(1 for p in inventory.producers if not p.identified),
             "errors": len(inventory.errors),
             "by_library": dict(sorted(libraries.items())),
+            "by_role": roles,
         },
     }
+
+
+def role_column(inventory: Inventory, group_by: str) -> bool:
+    """Whether the tables need a Role column: grouped by library, when test or example code is
+    listed. (Grouped by file, the heading of a file that is not production code names its role.)"""
+    return group_by == "library" and any(u.role != PRODUCTION for u in [*inventory.consumers, *inventory.producers])
+
+
+def role_note(units: Iterable[Any]) -> str:
+    """` (test code)` for a file's heading when its units are not production code, else ""."""
+    role = next((unit.role for unit in units), PRODUCTION)
+    return "" if role == PRODUCTION else f" ({role} code)"
 
 
 def grouped(inventory: Inventory, group_by: str) -> List[Tuple[str, List[ConsumerRecord], List[ProducerRecord]]]:

@@ -49,6 +49,7 @@ class Consumer:
     # ack_mode == auto: the option or constructor that makes the broker ack on receipt (None: not
     # visible); `ack_strength` then says how sure that is (STRONG spelled out, WEAK library default)
     option_node: Optional[cst.CSTNode] = None
+    auto_commit: str = ""  # Kafka auto-commit: "poll", "thread" or "await" (see `detect.base.HandlerSite`)
 
     @property
     def symbol(self) -> str:
@@ -61,8 +62,9 @@ class Consumer:
         """True if a message is being handled at `event`: after its receive, before its ack.
 
         A callback consumer holds its message from the start; a loop consumer from each receive
-        call until the next ack (an ack in an early-exit branch, `if dup: ack(); continue`, does
-        not end it).
+        until the next ack (an ack in an early-exit branch, `if dup: ack(); continue`, does not
+        end it). A receive is a recognised receive call or loop, or the binding of an acked
+        message that no adapter recognised (`m = await queue.get()`, see `facts/received.py`).
         """
         last = None
         for e in self.events:

@@ -41,9 +41,12 @@ def sections(page: str) -> Dict[str, str]:
     return out
 
 
-REPOSITORY_URL = "https://github.com/idemlint/idemlint"
-
-
-def rule_url(name: str) -> str:
-    """The web address of rule `name`'s page in the repository (what Markdown reports link to)."""
-    return f"{REPOSITORY_URL}/blob/main/rules/{name}.md"
+def rule_url(name: str, code: str, docs_url: Optional[str]) -> Optional[str]:
+    """The web address of rule `name`'s page under `docs_url` (the `docs-url` setting), or None
+    when it is unset. `{name}` and `{code}` in the setting are replaced (`.../rules/{name}/`);
+    without them the page is `<docs-url>/<name>.md`, as the `rules/` folder of a repository has it."""
+    if not docs_url:
+        return None
+    if "{name}" in docs_url or "{code}" in docs_url:
+        return docs_url.replace("{name}", name).replace("{code}", code)
+    return f"{docs_url.rstrip('/')}/{name}.md"

@@ -44,8 +44,11 @@ class Loaded:
 
 
 class Project:
-    def __init__(self, roots: Sequence[str] = (), max_depth: int = 3) -> None:
+    def __init__(self, roots: Sequence[str] = (), max_depth: int = 3, scanned: Sequence[str] = ()) -> None:
         self.max_depth = max_depth  # calls followed from a handler
+        # the paths the user named: where subclasses are looked for (`subclasses`), never all of the
+        # source roots (the current directory may hold far more than the project)
+        self.scanned = [os.path.abspath(p) for p in (scanned or roots)]
         bases: List[str] = []
         for root in roots:
             full = os.path.abspath(root)
@@ -58,6 +61,7 @@ class Project:
         self._modules: "OrderedDict[str, Optional[Loaded]]" = OrderedDict()
         self._kept = 0  # bytes of source of the modules kept
         self._found: Dict[Tuple[str, str], Optional[str]] = {}
+        self._folders: Dict[str, str] = {}  # importer -> its folder
         self._brokerish: Dict[str, bool] = {}
         self.deps: Dict[str, str] = {}  # path -> digest of every module read for the current file
         self.summaries: Dict[Tuple[str, int, int], object] = {}  # (path, function node id, depth)
@@ -66,11 +70,12 @@ class Project:
         self._subclasses: Optional[Dict[str, List[Tuple[str, str]]]] = None  # base name -> (path, class)
 
     def __getstate__(self) -> dict:
-        return {"bases": self.bases, "max_depth": self.max_depth}
+        return {"bases": self.bases, "max_depth": self.max_depth, "scanned": self.scanned}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(max_depth=state["max_depth"])
         self.bases = state["bases"]
+        self.scanned = state["scanned"]
 
     # -- finding modules ------------------------------------------------------------------
     def _search_bases(self, importer: Optional[str]) -> List[str]:
@@ -87,11 +92,17 @@ class Project:
         return out
 
     def module_file(self, name: str, importer: Optional[str]) -> Optional[str]:
-        """The file of module `name` (absolute, or relative with leading dots), or None."""
-        key = (name, importer or "")
+        """The file of module `name` (absolute, or relative with leading dots), or None (an
+        absolute path: the answer depends on the importer's folder only)."""
+        folder = self._folders.get(importer) if importer else ""
+        if folder is None:
+            folder = self._folders[importer] = os.path.dirname(os.path.abspath(importer))  # type: ignore[index]
+        key = (name, folder)
         if key in self._found:
             return self._found[key]
         found = self._module_file(name, importer)
+        if found is not None:
+            found = os.path.abspath(found)
         self._found[key] = found
         return found
 
@@ -212,7 +223,9 @@ class Project:
 
         index: Dict[str, List[Tuple[str, str]]] = {}
         seen: set = set()
-        for base in self.bases:
+        for base in self.scanned:
+            if os.path.isfile(base):
+                base = os.path.dirname(base)  # a file named alone: its package's neighbours
             for top, dirs, files in os.walk(base):
                 dirs[:] = sorted(d for d in dirs if not is_skipped_dir(os.path.join(top, d), d))
                 for file in sorted(files):

@@ -43,6 +43,9 @@ class HandlerSite:
     # ack_mode == auto: the option or constructor in force (related location of IDEM005); `strength`
     # is STRONG when the flag is spelled out, WEAK for a library default or a value we cannot read
     option_node: Optional[cst.CSTNode] = None
+    # Kafka auto-commit (ack_mode == framework): "poll" (inside a later `poll()`, after the loop body's
+    # work), "thread" (librdkafka's background thread), "await" (aiokafka's task, when the handler awaits)
+    auto_commit: str = ""
 
 
 @dataclass
@@ -161,7 +164,7 @@ def is_mock(call: cst.Call, ctx: "Ctx") -> bool:
         if isinstance(expr, cst.Attribute) and expr.attr.value in ("return_value", "side_effect"):
             return True
     if isinstance(expr, cst.Name):
-        origin = ctx.index.resolve(expr, ctx.func) or ""
+        origin = ctx.index.local_origin(expr, ctx.func) or ""  # an import of this module says it
         return origin.startswith(("unittest.mock", "mock")) or expr.value.lower().startswith(("mock", "fake_", "stub"))
     return False
 

@@ -11,7 +11,7 @@ from ..model import STRONG, WEAK
 from .base import Adapter, Ctx, DecoratorView, HandlerSite, ProduceSite, decorators, receiver, root_words
 
 ROOTS = ("faststream",)
-KAFKA = ("faststream.kafka", "faststream.confluent")
+KAFKA = {"faststream.kafka": "aiokafka", "faststream.confluent": "confluent_kafka"}
 
 
 class FastStreamAdapter(Adapter):
@@ -34,9 +34,19 @@ class FastStreamAdapter(Adapter):
                     continue
                 if not (local if not view.via else view.index.imports_any(ROOTS)):
                     continue
-                kafka = _is_kafka(callee.value, view.index)
-                mode = _mode(view, kafka)
-                if mode == "auto":
+                kafka = _kafka_client(callee.value, view.index)
+                mode = _mode(view, kafka is not None)
+                if mode == "auto" and kafka is not None:
+                    # ACK_FIRST on Kafka is the client's auto-commit (`enable_auto_commit=True`), not an ack
+                    # on receipt: what was consumed is committed later, from a background thread or task;
+                    # a sync handler runs in a thread pool, so the task may commit while it runs
+                    option = _auto_option(view)
+                    when = "await" if kafka == "aiokafka" and func.is_async else "thread"
+                    yield HandlerSite("faststream", func, "framework", STRONG if option is not None else WEAK,
+                                      f"FastStream Kafka subscriber ({kafka}) with auto-commit (`ACK_FIRST`)"
+                                      f"{view.suffix()}", "auto-commit commits its offset in the background",
+                                      option_node=option or (call if not view.via else view.outer), auto_commit=when)
+                elif mode == "auto":
                     option = _auto_option(view)
                     yield HandlerSite("faststream", func, "auto", STRONG if option is not None else WEAK,
                                       f"FastStream subscriber acking first (`ACK_FIRST` / auto-commit){view.suffix()}",
@@ -61,12 +71,15 @@ class FastStreamAdapter(Adapter):
         return site
 
 
-def _is_kafka(broker: cst.BaseExpression, index: ModuleIndex) -> bool:
+def _kafka_client(broker: cst.BaseExpression, index: ModuleIndex) -> Optional[str]:
+    """The Kafka client a FastStream broker wraps (`faststream.kafka`: aiokafka; `faststream.confluent`:
+    confluent-kafka), or None for another broker."""
     origin = index.resolve(broker, None)
-    if origin:
-        return origin.startswith(KAFKA)
-    return index.imports_any(KAFKA) and not index.imports_any(
-        ("faststream.rabbit", "faststream.nats", "faststream.redis"))
+    if not origin:
+        if index.imports_any(("faststream.rabbit", "faststream.nats", "faststream.redis")):
+            return None
+        origin = next((k for k in KAFKA if index.imports_any((k,))), "")
+    return KAFKA.get(next((k for k in KAFKA if origin.startswith(k)), ""))
 
 
 def _auto_option(view: DecoratorView) -> Optional[cst.BaseExpression]:

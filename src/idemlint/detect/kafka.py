@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, List, Optional, Set, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import ModuleIndex, dotted, is_false, is_true, kwarg, positional, string_value
+from ..facts import settings
+from ..index import ModuleIndex, call_name, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .base import (
     AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords,
@@ -31,6 +33,9 @@ ROOTS = ("confluent_kafka", "kafka", "aiokafka")
 CONSUMER_CLASSES = tuple(sorted({c.rstrip("(").rsplit(".", 1)[-1] for c in CONSUMERS}))
 PRODUCER_CLASSES = tuple(sorted({c.rstrip("(").rsplit(".", 1)[-1] for c in PRODUCERS}))
 KAFKA_COMMIT_KWARGS = {"message", "asynchronous", "offsets"}
+# confluent-kafka takes dotted keys in its config dict, or the same with underscores as keywords
+AUTO_COMMIT_KEYS = ("enable.auto.commit", "enable_auto_commit")
+AUTO_STORE_KEYS = ("enable.auto.offset.store", "enable_auto_offset_store")
 RECEIVE_METHODS = {"poll", "consume", "getone", "getmany"}
 
 
@@ -54,7 +59,7 @@ class KafkaAdapter(Adapter):
     produce_names = frozenset(['produce', 'send', 'send_and_wait'])
 
     def gate_vocabulary(self) -> Set[str]:
-        return {*super().gate_vocabulary(), *root_words(ROOTS), *PRODUCER_CLASSES, *KAFKA_COMMIT_KWARGS}
+        return {*super().gate_vocabulary(), *root_words(ROOTS), *PRODUCER_CLASSES, *KAFKA_COMMIT_KWARGS, *RECEIVE_METHODS}
 
     def may_find(self, words: ModuleWords) -> bool:
         found = words.found
@@ -62,6 +67,8 @@ class KafkaAdapter(Adapter):
             return False  # every origin trusted below starts with a Kafka import, every fallback needs one
         if not found.isdisjoint(CONSUMER_CLASSES) or not found.isdisjoint(("send_offsets_to_transaction", "store_offsets")):
             return True  # a consumer (a receive loop, a commit on it), or an offsets call
+        if not found.isdisjoint(RECEIVE_METHODS):
+            return True  # a receive loop over a consumer a project factory builds (auto-commit)
         if not found.isdisjoint(("commit", "commit_async")) and (
                 words.names_contain("consumer") or not found.isdisjoint(KAFKA_COMMIT_KWARGS)):
             return True  # `consumer.commit()`, `commit(message=...)` beside a Kafka import
@@ -116,53 +123,93 @@ class KafkaAdapter(Adapter):
         return site
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
-        """Loops over a Kafka consumer that never commit: auto-commit acks on receipt."""
+        """Receive loops over a Kafka consumer that never commit themselves: auto-commit commits for them."""
         for func in index.functions:
             ctx = Ctx(index, func)
-            receives, commits, origin_ctor = False, False, None
+            receivers: List[Tuple[cst.BaseExpression, str]] = []
+            commits = False
             for call in func.calls:
                 name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
                 if name in RECEIVE_METHODS:
                     origin = ctx.origin(receiver(call))
                     if origin_starts(origin, CONSUMERS):
-                        receives, origin_ctor = True, origin
-                elif name in ("commit", "commit_async", "store_offsets"):
-                    commits = True
+                        receivers.append((receiver(call), origin))  # type: ignore[arg-type]
+                elif name in ("commit", "commit_async", "store_offsets") and self.ack(call, ctx) is not None:
+                    commits = True  # a commit of the consumer's own, not `conn.commit()` of a database
             for loop in func.fors:
                 origin = ctx.origin(loop.iter)
                 if origin_starts(origin, CONSUMERS):
-                    receives, origin_ctor = True, origin
-            if not receives or commits:
+                    receivers.append((loop.iter, origin))  # type: ignore[arg-type]
+            if not receivers or commits:
                 continue
-            on, strength, option = _auto_commit(index, func)
-            if on:
-                how = "turned on" if strength == STRONG else "left on (the client default)"
-                yield HandlerSite(_library(origin_ctor, ctx), func, "auto", strength,
-                                  f"Kafka receive loop with auto-commit {how}", option_node=option)
+            expr, origin = receivers[0]
+            lib = _library(origin, ctx)
+            auto = auto_commit(expr, func, index, origin)
+            if auto is not None:
+                yield auto.site(lib, func)
 
 
-def _auto_commit(index: ModuleIndex, func) -> Tuple[bool, int, Optional[cst.CSTNode]]:
-    """(on, how sure, the option or constructor): off when a constructor visibly turns auto-commit
-    off; STRONG when one spells `True` out; WEAK for the default or a value we cannot read."""
-    found: Tuple[bool, int, Optional[cst.CSTNode]] = (True, WEAK, None)
-    for call in [c for f in index.functions for c in f.calls] + index.module_calls:
-        text = dotted(call.func) or ""
-        if not text.split(".")[-1].endswith(("Consumer", "AIOKafkaConsumer")):
-            continue
-        if found[2] is None:
-            found = (True, WEAK, call)
-        flag = kwarg(call, "enable_auto_commit")
-        values: List[cst.BaseExpression] = [flag] if flag is not None else []
-        conf = positional(call, 0)
-        if isinstance(conf, cst.Name):
-            assigned = index.module_assigns.get(conf.value) or func.assigns.get(conf.value) or []
-            conf = assigned[0][0] if assigned else conf
-        if isinstance(conf, cst.Dict):
-            values += [el.value for el in conf.elements
-                       if isinstance(el, cst.DictElement) and string_value(el.key) == "enable.auto.commit"]
-        for value in values:
-            if is_false(value) or string_value(value) in ("false", "False"):
-                return False, WEAK, None
-            if is_true(value) or string_value(value) in ("true", "True"):
-                found = (True, STRONG, value)
-    return found
+@dataclass
+class AutoCommit:
+    """A consumer's auto-commit, read from its constructor (see `brokers.md`, section 7)."""
+
+    strength: int  # STRONG: read (spelled out, or left out of settings read whole); WEAK: taken as the default
+    option: Optional[cst.CSTNode]  # the value spelled out, else the constructor (None: not visible)
+    how: str  # how the setting was read, for the evidence
+    store: str = settings.ABSENT  # confluent-kafka `enable.auto.offset.store`
+    share: bool = False  # a share-group consumer: its next `poll()` accepts the previous batch
+
+    def site(self, lib: str, func) -> HandlerSite:
+        """kafka-python commits inside a later `poll()` / iteration, after the loop body's work;
+        librdkafka's background thread commits the offsets `poll()` stored on hand-over, and aiokafka's
+        background task the positions handed out, whenever the handler awaits: mid-work."""
+        if self.share:
+            when, text = "poll", "the next `poll()` accepts it (implicit acknowledgement)"
+        elif lib == "kafka_python":
+            when, text = "poll", "auto-commit commits its offset at a later `poll()`"
+        elif lib == "aiokafka":
+            when, text = "await", "auto-commit commits its offset in the background"
+        elif self.store == settings.OFF:
+            when, text = "poll", "nothing stores its offset (`enable.auto.offset.store` off): a restart redelivers it"
+        else:
+            when, text = "thread", "auto-commit commits its offset in the background"
+        return HandlerSite(lib, func, "framework", self.strength, f"Kafka receive loop with auto-commit {self.how}",
+                           framework_ack=text, option_node=self.option, auto_commit=when)
+
+
+def auto_commit(expr: cst.BaseExpression, func, index: ModuleIndex, origin: str) -> Optional[AutoCommit]:
+    """How a consumer auto-commits (None: turned off), from the constructor that builds it."""
+    confluent = origin.startswith("confluent_kafka")
+    built = settings.constructor(expr, func, index, _is_consumer_ctor)
+    if built is None:
+        # a consumer handed in (a parameter): one of those the module builds, if it builds that kind
+        kind = origin.split("(")[0]
+        ctors = [settings.Built(call, index, f) for f in [None, *index.functions]
+                 for call in (index.module_calls if f is None else f.calls)
+                 if call_name(call) in CONSUMER_CLASSES and (index.resolve(call.func, f) or "") == kind]
+        if any(settings.setting(b, AUTO_COMMIT_KEYS, confluent).state == settings.OFF for b in ctors):
+            return None  # which one it is cannot be told: precision first
+        if len(ctors) != 1:
+            return AutoCommit(WEAK, None, "left on (the client default; the consumer is built out of view)")
+        built = ctors[0]
+    if "ShareConsumer" in origin:  # KIP-932 share groups: `share.acknowledgement.mode`, implicit by default
+        mode = settings.setting(built, ("share.acknowledgement.mode", "share_acknowledgement_mode"))
+        text = string_value(mode.node) if isinstance(mode.node, cst.BaseExpression) else None
+        if text == "explicit":
+            return None  # `acknowledge(msg, ...)` settles each record
+        sure = mode.state == settings.ABSENT or text == "implicit"
+        return AutoCommit(STRONG if sure else WEAK, mode.node or built.call, "(implicit acknowledgement)", share=True)
+    found = settings.setting(built, AUTO_COMMIT_KEYS, confluent)
+    store = settings.setting(built, AUTO_STORE_KEYS, confluent).state
+    if found.state == settings.OFF:
+        return None
+    if found.state == settings.ON:
+        return AutoCommit(STRONG, found.node, "turned on", store)
+    if found.state == settings.ABSENT:
+        return AutoCommit(STRONG, built.call, "left on (the client default)", store)
+    return AutoCommit(WEAK, found.node or built.call, "taken as on (the client default; its setting is not readable)",
+                      store)
+
+
+def _is_consumer_ctor(call: cst.Call, index: ModuleIndex, func) -> bool:
+    return origin_starts((index.resolve(call.func, func) or "") + "(", CONSUMERS)

@@ -59,7 +59,10 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
     if depth <= 0:
         return False, None
     project = ctx.index.project
-    targets = callees.resolve_all(call.func, ctx, project, ctx.index.path)
+    # an abstract method dispatches to the subclasses' overrides only when it is named like an ack:
+    # following every `self.x()` into every subclass would parse much of a framework
+    targets = callees.resolve_all(call.func, ctx, project, ctx.index.path,
+                                  overrides=bool(ACK_LIKE.match(called_name(call))))
     targets = [t for t in targets if ctx.func is None or t.func.node is not ctx.func.node]
     if not targets:
         return False, None

@@ -12,7 +12,7 @@ import libcst as cst
 
 from ..detect.base import Ctx, receiver_last
 from ..index import FunctionInfo, call_name, children, dotted, kwarg, positional
-from ..model import STRONG, WEAK
+from ..model import STRONG, WEAK, Consumer, Event
 from .identity import mentions
 
 EXECUTORS = ("ThreadPoolExecutor(", "ProcessPoolExecutor(", "concurrent.futures", "Executor(")
@@ -25,8 +25,10 @@ THREADS = ("threading.Thread", "threading.Timer", "multiprocessing.Process", "mu
 # structured concurrency: the block waits for its tasks before it exits
 TASK_GROUPS = ("TaskGroup(", "anyio.create_task_group(", "trio.open_nursery(")
 POOL_METHODS = {"apply_async", "map_async", "starmap_async", "imap", "imap_unordered"}
+# an event loop runs these later, from its own thread: `loop.call_soon_threadsafe(queue.put_nowait, msg)`
+LOOP_CALLS = {"call_soon", "call_soon_threadsafe", "call_later", "call_at", "run_coroutine_threadsafe"}
 NAMES = {"submit", "map", "run_in_executor", "create_task", "ensure_future", "put", "put_nowait", "Thread",
-         "Timer", "Process", *POOL_METHODS}
+         "Timer", "Process", *POOL_METHODS, *LOOP_CALLS}
 QUEUE_NAME = re.compile(r"(^|_)(q|queue|queues|inbox|backlog|jobs|work|tasks|pending|buffer)$", re.I)
 EXECUTOR_NAME = re.compile(r"(executor|pool|workers?)$", re.I)
 # results and futures that are waited for: the work is done when the handler goes on
@@ -72,6 +74,10 @@ def _kind(call: cst.Call, name: str, ctx: Ctx) -> Optional[Deferred]:
         return None
     if name == "run_in_executor":
         return Deferred(f"`{text}()`", STRONG)
+    if name in LOOP_CALLS:
+        if (ctx.origin(call.func) or "").startswith("asyncio.") or "loop" in last.lower():
+            return Deferred(f"the event loop `{text}()`", STRONG)
+        return None
     if name in ("create_task", "ensure_future"):
         if origin and any(g in origin for g in TASK_GROUPS) or last.lower() in ("tg", "nursery", "task_group", "group"):
             return None  # a task group waits for its tasks when its block exits
@@ -194,6 +200,126 @@ class Shape:
         return False
 
 
+    def awaits_between(self, start: Optional[cst.CSTNode], node: cst.CSTNode) -> bool:
+        """An `await` after `start` (None: the function's start) and up to `node` (`node` itself
+        awaited included): where an asyncio background task, such as aiokafka's auto-commit, may run."""
+        first = self.order.get(id(start), -1) if start is not None else -1
+        last = self.order.get(id(node), -1)
+        # pre-order: an `await` around `node` comes before it, one around `start` before `start`
+        return any(isinstance(n, cst.Await) for n in self.nodes[first + 1:last + 1])
+
+
+def site(event: Event) -> cst.CSTNode:
+    """The node in the handler's own body: the call that led to a helper's event, else the event."""
+    return event.call_node or event.node
+
+
+def awaits_before(consumer, event) -> bool:
+    """The handler awaits between the receive of `event`'s message (or its start) and `event`."""
+    shape = Shape(consumer.function.node)
+    receives = [r.node for r in consumer.of("receive") if r.seq < event.seq and shape.has(r.node)]
+    return shape.awaits_between(receives[-1] if receives else None, event.call_node or event.node)
+
+
+def in_receive_scope(consumer, effects: List, skip: Set[str]) -> List:
+    """The `effects` that handle a message of `consumer`: not after its receive loop, not outside the
+    `with` block of an auto-ack receiver, and after a one-off receive only those that use what was
+    received (a test that sends a new batch afterwards handles nothing)."""
+    if not effects or not (consumer.of("receive") or consumer.option_node is not None):
+        return effects
+    shape = Shape(consumer.function.node)
+    block = shape.with_block(consumer.option_node)
+    kept = []
+    for effect in effects:
+        site = effect.call_node or effect.node
+        if not shape.has(site):
+            kept.append(effect)
+            continue
+        receives = [r.node for r in consumer.of("receive") if r.seq < effect.seq and shape.has(r.node)]
+        if receives and not shape.in_receive_loop(receives[-1], site):
+            continue
+        if block is not None and not shape.inside(site, block):
+            continue
+        if receives and shape.loop_of(receives[-1]) is None and not _uses_received(consumer, receives[-1], site, skip):
+            continue
+        kept.append(effect)
+    return kept
+
+
+def processes(consumer: Consumer, shape: Shape, ack: Event, work: Event, skip: Set[str]) -> bool:
+    """Work after the ack handles the acked message, unless a function that fetched the message
+    itself (a test, a script) acks it and then does something that uses none of its data, outside
+    any loop around the ack: `message.ack()` then `producer.publish("second")` sends the next one."""
+    if not shape.has(ack.node) or not isinstance(ack.node, cst.Call):
+        return True  # acked in a helper: its names are not this function's
+    call = ack.node
+    # the message is what the ack is given (`complete_message(msg)`), else its receiver (`msg.ack()`)
+    named = [a.value for a in call.args] or ([call.func.value] if isinstance(call.func, cst.Attribute) else [])
+    seeds = set().union(*(local_names(n, skip) for n in named))
+    if not seeds or seeds & set(consumer.function.params):
+        return True  # `consumer.commit()` names no message; a callback's every step is for its message
+    loop = shape.loop_of(call)
+    if loop is not None and shape.inside(site(work), loop):
+        return True  # the same iteration as the ack: the per-message handling
+    return bool(local_names(site(work), skip) & message_data(consumer.function, seeds, skip))
+
+
+# a nack/reject/modack helper settles the message, it does not process it
+SETTLE = re.compile(r"^_*(basic_)?(n?ack|nak|acknowledge|reject|requeue|drop|term|abandon|dead_letter|defer_message|"
+                    r"modify_ack_deadline|modack|settle|complete)(_\w+)?$")
+
+
+def settles(event: Event) -> bool:
+    """Found in a helper that settles the message (`nack_message(...)`): no processing of it."""
+    return any(SETTLE.match(link.split(".")[-1]) for link in event.chain)
+
+
+def ack_before_work(consumer: Consumer, acks: List[Event], work: List[Event], skip: Set[str]):
+    """(ack, work, before) for the first ack that comes before work on its message: the work follows
+    it, or it follows a hand-off of the message (`before`); None if every ack follows the work."""
+    shape = Shape(consumer.function.node)
+    for ack in acks:
+        late = next((e for e in work if e.seq > ack.seq and same_message(consumer, shape, ack, e, ack)
+                     and processes(consumer, shape, ack, e, skip)), None)
+        early = next((e for e in work if e.kind == "defer" and e.seq < ack.seq and consumer.in_hand(e)
+                      and same_message(consumer, shape, e, ack, ack)), None)
+        found = early or late
+        if found is not None:
+            return ack, found, found.seq < ack.seq
+    return None
+
+
+def same_message(consumer: Consumer, shape: Shape, first: Event, then: Event, ack: Event) -> bool:
+    """`then` still handles the message `first` was about: no receive in between, inside the
+    receive loop and the loop over the batch that acks, not in the other branch of an `if`."""
+    receives = consumer.of("receive")
+    if any(first.seq < r.seq < then.seq for r in receives):
+        return False
+    a, b = site(first), site(then)
+    if not (shape.has(a) and shape.has(b)):
+        return False
+    current = [r.node for r in receives if r.seq < min(first.seq, then.seq) and shape.has(r.node)]
+    if not shape.in_receive_loop(current[-1] if current else None, a, b):
+        return False  # after the receive loop: the last message is long acked, nothing is in hand
+    batch = shape.loop_of(site(ack))
+    if batch is not None and not (current and shape.inside(current[-1], batch)):
+        # `for msg in received: complete(msg)` then work after that loop: once the batch is
+        # settled, what follows is the next step, unless it loops over the same messages again
+        other = b if site(ack) is a else a
+        if not shape.inside(other, batch) and not shape.same_iteration_source(other, batch):
+            return False
+    return not shape.exclusive(a, b)
+
+
+def _uses_received(consumer, receive: cst.CSTNode, site: cst.CSTNode, skip: Set[str]) -> bool:
+    """After a one-off receive (no loop), an effect handles what was received only if it uses it:
+    `msgs = receiver.receive_messages()` then `sender.send_messages(new_batch)` sends a new batch."""
+    seeds = bound_by(consumer.function, receive)
+    if not seeds:
+        return True  # the received messages are not held in a variable we can follow
+    return bool(local_names(site, skip) & message_data(consumer.function, seeds, skip))
+
+
 def _branch(node: cst.If, child: cst.CSTNode) -> str:
     return "test" if child is node.test else "body" if child is node.body else "orelse"
 
@@ -205,9 +331,11 @@ def _waited(call: cst.Call, func: FunctionInfo, queue: bool) -> bool:
         return False
     holder: Optional[str] = None
     for anc in shape.ancestors(call):
+        # a put is never waited for where it is made: `await q.put(m)` and `gather(*(q.put(m) for m in
+        # batch))` wait for the puts, not for the consumer of the queue (only `q.join()` does)
         if isinstance(anc, cst.Await) and not queue:
             return True  # `await loop.run_in_executor(...)`, `await asyncio.gather(create_task(...))`
-        if isinstance(anc, cst.Call) and (call_name(anc) or "") in WAIT_CALLS | {"list", "tuple", "sorted"}:
+        if isinstance(anc, cst.Call) and not queue and (call_name(anc) or "") in WAIT_CALLS | {"list", "tuple", "sorted"}:
             return True  # `executor.submit(...).result()`, `list(executor.map(...))`
         if isinstance(anc, cst.For) and not queue:
             return True  # `for result in executor.map(...)`
@@ -294,4 +422,5 @@ def message_data(func: FunctionInfo, seeds: Set[str], skip: Set[str]) -> Set[str
     return out
 
 
-__all__ = ["Deferred", "Shape", "bound_by", "classify", "local_names", "message_data", "module_names"]
+__all__ = ["Deferred", "Shape", "ack_before_work", "awaits_before", "bound_by", "classify", "in_receive_scope",
+           "local_names", "message_data", "module_names", "processes", "same_message", "settles", "site"]

@@ -14,7 +14,7 @@ from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, Pr
 from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, string_value, visit
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
-from . import callees, dedup, deferred, effects, payload, transactions
+from . import callees, dedup, deferred, effects, handoff, payload, received, transactions
 from .identity import identity_names, is_id_name, mentions, names_in
 
 MAX_DEPTH = 3
@@ -214,6 +214,17 @@ class _Walker(cst.CSTVisitor):
         if receive or mentions(node.iter, self.run.tainted):
             self.run.taint_target(node.target, node.iter)
 
+    def _comprehension(self, node: cst.CSTNode) -> None:
+        """`labels.put(s) for s in records`: the element is visited before its `for`, so the targets of
+        a comprehension over the message's data take its taint first."""
+        comp = getattr(node, "for_in", None)
+        while comp is not None:
+            if mentions(comp.iter, self.run.tainted) or _is_receive(comp.iter):
+                self.run.taint_target(comp.target, comp.iter)
+            comp = comp.inner_for_in
+
+    visit_GeneratorExp = visit_ListComp = visit_SetComp = visit_DictComp = _comprehension
+
     def _receiver_iter(self, expr: cst.BaseExpression) -> bool:
         """`for msg in receiver:` / `async for m in consumer:` over a broker receiver."""
         if not isinstance(expr, (cst.Name, cst.Attribute)) or mentions(expr, self.run.tainted):
@@ -341,6 +352,9 @@ class HandlerRun:
             self.add(walker, "lookup", func.node.name, WEAK, idem, detail="wrapper")
         visit(func.node.body, walker)
         self.visiting.discard(id(func.node))
+        if depth == 0:  # where each acked message came from, when no adapter recognised its receive
+            received.mark(func, self.events, deferred.module_names(self.index))
+            self.seq = len(self.events)
 
     # -- the classification of one call, in priority order ----------------------------------
     def classify_call(self, w: _Walker, call: cst.Call) -> Optional[bool]:
@@ -434,7 +448,8 @@ class HandlerRun:
         if effects.inert(call, ctx):
             return  # a declaration, a signal, a key-value write, a SQL upsert: no effect, no hand-off
         named = effects.named_effect(call)
-        if named and not self._resolved_library(call, ctx) and not _mentions_root(call.func, PURE_ROOTS, ctx):
+        if named and not self._resolved_library(call, ctx) and not _mentions_root(call.func, PURE_ROOTS, ctx) and (
+                handoff.in_process(call, ctx) in (None, handoff.GIVEN)):  # `signal.send_event(...)`: no effect
             self.add(w, "effect", call, WEAK, f"`{dotted(call.func) or named}()`", detail="named")
             return
         if self.except_depth == 0 and self._hands_off(call, ctx):
@@ -625,7 +640,7 @@ class HandlerRun:
         root = origin.split(".")[0]
         if root in PURE_ROOTS or root in KNOWN_LIBRARIES or origin.split("(")[0] in PURE_ROOTS:
             return False  # a library whose effects the tables know: what it does is not unseen
-        return True
+        return handoff.in_process(call, ctx) is None  # a signal, a registry, a logger, memory, a plug-in
 
 
 def _ends_in_exit(body: cst.BaseSuite) -> bool:

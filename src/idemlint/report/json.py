@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Dict, Optional
 
 from .. import __version__
+from ..discover import EXAMPLE, TEST
 from ..findings import BaselineSummary, RunResult
 from ..fingerprint import fingerprint
 
@@ -44,6 +45,7 @@ def to_document(result: RunResult, root: Optional[str] = None) -> Dict[str, Any]
         "errors": len(result.errors),
         "unused_ignores": len(result.unused_ignores),
         "by_rule": result.counts(),
+        "skipped": {role: result.skipped.get(role, 0) for role in (TEST, EXAMPLE)},
     }
     if result.baseline is not None:
         summary["baseline"] = baseline_summary(result.baseline)

@@ -8,6 +8,8 @@ Mappings (also in README.md):
 - rule `properties.precision`: `medium` for every rule (each rule reports at all three
   confidences; the per-result confidence is in `result.properties.confidence` and `level`).
 - `partialFingerprints["idemlint/v1"]`: `fingerprint:n` (fingerprint.py), never a line number.
+- rule `helpUri` only with `docs-url` set; `help` always holds the whole page (`idemlint explain`).
+- run `properties.skippedFiles`: test and example files left unchecked, by role.
 - columns are Unicode code points (`run.columnKind`), 1-based; `endColumn` is exclusive.
 """
 
@@ -23,10 +25,9 @@ from urllib.parse import quote
 from .. import __version__
 from ..findings import Confidence, FileError, Finding, RunResult, UnusedIgnore
 from ..fingerprint import SARIF_KEY, fingerprints_with_occurrence, relative_path
-from ..pages import rule_page, sections
+from ..pages import rule_page, rule_url, sections
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/idemlint/idemlint"
 SRCROOT = "%SRCROOT%"
 LEVEL = {Confidence.HIGH: "error", Confidence.MEDIUM: "warning", Confidence.LOW: "note"}
 RULE_PRECISION = "medium"
@@ -36,16 +37,17 @@ UNUSED_IGNORE_ID = "unused-ignore"
 @dataclass(frozen=True)
 class SarifOptions:
     root: str  # project root: URIs are relative to it (`%SRCROOT%`)
+    docs_url: Optional[str] = None  # the `docs-url` setting: each rule's `helpUri` (none when unset)
 
 
-def _rule_descriptor(rule: Any) -> Dict[str, Any]:
+def _rule_descriptor(rule: Any, docs_url: Optional[str] = None) -> Dict[str, Any]:
     page = rule_page(rule.name)
     if page is None:
         page = f"# `{rule.name}` ({rule.code})\n\n{rule.summary}\n"
     parts = sections(page)
     why = parts.get("Why is this bad?", "")
     full = rule.summary + (f"\n\n{why}" if why else "")
-    return {
+    descriptor: Dict[str, Any] = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
@@ -54,6 +56,10 @@ def _rule_descriptor(rule: Any) -> Dict[str, Any]:
         "defaultConfiguration": {"level": "warning"},
         "properties": {"precision": RULE_PRECISION, "tags": ["correctness", "idempotency"]},
     }
+    url = rule_url(rule.name, rule.code, docs_url)
+    if url:
+        descriptor["helpUri"] = url
+    return descriptor
 
 
 def _unused_descriptor() -> Dict[str, Any]:
@@ -154,12 +160,13 @@ def _notification(error: FileError, root: str) -> Dict[str, Any]:
     }
 
 
-def to_document(result: RunResult, root: Optional[str] = None) -> Dict[str, Any]:
+def to_document(result: RunResult, root: Optional[str] = None, docs_url: Optional[str] = None) -> Dict[str, Any]:
     """Return the SARIF log for a run as a dict."""
+    from ..discover import EXAMPLE, TEST
     from ..rules import ALL_RULES
 
     root = os.path.abspath(root or os.getcwd())
-    rules = [_rule_descriptor(rule) for rule in ALL_RULES]
+    rules = [_rule_descriptor(rule, docs_url) for rule in ALL_RULES]
     rule_index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
     baselined = result.baseline is not None
     fps = fingerprints_with_occurrence(result.findings, root)
@@ -175,7 +182,6 @@ def to_document(result: RunResult, root: Optional[str] = None) -> Dict[str, Any]
                 "name": "idemlint",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
                 "rules": rules,
             }
         },
@@ -188,6 +194,7 @@ def to_document(result: RunResult, root: Optional[str] = None) -> Dict[str, Any]
             }
         ],
         "results": results,
+        "properties": {"skippedFiles": {role: result.skipped.get(role, 0) for role in (TEST, EXAMPLE)}},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
@@ -195,5 +202,6 @@ def to_document(result: RunResult, root: Optional[str] = None) -> Dict[str, Any]
 def render(result: RunResult, options: Optional[SarifOptions], stream: IO[str]) -> None:
     """Write the run as one SARIF 2.1.0 document (indented, keys sorted) and a newline."""
     root = options.root if options is not None else None
-    json.dump(to_document(result, root), stream, indent=2, sort_keys=True, ensure_ascii=True)
+    docs_url = options.docs_url if options is not None else None
+    json.dump(to_document(result, root, docs_url), stream, indent=2, sort_keys=True, ensure_ascii=True)
     stream.write("\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Dict
 
 from ..findings import Confidence, RunResult
 
@@ -11,10 +11,21 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def skipped_note(skipped: Dict[str, int]) -> str:
+    """`; skipped 3 test files (add --include-tests to check them)`, or "" when nothing was skipped."""
+    counts = [(n, role) for role, n in (("test", skipped.get("test", 0)), ("example", skipped.get("example", 0))) if n]
+    if not counts:
+        return ""
+    what = " and ".join(plural(n, f"{role} file") for n, role in counts)
+    flags = " / ".join(f"--include-{role}s" for _, role in counts)
+    return f"; skipped {what} (add {flags} to check {'it' if sum(n for n, _ in counts) == 1 else 'them'})"
+
+
 def summary_line(result: RunResult) -> str:
     """One line: what was found in how many files (the whole output under `--quiet`)."""
     files = plural(result.files, "file")
     suppressed = f"; {result.suppressed} suppressed" if result.suppressed else ""
+    suppressed += skipped_note(result.skipped)
     new = "new " if result.baseline is not None else ""  # the baseline hides the known ones
     if not result.findings and not result.errors and not result.unused_ignores:
         return f"No {new}findings in {files} checked{suppressed}."
@@ -41,5 +52,15 @@ def inventory_line(inventory: Any) -> str:
     no_id = sum(1 for p in inventory.producers if not p.identified)
     errors = len({e.path for e in inventory.errors})
     tail = f"; {plural(errors, 'file')} could not be checked" if errors else ""
+    for role in ("test", "example"):
+        units = [sum(1 for u in us if u.role == role) for us in (inventory.consumers, inventory.producers)]
+        if any(units):
+            tail += f"; in {role} code: {plural(units[0], 'consumer')}, {plural(units[1], 'producer')}"
     return (f"{consumers} ({flagged} with findings) and {producers} ({no_id} without a message ID) "
             f"in {plural(inventory.files, 'file')}{tail}.")
+
+
+def effect_where(line: int, count: int) -> str:
+    """` (line 30, x3)`: where an inventory's effect is and how many times the handler does it."""
+    parts = ([f"line {line}"] if line else []) + ([f"x{count}"] if count > 1 else [])
+    return f" ({', '.join(parts)})" if parts else ""

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from .. import escape
 from ..findings import BaselineSummary, Confidence, FileError, Finding, RunResult, UnusedIgnore
-from .summary import plural, summary_line
+from .summary import effect_where, plural, summary_line
 
 CONFIDENCE_STYLE = {
     Confidence.HIGH: "bold red",
@@ -342,10 +342,10 @@ def _add_finding(cell: Text, finding: Finding) -> None:
 
 
 def _add_effect(cell: Text, effect: Any) -> None:
-    cell.append(_flat(effect.kind))
-    line = effect.call_line or effect.line
-    via = f" via {_flat(effect.via[-1])}" if effect.via else ""
-    cell.append(f"{via}" + (f" (line {line})" if line else ""), style="dim")
+    kind, helper, line = effect.shown()
+    cell.append(_flat(kind))
+    cell.append(f" via {_flat(helper)}" if helper else "", style="dim")
+    cell.append(effect_where(line, effect.count), style="dim")
 
 
 def _findings_cell(findings: Sequence[Finding]) -> Text:
@@ -353,7 +353,9 @@ def _findings_cell(findings: Sequence[Finding]) -> Text:
 
 
 def _effects_cell(effects: Sequence[Any]) -> Text:
-    return _lines_cell(effects, _add_effect)
+    from ..inventory import distinct
+
+    return _lines_cell(distinct(effects, key=lambda e: e.shown()), _add_effect)
 
 
 def _table(*headers: str) -> Any:
@@ -368,12 +370,20 @@ def _table(*headers: str) -> Any:
 
 def inventory_tables(inventory: Any, group_by: str) -> List[Any]:
     """The renderables of `idemlint consumers`: per group, a consumers table and a producers table."""
-    from ..inventory import grouped
+    from ..inventory import grouped, role_column, role_note
 
     by_file = group_by == "file"
+    role_header = ["Role"] if role_column(inventory, group_by) else []
+
+    def role(unit: Any) -> List[Text]:
+        return [Text(unit.role, style="" if unit.role == "production" else "dim")] if role_header else []
+
     out: List[Any] = []
     for key, consumers, producers in grouped(inventory, group_by):
-        out.append(Text(_flat(key), style="bold underline"))
+        heading = Text(_flat(key), style="bold underline")
+        if by_file:
+            heading.append(role_note([*consumers, *producers]), style="bold")
+        out.append(heading)
 
         def where(unit: Any) -> Text:
             place = Text(_flat(unit.symbol), style="bold")
@@ -381,22 +391,23 @@ def inventory_tables(inventory: Any, group_by: str) -> List[Any]:
             return place
 
         if consumers:
-            table = _table("Consumer", *(["Library"] if by_file else []), "Ack", "Dedup", "Transaction",
+            table = _table("Consumer", *(["Library"] if by_file else []), *role_header, "Ack", "Dedup", "Transaction",
                            "Side effects", "Findings")
             for c in consumers:
                 ack = Text(c.ack.label, style=ACK_STYLE.get(c.ack.kind, ""))
                 if c.ack.line:
                     ack.append(f" (line {c.ack.line})", style="dim")
-                table.add_row(where(c), *([Text(_flat(c.library))] if by_file else []), ack,
+                table.add_row(where(c), *([Text(_flat(c.library))] if by_file else []), *role(c), ack,
                               _aspect_cell(c.dedup, c.dedup.kind != "none"),
                               _aspect_cell(c.transaction, c.transaction.kind != "none"),
                               _effects_cell(c.effects), _findings_cell(c.findings))
             out.append(table)
         if producers:
-            table = _table("Producer", *(["Library"] if by_file else []), "Destination", "Message ID", "Findings")
+            table = _table("Producer", *(["Library"] if by_file else []), *role_header, "Destination", "Message ID",
+                           "Findings")
             for p in producers:
                 ident = Text(_flat(p.identification), style="green" if p.identified else "yellow")
-                table.add_row(where(p), *([Text(_flat(p.library))] if by_file else []),
+                table.add_row(where(p), *([Text(_flat(p.library))] if by_file else []), *role(p),
                               Text(_flat(p.destination) or "?"), ident, _findings_cell(p.findings))
             out.append(table)
         out.append(Text(""))

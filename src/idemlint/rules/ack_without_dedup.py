@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from ..facts.deferred import in_receive_scope, module_names
 from ..findings import Confidence
 from ..model import Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
+
+
+EFFECT_HINT = ("Look up the message ID in a processed-messages record before the side effect and skip duplicates; "
+               "write the record in the same transaction as the effect, then ack")
+# a forward is safe once its copy carries an id derived from the incoming message: downstream drops it
+PUBLISH_HINT = ("Give the published message an ID derived from the incoming message's ID, so that a repeated "
+                "publish is dropped downstream, or look the message ID up in a processed record before publishing")
 
 
 def confidence(ack_strength: int, effect_strength: int) -> Confidence:
     """Explicit library ack (2) or framework/weak ack (1), plus effect evidence (2, 1, or 0 unseen)."""
     score = ack_strength + effect_strength
     return Confidence.HIGH if score >= 4 else Confidence.MEDIUM if score == 3 else Confidence.LOW
+
+
+def _deferred_before(consumer: Consumer, defer: Event, ack: Event) -> bool:
+    """`defer` hands the message that `ack` settles to in-memory work: in hand, before it, and no
+    receive in between."""
+    return defer.seq < ack.seq and consumer.in_hand(defer) and not defer.in_except and not any(
+        defer.seq < r.seq < ack.seq for r in consumer.of("receive"))
 
 
 class AckWithoutDedup(Rule):
@@ -36,6 +51,8 @@ class AckWithoutDedup(Rule):
         effects = [e for e in consumer.of("effect")
                    if e.seq < guarded and consumer.in_hand(e) and not e.in_except
                    and any(a.seq > e.seq and not any(e.seq < r < a.seq for r in receives) for a in acks)]
+        if consumer.auto_commit:  # Kafka auto-commit commits at a later receive: the loop's work only
+            effects = in_receive_scope(consumer, effects, module_names(module.index))
         ack = next(a for a in acks if a.seq == last_ack)
         bad_keys = consumer.of("per-delivery")
         if effects:
@@ -46,7 +63,11 @@ class AckWithoutDedup(Rule):
             return  # guarded, effects only after the ack (IDEM004's business), or a marker-only handler
         if consumer.ack_mode != "explicit":
             return  # a framework ack plus code we cannot see is too little to go on
-        handoffs = [e for e in consumer.of("handoff") if e.seq < last_ack and consumer.in_hand(e)]
+        if any(_deferred_before(consumer, d, ack) for d in consumer.of("defer")):
+            return  # the ack comes before work handed to memory is done: IDEM004's (loss), not duplication
+        deferring = {id(d.call_node) for d in consumer.of("defer") if d.call_node is not None}
+        handoffs = [e for e in consumer.of("handoff") if e.seq < last_ack and consumer.in_hand(e)
+                    and (e.call_node is None or id(e.call_node) not in deferring)]  # that call defers its work
         if handoffs:
             yield RawFinding(
                 node=ack.node,
@@ -63,6 +84,8 @@ class AckWithoutDedup(Rule):
     def _finding(self, consumer: Consumer, effect: Event, ack: Event, conf: Confidence, bad_keys) -> RawFinding:
         via = f" (in `{effect.chain[-1]}`)" if effect.chain else ""
         ack_text = "after it returns" if ack.detail == "framework" else "then acks"
+        if consumer.auto_commit:
+            ack_text = f"then {consumer.framework_ack}"
         message = f"{effect.what}{via} runs before any dedup check in `{consumer.symbol}`, {ack_text}"
         if bad_keys:
             why = ("is not keyed by anything that identifies the message" if bad_keys[0].detail == "unrelated"
@@ -74,8 +97,7 @@ class AckWithoutDedup(Rule):
         return RawFinding(
             node=effect.call_node or effect.node,
             message=message,
-            hint="Look up the message ID in a processed-messages record before the side effect and skip "
-                 "duplicates; write the record in the same transaction as the effect, then ack",
+            hint=PUBLISH_HINT if effect.detail == "publish" else EFFECT_HINT,
             confidence=conf, symbol=consumer.symbol, scope_node=consumer.function.node.name,
             related=related, evidence=consumer.evidence + [f"side effect: {effect.what}"],
         )

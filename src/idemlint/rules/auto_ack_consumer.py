@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Set
+from typing import Iterator, List
 
 from ..findings import Confidence
-from ..facts.deferred import Shape, bound_by, local_names, message_data, module_names
-from ..model import Consumer, Event, ModuleFacts, RawFinding
+from ..facts.deferred import awaits_before, in_receive_scope, module_names
+from ..model import Consumer, ModuleFacts, RawFinding
 from ..rule import Rule
 from .ack_without_dedup import confidence as score
 
@@ -31,12 +31,15 @@ class AutoAckConsumer(Rule):
                "a non-idempotent side effect that a crash would lose.")
 
     def check_consumer(self, consumer: Consumer, module: ModuleFacts) -> Iterator[RawFinding]:
-        if consumer.ack_mode != "auto" or consumer.library in TASK_QUEUES:
+        # Kafka auto-commit from a background thread or task may commit the record in hand mid-work
+        window = consumer.ack_mode == "framework" and consumer.auto_commit in ("thread", "await")
+        if not window and (consumer.ack_mode != "auto" or consumer.library in TASK_QUEUES):
             return  # acked by the handler or after it; a task queue's default early ack is not an option
         # a dedup check does not bring a lost message back, so lookups do not matter here
         effects = [e for e in consumer.of("effect") if consumer.in_hand(e) and not e.in_except]
-        if effects and (consumer.of("receive") or consumer.option_node is not None):
-            effects = self._in_receive_scope(consumer, effects, module_names(module.index))
+        effects = in_receive_scope(consumer, effects, module_names(module.index))
+        if consumer.auto_commit == "await":  # aiokafka's commit task runs only when the handler awaits
+            effects = [e for e in effects if awaits_before(consumer, e)]
         if not effects:
             return  # nothing would be lost but the message itself
         effect = effects[0]
@@ -45,44 +48,21 @@ class AutoAckConsumer(Rule):
         if effect.call_node is not None:
             related.append((effect.node, f"side effect {effect.what}"))
         if consumer.option_node is not None:
-            related.append((consumer.option_node, f"acked on receipt: {consumer.evidence[0]}"))
+            related.append((consumer.option_node, f"{'auto-commit' if window else 'acked on receipt'}: "
+                                                  f"{consumer.evidence[0]}"))
+        message = (f"{effect.what}{via} runs in `{consumer.symbol}`, whose messages are acked on delivery; "
+                   f"a crash before it loses the message")
+        if window:
+            message = (f"{effect.what}{via} in `{consumer.symbol}` may run after auto-commit committed its offset: "
+                       f"a crash then loses the message (the redelivery is IDEM001's)")
         yield RawFinding(
-            node=effect.call_node or effect.node,
-            message=(f"{effect.what}{via} runs in `{consumer.symbol}`, whose messages are acked on delivery; "
-                     f"a crash before it loses the message"),
-            hint=HINTS.get(consumer.library, HINT),
-            confidence=confidence(consumer.ack_strength, effect.strength), symbol=consumer.symbol,
-            scope_node=consumer.function.node.name, related=related,
+            node=effect.call_node or effect.node, message=message,
+            hint=WINDOW_HINT if window else HINTS.get(consumer.library, HINT),
+            confidence=Confidence.LOW if window else confidence(consumer.ack_strength, effect.strength),
+            symbol=consumer.symbol, scope_node=consumer.function.node.name, related=related,
             evidence=consumer.evidence + [f"side effect: {effect.what}"],
         )
 
-    @staticmethod
-    def _in_receive_scope(consumer: Consumer, effects: List[Event], skip: Set[str]) -> List[Event]:
-        """Effects after the receive loop, or outside the `with` block of the auto-ack receiver, handle
-        no message of this consumer (a test that sends a new batch afterwards)."""
-        shape = Shape(consumer.function.node)
-        block = shape.with_block(consumer.option_node)
-        kept = []
-        for effect in effects:
-            site = effect.call_node or effect.node
-            if not shape.has(site):
-                kept.append(effect)
-                continue
-            receives = [r.node for r in consumer.of("receive") if r.seq < effect.seq and shape.has(r.node)]
-            if receives and not shape.in_receive_loop(receives[-1], site):
-                continue
-            if block is not None and not shape.inside(site, block):
-                continue
-            if receives and shape.loop_of(receives[-1]) is None and not _uses_received(consumer, receives[-1], site, skip):
-                continue
-            kept.append(effect)
-        return kept
 
-
-def _uses_received(consumer: Consumer, receive, site, skip: Set[str]) -> bool:
-    """After a one-off receive (no loop), an effect handles what was received only if it uses it:
-    `msgs = receiver.receive_messages()` then `sender.send_messages(new_batch)` sends a new batch."""
-    seeds = bound_by(consumer.function, receive)
-    if not seeds:
-        return True  # the received messages are not held in a variable we can follow
-    return bool(local_names(site, skip) & message_data(consumer.function, seeds, skip))
+WINDOW_HINT = ("Commit only after the work: `enable_auto_commit=False` and `commit()` after it, or (confluent-kafka) "
+               "`enable.auto.offset.store: False` and `store_offsets(msg)` after it")

@@ -1,0 +1,156 @@
+"""Consumers that hand each message to their caller with `yield`, and when their ack comes before
+the caller's work on it.
+
+The caller's loop body runs while the generator waits at the `yield`. An ack before the `yield`
+comes before that work. An ack after the `yield` runs when the caller asks for the next message:
+after its work on this one, unless the caller collects the messages first (`list(gen())`,
+`[m for m in gen()]`) or hands each one off (an executor, a task, a thread, an in-memory queue)
+and goes back for the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Set
+
+from ..lazyimport import cst  # not loaded before first use
+
+from ..detect.base import Ctx
+from ..index import FunctionInfo, ModuleIndex, call_name, positional, walk
+from ..model import STRONG, Consumer, Event
+from . import callees
+from .deferred import Shape, bound_by, classify, local_names, message_data, module_names, site
+
+COLLECTORS = {"list", "tuple", "sorted", "set", "frozenset", "extend"}
+
+
+@dataclass
+class Caller:
+    """A function of the module that iterates over the generator."""
+
+    func: FunctionInfo
+    node: cst.CSTNode  # the loop's iterable, the collecting call, or the hand-off in the loop
+    how: str  # loops | collected | handed
+    what: str = ""  # the hand-off (`handed`) or the collecting call (`collected`)
+    api: bool = True  # a recognised hand-off API (not a name that only looks like a queue or pool)
+
+
+@dataclass
+class EarlyAck:
+    ack: Event
+    hand_over: cst.CSTNode  # the yielded value
+    before: bool  # the ack comes before the `yield` (else after it, and a caller works later)
+    caller: Optional[Caller]
+
+    @property
+    def who(self) -> str:
+        return f"`{self.caller.func.symbol}`" if self.caller else "its caller"
+
+    def describe(self, symbol: str) -> str:
+        caller = self.caller
+        if self.before:
+            return f"`{symbol}` acks the message before it yields it to {self.who}, whose work on it comes after the ack"
+        if caller is not None and caller.how == "collected":
+            return f"`{symbol}` acks each message after `yield`, but {self.who} collects them all ({caller.what}) first"
+        return (f"`{symbol}` acks after `yield`, when {self.who} asks for the next message: right after handing this "
+                f"one to {caller.what if caller else 'other code'}, before that work is done")
+
+
+def early_ack(consumer: Consumer, index: ModuleIndex) -> Optional[EarlyAck]:
+    """The first main-line ack of a generator consumer that comes before its caller's work."""
+    func = consumer.function
+    yields = [y for y in func.yields if not isinstance(y, cst.From)]
+    if not yields:
+        return None
+    shape = Shape(func.node)
+    skip = module_names(index)
+    data = _message_data(consumer, shape, skip)
+    yields = [y for y in yields if shape.has(y) and local_names(y, skip) & data]
+    acks = [a for a in consumer.of("ack") if a.detail != "framework" and not a.early and not a.in_except
+            and shape.has(site(a))]
+    if not yields or not acks:
+        return None
+    callers = _callers(func, index)
+    ahead = next((c for c in callers if c.how != "loops"), None)
+    for ack in acks:
+        for y in yields:
+            if not _same_turn(consumer, shape, site(ack), y):
+                continue
+            if shape.order[id(site(ack))] < shape.order[id(y)]:
+                return EarlyAck(ack, y, True, callers[0] if callers else None)
+            if ahead is not None:
+                return EarlyAck(ack, y, False, ahead)
+    return None
+
+
+def _message_data(consumer: Consumer, shape: Shape, skip: Set[str]) -> Set[str]:
+    """What holds a received message: names bound by a receive call or a loop over a receiver, and
+    what is derived from them; a function that receives nothing gets its message as a parameter."""
+    func = consumer.function
+    seeds: Set[str] = set()
+    for receive in consumer.of("receive"):
+        if not shape.has(receive.node):
+            continue
+        loop = shape.parent.get(id(receive.node))
+        if isinstance(loop, cst.For) and loop.iter is receive.node:
+            seeds |= local_names(loop.target, skip)
+        else:
+            seeds |= bound_by(func, receive.node)
+    if not consumer.of("receive"):
+        seeds |= set(func.params) - {"self", "cls"}
+    return message_data(func, seeds, skip)
+
+
+def _same_turn(consumer: Consumer, shape: Shape, ack: cst.CSTNode, handed: cst.CSTNode) -> bool:
+    """The ack and the `yield` handle one message: in one iteration of the loop around the `yield`,
+    no receive between them, not in two branches of one `if`."""
+    loop = shape.loop_of(handed)
+    if loop is not None and not shape.inside(ack, loop):
+        return False
+    low, high = sorted((shape.order[id(ack)], shape.order[id(handed)]))
+    if any(shape.has(r.node) and low < shape.order[id(r.node)] < high for r in consumer.of("receive")):
+        return False
+    return not shape.exclusive(ack, handed)
+
+
+def _callers(gen: FunctionInfo, index: ModuleIndex) -> List[Caller]:
+    """The functions of the module that loop over `gen(...)` or collect it, and how."""
+    out: List[Caller] = []
+    for func in index.functions:
+        if func is gen or not any(call_name(c) == gen.name for c in func.calls):
+            continue  # a cheap first look: the generator's name is called here
+        ctx = Ctx(index, func)
+        for loop in func.fors:
+            if _calls(loop.iter, gen, ctx):
+                out.append(_loop_caller(func, loop, ctx))
+        for call in func.calls:
+            arg = positional(call, 0)
+            if call_name(call) in COLLECTORS and arg is not None and _calls(arg, gen, ctx):
+                out.append(Caller(func, call, "collected", f"`{call_name(call)}()`"))
+        for node in walk(func.node.body, into_scopes=False):
+            if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and _calls(node.for_in.iter, gen, ctx) \
+                    and not any(isinstance(n, cst.Call) for n in walk(node.elt)):
+                out.append(Caller(func, node, "collected", "a comprehension"))
+    return out
+
+
+def _loop_caller(func: FunctionInfo, loop: cst.For, ctx: Ctx) -> Caller:
+    """`for m in gen(): pool.submit(work, m)`: the next message is asked for right after the hand-off."""
+    shape = Shape(func.node)
+    tainted = local_names(loop.target, set())
+    for call in func.calls:
+        if shape.inside(call, loop) and call is not loop.iter:
+            handed = classify(call, ctx, tainted)
+            if handed is not None:
+                return Caller(func, call, "handed", handed.what, api=handed.strength >= STRONG)
+    return Caller(func, loop.iter, "loops")
+
+
+def _calls(expr: cst.BaseExpression, gen: FunctionInfo, ctx: Ctx) -> bool:
+    if not isinstance(expr, cst.Call) or call_name(expr) != gen.name:
+        return False
+    callee = callees.resolve(expr.func, ctx, ctx.index.project, ctx.index.path)
+    return callee is not None and callee.func.node is gen.node
+
+
+__all__ = ["Caller", "EarlyAck", "early_ack"]

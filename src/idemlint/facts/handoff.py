@@ -1,0 +1,133 @@
+"""Calls that get the message but hand it to no unseen work: they notify, register, log or keep state.
+
+An unseen hand-off is a call that gives the message (or data derived from it) to code that runs
+now, that idemlint cannot read, and that could change something outside the process, which a
+redelivery would change again. These calls get the message and do none of that, whatever their
+name suggests:
+
+- a signal sent in the process (Django `Signal.send` / `send_robust`, blinker, openedx-events'
+  `send_event`): its receivers are connected elsewhere, chosen at run time;
+- a callback registry (`register(...)`, `add_listener(...)`, `on(...)`): it stores a function to
+  call later, it calls nothing now;
+- a logger or a monitoring call (`logging`, structlog, loguru, anything named `...logger`, a
+  function of a `monitoring` / `metrics` / `tracing` / `telemetry` module): it records an
+  observation of the handling, and a repeat is one more line or sample;
+- an update of a container held in memory (a dict, list, set or deque the handler's object or
+  function builds): the crash that causes a redelivery wipes it, and the same message puts the
+  same entry back;
+- a callable the consumer was built with (`self.callback = callback` in `__init__`, a parameter):
+  a plug-in chosen by whoever wires the consumer. What it does is known where it is written, not
+  in the transport that calls it (in real code: buffers, index look-ups, UI broadcasts).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import libcst as cst
+
+from ..detect.base import Ctx
+from ..index import FunctionInfo, call_name, dotted
+
+SIGNAL_SENDS = {"send", "send_robust", "asend", "asend_robust", "send_async", "send_event",
+                "send_event_with_custom_metadata", "emit", "fire"}
+REGISTRY = re.compile(r"^(un)?register(_\w+)?$|^add_(\w+_)?(listener|handler|callback|observer|hook|subscriber)s?$"
+                      r"|^(on|once|connect|add_done_callback|subscribe_callback)$")
+LOGGING_ROOTS = {"logging", "structlog", "loguru", "logbook", "eliot"}
+# a module with one of these names in its path observes the handling (`edx_django_utils.monitoring`)
+OBSERVING = {"monitoring", "metrics", "telemetry", "tracing", "instrumentation", "newrelic", "logging", "logs"}
+CONTAINERS = {"dict", "list", "set", "frozenset", "deque", "defaultdict", "OrderedDict", "Counter", "ChainMap",
+              "WeakValueDictionary", "WeakKeyDictionary", "WeakSet", "SortedDict", "SortedList", "SortedSet"}
+MEMORY_ROOTS = {"heapq", "bisect", "weakref", "array"}  # functions that update a container in place
+DISPLAYS = (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)
+GIVEN = "a callable the consumer was given"  # the only reason that leaves a name-based effect standing
+
+
+def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
+    """Why `call` hands the message to no unseen work (see the module docstring), or None."""
+    func = call.func
+    name = call_name(call) or ""
+    origin = ctx.origin(func) or ""
+    if origin.split(".")[0] in MEMORY_ROOTS:
+        return "in-memory state"
+    if not origin.startswith(".") and OBSERVING & set(origin.lower().split(".")[:-1]):
+        return "a logger"
+    if isinstance(func, cst.Name):
+        return GIVEN if _given(func.value, ctx.func) else None
+    if not isinstance(func, cst.Attribute):
+        return None
+    recv = func.value
+    recv_text = (ctx.origin(recv) or "") + " " + (dotted(recv) or "")
+    if name in SIGNAL_SENDS and "signal" in recv_text.lower():
+        return "a signal"
+    if REGISTRY.match(name):
+        return "a callback registry"
+    last = (dotted(recv) or "").split(".")[-1].lower().lstrip("_")
+    if recv_text.split(".")[0].strip() in LOGGING_ROOTS or last.endswith("logger") or last == "log":
+        return "a logger"
+    if _container(recv, ctx):
+        return "in-memory state"
+    if _self_attr(func, ctx) and _given_attr(func.attr.value, ctx):
+        return GIVEN
+    return None
+
+
+def _given(name: str, func: Optional[FunctionInfo]) -> bool:
+    """`handler(msg)` where `handler` is a parameter of the function (never rebound in it)."""
+    return func is not None and name in func.params and name not in func.assigns and name not in ("self", "cls")
+
+
+def _self_attr(expr: cst.BaseExpression, ctx: Ctx) -> bool:
+    return (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"
+            and ctx.func is not None and ctx.func.class_name is not None)
+
+
+def _values(attr: str, ctx: Ctx):
+    """What the methods of the handler's class assign to `self.<attr>`: (value, method) pairs."""
+    cls = ctx.index.classes.get(ctx.func.class_name) if ctx.func is not None and ctx.func.class_name else None
+    if cls is None:
+        return []
+    return [(value, owner) for value, owner, how in cls.attr_values.get(attr, ()) if how == "="]
+
+
+def _given_attr(attr: str, ctx: Ctx) -> bool:
+    """`self.callback(...)` where every assignment of `self.callback` stores a parameter of the method
+    assigning it (`self.callback = callback`, `self.fn = fn or default_fn`) and the class defines no
+    method of that name."""
+    cls = ctx.index.classes.get(ctx.func.class_name) if ctx.func is not None and ctx.func.class_name else None
+    if cls is None or attr in cls.methods:
+        return False
+    values = _values(attr, ctx)
+    return bool(values) and all(owner is not None and _mentions_param(value, owner) for value, owner in values)
+
+
+def _mentions_param(value: cst.BaseExpression, owner: FunctionInfo) -> bool:
+    if isinstance(value, cst.Name):
+        return value.value in owner.params and value.value not in ("self", "cls")
+    if isinstance(value, cst.BooleanOperation):  # `callback or default_callback`
+        return _mentions_param(value.left, owner) or _mentions_param(value.right, owner)
+    if isinstance(value, cst.IfExp):
+        return _mentions_param(value.body, owner) or _mentions_param(value.orelse, owner)
+    return False
+
+
+def _container(recv: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`recv` is a dict, list, set or deque built in memory: every value assigned to it is a display
+    (`{}`, `[]`) or a container constructor (`defaultdict(list)`, `deque(maxlen=100)`)."""
+    if isinstance(recv, cst.Name) and ctx.func is not None:
+        values = [v for v, _, how in ctx.func.assigns.get(recv.value, ()) if how == "="]
+    elif _self_attr(recv, ctx):
+        values = [v for v, _ in _values(recv.attr.value, ctx)]  # type: ignore[union-attr]
+    else:
+        return False
+    return bool(values) and all(_built_in_memory(v, ctx) for v in values)
+
+
+def _built_in_memory(value: cst.BaseExpression, ctx: Ctx) -> bool:
+    if isinstance(value, DISPLAYS):
+        return True
+    if isinstance(value, cst.Call):
+        name = (ctx.origin(value.func) or dotted(value.func) or "").split(".")[-1].rstrip("()")
+        return name in CONTAINERS
+    return False

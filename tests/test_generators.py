@@ -1,0 +1,53 @@
+"""Generators that yield each message to their caller (issue 14 item 2): the ack is early when it
+comes before the `yield`, or after it when the caller collects the messages or hands them off."""
+
+from __future__ import annotations
+
+from harness import actual
+
+GEN = '''
+import asyncio
+import json
+
+from aiokafka import AIOKafkaConsumer
+
+from shop.work import handle
+
+
+async def records(consumer: AIOKafkaConsumer):
+    async for record in consumer:
+        {body}
+
+
+async def main():
+    consumer = AIOKafkaConsumer("orders", group_id="g", enable_auto_commit=False)
+    {caller}
+'''
+
+
+def idem004(body: str, caller: str = "pass") -> list:
+    return [(line, conf) for line, code, conf in actual(GEN.format(body=body, caller=caller)) if code == "IDEM004"]
+
+
+def test_ack_before_yield_without_a_caller_in_view_is_medium():
+    assert idem004("await consumer.commit()\n        yield json.loads(record.value)") == [(12, "medium")]
+
+
+def test_ack_after_yield_with_a_caller_working_inline_is_silent():
+    caller = "async for order in records(consumer):\n        await handle(order)"
+    assert idem004("yield json.loads(record.value)\n        await consumer.commit()", caller) == []
+
+
+def test_ack_after_yield_with_a_caller_starting_tasks_is_early():
+    caller = "async for order in records(consumer):\n        asyncio.create_task(handle(order))"
+    assert idem004("yield json.loads(record.value)\n        await consumer.commit()", caller) == [(13, "high")]
+
+
+def test_ack_after_yield_with_a_caller_collecting_in_a_comprehension_is_early():
+    caller = "orders = [o async for o in records(consumer)]\n    await asyncio.gather(*(handle(o) for o in orders))"
+    assert idem004("yield json.loads(record.value)\n        await consumer.commit()", caller) == [(13, "high")]
+
+
+def test_a_yield_of_something_else_hands_nothing_over():
+    body = "await consumer.commit()\n        yield 'tick'"
+    assert idem004(body, "async for _ in records(consumer):\n        await handle(None)") == []
