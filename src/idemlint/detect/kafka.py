@@ -49,6 +49,15 @@ def _library(origin: Optional[str], ctx: Ctx) -> str:
     return "kafka"
 
 
+def _grouping(key: cst.BaseExpression) -> bool:
+    """A key that groups messages rather than naming one (`partition_key`, `sender_id`, `user_id`):
+    every message of a conversation shares it, so it is no id to dedup on (`identity.GROUPING`)."""
+    from ..facts.identity import GROUPING, names_in, normal  # the engine's: libcst is loaded by now
+
+    names = [normal(n.split(".")[-1]) for n in names_in(key)]
+    return bool(names) and normal(names[-1]) in GROUPING
+
+
 class KafkaAdapter(Adapter):
     library = "kafka"
     roots = ROOTS
@@ -112,6 +121,8 @@ class KafkaAdapter(Adapter):
         payload = kwarg(call, "value") or positional(call, 1)
         key = kwarg(call, "key") or positional(call, 2)
         ids = [key] if key is not None and not (isinstance(key, cst.Name) and key.value == "None") else []
+        if ids and _grouping(key):
+            ids = []  # a partition key shared by a conversation's messages: no id, and nothing to look into
         headers = kwarg(call, "headers")
         site = ProduceSite(lib, f"`{receiver_last(call)}.{name}()`", payload, id_exprs=ids,
                            evidence=f"Kafka producer `{name}()`")

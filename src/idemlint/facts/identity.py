@@ -22,6 +22,8 @@ GROUPING = {
     "partitionkey", "session_id", "sessionid", "routing_key", "correlation_id", "correlationid",
     "group_id", "groupid", "trace_id", "traceid", "span_id", "tenant_id", "user_id",
     "customer_id", "account_id", "content_type", "partition", "topic", "queue_url", "queueurl",
+    # who a message is from or about: every message of a conversation or a chat carries the same one
+    "sender_id", "senderid", "conversation_id", "conversationid", "chat_id", "chatid",
     # AMQP basic properties that name the sending application or cluster, not the message
     "app_id", "appid", "cluster_id", "clusterid",
 }

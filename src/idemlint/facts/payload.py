@@ -211,6 +211,18 @@ def _resolve(expr: cst.BaseExpression, ctx: Ctx) -> cst.BaseExpression:
     return expr
 
 
+def _alternatives(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression]:
+    """The values a local assigned more than once holds (plain `=` each, none of them built up
+    afterwards); [] for anything else."""
+    func = ctx.func
+    if not isinstance(expr, cst.Name) or func is None:
+        return []
+    values = func.assigns.get(expr.value, [])
+    if len(values) < 2 or any(idx is not None or how != "=" for _, idx, how in values) or _mutated(expr.value, func):
+        return []
+    return [value for value, _, _ in values]
+
+
 def _self_assigned(cls, attr: str) -> List[cst.BaseExpression]:
     """The values the class's methods give `self.<attr>`, less `None` (an `__init__` placeholder)."""
     out: List[cst.BaseExpression] = []
@@ -229,6 +241,10 @@ def _self_assigned(cls, attr: str) -> List[cst.BaseExpression]:
 def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
     """Whether a properties/headers/attributes expression carries an id (None: cannot tell)."""
     expr = _resolve(expr, ctx)
+    several = _alternatives(expr, ctx)
+    if several:  # `headers = []`, then `headers = [("env", ...)]` in a branch: each value decides
+        found = [carries_id(value, ctx) for value in several]
+        return None if None in found else any(found)
     if isinstance(expr, cst.Call):
         if kwarg(expr, "message_id") is not None:
             return True
