@@ -1,7 +1,7 @@
 """The wrapped-broker corpus (`fixtures/wrapped/`, issue 13), linted as one project.
 
 - The engine must report exactly the corpus's `# expect:` markers (file, line, rule, confidence).
-  Written before the engine work: xfail (strict) until it passes, so that it fails loudly then.
+  Written before the engine work of issue 13 (xfail until it passed).
 - Today already: no finding at medium or high confidence in a good twin (a function holding no
   marker), and no file error.
 - The README's tables describe every module, and its Pattern and Expected columns agree with the
@@ -72,7 +72,6 @@ def test_corpus_is_large_and_checked_without_file_errors(linted):
     assert not errors, "\n".join(errors)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: engine work in progress")
 def test_findings_are_exactly_the_markers(linted):
     findings, _ = linted
     got = {(f["path"], f["line"], f["rule"], f["confidence"]) for f in findings}
