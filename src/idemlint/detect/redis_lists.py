@@ -120,6 +120,12 @@ def _destination(call: cst.Call) -> Optional[cst.BaseExpression]:
 _LAST: list = [None, {}]  # the module last asked about, and {(names, where): keys} for it
 
 
+def _takes_off_lists(index: ModuleIndex) -> bool:
+    """The module takes items off lists with a blocking pop or a move, whatever the key."""
+    return any(call_name(call) in BLOCKING_POPS | MOVES and isinstance(call.func, cst.Attribute)
+               for f in index.functions for call in f.calls)
+
+
 def _keys_of(index: ModuleIndex, names: FrozenSet[str], where: Callable) -> Set[str]:
     """The keys the module's calls of `names` name at `where` (`_source` or `_destination`)."""
     if _LAST[0] is not index:
@@ -202,23 +208,35 @@ class RedisListsAdapter(Adapter):
         if _redis(call, ctx) is None:
             return None
         key = key_text(positional(call, 0) or kwarg(call, "name"), ctx)
-        if key is None:
-            return None
         name = call_name(call)
         what = f"redis `{name}()`"
         payload = positional(call, 1)
         if _read_from_list(payload, ctx):
             return None  # an item put back (a reaper, a retry): the message it was, not a new one
+        if key is None:
+            return self._configured(ctx, what, name, payload)
         if key in _keys_of(ctx.index, POPS | MOVES, _source):
             return ProduceSite("redis_lists", what, payload, evidence=f"redis `{name}()` to a list popped in this module")
         if key in _keys_of(ctx.index, DATA_USES, _source):
             return None  # trimmed, ranged or indexed here: a list kept as data, not a queue
         # only a key written in the code (a literal, a module constant): an attribute or a parameter
         # (`self.queue`) holds a configured name, which says nothing about who reads the list
-        if _literal_key(positional(call, 0) or kwarg(call, "name"), ctx) and QUEUE_KEY.search(key):
-            return ListPushSite("redis_lists", what, payload, unconfirmed_queue=True,
-                                evidence=f"redis `{name}()` to a list named like a queue (no pop of it in this module)")
-        return None
+        if _literal_key(positional(call, 0) or kwarg(call, "name"), ctx):
+            if QUEUE_KEY.search(key):
+                return ListPushSite("redis_lists", what, payload, unconfirmed_queue=True,
+                                    evidence=f"redis `{name}()` to a list named like a queue (no pop of it in this module)")
+            return None
+        return self._configured(ctx, what, name, payload)
+
+    @staticmethod
+    def _configured(ctx: Ctx, what: str, name: str, payload) -> Optional[ProduceSite]:
+        """A push to a configured key (an attribute, a parameter, a loop over configured queues) is a
+        producer only in a module that itself takes items off lists with a blocking pop or a move (a
+        pipeline class: receives from one configured list, pushes to the next)."""
+        if not _takes_off_lists(ctx.index):
+            return None
+        return ListPushSite("redis_lists", what, payload, unconfirmed_queue=True,
+                            evidence=f"redis `{name}()` in a module that takes items off Redis lists as a queue")
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         for func in index.functions:
