@@ -302,9 +302,10 @@ def same_message(consumer: Consumer, shape: Shape, first: Event, then: Event, ac
     if not shape.in_receive_loop(current[-1] if current else None, a, b):
         return False  # after the receive loop: the last message is long acked, nothing is in hand
     batch = shape.loop_of(site(ack))
-    if batch is not None and not (current and shape.inside(current[-1], batch)):
+    if batch is not None and first is ack and not (current and shape.inside(current[-1], batch)):
         # `for msg in received: complete(msg)` then work after that loop: once the batch is
         # settled, what follows is the next step, unless it loops over the same messages again
+        # (work handed off before the loop that settles the batch is the batch's own)
         other = b if site(ack) is a else a
         if not shape.inside(other, batch) and not shape.same_iteration_source(other, batch):
             return False

@@ -72,6 +72,8 @@ SEEN_DB_CALLS = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "mer
                  "update_or_create", "get_or_create", "scalar", "scalars", "query", "select"}
 LOG_CALLS = {"crit", "critical", "error", "warn", "warning", "info", "debug", "exception", "log", "fatal",
              "print", "pprint", "echo", "secho", "trace"}
+# Methods that put a value into a container: one kept on `self` holds message data afterwards.
+COLLECTS = {"append", "appendleft", "extend", "extendleft", "insert", "add"}
 CELERY_PUBLISH = {"delay", "apply_async", "send_task", "delay_on_commit", "apply_async_on_commit", "kiq",
                   "enqueue", "enqueue_job", "send_with_options"}
 
@@ -363,6 +365,11 @@ class HandlerRun:
             call.func.value if isinstance(call.func, cst.Name) else "")
         if is_mock(call, ctx):
             return  # a test double records calls; it is neither an ack nor a side effect
+        if name in COLLECTS and isinstance(call.func, cst.Attribute) and any(
+                mentions(a.value, self.tainted) for a in call.args):
+            held = dotted(call.func.value)
+            if held and held.split(".")[0] in ("self", "cls"):
+                self.tainted.add(held)  # `self.buffer.append(msg)`: the buffer now holds message data
         site = self.ack_of(call, ctx)
         if site is not None and self.raises_depth:
             return  # `with pytest.raises(ValueError): complete_message(peeked)`: a test that the ack fails
