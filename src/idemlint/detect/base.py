@@ -28,6 +28,9 @@ class ProduceSite:
     always_has_id: bool = False  # the framework always assigns one (Celery, dramatiq, rq, ...)
     rpc_reply: bool = False  # a reply to `reply_to` carrying the request's correlation id
     evidence: str = ""
+    # the broker rejects a repeat of this publish (a compare-and-set on the stream's last sequence):
+    # idempotent, so neither a message without an id nor a consumer's side effect
+    conditional: bool = False
 
 
 @dataclass

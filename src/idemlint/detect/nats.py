@@ -6,7 +6,7 @@ from typing import Iterable, Optional
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import ModuleIndex, kwarg, positional
+from ..index import ModuleIndex, dotted, kwarg, positional, string_value
 from ..model import WEAK
 from .base import Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver_last, root_words
 
@@ -19,6 +19,26 @@ def _is_jetstream(call: cst.Call, ctx: Ctx) -> bool:
         return ".jetstream()" in origin
     last = receiver_last(call).lower()
     return ctx.imports(*ROOTS) and (last in ("js", "jetstream") or last.endswith("_js") or "jetstream" in last)
+
+
+# JetStream rejects a publish whose expected last sequence (of the stream or the subject) or last
+# message id no longer matches: a replayed publish fails instead of adding a second message
+# (nats-py `nats.js.api.Header`).
+COMPARE_AND_SET = {"Nats-Expected-Last-Sequence", "Nats-Expected-Last-Subject-Sequence", "Nats-Expected-Last-Msg-Id"}
+CAS_CONSTANTS = {"EXPECTED_LAST_SEQUENCE", "EXPECTED_LAST_SUBJECT_SEQUENCE", "EXPECTED_LAST_MSG_ID"}
+
+
+def _compare_and_set(headers: cst.BaseExpression, ctx: Ctx) -> bool:
+    if isinstance(headers, cst.Name) and ctx.func is not None and len(ctx.func.assigns.get(headers.value, ())) == 1:
+        headers = ctx.func.assigns[headers.value][0][0]
+    if not isinstance(headers, cst.Dict):
+        return False
+    for el in headers.elements:
+        if isinstance(el, cst.DictElement):
+            key = string_value(el.key)
+            if key in COMPARE_AND_SET or (dotted(el.key) or "").split(".")[-1] in CAS_CONSTANTS:
+                return True
+    return False
 
 
 class NatsAdapter(Adapter):
@@ -40,6 +60,9 @@ class NatsAdapter(Adapter):
         headers = kwarg(call, "headers")
         if headers is not None:
             site.id_exprs.append(headers)
+            if _compare_and_set(headers, ctx):
+                site.conditional = site.has_id = True
+                site.evidence += " with a compare-and-set header (a repeat is rejected)"
         return site
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:

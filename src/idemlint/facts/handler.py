@@ -397,6 +397,8 @@ class HandlerRun:
                 self.db_epoch[key] = self.db_epoch.get(key, 0) + 1
             return
         produced = self.produce_of(call, ctx)
+        if produced is not None and produced.conditional:
+            return  # a compare-and-set publish: a repeat is rejected by the broker, so nothing happens twice
         if produced is not None:
             if self.kafka_eos and produced.library in KAFKA_LIBRARIES:
                 return  # produced in the transaction that also commits the offsets: exactly once
