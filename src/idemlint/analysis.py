@@ -317,7 +317,7 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
     constant = site.payload is not None and is_constant(site.payload, ctx)
     return Producer(site.library, call, func, site.what, has_id, visible, evidence=[evidence],
                     constant_payload=constant, rpc_reply=site.rpc_reply,
-                    unconfirmed_queue=getattr(site, "unconfirmed_queue", False))
+                    unconfirmed_queue=site.unconfirmed_queue)
 
 
 HOOK_CALLER = re.compile(r"^self\.(\w+)$")

@@ -31,6 +31,7 @@ class ProduceSite:
     # the broker rejects a repeat of this publish (a compare-and-set on the stream's last sequence):
     # idempotent, so neither a message without an id nor a consumer's side effect
     conditional: bool = False
+    unconfirmed_queue: bool = False  # a push to a list no visible code pops: a queue by its name only
 
 
 @dataclass

@@ -12,7 +12,6 @@ queue; a list that is only trimmed, ranged or indexed here is a data structure.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
@@ -32,13 +31,6 @@ LIST_READS = POPS | MOVES | {"lrange", "lindex"}
 # a constant key named like a work queue (`jobs`, `email:queue`, `TASK_QUEUE`)
 QUEUE_KEY = re.compile(r"(^|[:_.\-/])(queue|queues|jobs?|tasks?|work|pending|todo|backlog|outbox)([:_.\-/]|$)",
                        re.I)
-
-
-@dataclass
-class ListPushSite(ProduceSite):
-    """A push to a list no visible code pops: a queue by its name only (low confidence)."""
-
-    unconfirmed_queue: bool = False
 
 
 def _redis(call: cst.Call, ctx: Ctx) -> Optional[int]:
@@ -223,7 +215,7 @@ class RedisListsAdapter(Adapter):
         # (`self.queue`) holds a configured name, which says nothing about who reads the list
         if _literal_key(positional(call, 0) or kwarg(call, "name"), ctx):
             if QUEUE_KEY.search(key):
-                return ListPushSite("redis_lists", what, payload, unconfirmed_queue=True,
+                return ProduceSite("redis_lists", what, payload, unconfirmed_queue=True,
                                     evidence=f"redis `{name}()` to a list named like a queue (no pop of it in this module)")
             return None
         return self._configured(ctx, what, name, payload)
@@ -235,7 +227,7 @@ class RedisListsAdapter(Adapter):
         pipeline class: receives from one configured list, pushes to the next)."""
         if not _takes_off_lists(ctx.index):
             return None
-        return ListPushSite("redis_lists", what, payload, unconfirmed_queue=True,
+        return ProduceSite("redis_lists", what, payload, unconfirmed_queue=True,
                             evidence=f"redis `{name}()` in a module that takes items off Redis lists as a queue")
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
