@@ -198,6 +198,17 @@ def _kind(t: type) -> int:
     return kind
 
 
+def contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    """True if `node` is `tree` or lies below it."""
+    stack = [tree]
+    while stack:
+        cur = stack.pop()
+        if cur is node:
+            return True
+        stack.extend(children(cur))
+    return False
+
+
 def walk(node: cst.CSTNode, into_scopes: bool = True) -> Iterator[cst.CSTNode]:
     """Every node below `node` in source order (pre-order); nested defs/classes only if `into_scopes`."""
     stack = [node]

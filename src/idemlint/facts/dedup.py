@@ -10,7 +10,7 @@ import libcst as cst
 
 from .. import patterns as user_patterns
 from ..detect.base import Ctx, receiver, receiver_last
-from ..index import call_name, children, dotted, kwarg, string_value
+from ..index import call_name, children, contains, dotted, kwarg, string_value
 from ..model import STRONG, WEAK
 from .effects import _chain_names, sql_kind, sql_table, sql_text
 from .identity import identity_names, mentions, names_in
@@ -449,26 +449,16 @@ class InsertClaims:
     def assigned(self, func: int, targets: List[str], value: cst.BaseExpression) -> None:
         """`row = cur.fetchone()`, `inserted = await conn.fetchval(...)`: the target holds the result too."""
         for ins in self.pending:
-            if ins.func == func and (_contains(value, ins.call) or _tells(value, ins.names)):
+            if ins.func == func and (contains(value, ins.call) or _tells(value, ins.names)):
                 ins.names.update(targets)
 
     def tested(self, func: int, test: cst.BaseExpression) -> List[_Insert]:
         """The pending inserts whose result `test` asks about (each is answered once)."""
         out = [ins for ins in self.pending
-               if ins.func == func and (_contains(test, ins.call) or _tells(test, ins.names))]
+               if ins.func == func and (contains(test, ins.call) or _tells(test, ins.names))]
         for ins in out:
             self.pending.remove(ins)
         return out
-
-
-def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
-    stack = [tree]
-    while stack:
-        cur = stack.pop()
-        if cur is node:
-            return True
-        stack.extend(children(cur))
-    return False
 
 
 def _tells(expr: cst.BaseExpression, names: Set[str]) -> bool:

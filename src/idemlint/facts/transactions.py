@@ -8,7 +8,7 @@ import libcst as cst
 
 from .. import patterns as user_patterns
 from ..detect.base import Ctx, decorator_call
-from ..index import FunctionInfo, call_name, children, dotted
+from ..index import FunctionInfo, call_name, children, contains, dotted
 
 # Receivers whose `.transaction()` / `.begin()` is a broker or cache transaction, not a database one
 # (aio-pika `channel.transaction()`, aiokafka `producer.transaction()`, redis `transaction()`).
@@ -110,7 +110,7 @@ def _following(block: cst.IndentedBlock, call: cst.Call, ctx: Ctx, in_txn: bool)
     """The statements that run after the one holding `call`, innermost block first (each with
     whether it is inside an aio-pika transaction block), or None if `call` is not in `block`."""
     for i, stmt in enumerate(block.body):
-        if not _holds(stmt, call):
+        if not contains(stmt, call):
             continue
         inner_txn = in_txn or (isinstance(stmt, cst.With) and any(_amqp_txn(item, ctx) for item in stmt.items))
         inner = None
@@ -130,16 +130,6 @@ def _suites(stmt: cst.CSTNode):
             yield cur
         elif not isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.BaseExpression)):
             stack.extend(reversed(list(children(cur))))
-
-
-def _holds(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
-    stack = [tree]
-    while stack:
-        cur = stack.pop()
-        if cur is node:
-            return True
-        stack.extend(children(cur))
-    return False
 
 
 def _calls(tree: cst.CSTNode):
