@@ -13,7 +13,7 @@ from ..detect.base import Ctx, receiver, receiver_last
 from ..index import call_name, children, contains, dotted, kwarg, string_value
 from ..model import STRONG, WEAK
 from .effects import _chain_names, sql_kind, sql_table, sql_text
-from .identity import identity_names, mentions, names_in
+from .identity import identity_names, mentions
 
 # Tables, models and keys that hold "this message was processed".
 DEDUP_STORE = re.compile(
