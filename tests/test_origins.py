@@ -455,3 +455,47 @@ def test_a_method_of_the_class_that_acks_is_followed_whatever_its_name(app):
     })
     got = [(name, line, rule) for name, line, rule, _, _ in findings(app)]
     assert got == [("tickets.py", 9, "IDEM001"), ("tickets.py", 19, "IDEM001")]
+
+
+def test_a_parameter_takes_what_its_only_caller_in_the_module_passes(app):
+    write(app, {
+        "app/kafka_setup.py": '''
+            from kafka import KafkaConsumer
+
+
+            def make_consumer(topic):
+                return KafkaConsumer(topic, group_id="hooks", enable_auto_commit=False)
+        ''',
+        "app/loop.py": '''
+            import requests
+            from app.kafka_setup import make_consumer
+
+
+            def consume_loop(source, url):
+                for record in source:
+                    requests.post(url, data=record.value)
+                    source.commit()
+
+
+            def main():
+                consume_loop(make_consumer("orders"), "https://hooks.example.com/orders")
+        ''',
+        "app/twice.py": '''
+            import requests
+
+
+            def consume_loop(client, url):
+                while True:
+                    record = client.poll(1.0)
+                    requests.post(url, data=record)
+                    client.commit()
+
+
+            def main(a, b):
+                consume_loop(a, "https://hooks.example.com/a")
+                consume_loop(b, "https://hooks.example.com/b")
+        ''',
+    })
+    got = [(name, line, rule, conf) for name, line, rule, conf, _ in findings(app)]
+    # one caller: a Kafka consumer (high); two callers: nothing known, the fallback's low
+    assert got == [("loop.py", 8, "IDEM001", "high"), ("twice.py", 8, "IDEM001", "low")]

@@ -198,6 +198,28 @@ def _kind(t: type) -> int:
     return kind
 
 
+def argument(call: cst.Call, func: FunctionInfo, param: str) -> Optional[cst.BaseExpression]:
+    """What `call` passes for `func`'s parameter `param` (by keyword, or by position past `self`)."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == param:
+            return arg.value
+    node = func.node.params
+    ordered = [p.name.value for p in (*node.posonly_params, *node.params)]
+    if ordered and ordered[0] in ("self", "cls") and isinstance(call.func, cst.Attribute):
+        ordered = ordered[1:]
+    star = node.star_arg.name.value if isinstance(node.star_arg, cst.Param) else None
+    positional = [a for a in call.args if a.keyword is None]
+    if param == star:  # `def send_message(self, *messages)`: the first one given there
+        index = len(ordered)
+    elif param in ordered:
+        index = ordered.index(param)
+    else:
+        return None
+    if any(a.star for a in positional[: index + 1]):
+        return None  # `*args`: which one lands there is not visible
+    return positional[index].value if index < len(positional) else None
+
+
 def contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
     """True if `node` is `tree` or lies below it."""
     stack = [tree]
@@ -572,6 +594,7 @@ class ModuleIndex:
         # follows names into the project's other modules (see `origins`)
         self.project: object = project
         self.path = path
+        self._params: Dict[Tuple[int, str], Optional[str]] = {}  # (function node id, parameter): `_from_caller`
         self.imports: Dict[str, str] = {}
         self.import_roots: set = set()
         self.imported_modules: set = set()
@@ -763,7 +786,7 @@ class ModuleIndex:
             if name in f.annotations:
                 return self.annotation(f.annotations[name], f, d)
             if name in f.params:
-                return None
+                return self._from_caller(f, name, d) if name not in ("self", "cls") else None
             f = f.parent
         if name in self.module_assigns:
             value, idx, how = self.module_assigns[name][0]
@@ -776,6 +799,31 @@ class ModuleIndex:
         if name in self.imports:
             return self.imports[name]
         return None
+
+    def _from_caller(self, func: FunctionInfo, name: str, d: int) -> Optional[str]:
+        """A parameter whose only caller is in this module: what that call passes for it
+        (`def consume_loop(consumer): ...` called once, from `main()`, with a `KafkaConsumer(...)`).
+        Callers in other modules are not looked for; a callback handed to a library (no call in
+        view) stays unknown."""
+        key = (id(func.node), name)
+        if key in self._params:
+            return self._params[key]
+        self._params[key] = None  # a call cycle adds nothing
+        sites = []
+        method = func.class_name is not None
+        for scope in [None, *self.functions]:
+            for call in (scope.calls if scope is not None else self.module_calls):
+                target = call.func
+                if (isinstance(target, cst.Attribute) if method else isinstance(target, cst.Name)) and (
+                        target.attr.value if method else target.value) == func.name:  # type: ignore[union-attr]
+                    sites.append((scope, call))
+        found = None
+        if len(sites) == 1 and sites[0][0] is not func:
+            scope, call = sites[0]
+            passed = argument(call, func, name)
+            found = self.resolve(passed, scope, d) if passed is not None else None
+        self._params[key] = found
+        return found
 
     def annotation(self, ann: cst.BaseExpression, func: Optional[FunctionInfo], _depth: int = 0) -> Optional[str]:
         """The origin of a value annotated `ann`: an instance of the class it names (`X()`).

@@ -21,7 +21,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import PRODUCE_ADAPTERS, called_name
 from ..detect.base import Ctx, ProduceSite, is_mock
-from ..index import FunctionInfo, dotted
+from ..index import FunctionInfo, argument, dotted
 from . import callees
 from .deferred import message_data
 from .identity import is_id_field, mentions
@@ -130,28 +130,6 @@ def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Op
     site.id_exprs = [a.value for a in call.args
                      if a.keyword is not None and a.keyword.value in ("headers", "properties", "attributes")]
     return site
-
-
-def argument(call: cst.Call, func: FunctionInfo, param: str) -> Optional[cst.BaseExpression]:
-    """What `call` passes for `func`'s parameter `param` (by keyword, or by position past `self`)."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == param:
-            return arg.value
-    node = func.node.params
-    ordered = [p.name.value for p in (*node.posonly_params, *node.params)]
-    if ordered and ordered[0] in NOT_PARAMS and isinstance(call.func, cst.Attribute):
-        ordered = ordered[1:]
-    star = node.star_arg.name.value if isinstance(node.star_arg, cst.Param) else None
-    positional = [a for a in call.args if a.keyword is None]
-    if param == star:  # `def send_message(self, *messages)`: the first one given there
-        index = len(ordered)
-    elif param in ordered:
-        index = ordered.index(param)
-    else:
-        return None
-    if any(a.star for a in positional[: index + 1]):
-        return None  # `*args`: which one lands there is not visible
-    return positional[index].value if index < len(positional) else None
 
 
 def _publishes(callee: callees.Callee, ctx: Ctx, produce: Produce, depth: int, active: set) -> Optional[Publishes]:
