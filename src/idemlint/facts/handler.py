@@ -493,6 +493,9 @@ class HandlerRun:
         """
         if site.rpc_reply and self._reply_correlated(call, ctx):
             return True  # the caller matches replies by correlation id and drops the extra one
+        forwarded = list(site.id_exprs) + [a.value for a in call.args if a.star == "**"]
+        if any(isinstance(expr, (cst.Name, cst.Attribute)) and mentions(expr, self.tainted) for expr in forwarded):
+            return True  # `headers=message.headers`, `**message.properties`: forwarded with its own ids
         return any(self._from_message_id(value, ctx)
                    for expr in site.id_exprs for value in payload.id_values(expr, ctx))
 
