@@ -260,6 +260,8 @@ PATHS = [
     "latest.py", "testsuite/x.py", "docs/conf.py", "a/doc/x.py", "examples/x.py", "example/x.py",
     "samples/x.py", "sample/x.py", "tutorials/x.py", "tutorial/x.py", "a/tutorial_2/x.py", "snippets/x.py",
     "demo/x.py", "fixtures/demo/shop/x.py", "src/app/consumers.py", "docs.py", "examples.py", "a/test_b.pyc",
+    "contrib/example-extension-package/x.py", "kafka/benchmarks/load_example.py", "a/example_run.py",
+    "a/producer_example.py", "benchmark/x.py", "exampleco/x.py", "examples_util.py",
 ]
 
 
@@ -277,3 +279,13 @@ def test_demo_and_fixtures_are_production_code(monkeypatch):
     monkeypatch.chdir(REPO)
     files = discover(["fixtures/demo"], Config())
     assert files and {f.role for f in files} == {"production"}
+
+
+@pytest.mark.parametrize("path,example", [
+    ("contrib/example-extension-package/bots/collector.py", True),  # intelmq's extension template
+    ("kafka/benchmarks/load_example.py", True),  # kafka-python's load generator
+    ("benchmark/throughput.py", True), ("tools/producer_example.py", True), ("example_consumer.py", True),
+    ("exampleco/consumers.py", False), ("app/examples_util.py", False), ("app/benchmarking.py", False),
+])
+def test_benchmarks_and_example_scripts_are_example_code(path, example):
+    assert _Globs(DEFAULT_EXAMPLE_PATHS).match(path) is example

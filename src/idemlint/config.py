@@ -20,7 +20,8 @@ DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 # Code roles (see discover.py): globs, gitignore-style, relative to the config root. A file that
 # matches none of them is production code; one that matches both is test code.
 DEFAULT_TEST_PATHS = ("tests/", "test/", "testing/", "test_*.py", "*_test.py", "tests.py", "conftest.py")
-DEFAULT_EXAMPLE_PATHS = ("docs/", "doc/", "examples/", "example/", "samples/", "tutorial*/", "snippets/")
+DEFAULT_EXAMPLE_PATHS = ("docs/", "doc/", "examples/", "example/", "example-*/", "samples/", "tutorial*/", "snippets/",
+                         "benchmarks/", "benchmark/", "example_*.py", "*_example.py")
 
 # Files idemlint looks for, in this order, in each directory from the first path upward.
 # A `pyproject.toml` counts only if it has a `[tool.idemlint]` table.
