@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -348,19 +348,23 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
     hooks: Dict[str, tuple] = {}
     for method in cls.methods.values():
         ctx = Ctx(index, method, initial_taint(method))
-        called: List[str] = []
+        called: List[Tuple[str, cst.Call]] = []
+        blocks = _blocks(method)
         for call in method.calls:
             if called and (called_name(call) in ACK_ADAPTERS or ACK_LIKE.match(called_name(call))) and not is_mock(call, ctx):
                 site = _ack(call, ctx)
-                if site is not None:
-                    for hook in called:
+                # the ack follows the hook only from a block around it (not a branch of its own:
+                # `if error_on_message: self.acknowledge_message()` after the retries ran out)
+                after = [hook for hook, at in called if blocks.get(id(call), (None,))[0] in blocks.get(id(at), ())]
+                if site is not None and after:
+                    for hook in after:
                         hooks.setdefault(hook, (site.library, (
                             f"acked by `{cls.name}.{method.name}()` after `self.{hook}()` returns "
                             f"({site.evidence})")))
                     break
             m = HOOK_CALLER.match(dotted(call.func) or "")
             if m and m.group(1) != method.name:
-                called.append(m.group(1))
+                called.append((m.group(1), call))
         for node in method.withs:  # `async with message.process(): await self.handle(payload)`
             site = next((s for item in node.items for adapter in ADAPTERS
                          for s in (adapter.with_ack(item, ctx),) if s is not None), None)
@@ -374,6 +378,22 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
                         f"`self.{m.group(1)}()` returns ({site.evidence})")))
     memo[key] = hooks
     return hooks
+
+
+def _blocks(func: FunctionInfo) -> Dict[int, Tuple[int, ...]]:
+    """{id of a call in `func`'s own body: the ids of the blocks around it, innermost first}."""
+    out: Dict[int, Tuple[int, ...]] = {}
+    stack: List[Tuple[cst.CSTNode, Tuple[int, ...]]] = [(func.node.body, (id(func.node.body),))]
+    while stack:
+        node, around = stack.pop()
+        if isinstance(node, cst.Call):
+            out.setdefault(id(node), around)
+        for child in children(node):
+            if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            inner = (id(child),) + around if isinstance(child, cst.IndentedBlock) else around
+            stack.append((child, inner))
+    return out
 
 
 def _walk(consumer: Consumer, index: ModuleIndex, project=None, path: Optional[str] = None) -> Consumer:
