@@ -1,9 +1,11 @@
 """Download and unpack the pinned sdists of the real-world corpus.
 
-    python tests/realworld/fetch.py [--package NAME ...] [--list]
+    python tests/realworld/fetch.py [--libraries] [--package NAME ...] [--list]
 
-The pins live in `packages.toml` beside this file (name, version, sdist file name, sha256). Each sdist
-is downloaded with pip (`pip download --no-deps --no-binary :all:`), checked against its sha256 and
+The pins live in `packages.toml` beside this file (name, version, sdist file name, sha256); the client
+libraries scanned for the confidence triage (not labelled) are pinned in `libraries.toml` and fetched
+with `--libraries`. Each sdist
+is downloaded with pip (`pip download --no-deps --no-binary NAME`), checked against its sha256 and
 unpacked into `<cache>/<name>-<version>/` with the archive's top-level directory stripped, so label
 paths are relative to that directory. The cache is `~/.cache/idemlint-realworld`, or the directory
 named by `IDEMLINT_REALWORLD_CACHE`. Running it again skips what is already there.
@@ -33,6 +35,7 @@ except ModuleNotFoundError:  # pragma: no cover - older Pythons
 
 HERE = Path(__file__).resolve().parent
 PACKAGES_FILE = HERE / "packages.toml"
+LIBRARIES_FILE = HERE / "libraries.toml"
 LABELS_FILE = HERE / "labels.toml"
 CACHE_ENV = "IDEMLINT_REALWORLD_CACHE"
 DONE_MARKER = ".idemlint-realworld-unpacked"
@@ -73,7 +76,8 @@ def _download(pkg: Dict[str, str], sdists: Path) -> Path:
     if target.is_file() and sha256_of(target) == pkg["sha256"]:
         return target
     with tempfile.TemporaryDirectory(prefix="idemlint-rw-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+        # source for the package itself only: `:all:` would also build its build backend from source
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", pkg["name"],
                "--ignore-requires-python", f"{pkg['name']}=={pkg['version']}", "-d", tmp]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         got = Path(tmp) / pkg["sdist"]
@@ -143,8 +147,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--package", action="append", default=[], help="fetch only this package (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the pins and whether they are unpacked")
+    parser.add_argument("--libraries", action="store_true",
+                        help="the client libraries of libraries.toml instead of the labelled packages")
     args = parser.parse_args(argv)
-    packages = load_packages()
+    packages = load_packages(LIBRARIES_FILE if args.libraries else PACKAGES_FILE)
     if args.package:
         unknown = set(args.package) - {p["name"] for p in packages}
         if unknown:
