@@ -22,7 +22,11 @@ def confidence(ack: Event, work: Event) -> Confidence:
         return effect_confidence(ack.strength, work.strength)
     if work.detail != "api":
         return Confidence.LOW  # a receiver that only looks like a queue or a pool
-    return Confidence.HIGH if ack.strength >= STRONG and not work.chain else Confidence.MEDIUM
+    if work.chain:
+        # a queue or task inside a function the handler calls may hold bookkeeping, not the work
+        # (a lock renewer, a metrics buffer): measured 0 real of 8 on real code (tests/realworld/)
+        return Confidence.LOW
+    return Confidence.HIGH if ack.strength >= STRONG else Confidence.MEDIUM
 
 
 def _main_line(ack: Event) -> bool:
