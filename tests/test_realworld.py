@@ -16,6 +16,7 @@ sys.path.insert(0, str(REALWORLD))
 
 import fetch  # noqa: E402
 import score  # noqa: E402
+import triage  # noqa: E402
 
 from idemlint.rules import ALL_RULES  # noqa: E402
 
@@ -115,14 +116,21 @@ def test_scorer_runs_on_a_small_package():
     assert "IDEM001" in score.render(result)
 
 
-def test_triage_is_well_formed():
-    with open(REALWORLD / "triage.toml", "rb") as fh:
+@pytest.mark.parametrize("name, pins", [("triage.toml", fetch.PACKAGES_FILE),
+                                         ("triage-libraries.toml", fetch.LIBRARIES_FILE)])
+def test_triage_is_well_formed(name, pins):
+    with open(REALWORLD / name, "rb") as fh:
         rows = fetch.tomllib.load(fh)["finding"]
-    fields = {"package", "path", "line", "rule", "confidence", "symbol", "verdict", "judged", "code", "reason"}
-    pinned = {p["name"] for p in PACKAGES}
+    fields = {"package", "path", "line", "rule", "confidence", "symbol", "verdict", "judged", "code", "reason",
+              "engine"}
+    pinned = {p["name"] for p in fetch.load_packages(pins)}
+    keys = set()
     for row in rows:
         where = f"{row.get('package')}:{row.get('path')}:{row.get('line')}"
-        assert set(row) == fields, where
+        assert set(row) - {"sample"} == fields, where
+        assert row.get("sample", True) is True, where  # present only on the entries drawn into the sample
+        assert (row["package"], row["path"], row["line"], row["rule"]) not in keys, f"{where}: judged twice"
+        keys.add((row["package"], row["path"], row["line"], row["rule"]))
         assert row["package"] in pinned, where
         assert row["rule"] in CODES, where
         assert row["confidence"] in {"low", "medium", "high"}, where
@@ -130,4 +138,22 @@ def test_triage_is_well_formed():
         assert row["judged"] in {"label", "read"}, where
         assert row["code"] in {"production", "test", "example"}, where
         assert isinstance(row["line"], int) and row["line"] > 0, where
+        assert re.fullmatch(r"[0-9a-f]{7}", row["engine"]), where
         assert row["reason"].strip(), where
+
+
+def test_libraries_pins_are_well_formed():
+    libraries = fetch.load_packages(fetch.LIBRARIES_FILE)
+    assert len({p["name"] for p in libraries}) == len(libraries)
+    assert not {p["name"] for p in libraries} & {p["name"] for p in PACKAGES}  # one cache, no clash
+    for pkg in libraries:
+        assert set(pkg) == {"name", "version", "sdist", "sha256", "why"}, pkg["name"]
+        assert re.fullmatch(r"[0-9a-f]{64}", pkg["sha256"]), pkg["name"]
+
+
+def test_triage_sample_draw_is_reproducible():
+    lows = [{"package": "p", "path": f"f{i}.py", "line": i, "rule": "IDEM001", "confidence": "low"} for i in range(60)]
+    scan_result = {"default": lows + [{**lows[0], "line": 99, "confidence": "medium"}]}
+    first = triage.sample(scan_result, 40, 15)
+    assert first == triage.sample({"default": list(reversed(scan_result["default"]))}, 40, 15)
+    assert len(first) == 40 and all(f["confidence"] == "low" for f in first)
