@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 import idemlint.api as api
 import idemlint.cache as cache_module
+import idemlint.runner as runner
 from idemlint.api import lint_paths
 from idemlint.cache import Analysis, Cache
 from idemlint.cli import main
@@ -72,12 +73,12 @@ def test_parallel_json_output_is_byte_identical_to_serial(monkeypatch):
 
 def test_fixtures_run_really_uses_the_pool():
     _, stats = lint([str(FIXTURES)], jobs=2)
-    assert stats["workers"] == 2 and stats["analysed"] > api.POOL_THRESHOLD
+    assert stats["workers"] == 2 and stats["analysed"] > runner.POOL_THRESHOLD
 
 
 def test_pool_merges_in_discovery_order(tree, monkeypatch):
     # Small chunks and a reversed finishing order must not change the result.
-    monkeypatch.setattr(api, "CHUNK_FILES", 1)
+    monkeypatch.setattr(runner, "CHUNK_FILES", 1)
     serial, _ = lint(["."], jobs=1)
     parallel, stats = lint(["."], jobs=3)
     assert stats["workers"] == 3
@@ -86,17 +87,17 @@ def test_pool_merges_in_discovery_order(tree, monkeypatch):
 
 
 def test_small_runs_stay_in_process(tmp_path):
-    for i in range(api.POOL_THRESHOLD - 1):
+    for i in range(runner.POOL_THRESHOLD - 1):
         (tmp_path / f"c{i}.py").write_text(BAD.read_text())
     result, stats = lint([str(tmp_path)], jobs=4)
-    assert stats["workers"] == 0 and stats["analysed"] == api.POOL_THRESHOLD - 1
+    assert stats["workers"] == 0 and stats["analysed"] == runner.POOL_THRESHOLD - 1
     assert result.findings
 
 
 def test_default_jobs_is_the_number_of_cpus():
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert api.effective_jobs(Config()) == cpus
-    assert api.effective_jobs(Config(jobs=3)) == 3
+    assert runner.effective_jobs(Config()) == cpus
+    assert runner.effective_jobs(Config(jobs=3)) == 3
 
 
 def _die_on_v3(source, path, verbose=False, project=None, file_path=None, patterns=()):
@@ -446,7 +447,7 @@ def _threshold_seen_by_the_engine(monkeypatch, tmp_path: Path, jobs: int) -> set
         return []
 
     monkeypatch.setattr(analysis, "analyze", analyze)
-    for n in range(api.POOL_THRESHOLD + 2):
+    for n in range(runner.POOL_THRESHOLD + 2):
         (tmp_path / f"c{n}.py").write_bytes(BAD.read_bytes())
     before = gc.get_threshold()
     lint_paths([str(tmp_path)], Config(jobs=jobs, cache_dir=None))

@@ -1,25 +1,25 @@
 """The library entry points: lint one source or a set of paths. Pure: no output, no exit codes.
 
 `lint_paths` reads every file in the calling process and sends only the files that pass the
-prefilter and miss the cache to worker processes (see `_Runner`); results are merged in
+prefilter and miss the cache to worker processes (`runner.Runner`); results are merged in
 discovery order, so a parallel run gives exactly the serial run's result.
 """
 
 from __future__ import annotations
 
-import collections
 import os
 import re
 import stat
 import sys
 import traceback
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from . import suppress
 from .config import Config, ConfigError, load_config
 from .discover import TEST, PathNotFound, SourceFile, discover, imports_test_framework, skipped_as
 from .findings import Analysis, FileError, FileResult, ParseFailure, RunResult
+from .runner import TRIM_EVERY_FILES, Job, Progress, Results, Runner, release_memory
 from .stack import engine_gc
 
 if TYPE_CHECKING:
@@ -29,16 +29,6 @@ if TYPE_CHECKING:
 # a run whose files all miss the prefilter or hit the cache never pays for it.
 
 __all__ = ["Config", "ConfigError", "PathNotFound", "lint_source", "lint_paths", "load_config"]
-
-# Called as each file of a run is done: (files in the run, whether it was parsed, its findings).
-Progress = Callable[[int, bool, int], None]
-# Fewer files than this to analyse: stay in-process (a worker costs more to start than it saves).
-POOL_THRESHOLD = 8
-# Work is sent to the pool in chunks of at most this many files or bytes.
-CHUNK_FILES = 8
-CHUNK_BYTES = 256 * 1024
-# Chunks in flight per worker before the oldest is waited for (bounds the sources held here).
-IN_FLIGHT_PER_WORKER = 4
 
 
 def _analysis_module() -> Any:
@@ -188,19 +178,6 @@ def _passes(prefilter: Callable[[bytes], bool], source: bytes) -> bool:
 # --- one file ------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Job:
-    """A file that must be analysed: its bytes, display path and cache coordinates."""
-
-    index: int
-    path: str
-    shown: str
-    source: bytes
-    key: str = ""
-    deferred: bool = False  # not read yet: the worker reads and prefilters it (`_defer_prefilter`)
-    test_if_imports: bool = False  # skipped as test code if it imports pytest or unittest (`_test_support`)
-
-
 def _read(file: SourceFile, config: Config) -> Union[bytes, FileResult]:
     shown = file.display_path
     limit = config.max_file_size
@@ -257,7 +234,7 @@ def _test_if_imports(file: SourceFile, config: Config) -> bool:
     return config.tests_by_imports() and skipped_as(file, config, TEST) is not None
 
 
-def _test_support(job: _Job, source: bytes) -> Optional[FileResult]:
+def _test_support(job: Job, source: bytes) -> Optional[FileResult]:
     """The result of a file left out as test code by its imports (pytest, unittest), or None."""
     if job.test_if_imports and imports_test_framework(source):
         return FileResult(job.shown, skipped=TEST)
@@ -266,8 +243,8 @@ def _test_support(job: _Job, source: bytes) -> Optional[FileResult]:
 
 def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache],
              prefilter: Optional[Callable[[bytes], bool]], stats: Dict[str, int],
-             clean: _Clean, project: Any = None) -> Union[_Job, FileResult]:
-    """Read, size-check, prefilter and look up one file; a `_Job` if it still needs the engine.
+             clean: _Clean, project: Any = None) -> Union[Job, FileResult]:
+    """Read, size-check, prefilter and look up one file; a `Job` if it still needs the engine.
 
     A test or example file that `check` leaves out is not even read. With `prefilter` None the
     job leaves reading and the prefilter to the worker (`_defer_prefilter`). A file that fails the
@@ -277,7 +254,7 @@ def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache
     role = skipped_as(file, config)
     if role is not None:
         return FileResult(file.display_path, skipped=role)
-    job = _Job(index, file.path, file.display_path, b"", test_if_imports=_test_if_imports(file, config))
+    job = Job(index, file.path, file.display_path, b"", test_if_imports=_test_if_imports(file, config))
     if prefilter is None:
         return replace(job, deferred=True)
     source = _read(file, config)
@@ -303,7 +280,7 @@ def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache
     return job
 
 
-def _run_job(job: _Job, config: Config, cache: Optional[Cache], project: Any = None) -> FileResult:
+def _run_job(job: Job, config: Config, cache: Optional[Cache], project: Any = None) -> FileResult:
     return _engine_job(job, config, cache, project)[0]
 
 
@@ -316,7 +293,7 @@ def _worker_prefilter(config: Config, cache: Optional[Cache]) -> Callable[[bytes
     return _WORKER_PREFILTERS[config.patterns]
 
 
-def _engine_job(job: _Job, config: Config, cache: Optional[Cache],
+def _engine_job(job: Job, config: Config, cache: Optional[Cache],
                 project: Any = None) -> Tuple[FileResult, bool]:
     """(the file's result, whether it passed the prefilter) for a job, in whatever process runs it."""
     if job.deferred:
@@ -333,25 +310,6 @@ def _engine_job(job: _Job, config: Config, cache: Optional[Cache],
     if cache is not None:
         cache.store(job.path, job.key, result)
     return finish(result, job.source, job.shown, config), True
-
-
-_WORKER_PROJECT: List[Any] = []  # a worker's project, kept across its chunks (parsed modules are reused)
-
-
-def _run_chunk(jobs: List[_Job], config: Config, cache: Optional[Cache], project: Any = None,
-               one: Optional[Callable[..., Tuple[Any, bool]]] = None) -> List[Tuple[int, Any, bool]]:
-    """The worker-process entry point: a chunk of files through `one` (`_engine_job` for `check`)."""
-    one = one or _engine_job
-    if project is not None:
-        if _WORKER_PROJECT and (_WORKER_PROJECT[0].bases, _WORKER_PROJECT[0].max_depth, _WORKER_PROJECT[0].scanned) == (
-                project.bases, project.max_depth, project.scanned):
-            project = _WORKER_PROJECT[0]
-        else:
-            _WORKER_PROJECT[:] = [project]
-    with engine_gc():  # as the parent's run (a worker that was not forked has the defaults)
-        out = [(job.index, *one(job, config, cache, project)) for job in jobs]
-    _release_memory()  # the chunk's trees are gone: give their pages back before the next chunk
-    return out
 
 
 def make_project(config: Config, paths: Sequence[str] = ()) -> Any:
@@ -377,16 +335,6 @@ def _new_stats() -> Dict[str, int]:
             "analysed": 0, "workers": 0}
 
 
-def effective_jobs(config: Config) -> int:
-    """The number of worker processes `config` asks for (`jobs` unset: one per CPU)."""
-    if config.jobs is not None:
-        return config.jobs
-    try:
-        return max(1, len(os.sched_getaffinity(0)))  # type: ignore[attr-defined]
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 def _open_cache(config: Config) -> Optional[Cache]:
     if not config.cache_dir or _engine_replaced():
         return None
@@ -397,123 +345,6 @@ def _open_cache(config: Config) -> Optional[Cache]:
     if cache is not None:
         cache.settings = config.analysis_key()
     return cache
-
-
-WORKER_DIED = "internal error: the worker process died while analysing this file (please report this)"
-
-
-def _died(job: _Job) -> FileResult:
-    return FileResult(job.shown, errors=(FileError(job.shown, WORKER_DIED, kind="internal"),))
-
-
-class _Runner:
-    """Feeds jobs to a process pool started lazily, once `POOL_THRESHOLD` files need analysis.
-
-    `one(job, config, cache, project)` gives a job's (result, whether it passed the prefilter), in
-    this process or a worker (`_run_chunk`); `died(job)` the result of a job whose worker died.
-    `check` runs `_engine_job`; `idemlint consumers` its inventory of the file."""
-
-    def __init__(self, config: Config, cache: Optional[Cache], results: List[Any], project: Any = None,
-                 one: Optional[Callable[..., Tuple[Any, bool]]] = None, died: Callable[[_Job], Any] = _died) -> None:
-        self.one = one or _engine_job
-        self.died = died
-        self.config = config
-        self.cache = cache
-        self.project = project
-        self.results = results
-        self.jobs = effective_jobs(config)
-        self.pending: List[_Job] = []
-        self.pending_bytes = 0
-        self.waiting: List[_Job] = []  # jobs held back until the pool is worth starting
-        self.rejected = 0  # deferred jobs that the worker's read or prefilter turned away
-        self.pool: Any = None
-        self.futures: Deque[Tuple[Any, List[_Job]]] = collections.deque()  # in flight, oldest first
-        self.lost: List[_Job] = []  # jobs of chunks whose worker died
-
-    def _set(self, job: _Job, result: Any, passed: bool) -> None:
-        self.results[job.index] = result
-        self.rejected += not passed
-
-    def add(self, job: _Job) -> None:
-        if self.jobs <= 1:
-            self._set(job, *self.one(job, self.config, self.cache, self.project))
-            return
-        if self.pool is None:
-            self.waiting.append(job)
-            if len(self.waiting) < POOL_THRESHOLD:
-                return
-            self.pool = _make_pool(self.jobs)
-            held, self.waiting = self.waiting, []
-            for waiting in held:
-                self._queue(waiting)
-            return
-        self._queue(job)
-
-    def _queue(self, job: _Job) -> None:
-        self.pending.append(job)
-        self.pending_bytes += len(job.source)
-        if len(self.pending) >= CHUNK_FILES or self.pending_bytes >= CHUNK_BYTES:
-            self._submit()
-
-    def _submit(self) -> None:
-        if self.pending:
-            chunk, self.pending, self.pending_bytes = self.pending, [], 0
-            self.futures.append((self._submit_chunk(self.pool, chunk), chunk))
-        # at most a few chunks per worker in flight: the sources waiting in the queue stay few
-        while len(self.futures) > IN_FLIGHT_PER_WORKER * self.jobs:
-            self._collect(*self.futures.popleft())
-
-    def _submit_chunk(self, pool: Any, chunk: List[_Job]) -> Any:
-        return pool.submit(_run_chunk, chunk, self.config, self.cache, self.project, self.one)
-
-    def _collect(self, future: Any, chunk: List[_Job]) -> None:
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            by_index = {job.index: job for job in chunk}
-            for index, result, passed in future.result():
-                self._set(by_index[index], result, passed)
-        except BrokenProcessPool:
-            self.lost.extend(chunk)
-
-    def finish(self) -> None:
-        for job in self.waiting:  # too few to be worth a pool
-            self._set(job, *self.one(job, self.config, self.cache, self.project))
-        if self.pool is None:
-            return
-        try:
-            self._submit()
-            while self.futures:
-                self._collect(*self.futures.popleft())
-        finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-        if self.lost:
-            self._isolate(self.lost)
-
-    def abort(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-
-    def _isolate(self, jobs: List[_Job]) -> None:
-        """A worker died (a crash in native code, the OOM killer): retry file by file, each in a
-        fresh one-worker pool, so only the file that kills its worker is reported."""
-        from concurrent.futures.process import BrokenProcessPool
-
-        pool = None
-        try:
-            for job in jobs:
-                if pool is None:
-                    pool = _make_pool(1)
-                try:
-                    ((_, result, passed),) = self._submit_chunk(pool, [job]).result()
-                    self._set(job, result, passed)
-                except BrokenProcessPool:
-                    pool.shutdown(wait=True)
-                    pool = None
-                    self.results[job.index] = self.died(job)
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True)
 
 
 # A run without a cache over at least this many files leaves reading and the prefilter to the
@@ -529,56 +360,6 @@ def _defer_prefilter(cache: Optional["Cache"], files: int, jobs: int) -> bool:
     return cache is None and jobs > 1 and files >= DEFER_PREFILTER_FILES and "idemlint.analysis" not in sys.modules
 
 
-# This process reads every file of a run and frees it at once, which leaves glibc's heap in
-# holes it does not give back (measured: 62 MiB resident of which 33 MiB free, on 4,549 files).
-TRIM_EVERY_FILES = 512
-_TRIM: List[Any] = []  # [glibc's malloc_trim, or None where there is none]
-
-
-def _release_memory() -> None:
-    """Hand freed heap memory back to the system (glibc only; elsewhere nothing happens)."""
-    if not _TRIM:
-        trim = None
-        if sys.platform == "linux":
-            try:
-                import ctypes
-
-                trim = ctypes.CDLL("libc.so.6").malloc_trim
-                trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-            except (OSError, AttributeError):
-                trim = None  # musl and other libcs
-        _TRIM.append(trim)
-    if _TRIM[0] is not None:
-        _TRIM[0](0)
-
-
-def _make_pool(workers: int) -> Any:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork: workers inherit what is already imported (and any test's stand-in engine); the
-    # calling process starts no threads. Elsewhere, the platform's default method.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" and "fork" in methods else None)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
-
-
-class _Results(list):
-    """The per-file results of a run, reporting each one as it is set (for a progress display);
-    `findings` counts a result's findings (a `FileResult`'s by default)."""
-
-    def __init__(self, size: int, progress: Optional[Progress],
-                 findings: Callable[[Any], int] = lambda result: len(result.findings)) -> None:
-        super().__init__([None] * size)
-        self.progress = progress
-        self.findings = findings
-
-    def __setitem__(self, index: Any, result: Any) -> None:
-        super().__setitem__(index, result)
-        if self.progress is not None and result is not None:
-            self.progress(len(self), result.parsed, self.findings(result))
-
-
 def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict[str, int]] = None,
                paths: Sequence[str] = (), progress: Optional[Progress] = None) -> List[FileResult]:
     """Lint `files` (in parallel when `config.jobs` allows and enough files need analysis).
@@ -592,8 +373,8 @@ def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict
     counts = _new_stats()
     cache = _open_cache(config)
     clean = _Clean(cache)
-    results: List[Optional[FileResult]] = _Results(len(files), progress)
-    runner = _Runner(config, cache, results, make_project(config, paths))
+    results: List[Optional[FileResult]] = Results(len(files), progress)
+    runner = Runner(config, cache, results, make_project(config, paths), _engine_job)
     prefilter: Optional[Callable[[bytes], bool]] = None
     if not _defer_prefilter(cache, len(files), runner.jobs):
         prefilter = _with_declared_words(_lazy(lambda: _prefilter(cache)), config)
@@ -615,11 +396,11 @@ def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict
 
 def _feed(files: Sequence[SourceFile], config: Config, cache: Optional[Cache],
           prefilter: Optional[Callable[[bytes], bool]], counts: Dict[str, int], clean: _Clean,
-          results: List[Optional[FileResult]], runner: _Runner) -> None:
+          results: List[Optional[FileResult]], runner: Runner) -> None:
     """Prepare every file, hand the ones that need the engine to `runner`, and wait for them."""
     for index, file in enumerate(files):
         if index and index % TRIM_EVERY_FILES == 0:
-            _release_memory()
+            release_memory()
         outcome = _prepare(index, file, config, cache, prefilter, counts, clean, runner.project)
         if isinstance(outcome, FileResult):
             results[index] = outcome

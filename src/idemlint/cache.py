@@ -33,7 +33,7 @@ import re
 import shutil
 import sys
 import tempfile
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
 
 from . import __version__
 from .findings import Analysis, Confidence, FileError, Finding, Related, Step
@@ -167,11 +167,8 @@ class Cache:
             if data.get("key") != key:
                 return None
             analysis = _analysis_from_json(data)
-            if analysis.deps:
-                from .project import dependencies_unchanged
-
-                if not dependencies_unchanged(analysis.deps):
-                    return None  # a module its handlers call has changed
+            if analysis.deps and not dependencies_unchanged(analysis.deps):
+                return None  # a module its handlers call has changed
             return analysis
         except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
             return None  # missing or corrupt: analyse again (and overwrite it)
@@ -233,6 +230,33 @@ class Cache:
             _write_atomic(self.entries, "prefilter", b"\0".join(p.pattern for p in patterns))
         except OSError:
             pass
+
+
+def module_digest(source: bytes) -> str:
+    """A module's content digest as recorded in an entry's `deps` (`Cache.digest`, in hex)."""
+    return Cache.digest(source).hex()
+
+
+_SEEN: Dict[Tuple[str, int, int], str] = {}  # (path, size, mtime) -> digest, for this process
+
+
+def dependencies_unchanged(deps: Sequence[Tuple[str, str]]) -> bool:
+    """True if every module a cached analysis read still has the same contents.
+
+    Many entries share a dependency (every consumer calling one service module): each file is
+    hashed once per process while its size and mtime stay the same."""
+    for path, old in deps:
+        try:
+            st = os.stat(path)
+            key = (path, st.st_size, st.st_mtime_ns)
+            if key not in _SEEN:
+                with open(path, "rb") as fh:
+                    _SEEN[key] = module_digest(fh.read())
+        except OSError:
+            return False
+        if _SEEN[key] != old:
+            return False
+    return True
 
 
 def _write_atomic(directory: str, name: str, payload: bytes) -> None:

@@ -254,12 +254,12 @@ def _inventory(source: bytes, path: str, config: Config, project: Any = None,
 
 
 def _inventory_job(job: Any, config: Config, cache: Any, project: Any) -> Tuple[FileInventory, bool]:
-    """One file's inventory, in this process or a worker (`api._Runner`'s per-file function)."""
+    """One file's inventory, in this process or a worker (`runner.Runner`'s per-file function)."""
     return inventory_source(job.source, job.shown, config, project, job.path), True
 
 
 def _died(job: Any) -> FileInventory:
-    from .api import WORKER_DIED
+    from .runner import WORKER_DIED
 
     return FileInventory(job.shown, errors=(FileError(job.shown, WORKER_DIED, kind="internal"),))
 
@@ -271,14 +271,15 @@ def _findings(inv: FileInventory) -> int:
 def inventory_files(files: Sequence[SourceFile], config: Config,
                     progress: Optional[Progress] = None, paths: Sequence[str] = ()) -> List[FileInventory]:
     """Inventory `files` in discovery order, in worker processes when `config.jobs` allows and
-    enough files mention a broker API: `check`'s runner (`api._Runner`: its threshold, chunks,
+    enough files mention a broker API: `check`'s runner (`runner.Runner`: its threshold, chunks,
     bound on chunks in flight and retry of a chunk whose worker died). `paths` are source roots
     for following calls across modules, as in `api.lint_files`."""
     from . import api
+    from .runner import Job, Results, Runner
     from .stack import engine_gc
 
-    results = api._Results(len(files), progress, _findings)
-    runner = api._Runner(config, None, results, api.make_project(config, paths), one=_inventory_job, died=_died)
+    results = Results(len(files), progress, _findings)
+    runner = Runner(config, None, results, api.make_project(config, paths), one=_inventory_job, died=_died)
     prefilter = api._with_declared_words(api._lazy(lambda: api._prefilter(None)), config)
     roles = [file.role for file in files]
     try:
@@ -293,7 +294,7 @@ def inventory_files(files: Sequence[SourceFile], config: Config,
                 if not api._passes(prefilter, source):
                     results[index] = FileInventory(file.display_path)
                 else:
-                    runner.add(api._Job(index, file.path, file.display_path, source))
+                    runner.add(Job(index, file.path, file.display_path, source))
             runner.finish()
     except BaseException:
         runner.abort()

@@ -310,28 +310,6 @@ class Project:
 
 def digest(source: bytes) -> str:
     """A module's content digest as recorded in cache entries (the cache's own, in hex)."""
-    from .cache import Cache
+    from .cache import module_digest
 
-    return Cache.digest(source).hex()
-
-
-_SEEN: Dict[Tuple[str, int, int], str] = {}  # (path, size, mtime) -> digest, for this process
-
-
-def dependencies_unchanged(deps: Sequence[Tuple[str, str]]) -> bool:
-    """True if every module a cached analysis read still has the same contents.
-
-    Many entries share a dependency (every consumer calling one service module): each file is
-    hashed once per process while its size and mtime stay the same."""
-    for path, old in deps:
-        try:
-            st = os.stat(path)
-            key = (path, st.st_size, st.st_mtime_ns)
-            if key not in _SEEN:
-                with open(path, "rb") as fh:
-                    _SEEN[key] = digest(fh.read())
-        except OSError:
-            return False
-        if _SEEN[key] != old:
-            return False
-    return True
+    return module_digest(source)
