@@ -1,8 +1,9 @@
-"""Benchmark idemlint against the floor (read + prefilter + libcst parse) on a real corpus.
+"""Benchmark idemlint against the floors (libcst parsing every file; read + prefilter + parse) and
+semgrep on a real corpus.
 
 Not a timed test: run it by hand (see tests/bench/README.md) and read the numbers.
 
-    python tests/bench/bench.py [--jobs N] [--repeat R] [--skip-fixit]
+    python tests/bench/bench.py [--corpus brokers|all|apps] [--jobs N] [--rounds R] [--skip-fixit]
 
 Every timed run is a fresh subprocess, so interpreter start-up and imports are counted, as a
 user would see them.
@@ -58,9 +59,11 @@ def _tree_rss(root_pid: int) -> int:
 
 
 class Run:
-    def __init__(self, seconds: float, max_rss: int, tree_rss: int, returncode: int, stdout: bytes, stderr: bytes):
+    def __init__(self, seconds: float, max_rss: int, tree_rss: int, returncode: int, stdout: bytes, stderr: bytes,
+                 cpu: float = 0.0):
         self.seconds, self.max_rss, self.tree_rss = seconds, max_rss, tree_rss
         self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+        self.cpu = cpu  # user + sys seconds of the process and the workers it waited for
 
 
 def run(cmd: Sequence[str], cwd: Optional[str] = None, env: Optional[dict] = None, sample: bool = True) -> Run:
@@ -87,7 +90,8 @@ def run(cmd: Sequence[str], cwd: Optional[str] = None, env: Optional[dict] = Non
     out.seek(0)
     err.seek(0)
     # ru_maxrss (KiB on Linux) covers the child and the descendants it waited for (the workers).
-    return Run(seconds, usage.ru_maxrss * 1024, peak[0], proc.returncode, out.read(), err.read())
+    return Run(seconds, usage.ru_maxrss * 1024, peak[0], proc.returncode, out.read(), err.read(),
+               usage.ru_utime + usage.ru_stime)
 
 
 def interleaved(cmds: Sequence[Sequence[str]], repeat: int, **kw) -> List[float]:
@@ -103,7 +107,7 @@ def interleaved(cmds: Sequence[Sequence[str]], repeat: int, **kw) -> List[float]
 # --- the floor -------------------------------------------------------------------------------------
 
 
-def _floor_chunk(paths: List[str]) -> Tuple[int, int]:
+def _floor_chunk(paths: List[str], everything: bool = False) -> Tuple[int, int]:
     import libcst
 
     from idemlint.detect import passes_prefilter
@@ -112,7 +116,7 @@ def _floor_chunk(paths: List[str]) -> Tuple[int, int]:
     for path in paths:
         with open(path, "rb") as fh:
             source = fh.read()
-        if not passes_prefilter(source):
+        if not everything and not passes_prefilter(source):
             continue
         passed += 1
         try:
@@ -123,18 +127,21 @@ def _floor_chunk(paths: List[str]) -> Tuple[int, int]:
     return passed, parsed
 
 
-def floor_main(list_file: str, jobs: int) -> None:
-    """`bench.py --floor LIST JOBS`: read + prefilter + parse every listed file on JOBS workers."""
+def floor_main(list_file: str, jobs: int, everything: bool = False) -> None:
+    """`bench.py --floor LIST JOBS`: read + prefilter + parse every listed file on JOBS workers;
+    `--floor-all`: read + parse every listed file, no prefilter (what a linter that parses all pays)."""
+    import functools
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     paths = Path(list_file).read_text().splitlines()
     chunks = [paths[i:i + 16] for i in range(0, len(paths), 16)]
+    work = functools.partial(_floor_chunk, everything=everything)
     if jobs <= 1:
-        totals = [_floor_chunk(c) for c in chunks]
+        totals = [work(c) for c in chunks]
     else:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            totals = list(pool.map(_floor_chunk, chunks))
+            totals = list(pool.map(work, chunks))
     print(sum(t[0] for t in totals), sum(t[1] for t in totals))
 
 
@@ -143,21 +150,61 @@ def floor_main(list_file: str, jobs: int) -> None:
 
 def fixit_command(cache: Path) -> Optional[List[str]]:
     """`fixit` from a private venv under the cache folder (created once); None if not installable."""
-    venv = cache / "fixit-venv"
-    exe = venv / "bin" / "fixit"
+    return _private_tool(cache, "fixit", "fixit")
+
+
+# --- semgrep -------------------------------------------------------------------------------------
+
+# One trivial rule of four patterns: the cheapest work a peer that parses every file does.
+SEMGREP_RULE = """rules:
+  - id: broker-calls
+    languages: [python]
+    severity: INFO
+    message: broker call
+    pattern-either:
+      - pattern: $X.basic_ack(...)
+      - pattern: $X.ack(...)
+      - pattern: $X.commit(...)
+      - pattern: $X.publish(...)
+"""
+
+
+def _private_tool(cache: Path, package: str, exe_name: str) -> Optional[List[str]]:
+    """`exe_name` from `package` installed into a private venv under the cache folder (once); None if
+    it cannot be installed."""
+    venv = cache / f"{package}-venv"
+    exe = venv / "bin" / exe_name
     if exe.exists():
         return [str(exe)]
-    print("bench: installing fixit into a private venv ...", file=sys.stderr)
+    print(f"bench: installing {package} into a private venv ...", file=sys.stderr)
     try:
         subprocess.run([PY, "-m", "venv", str(venv)], check=True, capture_output=True)
-        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "fixit"], check=True,
-                       capture_output=True, timeout=600)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", package], check=True,
+                       capture_output=True, timeout=900)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as e:
         detail = getattr(e, "stderr", b"") or b""
-        print(f"bench: fixit not installable, skipped: {e} {detail.decode(errors='replace')[-300:]}", file=sys.stderr)
+        print(f"bench: {package} not installable, skipped: {e} {detail.decode(errors='replace')[-300:]}",
+              file=sys.stderr)
         shutil.rmtree(venv, ignore_errors=True)
         return None
     return [str(exe)] if exe.exists() else None
+
+
+def semgrep_command(cache: Path, work: Path, roots: Sequence[Path], jobs: int) -> Optional[List[str]]:
+    """semgrep (PyPI) with the trivial rule over `roots`, made to read every file: an empty
+    `.semgrepignore` in each root (semgrep's default ignores leave out tests), no metrics, no
+    version check."""
+    exe = _private_tool(cache, "semgrep", "semgrep")
+    if exe is None:
+        return None
+    rule = work / "semgrep-rule.yaml"
+    rule.write_text(SEMGREP_RULE)
+    for root in roots:
+        ignore = root / ".semgrepignore"
+        if not ignore.exists():
+            ignore.write_text("")
+    return exe + ["scan", "--config", str(rule), "--metrics=off", "--disable-version-check", "--json", "--quiet",
+                  "-j", str(jobs), *map(str, roots)]
 
 
 # --- the report ------------------------------------------------------------------------------------
@@ -197,35 +244,71 @@ def _compile_idemlint() -> None:
     compileall.compile_dir(os.path.dirname(idemlint.__file__), quiet=1)
 
 
+def _roots(args: argparse.Namespace) -> List[Path]:
+    """The folders the chosen corpus is made of."""
+    if args.corpus == "apps":
+        sys.path.insert(0, str(HERE.parent / "realworld"))
+        import fetch  # tests/realworld/fetch.py: the pinned application sdists
+
+        roots = [fetch.package_root(pkg) for pkg in fetch.load_packages() if fetch.is_unpacked(pkg)]
+        if not roots:
+            raise SystemExit("bench: the real-world corpus is not fetched (python tests/realworld/fetch.py)")
+        return roots
+    root = corpus.build(args.cache)
+    return [root] if args.corpus == "all" else corpus.package_dirs(root, corpus.BROKER_PACKAGES)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", choices=("brokers", "all", "apps"), default="brokers",
+                        help="brokers: celery, kombu, dramatiq, kafka-python, pika; all: those and SQLAlchemy, "
+                             "Django; apps: the real-world application corpus (tests/realworld)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPUs)")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each single-file measurement (median)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="interleaved rounds of floor/cold/warm; the fastest of each is reported (for busy machines)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds of every tree-wide command (medians and spread are reported)")
     parser.add_argument("--cache", type=Path, default=corpus.DEFAULT_CACHE, help="where the corpus is kept")
+    parser.add_argument("--base-src", type=Path, default=None,
+                        help="the src/ folder of another idemlint checkout, run interleaved as a peer "
+                             "(PYTHONPATH=...; e.g. the session's start, to measure a change)")
+    parser.add_argument("--skip-semgrep", action="store_true", help="do not install or run semgrep")
     parser.add_argument("--skip-fixit", action="store_true", help="do not install or run fixit")
     parser.add_argument("--skip-serial", action="store_true", help="do not compare with a --jobs 1 run")
+    parser.add_argument("--skip-single", action="store_true", help="do not time single files")
     args = parser.parse_args(argv)
 
     from idemlint.config import Config
     from idemlint.discover import discover
 
-    root = corpus.build(args.cache)
+    roots = _roots(args)
     _compile_idemlint()
-    files = [f.path for f in discover([str(root)], Config(root=str(root)))]
+    files = [f.path for f in discover([str(r) for r in roots], Config(root=str(roots[0]), include_tests=True,
+                                                                      include_examples=True))]
     lines = sum(Path(p).read_bytes().count(b"\n") for p in files)
     work = Path(tempfile.mkdtemp(prefix="idemlint-bench-"))
     try:
-        return _report(args, root, files, lines, work)
+        return _report(args, roots, files, lines, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _report(args: argparse.Namespace, root: Path, files: List[str], lines: int, work: Path) -> int:
+def _spread(runs: List[Run], what: str = "seconds") -> str:
+    values = [getattr(r, what) for r in runs]
+    return f"{statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f})"
+
+
+def _ratios(top: List[Run], bottom: List[Run], what: str = "seconds") -> str:
+    """Per-round ratios of two commands run side by side, and their median."""
+    paired = [getattr(a, what) / getattr(b, what) for a, b in zip(top, bottom)]
+    return " ".join(f"{r:.2f}" for r in paired) + f"  (median {statistics.median(paired):.2f})"
+
+
+def _report(args: argparse.Namespace, roots: List[Path], files: List[str], lines: int, work: Path) -> int:
     jobs = str(args.jobs)
+    targets = [str(r) for r in roots]
     # Every file of the corpus, tests and docs examples included: the numbers stay comparable with
-    # those recorded before code roles (a default run skips test and example code).
+    # those recorded before code roles (a default run skips test and example code), and with the
+    # floors and semgrep, which read every file.
     idemlint = [PY, "-m", "idemlint", "check", "--format", "json", "--exit-zero", "--include-tests", "--include-examples"]
     listing = work / "files.txt"
     listing.write_text("\n".join(files))
@@ -235,30 +318,57 @@ def _report(args: argparse.Namespace, root: Path, files: List[str], lines: int, 
         rows.append((name, value))
         print(f"  {name:<44} {value}", flush=True)
 
-    print(f"idemlint benchmark: {len(corpus.PACKAGES)} packages under {root}, {args.jobs} worker(s)")
+    print(f"idemlint benchmark: corpus {args.corpus} ({len(roots)} folder(s)), {args.jobs} worker(s), "
+          f"{args.rounds} interleaved round(s); times are wall clock, 'cpu' is user+sys of all processes")
     row("files", f"{len(files)}")
     row("lines", f"{lines}")
-    rounds: Dict[str, List[Run]] = {"floor": [], "nocache": [], "cold": [], "warm": []}
+    commands: Dict[str, Tuple[List[str], Optional[dict]]] = {
+        "floor-all": ([PY, str(HERE / "bench.py"), "--floor-all", str(listing), jobs], None),
+        "floor": ([PY, str(HERE / "bench.py"), "--floor", str(listing), jobs], None),
+        "nocache": (idemlint + ["--no-cache", "--jobs", jobs, *targets], None),
+    }
+    semgrep = None if args.skip_semgrep else semgrep_command(args.cache, work, roots, args.jobs)
+    if semgrep is not None:
+        commands["semgrep"] = (semgrep, None)
+    if args.base_src is not None:
+        env = dict(os.environ, PYTHONPATH=str(args.base_src.resolve()))
+        # the base may predate code roles (it then reads test and example files anyway)
+        base_flags = ["--include-tests", "--include-examples"] if _knows_roles(args.base_src) else []
+        commands["base"] = ([PY, "-m", "idemlint", "check", "--format", "json", "--exit-zero", *base_flags,
+                             "--no-cache", "--jobs", jobs, *targets], env)
+    rounds: Dict[str, List[Run]] = {k: [] for k in [*commands, "cold", "warm"]}
     for i in range(max(1, args.rounds)):
         # Interleaved, so a burst of load elsewhere on the machine hits every kind alike.
-        rounds["floor"].append(run([PY, str(HERE / "bench.py"), "--floor", str(listing), jobs]))
-        rounds["nocache"].append(run(idemlint + ["--no-cache", "--jobs", jobs, str(root)], cwd=str(work)))
+        for kind, (cmd, env) in commands.items():
+            rounds[kind].append(run(cmd, cwd=str(work), env=env))
         cache_dir = work / f"cache{i}"
-        rounds["cold"].append(run(idemlint + ["--cache-dir", str(cache_dir), "--jobs", jobs, str(root)], cwd=str(work)))
-        rounds["warm"].append(run(idemlint + ["--cache-dir", str(cache_dir), "--jobs", jobs, str(root)], cwd=str(work)))
-        if args.rounds > 1:
-            print("  round", i + 1, " ".join(f"{k} {v[-1].seconds:.2f}" for k, v in rounds.items()), flush=True)
-    floor, nocache, cold, warm = (min(rounds[k], key=lambda r: r.seconds) for k in ("floor", "nocache", "cold", "warm"))
-    passed, parsed = (int(x) for x in floor.stdout.split())
+        rounds["cold"].append(run(idemlint + ["--cache-dir", str(cache_dir), "--jobs", jobs, *targets], cwd=str(work)))
+        rounds["warm"].append(run(idemlint + ["--cache-dir", str(cache_dir), "--jobs", jobs, *targets], cwd=str(work)))
+        print(f"  round {i + 1}: " + ", ".join(f"{k} {v[-1].seconds:.2f} s / cpu {v[-1].cpu:.2f} s"
+                                               for k, v in rounds.items()), flush=True)
+    nocache = rounds["nocache"][0]
+    passed, parsed = (int(x) for x in rounds["floor"][0].stdout.split())
     row("pass the prefilter", f"{passed} files ({parsed} parse)")
-    row("floor: read + prefilter + parse", f"{floor.seconds:.2f} s")
-    row("idemlint cold, --no-cache", f"{nocache.seconds:.2f} s  ({nocache.seconds / floor.seconds:.2f} x floor)")
-    row("idemlint cold, empty cache", f"{cold.seconds:.2f} s  ({cold.seconds / floor.seconds:.2f} x floor)")
-    row("idemlint warm, full cache", f"{warm.seconds:.2f} s  ({warm.seconds / cold.seconds:.3f} x cold)")
-    if len(rounds["floor"]) > 1:  # within a round the runs follow each other: a steadier ratio when load comes and goes
-        paired = [n.seconds / f.seconds for f, n in zip(rounds["floor"], rounds["nocache"])]
-        row("--no-cache / floor, per round", " ".join(f"{r:.2f}" for r in paired)
-            + f"  (median {statistics.median(paired):.2f})")
+    labels = {"floor-all": "floor: read + parse every file", "floor": "floor: read + prefilter + parse",
+              "nocache": "idemlint cold, --no-cache", "cold": "idemlint cold, empty cache",
+              "warm": "idemlint warm, full cache", "semgrep": "semgrep, trivial 4-pattern rule",
+              "base": f"idemlint at {args.base_src}, --no-cache"}
+    for kind, runs in rounds.items():
+        row(labels[kind], f"{_spread(runs)}; cpu {_spread(runs, 'cpu')}")
+    row("--no-cache / parse-everything floor", "wall " + _ratios(rounds["nocache"], rounds["floor-all"]))
+    row("", "cpu  " + _ratios(rounds["nocache"], rounds["floor-all"], "cpu"))
+    row("--no-cache / prefilter floor", "wall " + _ratios(rounds["nocache"], rounds["floor"]))
+    if "semgrep" in rounds:
+        row("--no-cache / semgrep", "wall " + _ratios(rounds["nocache"], rounds["semgrep"]))
+        row("", "cpu  " + _ratios(rounds["nocache"], rounds["semgrep"], "cpu"))
+        findings = rounds["semgrep"][0].stdout.count(b'"check_id"')
+        row("semgrep matches", str(findings))
+    else:
+        row("semgrep", "skipped" + (" (--skip-semgrep)" if args.skip_semgrep else ": not installable"))
+    if "base" in rounds:
+        row("--no-cache / base", "wall " + _ratios(rounds["nocache"], rounds["base"]))
+        row("", "cpu  " + _ratios(rounds["nocache"], rounds["base"], "cpu"))
+    row("warm / cold", _ratios(rounds["warm"], rounds["cold"]))
     differ = [f"{k} round {i + 1}" for k in ("nocache", "cold", "warm") for i, r in enumerate(rounds[k])
               if r.stdout != nocache.stdout]
     row("cold/warm/--no-cache output identical", "yes" if not differ else "NO: " + ", ".join(differ))
@@ -268,19 +378,45 @@ def _report(args: argparse.Namespace, root: Path, files: List[str], lines: int, 
                 kept = args.cache / f"differs-{k}-{i + 1}.json"
                 kept.write_bytes(r.stdout + b"\n--- stderr ---\n" + r.stderr)
                 print(f"  (kept {kept}; exit {r.returncode})")
-    findings = cold.stdout.count(b'"rule":')
-    row("findings reported", str(findings))
+    row("findings reported", str(nocache.stdout.count(b'"rule":')))
     idem = rounds["nocache"] + rounds["cold"]
     row("peak RSS, all processes together", f"{max(r.tree_rss for r in idem) / MiB:.0f} MiB")
     row("peak RSS, largest single process", f"{max(r.max_rss for r in idem) / MiB:.0f} MiB")
-    row("peak RSS, floor: together / largest", f"{max(r.tree_rss for r in rounds['floor']) / MiB:.0f} MiB / "
-        f"{max(r.max_rss for r in rounds['floor']) / MiB:.0f} MiB")
+    for kind in ("floor-all", "semgrep"):
+        if kind in rounds:
+            row(f"peak RSS, {kind}: together / largest", f"{max(r.tree_rss for r in rounds[kind]) / MiB:.0f} MiB / "
+                f"{max(r.max_rss for r in rounds[kind]) / MiB:.0f} MiB")
 
     if not args.skip_serial:
-        serial = run(idemlint + ["--no-cache", "--jobs", "1", str(root)], cwd=str(work))
-        row("idemlint --jobs 1 (serial)", f"{serial.seconds:.2f} s")
+        serial = run(idemlint + ["--no-cache", "--jobs", "1", *targets], cwd=str(work))
+        row("idemlint --jobs 1 (serial)", f"{serial.seconds:.2f} s; cpu {serial.cpu:.2f} s")
         row("serial and parallel output identical", "yes" if serial.stdout == nocache.stdout else "NO")
 
+    if not args.skip_single:
+        _single_files(args, roots, files, work, row)
+
+    if args.skip_fixit:
+        row("fixit lint", "skipped (--skip-fixit)")
+    else:
+        fixit = fixit_command(args.cache)
+        if fixit is None:
+            row("fixit lint", "skipped: not installable")
+        else:
+            fx = run(fixit + ["lint", *targets], cwd=str(work))
+            row("fixit lint (default rules)", f"{fx.seconds:.2f} s  ({fx.seconds / nocache.seconds:.1f} x idemlint --no-cache)")
+            row("fixit peak RSS, all processes", f"{fx.tree_rss / MiB:.0f} MiB")
+    return 0
+
+
+def _knows_roles(src: Path) -> bool:
+    """Whether the idemlint under `src` has the `--include-tests` option (code roles)."""
+    try:
+        return "include-tests" in (src / "idemlint" / "config.py").read_text()
+    except OSError:
+        return False
+
+
+def _single_files(args: argparse.Namespace, roots: List[Path], files: List[str], work: Path, row) -> None:
     broker, words, plain = pick_single_files(files)
     text = [PY, "-m", "idemlint", "check", "--exit-zero"]
     single_cache = work / "single-cache"
@@ -295,23 +431,12 @@ def _report(args: argparse.Namespace, root: Path, files: List[str], lines: int, 
                            ("check 1 broker file, --no-cache", t_broker_cold),
                            ("check 1 broker file, cached", t_broker_warm)):
         row(label, f"{seconds:.3f} s  ({seconds / t_libcst:.2f} x import libcst)")
-    print("  (single files: " + ", ".join(os.path.relpath(p, root) for p in (plain, words, broker)) + ")")
-
-    if args.skip_fixit:
-        row("fixit lint", "skipped (--skip-fixit)")
-    else:
-        fixit = fixit_command(args.cache)
-        if fixit is None:
-            row("fixit lint", "skipped: not installable")
-        else:
-            fx = run(fixit + ["lint", str(root)], cwd=str(work))
-            row("fixit lint (default rules)", f"{fx.seconds:.2f} s  ({fx.seconds / nocache.seconds:.1f} x idemlint --no-cache)")
-            row("fixit peak RSS, all processes", f"{fx.tree_rss / MiB:.0f} MiB")
-    return 0
+    shown = [os.path.relpath(p, roots[0].parent) for p in (plain, words, broker)]
+    print("  (single files: " + ", ".join(shown) + ")")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--floor":
-        floor_main(sys.argv[2], int(sys.argv[3]))
+    if len(sys.argv) == 4 and sys.argv[1] in ("--floor", "--floor-all"):
+        floor_main(sys.argv[2], int(sys.argv[3]), everything=sys.argv[1] == "--floor-all")
     else:
         sys.exit(main())

@@ -8,7 +8,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Sequence, Tuple
 
 # Pinned: the corpus must be the same on every run and every machine.
 PACKAGES: Tuple[str, ...] = (
@@ -20,6 +20,9 @@ PACKAGES: Tuple[str, ...] = (
     "sqlalchemy==2.0.58",
     "django==5.2.19",
 )
+
+# The broker libraries alone (issue 16's corpus: 1,196 files, 288k lines).
+BROKER_PACKAGES: Tuple[str, ...] = tuple(p for p in PACKAGES if not p.startswith(("sqlalchemy", "django")))
 
 DEFAULT_CACHE = Path(os.environ.get("IDEMLINT_BENCH_CACHE", Path.home() / ".cache" / "idemlint-bench"))
 
@@ -77,6 +80,11 @@ def build(cache: Path = DEFAULT_CACHE) -> Path:
         archive = existing[0] if existing else _download(spec, cache / "archives")
         _unpack(archive, target)
     return root
+
+
+def package_dirs(root: Path, specs: Sequence[str]) -> List[Path]:
+    """The unpacked folders of `specs` under the corpus `root`."""
+    return [root / spec.replace("==", "-") for spec in specs]
 
 
 def _matches(filename: str, spec: str) -> bool:
