@@ -18,6 +18,7 @@ from .facts.payload import CORRELATION, carries_id, fields, is_constant
 from .findings import Finding, ParseFailure, Related, Step
 from .gate import ACK_LIKE, HOOK_NAME, may_hold_units
 from .stack import with_big_stack as _with_big_stack
+from .thin import parse_module
 from .index import FunctionInfo, ModuleIndex, children, dotted, string_value, walk
 from .positions import resolve as resolve_positions
 from . import patterns as user_patterns
@@ -56,7 +57,7 @@ def parse(source: bytes) -> cst.Module:
         # whole run, not an exception), so such a file is refused before it reaches the parser
         raise ParseFailure(f"brackets nested more than {MAX_BRACKET_DEPTH} deep; not analysed", kind="skipped")
     try:
-        return cst.parse_module(source)
+        return parse_module(source)  # libcst's parse, without its per-node validation
     except cst.ParserSyntaxError as exc:
         line, message = exc.raw_line, exc.message
         better = _python_syntax_error(source)

@@ -350,15 +350,21 @@ class _AttributeOrder:
 class _Indexer:
     """One pass over the module (a plain field walk, not a libcst visitor: see `children`)."""
 
-    def __init__(self, index: "ModuleIndex") -> None:
+    def __init__(self, index: "ModuleIndex", thinning: object = None) -> None:
         self.ix = index
         self.class_stack: List[ClassInfo] = []
         self.func_stack: List[FunctionInfo] = []
         # the innermost scope owning statements: a class or a function
         self.scope_stack: List[Union[ClassInfo, FunctionInfo, None]] = [None]
+        # a skeleton's plan (`thin.Thinning`): which functions' bodies were left out of the parse
+        self.thinning = thinning
+        self.defs = 0  # function definitions met so far (their place in `thinning.functions`)
+        self.lazy: List[tuple] = []  # (info, skeleton node, piece, class stack, function stack, scope stack)
 
     def run(self, module: cst.Module) -> None:
         self._walk(module)
+        if self.thinning is not None and self.defs != len(self.thinning.functions):  # type: ignore[attr-defined]
+            raise ThinningMismatch("the skeleton's functions differ from CPython's")
 
     def _walk(self, node: cst.CSTNode) -> None:
         # an explicit stack (no recursion limit on deep code) of (node, phase):
@@ -510,12 +516,27 @@ class _Indexer:
         )
         self.ix.functions.append(info)
         self.ix.by_node[id(node)] = info
+        if self.thinning is not None:
+            self._maybe_lazy(info, node)
         if cls is not None:
             cls.methods.setdefault(info.name, info)
         elif parent is None:
             self.ix.module_functions.setdefault(info.name, info)
         self.func_stack.append(info)
         self.scope_stack.append(info)
+
+    def _maybe_lazy(self, info: FunctionInfo, node: cst.FunctionDef) -> None:
+        """Make `info` lazy if the skeleton left its body out (see `thin`)."""
+        k = self.defs
+        self.defs += 1
+        thinning = self.thinning
+        if k >= len(thinning.functions) or thinning.names[k] != node.name.value:  # type: ignore[attr-defined]
+            raise ThinningMismatch(f"function {k} is `{node.name.value}` in the skeleton")
+        piece = thinning.functions[k]  # type: ignore[attr-defined]
+        if piece is not None:
+            # the stacks as they will be once `info` is entered: its body is walked in them later
+            self.lazy.append((info, node, piece, list(self.class_stack), [*self.func_stack, info],
+                              [*self.scope_stack, info]))
 
     def _class_path(self, cls: ClassInfo) -> str:
         names = [c.name for c in self.class_stack[: self.class_stack.index(cls) + 1]]
@@ -564,6 +585,52 @@ class _Indexer:
 
 
 
+class ThinningMismatch(Exception):
+    """The skeleton and CPython's parse disagree about the module's functions: parse it whole."""
+
+
+# What a lazy function learns only from its body (see `thin`): reading one of these parses it.
+_BODY_FIELDS = frozenset({"node", "assigns", "calls", "withs", "fors", "tests", "subscripts", "returns", "yields",
+                          "annotations"})
+
+
+class _LazyFunction(FunctionInfo):
+    """A `FunctionInfo` whose body the skeleton left out (`thin`): its name, signature, decorators
+    and place are known; its body is parsed on first use, and then it is a plain `FunctionInfo`."""
+
+    def __getattr__(self, name: str):  # only for attributes not set: the body's fields
+        if name in _BODY_FIELDS and "_lazy" in self.__dict__:
+            _materialise(self)
+            return getattr(self, name)
+        raise AttributeError(name)
+
+
+def _make_lazy(index: "ModuleIndex", thinning: object, entry: tuple) -> None:
+    info, stub, piece, classes, funcs, scopes = entry
+    state = info.__dict__
+    annotations = state["annotations"]  # the parameters' (the body may add its own)
+    for name in _BODY_FIELDS:
+        state.pop(name, None)
+    state["_lazy"] = (index, thinning, stub, piece, classes, funcs, scopes, annotations)
+    info.__class__ = _LazyFunction
+
+
+def _materialise(info: FunctionInfo) -> None:
+    """Parse a lazy function's body (`thin.parse_body`), splice it into the skeleton's definition
+    and collect from it what the index pass would have: the same walk, in the same scopes."""
+    from .thin import parse_body
+
+    index, thinning, stub, piece, classes, funcs, scopes, annotations = info.__dict__.pop("_lazy")
+    info.__class__ = FunctionInfo
+    node = stub.with_changes(body=parse_body(thinning, piece).body)
+    info.__dict__.update(node=node, annotations=annotations, assigns={}, calls=[], withs=[], fors=[], tests=[],
+                         subscripts=set(), returns=[], yields=[])
+    index.by_node[id(node)] = info
+    indexer = _Indexer(index)
+    indexer.class_stack, indexer.func_stack, indexer.scope_stack = classes, funcs, scopes
+    indexer._walk(node.body)
+
+
 # `Optional[X]` and friends: the annotation is (one of) the parameters
 _UNWRAP = frozenset({"Optional", "Union", "Annotated", "ClassVar", "Final", "Required", "NotRequired", "ReadOnly"})
 # collections whose (first) parameter is the type of their elements
@@ -588,7 +655,8 @@ def _element(origin: str, suffix: str) -> str:
 class ModuleIndex:
     """What one module imports, defines and assigns; and resolution of names to origins."""
 
-    def __init__(self, module: cst.Module, project: object = None, path: Optional[str] = None) -> None:
+    def __init__(self, module: cst.Module, project: object = None, path: Optional[str] = None,
+                 thinning: object = None) -> None:
         self.module = module
         # the scanned project (`project.Project`) and this module's file: with them, `resolve`
         # follows names into the project's other modules (see `origins`)
@@ -605,7 +673,10 @@ class ModuleIndex:
         self.by_node: Dict[int, FunctionInfo] = {}
         self.module_calls: List[cst.Call] = []
         self.children_of: Dict[int, List[FunctionInfo]] = {}
-        _Indexer(self).run(module)
+        indexer = _Indexer(self, thinning)
+        indexer.run(module)
+        for entry in indexer.lazy:  # `module` is a skeleton (`thin`): these bodies are parsed on use
+            _make_lazy(self, thinning, entry)
         for func in self.functions:
             if func.parent is not None:
                 self.children_of.setdefault(id(func.parent.node), []).append(func)

@@ -196,8 +196,7 @@ class Project:
                 return None
             with open(path, "rb") as fh:
                 source = fh.read(MAX_MODULE_BYTES + 1)
-            module = parse(source)
-            index = ModuleIndex(module, self, path)
+            index = _skeleton_index(source, self, path) or ModuleIndex(parse(source), self, path)
         except (OSError, ParseFailure, RecursionError, MemoryError, ValueError):
             return None  # an unreadable callee only means the call stays unresolved
         return Loaded(path, self.module_name(path), index, digest(source), len(source))
@@ -306,6 +305,23 @@ class Project:
 
     def inherited_attribute(self, index, cls, name: str) -> Optional[str]:
         return self.origins.inherited_attribute(index, cls, name)
+
+
+def _skeleton_index(source: bytes, project: "Project", path: str) -> Optional[object]:
+    """The index of a callee module from its skeleton (`thin`: bodies parsed when first used), or
+    None when it is better parsed whole. A callee module is read for one function, a base class's
+    attributes or a factory's `return`: most of its bodies are never needed."""
+    from .analysis import ParseFailure, parse
+    from .index import ModuleIndex, ThinningMismatch
+    from .thin import plan
+
+    thinning = plan(source)
+    if thinning is None:
+        return None
+    try:
+        return ModuleIndex(parse(thinning.source), project, path, thinning=thinning)
+    except (ParseFailure, ThinningMismatch):
+        return None  # the two parsers disagree about this module: parse it whole
 
 
 def digest(source: bytes) -> str:
