@@ -14,9 +14,9 @@ from typing import FrozenSet
 
 from . import patterns as user_patterns
 from .codewords import alternation, code_words
-from .detect import ACK_ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find
+from .detect import ACK_ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find, passes_prefilter
 from .detect.base import ModuleWords
-from .origins import DECORATED
+from .origins import DECORATED, SUBCLASSED
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
 ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery)?$")
@@ -31,8 +31,10 @@ HOOK_NAME = re.compile(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|exe
 # Ack names the fallback of `facts.acks` takes on objects nothing resolves (`transport.settle(msg)`).
 FALLBACK_WORDS = frozenset({"settle", "complete", "complete_message", "delete_message", "acknowledge_message",
                             "ack_message"})
-# project helpers that may publish (`publisher.emit(...)`: `facts.publishers`), among a module's names
-_PUBLISH_LIKE = re.compile(r"^\w*(?:publish|emit|send|produce|enqueue|dispatch|broadcast|notify|push)\w*$", re.M | re.I)
+# project helpers that may publish (`publisher.emit(...)`, `self.send_report(...)`: `facts.publishers`),
+# among a module's names: publishing verbs only, not every `send_email` or `xcom_push`
+_PUBLISH_LIKE = re.compile(r"^_*(?:(?:publish|emit|produce|enqueue)\w*|send|send_(?:message|event|report|msg|record|"
+                           r"task|job|command|notification|batch)s?|\w+_(?:publish|emit|produce|enqueue))$", re.M)
 _GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FALLBACK_WORDS) + r"\b"
                    r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + r")\b")
 
@@ -68,11 +70,17 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
                 break
             found.add(match.group(0))
         else:
-            answer = (may_find(ModuleWords(found, text, source)) or any(HOOK_NAME.match(name) for name in methods)
-                      or "commit" in found and not found.isdisjoint(RECEIVE_WORDS)  # the fallback (`facts.acks`)
-                      or not found.isdisjoint(FALLBACK_WORDS)
-                      # near a broker (through the project's modules), a call of a publish helper
-                      or bool(adjacent) and _PUBLISH_LIKE.search(text) is not None)
+            hooks = any(HOOK_NAME.match(name) for name in methods)
+            if adjacent and not passes_prefilter(source):
+                # let in by the project modules it imports alone: only what they explain counts (an
+                # `execute()` method or a `complete()` call of its own says nothing of a broker)
+                answer = (may_find(ModuleWords(found, text, source)) or hooks and SUBCLASSED in adjacent
+                          or _PUBLISH_LIKE.search(text) is not None)  # a call of a publish helper
+            else:
+                answer = (may_find(ModuleWords(found, text, source)) or hooks
+                          or "commit" in found and not found.isdisjoint(RECEIVE_WORDS)  # the fallback (`facts.acks`)
+                          or not found.isdisjoint(FALLBACK_WORDS)
+                          or bool(adjacent) and _PUBLISH_LIKE.search(text) is not None)
     _LAST[:] = [source, answer, adjacent]
     return answer
 

@@ -663,6 +663,10 @@ class ModuleIndex:
         self.project: object = project
         self.path = path
         self._params: Dict[Tuple[int, str], Optional[str]] = {}  # (function node id, parameter): `_from_caller`
+        # memos that live as long as this index (and its tree): project origins seen from here, and
+        # attributes a class inherits from its project bases
+        self._expanded: Dict[str, str] = {}
+        self.inherited: Dict[Tuple[int, str], Optional[str]] = {}
         self.imports: Dict[str, str] = {}
         self.import_roots: set = set()
         self.imported_modules: set = set()
@@ -760,7 +764,12 @@ class ModuleIndex:
     def _expand(self, origin: Optional[str]) -> Optional[str]:
         if origin is None or self.project is None:
             return origin
-        return self.project.expand(origin, self.path) or origin
+        found = self._expanded.get(origin)
+        if found is None:
+            found = self.project.expand(origin, self.path) or origin
+            if not self.project.origins.active:  # an answer no cycle cut short (see `Origins.expand`)
+                self._expanded[origin] = found
+        return found
 
     def attribute(self, cls: ClassInfo, name: str, _depth: int = 0) -> Optional[str]:
         """The origin of `self.<name>` in a method of `cls`: what some method (or the class body)

@@ -62,6 +62,10 @@ _RECEIVE_WORD = re.compile(rb"\b(?:" + b"|".join(w.encode() for w in sorted(RECE
 # `adjacent`: the module decorates a function with a name it imports from a project module that
 # reaches a broker library (an in-house `@task(...)` wrapping Celery's)
 DECORATED = "@decorated"
+# `adjacent`: a class of the module derives from a name it imports from such a module
+SUBCLASSED = "@subclassed"
+_ACK_WORD = re.compile(rb"\b(?:\w*_)?(?:ack|acknowledge|commit|complete|settle|xack|lrem|delete_message)(?:_\w+)?\(")
+_CLASS_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.M)
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\([^()]*\))?$")
 _SUFFIX = re.compile(r"((?:\[[^\[\]]*\])*)$")
 # an import of a library root in a module's text: the module may build a library object
@@ -174,7 +178,7 @@ class Origins:
         self.cuts = 0  # answers cut short by a cycle or the nesting limit (never memoised above them)
         self.carriers: Dict[Tuple[str, int], FrozenSet[str]] = {}
         self.imports: Dict[str, Tuple[FrozenSet[str], Tuple[str, ...]]] = {}
-        self.inherited: Dict[Tuple[str, int, str], Optional[str]] = {}
+        self.ackers: Dict[str, bool] = {}
 
     # -- the questions ------------------------------------------------------------------
     def expand(self, origin: str, importer: Optional[str]) -> Optional[str]:
@@ -204,17 +208,17 @@ class Origins:
         that assigns (or annotates) it says."""
         from .facts import callees
 
-        key = (os.path.abspath(index.path) if index.path else "", id(cls.node), name)
-        keep = self.project.holds(index.path)  # node ids of other trees die with their analysis
-        if keep and key in self.inherited:
-            return self.inherited[key]
+        key = (id(cls.node), name)
+        memo = index.inherited  # on the index: gone with its tree, so node ids are never reused
+        if key in memo:
+            return memo[key]
+        memo[key] = None  # a base class chain that comes back here adds nothing
         found = None
         for base, base_index, _ in callees.base_classes(cls, index, self.project, index.path):
             if name in base.attr_values or name in base.annotations:
                 found = base_index.attribute(base, name)
                 break
-        if keep:
-            self.inherited[key] = found
+        memo[key] = found
         return found
 
     def carrier(self, path: str, depth: int = 2) -> bool:
@@ -279,7 +283,37 @@ class Origins:
         found = {w for w in words if w in BROKER_WORDS or w in RECEIVE_WORDS}
         if decorated:
             found.add(DECORATED)
+        if found & BROKER_WORDS and self._subclasses_near(path, source, depth):
+            found.add(SUBCLASSED)
         return frozenset(found)
+
+    def _subclasses_near(self, path: str, source: bytes, depth: int) -> bool:
+        """A class of the module derives from a name it imports from a project module near a broker
+        (a bot's `class SqlOutputBot(OutputBot)`): its hooks may be acked by that base class."""
+        bases = {name.decode() for m in _CLASS_BASES.finditer(source) for name in re.findall(rb"\w+", m.group(1))}
+        if not bases:
+            return False
+        for name in library_imports(source)[1]:
+            module, _, attr = name.rpartition(".")
+            if not (attr in bases or name.split(".")[-1] in bases):
+                continue
+            for candidate in (name, module):
+                sub = self.project.module_file(candidate, path) if candidate.strip(".") else None
+                if sub is not None and sub != path and self.carried(sub, depth - 1) & BROKER_WORDS and self._acks(sub):
+                    return True
+        return False
+
+    def _acks(self, path: str) -> bool:
+        """The module's text names an ack (`commit`, `acknowledge_message`, `basic_ack`, ...): a base
+        class there may ack after calling a hook. Read as text, once per process."""
+        if path not in self.ackers:
+            try:
+                with open(path, "rb") as fh:
+                    text = fh.read(1_000_001)
+            except OSError:
+                text = b""
+            self.ackers[path] = _ACK_WORD.search(text) is not None
+        return self.ackers[path]
 
     # -- following one origin -------------------------------------------------------------
     def _expand(self, origin: str, importer: Optional[str]) -> Optional[str]:

@@ -169,9 +169,6 @@ class Project:
                 module = sys.modules.get(memo)
                 if module is not None:
                     module.forget(old)  # type: ignore[attr-defined]
-            if self._origins is not None:
-                inherited = self._origins.inherited  # type: ignore[attr-defined]
-                self._origins.inherited = {k: v for k, v in inherited.items() if k[0] != old}  # type: ignore[attr-defined]
 
     def mentions_broker(self, path: str) -> bool:
         """The module names a broker API, or imports a project module that builds a broker client
