@@ -14,9 +14,9 @@ from typing import FrozenSet
 
 from . import patterns as user_patterns
 from .codewords import alternation, code_words
-from .detect import ACK_ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find, passes_prefilter
+from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find, passes_prefilter
 from .detect.base import ModuleWords
-from .origins import DECORATED, SUBCLASSED
+from .origins import DECORATED, PUBLISHING, SUBCLASSED
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
 ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery)?$")
@@ -33,8 +33,8 @@ FALLBACK_WORDS = frozenset({"settle", "complete", "complete_message", "delete_me
                             "ack_message"})
 # project helpers that may publish (`publisher.emit(...)`, `self.send_report(...)`: `facts.publishers`),
 # among a module's names: publishing verbs only, not every `send_email` or `xcom_push`
-_PUBLISH_LIKE = re.compile(r"^_*(?:(?:publish|emit|produce|enqueue)\w*|send|send_(?:message|event|report|msg|record|"
-                           r"task|job|command|notification|batch)s?|\w+_(?:publish|emit|produce|enqueue))$", re.M)
+_PUBLISH_LIKE = re.compile(r"^_*(?:(?:publish|emit|enqueue)(?:_\w+)?|produce|send|send_(?:message|event|report|msg|"
+                           r"record|task|job|command|notification|batch)s?)$", re.M)
 _GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FALLBACK_WORDS) + r"\b"
                    r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + r")\b")
 
@@ -74,8 +74,11 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
             if adjacent and not passes_prefilter(source):
                 # let in by the project modules it imports alone: only what they explain counts (an
                 # `execute()` method or a `complete()` call of its own says nothing of a broker)
-                answer = (may_find(ModuleWords(found, text, source)) or hooks and SUBCLASSED in adjacent
-                          or _PUBLISH_LIKE.search(text) is not None)  # a call of a publish helper
+                words = ModuleWords(found, text, source)
+                answer = (any(adapter.may_find(words) and not found.isdisjoint((*adapter.ack_names, *adapter.produce_names))
+                              for adapter in ADAPTERS)  # an ack or a publish of the library it reaches
+                          or hooks and SUBCLASSED in adjacent
+                          or PUBLISHING in adjacent)  # a call of a publish helper of such a module
             else:
                 answer = (may_find(ModuleWords(found, text, source)) or hooks
                           or "commit" in found and not found.isdisjoint(RECEIVE_WORDS)  # the fallback (`facts.acks`)

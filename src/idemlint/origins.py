@@ -59,12 +59,18 @@ RECEIVE_WORDS = frozenset({"receive_messages", "receive_message", "basic_consume
                            "get_queue_receiver", "get_subscription_receiver", "pull_subscribe"})
 _RECEIVE_BYTES = tuple(w.encode() for w in sorted(RECEIVE_WORDS))
 _RECEIVE_WORD = re.compile(rb"\b(?:" + b"|".join(w.encode() for w in sorted(RECEIVE_WORDS)) + rb")\b")
+# frameworks whose decorators make a function a handler (a project decorator wrapping one of them)
+FRAMEWORK_WORDS = frozenset({"celery", "dramatiq", "faststream", "taskiq", "huey", "rq", "arq", "propan",
+                             "aws_lambda_powertools", "nats", "aio_pika", "kombu"})
 # `adjacent`: the module decorates a function with a name it imports from a project module that
 # reaches a broker library (an in-house `@task(...)` wrapping Celery's)
 DECORATED = "@decorated"
 # `adjacent`: a class of the module derives from a name it imports from such a module
 SUBCLASSED = "@subclassed"
 _ACK_WORD = re.compile(rb"\b(?:\w*_)?(?:ack|acknowledge|commit|complete|settle|xack|lrem|delete_message)(?:_\w+)?\(")
+# `adjacent`: the module calls a publishing function a module near a broker defines
+PUBLISHING = "@publishing"
+_PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:publish|emit|produce|enqueue|send)\w*)[ \t]*\(", re.M)
 _CLASS_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.M)
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\([^()]*\))?$")
 _SUFFIX = re.compile(r"((?:\[[^\[\]]*\])*)$")
@@ -179,6 +185,7 @@ class Origins:
         self.carriers: Dict[Tuple[str, int], FrozenSet[str]] = {}
         self.imports: Dict[str, Tuple[FrozenSet[str], Tuple[str, ...]]] = {}
         self.ackers: Dict[str, bool] = {}
+        self.publishers: Dict[str, FrozenSet[str]] = {}
 
     # -- the questions ------------------------------------------------------------------
     def expand(self, origin: str, importer: Optional[str]) -> Optional[str]:
@@ -276,7 +283,8 @@ class Origins:
             for name in library_imports(source)[1]:
                 module, _, attr = name.rpartition(".")
                 sub = self.project.module_file(module, path) if module.strip(".") and attr else None
-                if sub is not None and sub != path and self.carried(sub, depth - 1) & BROKER_WORDS and re.search(
+                # the decorator's module itself imports a framework that decorates handlers
+                if sub is not None and sub != path and self.carried(sub, 0) & FRAMEWORK_WORDS and re.search(
                         rb"^[ \t]*@" + re.escape(attr.encode()) + rb"\b", source, re.M):
                     decorated = True
                     break
@@ -285,7 +293,30 @@ class Origins:
             found.add(DECORATED)
         if found & BROKER_WORDS and self._subclasses_near(path, source, depth):
             found.add(SUBCLASSED)
+        if found & BROKER_WORDS and self._calls_publisher(path, source):
+            found.add(PUBLISHING)
         return frozenset(found)
+
+    def _calls_publisher(self, path: str, source: bytes) -> bool:
+        """The module calls a publishing function or method (`emit`, `publish_json`, `send_message`)
+        that a module it imports defines, that module reaching a broker one import away."""
+        for sub in self._imports_of(path, source)[1]:
+            if not self.carried(sub, 1) & BROKER_WORDS:
+                continue
+            for name in self._publishers_of(sub):
+                if re.search(rb"\b" + re.escape(name.encode()) + rb"\(", source):
+                    return True
+        return False
+
+    def _publishers_of(self, path: str) -> FrozenSet[str]:
+        if path not in self.publishers:
+            try:
+                with open(path, "rb") as fh:
+                    text = fh.read(1_000_001)
+            except OSError:
+                text = b""
+            self.publishers[path] = frozenset(m.group(1).decode() for m in _PUBLISHER_DEF.finditer(text))
+        return self.publishers[path]
 
     def _subclasses_near(self, path: str, source: bytes, depth: int) -> bool:
         """A class of the module derives from a name it imports from a project module near a broker
