@@ -114,7 +114,7 @@ def _self_call(call: cst.Call, ctx: Ctx) -> bool:
     func = call.func
     if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"):
         return False
-    cls = ctx.index._class_of(ctx.func) if ctx.func is not None else None
+    cls = ctx.index.class_of(ctx.func)
     return cls is not None and func.attr.value in cls.methods
 
 

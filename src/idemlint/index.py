@@ -220,6 +220,17 @@ def argument(call: cst.Call, func: FunctionInfo, param: str) -> Optional[cst.Bas
     return positional[index].value if index < len(positional) else None
 
 
+def alternatives(expr: cst.BaseExpression) -> List[cst.BaseExpression]:
+    """The values an expression may take: `a or b` -> a, b; `a and b` -> b; `x if c else y` -> x, y
+    (nested ones unfolded); `None` left out; any other expression is its own one value."""
+    if isinstance(expr, cst.BooleanOperation):
+        left = alternatives(expr.left) if isinstance(expr.operator, cst.Or) else []
+        return left + alternatives(expr.right)
+    if isinstance(expr, cst.IfExp):
+        return alternatives(expr.body) + alternatives(expr.orelse)
+    return [] if isinstance(expr, cst.Name) and expr.value == "None" else [expr]
+
+
 def contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
     """True if `node` is `tree` or lies below it."""
     stack = [tree]
@@ -715,7 +726,7 @@ class ModuleIndex:
             return self._expand(self._resolve_name(expr.value, func, d))
         if isinstance(expr, cst.Attribute):
             if isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls") and func:
-                cls = self._class_of(func)
+                cls = self.class_of(func)
                 if cls is not None:
                     return self.attribute(cls, expr.attr.value, d)
             base = self.resolve(expr.value, func, d)
@@ -736,6 +747,12 @@ class ModuleIndex:
         if isinstance(expr, cst.Subscript):
             base = self.resolve(expr.value, func, d)
             return _element(base, "[]") if base else None
+        if isinstance(expr, (cst.BooleanOperation, cst.IfExp)):
+            # `session or requests.Session()`, `client if client else make_client()`: a library
+            # object before a project one, else the first value that resolves
+            found = [o for o in (self.resolve(v, func, d) for v in alternatives(expr)) if o is not None]
+            library = [o for o in found if self.project is None or not self.project.is_project_origin(o, self.path)]
+            return (library or found or [None])[0]
         return None
 
     def local_origin(self, expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[str]:
@@ -829,15 +846,16 @@ class ModuleIndex:
                 target = self.module_functions[callee.value]
         elif (isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name)
               and callee.value.value in ("self", "cls") and func is not None):
-            cls = self._class_of(func)
+            cls = self.class_of(func)
             if cls is not None:
                 target = cls.methods.get(callee.attr.value)
         if target is None or target is func or d > 10:
             return None
         return self.returned(target, d)
 
-    def _class_of(self, func: FunctionInfo) -> Optional[ClassInfo]:
-        f: Optional[FunctionInfo] = func
+    def class_of(self, func: Optional[FunctionInfo]) -> Optional[ClassInfo]:
+        """The class whose method `func` is, or holds it (a function nested in a method)."""
+        f = func
         while f is not None and f.class_name is None:
             f = f.parent
         if f is None or f.class_name is None:

@@ -134,12 +134,12 @@ def _resolve(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -
     owner = expr.value
     # self.method inherited from a base class; self.attr.method / svc.method on an instance
     if isinstance(owner, cst.Name) and owner.value in ("self", "cls") and ctx.func is not None:
-        cls = _enclosing_class(ctx)
+        cls = ctx.index.class_of(ctx.func)
         if cls is not None:
             return _method(cls, method, ctx.index, project, path, 0)
         return None
     if isinstance(owner, cst.Call) and isinstance(owner.func, cst.Name) and owner.func.value == "super" and ctx.func is not None:
-        cls = _enclosing_class(ctx)  # `super().method(...)`: the first base class that has it
+        cls = ctx.index.class_of(ctx.func)  # `super().method(...)`: the first base class that has it
         for base, base_index, base_path in base_classes(cls, ctx.index, project, path) if cls is not None else ():
             if method in base.methods:
                 return _callee(base.methods[method], base_index, project, base_path)
@@ -171,11 +171,6 @@ def base_classes(cls: ClassInfo, index: ModuleIndex, project, path: Optional[str
     return out
 
 
-def _enclosing_class(ctx: Ctx) -> Optional[ClassInfo]:
-    f: Optional[FunctionInfo] = ctx.func
-    while f is not None and f.class_name is None:
-        f = f.parent
-    return ctx.index.classes.get(f.class_name) if f is not None and f.class_name else None
 
 
 def _instance_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]):
@@ -194,7 +189,7 @@ def _instance_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional
         if value is None and owner.value in ctx.index.module_assigns:
             value = ctx.index.module_assigns[owner.value][0][0]
     elif isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name) and owner.value.value == "self":
-        cls = _enclosing_class(ctx)
+        cls = ctx.index.class_of(ctx.func)
         if cls is not None:
             value = cls.attrs.get(owner.attr.value)
     if not isinstance(value, cst.Call):

@@ -9,7 +9,7 @@ from typing import List, Optional
 import libcst as cst
 
 from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, keywords, receiver, receiver_last
-from ..index import ClassInfo, FunctionInfo, dotted, kwarg, positional, string_value, walk
+from ..index import dotted, kwarg, positional, string_value, walk
 from ..model import STRONG, WEAK
 
 
@@ -69,65 +69,6 @@ FACTORY = re.compile(
     r"parser|schema|config|settings|ref|reference|id|key|uuid|dict|list|object|instance|message|request|"
     r"response|payload|model|entity|dto|mock|stub|fixture|tmp|temp|dir|file_?name|path|url)s?$"
 )
-
-
-HTTP_CLIENT_WRITES = HTTP_WRITE_METHODS | {"request", "stream"}
-
-
-def self_attribute_origin(func: cst.BaseExpression, ctx: Ctx) -> Optional[str]:
-    """`self.session.post` when the class sets `self.session` in a method (`__init__`) from a value
-    the method itself can resolve: `s = requests.Session(); ...; self.session = s`, `self.session =
-    session or requests.Session()`, `self.client = client` with `client: httpx.Client`."""
-    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute)
-            and dotted(func.value.value) == "self" and ctx.func is not None):
-        return None
-    owner: Optional[FunctionInfo] = ctx.func
-    while owner is not None and owner.class_name is None:
-        owner = owner.parent
-    cls = ctx.index.classes.get(owner.class_name) if owner is not None and owner.class_name else None
-    if cls is None:
-        return None
-    for method, value in _self_assignments(cls).get(func.value.attr.value, ()):
-        for candidate in _alternatives(value):
-            origin = ctx.index.resolve(candidate, method)
-            if origin:
-                return f"{origin}.{func.attr.value}"
-    return None
-
-
-_ASSIGNED: dict = {}  # id(class) -> (the class, {attribute: [(method, value), ...]}), for recent classes
-
-
-def _self_assignments(cls: ClassInfo) -> dict:
-    """Every `self.x = value` in the methods of `cls`, by attribute, with the method it is in."""
-    held = _ASSIGNED.get(id(cls))
-    if held is not None and held[0] is cls:
-        return held[1]
-    found: dict = {}
-    for method in cls.methods.values():
-        for node in walk(method.node.body, into_scopes=False):
-            if isinstance(node, cst.Assign):
-                targets = [t.target for t in node.targets]
-            elif isinstance(node, cst.AnnAssign) and node.value is not None:
-                targets = [node.target]
-            else:
-                continue
-            for target in targets:
-                if isinstance(target, cst.Attribute) and dotted(target.value) == "self":
-                    found.setdefault(target.attr.value, []).append((method, node.value))
-    if len(_ASSIGNED) > 64:
-        _ASSIGNED.clear()
-    _ASSIGNED[id(cls)] = (cls, found)
-    return found
-
-
-def _alternatives(expr: Optional[cst.BaseExpression]) -> List[cst.BaseExpression]:
-    """`a or b` -> [a, b]; `x if c else y` -> [x, y]; else [expr]."""
-    if isinstance(expr, cst.BooleanOperation):
-        return _alternatives(expr.left) + _alternatives(expr.right)
-    if isinstance(expr, cst.IfExp):
-        return _alternatives(expr.body) + _alternatives(expr.orelse)
-    return [expr] if expr is not None else []
 
 
 def sql_text(expr: Optional[cst.BaseExpression], ctx: Ctx, _depth: int = 0) -> Optional[str]:
@@ -225,8 +166,6 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
     if name is None:
         return None
     origin = ctx.origin(func) or ""
-    if not origin and name in HTTP_CLIENT_WRITES:
-        origin = self_attribute_origin(func, ctx) or ""
     root = origin.split(".")[0] if origin else ""
     text = dotted(func) or name
 
@@ -441,10 +380,8 @@ def inert(call: cst.Call, ctx: Ctx) -> Optional[str]:
         kind = sql_kind(call.args[0].value, ctx)
         if kind in ("upsert", "update", "other"):
             return f"SQL {kind}"
-    if recv is not None and ctx.origin(func) is None:
-        held = self_attribute_origin(func, ctx) or ""
-        if held.split(".")[0] in HTTP_ROOTS + SEARCH_ROOTS:
-            return "a client call the effect tables judge harmless"  # `self.session.put(...)`
+    if recv is not None and (ctx.origin(func) or "").split(".")[0] in HTTP_ROOTS + SEARCH_ROOTS:
+        return "a client call the effect tables judge harmless"  # `self.session.put(...)`
     return None
 
 

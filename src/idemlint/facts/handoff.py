@@ -28,7 +28,7 @@ from typing import Optional
 import libcst as cst
 
 from ..detect.base import Ctx
-from ..index import FunctionInfo, call_name, dotted
+from ..index import FunctionInfo, alternatives, call_name, dotted
 
 SIGNAL_SENDS = {"send", "send_robust", "asend", "asend_robust", "send_async", "send_event",
                 "send_event_with_custom_metadata", "emit", "fire"}
@@ -85,7 +85,7 @@ def _self_attr(expr: cst.BaseExpression, ctx: Ctx) -> bool:
 
 def _values(attr: str, ctx: Ctx):
     """What the methods of the handler's class assign to `self.<attr>`: (value, method) pairs."""
-    cls = ctx.index.classes.get(ctx.func.class_name) if ctx.func is not None and ctx.func.class_name else None
+    cls = ctx.index.class_of(ctx.func)
     if cls is None:
         return []
     return [(value, owner) for value, owner, how in cls.attr_values.get(attr, ()) if how == "="]
@@ -95,7 +95,7 @@ def _given_attr(attr: str, ctx: Ctx) -> bool:
     """`self.callback(...)` where every assignment of `self.callback` stores a parameter of the method
     assigning it (`self.callback = callback`, `self.fn = fn or default_fn`) and the class defines no
     method of that name."""
-    cls = ctx.index.classes.get(ctx.func.class_name) if ctx.func is not None and ctx.func.class_name else None
+    cls = ctx.index.class_of(ctx.func)
     if cls is None or attr in cls.methods:
         return False
     values = _values(attr, ctx)
@@ -103,13 +103,9 @@ def _given_attr(attr: str, ctx: Ctx) -> bool:
 
 
 def _mentions_param(value: cst.BaseExpression, owner: FunctionInfo) -> bool:
-    if isinstance(value, cst.Name):
-        return value.value in owner.params and value.value not in ("self", "cls")
-    if isinstance(value, cst.BooleanOperation):  # `callback or default_callback`
-        return _mentions_param(value.left, owner) or _mentions_param(value.right, owner)
-    if isinstance(value, cst.IfExp):
-        return _mentions_param(value.body, owner) or _mentions_param(value.orelse, owner)
-    return False
+    """`callback`, `callback or default_callback`, `fn if fn else default`: a parameter of `owner`."""
+    return any(isinstance(v, cst.Name) and v.value in owner.params and v.value not in ("self", "cls")
+               for v in alternatives(value))
 
 
 def _container(recv: cst.BaseExpression, ctx: Ctx) -> bool:

@@ -7,7 +7,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from ..detect.base import Ctx, dict_keys
-from ..index import FunctionInfo, children, dotted, kwarg, string_value
+from ..index import FunctionInfo, dotted, kwarg, string_value
 from .identity import is_id_field, normal
 
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "packb", "serialize", "SerializeToString"}
@@ -125,18 +125,7 @@ def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[cst.BaseExpression]:
     func = ctx.index.module_functions.get(call.func.value)
     if func is None:
         return None
-    returns = [n for n in _returns(func.node.body)]
-    return returns[0] if len(returns) == 1 else None
-
-
-def _returns(body: cst.CSTNode):
-    stack = [body]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.Return) and cur.value is not None:
-            yield cur.value
-        elif not isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(children(cur))
+    return func.returns[0] if len(func.returns) == 1 else None
 
 
 def _in(ctx: Ctx, call: cst.Call) -> Ctx:
@@ -202,10 +191,11 @@ def is_constant(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
 def _resolve(expr: cst.BaseExpression, ctx: Ctx) -> cst.BaseExpression:
     """A local name's value, or `self.properties` as another method of the class set it (`connect()`)."""
     expr = _resolve_local(expr, ctx.func) or expr
-    func = ctx.func
-    if isinstance(expr, cst.Attribute) and dotted(expr.value) == "self" and func is not None and func.class_name:
-        cls = ctx.index.classes.get(func.class_name)
-        values = _self_assigned(cls, expr.attr.value) if cls is not None else []
+    cls = ctx.index.class_of(ctx.func)
+    if isinstance(expr, cst.Attribute) and dotted(expr.value) == "self" and cls is not None:
+        # what the methods give `self.<attr>`, less `None` (an `__init__` placeholder)
+        values = [value for value, owner, how in cls.attr_values.get(expr.attr.value, ())
+                  if owner is not None and how == "=" and not (isinstance(value, cst.Name) and value.value == "None")]
         if len(values) == 1:
             return values[0]
     return expr
@@ -221,21 +211,6 @@ def _alternatives(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression
     if len(values) < 2 or any(idx is not None or how != "=" for _, idx, how in values) or _mutated(expr.value, func):
         return []
     return [value for value, _, _ in values]
-
-
-def _self_assigned(cls, attr: str) -> List[cst.BaseExpression]:
-    """The values the class's methods give `self.<attr>`, less `None` (an `__init__` placeholder)."""
-    out: List[cst.BaseExpression] = []
-    stack: List[cst.CSTNode] = [m.node.body for m in cls.methods.values()]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.Assign) and any(
-                isinstance(t.target, cst.Attribute) and dotted(t.target) == f"self.{attr}" for t in cur.targets):
-            if not (isinstance(cur.value, cst.Name) and cur.value.value == "None"):
-                out.append(cur.value)
-        elif not isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(children(cur))
-    return out
 
 
 def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:

@@ -21,7 +21,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import PRODUCE_ADAPTERS, called_name
 from ..detect.base import Ctx, ProduceSite, is_mock
-from ..index import FunctionInfo, argument, dotted
+from ..index import argument, dotted
 from . import callees
 from .deferred import message_data
 from .identity import is_id_field, mentions

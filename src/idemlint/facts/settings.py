@@ -186,10 +186,7 @@ def _bindings(expr: cst.BaseExpression, func: Optional[FunctionInfo], index: Mod
             f = f.parent
         return [(v, None) for v, idx, how in index.module_assigns.get(expr.value, ()) if idx is None and how != "for"]
     if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
-        f = func
-        while f is not None and f.class_name is None:
-            f = f.parent
-        cls = index.classes.get(f.class_name) if f is not None and f.class_name else None
+        cls = index.class_of(func)
         if cls is not None:
             return [(v, owner) for v, owner, how in cls.attr_values.get(expr.attr.value, ())
                     if how != "for" and not (isinstance(v, cst.Name) and v.value == "None")]
