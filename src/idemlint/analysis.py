@@ -343,7 +343,7 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
     """{hook name: (library, evidence)} for the `self.hook(...)` calls a method of `cls` acks after."""
     key = (os.path.abspath(path) if path else "", id(cls.node))
     # memoised only for modules the project keeps: the analysed module's tree dies with its run
-    memo = project.hooks if project is not None and project.holds(path) else {}
+    memo = project.memo("hooks", path) if project is not None else {}
     if key in memo:
         return memo[key]  # type: ignore[return-value]
     hooks: Dict[str, tuple] = {}
@@ -423,7 +423,6 @@ def analyze(source: bytes, path: str, project=None, file_path: Optional[str] = N
     """
     if project is not None:
         project.start_file()
-    acks.new_file()  # node ids of the last file's tree may be reused by this one's
     user_patterns.activate(patterns)  # `[tool.idemlint.patterns]`, declared by the user
     return _with_big_stack(_analyze, source, path, project, file_path)
 

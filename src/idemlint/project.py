@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -64,8 +63,10 @@ class Project:
         self._folders: Dict[str, str] = {}  # importer -> its folder
         self._brokerish: Dict[str, bool] = {}
         self.deps: Dict[str, str] = {}  # path -> digest of every module read for the current file
-        self.summaries: Dict[Tuple[str, int, int], object] = {}  # (path, function node id, depth)
-        self.hooks: Dict[str, object] = {}
+        # answers about parsed modules, keyed by node ids: by kind (`memo`), each key led by the path of
+        # the module it is about; those about the analysed file's own tree live for its analysis only
+        self._memos: Dict[str, Dict[tuple, object]] = {}
+        self._file_memos: Dict[str, Dict[tuple, object]] = {}
         self._origins: Optional[object] = None  # origins.Origins, made on first use
         self._subclasses: Optional[Dict[str, List[Tuple[str, str]]]] = None  # base name -> (path, class)
 
@@ -163,12 +164,16 @@ class Project:
             old, gone = self._modules.popitem(last=False)
             self._kept -= gone.size if gone is not None else 0
             # memos are keyed by node ids, which a later tree may reuse once this one is freed
-            self.summaries = {k: v for k, v in self.summaries.items() if k[0] != old}
-            self.hooks = {k: v for k, v in self.hooks.items() if k[0] != old}
-            for memo in ("idemlint.facts.acks", "idemlint.facts.publishers"):
-                module = sys.modules.get(memo)
-                if module is not None:
-                    module.forget(old)  # type: ignore[attr-defined]
+            for kind, memo in self._memos.items():
+                self._memos[kind] = {k: v for k, v in memo.items() if k[0] != old}
+        self._file_memos = {}
+
+    def memo(self, kind: str, path: Optional[str]) -> Dict[tuple, object]:
+        """The memo of answers of one kind (`"summaries"`, `"acks"`, ...) about the module at `path`:
+        kept across files for a module the project keeps (its keys must start with its absolute
+        path), else (the analysed module, `path` None) dropped when the next file starts."""
+        memos = self._memos if self.holds(path) else self._file_memos
+        return memos.setdefault(kind, {})
 
     def mentions_broker(self, path: str) -> bool:
         """The module names a broker API, or imports a project module that builds a broker client

@@ -17,7 +17,7 @@ confidence, and its evidence says so.
 from __future__ import annotations
 
 import os
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
@@ -38,9 +38,6 @@ FALLBACK_NAMES = frozenset({"ack", "acknowledge", "acknowledge_message", "ack_me
 _RECEIVES = frozenset({"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
                        "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "get_message", "brpop", "blpop",
                        "rpoplpush", "brpoplpush", "lmove", "blmove"})
-
-_MEMO: Dict[Tuple[str, int, int], Optional[AckSite]] = {}  # per process: modules the project keeps
-_FILE_MEMO: Dict[Tuple[str, int, int], Optional[AckSite]] = {}  # the file being analysed (cleared per file)
 
 
 def through_helper(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) -> Optional[AckSite]:
@@ -87,8 +84,7 @@ def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: i
     path = callee.path or ctx.index.path
     project = ctx.index.project
     key = (os.path.abspath(path) if path else "", id(callee.func.node), depth)
-    keep = callee.path is not None and project is not None and project.holds(callee.path)
-    memo = _MEMO if keep else _FILE_MEMO  # the analysed module's tree lives as long as its file's analysis
+    memo = project.memo("acks", callee.path) if project is not None else {}
     if key in memo:
         return memo[key]
     if key in active:
@@ -110,18 +106,6 @@ def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: i
     if not active:
         memo[key] = found  # only an answer no cycle cut short
     return found
-
-
-def new_file() -> None:
-    """Before a file's analysis: what was memoised for the last file's own tree is gone with it."""
-    _FILE_MEMO.clear()
-
-
-def forget(path: str) -> None:
-    """Drop what is memoised for a module the project no longer keeps (its node ids may be reused)."""
-    gone = os.path.abspath(path)
-    for key in [k for k in _MEMO if k[0] == gone]:
-        del _MEMO[key]
 
 
 def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:

@@ -584,7 +584,7 @@ class HandlerRun:
         of the key: a summary made deeper in a call chain follows fewer calls, and one made while an
         ancestor was still being walked saw it as empty; kept across files, either would make a
         result depend on which file a process analysed first."""
-        memo = self.project.summaries
+        memo = self.project.memo("summaries", callee.path)
         key = (callee.path, id(callee.func.node), self.summary_depth)
         if key in memo:
             return memo[key]

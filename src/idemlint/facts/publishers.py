@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
@@ -48,8 +48,6 @@ class Publishes:
     chain: Tuple[str, ...]
     id_params: Tuple[str, ...] = ()  # parameters that become the message's id (`key=key`) when passed
 
-
-_MEMO: Dict[Tuple[str, int, int], Optional[Publishes]] = {}
 
 
 def passed_on(call: cst.Call, ctx: Ctx, produce: Produce) -> Optional[ProduceSite]:
@@ -136,16 +134,16 @@ def _publishes(callee: callees.Callee, ctx: Ctx, produce: Produce, depth: int, a
     path = callee.path or ctx.index.path
     project = ctx.index.project
     key = (os.path.abspath(path) if path else "", id(callee.func.node), depth)
-    keep = callee.path is not None and project is not None and project.holds(callee.path)
-    if keep and key in _MEMO:
-        return _MEMO[key]
+    memo = project.memo("publishes", callee.path) if project is not None else {}
+    if key in memo:
+        return memo[key]  # type: ignore[return-value]
     if key in active:
         return None
     active.add(key)
     found = _find(callee, produce, depth, active)
     active.discard(key)
-    if keep and not active:
-        _MEMO[key] = found
+    if not active:
+        memo[key] = found  # only an answer no cycle cut short
     return found
 
 
@@ -197,9 +195,3 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
 def _given(expr: Optional[cst.BaseExpression]) -> bool:
     """An argument that holds something (`None` passed, or nothing, holds no id)."""
     return expr is not None and not (isinstance(expr, cst.Name) and expr.value == "None")
-
-
-def forget(path: str) -> None:
-    gone = os.path.abspath(path)
-    for key in [k for k in _MEMO if k[0] == gone]:
-        del _MEMO[key]
