@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
 import pytest
@@ -129,3 +130,18 @@ def test_readme_describes_every_module_and_agrees_with_the_markers():
         if not used <= patterns or not patterns <= PATTERNS:
             problems.append(f"{rel}: README patterns {sorted(patterns)}, markers use {sorted(used)}")
     assert not problems, "\n".join(problems)
+
+
+def test_consumers_lists_every_unit_check_reports(linted):
+    """`idemlint consumers` lets a module in as `check` does: a module that names no broker and is
+    let in only by the project modules it imports (a consumer a project factory builds) is listed
+    with the same findings."""
+    from idemlint.inventory import inventory_paths
+    from score_services import _config
+
+    inventory = inventory_paths([str(WRAPPED)], _config())
+    listed = {(Path(f.path).resolve().relative_to(WRAPPED.resolve()).as_posix(), f.line, f.rule)
+              for unit in [*inventory.consumers, *inventory.producers] for f in unit.findings}
+    findings, _ = linted
+    reported = {(f["path"], f["line"], f["rule"]) for f in findings}
+    assert reported and reported == listed, (sorted(reported - listed), sorted(listed - reported))

@@ -20,6 +20,7 @@ from .gate import ACK_LIKE, HOOK_NAME, may_hold_units
 from .stack import with_big_stack as _with_big_stack
 from .thin import parse_module
 from .index import FunctionInfo, ModuleIndex, children, dotted, string_value, walk
+from .origins import adjacent_words
 from .positions import resolve as resolve_positions
 from . import patterns as user_patterns
 from .model import STRONG, WEAK, Consumer, Event, ModuleFacts, Producer
@@ -437,13 +438,6 @@ def _analyze(source: bytes, path: str, project=None, file_path: Optional[str] = 
     out = [finding for _, finding in unit_findings(module, source, path, facts)]
     out.sort(key=Finding.sort_key)
     return out
-
-
-def adjacent_words(project, file_path: Optional[str], source: bytes) -> frozenset:
-    """The broker words a module reaches through the project modules it imports (see `gate`)."""
-    if project is None or file_path is None:
-        return frozenset()
-    return project.origins.adjacent(file_path, source)
 
 
 def unit_findings(module: cst.Module, source: bytes, path: str, facts: ModuleFacts) -> List[tuple]:

@@ -41,11 +41,11 @@ def _may_hold_units(source: bytes, project: Any = None, file_path: Optional[str]
     """The engine's first pass (`gate`), on the analysis thread: compiling deeply nested code
     needs its stack too."""
     from .gate import may_hold_units
+    from .origins import adjacent_words
     from .stack import with_big_stack
 
     try:
-        adjacent = project.origins.adjacent(file_path, source) if project is not None and file_path else frozenset()
-        return with_big_stack(may_hold_units, source, adjacent)
+        return with_big_stack(may_hold_units, source, adjacent_words(project, file_path, source))
     except Exception:  # noqa: BLE001 - only a shortcut: if it fails, the engine decides (and reports)
         return True
 
@@ -218,15 +218,14 @@ def _clean_result(source: bytes, shown: str, config: Config) -> FileResult:
     return FileResult(shown, unused_ignores=tuple(unused))
 
 
-def _adjacent(project: Any, path: str, source: bytes) -> bool:
-    """True if a module that fails the prefilter reaches a broker library through the project
-    modules it imports (a consumer built by a project factory): the engine's first pass decides."""
-    if project is None:
-        return False
-    try:
-        return bool(project.origins.adjacent(path, source))
-    except Exception:  # noqa: BLE001 - only a shortcut past the prefilter
-        return False
+def _admitted(prefilter: Callable[[bytes], bool], source: bytes, project: Any, path: str,
+              known_clean: bool = False) -> bool:
+    """The file goes on to the engine: it passes the prefilter (unless the cache knows it fails
+    it), or it reaches a broker library through the project modules it imports (a consumer a
+    project factory builds: `origins.Origins.adjacent`), and the engine's first pass decides."""
+    from .origins import adjacent_words
+
+    return (not known_clean and _passes(prefilter, source)) or bool(adjacent_words(project, path, source))
 
 
 def _test_if_imports(file: SourceFile, config: Config) -> bool:
@@ -249,7 +248,7 @@ def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache
     A test or example file that `check` leaves out is not even read. With `prefilter` None the
     job leaves reading and the prefilter to the worker (`_defer_prefilter`). A file that fails the
     prefilter still goes to the engine when it reaches a broker library through the project modules
-    it imports (`_adjacent`; never cached as clean: that depends on other files).
+    it imports (`_admitted`; never cached as clean: that depends on other files).
     """
     role = skipped_as(file, config)
     if role is not None:
@@ -265,7 +264,7 @@ def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache
         return skipped
     shown = file.display_path
     digest = cache.digest(source) if cache is not None else b""
-    if (digest in clean.known or not _passes(prefilter, source)) and not _adjacent(project, file.path, source):
+    if not _admitted(prefilter, source, project, file.path, known_clean=digest in clean.known):
         if cache is not None:
             clean.new.add(digest)
         return _clean_result(source, shown, config)
@@ -303,7 +302,7 @@ def _engine_job(job: Job, config: Config, cache: Optional[Cache],
         skipped = _test_support(job, source)
         if skipped is not None:
             return skipped, False
-        if not _passes(_worker_prefilter(config, cache), source) and not _adjacent(project, job.path, source):
+        if not _admitted(_worker_prefilter(config, cache), source, project, job.path):
             return _clean_result(source, job.shown, config), False
         job = replace(job, source=source)
     result = analyse(job.source, job.shown, config.verbose, project, job.path, config.patterns)

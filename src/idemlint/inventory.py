@@ -186,8 +186,9 @@ def inventory_source(source: bytes, path: str, config: Optional[Config] = None, 
 def _inventory(source: bytes, path: str, config: Config, project: Any = None,
                file_path: Optional[str] = None) -> FileInventory:
     from .gate import may_hold_units
+    from .origins import adjacent_words
 
-    if not may_hold_units(source):
+    if not may_hold_units(source, adjacent_words(project, file_path, source)):
         return FileInventory(path, parsed=True)  # without loading libcst (see `lazyimport`)
     from . import describe, suppress
     from .analysis import detect, parse, unit_findings
@@ -291,7 +292,7 @@ def inventory_files(files: Sequence[SourceFile], config: Config,
                     continue
                 if file.role == PRODUCTION and config.tests_by_imports() and imports_test_framework(source):
                     roles[index] = TEST  # as `check` judges it: a module importing pytest or unittest
-                if not api._passes(prefilter, source):
+                if not api._admitted(prefilter, source, runner.project, file.path):
                     results[index] = FileInventory(file.display_path)
                 else:
                     runner.add(Job(index, file.path, file.display_path, source))

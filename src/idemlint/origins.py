@@ -170,6 +170,17 @@ def _names(raw: Optional[bytes]) -> List[str]:
     return [part.strip().split(" ")[0] for part in text.split(",") if part.strip() and part.strip() != "*"]
 
 
+def adjacent_words(project: Optional["Project"], path: Optional[str], source: bytes) -> FrozenSet[str]:
+    """`Origins.adjacent` of the module at `path`: nothing without a project and a file, or when it
+    fails (it is only a way past the prefilter: the engine decides)."""
+    if project is None or not path:
+        return frozenset()
+    try:
+        return project.origins.adjacent(path, source)
+    except Exception:  # noqa: BLE001
+        return frozenset()
+
+
 def render(parts: List[Tuple[str, bool]]) -> str:
     return "".join(f".{name}()" if called else f".{name}" for name, called in parts)
 
@@ -186,6 +197,7 @@ class Origins:
         self.imports: Dict[str, Tuple[FrozenSet[str], Tuple[str, ...]]] = {}
         self.ackers: Dict[str, bool] = {}
         self.publishers: Dict[str, FrozenSet[str]] = {}
+        self.adjacents: Dict[Tuple[str, int], FrozenSet[str]] = {}
 
     # -- the questions ------------------------------------------------------------------
     def expand(self, origin: str, importer: Optional[str]) -> Optional[str]:
@@ -272,10 +284,17 @@ class Origins:
     def adjacent(self, path: str, source: bytes, depth: int = 3) -> FrozenSet[str]:
         """The broker libraries a module reaches through the project modules it imports (not its
         own imports): a module that polls and commits a consumer built by a project factory names
-        no broker itself. The words of their names, as `carried` gives them."""
+        no broker itself. The words of their names, as `carried` gives them; once per process and
+        file (the prefilter, the first pass and the engine all ask)."""
+        path = os.path.abspath(path)
+        key = (path, depth)
+        if key not in self.adjacents:
+            self.adjacents[key] = self._adjacent(path, source, depth)
+        return self.adjacents[key]
+
+    def _adjacent(self, path: str, source: bytes, depth: int) -> FrozenSet[str]:
         words: Set[str] = set()
         decorated = False
-        path = os.path.abspath(path)
         for sub in self._imports_of(path, source)[1]:
             words |= self.carried(sub, depth - 1)
         if words & BROKER_WORDS and b"@" in source:
