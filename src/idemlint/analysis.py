@@ -251,18 +251,17 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         acks = []
         for call in func.calls:
             name = called_name(call)
-            if name not in ACK_ADAPTERS and name not in PRODUCE_ADAPTERS and not ACK_LIKE.match(name) and not _self_call(call, ctx) and not (
-                    user_patterns.ACTIVE and user_patterns.ACTIVE.matches("ack", ctx.origin(call.func), dotted(call.func))):
-                site = _layered_produce(call, ctx, project)
-                if site is not None and not site.always_has_id:
-                    producers.append(_producer(site, call, func, ctx))
+            # a call an adapter may take for an ack or a publish (the others can only publish
+            # through the project's layers)
+            named = (name in ACK_ADAPTERS or name in PRODUCE_ADAPTERS or ACK_LIKE.match(name) or _self_call(call, ctx)
+                     or user_patterns.ACTIVE and user_patterns.ACTIVE.matches("ack", ctx.origin(call.func),
+                                                                              dotted(call.func)))
+            if named and is_mock(call, ctx):
                 continue
-            if is_mock(call, ctx):
-                continue
-            ack = _ack(call, ctx)
+            ack = _ack(call, ctx) if named else None
             if ack is not None:
                 acks.append(ack)
-            site = _produce(call, ctx) or (_layered_produce(call, ctx, project) if ack is None else None)
+            site = (_produce(call, ctx) if named else None) or (_layered_produce(call, ctx, project) if ack is None else None)
             if site is not None and not site.always_has_id and not _rolled_back(site, call, func, ctx):
                 producers.append(_producer(site, call, func, ctx))
         acks.extend(_with_acks(func, ctx))
