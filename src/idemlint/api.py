@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional,
 
 from . import suppress
 from .config import Config, ConfigError, load_config
-from .discover import TEST, PathNotFound, SourceFile, discover, imports_test_framework, skipped_as
+from .discover import TEST, PathNotFound, SourceFile, discover, imports_test_framework, skipped_as, may_be_test_support
 from .findings import Analysis, FileError, FileResult, ParseFailure, RunResult
 from .runner import TRIM_EVERY_FILES, Job, Progress, Results, Runner, release_memory
 from .stack import engine_gc
@@ -230,7 +230,7 @@ def _admitted(prefilter: Callable[[bytes], bool], source: bytes, project: Any, p
 
 def _test_if_imports(file: SourceFile, config: Config) -> bool:
     """Whether `file`, production code by its path, is left out as test code if it imports a test framework."""
-    return config.tests_by_imports() and skipped_as(file, config, TEST) is not None
+    return may_be_test_support(file, config) and skipped_as(file, config, TEST) is not None
 
 
 def _test_support(job: Job, source: bytes) -> Optional[FileResult]:

@@ -62,6 +62,12 @@ def imports_test_framework(source: bytes) -> bool:
     return _TEST_IMPORTS.search(source) is not None
 
 
+def may_be_test_support(file: SourceFile, config: Config) -> bool:
+    """Whether `file`, production code by its path, is test code if it imports a test framework
+    (`imports_test_framework`): part of the built-in definition of test code."""
+    return file.role == PRODUCTION and config.tests_by_imports()
+
+
 class _Globs:
     """Gitignore-style globs matched against a `/`-separated relative path.
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from . import __version__
 from .config import Config
-from .discover import PRODUCTION, ROLES, TEST, SourceFile, discover, imports_test_framework
+from .discover import PRODUCTION, ROLES, TEST, SourceFile, discover, imports_test_framework, may_be_test_support
 from .findings import FileError, FileResult, Finding, ParseFailure
 
 SCHEMA_VERSION = 1
@@ -290,7 +290,7 @@ def inventory_files(files: Sequence[SourceFile], config: Config,
                 if isinstance(source, FileResult):
                     results[index] = FileInventory(file.display_path, errors=source.errors)
                     continue
-                if file.role == PRODUCTION and config.tests_by_imports() and imports_test_framework(source):
+                if may_be_test_support(file, config) and imports_test_framework(source):
                     roles[index] = TEST  # as `check` judges it: a module importing pytest or unittest
                 if not api._admitted(prefilter, source, runner.project, file.path):
                     results[index] = FileInventory(file.display_path)
