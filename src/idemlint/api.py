@@ -279,10 +279,6 @@ def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache
     return job
 
 
-def _run_job(job: Job, config: Config, cache: Optional[Cache], project: Any = None) -> FileResult:
-    return _engine_job(job, config, cache, project)[0]
-
-
 _WORKER_PREFILTERS: Dict[tuple, Callable[[bytes], bool]] = {}  # per process, by declared patterns
 
 
@@ -316,14 +312,6 @@ def make_project(config: Config, paths: Sequence[str] = ()) -> Any:
     from .project import Project
 
     return Project([config.root, *paths], max_depth=config.call_depth, scanned=paths or [config.root])
-
-
-def lint_file(file: SourceFile, config: Config) -> FileResult:
-    """Read, size-check and prefilter one discovered file, then `lint_source` it (no cache)."""
-    stats = _new_stats()
-    project = make_project(config)
-    outcome = _prepare(0, file, config, None, _prefilter(None), stats, _Clean(None), project)
-    return outcome if isinstance(outcome, FileResult) else _run_job(outcome, config, None, project)
 
 
 # --- many files ----------------------------------------------------------------------------------

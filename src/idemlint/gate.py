@@ -29,8 +29,9 @@ HOOK_NAME = re.compile(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|exe
 
 # A word an adapter looks at (`detect.GATE_VOCABULARY`), or a name an ack helper may have (`ACK_HELPER`).
 # Ack names the fallback of `facts.acks` takes on objects nothing resolves (`transport.settle(msg)`).
-FALLBACK_WORDS = frozenset({"settle", "complete", "complete_message", "delete_message", "acknowledge_message",
-                            "ack_message"})
+FALLBACK_NAMES = frozenset({"ack", "acknowledge", "acknowledge_message", "ack_message", "complete",
+                            "complete_message", "settle", "delete_message"})
+FALLBACK_WORDS = FALLBACK_NAMES - {"ack", "acknowledge"}  # those two are in every adapter's vocabulary
 # project helpers that may publish (`publisher.emit(...)`, `self.send_report(...)`: `facts.publishers`),
 # among a module's names: publishing verbs only, not every `send_email` or `xcom_push`
 _PUBLISH_LIKE = re.compile(r"^_*(?:(?:publish|emit|enqueue)(?:_\w+)?|produce|send|send_(?:message|event|report|msg|"

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .project import Loaded, Project
 
 MAX_NESTING = 8  # expansions inside expansions (a factory calling a factory ...)
+MAX_MODULE_BYTES = 1_000_000  # larger files are not followed into (nor read past this)
 
 # Library and standard-library roots: origins under them are never looked for in the project.
 LIBRARY_ROOTS = frozenset({
@@ -181,6 +182,16 @@ def adjacent_words(project: Optional["Project"], path: Optional[str], source: by
         return frozenset()
 
 
+def read_head(path: str, limit: int = MAX_MODULE_BYTES + 1) -> bytes:
+    """The first `limit` bytes of the file at `path` (nothing if it cannot be read): its text, for
+    the questions answered from text alone, never parsed."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(limit)
+    except OSError:
+        return b""
+
+
 def render(parts: List[Tuple[str, bool]]) -> str:
     return "".join(f".{name}()" if called else f".{name}" for name, called in parts)
 
@@ -266,11 +277,7 @@ class Origins:
         imports), read once per process."""
         if path not in self.imports:
             if text is None:
-                try:
-                    with open(path, "rb") as fh:
-                        text = fh.read(1_000_001)
-                except OSError:
-                    text = b""
+                text = read_head(path)
             words, names = library_imports(text)
             words.update(receive_words(text))
             subs = []
@@ -329,11 +336,7 @@ class Origins:
 
     def _publishers_of(self, path: str) -> FrozenSet[str]:
         if path not in self.publishers:
-            try:
-                with open(path, "rb") as fh:
-                    text = fh.read(1_000_001)
-            except OSError:
-                text = b""
+            text = read_head(path)
             self.publishers[path] = frozenset(m.group(1).decode() for m in _PUBLISHER_DEF.finditer(text))
         return self.publishers[path]
 
@@ -357,12 +360,7 @@ class Origins:
         """The module's text names an ack (`commit`, `acknowledge_message`, `basic_ack`, ...): a base
         class there may ack after calling a hook. Read as text, once per process."""
         if path not in self.ackers:
-            try:
-                with open(path, "rb") as fh:
-                    text = fh.read(1_000_001)
-            except OSError:
-                text = b""
-            self.ackers[path] = _ACK_WORD.search(text) is not None
+            self.ackers[path] = _ACK_WORD.search(read_head(path)) is not None
         return self.ackers[path]
 
     # -- following one origin -------------------------------------------------------------

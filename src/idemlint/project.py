@@ -20,13 +20,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .origins import MAX_MODULE_BYTES, read_head
+
 # Parsed modules kept per process, least recently used first out: at most this many, and at most
 # this much source between them (a tree and its index take about 90 bytes per source byte, so
 # the budget holds about 70 MiB). Re-parsing an evicted module is the main cost of following
 # calls in application code (many small modules called from many tasks).
 MAX_MODULES = 64
 MAX_KEPT_SOURCE = 768 * 1024
-MAX_MODULE_BYTES = 1_000_000  # larger files are not followed into
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\([^()]*\))?)$")
 _CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
 # a base class's last name: `Base`, `pkg.Base`, `Base[T]`; not `metaclass=ABCMeta`
@@ -181,12 +182,8 @@ class Project:
         if path not in self._brokerish:
             from .detect import passes_prefilter
 
-            try:
-                with open(path, "rb") as fh:
-                    source = fh.read(MAX_MODULE_BYTES + 1)
-                self._brokerish[path] = passes_prefilter(source) or bool(self.origins.adjacent(path, source))
-            except OSError:
-                self._brokerish[path] = False
+            source = read_head(path)  # nothing if unreadable: no broker
+            self._brokerish[path] = bool(source) and (passes_prefilter(source) or bool(self.origins.adjacent(path, source)))
         return self._brokerish[path]
 
     def _parse(self, path: str) -> Optional[Loaded]:
@@ -234,13 +231,9 @@ class Project:
                     if not file.endswith(".py") or path in seen:
                         continue
                     seen.add(path)
-                    try:
-                        if os.path.getsize(path) > MAX_MODULE_BYTES:
-                            continue
-                        with open(path, "rb") as fh:
-                            text = fh.read()
-                    except OSError:
-                        continue
+                    text = read_head(path)
+                    if len(text) > MAX_MODULE_BYTES:
+                        continue  # not followed into
                     for m in _CLASS_LINE.finditer(text):
                         name = m.group(1).decode("ascii", "replace")
                         for base_name in _BASE_NAME.findall(m.group(2)):

@@ -14,7 +14,7 @@ from .celery import CeleryAdapter
 from .dramatiq import DramatiqAdapter
 from .faststream import FastStreamAdapter
 from .googleapiclient import GoogleApiPubSubAdapter
-from .kafka import KafkaAdapter
+from .kafka import RECEIVE_METHODS as KAFKA_RECEIVES, KafkaAdapter
 from .kombu import KombuAdapter
 from .messages import MessageAckAdapter, TextbookAckAdapter
 from .nats import NatsAdapter
@@ -61,7 +61,7 @@ def _tokens() -> Tuple[str, ...]:
     return tuple(sorted(words))
 
 
-# Project helpers through which a handler acks (`ack_message(ch, tag)`: what `analysis.ACK_HELPER`
+# Project helpers through which a handler acks (`ack_message(ch, tag)`: what `gate.ACK_HELPER`
 # accepts), so a module that only calls such a helper is analysed too.
 ACK_HELPER_WORDS = tuple(f"{verb}_{what}" for verb in ("ack", "acknowledge", "complete")
                          for what in ("message", "messages", "delivery"))
@@ -77,7 +77,7 @@ CONSUMER_BASE_WORDS = ("Consumer", "Listener", "Worker", "Processor", "Subscribe
 # the fallback of `facts.acks` takes such a `commit()` for an offset commit. Both must appear, in
 # either order: anchored lookahead with greedy scans (a pattern starting with `\.` would be tried at
 # every dot of every file, 15x slower).
-RECEIVE_WORDS = ("poll", "consume", "getone", "getmany")
+RECEIVE_WORDS = tuple(sorted(KAFKA_RECEIVES))  # a Kafka consumer's receives
 _RECEIVE = rb"\.(?:" + "|".join(RECEIVE_WORDS).encode() + rb")\("
 PREFILTER = (
     re.compile(rb"\b" + alternation(PREFILTER_TOKENS).encode() + rb"\b"),

@@ -23,22 +23,14 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import ACK_ADAPTERS, called_name
 from ..detect.base import AckSite, Ctx, is_db_receiver, is_mock, receiver
-from ..gate import ACK_LIKE
+from ..gate import ACK_LIKE, FALLBACK_NAMES
 from ..index import dotted
 from ..model import UNSEEN, WEAK
 from . import callees
+from .handler import RECEIVE_CALLS
 from .identity import mentions
 
 LibraryAck = Callable[[cst.Call, Ctx], Optional[AckSite]]
-
-# Names the fallback takes for an ack on an object the tool cannot resolve (`commit` apart).
-FALLBACK_NAMES = frozenset({"ack", "acknowledge", "acknowledge_message", "ack_message", "complete",
-                            "complete_message", "settle", "delete_message"})
-# Receives that make a function one that handles messages itself (`facts.handler.RECEIVE_CALLS`).
-_RECEIVES = frozenset({"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
-                       "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "get_message", "brpop", "blpop",
-                       "rpoplpush", "brpoplpush", "lmove", "blmove"})
-
 
 def through_helper(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) -> Optional[AckSite]:
     """The ack a call named like one makes through project code, else the fallback's low one."""
@@ -139,5 +131,5 @@ def _project_origin(ctx: Ctx, expr: cst.BaseExpression) -> bool:
 def _receives(ctx: Ctx) -> bool:
     func = ctx.func
     return func is not None and any(
-        isinstance(c.func, cst.Attribute) and c.func.attr.value in _RECEIVES for c in func.calls)
+        isinstance(c.func, cst.Attribute) and c.func.attr.value in RECEIVE_CALLS for c in func.calls)
 
