@@ -419,13 +419,13 @@ def test_a_big_cold_run_leaves_the_prefilter_to_the_workers(tmp_path):
     assert runs[0].stdout == runs[1].stdout and json.loads(runs[0].stdout)["summary"]["findings"] == 10
     assert [e["path"] for e in json.loads(runs[0].stdout)["errors"]] == ["too_big.py"]
     for run in runs:
-        assert "passed the prefilter = 10, cache hits = 0, analysed = 10" in run.stderr, run.stderr
+        assert "let in by the prefilter or their imports = 10, cache hits = 0, analysed = 10" in run.stderr, run.stderr
     cached = [subprocess.run([sys.executable, "-m", "idemlint", "check", "--format", "json", "--verbose", "--jobs", "2",
                               "--cache-dir", str(tmp_path / "cache"), "."], capture_output=True, text=True, cwd=tmp_path,
                              env=env, timeout=120) for _ in range(2)]
     assert cached[0].stdout == cached[1].stdout == runs[0].stdout
-    assert "passed the prefilter = 10, cache hits = 0, analysed = 10" in cached[0].stderr, cached[0].stderr
-    assert "passed the prefilter = 10, cache hits = 10, analysed = 0" in cached[1].stderr, cached[1].stderr
+    assert "let in by the prefilter or their imports = 10, cache hits = 0, analysed = 10" in cached[0].stderr, cached[0].stderr
+    assert "let in by the prefilter or their imports = 10, cache hits = 10, analysed = 0" in cached[1].stderr, cached[1].stderr
     engine = [d for d in (tmp_path / "cache").iterdir() if d.is_dir()]
     assert len(engine) == 1 and (engine[0] / "prefilter").exists() and (engine[0] / "clean").exists()
 

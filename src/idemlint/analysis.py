@@ -11,7 +11,7 @@ import libcst as cst
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
 from .facts import acks, callees, publishers, transactions
-from .facts.deferred import bound_by, local_names, message_data, module_names
+from .facts.deferred import Shape, bound_by, local_names, message_data, module_names
 from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
 from .facts.identity import is_id_field, mentions, names_in, normal
 from .facts.payload import CORRELATION, carries_id, fields, is_constant
@@ -350,13 +350,15 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
     for method in cls.methods.values():
         ctx = Ctx(index, method, initial_taint(method))
         called: List[Tuple[str, cst.Call]] = []
-        blocks = _blocks(method)
+        shape: Optional[Shape] = None
         for call in method.calls:
             if called and (called_name(call) in ACK_ADAPTERS or ACK_LIKE.match(called_name(call))) and not is_mock(call, ctx):
                 site = _ack(call, ctx)
+                shape = shape or Shape(method.node)
                 # the ack follows the hook only from a block around it (not a branch of its own:
                 # `if error_on_message: self.acknowledge_message()` after the retries ran out)
-                after = [hook for hook, at in called if blocks.get(id(call), (None,))[0] in blocks.get(id(at), ())]
+                block = next((a for a in shape.ancestors(call) if isinstance(a, cst.IndentedBlock)), method.node.body)
+                after = [hook for hook, at in called if block is method.node.body or shape.inside(at, block)]
                 if site is not None and after:
                     for hook in after:
                         hooks.setdefault(hook, (site.library, (
@@ -379,22 +381,6 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
                         f"`self.{m.group(1)}()` returns ({site.evidence})")))
     memo[key] = hooks
     return hooks
-
-
-def _blocks(func: FunctionInfo) -> Dict[int, Tuple[int, ...]]:
-    """{id of a call in `func`'s own body: the ids of the blocks around it, innermost first}."""
-    out: Dict[int, Tuple[int, ...]] = {}
-    stack: List[Tuple[cst.CSTNode, Tuple[int, ...]]] = [(func.node.body, (id(func.node.body),))]
-    while stack:
-        node, around = stack.pop()
-        if isinstance(node, cst.Call):
-            out.setdefault(id(node), around)
-        for child in children(node):
-            if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue
-            inner = (id(child),) + around if isinstance(child, cst.IndentedBlock) else around
-            stack.append((child, inner))
-    return out
 
 
 def _walk(consumer: Consumer, index: ModuleIndex, project=None, path: Optional[str] = None) -> Consumer:

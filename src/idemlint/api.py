@@ -352,7 +352,8 @@ def lint_files(files: Sequence[SourceFile], config: Config, stats: Optional[Dict
     """Lint `files` (in parallel when `config.jobs` allows and enough files need analysis).
 
     `stats`, if given, receives counts: files (checked), skipped_tests, skipped_examples (test and
-    example files left out), prefilter_passed, cache_hits, analysed, workers.
+    example files left out), prefilter_passed (let in by the prefilter, or by the project modules
+    they import: `_admitted`), cache_hits, analysed, workers.
     `progress`, if given, is called as each file is done: (files in the run, parsed, its findings).
     `paths` (the paths the user named) are source roots for following calls across modules,
     besides `config.root`.

@@ -167,7 +167,7 @@ def check(
             result = lint_paths(targets, config, **extra)
         if verbose:
             click.echo("idemlint: files = {files}, skipped test files = {skipped_tests}, skipped example files = "
-                       "{skipped_examples}, passed the prefilter = {prefilter_passed}, cache hits = "
+                       "{skipped_examples}, let in by the prefilter or their imports = {prefilter_passed}, cache hits = "
                        "{cache_hits}, analysed = {analysed}, worker processes = {workers}".format(**stats), err=True)
         root = project_root() if (output_format != "text" or baseline or write_baseline_file) else os.getcwd()
         if baseline is not None:

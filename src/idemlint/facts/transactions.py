@@ -8,7 +8,7 @@ import libcst as cst
 
 from .. import patterns as user_patterns
 from ..detect.base import Ctx, decorator_call
-from ..index import FunctionInfo, call_name, children, contains, dotted
+from ..index import FunctionInfo, call_name, children, contains, dotted, walk
 
 # Receivers whose `.transaction()` / `.begin()` is a broker or cache transaction, not a database one
 # (aio-pika `channel.transaction()`, aiokafka `producer.transaction()`, redis `transaction()`).
@@ -101,7 +101,7 @@ def amqp_rolled_back(call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> 
         if in_amqp_txn and isinstance(stmt, cst.SimpleStatementLine) and any(
                 isinstance(s, cst.Raise) for s in stmt.body):
             return True
-        if any(call_name(c) in AMQP_COMMITS for c in _calls(stmt)):
+        if any(isinstance(c, cst.Call) and call_name(c) in AMQP_COMMITS for c in walk(stmt)):
             return False
     return False
 
@@ -130,15 +130,6 @@ def _suites(stmt: cst.CSTNode):
             yield cur
         elif not isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.BaseExpression)):
             stack.extend(reversed(list(children(cur))))
-
-
-def _calls(tree: cst.CSTNode):
-    stack = [tree]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.Call):
-            yield cur
-        stack.extend(children(cur))
 
 
 def _statement_call(stmt: cst.CSTNode) -> Optional[cst.Call]:

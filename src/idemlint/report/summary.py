@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+from ..discover import EXAMPLE, TEST
 from ..findings import Confidence, RunResult
 
 
@@ -13,7 +14,7 @@ def plural(n: int, word: str) -> str:
 
 def skipped_note(skipped: Dict[str, int]) -> str:
     """`; skipped 3 test files (add --include-tests to check them)`, or "" when nothing was skipped."""
-    counts = [(n, role) for role, n in (("test", skipped.get("test", 0)), ("example", skipped.get("example", 0))) if n]
+    counts = [(n, role) for role, n in ((r, skipped.get(r, 0)) for r in (TEST, EXAMPLE)) if n]
     if not counts:
         return ""
     what = " and ".join(plural(n, f"{role} file") for n, role in counts)
@@ -52,7 +53,7 @@ def inventory_line(inventory: Any) -> str:
     no_id = sum(1 for p in inventory.producers if not p.identified)
     errors = len({e.path for e in inventory.errors})
     tail = f"; {plural(errors, 'file')} could not be checked" if errors else ""
-    for role in ("test", "example"):
+    for role in (TEST, EXAMPLE):
         units = [sum(1 for u in us if u.role == role) for us in (inventory.consumers, inventory.producers)]
         if any(units):
             tail += f"; in {role} code: {plural(units[0], 'consumer')}, {plural(units[1], 'producer')}"
