@@ -287,3 +287,103 @@ def test_a_classmethods_cls_call_in_another_module_is_a_constructor(shop):
         "shop/consumers/orders.py": consumer('deadline = Deadline.from_timeout(order["timeout"])',
                                              "from shop.services.deadline import Deadline")})
     assert findings(shop, "shop/consumers/orders.py") == []
+
+
+BOT_FRAMEWORK = {
+    "bots/__init__.py": "",
+    "bots/pipeline.py": """
+        import pika
+        import redis
+
+
+        class Pipeline:
+            def acknowledge(self):
+                self._acknowledge()
+
+            def _acknowledge(self):
+                raise NotImplementedError
+
+
+        class RedisPipeline(Pipeline):
+            def __init__(self, host):
+                self.pipe = redis.Redis(host=host)
+                self.internal_queue = "bot-internal"
+
+            def receive(self):
+                return self.pipe.brpoplpush("bot-queue", self.internal_queue, 0)
+
+            def _acknowledge(self):
+                # the reliable queue's ack: pop the message off the processing list
+                if self.pipe.rpop(self.internal_queue) is None:
+                    raise RuntimeError("no message to acknowledge")
+
+
+        class AmqpPipeline(Pipeline):
+            def __init__(self, host):
+                self.channel = pika.BlockingConnection(pika.ConnectionParameters(host)).channel()
+                self.tag = None
+
+            def receive(self):
+                method, _, body = self.channel.basic_get("bot-queue")
+                self.tag = method.delivery_tag
+                return body
+
+            def _acknowledge(self):
+                self.channel.basic_ack(delivery_tag=self.tag)
+
+
+        def create(broker, host) -> Pipeline:
+            return RedisPipeline(host) if broker == "redis" else AmqpPipeline(host)
+        """,
+    "bots/bot.py": """
+        from . import pipeline
+
+
+        class Bot:
+            def __init__(self, broker):
+                self.source = pipeline.create(broker, "localhost")
+
+            def receive_message(self):
+                return self.source.receive()
+
+            def acknowledge_message(self):
+                self.source.acknowledge()
+
+            def start(self):
+                while True:
+                    self.process()
+                    self.acknowledge_message()
+        """,
+    "bots/mail.py": """
+        import smtplib
+
+        from .bot import Bot
+
+
+        class MailOutputBot(Bot):
+            def process(self):
+                event = self.receive_message()
+                with smtplib.SMTP("localhost") as smtp:
+                    smtp.sendmail("bot@example.org", ["soc@example.org"], event)
+        """,
+}
+
+
+def test_ack_by_a_pop_of_the_processing_list_is_an_ack_through_the_pipeline(tmp_path):
+    """intelmq's shape: the bot's base class acks after `process()` through a pipeline, one of whose
+    implementations acks with `basic_ack()` and another by popping a Redis processing list. The pop
+    is that pipeline's ack, not a receive that makes `_acknowledge()` a consumer of its own."""
+    write(tmp_path, BOT_FRAMEWORK)
+    found = [(name, rule) for name, _, rule, _, _ in findings(tmp_path, "bots")]
+    assert ("mail.py", "IDEM001") in found, found
+
+
+def test_a_module_imported_from_its_package_resolves_to_it():
+    """`from . import pipeline` names the package's module `.pipeline` (not `..pipeline`, the
+    parent package's), as `from .pipeline import create` names `.pipeline.create`."""
+    import libcst as cst
+
+    from idemlint.index import ModuleIndex
+
+    index = ModuleIndex(cst.parse_module("from . import pipeline\nfrom .. import util as u\nfrom .a import b\n"))
+    assert index.imports == {"pipeline": ".pipeline", "u": "..util", "b": ".a.b"}

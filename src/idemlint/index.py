@@ -486,7 +486,8 @@ class _Indexer:
             local = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
-            self.ix.imports[local] = f"{base}.{name}" if base else name
+            # `from .m import x` -> ".m.x"; `from . import m` -> ".m" (a module of the package)
+            self.ix.imports[local] = f"{base}.{name}" if module else f"{dots}{name}"
 
     # -- scopes ---------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:

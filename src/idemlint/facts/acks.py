@@ -27,10 +27,18 @@ from ..gate import ACK_LIKE, FALLBACK_NAMES
 from ..index import dotted
 from ..model import UNSEEN, WEAK
 from . import callees
-from .handler import RECEIVE_CALLS
 from .identity import mentions
 
 LibraryAck = Callable[[cst.Call, Ctx], Optional[AckSite]]
+
+# Receives that make a function one that handles messages itself: `facts.handler.RECEIVE_CALLS` less
+# the non-blocking pops (`rpop`, `lpop`, ...), which is how a Redis reliable queue acks (intelmq's
+# pipeline `_acknowledge()` pops its processing list), and less the iterator protocol and batch
+# variants, which no helper calls to fetch for itself.
+_RECEIVES = frozenset({"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
+                       "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "get_message", "brpop", "blpop",
+                       "rpoplpush", "brpoplpush", "lmove", "blmove"})
+
 
 def through_helper(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) -> Optional[AckSite]:
     """The ack a call named like one makes through project code, else the fallback's low one."""
@@ -131,5 +139,5 @@ def _project_origin(ctx: Ctx, expr: cst.BaseExpression) -> bool:
 def _receives(ctx: Ctx) -> bool:
     func = ctx.func
     return func is not None and any(
-        isinstance(c.func, cst.Attribute) and c.func.attr.value in RECEIVE_CALLS for c in func.calls)
+        isinstance(c.func, cst.Attribute) and c.func.attr.value in _RECEIVES for c in func.calls)
 
