@@ -188,9 +188,9 @@ def test_positions_inside_a_lazy_body_are_the_whole_parse_positions():
         if piece is None:
             continue
         node = thin.parse_body(plan, piece)
+        piece_positions = _piece_positions(plan, piece)
         for inner in _calls(node.body):
-            wrapper_positions = _piece_positions(plan, piece)
-            assert wrapper_positions[_code(inner)] == expected[_code(inner)]
+            assert piece_positions[_code(inner)] == expected[_code(inner)]
 
 
 def _calls(node):
@@ -200,12 +200,10 @@ def _calls(node):
 
 
 def _piece_positions(plan, piece):
+    """The positions of the calls in the module the engine parses for `piece` (`thin.body_module`)."""
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    lines = plan.original.split(b"\n")[piece.start - 1: piece.end]
-    head = thin._filler(piece.start - 1 - piece.indented) + (b"if 1:\n" if piece.indented else b"")
-    module = cst.parse_module(head + b"\n".join(lines) + b"\n")
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = MetadataWrapper(thin.body_module(plan, piece), unsafe_skip_copy=True).resolve(PositionProvider)
     return {_code(n): (r.start.line, r.start.column) for n, r in positions.items() if isinstance(n, cst.Call)}
 
 
