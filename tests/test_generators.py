@@ -3,6 +3,8 @@ comes before the `yield`, or after it when the caller collects the messages or h
 
 from __future__ import annotations
 
+import pytest
+
 from harness import actual
 
 GEN = '''
@@ -33,19 +35,15 @@ def test_ack_before_yield_without_a_caller_in_view_is_medium():
     assert idem004("await consumer.commit()\n        yield json.loads(record.value)") == [(12, "medium")]
 
 
-def test_ack_after_yield_with_a_caller_working_inline_is_silent():
-    caller = "async for order in records(consumer):\n        await handle(order)"
-    assert idem004("yield json.loads(record.value)\n        await consumer.commit()", caller) == []
-
-
-def test_ack_after_yield_with_a_caller_starting_tasks_is_early():
-    caller = "async for order in records(consumer):\n        asyncio.create_task(handle(order))"
-    assert idem004("yield json.loads(record.value)\n        await consumer.commit()", caller) == [(13, "high")]
-
-
-def test_ack_after_yield_with_a_caller_collecting_in_a_comprehension_is_early():
-    caller = "orders = [o async for o in records(consumer)]\n    await asyncio.gather(*(handle(o) for o in orders))"
-    assert idem004("yield json.loads(record.value)\n        await consumer.commit()", caller) == [(13, "high")]
+@pytest.mark.parametrize("caller, expected", [
+    ("async for order in records(consumer):\n        await handle(order)", []),
+    ("async for order in records(consumer):\n        asyncio.create_task(handle(order))", [(13, "high")]),
+    ("orders = [o async for o in records(consumer)]\n    await asyncio.gather(*(handle(o) for o in orders))",
+     [(13, "high")]),
+], ids=["caller-working-inline-is-silent", "caller-starting-tasks-is-early",
+        "caller-collecting-in-a-comprehension-is-early"])
+def test_ack_after_yield(caller, expected):
+    assert idem004("yield json.loads(record.value)\n        await consumer.commit()", caller) == expected
 
 
 def test_a_yield_of_something_else_hands_nothing_over():

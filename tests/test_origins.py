@@ -160,50 +160,45 @@ def test_an_ack_through_a_base_class_and_a_polymorphic_pipeline(app):
         ("sql_output.py", 13, "IDEM001", "medium")]
 
 
-def test_a_project_ack_that_only_logs_is_no_ack(app):
+# two app/queues.py for one app/handler.py that posts, then calls `queue.ack(message)`
+LOGGING_QUEUE = '''
+    import logging
+
+    log = logging.getLogger(__name__)
+
+
+    class Queue:
+        def __init__(self, url):
+            self.url = url
+
+        def get(self):
+            return log.info("nothing to get")
+
+        def ack(self, message):
+            log.info("acked %s", message)
+'''
+
+SQS_QUEUE = '''
+    import boto3
+
+
+    class Queue:
+        def __init__(self, url):
+            self.url = url
+            self.sqs = boto3.client("sqs")
+
+        def ack(self, message):
+            self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+'''
+
+
+@pytest.mark.parametrize("queues, expected", [
+    (LOGGING_QUEUE, []),
+    (SQS_QUEUE, [("handler.py", 9, "IDEM001", "medium")]),
+], ids=["an-ack-that-only-logs-is-no-ack", "an-ack-that-deletes-the-sqs-message-is-one"])
+def test_a_project_wrapper_named_like_an_ack(app, queues, expected):
     write(app, {
-        "app/queues.py": '''
-            import logging
-
-            log = logging.getLogger(__name__)
-
-
-            class Queue:
-                def get(self):
-                    return log.info("nothing to get")
-
-                def ack(self, message):
-                    log.info("acked %s", message)
-        ''',
-        "app/handler.py": '''
-            import requests
-            from .queues import Queue
-
-            queue = Queue()
-
-
-            def handle(message):
-                requests.post("https://hooks.example.com/x", json=message)
-                queue.ack(message)
-        ''',
-    })
-    assert findings(app) == []
-
-
-def test_a_project_wrapper_named_like_an_ack_that_deletes_the_sqs_message(app):
-    write(app, {
-        "app/queues.py": '''
-            import boto3
-
-
-            class Queue:
-                def __init__(self, url):
-                    self.url = url
-                    self.sqs = boto3.client("sqs")
-
-                def ack(self, message):
-                    self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
-        ''',
+        "app/queues.py": queues,
         "app/handler.py": '''
             import requests
             from .queues import Queue
@@ -216,8 +211,7 @@ def test_a_project_wrapper_named_like_an_ack_that_deletes_the_sqs_message(app):
                 queue.ack(message)
         ''',
     })
-    got = findings(app)
-    assert [(name, line, rule, conf) for name, line, rule, conf, _ in got] == [("handler.py", 9, "IDEM001", "medium")]
+    assert [(name, line, rule, conf) for name, line, rule, conf, _ in findings(app)] == expected
 
 
 def test_an_ack_on_an_object_nothing_resolves_is_the_low_fallback(app):

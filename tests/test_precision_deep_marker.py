@@ -4,6 +4,8 @@ id-like name, is not the consumer's processed record unless it is named like one
 
 from __future__ import annotations
 
+import pytest
+
 from test_project import findings, write
 
 TASK = '''
@@ -76,15 +78,19 @@ def _tree(tmp_path, urls: str, task: str = TASK):
     return {(rule, confidence) for _, _, rule, confidence, _ in findings(tmp_path, "shop/tasks.py")}
 
 
-def test_a_cache_of_something_else_two_calls_away_is_no_processed_record(tmp_path):
+def test_a_cache_of_something_else_leaves_the_unchecked_post_to_idem001(tmp_path):
     got = _tree(tmp_path, URLS_CACHE)
-    assert not any(rule == "IDEM002" for rule, _ in got), got
-    assert ("IDEM001", "medium") in got  # the POST still has no dedup in front of it
+    assert got == {("IDEM001", "medium")}, got  # the POST still has no dedup in front of it
 
 
-def test_a_record_named_like_one_two_calls_away_still_counts(tmp_path):
-    got = _tree(tmp_path, URLS_MARKER, CHECKED_TASK)
-    assert any(rule == "IDEM002" for rule, _ in got), got
+# IDEM002 fires only after a dedup check (CHECKED_TASK): there, and only there, does taking the cache
+# for a processed record change the result
+@pytest.mark.parametrize("urls, is_record", [(URLS_MARKER, True), (URLS_CACHE, False)],
+                         ids=["record-named-like-one", "cache-of-something-else"])
+def test_two_calls_away_only_a_record_named_like_one_counts_after_a_check(tmp_path, urls, is_record):
+    got = _tree(tmp_path, urls, CHECKED_TASK)
+    assert {(rule, confidence) for rule, confidence in got if rule == "IDEM002"} == \
+           ({("IDEM002", "medium")} if is_record else set()), got
 
 
 def test_a_record_that_no_check_reads_leaves_the_post_to_idem001(tmp_path):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from idemlint.api import lint_paths
 from idemlint.cli import main
 from idemlint.config import DEFAULT_EXAMPLE_PATHS, DEFAULT_TEST_PATHS, Config, with_overrides
 from idemlint.discover import _Globs, discover
+from test_diff import git
 
 REPO = Path(__file__).resolve().parents[1]
 ROLES = REPO / "fixtures" / "roles"
@@ -173,11 +173,6 @@ def test_named_files_are_checked_whatever_their_role_unless_force_exclude(monkey
 def test_a_named_file_is_judged_by_its_imports_too(monkeypatch):
     result = run("check", "--no-cache", "--force-exclude", "fixtures/roles/loyalty/fakes.py", monkeypatch=monkeypatch)
     assert result.exit_code == 0 and "skipped 1 test file" in result.stdout
-
-
-def git(repo, *args):
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
-                   cwd=repo, check=True, capture_output=True)
 
 
 def test_diff_applies_roles_to_the_changed_files(monkeypatch, project):

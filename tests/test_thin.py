@@ -17,7 +17,6 @@ from idemlint.index import FunctionInfo, ModuleIndex, ThinningMismatch
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-CORPORA = [FIXTURES / "services", FIXTURES / "wrapped"]
 
 TRICKY = b'''"""Module docstring."""
 import os
@@ -188,9 +187,9 @@ def test_positions_inside_a_lazy_body_are_the_whole_parse_positions():
         if piece is None:
             continue
         node = thin.parse_body(plan, piece)
+        piece_positions = _piece_positions(plan, piece)
         for inner in _calls(node.body):
-            wrapper_positions = _piece_positions(plan, piece)
-            assert wrapper_positions[_code(inner)] == expected[_code(inner)]
+            assert piece_positions[_code(inner)] == expected[_code(inner)]
 
 
 def _calls(node):
@@ -200,12 +199,10 @@ def _calls(node):
 
 
 def _piece_positions(plan, piece):
+    """The positions of the calls in the module the engine parses for `piece` (`thin.body_module`)."""
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    lines = plan.original.split(b"\n")[piece.start - 1: piece.end]
-    head = thin._filler(piece.start - 1 - piece.indented) + (b"if 1:\n" if piece.indented else b"")
-    module = cst.parse_module(head + b"\n".join(lines) + b"\n")
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = MetadataWrapper(thin.body_module(plan, piece), unsafe_skip_copy=True).resolve(PositionProvider)
     return {_code(n): (r.start.line, r.start.column) for n, r in positions.items() if isinstance(n, cst.Call)}
 
 
@@ -250,15 +247,19 @@ def _run(paths, whole: bool, monkeypatch, jobs: int = 1):
     return [dataclasses.astuple(f) for f in result.findings], [dataclasses.astuple(e) for e in result.errors]
 
 
-@pytest.mark.parametrize("corpus", CORPORA + [FIXTURES], ids=lambda p: p.name)
-def test_findings_are_the_same_with_skeletons_and_whole_modules(corpus, monkeypatch):
-    whole = _run([corpus], True, monkeypatch)
-    skeletons = _run([corpus], False, monkeypatch)
-    assert whole[0], "the corpus gives no finding: nothing was compared"
-    assert skeletons == whole
+@pytest.fixture(scope="module")
+def skeleton_run():
+    """The serial skeleton run on the whole fixtures tree (`fixtures/services` and `fixtures/wrapped`
+    included: their findings there are those of a run on them alone), made once for the tests below."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return _run([FIXTURES], False, monkeypatch)
 
 
-def test_serial_and_parallel_skeleton_runs_agree(monkeypatch):
-    serial = _run(CORPORA, False, monkeypatch, jobs=1)
-    parallel = _run(CORPORA, False, monkeypatch, jobs=2)
-    assert serial == parallel
+def test_findings_are_the_same_with_skeletons_and_whole_modules(skeleton_run, monkeypatch):
+    whole = _run([FIXTURES], True, monkeypatch)
+    assert whole[0], "the fixtures give no finding: nothing was compared"
+    assert skeleton_run == whole
+
+
+def test_serial_and_parallel_skeleton_runs_agree(skeleton_run, monkeypatch):
+    assert _run([FIXTURES], False, monkeypatch, jobs=2) == skeleton_run

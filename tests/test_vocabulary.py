@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 from harness import actual
-from idemlint.api import lint_paths
-from idemlint.config import Config
 from idemlint.findings import Confidence
 from idemlint.gate import may_hold_units
+from test_project import findings, write
 
 
 def found(source: str):
@@ -107,15 +105,8 @@ def test_azure_delete_message_with_pop_receipt_is_an_ack_without_the_import():
     ''') == [(6, "IDEM001", "medium")]
 
 
-def _write(root: Path, files: dict) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-
-
 def test_a_resolved_function_out_of_reach_that_only_computes_is_no_hand_off(tmp_path):
-    _write(tmp_path, {
+    write(tmp_path, {
         "svc/__init__.py": "",
         "svc/scoring.py": '''
             import json
@@ -137,10 +128,9 @@ def test_a_resolved_function_out_of_reach_that_only_computes_is_no_hand_off(tmp_
                 ch.basic_ack(delivery_tag=method.delivery_tag)
         ''',
     })
-    config = Config(root=str(tmp_path), jobs=1, cache_dir=None, call_depth=0, min_confidence=Confidence.LOW)
-    result = lint_paths([str(tmp_path)], config)
-    assert [(f.line, f.rule, f.message) for f in result.findings] == [
-        (8, "IDEM001", "`on_message` hands the message to `forward()` and acks without a visible dedup check"),
+    assert findings(tmp_path, cache_dir=None, call_depth=0, min_confidence=Confidence.LOW) == [
+        ("worker.py", 8, "IDEM001", "low",
+         "`on_message` hands the message to `forward()` and acks without a visible dedup check"),
     ]
 
 

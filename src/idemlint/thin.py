@@ -19,7 +19,10 @@ from __future__ import annotations
 import ast
 import os
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
+
+if TYPE_CHECKING:  # pragma: no cover
+    import libcst as cst
 
 ENABLED = os.environ.get("IDEMLINT_WHOLE_MODULES", "") in ("", "0")
 # A body shorter than this many lines is kept: parsing it on its own later would cost more.
@@ -177,16 +180,21 @@ def _self_attribute(target: ast.AST) -> bool:
 
 def parse_body(thinning: Thinning, piece: Piece):
     """The function definition of `piece`, parsed on its own from the original lines, at the same
-    lines and columns (a string filling the lines before it; an `if 1:` line above an indented one)."""
+    lines and columns (`body_module`)."""
     from .lazyimport import cst
 
-    lines = thinning.original.split(b"\n")[piece.start - 1: piece.end]
-    head = _filler(piece.start - 1 - piece.indented) + (b"if 1:\n" if piece.indented else b"")
-    module = parse_module(head + b"\n".join(lines) + b"\n")
-    node = module.body[-1]
+    node = body_module(thinning, piece).body[-1]
     while not isinstance(node, cst.FunctionDef):
         node = node.body.body[0]  # the `if 1:` block
     return node
+
+
+def body_module(thinning: Thinning, piece: Piece) -> cst.Module:
+    """The module libcst parses for `piece`: its original lines at the same lines and columns (a
+    string filling the lines before it; an `if 1:` line above an indented one)."""
+    lines = thinning.original.split(b"\n")[piece.start - 1: piece.end]
+    head = _filler(piece.start - 1 - piece.indented) + (b"if 1:\n" if piece.indented else b"")
+    return parse_module(head + b"\n".join(lines) + b"\n")
 
 
 def _filler(lines: int) -> bytes:
