@@ -262,4 +262,10 @@ def test_findings_are_the_same_with_skeletons_and_whole_modules(skeleton_run, mo
 
 
 def test_serial_and_parallel_skeleton_runs_agree(skeleton_run, monkeypatch):
-    assert _run([FIXTURES], False, monkeypatch, jobs=2) == skeleton_run
+    """A worker pool given several paths (two corpora of the fixtures tree) finds what the serial run
+    over the whole tree finds in them."""
+    corpora = [(FIXTURES / name).resolve() for name in ("services", "wrapped")]
+    findings, errors = _run(corpora, False, monkeypatch, jobs=2)
+    serial = [f for f in skeleton_run[0] if any(Path(f[0]).resolve().is_relative_to(c) for c in corpora)]
+    assert findings and not errors
+    assert findings == serial
