@@ -62,6 +62,12 @@ class Project:
         self._kept = 0  # bytes of source of the modules kept
         self._found: Dict[Tuple[str, str], Optional[str]] = {}
         self._folders: Dict[str, str] = {}  # importer -> its folder
+        # what the file system says, asked once per run (module lookups ask it tens of thousands of
+        # times: a folder's `__init__.py`, the search bases of an importer's folder, a file)
+        self._packages: Dict[str, bool] = {}
+        self._search: Dict[str, List[str]] = {}
+        self._files: Dict[str, bool] = {}
+        self._names: Dict[str, str] = {}
         self._brokerish: Dict[str, bool] = {}
         self.deps: Dict[str, str] = {}  # path -> digest of every module read for the current file
         # answers about parsed modules, keyed by node ids: by kind (`memo`), each key led by the path of
@@ -80,17 +86,34 @@ class Project:
         self.scanned = state["scanned"]
 
     # -- finding modules ------------------------------------------------------------------
+    def _is_package(self, folder: str) -> bool:
+        known = self._packages.get(folder)
+        if known is None:
+            known = self._packages[folder] = os.path.isfile(os.path.join(folder, "__init__.py"))
+        return known
+
+    def _is_file(self, path: str) -> bool:
+        known = self._files.get(path)
+        if known is None:
+            known = self._files[path] = os.path.isfile(path)
+        return known
+
     def _search_bases(self, importer: Optional[str]) -> List[str]:
-        out: List[str] = []
+        folder = os.path.dirname(os.path.abspath(importer)) if importer else ""
+        out = self._search.get(folder)
+        if out is not None:
+            return out
+        out = []
         if importer:
-            d = os.path.dirname(os.path.abspath(importer))
-            while os.path.isfile(os.path.join(d, "__init__.py")):
+            d = folder
+            while self._is_package(d):
                 parent = os.path.dirname(d)
                 if parent == d:
                     break
                 d = parent
             out.append(d)
         out.extend(b for b in self.bases if b not in out)
+        self._search[folder] = out
         return out
 
     def module_file(self, name: str, importer: Optional[str]) -> Optional[str]:
@@ -116,7 +139,7 @@ class Project:
                 return None
             base = os.path.dirname(os.path.abspath(importer))
             for _ in range(level - 1):
-                if not os.path.isfile(os.path.join(base, "__init__.py")):
+                if not self._is_package(base):
                     return None  # above the top package: Python would refuse the import too
                 base = os.path.dirname(base)
             bases = [base]
@@ -125,17 +148,21 @@ class Project:
         for base in bases:
             stem = os.path.join(base, *parts) if parts else base
             for cand in ((stem + ".py",) if parts else ()) + (os.path.join(stem, "__init__.py"),):
-                if os.path.isfile(cand):
+                if self._is_file(cand):
                     return cand
         return None
 
     def module_name(self, path: str) -> str:
+        known = self._names.get(path)
+        if known is not None:
+            return known
         d, file = os.path.split(os.path.abspath(path))
         parts = [] if file == "__init__.py" else [file[:-3]]
-        while os.path.isfile(os.path.join(d, "__init__.py")):
+        while self._is_package(d):
             d, pkg = os.path.split(d)
             parts.insert(0, pkg)
-        return ".".join(parts)
+        self._names[path] = name = ".".join(parts)
+        return name
 
     # -- loading --------------------------------------------------------------------------
     def load(self, path: str, broker_only: bool = False) -> Optional[Loaded]:
