@@ -8,7 +8,7 @@ from typing import List, Optional, Tuple
 from .lazyimport import cst  # not loaded before first use
 
 from .findings import Confidence
-from .index import FunctionInfo, ModuleIndex
+from .index import FunctionInfo, ModuleIndex, contains
 
 # Evidence strengths used by the confidence mapping of every rule.
 STRONG = 2  # a recognised library call or an unmistakable shape (SQL literal, `.objects.create`)
@@ -35,6 +35,9 @@ class Event:
     claim: bool = False  # a lookup that also records the message (SET NX, get_or_create, ...)
     in_except: bool = False  # inside an `except` block: the error path, not the handling
     early: bool = False  # an ack in a branch that then leaves the handler or the loop iteration
+    # a lookup that guards only the code inside this node (the branch a search found nothing in);
+    # None: everything after it
+    scope: Optional[cst.CSTNode] = None
 
 
 @dataclass
@@ -75,6 +78,13 @@ class Consumer:
         if last is None:
             return not any(e.kind == "receive" for e in self.events)
         return last.kind == "receive"
+
+    def guarded(self, event: Event) -> bool:
+        """A dedup lookup comes before `event` and covers it (everything after it, or the branch it
+        guards)."""
+        site = event.call_node or event.node
+        return any(lookup.seq < event.seq and (lookup.scope is None or contains(lookup.scope, site))
+                   for lookup in self.of("lookup"))
 
     def first(self, kind: str) -> int:
         """The sequence number of the first event of `kind`, or 0 if there is none."""

@@ -11,14 +11,13 @@ import libcst as cst
 
 from ..detect import celery
 from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock
-from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, string_value, visit
+from ..index import FunctionInfo, ModuleIndex, call_name, children, contains, dotted, kwarg, string_value, visit
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
-from . import callees, dedup, deferred, effects, handoff, payload, received, transactions
-from .identity import identity_names, is_id_name, mentions, names_in
+from . import callees, dedup, deferred, effects, handoff, lookups, payload, received, transactions
+from .identity import GENERIC_KEYS, identity_names, is_id_name, mentions, names_in
 
 MAX_DEPTH = 3
-GENERIC_KEYS = {"key", "k", "name", "cache_key"}
 NOT_MESSAGE_PARAMS = {"self", "cls", "context", "lambda_context"}
 # Calls that never hand the message to code that could have side effects.
 PURE_ROOTS = {
@@ -111,6 +110,8 @@ class _Walker(cst.CSTVisitor):
         }
         self.with_acks: List[Tuple[cst.With, AckSite]] = []
         self.claim_tests: Dict[int, Event] = {}  # `if` node -> the claim by insert its test answers
+        # `if` node -> the search its test asks about, and whether its body is the found branch
+        self.search_tests: Dict[int, Tuple[lookups.Search, bool]] = {}
 
     # -- scopes -------------------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -127,6 +128,7 @@ class _Walker(cst.CSTVisitor):
 
     def leave_If(self, original_node: cst.If) -> None:
         self.run.exiting_ifs.pop()
+        self._found_branch_leaves(original_node)
         claim = self.claim_tests.pop(id(original_node), None)
         orelse = original_node.orelse
         if claim is not None and not _ends_in_exit(original_node.body) and not (
@@ -141,6 +143,11 @@ class _Walker(cst.CSTVisitor):
         reason = dedup.state_guard(node)
         if reason:
             self.run.add(self, "lookup", node.test, WEAK, reason, detail="state")
+        self._search_tested(node)
+        taken = None if self.depth else lookups.registry_test(node, self.run.identity, self.run.tainted,
+                                                               _ends_in_exit, self.func)
+        if taken is not None:
+            self.run.add(self, "lookup", node.test, WEAK, taken, detail="registry")
         for ins in self.run.claims.tested(id(self.func.node), node.test):
             db, db_key = _db_write(ins.call)
             claim = self.run.add(self, "lookup", ins.call, ins.fact.strength, f"claim {ins.fact.what}",
@@ -166,7 +173,54 @@ class _Walker(cst.CSTVisitor):
     def leave_Assert(self, original_node: cst.Assert) -> None:
         self.gated_depth -= 1
 
+    # -- a search for the record before creating it (facts/lookups.py) -----------------------------
+    def _search_tested(self, node: cst.If) -> None:
+        """`if len(found) > 0:` / `if not found:` after `found = store.search(<message data>)`."""
+        if self.depth:
+            return  # the handler's own searches: a helper's test guards the helper's branch only
+        for search in self.run.searches:
+            found = lookups.found_test(node.test, lookups.holder(search))
+            if found is not None:
+                self.search_tests[id(node)] = (search, found)
+                return
+
+    def _search_guard(self, search: lookups.Search, branch: Optional[cst.CSTNode]) -> None:
+        ev = self.run.add(self, "lookup", search.call, WEAK, f"search {search.what} before writing to "
+                          f"`{search.store}`", detail="search")
+        ev.scope = branch
+        self.run.search_guards.append((ev, search))
+
+    def visit_If_body(self, node: cst.If) -> None:
+        if id(node) in self.search_tests and not self.search_tests[id(node)][1]:
+            self._search_guard(self.search_tests[id(node)][0], node.body)  # `if not found:` the body runs for a new record only
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        if id(node) in self.search_tests and self.search_tests[id(node)][1] and node.orelse is not None:
+            self._search_guard(self.search_tests[id(node)][0], node.orelse)  # `if found: ... else:` the else runs for a new record only
+
+    def _found_branch_leaves(self, node: cst.If) -> None:
+        """A found branch that leaves (`if found: ack(); continue`) makes what follows the `if` run for
+        new records only: the guard covers the rest of the handler."""
+        entry = self.search_tests.pop(id(node), None)
+        if entry is None:
+            return
+        search, body_found = entry
+        found = node.body if body_found else node.orelse.body if isinstance(node.orelse, cst.Else) else None
+        if found is None or not _ends_in_exit(found):
+            return
+        guard = next((ev for ev, s in self.run.search_guards if s is search and ev.scope is not None
+                      and contains(node, ev.scope)), None)
+        if guard is None:
+            self._search_guard(search, None)
+        else:
+            guard.scope = None
+
     def visit_Try(self, node: cst.Try) -> None:
+        # the handler's own registry (a helper's test of its own dict is no check of the message)
+        entry = None if self.depth else lookups.registry_miss(node, self.run.identity, self.run.tainted,
+                                                              _ends_in_exit, self.func)
+        if entry is not None:
+            self.run.add(self, "lookup", entry[0], WEAK, entry[1], detail="registry")
         caught = set()
         for handler in node.handlers:
             if handler.type is not None:
@@ -267,6 +321,11 @@ class _Walker(cst.CSTVisitor):
     def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if self.run.claims.pending:
             self.run.claims.assigned(id(self.func.node), _target_names(target), value)
+        for search in self.run.searches:
+            if contains(value, search.call):
+                search.names.update(_target_names(target))
+        if lookups.content_hash(value, self.run.tainted):  # `digest = message.hash()`: the message's identity
+            self.run.identity.update(_target_names(target))
         if mentions(value, self.run.tainted) or _is_receive(value):
             self.run.taint_target(target, value)
         if identity_names(value, self.run.identity):
@@ -314,6 +373,8 @@ class HandlerRun:
         self.raises_depth = 0  # inside `with pytest.raises(...)` / `self.assertRaises(...)`
         self.exiting_ifs: List[bool] = []
         self.claims = dedup.InsertClaims()  # inserts that skip a taken key, until their result is tested
+        self.searches: List[lookups.Search] = []  # reads keyed by the message's data (`store.search(...)`)
+        self.search_guards: List[Tuple[Event, lookups.Search]] = []  # their branches, to confirm at the end
         self.calling: List[Tuple[int, cst.Call]] = []  # (caller's function node id, call) of the helpers walked
 
     def add(self, walker: _Walker, kind: str, node: cst.CSTNode, strength: int, what: str,
@@ -354,6 +415,8 @@ class HandlerRun:
             self.add(walker, "lookup", func.node.name, WEAK, idem, detail="wrapper")
         visit(func.node.body, walker)
         self.visiting.discard(id(func.node))
+        if depth == 0:
+            self._confirm_searches()
         if depth == 0:  # where each acked message came from, when no adapter recognised its receive
             received.mark(func, self.events, deferred.module_names(self.index))
             self.seq = len(self.events)
@@ -449,6 +512,12 @@ class HandlerRun:
             return
         if receive:
             return  # `self.receive_message()`: what builds the message is no handling of it
+        if w.depth == 0 and not _mentions_root(call.func, PURE_ROOTS, ctx):
+            what = lookups.search(call, ctx, self.tainted, RECEIVE_CALLS)
+            if what is not None:
+                self.searches.append(lookups.Search(call, what, lookups.store_of(call) or ""))
+        if self._keyed_helper(w, call, gated):
+            return
         if self._follow(w, call):
             return  # else: out of reach, like a call the tool cannot resolve
         out_of_reach = self._callees(call, w)
@@ -483,6 +552,39 @@ class HandlerRun:
                 self._inline(w, call, summary, replying)
                 followed = True
         return followed
+
+    def _confirm_searches(self) -> None:
+        """A search guards its branch only if that branch writes to the store it searched (it creates
+        the record the next delivery's search finds); else it was a read of something else."""
+        for guard, search in self.search_guards:
+            region = [e for e in self.events if e.seq > guard.seq and e.kind in ("effect", "handoff")
+                      and (guard.scope is None or contains(guard.scope, e.call_node or e.node))]
+            if not any(search.store in (lookups.store_of(e.node), lookups.store_of(e.call_node)) for e in region) \
+                    and guard in self.events:
+                self.events.remove(guard)
+
+    def _keyed_helper(self, w: _Walker, call: cst.Call, gated: bool) -> bool:
+        """`if not self.cache_exists(digest):` / `self.cache_set(digest, ...)`: a project helper that reads
+        or writes a store under the key it is given, called with the message's identity (a helper's
+        generic `key` is no identity of its own, so its summary cannot tell)."""
+        opaque = GENERIC_KEYS - self.identity  # `cache_key`, `key`: an id by name only, unless bound to one
+        args = [a for a in call.args if a.star == "" and identity_names(a.value, self.identity, opaque)]
+        if not args:
+            return False
+        for callee in self._callees(call, w):
+            params = lookups.bound(callee.func, call, args)
+            if not params:
+                continue
+            cctx = Ctx(callee.index, callee.func, set(params))
+            for inner in callee.func.calls:
+                returned = any(contains(r, inner) for r in callee.func.returns)
+                fact = dedup.classify(inner, cctx, gated and returned, False, set(params), set(params))
+                if fact is None or fact.kind not in ("lookup", "marker") or fact.kind == "lookup" and not returned:
+                    continue
+                self.add(w, fact.kind, call, WEAK, f"`{dotted(call.func) or call_name(call)}()` "
+                         f"({fact.what} in `{callee.qualname}`)")
+                return True
+        return False
 
     def _derived_id(self, site: ProduceSite, call: cst.Call, ctx: Ctx) -> bool:
         """A publish whose id comes from the incoming message is a no-op on redelivery downstream.

@@ -110,6 +110,10 @@ def identity_names(expr: cst.CSTNode, identity_vars: Set[str], opaque: Set[str] 
     return "" if saw_per_delivery else None
 
 
+# A helper's or a store's generic key names: id-like by name only, they hold whatever key the caller
+# passes (`cache_set(key, value)`), so they identify a message only when bound to its identity.
+GENERIC_KEYS = {"key", "k", "name", "cache_key"}
+
 # In a payload, `key`, `seq` and `offset` name other things (an S3 object key, a page number).
 NOT_ID_FIELDS = {"key", "seq", "sequence", "offset", "api_key", "s3_key", "object_key", "cache_key"}
 

@@ -44,12 +44,11 @@ class AckWithoutDedup(Rule):
             return
         last_ack = max(a.seq for a in acks)
         first_lookup = min((e.seq for e in consumer.of("lookup")), default=None)
-        guarded = first_lookup if first_lookup is not None else last_ack + 1
         # an alert sent from an `except` block is the error path, not the handling that gets repeated
         receives = [r.seq for r in consumer.of("receive")]
         # acked: some ack follows with no receive in between (else that ack is for the next message)
         effects = [e for e in consumer.of("effect")
-                   if e.seq < guarded and consumer.in_hand(e) and not e.in_except
+                   if not consumer.guarded(e) and consumer.in_hand(e) and not e.in_except
                    and any(a.seq > e.seq and not any(e.seq < r < a.seq for r in receives) for a in acks)]
         if consumer.auto_commit:  # Kafka auto-commit commits at a later receive: the loop's work only
             effects = in_receive_scope(consumer, effects, module_names(module.index))

@@ -78,11 +78,10 @@ class SideEffectOutsideTransaction(Rule):
                 related=[(ack.node, f"ack: {ack.what}")], evidence=consumer.evidence,
             )
             return
-        checks = [e.seq for e in consumer.of("lookup")]
         for effect in consumer.of("effect"):
             if not consumer.in_hand(effect):
                 continue  # no message is being handled here (before a receive, or after its ack)
-            if not any(seq < effect.seq for seq in checks):
+            if not consumer.guarded(effect):
                 continue  # no dedup check before it: the record protects nothing, the effect is IDEM001's
             if not all(unsafe(effect, m) for m in markers):
                 continue

@@ -1,0 +1,270 @@
+"""Dedup lookups that are shapes rather than names: a search for the record before creating it in the
+same store, a registry of expected messages each delivery takes its entry from, a content hash of
+the whole message, and a project helper that reads or writes a store under the key it is given."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, List, Optional, Set
+
+import libcst as cst
+
+from ..detect.base import Ctx
+from ..index import FunctionInfo, call_name, children, contains, dotted
+from .identity import GENERIC_KEYS, identity_names, mentions
+
+# Reads that find records by what they hold: `misp.search(value=...)`, `db.orders.find_one({...})`,
+# `Order.objects.filter(...).first()`, `session.query(...)`, `index.lookup(...)`.
+SEARCH_VERB = re.compile(r"^a?(search|find|lookup|query|filter|exists|count|select|get_by)(_\w+)?$", re.I)
+# Calls that only wrap their argument: a hash of `json.dumps(event).encode()` is a hash of `event`.
+WRAPPERS = {"dumps", "encode", "str", "bytes", "repr", "dict", "sorted", "to_dict", "to_json", "serialize"}
+HASH_CALLS = {"hash", "hexdigest", "digest", "sha1", "sha224", "sha256", "sha384", "sha512", "md5", "blake2b",
+              "blake2s", "sha3_256", "xxh64", "xxh3_64", "fingerprint", "content_hash"}
+# A registry miss: the entry is not there (`except KeyError`, `LookupError`).
+MISSES = {"KeyError", "LookupError"}
+REMOVES = {"pop", "remove", "discard"}
+_CODE = cst.Module([])
+
+
+def code(node: cst.CSTNode) -> str:
+    return _CODE.code_for_node(node)
+
+
+def _chain(call: cst.BaseExpression) -> Iterable[cst.Call]:
+    cur: Optional[cst.BaseExpression] = call
+    while isinstance(cur, (cst.Call, cst.Attribute, cst.Subscript)):
+        if isinstance(cur, cst.Call):
+            yield cur
+            cur = cur.func
+        else:
+            cur = cur.value
+
+
+def store_of(call: cst.CSTNode) -> Optional[str]:
+    """The object a call reads or writes, before any call in its chain: `self.misp` for
+    `self.misp.search(...)`, `Order.objects` for `Order.objects.filter(...).first()`."""
+    if not isinstance(call, cst.Call):
+        return None
+    calls = list(_chain(call))
+    inner = calls[-1].func
+    return dotted(inner.value) if isinstance(inner, cst.Attribute) else None
+
+
+def message_keyed(expr: cst.CSTNode, func: Optional[FunctionInfo], tainted: Set[str],
+                  receives: Set[str] = frozenset(), depth: int = 0) -> bool:
+    """`expr` holds message data: it names the message, or a local bound to message data (or to what
+    a call named in `receives` returned) or filled with it (`values.append(event[field])`)."""
+    if mentions(expr, tainted):
+        return True
+    if func is None or depth > 3:
+        return False
+    for name in {n.value for n in _names(expr)} - tainted:
+        for value, _, _ in func.assigns.get(name, ()):
+            if any(call_name(c) in receives for c in _chain(value)) or message_keyed(
+                    value, func, tainted, receives, depth + 1):
+                return True  # `event = self.receive_message().to_dict()`: the message, converted
+        for call in func.calls:
+            if (isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name)
+                    and call.func.value.value == name and call_name(call) in ("append", "extend", "add", "insert")
+                    and any(message_keyed(a.value, func, tainted, receives, depth + 1) for a in call.args)):
+                return True
+    return False
+
+
+def _names(expr: cst.CSTNode) -> Iterable[cst.Name]:
+    stack = [expr]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Name):
+            yield cur
+        elif isinstance(cur, cst.Attribute):
+            stack.append(cur.value)  # `a.b`: only `a` is a local
+            continue
+        stack.extend(children(cur))
+
+
+def search(call: cst.Call, ctx: Ctx, tainted: Set[str], receives: Set[str] = frozenset()) -> Optional[str]:
+    """`r = self.misp.search(value=query_from_event)`: a read named like a search, on a store that is
+    not the message itself, keyed by the message's data. The text to show, or None."""
+    if not isinstance(call.func, cst.Attribute):
+        return None
+    calls = list(_chain(call))
+    if not any(SEARCH_VERB.match(call_name(c) or "") for c in calls):
+        return None
+    store = store_of(call)
+    if not store or mentions(cst.parse_expression(store), tainted):
+        return None  # `text.find("x")`: a method of the message's own data
+    if not any(message_keyed(a.value, ctx.func, tainted, receives) for c in calls for a in c.args):
+        return None
+    return f"`{dotted(call.func) or call_name(call)}()`"
+
+
+def found_test(test: cst.BaseExpression, holds) -> Optional[bool]:
+    """Whether `test` is true when the search found something (True), when it found nothing (False),
+    or says nothing plain about it (None). `holds(expr)` tells an expression that holds the result:
+    `r`, `len(r) > 0`, `r is not None`, `r["hits"]["total"]` against `not r`, `r is None`, `len(r) == 0`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = found_test(test.expression, holds)
+        return None if inner is None else not inner
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if not holds(test.left):
+            return None
+        op, right = target.operator, target.comparator
+        empty = (isinstance(right, cst.Name) and right.value in ("None", "False")
+                 or isinstance(right, cst.Integer) and right.value == "0"
+                 or isinstance(right, (cst.List, cst.Tuple, cst.Dict)) and not right.elements)
+        one = isinstance(right, cst.Integer) and right.value == "1"
+        if isinstance(op, (cst.Is, cst.Equal)) and empty:
+            return False
+        if isinstance(op, (cst.IsNot, cst.NotEqual)) and empty:
+            return True
+        if isinstance(op, cst.GreaterThan) and isinstance(right, cst.Integer) and right.value == "0":
+            return True
+        if isinstance(op, cst.GreaterThanEqual) and one:
+            return True
+        if isinstance(op, cst.LessThan) and one:
+            return False
+        return None
+    if isinstance(test, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)) and holds(test):
+        return True
+    return None
+
+
+@dataclass
+class Search:
+    call: cst.Call
+    what: str
+    store: str
+    names: Set[str] = field(default_factory=set)  # the names that hold its result
+
+
+def holder(search_: Search):
+    """A predicate: the expression reads the search's result (the call itself, a name holding it,
+    `len(...)` of either, a subscript or attribute of either)."""
+    def holds(expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("len", "bool") \
+                and len(expr.args) == 1:
+            return holds(expr.args[0].value)
+        cur = expr
+        while isinstance(cur, (cst.Subscript, cst.Attribute)):
+            cur = cur.value
+        if isinstance(cur, cst.Name):
+            return cur.value in search_.names
+        return cur is search_.call or contains(expr, search_.call)
+    return holds
+
+
+def registry_miss(node: cst.Try, identity: Set[str], tainted: Set[str], leaves, func: FunctionInfo):
+    """`try: job = self.pending[task_key]` / `except KeyError: ...; continue`, then
+    `self.pending.pop(task_key)`: the entry of a registry of expected messages, looked up by the
+    message's id, where a miss (`leaves(handler body)`) skips the message. (node, text) or None."""
+    if not any(_catches(h, MISSES) and leaves(h.body) for h in node.handlers):
+        return None
+    for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign, cst.Expr)) else None
+            if isinstance(value, cst.Await):
+                value = value.expression
+            if not (isinstance(value, cst.Subscript) and len(value.slice) == 1
+                    and isinstance(value.slice[0].slice, cst.Index)):
+                continue
+            store, key = dotted(value.value), value.slice[0].slice.value
+            if _registry(store, key, identity, tainted) and takes_entry(func, store, key):
+                return value, f"registry entry `{code(value)}` taken once"
+    return None
+
+
+def registry_test(node: cst.If, identity: Set[str], tainted: Set[str], leaves, func: FunctionInfo) -> Optional[str]:
+    """`if task_key not in self.pending: continue`, then `self.pending.pop(task_key)`: the same registry
+    lookup as `registry_miss`, written as a membership test."""
+    test = node.test
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.NotIn) and leaves(node.body)):
+        return None
+    store, key = dotted(test.comparisons[0].comparator), test.left
+    if _registry(store, key, identity, tainted) and takes_entry(func, store, key):
+        return f"registry entry `{code(key)}` in `{store}` taken once"
+    return None
+
+
+def _registry(store: Optional[str], key: cst.BaseExpression, identity: Set[str], tainted: Set[str]) -> bool:
+    """A store that is not the message (`event.pop(field)` edits the message), keyed by its identity
+    (a generic `key` only when it is bound to one)."""
+    return bool(store) and store.split(".")[0] not in tainted and store not in tainted and bool(
+        identity_names(key, identity, GENERIC_KEYS - identity))
+
+
+def bound(func: FunctionInfo, call: cst.Call, args: List[cst.Arg]) -> Set[str]:
+    """The parameters of `func` that `call` passes `args` to."""
+    params = list(func.params)
+    if params and params[0] in ("self", "cls") and isinstance(call.func, cst.Attribute):
+        params = params[1:]
+    out: Set[str] = set()
+    for position, arg in enumerate(call.args):
+        if not any(arg is a for a in args):
+            continue
+        if arg.keyword is not None:
+            if arg.keyword.value in params:
+                out.add(arg.keyword.value)
+        elif position < len(params):
+            out.add(params[position])
+    return out
+
+
+def _catches(handler: cst.ExceptHandler, names: Set[str]) -> bool:
+    if handler.type is None:
+        return False
+    types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    return any((dotted(t.value if isinstance(t, cst.Element) else t) or "").split(".")[-1] in names for t in types)
+
+
+def takes_entry(func: FunctionInfo, store: str, key: cst.BaseExpression) -> bool:
+    """The function removes the entry `store[key]` it looked up (`store.pop(key)`, `del store[key]`):
+    the registry then holds each expected message once, and a redelivery finds no entry."""
+    key_code = code(key)
+    for call in func.calls:
+        if (call_name(call) in REMOVES and isinstance(call.func, cst.Attribute) and dotted(call.func.value) == store
+                and call.args and code(call.args[0].value) == key_code):
+            return True
+    stack: List[cst.CSTNode] = [func.node.body]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Del):
+            targets = cur.target.elements if isinstance(cur.target, cst.Tuple) else [cur.target]
+            for t in targets:
+                t = t.value if isinstance(t, cst.Element) else t
+                if isinstance(t, cst.Subscript) and dotted(t.value) == store and code(t.slice[0].slice) == key_code:
+                    return True
+        if not isinstance(cur, (cst.FunctionDef, cst.ClassDef)):
+            stack.extend(children(cur))
+    return False
+
+
+def content_hash(value: cst.BaseExpression, tainted: Set[str]) -> bool:
+    """`message.hash()`, `hashlib.sha256(body).hexdigest()`, `sha256(json.dumps(event).encode())`: a
+    digest of the whole message, the same on every delivery of it (SQS FIFO's content-based
+    deduplication uses the SHA-256 of the body). A hash of one field (`md5(msg["url"])`) is not."""
+    for call in _chain(value.expression if isinstance(value, cst.Await) else value):
+        if call_name(call) not in HASH_CALLS:
+            continue
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in tainted:
+            return True  # `message.hash()`
+        if any(_whole(a.value, tainted) for a in call.args if a.keyword is None):
+            return True
+    return False
+
+
+def _whole(expr: cst.BaseExpression, tainted: Set[str]) -> bool:
+    """`event`, `json.dumps(event)`, `body.encode()`: the message itself, not a field of it."""
+    if isinstance(expr, cst.Name):
+        return expr.value in tainted
+    if isinstance(expr, cst.Call) and call_name(expr) in WRAPPERS:
+        if isinstance(expr.func, cst.Attribute) and _whole(expr.func.value, tainted):
+            return True
+        return bool(expr.args) and _whole(expr.args[0].value, tainted)
+    return False
