@@ -67,3 +67,16 @@ def test_a_branch_that_does_not_ack_hands_nothing_over():
 def test_a_generator_is_left_to_its_yields():
     source = SQS.format(before="pass", after="yield from batch")
     assert [(line, conf) for line, code, conf in actual(source) if code == "IDEM004"] == []
+
+
+def test_a_test_asserting_on_a_double_hands_nothing_over():
+    source = '''
+import pika
+
+
+def test_basic_ack(channel, qos):
+    delivery_tag = 7
+    channel.basic_ack(delivery_tag=delivery_tag)
+    qos.ack.assert_called_with(delivery_tag)
+'''
+    assert [c for _, c, _ in actual(source) if c == "IDEM004"] == []
