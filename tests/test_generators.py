@@ -49,3 +49,40 @@ def test_ack_after_yield(caller, expected):
 def test_a_yield_of_something_else_hands_nothing_over():
     body = "await consumer.commit()\n        yield 'tick'"
     assert idem004(body, "async for _ in records(consumer):\n        await handle(None)") == []
+
+
+BULK = '''
+from elasticsearch import Elasticsearch
+from kombu import Connection
+{imports}
+
+es = Elasticsearch("http://search:9200")
+
+
+def actions(messages):
+    for message in messages:
+        yield {{"_index": "products", "_id": message.payload["sku"], "_source": message.payload}}
+        message.ack()
+
+
+def reindex(messages):
+    {caller}
+'''
+
+
+@pytest.mark.parametrize("imports, caller, expected", [
+    ("from elasticsearch import helpers", "helpers.bulk(es, actions(messages))", [(12, "high")]),
+    ("from elasticsearch.helpers import streaming_bulk",
+     "for ok, item in streaming_bulk(es, actions=actions(messages)):\n        print(ok)", [(12, "high")]),
+    ("from opensearchpy.helpers import parallel_bulk", "gen = actions(messages)\n    parallel_bulk(es, gen)",
+     [(12, "high")]),
+    ("from search_shim.engine import search", "search.helpers.bulk(es, actions(messages))", [(12, "medium")]),
+    ("from .helpers import bulk", "bulk(es, actions(messages))", []),
+    ("from elasticsearch import helpers", "helpers.bulk(es, [])\n    for a in actions(messages):\n        es.index(**a)",
+     []),
+], ids=["helpers-bulk-is-high", "streaming-bulk-actions-keyword", "parallel-bulk-through-a-name",
+        "a-re-exported-helpers-bulk-is-medium", "the-project-own-bulk-is-silent", "bulk-of-something-else"])
+def test_a_search_bulk_helper_reads_the_generator_in_chunks(imports, caller, expected):
+    """elasticsearch-py / opensearch-py bulk helpers resume the generator before the chunk is sent."""
+    source = BULK.format(imports=imports, caller=caller)
+    assert [(line, conf) for line, code, conf in actual(source) if code == "IDEM004"] == expected

@@ -4,7 +4,8 @@ the caller's work on it.
 The caller's loop body runs while the generator waits at the `yield`. An ack before the `yield`
 comes before that work. An ack after the `yield` runs when the caller asks for the next message:
 after its work on this one, unless the caller collects the messages first (`list(gen())`,
-`[m for m in gen()]`) or hands each one off (an executor, a task, a thread, an in-memory queue)
+`[m for m in gen()]`), gives the generator to a library function that reads it in chunks (a search
+client's bulk helper), or hands each one off (an executor, a task, a thread, an in-memory queue)
 and goes back for the next.
 """
 
@@ -16,12 +17,19 @@ from typing import List, Optional, Set
 from ..lazyimport import cst  # not loaded before first use
 
 from ..detect.base import Ctx
-from ..index import FunctionInfo, ModuleIndex, call_name, positional, walk
+from ..index import FunctionInfo, ModuleIndex, call_name, kwarg, positional, walk
 from ..model import STRONG, Consumer, Event
 from . import callees
 from .deferred import Shape, bound_by, classify, local_names, message_data, module_names, site
 
 COLLECTORS = {"list", "tuple", "sorted", "set", "frozenset", "extend"}
+# Library functions that read an iterable of actions in chunks and send a chunk once it is full (500
+# actions by default): they ask for the next action, so resume the generator past its ack, before
+# the chunk holding this one is sent. elasticsearch-py and opensearch-py `helpers.bulk(client,
+# actions, ...)`, `streaming_bulk`, `parallel_bulk` and the async twins; also through a re-export
+# (`search.helpers.bulk`, a project shim over either client).
+CHUNKING = {"bulk", "streaming_bulk", "parallel_bulk", "async_bulk", "async_streaming_bulk"}
+SEARCH_CLIENTS = ("elasticsearch", "elasticsearch7", "elasticsearch8", "opensearchpy")
 
 
 @dataclass
@@ -30,7 +38,7 @@ class Caller:
 
     func: FunctionInfo
     node: cst.CSTNode  # the loop's iterable, the collecting call, or the hand-off in the loop
-    how: str  # loops | collected | handed
+    how: str  # loops | collected | chunked | handed
     what: str = ""  # the hand-off (`handed`) or the collecting call (`collected`)
     api: bool = True  # a recognised hand-off API (not a name that only looks like a queue or pool)
 
@@ -52,6 +60,9 @@ class EarlyAck:
             return f"`{symbol}` acks the message before it yields it to {self.who}, whose work on it comes after the ack"
         if caller is not None and caller.how == "collected":
             return f"`{symbol}` acks each message after `yield`, but {self.who} collects them all ({caller.what}) first"
+        if caller is not None and caller.how == "chunked":
+            return (f"`{symbol}` acks each message after `yield`, but {self.who} gives it to {caller.what}, which "
+                    f"sends them in chunks: each message is acked before its chunk is sent")
         return (f"`{symbol}` acks after `yield`, when {self.who} asks for the next message: right after handing this "
                 f"one to {caller.what if caller else 'other code'}, before that work is done")
 
@@ -127,6 +138,11 @@ def _callers(gen: FunctionInfo, index: ModuleIndex) -> List[Caller]:
             arg = positional(call, 0)
             if call_name(call) in COLLECTORS and arg is not None and _calls(arg, gen, ctx):
                 out.append(Caller(func, call, "collected", f"`{call_name(call)}()`"))
+            chunker = _chunking(call, ctx)
+            actions = kwarg(call, "actions") or positional(call, 1)
+            if chunker is not None and actions is not None and _calls(_bound_call(actions, func), gen, ctx):
+                out.append(Caller(func, call, "chunked", f"`{chunker}()`",
+                                  api=(ctx.origin(call.func) or "").split(".")[0] in SEARCH_CLIENTS))
         for node in walk(func.node.body, into_scopes=False):
             if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and _calls(node.for_in.iter, gen, ctx) \
                     and not any(isinstance(n, cst.Call) for n in walk(node.elt)):
@@ -144,6 +160,25 @@ def _loop_caller(func: FunctionInfo, loop: cst.For, ctx: Ctx) -> Caller:
             if handed is not None:
                 return Caller(func, call, "handed", handed.what, api=handed.strength >= STRONG)
     return Caller(func, loop.iter, "loops")
+
+
+def _chunking(call: cst.Call, ctx: Ctx) -> Optional[str]:
+    """`helpers.bulk` (and its kin) of a search client, as the file imports it: the function's name."""
+    origin = (ctx.origin(call.func) or "").split(".")
+    if len(origin) < 2 or origin[-1] not in CHUNKING or origin[-2] != "helpers" or origin[0] == "":
+        return None  # `origin[0] == ""`: a relative import, the project's own `helpers` module
+    if callees.resolve(call.func, ctx, ctx.index.project, ctx.index.path) is not None:
+        return None  # a project function of that name
+    return ".".join(origin[-2:])
+
+
+def _bound_call(expr: cst.BaseExpression, func: FunctionInfo) -> cst.BaseExpression:
+    """`actions = self.actions(messages)` then `bulk(client, actions)`: the call `expr` was bound to."""
+    if isinstance(expr, cst.Name):
+        values = func.assigns.get(expr.value, ())
+        if len(values) == 1:
+            return values[0][0]
+    return expr
 
 
 def _calls(expr: cst.BaseExpression, gen: FunctionInfo, ctx: Ctx) -> bool:

@@ -530,7 +530,7 @@ class HandlerRun:
                 handoff.in_process(call, ctx) in (None, handoff.GIVEN)):  # `signal.send_event(...)`: no effect
             self.add(w, "effect", call, WEAK, f"`{dotted(call.func) or named}()`", detail="named")
             return
-        if self.except_depth == 0 and self._hands_off(call, ctx):
+        if self.except_depth == 0 and hands_off(call, ctx, self.tainted):
             self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")
 
     def _follow(self, w: _Walker, call: cst.Call) -> bool:
@@ -714,47 +714,49 @@ class HandlerRun:
             root in PURE_ROOTS or root in ("django", "sqlalchemy", "flask", "fastapi")
         )
 
-    def _hands_off(self, call: cst.Call, ctx: Ctx) -> bool:
-        if not any(mentions(a.value, self.tainted) for a in call.args):
+
+def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> bool:
+    """`call` gives message data (`tainted`) to code the tool cannot see (see `facts.handoff`)."""
+    if not any(mentions(a.value, tainted) for a in call.args):
+        return False
+    func = call.func
+    text = dotted(func) or ""
+    if ".objects." in text or text.split(".")[-1][:1].isupper() or text.split(".")[-1] in SEEN_DB_CALLS:
+        return False  # ORM managers, constructors and SQL calls are read, not handed off
+    if text == "cls":
+        return False  # `cls(...)` in a classmethod: a constructor, like `Deadline(...)`
+    called = call_name(call) or ""
+    if called.lower() in LOG_CALLS or PURE_CALL.match(called):
+        return False
+    if called in RECEIVE_CALLS and isinstance(func, cst.Attribute) and all(
+            a.keyword is not None or a.star == "**" for a in call.args if mentions(a.value, tainted)):
+        return False  # `queue.receive_messages(**options)`: fetches new messages; its keywords are options
+    if isinstance(func, cst.Name):
+        if func.value in BUILTINS:
             return False
-        func = call.func
-        text = dotted(func) or ""
-        if ".objects." in text or text.split(".")[-1][:1].isupper() or text.split(".")[-1] in SEEN_DB_CALLS:
-            return False  # ORM managers, constructors and SQL calls are read, not handed off
-        if text == "cls":
-            return False  # `cls(...)` in a classmethod: a constructor, like `Deadline(...)`
-        called = call_name(call) or ""
-        if called.lower() in LOG_CALLS or PURE_CALL.match(called):
+    elif isinstance(func, cst.Attribute):
+        base = func.value
+        root = base
+        while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
+            root = root.value if not isinstance(root, cst.Call) else root.func
+        if isinstance(root, cst.Name) and (root.value in tainted or root.value in LOGGER_NAMES):
             return False
-        if called in RECEIVE_CALLS and isinstance(func, cst.Attribute) and all(
-                a.keyword is not None or a.star == "**" for a in call.args if mentions(a.value, self.tainted)):
-            return False  # `queue.receive_messages(**options)`: fetches new messages; its keywords are options
-        if isinstance(func, cst.Name):
-            if func.value in BUILTINS:
-                return False
-        elif isinstance(func, cst.Attribute):
-            base = func.value
-            root = base
-            while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
-                root = root.value if not isinstance(root, cst.Call) else root.func
-            if isinstance(root, cst.Name) and (root.value in self.tainted or root.value in LOGGER_NAMES):
-                return False
-            if isinstance(base, cst.Attribute) and base.attr.value in LOGGER_NAMES:
-                return False  # `self.log.dev(msg)`: a method of the object's logger (faust), not a handler
-            if isinstance(base, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
-                return False
-            if func.attr.value in ("get", "items", "keys", "values", "append", "extend", "update", "pop",
-                                   "format", "join", "decode", "encode", "split", "strip", "setdefault",
-                                   "info", "debug", "warning", "error", "exception", "critical", "put",
-                                   "put_nowait", "add"):
-                return False
-        else:
+        if isinstance(base, cst.Attribute) and base.attr.value in LOGGER_NAMES:
+            return False  # `self.log.dev(msg)`: a method of the object's logger (faust), not a handler
+        if isinstance(base, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
             return False
-        origin = ctx.origin(func) or ""
-        root = origin.split(".")[0]
-        if root in PURE_ROOTS or root in KNOWN_LIBRARIES or origin.split("(")[0] in PURE_ROOTS:
-            return False  # a library whose effects the tables know: what it does is not unseen
-        return handoff.in_process(call, ctx) is None  # a signal, a registry, a logger, memory, a plug-in
+        if func.attr.value in ("get", "items", "keys", "values", "append", "extend", "update", "pop",
+                               "format", "join", "decode", "encode", "split", "strip", "setdefault",
+                               "info", "debug", "warning", "error", "exception", "critical", "put",
+                               "put_nowait", "add"):
+            return False
+    else:
+        return False
+    origin = ctx.origin(func) or ""
+    root = origin.split(".")[0]
+    if root in PURE_ROOTS or root in KNOWN_LIBRARIES or origin.split("(")[0] in PURE_ROOTS:
+        return False  # a library whose effects the tables know: what it does is not unseen
+    return handoff.in_process(call, ctx) is None  # a signal, a registry, a logger, memory, a plug-in
 
 
 def _ends_in_exit(body: cst.BaseSuite) -> bool:

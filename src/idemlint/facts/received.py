@@ -47,12 +47,12 @@ def mark(func: FunctionInfo, events: List[Event], skip: Set[str]) -> None:
         site = ack.call_node or ack.node
         if not shape.has(site):
             continue  # an ack outside this function's body
-        found = [s for name in _acked_names(site) for s in trace.source(name, shape.order[id(site)])]
+        found = [s for name in acked_names(site) for s in trace.source(name, shape.order[id(site)])]
         if not found:
             continue  # `consumer.commit()` on a client of `self`: no message named
         kind, _, binding = max(found, key=lambda s: s[1])
         if kind == "fetched" and binding is not None and id(binding) not in added:
-            added[id(binding)] = (_end(shape, binding), _value(binding))
+            added[id(binding)] = (_end(shape, binding), bound_value(binding))
     if not added:
         return
     for end, node in sorted(added.values(), key=lambda a: a[0]):
@@ -71,7 +71,7 @@ class _Trace:
         self.bindings: Dict[str, List[Tuple[int, cst.CSTNode]]] = {}
         for node in shape.nodes:
             if isinstance(node, BINDINGS):
-                for name in _bound_names(node):
+                for name in bound_names(node):
                     self.bindings.setdefault(name, []).append((shape.order[id(node)], node))
         self.memo: Dict[Tuple[str, int], List[Source]] = {}
 
@@ -90,7 +90,7 @@ class _Trace:
         if not earlier:
             return [("param", -1, None)] if name in self.params else []
         pos, binding = earlier[-1]
-        value = _value(binding)
+        value = bound_value(binding)
         if self._receives_in(value):
             return [("received", pos, binding)]
         names = _data_names(value, self.skip)
@@ -114,7 +114,7 @@ class _Trace:
         return False
 
 
-def _acked_names(site: cst.CSTNode) -> List[str]:
+def acked_names(site: cst.CSTNode) -> List[str]:
     """The variables an ack names: its arguments (`complete_message(msg)`), else what it is called
     on (`msg.ack()`); for `async with message.process():`, the object `process()` is called on."""
     calls: List[cst.Call] = []
@@ -150,7 +150,7 @@ def _reads(call: cst.Call) -> bool:
     return name in READS
 
 
-def _bound_names(node: cst.CSTNode) -> List[str]:
+def bound_names(node: cst.CSTNode) -> List[str]:
     if isinstance(node, cst.Assign):
         targets = [t.target for t in node.targets]
     elif isinstance(node, (cst.AnnAssign, cst.For, cst.NamedExpr)):
@@ -171,7 +171,7 @@ def _bound_names(node: cst.CSTNode) -> List[str]:
     return out
 
 
-def _value(binding: cst.CSTNode) -> cst.CSTNode:
+def bound_value(binding: cst.CSTNode) -> cst.CSTNode:
     if isinstance(binding, cst.For):
         return binding.iter
     if isinstance(binding, cst.WithItem):

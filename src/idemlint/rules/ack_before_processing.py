@@ -8,6 +8,7 @@ import libcst as cst
 
 from ..facts.deferred import ack_before_work, in_receive_scope, module_names, settles, site
 from ..facts.generators import EarlyAck, early_ack
+from ..facts.handover import HandOver, handed_on
 from ..findings import Confidence
 from ..model import STRONG, UNSEEN, Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
@@ -58,6 +59,10 @@ class AckBeforeProcessing(Rule):
             early = early_ack(consumer, module.index)  # a generator: the work is its caller's
             if early is not None:
                 yield self._yielded(consumer, early)
+                return
+            passed = handed_on(consumer, module.index)  # returned, or given to unseen code, after the ack
+            if passed is not None:
+                yield self._passed_on(consumer, passed)
             return
         found = ack_before_work(consumer, acks, work, module_names(module.index))
         if found is not None:
@@ -76,6 +81,20 @@ class AckBeforeProcessing(Rule):
             confidence=Confidence.HIGH if strong and caller and caller.api else Confidence.MEDIUM if strong
             else Confidence.LOW, symbol=consumer.symbol, scope_node=consumer.function.node.name, related=related,
             evidence=consumer.evidence + [f"ack: {early.ack.what}", f"yielded to {early.who}"])
+
+    def _passed_on(self, consumer: Consumer, passed: HandOver) -> RawFinding:
+        """Acked, then returned or given to unseen code (see `facts.handover`): the work comes later."""
+        returned = passed.how == "returned"
+        strong = passed.ack.strength >= STRONG
+        return RawFinding(
+            node=site(passed.ack), message=passed.describe(consumer.symbol),
+            hint="Ack once the messages are processed (in the caller, or after the step that works on them), "
+                 "or write them to a durable place before the ack",
+            confidence=Confidence.MEDIUM if returned and strong else Confidence.LOW, symbol=consumer.symbol,
+            scope_node=consumer.function.node.name,
+            related=[(passed.node, "returned to the caller" if returned else f"handed to {passed.what}")],
+            evidence=consumer.evidence + [f"ack: {passed.ack.what}",
+                                          "then: returned to the caller" if returned else f"then: {passed.what}"])
 
     def _finding(self, consumer: Consumer, ack: Event, work: Event, before: bool) -> RawFinding:
         via = f" (in `{work.chain[-1]}`)" if work.chain else ""

@@ -1,0 +1,196 @@
+"""Consumers that ack a message first and then pass it on: return it to their caller, or give it to
+code idemlint cannot see, so that whatever is done with it comes after the ack.
+
+A function that receives messages, deletes or acks them, and then returns them (a receive-and-delete
+helper) or stores them for a later step (`context["ti"].xcom_push(value=messages)`) is at-most-once:
+a crash between the ack and that later work loses the messages, which the broker has forgotten.
+
+Only a function that does nothing with the message before the ack is read this way (no effect, no
+hand-off, no dedup lookup, no marker): one that works and then acks is the ordinary, right order,
+and what it returns afterwards is its result. What is passed on must carry the acked messages
+themselves: the names the ack was given, what they were taken from (short of the call that fetched
+them) and what they are copied or collected into (`batch.extend(messages)`), not a value computed
+from them by a call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple
+
+from ..lazyimport import cst  # not loaded before first use
+
+from ..detect.base import Ctx, is_mock
+from ..index import ModuleIndex, call_name, children
+from ..model import Consumer, Event
+from . import callees, effects
+from .deferred import Shape, local_names, module_names, site
+from .handler import COLLECTS, hands_off
+from .received import READS, acked_names, bound_names, bound_value
+
+# the names of one function's work, the steps this module looks past: none of them means the ack
+# came first ("handoff" included: a message given to unseen code before the ack was worked on)
+WORK = ("effect", "defer", "handoff", "lookup", "marker")
+# builtins that copy or reorder what they are given, as a display would
+COPIES = {"list", "tuple", "sorted", "set", "frozenset", "dict", "reversed"}
+
+
+@dataclass
+class HandOver:
+    ack: Event
+    node: cst.CSTNode  # the `return`, or the call given the messages
+    how: str  # returned | unseen
+    what: str  # the call (`unseen`)
+
+    def describe(self, symbol: str) -> str:
+        if self.how == "returned":
+            return f"`{symbol}` acks the messages, then returns them to its caller, whose work on them comes after the ack"
+        return f"`{symbol}` acks the messages, then hands them to {self.what}, code idemlint cannot see"
+
+
+def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
+    """The first main-line ack whose messages `consumer` then returns or gives to unseen code."""
+    func = consumer.function
+    if func.yields:
+        return None  # a generator's `return` ends the iteration (`facts.generators` reads its yields)
+    shape = Shape(func.node)
+    skip = module_names(index) | {"self", "cls"}
+    ctx = Ctx(index, func)
+    for ack in consumer.of("ack"):
+        node = site(ack)
+        if ack.detail == "framework" or ack.early or ack.in_except or not shape.has(node):
+            continue
+        if any(e.kind in WORK and e.seq < ack.seq and not e.in_except for e in consumer.events):
+            return None  # work, then the ack: what comes after is the next step
+        data = _carried(func, shape, node, skip)
+        if not data:
+            continue
+        at = shape.order[id(node)]
+        if any(isinstance(n, cst.Call) and not shape.inside(n, node) and _unseen(n, ctx, data, skip, consumer)
+               for n in shape.nodes[:at]):
+            return None  # given to unseen code before the ack (the walk may not have known it held the message)
+        for later in shape.nodes[at + 1:]:
+            if shape.inside(later, node) or _excepting(shape, later) or shape.exclusive(node, later):
+                continue
+            if isinstance(later, cst.Return) and later.value is not None and _carries(later.value, data, skip):
+                return HandOver(ack, later, "returned", "")
+            if isinstance(later, cst.Call) and _unseen(later, ctx, data, skip, consumer):
+                return HandOver(ack, later, "unseen", f"`{call_name(later)}()`")
+    return None
+
+
+def _carried(func, shape: Shape, ack: cst.CSTNode, skip: Set[str]) -> Set[str]:
+    """The names that hold the messages `ack` settles: what it names, traced back through the
+    bindings that reshape them (not into the call that fetched them), then forward through copies,
+    loops and collecting calls (`batch.extend(messages)`)."""
+    bindings: Dict[str, List[Tuple[int, cst.CSTNode]]] = {}
+    for node in shape.nodes:
+        for name in bound_names(node):
+            bindings.setdefault(name, []).append((shape.order[id(node)], node))
+    at = shape.order[id(ack)]
+    out = _acked(ack, skip)
+    todo = list(out)
+    while todo:
+        name = todo.pop()
+        earlier = [b for b in bindings.get(name, ()) if b[0] < at]
+        if not earlier:
+            continue
+        value = bound_value(earlier[-1][1])
+        for found in _plain_names(value, skip) - out:
+            out.add(found)
+            todo.append(found)
+    for _ in range(4):
+        before = len(out)
+        for name, found in bindings.items():
+            if name not in out and any(_carries(bound_value(b), out, skip) for _, b in found):
+                out.add(name)
+        for call in (n for n in shape.nodes if isinstance(n, cst.Call)):
+            if call_name(call) in COLLECTS and isinstance(call.func, cst.Attribute) and isinstance(
+                    call.func.value, cst.Name) and any(_carries(a.value, out, skip) for a in call.args):
+                out.add(call.func.value.value)  # `message_batch.extend(messages)`
+        if len(out) == before:
+            break
+    return out
+
+
+def _acked(node: cst.CSTNode, skip: Set[str]) -> Set[str]:
+    """The names an ack is given (`complete_message(msg)`, `Entries=[... for m in batch]`), else the
+    object it is called on (`msg.ack()`); for `async with message.process()`, see `received`."""
+    if not isinstance(node, cst.Call):
+        return set(acked_names(node)) - skip
+    named = [a.value for a in node.args] or ([node.func.value] if isinstance(node.func, cst.Attribute) else [])
+    return set().union(*(_plain_names(expr, skip) for expr in named))
+
+
+def _plain_names(expr: cst.CSTNode, skip: Set[str]) -> Set[str]:
+    """The names `expr` reads without calling anything that makes a new value: through subscripts,
+    attributes, displays, comprehensions, reads (`resp.get("Messages")`) and copies (`list(...)`)."""
+    out: Set[str] = set()
+    stack: List[cst.CSTNode] = [expr.expression if isinstance(expr, cst.Await) else expr]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Call):
+            name = call_name(cur) or ""
+            if isinstance(cur.func, cst.Name) and name in COPIES:
+                stack.extend(a.value for a in cur.args)
+            elif isinstance(cur.func, cst.Attribute) and name in READS:
+                stack.append(cur.func.value)
+            continue  # a call that computes or fetches: its result is a new value
+        if isinstance(cur, (cst.Lambda, cst.FunctionDef)):
+            continue
+        if isinstance(cur, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            out |= _comprehension_names(cur, skip)
+            continue
+        if isinstance(cur, cst.Name):
+            if cur.value not in skip:
+                out.add(cur.value)
+            continue
+        if isinstance(cur, cst.Attribute):
+            stack.append(cur.value)
+            continue
+        stack.extend(children(cur))
+    return out
+
+
+def _comprehension_names(node: cst.CSTNode, skip: Set[str]) -> Set[str]:
+    """What a comprehension reads from outside: its iterables, and its element less its own targets
+    (`[m["MessageId"] for m in summarise(batch)]` reads no `m` of the function)."""
+    targets: Set[str] = set()
+    out: Set[str] = set()
+    comp = getattr(node, "for_in", None)
+    while comp is not None:
+        targets |= local_names(comp.target, set())
+        out |= _plain_names(comp.iter, skip)
+        comp = comp.inner_for_in
+    for part in ("elt", "key", "value"):
+        expr = getattr(node, part, None)
+        if expr is not None:
+            out |= _plain_names(expr, skip) - targets
+    return out
+
+
+def _carries(expr: cst.CSTNode, data: Set[str], skip: Set[str]) -> bool:
+    return bool(_plain_names(expr, skip) & data)
+
+
+def _excepting(shape: Shape, node: cst.CSTNode) -> bool:
+    return any(isinstance(a, cst.ExceptHandler) for a in shape.ancestors(node))
+
+
+def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer) -> bool:
+    """`call` is given the acked messages and runs code idemlint cannot see (not a library it knows,
+    not a project function, not a logger, a container or a signal: see `facts.handoff`)."""
+    if any(e.node is call for e in consumer.events):
+        return False  # an ack, a receive or another recognised step
+    if is_mock(call, ctx) or (call_name(call) or "").startswith("assert"):
+        return False  # a test double, or a test's assertion about the ack (`mock_qos.ack.assert_called_with(tag)`)
+    if not any(_carries(a.value, data, skip) for a in call.args):
+        return False
+    if callees.resolve_all(call.func, ctx, ctx.index.project, ctx.index.path, overrides=False):
+        return False  # a project function: the walk has read it
+    if effects.classify(call, ctx) is not None or effects.inert(call, ctx):
+        return False
+    return hands_off(call, ctx, data)
+
+
+__all__ = ["HandOver", "handed_on"]
