@@ -164,6 +164,31 @@ def test_the_skeleton_keeps_every_line_and_leaves_bodies_out():
         assert new == old or new.strip() in (b"", b'"""'), (old, new)
 
 
+CONTINUED = b"""class Channel:
+    def __repr__(self):
+        return '<{} number={}>'.format(
+            self.__class__.__name__,
+            self.channel_number)\\
+
+    def close(self):
+        transport = self.transport
+        transport.close()
+        return None
+"""
+
+
+def test_a_body_whose_last_line_goes_on_stays_in_the_skeleton():
+    # pika 1.4.4's `Channel.__repr__` ends with a `\\`: CPython ends the body on that line, and the
+    # body cut there does not parse (libcst: "unexpected end of file after a line continuation")
+    plan = thin.plan(CONTINUED)
+    assert plan is not None
+    pieces = dict(zip(plan.names, plan.functions))
+    assert pieces["__repr__"] is None
+    assert pieces["close"] is not None
+    whole, thinned, _ = _indexes(CONTINUED)
+    _compare(whole, thinned)
+
+
 def test_a_lazy_function_is_parsed_once_when_used_and_matches_the_whole_parse():
     whole, thinned, _ = _indexes(TRICKY)
     lazy = [f for f in thinned.functions if type(f) is not FunctionInfo]

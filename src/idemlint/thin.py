@@ -144,6 +144,8 @@ def _piece(node: ast.AST, lines: List[bytes]) -> Optional[Piece]:
     line = lines[first - 1]
     if line[: body[0].col_offset].strip(b" \t\f"):
         return None  # something before the body's first statement on its line
+    if lines[end - 1].rstrip(b" \t\f").endswith(b"\\"):
+        return None  # its last line goes on (`\\`) past the body's end: cut there, it does not parse
     return Piece(_start(node), first, end, node.col_offset > 0)  # type: ignore[attr-defined]
 
 
