@@ -34,6 +34,7 @@ CLAIM_HELPER = re.compile(r"^(claim|try_claim|acquire|lock|reserve)_.*(message|e
 REDIS_READS = {"sismember", "smismember", "exists", "hexists", "get", "hget", "getbit"}
 REDIS_CLAIMS = {"setnx", "sadd", "hsetnx", "zadd", "add"}
 REDIS_WRITES = {"set", "setex", "psetex", "sadd", "hset", "hmset", "setnx", "hsetnx", "zadd"}
+_REDIS_NAMES = frozenset(REDIS_READS | REDIS_CLAIMS | REDIS_WRITES)
 ORM_EXISTENCE = {"exists", "aexists", "count", "acount"}
 ORM_FETCH = {"first", "get", "aget", "one_or_none", "scalar", "scalar_one_or_none", "get_or_none", "afirst",
              "fetchone", "fetchrow", "fetchval"}
@@ -239,9 +240,12 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         return DedupFact("per-delivery", STRONG, f"`{text}()`")
     keyed_ok = keyed == "id" or (keyed == "message" and dedup_store)
 
-    # Redis / cache
-    redisish = _redisish(call, ctx)
-    if redisish:
+    # Redis / cache: a call of a Redis or cache client is judged here only (its origin is resolved
+    # last for other names: most calls are neither)
+    if name not in _REDIS_NAMES:
+        found = _other(call, ctx, name, text, keyed, keyed_ok, store, dedup_store, gated, in_unique_try)
+        return None if found is not None and _redisish(call, ctx) else found
+    if _redisish(call, ctx):
         if name == "set" and _true(kwarg(call, "nx")) and (keyed_ok or dedup_store):
             return DedupFact("claim" if gated else "marker", STRONG, f"`{text}(..., nx=True)`",
                              lock=gated and _short_ttl(call, ctx))
@@ -256,7 +260,13 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         if name in REDIS_WRITES and keyed == "id" and name in ("set", "setex", "sadd") and not far:
             return DedupFact("marker", STRONG, f"`{text}()`")
         return None
+    return _other(call, ctx, name, text, keyed, keyed_ok, store, dedup_store, gated, in_unique_try)
 
+
+def _other(call: cst.Call, ctx: Ctx, name: str, text: str, keyed: Optional[str], keyed_ok: bool, store: str,
+           dedup_store: bool, gated: bool, in_unique_try: bool) -> Optional[DedupFact]:
+    """`classify` for a call that is not a Redis or cache client's: ORM, SQL, DynamoDB."""
+    func = call.func
     names = _chain_names(call)
     if isinstance(func, cst.Attribute) and _runs_insert(func.value, ctx):
         return None  # `conn.execute(insert(...)).first()`: the insert is judged where it runs
