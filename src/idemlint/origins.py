@@ -39,7 +39,7 @@ LIBRARY_ROOTS = frozenset({
     "dramatiq", "rq", "arq", "taskiq", "huey", "faststream", "propan", "aws_lambda_powertools", "requests",
     "httpx", "aiohttp", "urllib3", "stripe", "braintree", "twilio", "sendgrid", "django", "flask",
     "flask_sqlalchemy", "sqlalchemy", "sqlmodel", "psycopg2", "psycopg", "asyncpg", "aiosqlite", "peewee",
-    "tortoise", "pymongo", "motor", "elasticsearch", "opensearchpy", "googleapiclient",
+    "tortoise", "pymongo", "motor", "elasticsearch", "opensearchpy", "googleapiclient", "oslo_messaging",
 })
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"typing_extensions", "pydantic", "attr", "attrs"}
 # roots never looked for in the project: the libraries above, the standard library and typing helpers
@@ -50,7 +50,7 @@ BROKER_WORDS = frozenset({
     "confluent_kafka", "kafka", "aiokafka", "pika", "aio_pika", "aiormq", "kombu", "boto3", "botocore",
     "aiobotocore", "aioboto3", "pubsub_v1", "pubsub", "servicebus", "nats", "js", "redis", "pulsar", "stomp",
     "celery", "dramatiq", "rq", "arq", "taskiq", "huey", "faststream", "propan", "aws_lambda_powertools",
-    "googleapiclient",
+    "googleapiclient", "oslo_messaging",
 })
 
 # Receives a project module makes for the modules that import it (`SqsMessageStream.__next__` calls

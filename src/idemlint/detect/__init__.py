@@ -18,6 +18,7 @@ from .kafka import RECEIVE_METHODS as KAFKA_RECEIVES, KafkaAdapter
 from .kombu import KombuAdapter
 from .messages import MessageAckAdapter, TextbookAckAdapter
 from .nats import NatsAdapter
+from .oslo import OsloMessagingAdapter
 from .pika import PikaAdapter
 from .pubsub import PubSubAdapter
 from .pulsar import PulsarAdapter
@@ -31,7 +32,7 @@ ADAPTERS: Tuple[Adapter, ...] = (
     KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), AzureStorageQueueAdapter(),
     LambdaAdapter(), PubSubAdapter(), GoogleApiPubSubAdapter(), ServiceBusAdapter(), NatsAdapter(),
     RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
-    FastStreamAdapter(), StompAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
+    FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
 )
 
 
