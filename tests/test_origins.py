@@ -493,3 +493,58 @@ def test_a_parameter_takes_what_its_only_caller_in_the_module_passes(app):
     got = [(name, line, rule, conf) for name, line, rule, conf, _ in findings(app)]
     # one caller: a Kafka consumer (high); two callers: nothing known, the fallback's low
     assert got == [("loop.py", 8, "IDEM001", "high"), ("twice.py", 8, "IDEM001", "low")]
+
+
+def test_a_constructor_argument_is_what_init_binds(app):
+    write(app, {
+        "app/kafka_setup.py": '''
+            from kafka import KafkaConsumer
+
+
+            def make_consumer(topic):
+                return KafkaConsumer(topic, group_id="hooks", enable_auto_commit=False)
+        ''',
+        "app/relay.py": '''
+            import requests
+            from app.kafka_setup import make_consumer
+
+
+            class Relay:
+                def __init__(self, source, url):
+                    self.source = source
+                    self.url = url
+
+                def run(self):
+                    for record in self.source:
+                        requests.post(self.url, data=record.value)
+                        self.source.commit()
+
+
+            def main():
+                Relay(make_consumer("orders"), "https://hooks.example.com/orders").run()
+        ''',
+        "app/twice.py": '''
+            import requests
+
+
+            class Relay:
+                def __init__(self, source, url):
+                    self.source = source
+                    self.url = url
+
+                def run(self):
+                    while True:
+                        record = self.source.poll(1.0)
+                        requests.post(self.url, data=record)
+                        self.source.commit()
+
+
+            def main(a, b):
+                Relay(a, "https://hooks.example.com/a").run()
+                Relay(b, "https://hooks.example.com/b").run()
+        ''',
+    })
+    got = [(name, line, rule, conf) for name, line, rule, conf, _ in findings(app)]
+    # constructed once: `self.source` is the Kafka consumer `Relay(...)` was given (high); twice:
+    # nothing known, the fallback's low
+    assert got == [("relay.py", 13, "IDEM001", "high"), ("twice.py", 13, "IDEM001", "low")]

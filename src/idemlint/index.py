@@ -205,8 +205,8 @@ def argument(call: cst.Call, func: FunctionInfo, param: str) -> Optional[cst.Bas
             return arg.value
     node = func.node.params
     ordered = [p.name.value for p in (*node.posonly_params, *node.params)]
-    if ordered and ordered[0] in ("self", "cls") and isinstance(call.func, cst.Attribute):
-        ordered = ordered[1:]
+    if ordered and ordered[0] in ("self", "cls") and (isinstance(call.func, cst.Attribute) or func.name == "__init__"):
+        ordered = ordered[1:]  # a method called on an object, or a class constructed: `self` is not passed
     star = node.star_arg.name.value if isinstance(node.star_arg, cst.Param) else None
     positional = [a for a in call.args if a.keyword is None]
     if param == star:  # `def send_message(self, *messages)`: the first one given there
@@ -910,11 +910,15 @@ class ModuleIndex:
         self._params[key] = None  # a call cycle adds nothing
         sites = []
         method = func.class_name is not None
+        # `__init__` is called by constructing its class: `Relay(session)`, `module.Relay(session)`
+        built = func.class_name if func.name == "__init__" else None
         for scope in [None, *self.functions]:
             for call in (scope.calls if scope is not None else self.module_calls):
                 target = call.func
                 if (isinstance(target, cst.Attribute) if method else isinstance(target, cst.Name)) and (
                         target.attr.value if method else target.value) == func.name:  # type: ignore[union-attr]
+                    sites.append((scope, call))
+                elif built is not None and call_name(call) == built:
                     sites.append((scope, call))
         found = None
         if len(sites) == 1 and sites[0][0] is not func:
