@@ -50,7 +50,7 @@ BROKER_WORDS = frozenset({
     "confluent_kafka", "kafka", "aiokafka", "pika", "aio_pika", "aiormq", "kombu", "boto3", "botocore",
     "aiobotocore", "aioboto3", "pubsub_v1", "pubsub", "servicebus", "nats", "js", "redis", "pulsar", "stomp",
     "celery", "dramatiq", "rq", "arq", "taskiq", "huey", "faststream", "propan", "aws_lambda_powertools",
-    "googleapiclient", "oslo_messaging",
+    "googleapiclient",
 })
 
 # Receives a project module makes for the modules that import it (`SqsMessageStream.__next__` calls
