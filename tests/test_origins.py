@@ -397,6 +397,35 @@ def test_a_publish_through_project_helpers_is_judged_where_the_payload_is_built(
     assert not [f for f in got if f[0] == "orders.py" and f[1] != 6]
 
 
+def test_a_payload_filled_in_here_is_judged_here(app):
+    write(app, {
+        "app/events.py": PUBLISHER,
+        "app/tracker.py": '''
+            from app.events import publisher
+
+
+            def stream(sender_id, events):
+                for event in events:
+                    body = {"sender_id": sender_id}
+                    body.update(event.as_dict())
+                    publisher.emit("tracker.event", body)
+
+
+            def stream_keyed(sender_id, events):
+                for event in events:
+                    body = {"event_id": event.id, "sender_id": sender_id}
+                    body.update(event.as_dict())
+                    publisher.emit("tracker.event", body)
+        ''',
+    })
+    got = [(name, line, rule, conf, message) for name, line, rule, conf, message in findings(app)
+           if name == "tracker.py"]
+    # built here, then filled in from a value built elsewhere: judged at this call, low; with an
+    # `event_id` of its own, the payload carries an id
+    assert [(name, line, rule, conf) for name, line, rule, conf, _ in got] == [("tracker.py", 9, "IDEM003", "low")]
+    assert "filled in here from values built elsewhere" in got[0][4]
+
+
 def test_a_publish_method_passed_on_is_a_publish(app):
     write(app, {
         "app/exports.py": '''

@@ -311,6 +311,8 @@ def identification(producer: Producer, index: ModuleIndex) -> str:
             return "none (a constant payload: copies are alike and harmless)"
         if producer.payload_visible:
             return "none: no id in properties, headers or payload"
+        if producer.payload_built_here:
+            return "none visible (the payload is filled in here from values built elsewhere)"
         return "none visible (the payload is built elsewhere)"
     ctx = Ctx(index, producer.function)
     found = _id_argument(producer.call.args, ctx, outer="")

@@ -100,6 +100,8 @@ class Producer:
     has_id: bool
     payload_visible: bool
     constant_payload: bool = False
+    # not all in view, but built here: a dict the function fills in from elsewhere (`payload.built_here`)
+    payload_built_here: bool = False
     evidence: List[str] = field(default_factory=list)
     rpc_reply: bool = False  # a reply to the request's `reply_to`, with the request's `correlation_id`
     # a message only if the destination is a queue, which nothing visible confirms (a Redis list

@@ -38,6 +38,24 @@ def _mutated(name: str, func: FunctionInfo) -> bool:
     )
 
 
+def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """A payload the function builds itself but not all in view: a dict display (or `dict(...)`) it
+    binds once and then fills in (`body = {"sender_id": s}; body.update(event.as_dict())`)."""
+    for _ in range(4):
+        inner = unwrap(expr) if expr is not None else None
+        if inner is None:
+            break
+        expr = inner
+    func = ctx.func
+    if not isinstance(expr, cst.Name) or func is None or not _mutated(expr.value, func):
+        return False
+    values = func.assigns.get(expr.value, ())
+    if len(values) != 1 or values[0][1] is not None or values[0][2] != "=":
+        return False
+    value = values[0][0]
+    return isinstance(value, cst.Dict) or isinstance(value, cst.Call) and dotted(value.func) == "dict"
+
+
 def _resolve_local(expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[cst.BaseExpression]:
     seen = 0
     while isinstance(expr, cst.Name) and func is not None and seen < 5:
@@ -81,7 +99,11 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> Tupl
     if isinstance(inner, cst.Name) and ctx.func is not None and _mutated(inner.value, ctx.func):
         expr = inner
     if isinstance(expr, cst.Name) and ctx.func is not None and _mutated(expr.value, ctx.func):
-        return False, sorted(key for base, key in ctx.func.subscripts if base == expr.value)
+        keys = sorted(key for base, key in ctx.func.subscripts if base == expr.value)
+        values = ctx.func.assigns.get(expr.value, ())
+        if len(values) == 1 and values[0][1] is None and values[0][2] == "=":
+            keys += dict_keys(values[0][0]) or []  # the literal it started from: its keys are given too
+        return False, keys
     for _ in range(4):
         inner = unwrap(expr) if expr is not None else None
         if inner is None:

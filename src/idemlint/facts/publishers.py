@@ -25,7 +25,7 @@ from ..index import argument, dotted
 from . import callees
 from .deferred import message_data
 from .identity import is_id_field, mentions
-from .payload import fields
+from .payload import built_here, fields
 
 Produce = Callable[[cst.Call, Ctx], Optional[ProduceSite]]
 
@@ -118,7 +118,7 @@ def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Op
     payload = argument(call, callee.func, found.param)
     if payload is None:
         return None
-    if not fields(payload, ctx)[0]:
+    if not fields(payload, ctx)[0] and not built_here(payload, ctx):
         return None  # built elsewhere (a layer passing its caller's message on, a received event): judged there
     chain = " -> ".join((callee.qualname,) + found.chain)
     site = ProduceSite(found.library, f"`{dotted(call.func) or called_name(call)}()`", payload,

@@ -42,7 +42,9 @@ class MessageWithoutId(Rule):
             return  # an id-bearing property, header, key or payload field is present
         if producer.constant_payload:
             return  # a fixed text (a ping, a wake-up): copies of it are indistinguishable and harmless
-        payload = "the payload" if producer.payload_visible else "the payload (built elsewhere)"
+        payload = ("the payload" if producer.payload_visible
+                   else "the payload (filled in here from values built elsewhere)" if producer.payload_built_here
+                   else "the payload (built elsewhere)")
         unsure = "; a queue by its name only, nothing here pops it" if producer.unconfirmed_queue else ""
         yield RawFinding(
             node=producer.call,
