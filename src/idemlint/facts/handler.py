@@ -417,7 +417,7 @@ class HandlerRun:
         self.visiting.discard(id(func.node))
         if depth == 0:
             self._confirm_searches()
-        if depth == 0:  # where each acked message came from, when no adapter recognised its receive
+            # where each acked message came from, when no adapter recognised its receive
             received.mark(func, self.events, deferred.module_names(self.index))
             self.seq = len(self.events)
 

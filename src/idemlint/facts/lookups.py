@@ -11,7 +11,7 @@ from typing import Iterable, List, Optional, Set
 import libcst as cst
 
 from ..detect.base import Ctx
-from ..index import FunctionInfo, call_name, children, contains, dotted
+from ..index import FunctionInfo, argument, call_name, children, contains, dotted
 from .identity import GENERIC_KEYS, identity_names, mentions
 
 # Reads that find records by what they hold: `misp.search(value=...)`, `db.orders.find_one({...})`,
@@ -93,7 +93,7 @@ def search(call: cst.Call, ctx: Ctx, tainted: Set[str], receives: Set[str] = fro
     if not any(SEARCH_VERB.match(call_name(c) or "") for c in calls):
         return None
     store = store_of(call)
-    if not store or mentions(cst.parse_expression(store), tainted):
+    if not store or _of_message(store, tainted):
         return None  # `text.find("x")`: a method of the message's own data
     if not any(message_keyed(a.value, ctx.func, tainted, receives) for c in calls for a in c.args):
         return None
@@ -194,25 +194,21 @@ def registry_test(node: cst.If, identity: Set[str], tainted: Set[str], leaves, f
 def _registry(store: Optional[str], key: cst.BaseExpression, identity: Set[str], tainted: Set[str]) -> bool:
     """A store that is not the message (`event.pop(field)` edits the message), keyed by its identity
     (a generic `key` only when it is bound to one)."""
-    return bool(store) and store.split(".")[0] not in tainted and store not in tainted and bool(
+    return bool(store) and not _of_message(store, tainted) and bool(  # type: ignore[arg-type]
         identity_names(key, identity, GENERIC_KEYS - identity))
 
 
+def _of_message(store: str, tainted: Set[str]) -> bool:
+    """The dotted store is message data: it, or a name or path it starts with, is tainted (what
+    `identity.mentions` tells of the expression `store` spells)."""
+    parts = store.split(".")
+    return any(".".join(parts[:i]) in tainted for i in range(1, len(parts) + 1))
+
+
 def bound(func: FunctionInfo, call: cst.Call, args: List[cst.Arg]) -> Set[str]:
-    """The parameters of `func` that `call` passes `args` to."""
-    params = list(func.params)
-    if params and params[0] in ("self", "cls") and isinstance(call.func, cst.Attribute):
-        params = params[1:]
-    out: Set[str] = set()
-    for position, arg in enumerate(call.args):
-        if not any(arg is a for a in args):
-            continue
-        if arg.keyword is not None:
-            if arg.keyword.value in params:
-                out.add(arg.keyword.value)
-        elif position < len(params):
-            out.add(params[position])
-    return out
+    """The parameters of `func` that `call` passes `args` to (`index.argument`, the other way)."""
+    values = [a.value for a in args]
+    return {p for p in func.params if any(argument(call, func, p) is v for v in values)}
 
 
 def _catches(handler: cst.ExceptHandler, names: Set[str]) -> bool:

@@ -49,22 +49,27 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     func = ctx.func
     if not isinstance(expr, cst.Name) or func is None or not _mutated(expr.value, func):
         return False
-    values = func.assigns.get(expr.value, ())
-    if len(values) != 1 or values[0][1] is not None or values[0][2] != "=":
-        return False
-    value = values[0][0]
+    value = _bound_once(expr.value, func)
     return isinstance(value, cst.Dict) or isinstance(value, cst.Call) and dotted(value.func) == "dict"
+
+
+def _bound_once(name: str, func: FunctionInfo) -> Optional[cst.BaseExpression]:
+    """The value `name = <value>` binds, when that is the function's only binding of the name."""
+    values = func.assigns.get(name, ())
+    if len(values) != 1 or values[0][1] is not None or values[0][2] != "=":
+        return None
+    return values[0][0]
 
 
 def _resolve_local(expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[cst.BaseExpression]:
     seen = 0
     while isinstance(expr, cst.Name) and func is not None and seen < 5:
-        values = func.assigns.get(expr.value)
-        if not values or values[0][1] is not None or values[0][2] != "=" or len(values) > 1:
+        value = _bound_once(expr.value, func)
+        if value is None:
             return expr
         if _mutated(expr.value, func):
             return expr  # built up after the literal: treat as opaque
-        expr = values[0][0]
+        expr = value
         seen += 1
     return expr
 
@@ -100,9 +105,9 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> Tupl
         expr = inner
     if isinstance(expr, cst.Name) and ctx.func is not None and _mutated(expr.value, ctx.func):
         keys = sorted(key for base, key in ctx.func.subscripts if base == expr.value)
-        values = ctx.func.assigns.get(expr.value, ())
-        if len(values) == 1 and values[0][1] is None and values[0][2] == "=":
-            keys += dict_keys(values[0][0]) or []  # the literal it started from: its keys are given too
+        start = _bound_once(expr.value, ctx.func)
+        if start is not None:
+            keys += dict_keys(start) or []  # the literal it started from: its keys are given too
         return False, keys
     for _ in range(4):
         inner = unwrap(expr) if expr is not None else None
