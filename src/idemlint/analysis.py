@@ -237,7 +237,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
     With a `project` (and the module's file `path`), calls into other project modules are
     followed; without one, only this module is visible.
     """
-    index = ModuleIndex(module, project, path)
+    index = ModuleIndex(module, project, path).remember()
     sites: Dict[int, HandlerSite] = {}
     for adapter in ADAPTERS:
         for site in adapter.handlers(index):

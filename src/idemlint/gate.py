@@ -39,6 +39,12 @@ _PUBLISH_LIKE = re.compile(r"^_*(?:(?:publish|emit|enqueue)(?:_\w+)?|produce|sen
 _GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FALLBACK_WORDS) + r"\b"
                    r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + r")\b")
 
+# In a module's text: a name some adapter acks or publishes with, or an ack helper's (`_GATE`'s
+# `helper`). A module let in by its adjacency alone needs one of them (`may_hold_units`).
+_ACK_OR_PUBLISH = re.compile(rb"\b" + alternation({name for adapter in ADAPTERS
+                                                   for name in (*(adapter.ack_names or ()), *(adapter.produce_names or ()))}).encode()
+                             + rb"\b|\b" + ACK_HELPER.pattern.strip("^$").encode() + rb"\b")
+
 
 def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> bool:
     """False only if `source` cannot hold a consumer or a producer.
@@ -48,7 +54,8 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
     a name its handlers need, with the import or keyword they need beside it), uses no
     ack-helper name and defines no method named like a consumer-class hook; such a module is
     not parsed with libcst at all. Declared patterns can make any call an ack, so with them, and
-    for source CPython cannot compile (the parser then reports the error), the answer is True.
+    for source CPython cannot compile (the parser then reports the error), the answer is True,
+    unless only `adjacent` lets the module in and its text names no ack or publish at all.
 
     `adjacent` holds the words of the broker libraries the module reaches through the project
     modules it imports (`origins.Origins.adjacent`): a module that commits a consumer a project
@@ -58,8 +65,12 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
         return True  # declared patterns; a decorator of the project's that wraps a framework's
     if _LAST and _LAST[0] is source and _LAST[2] == adjacent:
         return _LAST[1]
-    words = code_words(source)
-    if words is None:
+    if adjacent and not adjacent & {SUBCLASSED, PUBLISHING} and not _ACK_OR_PUBLISH.search(source) and not passes_prefilter(source):
+        # let in by the project modules it imports alone, and no ack, publish or ack-helper name in
+        # its text: the adjacent branch below has nothing to find (no compile needed). A module that
+        # does not compile counts as clean here, as one the prefilter turns away does.
+        answer = False
+    elif (words := code_words(source)) is None:
         answer = True
     else:
         text, methods = words

@@ -678,6 +678,10 @@ class ModuleIndex:
         # memos that live as long as this index (and its tree): project origins seen from here, and
         # attributes a class inherits from its project bases
         self._expanded: Dict[str, str] = {}
+        # `resolve`'s answers for whole expressions, for the analysed module only (`remember`): the
+        # adapters ask about the same receivers again and again; a module the project keeps across
+        # files must not remember them (a remembered answer would not record its `project.deps`)
+        self._resolved: Optional[Dict[Tuple[int, int, bool], Optional[str]]] = None
         self.inherited: Dict[Tuple[int, str], Optional[str]] = {}
         self.imports: Dict[str, str] = {}
         self.import_roots: set = set()
@@ -709,8 +713,26 @@ class ModuleIndex:
     def function_for(self, node: cst.FunctionDef) -> Optional[FunctionInfo]:
         return self.by_node.get(id(node))
 
+    def remember(self) -> "ModuleIndex":
+        """Keep `resolve`'s answers for as long as this index lives (the analysed module's: one
+        file's analysis)."""
+        self._resolved = {}
+        return self
+
     def resolve(self, expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo],
                 _depth: int = 0) -> Optional[str]:
+        if _depth or self._resolved is None or expr is None:
+            return self._resolve(expr, func, _depth)
+        key = (id(expr), id(func), self.project is None)
+        if key in self._resolved:
+            return self._resolved[key]
+        found = self._resolve(expr, func, 0)
+        if self.project is None or not self.project.origins.active:  # not an answer a cycle cut short
+            self._resolved[key] = found
+        return found
+
+    def _resolve(self, expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo],
+                 _depth: int = 0) -> Optional[str]:
         """The dotted origin of `expr`, or None when it cannot be told statically.
 
         With a project (`self.project`), what the module cannot tell alone is asked of the project

@@ -60,12 +60,12 @@ class Project:
         self.bases = bases
         self._modules: "OrderedDict[str, Optional[Loaded]]" = OrderedDict()
         self._kept = 0  # bytes of source of the modules kept
-        self._found: Dict[Tuple[str, str], Optional[str]] = {}
+        self._found: Dict[Tuple[str, object], Optional[str]] = {}
         self._folders: Dict[str, str] = {}  # importer -> its folder
         # what the file system says, asked once per run (module lookups ask it tens of thousands of
         # times: a folder's `__init__.py`, the search bases of an importer's folder, a file)
         self._packages: Dict[str, bool] = {}
-        self._search: Dict[str, List[str]] = {}
+        self._search: Dict[str, Tuple[str, ...]] = {}
         self._files: Dict[str, bool] = {}
         self._names: Dict[str, str] = {}
         self._brokerish: Dict[str, bool] = {}
@@ -98,22 +98,23 @@ class Project:
             known = self._files[path] = os.path.isfile(path)
         return known
 
-    def _search_bases(self, importer: Optional[str]) -> List[str]:
-        folder = os.path.dirname(os.path.abspath(importer)) if importer else ""
+    def _search_bases(self, folder: str) -> Tuple[str, ...]:
+        """Where an absolute import from a module in `folder` ("" for no importer) is looked for:
+        the folder above its top package, then the project's bases."""
         out = self._search.get(folder)
         if out is not None:
             return out
-        out = []
-        if importer:
+        found: List[str] = []
+        if folder:
             d = folder
             while self._is_package(d):
                 parent = os.path.dirname(d)
                 if parent == d:
                     break
                 d = parent
-            out.append(d)
-        out.extend(b for b in self.bases if b not in out)
-        self._search[folder] = out
+            found.append(d)
+        found.extend(b for b in self.bases if b not in found)
+        self._search[folder] = out = tuple(found)
         return out
 
     def module_file(self, name: str, importer: Optional[str]) -> Optional[str]:
@@ -122,29 +123,30 @@ class Project:
         folder = self._folders.get(importer) if importer else ""
         if folder is None:
             folder = self._folders[importer] = os.path.dirname(os.path.abspath(importer))  # type: ignore[index]
-        key = (name, folder)
+        # an absolute name's file depends on the search bases only, which whole trees of folders share
+        key = (name, folder) if name.startswith(".") else (name, self._search_bases(folder))
         if key in self._found:
             return self._found[key]
-        found = self._module_file(name, importer)
+        found = self._module_file(name, importer, folder)
         if found is not None:
             found = os.path.abspath(found)
         self._found[key] = found
         return found
 
-    def _module_file(self, name: str, importer: Optional[str]) -> Optional[str]:
+    def _module_file(self, name: str, importer: Optional[str], folder: str) -> Optional[str]:
         level = len(name) - len(name.lstrip("."))
         parts = [p for p in name.lstrip(".").split(".") if p]
         if level:
             if not importer:
                 return None
-            base = os.path.dirname(os.path.abspath(importer))
+            base = folder
             for _ in range(level - 1):
                 if not self._is_package(base):
                     return None  # above the top package: Python would refuse the import too
                 base = os.path.dirname(base)
             bases = [base]
         else:
-            bases = self._search_bases(importer)
+            bases = self._search_bases(folder)
         for base in bases:
             stem = os.path.join(base, *parts) if parts else base
             for cand in ((stem + ".py",) if parts else ()) + (os.path.join(stem, "__init__.py"),):
