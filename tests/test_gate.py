@@ -220,3 +220,37 @@ def test_alternation_matches_the_same_words_as_a_flat_one():
     flat = re.compile(r"\b(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")\b")
     for text in ["ack", "ack_id", "ack_ids", "acknowledged", "x.kafka.y", "a ab b_c", "abc", "track"]:
         assert [m.group(0) for m in factored.finditer(text)] == [m.group(0) for m in flat.finditer(text)], text
+
+
+def test_a_module_let_in_by_adjacency_alone_needs_an_ack_or_publish_name_in_its_text(monkeypatch):
+    """A module that names no broker itself but imports a project module that does (`adjacent`)
+    goes to the compiler only if its text names an ack, a publish or an ack helper: without one
+    the adjacent branch has nothing to find, so it is not compiled at all (and a module that does
+    not compile is clean there, as one the prefilter turns away is)."""
+    from idemlint import gate
+
+    compiled = []
+    monkeypatch.setattr(gate, "code_words", lambda source: compiled.append(source) or code_words(source))
+    adjacent = frozenset({"confluent_kafka"})
+    plain = _src("""
+        from .clients import build
+
+        def report(rows):
+            return [row.total for row in build(rows)]
+    """)
+    assert not passes_prefilter(plain)
+    assert not gate.may_hold_units(plain, adjacent)
+    assert not gate.may_hold_units(b"def broken(:\n    pass\n", adjacent)
+    assert compiled == []
+    committing = _src("""
+        from .clients import make_consumer
+
+        def run():
+            consumer = make_consumer()
+            while True:
+                msg = consumer.poll(1.0)
+                consumer.commit(msg)
+    """)
+    assert gate.may_hold_units(committing, adjacent)
+    assert gate.may_hold_units(b"def broken(:\n    consumer.commit()\n", adjacent)  # the parser reports it
+    assert len(compiled) == 2
