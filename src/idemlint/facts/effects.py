@@ -134,24 +134,6 @@ def _has_idempotency_header(call: cst.Call) -> bool:
     return False
 
 
-def _chain_has(call: cst.BaseExpression, names: set) -> bool:
-    """True if a method chain `a.b(...).c(...)` calls any of `names` anywhere."""
-    cur: Optional[cst.BaseExpression] = call
-    while cur is not None:
-        if isinstance(cur, cst.Call):
-            if isinstance(cur.func, cst.Attribute) and cur.func.attr.value in names:
-                return True
-            for arg in cur.args:
-                if isinstance(arg.value, cst.Call) and _chain_has(arg.value, names):
-                    return True
-            cur = cur.func
-        elif isinstance(cur, cst.Attribute):
-            cur = cur.value
-        else:
-            return False
-    return False
-
-
 def _counter_expr(expr: cst.BaseExpression) -> bool:
     """`F("x") + 1` / `T.c.x - amount` / `Model.x + 1`."""
     return isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)) and (
@@ -222,15 +204,13 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
             return Effect("counter", STRONG, f"SQL counter UPDATE via `{text}()`", db=True, db_key=key)
         if name not in SQL_METHODS:
             return None  # a helper given SQL it does not write with (or that idemlint cannot read)
-        first = call.args[0].value
-        if isinstance(first, cst.Call) and (dotted(first.func) or "").split(".")[-1] == "insert" or (
-            isinstance(first, cst.Call) and _chain_has(first, {"values"}) and "insert" in (dotted(first.func) or "")
-        ):
-            if not _chain_has(first, {"on_conflict_do_nothing", "on_conflict_do_update",
-                                      "on_duplicate_key_update", "prefix_with"}):
+        steps = statement_steps(call.args[0].value, call, ctx)
+        names = {name for step in steps for name in _chain_names(step)}
+        if "insert" in names and _core_insert(steps, ctx):
+            if not names & UPSERT_CHAIN:
                 return Effect("db-insert", STRONG, f"SQL INSERT via `{text}()`", db=True, db_key=key)
-        if isinstance(first, cst.Call) and _chain_has(first, {"values"}) and "update" in _chain_names(first):
-            if any(_counter_expr(a.value) for a in _values_args(first)):
+        elif "update" in names and "values" in names:
+            if any(_counter_expr(a.value) for step in steps for a in _values_args(step)):
                 return Effect("counter", STRONG, f"SQL counter UPDATE via `{text}()`", db=True, db_key=key)
         return None
     if isinstance(func, cst.Attribute) and ".objects" in (dotted(func.value) or "") + "." and ".objects" in text:
@@ -383,6 +363,63 @@ def inert(call: cst.Call, ctx: Ctx) -> Optional[str]:
     if recv is not None and (ctx.origin(func) or "").split(".")[0] in HTTP_ROOTS + SEARCH_ROOTS:
         return "a client call the effect tables judge harmless"  # `self.session.put(...)`
     return None
+
+
+# SQLAlchemy Core insert steps that make it write nothing twice (`prefix_with("IGNORE")` and kin too)
+UPSERT_CHAIN = {"on_conflict_do_nothing", "on_conflict_do_update", "on_duplicate_key_update", "prefix_with"}
+
+
+def statement_steps(expr: cst.BaseExpression, at: cst.CSTNode, ctx: Ctx) -> List[cst.BaseExpression]:
+    """The SQLAlchemy Core statement `expr` is where `at` runs it: itself, or for a local name the
+    last value the function binds to it before `at`, with the earlier steps that value builds on
+    (`stmt = insert(t).values(...)`, then `stmt = stmt.on_conflict_do_nothing()`). A name bound in
+    several places is read in source order (`stmt = select(...)` ... `stmt = insert(...)`)."""
+    func = ctx.func
+    if not isinstance(expr, cst.Name) or func is None or expr.value not in func.assigns:
+        return [expr]
+    values = [value for value, idx, how in func.assigns[expr.value] if idx is None and how == "="]
+    if len(values) <= 1:
+        return values or [expr]
+    order = {id(node): i for i, node in enumerate(walk(func.node))}
+    where = order.get(id(at))
+    if where is None:
+        return values
+    steps: List[cst.BaseExpression] = []
+    for value in sorted(values, key=lambda v: order.get(id(v), -1), reverse=True):
+        if order.get(id(value), where) >= where:
+            continue
+        steps.append(value)
+        if _chain_root(value) != expr.value:
+            break  # a statement of its own, not a step on the one before
+        where = order[id(value)]
+    return steps or values
+
+
+def _chain_root(expr: cst.BaseExpression) -> Optional[str]:
+    """The name a method chain starts from (`stmt` in `stmt.values(...).returning(...)`)."""
+    cur: Optional[cst.BaseExpression] = expr
+    while isinstance(cur, (cst.Call, cst.Attribute)):
+        cur = cur.func if isinstance(cur, cst.Call) else cur.value
+    return cur.value if isinstance(cur, cst.Name) else None
+
+
+def _core_insert(steps: List[cst.BaseExpression], ctx: Ctx) -> bool:
+    """An INSERT built with SQLAlchemy Core: `insert(table)` (sqlalchemy's, or a function idemlint
+    cannot resolve), or a table's `.insert()`."""
+    for step in steps:
+        cur: Optional[cst.BaseExpression] = step
+        while isinstance(cur, (cst.Call, cst.Attribute)):
+            if isinstance(cur, cst.Call):
+                func = cur.func
+                if isinstance(func, cst.Attribute) and func.attr.value == "insert":
+                    return True  # `table.insert()`, `sqlalchemy.insert(...)`, `postgresql.insert(...)`
+                if isinstance(func, cst.Name) and func.value == "insert":
+                    origin = ctx.origin(func)
+                    return origin is None or origin.split(".")[0] == "sqlalchemy"
+                cur = func
+            else:
+                cur = cur.value
+    return False
 
 
 def _chain_names(call: cst.BaseExpression) -> set:
