@@ -194,6 +194,11 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
             "redis" in last or last in ("r", "rds", "cache", "kv", "conn", "client")))):
         return Effect("counter", STRONG if root == "redis" else WEAK, f"Redis `{name}()`")
 
+    # MongoDB (pymongo, motor)
+    if name in MONGO_WRITES and isinstance(func, cst.Attribute) and (
+            root in MONGO_ROOTS or not origin and ctx.imports(*MONGO_ROOTS)):
+        return mongo_write(call, name, text, STRONG if root in MONGO_ROOTS else WEAK)
+
     # SQL and ORMs
     if (name in SQL_METHODS or _sql_helper(call, name, root, ctx)) and call.args and call.args[0].keyword is None:
         kind = sql_kind(call.args[0].value, ctx)
@@ -234,6 +239,33 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         mode = string_value(kwarg(call, "mode") or positional(call, 1 if text in ("open", "io.open") else 0))
         if mode and "a" in mode:
             return Effect("file", STRONG, f"file append `{text}(..., {mode!r})`")
+    return None
+
+
+MONGO_ROOTS = ("pymongo", "motor")
+MONGO_WRITES = {"insert_one", "insert_many", "update_one", "update_many", "find_one_and_update"}
+MONGO_OVERWRITES = {"replace_one", "find_one_and_replace"}  # the same document again
+# update operators that change a document again on every run: a counter, an array append
+MONGO_REPEATING = {"$inc", "$mul", "$push"}
+
+
+def mongo_write(call: cst.Call, name: str, text: str, strength: int) -> Optional[Effect]:
+    """A MongoDB collection write that a redelivery repeats: a document inserted without its own
+    `_id` (MongoDB gives each insert a new one), an update that increments, multiplies or appends
+    (`$inc`, `$mul`, `$push`). An insert with a literal `_id` fails on a replay (duplicate key), and
+    `$set`, `$addToSet`, `$unset` and `replace_one` write the same document again: not effects."""
+    if name == "insert_one":
+        keys = dict_keys(kwarg(call, "document") or positional(call, 0))
+        if keys is not None and "_id" in keys:
+            return None
+        return Effect("db-insert", strength, f"MongoDB insert `{text}()`")
+    if name == "insert_many":
+        return Effect("db-insert", strength, f"MongoDB insert `{text}()`")
+    update = kwarg(call, "update") or positional(call, 1)
+    keys = dict_keys(update)
+    if keys is not None and MONGO_REPEATING.intersection(keys):
+        operator = sorted(MONGO_REPEATING.intersection(keys))[0]
+        return Effect("counter", strength, f"MongoDB `{operator}` update `{text}()`")
     return None
 
 
@@ -356,6 +388,11 @@ def inert(call: cst.Call, ctx: Ctx) -> Optional[str]:
         if any(k in origin for k in KV_ORIGINS) or not origin and ctx.imports("nats") and KV_NAME.search(
                 receiver_last(call)):
             return "a NATS key-value write (last value wins)"
+    if name in MONGO_WRITES | MONGO_OVERWRITES and isinstance(func, cst.Attribute):
+        root = (ctx.origin(func) or "").split(".")[0]
+        if (root in MONGO_ROOTS or not root and ctx.imports(*MONGO_ROOTS)) and (
+                name in MONGO_OVERWRITES or mongo_write(call, name, "", WEAK) is None):
+            return "a MongoDB write a replay repeats harmlessly (keyed by `_id`, or `$set`)"
     if call.args and call.args[0].keyword is None and (name in SQL_METHODS or _sql_helper(call, name, "", ctx)):
         kind = sql_kind(call.args[0].value, ctx)
         if kind in ("upsert", "update", "other"):
