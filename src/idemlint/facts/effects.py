@@ -11,6 +11,7 @@ import libcst as cst
 from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, keywords, receiver, receiver_last
 from ..index import dotted, kwarg, positional, string_value, walk
 from ..model import STRONG, WEAK
+from .callees import _class_named
 
 
 @dataclass
@@ -33,6 +34,10 @@ EMAIL_FUNCS = {
     "django.core.mail.send_mail", "django.core.mail.send_mass_mail", "django.core.mail.mail_admins",
     "django.core.mail.mail_managers",
 }
+# Slack (`slack_sdk`, the older `slack` package), python-telegram-bot and aiogram: methods that post
+CHAT_ROOTS = ("slack_sdk", "slack", "telegram", "aiogram")
+CHAT_POSTS = {"chat_postMessage", "chat_postEphemeral", "chat_scheduleMessage", "files_upload", "files_upload_v2",
+              "send_message", "send_photo", "send_document", "send_media_group", "forward_message", "copy_message"}
 SES_METHODS = {"send_email", "send_raw_email", "send_templated_email", "send_bulk_templated_email",
                "send_bulk_email"}
 REDIS_COUNTERS = {"incr", "incrby", "incrbyfloat", "decr", "decrby", "hincrby", "hincrbyfloat",
@@ -183,6 +188,12 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
     if name == "send" and ("EmailMessage" in origin or "EmailMultiAlternatives" in origin
                            or "SendGridAPIClient" in origin):
         return Effect("email", STRONG, f"email `{text}()`")
+    if origin == "aiosmtplib.send":
+        return Effect("email", STRONG, f"email `{text}()`")
+
+    # chat messages (Slack, Telegram): each call posts one more message
+    if root in CHAT_ROOTS and (name in CHAT_POSTS or name == "send" and "WebhookClient" in origin):
+        return Effect("chat", STRONG, f"chat message `{text}()`")
 
     # search indexes: a document indexed without an id gets a new one on every run
     if root in SEARCH_ROOTS or name in SEARCH_METHODS and (ctx.imports(*SEARCH_ROOTS) or "document" in keywords(call)):
@@ -227,10 +238,16 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
             return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True)
     if name in ("update", "aupdate") and any(_counter_expr(a.value) for a in call.args if a.keyword):
         return Effect("counter", STRONG, f"ORM counter update `{text}()`", db=True)
-    if name in ("add", "add_all") and isinstance(func, cst.Attribute) and _is_session(func.value, ctx):
+    if name in ("add", "add_all", "bulk_save_objects", "bulk_insert_mappings") and isinstance(
+            func, cst.Attribute) and _is_session(func.value, ctx):
         return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True, db_key=dotted(func.value))
     if name == "save" and not call.args and isinstance(func, cst.Attribute) and _new_model(func.value, ctx):
         return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True)
+    orm = _orm_insert(call, name, ctx)
+    if orm:
+        if name == "execute" and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+            text = f"{dotted(func.value.func) or 'insert'}(...).execute"  # peewee `Model.insert(...).execute()`
+        return Effect("db-insert", STRONG, f"{orm} insert `{text}()`", db=orm != "Beanie")
     if name in ("update_item",) and _update_expression_counter(call):
         return Effect("counter", STRONG, f"DynamoDB counter `{text}()`")
 
@@ -388,6 +405,8 @@ def inert(call: cst.Call, ctx: Ctx) -> Optional[str]:
         if any(k in origin for k in KV_ORIGINS) or not origin and ctx.imports("nats") and KV_NAME.search(
                 receiver_last(call)):
             return "a NATS key-value write (last value wins)"
+    if name in ORM_QUERY_API and isinstance(func, cst.Attribute) and _orm_of(func.value, ctx):
+        return "a query method of an ORM model class"  # `PageView.insert(...)` before its `.execute()`
     if name in MONGO_WRITES | MONGO_OVERWRITES and isinstance(func, cst.Attribute):
         root = (ctx.origin(func) or "").split(".")[0]
         if (root in MONGO_ROOTS or not root and ctx.imports(*MONGO_ROOTS)) and (
@@ -509,6 +528,67 @@ def _is_session(expr: cst.BaseExpression, ctx: Ctx) -> bool:
         return "Session" in origin or "sessionmaker" in origin or origin.startswith("sqlalchemy") or "session" in origin
     text = (dotted(expr) or "").lower()
     return text.endswith("session") or text.endswith("db.session") or text in ("s", "sess", "uow.session")
+
+
+# ORM model base classes whose class methods insert (`await Order.create(...)`), by library
+ORM_BASES = {"tortoise": "Tortoise", "peewee": "peewee", "playhouse": "peewee", "beanie": "Beanie"}
+ORM_CLASS_INSERTS = {"create", "bulk_create", "insert_one", "insert_many"}
+ORM_UPSERT_CHAIN = {"on_conflict", "on_conflict_ignore", "on_conflict_replace"}  # peewee
+# the ORMs' own query methods on a model class (inherited, so not followed into the project): no
+# effect by themselves when `classify` finds none (an insert runs at `.execute()` or is a `create`)
+ORM_QUERY_API = {"insert", "insert_many", "select", "update", "delete", "get", "get_or_none", "get_by_id",
+                 "get_or_create", "update_or_create", "filter", "exclude", "all", "first", "find", "find_one",
+                 "find_all", "replace", "replace_many", "exists", "count", "raw", "bulk_update", "in_bulk"}
+
+
+def _orm_insert(call: cst.Call, name: str, ctx: Ctx) -> Optional[str]:
+    """The ORM (Tortoise, peewee, Beanie) whose model class a call inserts a row or document with,
+    or None: `Order.create(...)`, `Order.bulk_create([...])` (not with `ignore_conflicts=True` or an
+    `on_conflict=`), Beanie's `Doc.insert_one(doc)` / `insert_many`, peewee's
+    `Order.insert(...).execute()` / `insert_many(rows).execute()` (not with an `on_conflict*` step),
+    and `doc.insert()` / `doc.create()` on a Beanie document built in the handler."""
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return None
+    if name in ORM_CLASS_INSERTS:
+        if kwarg(call, "ignore_conflicts") is not None or kwarg(call, "on_conflict") is not None:
+            return None
+        return _orm_of(func.value, ctx)
+    if name == "execute" and isinstance(func.value, cst.Call) and isinstance(func.value.func, cst.Attribute):
+        names = _chain_names(func.value)
+        if names & ORM_UPSERT_CHAIN:
+            return None
+        cur: cst.BaseExpression = func.value
+        while isinstance(cur, cst.Call) and isinstance(cur.func, cst.Attribute):
+            if cur.func.attr.value in ("insert", "insert_many"):
+                return "peewee" if _orm_of(cur.func.value, ctx) == "peewee" else None
+            cur = cur.func.value
+        return None
+    if name in ("insert", "create") and not call.args and _new_model(func.value, ctx):
+        value = ctx.func.assigns[func.value.value][0][0] if isinstance(func.value, cst.Name) and ctx.func else None
+        if isinstance(value, cst.Call) and _orm_of(value.func, ctx) == "Beanie":
+            return "Beanie"
+    return None
+
+
+def _orm_of(expr: cst.BaseExpression, ctx: Ctx) -> Optional[str]:
+    """The ORM of the model class `expr` names (its bases, through the project's classes), or None."""
+    project, path = ctx.index.project, ctx.index.path
+    todo = [(expr, ctx.index, ctx.func, path)]
+    seen = 0
+    while todo and seen < 8:
+        cur, index, func, where = todo.pop()
+        seen += 1
+        found = _class_named(cur, index, func, project, where, 0)
+        if found is None:
+            continue
+        cls, cls_index, cls_path = found
+        for base in cls.bases:
+            root = (cls_index.resolve(base, None) or "").split(".")[0]
+            if root in ORM_BASES:
+                return ORM_BASES[root]
+            todo.append((base, cls_index, None, cls_path))
+    return None
 
 
 def _new_model(expr: cst.BaseExpression, ctx: Ctx) -> bool:
