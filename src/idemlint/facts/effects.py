@@ -572,7 +572,11 @@ def _orm_insert(call: cst.Call, name: str, ctx: Ctx) -> Optional[str]:
 
 
 def _orm_of(expr: cst.BaseExpression, ctx: Ctx) -> Optional[str]:
-    """The ORM of the model class `expr` names (its bases, through the project's classes), or None."""
+    """The ORM of the model class `expr` names (its bases, through the project's classes), or None.
+    Only a name that reads as a class (`Order`, `models.Order`) is looked up."""
+    last = (dotted(expr) or "").rpartition(".")[2]
+    if not last[:1].isupper():
+        return None
     project, path = ctx.index.project, ctx.index.path
     todo = [(expr, ctx.index, ctx.func, path)]
     seen = 0
