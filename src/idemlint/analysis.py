@@ -14,7 +14,7 @@ from .facts import acks, callees, publishers, transactions
 from .facts.deferred import Shape, bound_by, local_names, message_data, module_names
 from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
 from .facts.identity import is_id_field, mentions, names_in, normal
-from .facts.payload import CORRELATION, built_here, carries_id, fields, is_constant
+from .facts.payload import CORRELATION, built_here, carries_id, fields, is_constant, typed_by_operator
 from .findings import Finding, ParseFailure, Related, Step
 from .gate import ACK_LIKE, HOOK_NAME, may_hold_units
 from .stack import with_big_stack as _with_big_stack
@@ -319,7 +319,8 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
     return Producer(site.library, call, func, site.what, has_id, visible, evidence=[evidence],
                     constant_payload=constant, rpc_reply=site.rpc_reply,
                     unconfirmed_queue=site.unconfirmed_queue,
-                    payload_built_here=not visible and site.payload is not None and built_here(site.payload, ctx))
+                    payload_built_here=not visible and site.payload is not None and built_here(site.payload, ctx),
+                    operator_input=not has_id and not constant and typed_by_operator(site.payload, ctx))
 
 
 HOOK_CALLER = re.compile(r"^self\.(\w+)$")

@@ -107,6 +107,8 @@ class Producer:
     # a message only if the destination is a queue, which nothing visible confirms (a Redis list
     # named like a queue that no code in the module pops)
     unconfirmed_queue: bool = False
+    # the payload is what a person typed (`input()`, stdin, a CLI command's argument): `payload.typed_by_operator`
+    operator_input: bool = False
 
     @property
     def symbol(self) -> str:

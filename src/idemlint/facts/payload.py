@@ -315,3 +315,67 @@ def id_values(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression]:
 
 
 __all__ = ["fields", "carries_id", "is_constant", "id_values"]
+
+
+# Where a person's input comes in: `input()`, the standard input, the command line.
+OPERATOR_ORIGINS = ("sys.stdin", "sys.argv", "fileinput.input", "argparse.")
+CLI_ROOTS = ("click", "typer")
+
+
+def typed_by_operator(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """The payload is what a person typed: read with `input()` or from the standard input, taken
+    from the command line (`sys.argv`, argparse's namespace), or a parameter of a click / typer
+    command. A command-line tool that publishes it sends an operator's message, not one the
+    application builds: giving it an id is the operator's business (`kafka-console-producer`,
+    `celery amqp basic.publish`)."""
+    return expr is not None and ctx.func is not None and _operator_value(expr, ctx, set(), 0)
+
+
+def _operator_value(expr: cst.BaseExpression, ctx: Ctx, seen: set, depth: int) -> bool:
+    if depth > 8:
+        return False
+    d = depth + 1
+    if isinstance(expr, cst.Call):
+        inner = unwrap(expr)
+        if inner is None and isinstance(expr.func, cst.Attribute) and not expr.args or (
+                isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("strip", "rstrip", "lstrip")):
+            inner = expr.func.value  # `value.strip()`, `line.rstrip("\n")`
+        if inner is None and len(expr.args) == 1 and expr.args[0].keyword is None and isinstance(expr.func, cst.Name) \
+                and expr.func.value[:1].isupper():
+            inner = expr.args[0].value  # `Message(msg)`: the library's envelope around it
+        if inner is not None:
+            return _operator_value(inner, ctx, seen, d)
+        if isinstance(expr.func, cst.Name) and expr.func.value == "input" and ctx.origin(expr.func) in (None, "input"):
+            return True
+    origin = ctx.origin(expr) or ""
+    if origin.startswith(OPERATOR_ORIGINS):
+        return True
+    if isinstance(expr, cst.Subscript):
+        return _operator_value(expr.value, ctx, seen, d)  # `sys.argv[1]`, `args.lines[0]`
+    if not isinstance(expr, cst.Name):
+        return False
+    func = ctx.func
+    name = expr.value
+    if name in seen:
+        return _cli_parameter(name, func, ctx)  # `msg = Message(msg)`: the parameter it wraps
+    seen = seen | {name}
+    values = [value for value, idx, how in func.assigns.get(name, ()) if how == "="]
+    loops = [loop for loop in func.fors if isinstance(loop.target, cst.Name) and loop.target.value == name]
+    if values or loops:
+        return all(_operator_value(v, ctx, seen, d) for v in values) and all(
+            (ctx.origin(loop.iter) or "").startswith(OPERATOR_ORIGINS) for loop in loops)
+    return _cli_parameter(name, func, ctx)
+
+
+def _cli_parameter(name: str, func: FunctionInfo, ctx: Ctx) -> bool:
+    """`name` is a parameter of a click or typer command (`@click.argument("msg")`, `@app.command()`)."""
+    if name not in func.params:
+        return False
+    for decorator in func.decorators:
+        expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        origin = ctx.origin(expr) or ""
+        if origin.split(".")[0] in CLI_ROOTS or origin.split(".")[0] == "" and isinstance(expr, cst.Attribute) \
+                and expr.attr.value == "command" and ctx.imports(*CLI_ROOTS):
+            return True
+    return False
+

@@ -42,6 +42,8 @@ class MessageWithoutId(Rule):
             return  # an id-bearing property, header, key or payload field is present
         if producer.constant_payload:
             return  # a fixed text (a ping, a wake-up): copies of it are indistinguishable and harmless
+        if producer.operator_input:
+            return  # what a person typed at a command-line tool: the id is theirs to give
         payload = ("the payload" if producer.payload_visible
                    else "the payload (filled in here from values built elsewhere)" if producer.payload_built_here
                    else "the payload (built elsewhere)")
