@@ -6,7 +6,7 @@ from typing import Iterable, Optional
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import ModuleIndex, kwarg, positional
+from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG
 from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver, root_words
 
@@ -38,9 +38,25 @@ class PikaAdapter(Adapter):
             return None
         props = kwarg(call, "properties") or positional(call, 3)
         body = kwarg(call, "body") or positional(call, 2)
+        first = positional(call, 0)
+        envelope = None
+        if body is None and first is not None and (
+                kwarg(call, "exchange") is not None or kwarg(call, "routing_key") is not None
+                or ctx.imports("aiormq") and not ctx.imports("pika")):
+            # aiormq's `basic_publish(body, *, exchange=..., routing_key=..., properties=...)` and
+            # py-amqp's `basic_publish(msg, exchange=..., routing_key=...)`: the message comes first
+            # (pika's own order, `(exchange, routing_key, body)`, cannot have a keyword `exchange=`)
+            body, props = first, kwarg(call, "properties")
+            envelope = _envelope(first, ctx)
+            if envelope is not None:  # py-amqp `Message(body, message_id=..., **properties)`
+                body = kwarg(envelope, "body") or positional(envelope, 0)
         site = ProduceSite("pika", "`basic_publish()`", body, evidence="AMQP `basic_publish()`")
         if props is not None:
             site.id_exprs.append(props)
+        if envelope is not None:
+            properties = [a for a in envelope.args if a.keyword is not None and a.keyword.value not in ("body", "children", "channel")]
+            properties += [a for a in envelope.args if a.star == "**"]
+            site.id_exprs.append(cst.Call(func=cst.Name("properties"), args=properties))
         return site
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
@@ -71,3 +87,15 @@ class PikaAdapter(Adapter):
                                       f"`{call.func.attr.value}(..., auto_ack=True)` acks on delivery",
                                       option_node=kwarg(call, "auto_ack") or kwarg(call, "no_ack"))
                     break
+
+
+def _envelope(expr: cst.BaseExpression, ctx: Ctx) -> Optional[cst.Call]:
+    """The `Message(...)` construction a message argument is (inline, or bound once in the function)."""
+    if isinstance(expr, cst.Name) and ctx.func is not None:
+        values = ctx.func.assigns.get(expr.value, ())
+        if len(values) == 1 and values[0][1] is None:
+            expr = values[0][0]
+    if isinstance(expr, cst.Call) and (dotted(expr.func) or "").rpartition(".")[2] == "Message":
+        return expr
+    return None
+
