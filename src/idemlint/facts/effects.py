@@ -34,6 +34,9 @@ EMAIL_FUNCS = {
     "django.core.mail.send_mail", "django.core.mail.send_mass_mail", "django.core.mail.mail_admins",
     "django.core.mail.mail_managers",
 }
+PUSH_ROOTS = ("firebase_admin", "aioapns", "pyfcm")
+PUSH_SENDS = {"send", "send_each", "send_each_async", "send_each_for_multicast", "send_each_for_multicast_async",
+              "send_all", "send_multicast", "send_notification"}
 # Slack (`slack_sdk`, the older `slack` package), python-telegram-bot and aiogram: methods that post
 CHAT_ROOTS = ("slack_sdk", "slack", "telegram", "aiogram")
 CHAT_POSTS = {"chat_postMessage", "chat_postEphemeral", "chat_scheduleMessage", "files_upload", "files_upload_v2",
@@ -190,6 +193,10 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         return Effect("email", STRONG, f"email `{text}()`")
     if origin == "aiosmtplib.send":
         return Effect("email", STRONG, f"email `{text}()`")
+
+    # push notifications (Firebase Cloud Messaging, APNs, pyfcm): each call reaches the devices again
+    if root in PUSH_ROOTS and (name in PUSH_SENDS or root == "pyfcm" and name == "notify"):
+        return Effect("push", STRONG, f"push notification `{text}()`")
 
     # chat messages (Slack, Telegram): each call posts one more message
     if root in CHAT_ROOTS and (name in CHAT_POSTS or name == "send" and "WebhookClient" in origin):
