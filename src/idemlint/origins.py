@@ -40,6 +40,8 @@ LIBRARY_ROOTS = frozenset({
     "httpx", "aiohttp", "urllib3", "stripe", "braintree", "twilio", "sendgrid", "django", "flask",
     "flask_sqlalchemy", "sqlalchemy", "sqlmodel", "psycopg2", "psycopg", "asyncpg", "aiosqlite", "peewee",
     "tortoise", "pymongo", "motor", "elasticsearch", "opensearchpy", "googleapiclient", "oslo_messaging",
+    "taskiq_redis", "taskiq_aio_pika", "taskiq_nats", "beanie", "playhouse", "slack_sdk", "firebase_admin",
+    "aiosmtplib", "aiogram",
 })
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"typing_extensions", "pydantic", "attr", "attrs"}
 # roots never looked for in the project: the libraries above, the standard library and typing helpers

@@ -7,6 +7,7 @@ from typing import Dict, List, Tuple
 
 from ..codewords import alternation
 from .aio_pika import AioPikaAdapter
+from .arq import ArqAdapter
 from .aws_lambda import LambdaAdapter
 from .azure_storage_queue import AzureStorageQueueAdapter
 from .base import Adapter, ModuleWords
@@ -27,12 +28,13 @@ from .redis_streams import RedisStreamsAdapter
 from .servicebus import ServiceBusAdapter
 from .sqs import SqsAdapter
 from .stomp import StompAdapter
+from .taskiq import TaskiqAdapter
 
 ADAPTERS: Tuple[Adapter, ...] = (
     KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), AzureStorageQueueAdapter(),
     LambdaAdapter(), PubSubAdapter(), GoogleApiPubSubAdapter(), ServiceBusAdapter(), NatsAdapter(),
     RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
-    FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
+    FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
 )
 
 
