@@ -52,7 +52,7 @@ BROKER_WORDS = frozenset({
     "confluent_kafka", "kafka", "aiokafka", "pika", "aio_pika", "aiormq", "kombu", "boto3", "botocore",
     "aiobotocore", "aioboto3", "pubsub_v1", "pubsub", "servicebus", "nats", "js", "redis", "pulsar", "stomp",
     "celery", "dramatiq", "rq", "arq", "taskiq", "huey", "faststream", "propan", "aws_lambda_powertools",
-    "googleapiclient",
+    "googleapiclient", "taskiq_redis", "taskiq_aio_pika", "taskiq_nats",
 })
 
 # Receives a project module makes for the modules that import it (`SqsMessageStream.__next__` calls
@@ -63,7 +63,8 @@ RECEIVE_WORDS = frozenset({"receive_messages", "receive_message", "basic_consume
 _RECEIVE_BYTES = tuple(w.encode() for w in sorted(RECEIVE_WORDS))
 _RECEIVE_WORD = re.compile(rb"\b(?:" + b"|".join(w.encode() for w in sorted(RECEIVE_WORDS)) + rb")\b")
 # frameworks whose decorators make a function a handler (a project decorator wrapping one of them)
-FRAMEWORK_WORDS = frozenset({"celery", "dramatiq", "faststream", "taskiq", "huey", "rq", "arq", "propan",
+FRAMEWORK_WORDS = frozenset({"celery", "dramatiq", "faststream", "taskiq", "taskiq_redis", "taskiq_aio_pika",
+                             "taskiq_nats", "huey", "rq", "arq", "propan",
                              "aws_lambda_powertools", "nats", "aio_pika", "kombu"})
 # `adjacent`: the module decorates a function with a name it imports from a project module that
 # reaches a broker library (an in-house `@task(...)` wrapping Celery's)
