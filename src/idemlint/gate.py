@@ -41,9 +41,9 @@ _GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FA
 
 # In a module's text: a name some adapter acks or publishes with, or an ack helper's (`_GATE`'s
 # `helper`). A module let in by its adjacency alone needs one of them (`may_hold_units`).
-_ACK_OR_PUBLISH = re.compile(rb"\b" + alternation({name for adapter in ADAPTERS
-                                                   for name in (*(adapter.ack_names or ()), *(adapter.produce_names or ()))}).encode()
-                             + rb"\b|\b" + ACK_HELPER.pattern.strip("^$").encode() + rb"\b")
+_ACK_OR_PUBLISH_NAMES = {name for adapter in ADAPTERS for name in (*adapter.ack_names, *adapter.produce_names)}
+_ACK_OR_PUBLISH = re.compile(rb"\b" + alternation(_ACK_OR_PUBLISH_NAMES).encode() + rb"\b|\b"
+                             + ACK_HELPER.pattern.strip("^$").encode() + rb"\b")
 
 
 def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> bool:
@@ -65,7 +65,8 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
         return True  # declared patterns; a decorator of the project's that wraps a framework's
     if _LAST and _LAST[0] is source and _LAST[2] == adjacent:
         return _LAST[1]
-    if adjacent and not adjacent & {SUBCLASSED, PUBLISHING} and not _ACK_OR_PUBLISH.search(source) and not passes_prefilter(source):
+    if adjacent and not adjacent & {SUBCLASSED, PUBLISHING} and not _ACK_OR_PUBLISH.search(source) \
+            and not passes_prefilter(source):
         # let in by the project modules it imports alone, and no ack, publish or ack-helper name in
         # its text: the adjacent branch below has nothing to find (no compile needed). A module that
         # does not compile counts as clean here, as one the prefilter turns away does.

@@ -34,7 +34,8 @@ ADAPTERS: Tuple[Adapter, ...] = (
     KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), AzureStorageQueueAdapter(),
     LambdaAdapter(), PubSubAdapter(), GoogleApiPubSubAdapter(), ServiceBusAdapter(), NatsAdapter(),
     RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
-    FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
+    FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(), MessageAckAdapter(),
+    TextbookAckAdapter(),
 )
 
 

@@ -54,7 +54,8 @@ class PikaAdapter(Adapter):
         if props is not None:
             site.id_exprs.append(props)
         if envelope is not None:
-            properties = [a for a in envelope.args if a.keyword is not None and a.keyword.value not in ("body", "children", "channel")]
+            properties = [a for a in envelope.args
+                          if a.keyword is not None and a.keyword.value not in ("body", "children", "channel")]
             properties += [a for a in envelope.args if a.star == "**"]
             site.id_exprs.append(cst.Call(func=cst.Name("properties"), args=properties))
         return site

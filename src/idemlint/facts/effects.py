@@ -248,7 +248,7 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
     if name in ("add", "add_all", "bulk_save_objects", "bulk_insert_mappings") and isinstance(
             func, cst.Attribute) and _is_session(func.value, ctx):
         return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True, db_key=dotted(func.value))
-    if name == "save" and not call.args and isinstance(func, cst.Attribute) and _new_model(func.value, ctx):
+    if name == "save" and not call.args and isinstance(func, cst.Attribute) and _new_model(func.value, ctx) is not None:
         return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True)
     orm = _orm_insert(call, name, ctx)
     if orm:
@@ -571,9 +571,9 @@ def _orm_insert(call: cst.Call, name: str, ctx: Ctx) -> Optional[str]:
                 return "peewee" if _orm_of(cur.func.value, ctx) == "peewee" else None
             cur = cur.func.value
         return None
-    if name in ("insert", "create") and not call.args and _new_model(func.value, ctx):
-        value = ctx.func.assigns[func.value.value][0][0] if isinstance(func.value, cst.Name) and ctx.func else None
-        if isinstance(value, cst.Call) and _orm_of(value.func, ctx) == "Beanie":
+    if name in ("insert", "create") and not call.args:
+        built = _new_model(func.value, ctx)
+        if built is not None and _orm_of(built.func, ctx) == "Beanie":
             return "Beanie"
     return None
 
@@ -602,16 +602,18 @@ def _orm_of(expr: cst.BaseExpression, ctx: Ctx) -> Optional[str]:
     return None
 
 
-def _new_model(expr: cst.BaseExpression, ctx: Ctx) -> bool:
-    """`order = Order(...); order.save()`: a model built in this handler, so `save()` inserts."""
+def _new_model(expr: cst.BaseExpression, ctx: Ctx) -> Optional[cst.Call]:
+    """`order = Order(...); order.save()`: the construction of a model built in this handler (so
+    `save()` inserts), or None."""
     if not (isinstance(expr, cst.Name) and ctx.func is not None and expr.value in ctx.func.assigns):
-        return False
+        return None
     value = ctx.func.assigns[expr.value][0][0]
     if isinstance(value, cst.Call):
         callee = dotted(value.func) or ""
         last = callee.split(".")[-1]
-        return bool(last) and last[0].isupper() and value.args != () and all(a.keyword for a in value.args)
-    return False
+        if last and last[0].isupper() and value.args != () and all(a.keyword for a in value.args):
+            return value
+    return None
 
 
 def named_effect(call: cst.Call) -> Optional[str]:
