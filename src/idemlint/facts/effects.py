@@ -11,7 +11,7 @@ import libcst as cst
 from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, keywords, receiver, receiver_last
 from ..index import dotted, kwarg, positional, string_value, walk
 from ..model import STRONG, WEAK
-from .callees import _class_named
+from .callees import _class_named, base_classes
 
 
 @dataclass
@@ -584,21 +584,15 @@ def _orm_of(expr: cst.BaseExpression, ctx: Ctx) -> Optional[str]:
     last = (dotted(expr) or "").rpartition(".")[2]
     if not last[:1].isupper():
         return None
-    project, path = ctx.index.project, ctx.index.path
-    todo = [(expr, ctx.index, ctx.func, path)]
-    seen = 0
-    while todo and seen < 8:
-        cur, index, func, where = todo.pop()
-        seen += 1
-        found = _class_named(cur, index, func, project, where, 0)
-        if found is None:
-            continue
-        cls, cls_index, cls_path = found
+    project = ctx.index.project
+    found = _class_named(expr, ctx.index, ctx.func, project, ctx.index.path, 0)
+    if found is None:
+        return None
+    for cls, index, _ in [found, *base_classes(found[0], found[1], project, found[2])]:
         for base in cls.bases:
-            root = (cls_index.resolve(base, None) or "").split(".")[0]
+            root = (index.resolve(base, None) or "").split(".")[0]
             if root in ORM_BASES:
                 return ORM_BASES[root]
-            todo.append((base, cls_index, None, cls_path))
     return None
 
 
