@@ -81,7 +81,10 @@ def _download(pkg: Dict[str, str], sdists: Path) -> Path:
                "--ignore-requires-python", f"{pkg['name']}=={pkg['version']}", "-d", tmp]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         got = Path(tmp) / pkg["sdist"]
-        if proc.returncode != 0 or not got.is_file():
+        # pip saves the archive before it prepares the metadata, and some sdists' metadata (old-style
+        # `Requires-Dist: x (>=1.0)`) makes an older pip exit with 2 afterwards: the pinned sha256,
+        # not pip's exit code, is what says the file is the right one
+        if not got.is_file():
             tail = "\n".join(proc.stdout.strip().splitlines()[-5:])
             raise RuntimeError(f"{pkg['name']}=={pkg['version']}: pip download failed ({proc.returncode}):\n{tail}")
         digest = sha256_of(got)
