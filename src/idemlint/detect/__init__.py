@@ -14,6 +14,7 @@ from .base import Adapter, ModuleWords
 from .celery import CeleryAdapter
 from .dramatiq import DramatiqAdapter
 from .faststream import FastStreamAdapter
+from .fedora_messaging import FedoraMessagingAdapter
 from .googleapiclient import GoogleApiPubSubAdapter
 from .kafka import RECEIVE_METHODS as KAFKA_RECEIVES, KafkaAdapter
 from .kombu import KombuAdapter
@@ -34,8 +35,8 @@ ADAPTERS: Tuple[Adapter, ...] = (
     KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), AzureStorageQueueAdapter(),
     LambdaAdapter(), PubSubAdapter(), GoogleApiPubSubAdapter(), ServiceBusAdapter(), NatsAdapter(),
     RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
-    FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(), MessageAckAdapter(),
-    TextbookAckAdapter(),
+    FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(),
+    FedoraMessagingAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
 )
 
 
