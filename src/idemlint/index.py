@@ -930,6 +930,19 @@ class ModuleIndex:
         if key in self._params:
             return self._params[key]
         self._params[key] = None  # a call cycle adds nothing
+        sites = self.call_sites(func)
+        found = None
+        if len(sites) == 1 and sites[0][0] is not func:
+            scope, call = sites[0]
+            passed = argument(call, func, name)
+            found = self.resolve(passed, scope, d) if passed is not None else None
+        self._params[key] = found
+        return found
+
+    def call_sites(self, func: FunctionInfo) -> List[Tuple[Optional[FunctionInfo], cst.Call]]:
+        """The calls in this module that may run `func`, by its name (`self.name(...)` / `x.name(...)`
+        for a method, `name(...)` for a function, `Class(...)` for an `__init__`), with the function
+        each is in (None: module level)."""
         sites = []
         method = func.class_name is not None
         # `__init__` is called by constructing its class: `Relay(session)`, `module.Relay(session)`
@@ -942,13 +955,7 @@ class ModuleIndex:
                     sites.append((scope, call))
                 elif built is not None and call_name(call) == built:
                     sites.append((scope, call))
-        found = None
-        if len(sites) == 1 and sites[0][0] is not func:
-            scope, call = sites[0]
-            passed = argument(call, func, name)
-            found = self.resolve(passed, scope, d) if passed is not None else None
-        self._params[key] = found
-        return found
+        return sites
 
     def annotation(self, ann: cst.BaseExpression, func: Optional[FunctionInfo], _depth: int = 0) -> Optional[str]:
         """The origin of a value annotated `ann`: an instance of the class it names (`X()`).

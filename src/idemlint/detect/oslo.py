@@ -6,18 +6,22 @@ of each endpoint named like its priority (`info`, `sample`, `error`, ...), and a
 the endpoints return: `HANDLED` or `None`, and also on an exception unless `allow_requeue=True`
 (oslo_messaging 18.3.1 `notify/listener.py`, `NotificationServer._process_incoming`;
 `notify/dispatcher.py`, `PRIORITIES`). A crash before the ack redelivers the notification, so an
-endpoint method is an at-least-once consumer. RPC servers (`get_rpc_server`) acknowledge a request
+endpoint method is an at-least-once consumer. The endpoints are the classes the module's listener
+factories are given (also through a parameter of the function that calls the factory), and any
+class with a method of the documented endpoint signature (`info(self, ctxt, publisher_id,
+event_type, payload, metadata)`): plug-ins loaded by name from the configuration and handed to a
+listener are seen no other way. RPC servers (`get_rpc_server`) acknowledge a request
 before dispatching it: their endpoints are not handled here.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import ClassInfo, ModuleIndex, call_name, kwarg, positional
-from ..model import WEAK
+from ..index import ClassInfo, FunctionInfo, ModuleIndex, argument, call_name, kwarg, positional
+from ..model import UNSEEN, WEAK
 from .base import Adapter, Ctx, HandlerSite
 
 ROOTS = ("oslo_messaging",)
@@ -29,15 +33,39 @@ LISTENERS = ("get_notification_listener", "get_batch_notification_listener")
 PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
 
 
+# The signature oslo.messaging documents for a notification endpoint's methods (`info(self, ctxt,
+# publisher_id, event_type, payload, metadata)`): a class with one is an endpoint even when the
+# listener is given it from a list the tool cannot follow (plug-ins loaded by name from the config).
+SIGNATURE = ("publisher_id", "event_type", "payload", "metadata")
+CONTEXT_NAMES = ("ctxt", "context", "ctx")
+
+
 class OsloMessagingAdapter(Adapter):
     library = "oslo_messaging"
     roots = ROOTS
-    tokens = LISTENERS
-    site_words = LISTENERS
+    tokens = LISTENERS + ("publisher_id",)
+    site_words = LISTENERS + ("publisher_id",)
+    gate_needs = {"publisher_id": ("metadata",)}
     ack_names = frozenset()
     produce_names = frozenset()
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        given = set()
+        for site in self._given(index):
+            given.add(id(site.function.node))
+            yield site
+        for cls in index.classes.values():
+            for priority in PRIORITIES:
+                method = cls.methods.get(priority)
+                if method is not None and id(method.node) not in given and _endpoint_signature(method):
+                    yield HandlerSite(  # seen by its shape only: low
+                        "oslo_messaging", method, "framework", UNSEEN,
+                        f"`{cls.name}.{priority}` has the signature of an oslo.messaging notification endpoint "
+                        f"(`{priority}(self, ctxt, publisher_id, event_type, payload, metadata)`)",
+                        "the notification listener acknowledges the notification when the endpoint returns")
+
+    def _given(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        """The endpoints of the classes a listener factory of this module is given."""
         for func in [None, *index.functions]:
             ctx = Ctx(index, func)
             for call in (func.calls if func else index.module_calls):
@@ -60,7 +88,9 @@ class OsloMessagingAdapter(Adapter):
 
 def _endpoint_classes(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> List[ClassInfo]:
     """The classes of this module whose instances `expr` lists: `[AlarmEndpoint(notifiers)]`, or a
-    name the function binds once to such a list."""
+    name the function binds once to such a list; an element that is a parameter of the function
+    stands for what the module's calls of that function pass (`self._listen(topic,
+    endpoint=AlarmEndpoint(...))`)."""
     if expr is None or depth > 2:
         return []
     if isinstance(expr, cst.Name) and ctx.func is not None and len(ctx.func.assigns.get(expr.value, ())) == 1:
@@ -69,9 +99,30 @@ def _endpoint_classes(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int =
         return []
     found: List[ClassInfo] = []
     for element in expr.elements:
-        value = element.value
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
-            cls = ctx.index.classes.get(value.func.value)
-            if cls is not None and cls not in found:
-                found.append(cls)
+        for value, _ in _passed(element.value, ctx):
+            if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+                cls = ctx.index.classes.get(value.func.value)
+                if cls is not None and cls not in found:
+                    found.append(cls)
     return found
+
+
+def _endpoint_signature(method: FunctionInfo) -> bool:
+    """`def info(self, ctxt, publisher_id, event_type, payload, metadata)`, by the parameters' names."""
+    params = method.node.params
+    names = [p.name.value for p in (*params.posonly_params, *params.params)]
+    return len(names) == 6 and names[0] == "self" and names[1] in CONTEXT_NAMES and tuple(names[2:]) == SIGNATURE
+
+
+def _passed(value: cst.BaseExpression, ctx: Ctx) -> List[Tuple[cst.BaseExpression, Optional[FunctionInfo]]]:
+    """`value` itself, or, for a parameter of the function, what each call of it in the module passes."""
+    func = ctx.func
+    if not (isinstance(value, cst.Name) and func is not None and value.value in func.params
+            and value.value not in func.assigns):
+        return [(value, func)]
+    out = []
+    for scope, call in ctx.index.call_sites(func):
+        passed = argument(call, func, value.value) if scope is not func else None
+        if passed is not None:
+            out.append((passed, scope))
+    return out
