@@ -93,8 +93,10 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
                           or hooks and SUBCLASSED in adjacent
                           or PUBLISHING in adjacent)  # a call of a publish helper of such a module
             else:
-                answer = (may_find(ModuleWords(found, text, source)) or hooks
-                          or "commit" in found and not found.isdisjoint(RECEIVE_WORDS)  # the fallback (`facts.acks`)
+                words = ModuleWords(found, text, source)
+                answer = (may_find(words) or hooks
+                          # the fallback (`facts.acks`): a commit beside a receive, or on a consumer looped over
+                          or "commit" in found and (not found.isdisjoint(RECEIVE_WORDS) or words.names_contain("consumer"))
                           or not found.isdisjoint(FALLBACK_WORDS)
                           or bool(adjacent) and _PUBLISH_LIKE.search(text) is not None)
     _LAST[:] = [source, answer, adjacent]

@@ -87,7 +87,8 @@ _RECEIVE = rb"\.(?:" + "|".join(RECEIVE_WORDS).encode() + rb")\("
 PREFILTER = (
     re.compile(rb"\b" + alternation(PREFILTER_TOKENS).encode() + rb"\b"),
     re.compile(rb"class[ \t]+\w+[ \t]*\([^)]*(?:" + "|".join(CONSUMER_BASE_WORDS).encode() + rb")\b"),
-    re.compile(rb"\A(?=(?s:.*)\.commit\()(?s:.*)" + _RECEIVE),
+    # or a loop over a consumer (`for alarm in self._consumer:`) from a wrapper library nobody here knows
+    re.compile(rb"\A(?=(?s:.*)\.commit\()(?s:.*)(?:" + _RECEIVE + rb"|\bfor[ \t]+\w+[ \t]+in[ \t]+[\w.]*[Cc]onsumer[ \t]*:)"),
 )
 
 

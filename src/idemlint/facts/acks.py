@@ -21,7 +21,7 @@ from typing import Callable, Optional, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..detect import ACK_ADAPTERS, called_name
+from ..detect import ACK_ADAPTERS, ADAPTERS, called_name
 from ..detect.base import AckSite, Ctx, is_db_receiver, is_mock, receiver
 from ..gate import ACK_LIKE, FALLBACK_NAMES
 from ..index import dotted
@@ -30,6 +30,8 @@ from . import callees
 from .identity import mentions
 
 LibraryAck = Callable[[cst.Call, Ctx], Optional[AckSite]]
+# the libraries some adapter knows: a call on their objects that no adapter takes for an ack is none
+KNOWN_ROOTS = frozenset(root.split(".")[0] for adapter in ADAPTERS for root in adapter.roots)
 
 # Receives that make a function one that handles messages itself: `facts.handler.RECEIVE_CALLS` less
 # the non-blocking pops (`rpop`, `lpop`, ...), which is how a Redis reliable queue acks (intelmq's
@@ -113,14 +115,27 @@ def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
     recv = receiver(call)
     if recv is None or ctx.func is None:
         return None
-    if ctx.origin(recv) is not None and not _project_origin(ctx, recv):
-        return None  # a library object the adapters know, and this is none of its acks
     text = dotted(call.func) or name
-    if name == "commit":
-        if is_db_receiver(call) or not _receives(ctx):
+    origin = ctx.origin(recv)
+    if origin is not None and not _project_origin(ctx, recv):
+        # a library object: none the adapters know (this is none of its acks), and of the others only
+        # a consumer of a wrapper library the function loops over for its messages
+        if name != "commit" or origin.split(".")[0] in KNOWN_ROOTS or not _iterated_consumer(recv, ctx):
             return None
-        return AckSite("unknown", UNSEEN, f"`{text}()` in a function that receives messages, on an object the "
-                                          "tool cannot resolve (taken for an offset commit)", through=True)
+        return AckSite("unknown", UNSEEN, f"`{text}()` on a consumer the function iterates for its messages "
+                                          f"(`{origin}`, a client the tool does not know: taken for an offset "
+                                          "commit)", through=True)
+    if name == "commit":
+        if is_db_receiver(call):
+            return None
+        if _receives(ctx):
+            return AckSite("unknown", UNSEEN, f"`{text}()` in a function that receives messages, on an object the "
+                                              "tool cannot resolve (taken for an offset commit)", through=True)
+        if _iterated_consumer(recv, ctx):
+            return AckSite("unknown", UNSEEN, f"`{text}()` on a consumer the function iterates for its messages "
+                                              "(a client the tool does not know: taken for an offset commit)",
+                           through=True)
+        return None
     if name not in FALLBACK_NAMES:
         return None
     message = set(ctx.message_names)
@@ -128,6 +143,20 @@ def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         return None  # no message in sight: `future.complete()`, `job.settle()` of something else
     return AckSite("unknown", UNSEEN, f"`{text}()` on an object the tool cannot resolve (taken for an ack)",
                    through=True)
+
+
+def _iterated_consumer(recv: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`for alarm in self._consumer: ...; self._consumer.commit()`: the function loops over the very
+    object it commits, and that object's name or origin says it is a consumer (a wrapper library's
+    `client_factory.get_kafka_consumer(...)`), not a database."""
+    func, text = ctx.func, dotted(recv)
+    if func is None or not text:
+        return False
+    origin = (ctx.origin(recv) or "").lower()
+    if "consumer" not in text.lower().rpartition(".")[2] and "consumer" not in origin.rpartition(".")[2]:
+        return False
+    return any(how == "for" and dotted(value) == text
+               for bound in func.assigns.values() for value, _, how in bound)
 
 
 def _project_origin(ctx: Ctx, expr: cst.BaseExpression) -> bool:

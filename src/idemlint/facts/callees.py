@@ -15,7 +15,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from ..detect.base import Ctx, func_ref
-from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted
+from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted, string_value
 
 MAX_HOPS = 6  # re-exports and base classes followed when resolving one call
 
@@ -48,7 +48,7 @@ def resolve_all(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]
     subclasses of its class (polymorphic dispatch: `self._pipeline.acknowledge()`)."""
     callee = resolve(expr, ctx, project, path)
     if callee is None:
-        return _any_class(expr, ctx, project, path)
+        return _any_class(expr, ctx, project, path) or dispatched(expr, ctx, project, path)
     if not overrides or project is None or callee.func.class_name is None or not is_stub(callee.func):
         return [callee]
     return subclass_methods(callee, ctx, project, path) or [callee]
@@ -74,6 +74,140 @@ def _any_class(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
             seen.add(id(found.func.node))
             out.append(found)
     return out
+
+
+def dispatched(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
+    """A call through a dispatch table: `handler = self.handlers.get(event_type)` then
+    `handler(payload)`, `HANDLERS[kind](msg)`, or a loop over a list of handlers (`for handler in
+    self.handlers: handler(msg)`, `handler.handle(msg)`, `info.handler(msg)` for a list of named
+    tuples): every function the table's values name, when the table is a dict or list display the
+    code binds once (a local, a module global, a class attribute or `self.<name>` assigned in one
+    method). A value that is an instance (`SignedHandler()`) runs its class's `__call__` (or the
+    method called on it); a value that names nothing the project has is left out."""
+    method = None
+    if isinstance(expr, cst.Attribute) and not _is_looked_up(expr.value, ctx):
+        expr, method = expr.value, expr.attr.value  # `handler.handle(msg)` / `info.handler(msg)`
+    found = _looked_up(expr, ctx)
+    if found is None:
+        return []
+    table, looped = found
+    display = _table(table, ctx)
+    if display is None or isinstance(display[0], cst.Dict) == looped:
+        return []  # a dict is looked up by key, a list looped over
+    values, where = display
+    fields = None
+    out: List[Callee] = []
+    for element in values.elements:
+        value = element.value
+        if method is not None and isinstance(value, cst.Call):
+            fields = fields if fields is not None else _tuple_fields(value.func, where)
+            if method in fields:  # `HandlerInfo(".tag", "Signed", SignedHandler())`: the field's value
+                value = _field(value, fields, method)
+                if value is None:
+                    continue
+                found_callees = _runs(value, "__call__", where, project, path)
+            else:
+                found_callees = _runs(value, method, where, project, path)
+        elif method is None:
+            found_callees = _runs(value, "__call__", where, project, path)
+        else:
+            continue
+        for callee in found_callees:
+            if all(callee.func.node is not c.func.node for c in out):
+                out.append(callee)
+    return out
+
+
+def _runs(value: cst.BaseExpression, method: str, where: Ctx, project, path: Optional[str]) -> List[Callee]:
+    """What calling a table's value runs: the function it names, or, for an instance it builds
+    (`SignedHandler()`), its class's `method`."""
+    if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
+        cls = _class_named(value.func, where.index, where.func, project, path, 0)
+        found = _method(cls[0], method, cls[1], project, cls[2], 0) if cls is not None else None
+        if found is not None and cls is not None and same_file(found.path, path):
+            found = Callee(found.func, where.index, None)
+        return [found] if found is not None else []
+    if method != "__call__":
+        return []
+    found = resolve(value, where, project, path)
+    return [found] if found is not None else []
+
+
+def _tuple_fields(func: cst.BaseExpression, where: Ctx) -> List[str]:
+    """The field names of the named tuple class `func` names in this module (`HandlerInfo =
+    namedtuple("HandlerInfo", ["topic", "name", "handler"])`, or a `NamedTuple` class), else []."""
+    if not isinstance(func, cst.Name):
+        return []
+    cls = where.index.classes.get(func.value)
+    if cls is not None:
+        return list(cls.annotations) if any(dotted(b) in ("NamedTuple", "typing.NamedTuple") for b in cls.bases) else []
+    bound = where.index.module_assigns.get(func.value, ())
+    if len(bound) != 1 or not isinstance(bound[0][0], cst.Call):
+        return []
+    call = bound[0][0]
+    if (where.index.resolve(call.func, None) or "") not in ("collections.namedtuple", "typing.NamedTuple") \
+            or len(call.args) < 2:
+        return []
+    names = call.args[1].value
+    if isinstance(names, (cst.List, cst.Tuple)):
+        return [string_value(e.value) or "" for e in names.elements]
+    text = string_value(names)
+    return text.replace(",", " ").split() if text else []
+
+
+def _field(value: cst.Call, fields: List[str], name: str) -> Optional[cst.BaseExpression]:
+    for arg in value.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    positional = [a for a in value.args if a.keyword is None and not a.star]
+    index = fields.index(name)
+    return positional[index].value if index < len(positional) else None
+
+
+def _is_looked_up(expr: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`expr` is itself a table's value (`HANDLERS[kind]`, `self.handlers.get(kind)`, a name bound
+    to one), so a call of one of its attributes is a method of that value."""
+    found = _looked_up(expr, ctx)
+    return found is not None and not found[1]
+
+
+def _looked_up(expr: cst.BaseExpression, ctx: Ctx) -> Optional[Tuple[cst.BaseExpression, bool]]:
+    """(the table `expr` is read from, whether by a loop): `table[key]`, `table.get(key, ...)`, a
+    name the function binds once to one of those, or a loop variable over the table."""
+    if isinstance(expr, cst.Name) and ctx.func is not None:
+        bound = ctx.func.assigns.get(expr.value, ())
+        if len(bound) != 1 or bound[0][2] not in ("=", "for"):
+            return None
+        if bound[0][2] == "for":
+            return bound[0][0], True
+        expr = bound[0][0]
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+        return expr.value, False
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get" \
+            and 1 <= len(expr.args) <= 2 and not any(a.star for a in expr.args):
+        return expr.func.value, False
+    return None
+
+
+def _table(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[Tuple[cst.BaseExpression, Ctx]]:
+    """The dict, list or tuple display the name or `self.<attr>` `expr` is bound to once, with the
+    context its values are read in (the method that assigns it, for `self._on_created`)."""
+    value: Optional[cst.BaseExpression] = None
+    where = ctx
+    if isinstance(expr, cst.Name):
+        bound = (ctx.func.assigns.get(expr.value) if ctx.func is not None else None) \
+            or ctx.index.module_assigns.get(expr.value, ())
+        if len(bound) == 1 and bound[0][2] == "=":
+            value = bound[0][0]
+            if ctx.func is None or expr.value not in ctx.func.assigns:
+                where = Ctx(ctx.index, None)
+    elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls"):
+        cls = ctx.index.class_of(ctx.func)
+        bound = cls.attr_values.get(expr.attr.value, []) if cls is not None else []
+        if len(bound) == 1 and bound[0][2] == "=":
+            value, method = bound[0][0], bound[0][1]
+            where = Ctx(ctx.index, method)
+    return (value, where) if isinstance(value, (cst.Dict, cst.List, cst.Tuple)) else None
 
 
 def subclass_methods(callee: Callee, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import libcst as cst
 
@@ -12,6 +12,7 @@ from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, 
 from ..index import dotted, kwarg, positional, string_value, walk
 from ..model import STRONG, WEAK
 from .callees import _class_named, base_classes
+from .lookups import created_if_missing
 
 
 @dataclass
@@ -247,9 +248,16 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         return Effect("counter", STRONG, f"ORM counter update `{text}()`", db=True)
     if name in ("add", "add_all", "bulk_save_objects", "bulk_insert_mappings") and isinstance(
             func, cst.Attribute) and _is_session(func.value, ctx):
+        if name == "add" and created_if_missing(call, positional(call, 0), ctx.func):
+            return None  # the row is created only when a lookup by its key found none
         return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True, db_key=dotted(func.value))
     if name == "save" and not call.args and isinstance(func, cst.Attribute) and _new_model(func.value, ctx) is not None:
         return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True)
+    if name in REPOSITORY_INSERTS and isinstance(func, cst.Attribute) and not origin:
+        row = _new_row(positional(call, 0), ctx)
+        if row is not None and not created_if_missing(call, positional(call, 0), ctx.func):
+            # `self.db.changes.create(models.Change(...))`: a repository the tool cannot see
+            return Effect("db-insert", WEAK, f"a new `{row}` row given to `{text}()`", db=True)
     orm = _orm_insert(call, name, ctx)
     if orm:
         if name == "execute" and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
@@ -578,9 +586,27 @@ def _orm_insert(call: cst.Call, name: str, ctx: Ctx) -> Optional[str]:
     return None
 
 
-def _orm_of(expr: cst.BaseExpression, ctx: Ctx) -> Optional[str]:
+# what a repository object's method is called when it stores the new row it is given
+REPOSITORY_INSERTS = {"create", "add", "insert", "save"}
+# the declarative bases of mapped classes (`Base = declarative_base()`, `class Base(DeclarativeBase)`,
+# Flask-SQLAlchemy's `db.Model`, SQLModel): a constructed instance is a new row
+MAPPED_BASES = {"sqlalchemy": "SQLAlchemy", "flask_sqlalchemy": "SQLAlchemy", "sqlmodel": "SQLAlchemy"}
+
+
+def _new_row(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
+    """The model class of a new ORM row `expr` is (`Change(...)`, or a name the function binds once
+    to one), for a repository method it is handed to; None otherwise."""
+    if isinstance(expr, cst.Name) and ctx.func is not None and len(ctx.func.assigns.get(expr.value, ())) == 1:
+        expr = ctx.func.assigns[expr.value][0][0]
+    if not isinstance(expr, cst.Call) or not isinstance(expr.func, (cst.Name, cst.Attribute)):
+        return None
+    return dotted(expr.func) if _orm_of(expr.func, ctx, {**ORM_BASES, **MAPPED_BASES}) else None
+
+
+def _orm_of(expr: cst.BaseExpression, ctx: Ctx, bases: Optional[Dict[str, str]] = None) -> Optional[str]:
     """The ORM of the model class `expr` names (its bases, through the project's classes), or None.
-    Only a name that reads as a class (`Order`, `models.Order`) is looked up."""
+    Only a name that reads as a class (`Order`, `models.Order`) is looked up. `bases`: the library
+    roots that make a model (by default those whose model classes insert by themselves)."""
     last = (dotted(expr) or "").rpartition(".")[2]
     if not last[:1].isupper():
         return None
@@ -591,8 +617,8 @@ def _orm_of(expr: cst.BaseExpression, ctx: Ctx) -> Optional[str]:
     for cls, index, _ in [found, *base_classes(found[0], found[1], project, found[2])]:
         for base in cls.bases:
             root = (index.resolve(base, None) or "").split(".")[0]
-            if root in ORM_BASES:
-                return ORM_BASES[root]
+            if root in (bases or ORM_BASES):
+                return (bases or ORM_BASES)[root]
     return None
 
 

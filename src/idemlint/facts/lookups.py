@@ -264,3 +264,112 @@ def _whole(expr: cst.BaseExpression, tainted: Set[str]) -> bool:
             return True
         return bool(expr.args) and _whole(expr.args[0].value, tainted)
     return False
+
+
+# A read of one row by what it holds: `Model.get(key)`, `Model.query.filter_by(k=v).first()`,
+# `session.query(Model).filter_by(...).one_or_none()`, `session.get(Model, key)`, `Model.objects.filter(...).first()`.
+ROW_READS = {"get", "get_by", "filter_by", "filter", "where", "first", "one_or_none", "scalar", "scalar_one_or_none",
+             "get_or_none", "find_one", "one"}
+ROW_MODEL_ARGS = {"query", "get", "select", "scalars"}  # `session.query(Model)`, `session.get(Model, key)`
+
+
+def created_if_missing(call: cst.Call, row: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> bool:
+    """`pkg = Package.query.filter_by(name=name).first()` / `if not pkg:` / `pkg = Package(name=name)`,
+    `session.add(pkg)`: the insert `call` stores a row (`row`, or the name it is bound to) built from
+    the same class the function looked it up in, with the key it looked it up by, in the branch that
+    runs when that lookup found nothing. A redelivery finds the row and skips the insert (the
+    check-then-create idiom, as `get_or_create` does it)."""
+    if func is None or row is None:
+        return False
+    built = _construction(row, func)
+    if built is None:
+        return False
+    model, values = dotted(built.func), {code(a.value) for a in built.args if not a.star and not _literal(a.value)}
+    for test, in_body, holds in _guards(call, func):
+        found = found_test(test, holds)
+        if found is None or found == in_body:
+            continue  # the branch runs when the lookup found the row
+        for name in _held_names(test):
+            for value, _, how in func.assigns.get(name, ()):
+                if how == "=" and _row_read(value, model) and values & _read_keys(value):
+                    return True
+    return False
+
+
+def _literal(expr: cst.BaseExpression) -> bool:
+    """A constant: it keys nothing by itself (`status="new"`, `active=True`)."""
+    return isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)) or (
+        isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"))
+
+
+def _construction(row: cst.BaseExpression, func: FunctionInfo) -> Optional[cst.Call]:
+    """The call that builds the row: `row` itself, or the last call bound to the name `row` that is
+    not a read (`bcls(nvr=nvr)`: a class held in a local builds rows too)."""
+    if isinstance(row, cst.Name):
+        built = [v for v, _, how in func.assigns.get(row.value, ()) if how == "=" and isinstance(v, cst.Call)
+                 and isinstance(v.func, (cst.Name, cst.Attribute))]
+        return built[-1] if built else None
+    return row if isinstance(row, cst.Call) and isinstance(row.func, (cst.Name, cst.Attribute)) else None
+
+
+def _guards(call: cst.Call, func: FunctionInfo):
+    """(test, whether `call` is in its body (else in its `else`), a predicate of the names the test
+    reads) for each `if` of the function that holds `call`."""
+    stack: List[cst.CSTNode] = [func.node.body]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.If):
+            for branch, in_body in ((cur.body, True), (cur.orelse, False)):
+                if branch is not None and contains(branch, call):
+                    names = _held_names(cur.test)
+                    yield cur.test, in_body, (lambda e, names=names: bool(_held_names(e) & names))
+        if not isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(children(cur))
+
+
+def _held_names(test: cst.BaseExpression) -> Set[str]:
+    """The plain names a test reads the truth of (`not pkg`, `pkg is None`, `build and build.update`)."""
+    if isinstance(test, cst.UnaryOperation):
+        return _held_names(test.expression)
+    if isinstance(test, cst.Comparison):
+        return _held_names(test.left)
+    if isinstance(test, cst.Name):
+        return {test.value}
+    return set()
+
+
+def _row_read(value: cst.BaseExpression, model: Optional[str]) -> bool:
+    """`value` reads one row of the class `model` names (also through a statement it runs:
+    `session.scalars(select(Tagging).filter_by(...)).first()`)."""
+    if not model:
+        return False
+    calls = _calls(value)
+    if not any(call_name(c) in ROW_READS for c in calls):
+        return False
+    for call in calls:
+        root = call.func
+        while isinstance(root, cst.Attribute):
+            if dotted(root) == model:
+                return True  # `Package.query.filter_by(...)`
+            root = root.value
+        if dotted(root) == model or call_name(call) in ROW_MODEL_ARGS and call.args and dotted(call.args[0].value) == model:
+            return True  # `Package.get(name)`, `session.query(Package)`, `select(Package)`
+    return False
+
+
+def _read_keys(value: cst.BaseExpression) -> Set[str]:
+    """The code of the values a row read is keyed by (`filter_by(name=name)` -> {"name"})."""
+    return {code(a.value) for c in _calls(value) for a in c.args if not a.star}
+
+
+def _calls(expr: cst.BaseExpression) -> List[cst.Call]:
+    """Every call in `expr` (lambdas left out)."""
+    out: List[cst.Call] = []
+    stack: List[cst.CSTNode] = [expr]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Call):
+            out.append(cur)
+        if not isinstance(cur, cst.Lambda):
+            stack.extend(children(cur))
+    return out
