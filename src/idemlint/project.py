@@ -31,6 +31,7 @@ MAX_KEPT_SOURCE = 768 * 1024
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\([^()]*\))?)$")
 _CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
 # a base class's last name: `Base`, `pkg.Base`, `Base[T]`; not `metaclass=ABCMeta`
+_CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _BASE_NAME = re.compile(rb"(?:^|,)\s*(?:[\w]+\.)*(\w+)\s*(?=[\[,]|$)")
 
 
@@ -76,6 +77,7 @@ class Project:
         self._file_memos: Dict[str, Dict[tuple, object]] = {}
         self._origins: Optional[object] = None  # origins.Origins, made on first use
         self._subclasses: Optional[Dict[str, List[Tuple[str, str]]]] = None  # base name -> (path, class)
+        self._nouns: Dict[str, List[str]] = {}  # `interfaces_named`
 
     def __getstate__(self) -> dict:
         return {"bases": self.bases, "max_depth": self.max_depth, "scanned": self.scanned}
@@ -228,6 +230,17 @@ class Project:
         except (OSError, ParseFailure, RecursionError, MemoryError, ValueError):
             return None  # an unreadable callee only means the call stays unresolved
         return Loaded(path, self.module_name(path), index, digest(source), len(source))
+
+    def interfaces_named(self, noun: str) -> List[str]:
+        """The names of the project's base classes (those some project class derives from) that have
+        `noun` as one of their CamelCase words (`notifier`: `AlarmNotifier`, `NotifierBase`)."""
+        if self._subclasses is None:
+            self._subclasses = self._index_classes()
+        known = self._nouns.get(noun)
+        if known is None:
+            known = self._nouns[noun] = sorted(
+                name for name in self._subclasses if noun in {w.lower() for w in _CAMEL_WORD.findall(name)})
+        return known
 
     def subclasses(self, name: str) -> List[Tuple[str, str]]:
         """Every class of the project deriving from a class named `name`, directly or not: (file,

@@ -9,8 +9,9 @@ Anything else stays unresolved, and the call is a hand-off to code the tool cann
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import List, Optional, Tuple
+import re
+from dataclasses import dataclass, replace
+from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -26,6 +27,7 @@ class Callee:
     index: ModuleIndex
     path: Optional[str]  # the callee's file; None when it is the module being analysed
     module: str = ""  # dotted module name of another project module
+    guessed: bool = False  # one implementation of an interface the receiver is named like (`by_interface`)
 
     @property
     def qualname(self) -> str:
@@ -48,7 +50,8 @@ def resolve_all(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]
     subclasses of its class (polymorphic dispatch: `self._pipeline.acknowledge()`)."""
     callee = resolve(expr, ctx, project, path)
     if callee is None:
-        return _any_class(expr, ctx, project, path) or dispatched(expr, ctx, project, path)
+        return (_any_class(expr, ctx, project, path) or dispatched(expr, ctx, project, path)
+                or by_interface(expr, ctx, project, path))
     if not overrides or project is None or callee.func.class_name is None or not is_stub(callee.func):
         return [callee]
     return subclass_methods(callee, ctx, project, path) or [callee]
@@ -74,6 +77,87 @@ def _any_class(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
             seen.add(id(found.func.node))
             out.append(found)
     return out
+
+
+# receivers named too generally to say which interface they implement
+_VAGUE_NOUNS = {"self", "cls", "obj", "object", "item", "value", "result", "response", "request", "data", "args",
+                "kwargs", "other", "instance", "thing", "entry", "element", "base", "parent", "child", "wrapper"}
+
+
+def by_interface(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
+    """`notifier.notify(alarm)` / `self.repository.write_batch(rows)` / `for plugin in self.notifiers:
+    plugin.process_event(...)` on an object nothing resolves (a plug-in the configuration names): the
+    overrides of the method in the project's subclasses of the interface named like the receiver
+    (`AlarmNotifier`, `NotifierBase`, `AbstractRepository`) that declares it abstract (`pass`, `...`,
+    `raise NotImplementedError`). Only when the receiver's own origin is unknown."""
+    if not isinstance(expr, cst.Attribute) or expr.attr.value.startswith("__"):
+        return []
+    if ctx.origin(expr.value) is not None:
+        return []  # a library object, or something the project resolves otherwise
+    noun = _noun(expr.value, ctx)
+    if not noun:
+        return []
+    method = expr.attr.value
+    out: List[Callee] = []
+    index = ctx.index
+    for cls in index.classes.values():  # an interface of this module (also without a project)
+        stub = cls.methods.get(method)
+        if stub is None or not is_stub(stub) or noun not in _camel_words(cls.name):
+            continue
+        if project is not None:
+            out.extend(replace(found, guessed=True) for found in subclass_methods(Callee(stub, index, None), ctx,
+                                                                                    project, path))
+            continue
+        for sub in index.classes.values():
+            impl = sub.methods.get(method)
+            if impl is not None and not is_stub(impl) and any(
+                    (dotted(b) or "").rpartition(".")[2] == cls.name for b in sub.bases):
+                out.append(Callee(impl, index, None, guessed=True))
+    if project is None:
+        return out
+    for name in project.interfaces_named(noun):
+        if name in index.classes:
+            continue  # this module's own interface: done above
+        for sub_path, sub in project.subclasses(name)[:1]:
+            # the interface is found from one of its subclasses' `class X(Interface)` line
+            own = same_file(sub_path, path)
+            loaded = None if own else project.load(sub_path)
+            sub_index, found_path = (index, path) if own else (loaded.index, loaded.path) if loaded else (None, None)
+            cls = sub_index.classes.get(sub) if sub_index is not None else None
+            base = None
+            for expr_base in (cls.bases if cls is not None else ()):
+                if (dotted(expr_base) or "").rpartition(".")[2] == name:
+                    base = _class_named(expr_base, sub_index, None, project, found_path, 0)
+            stub = base[0].methods.get(method) if base is not None else None
+            if stub is None or not is_stub(stub):
+                continue
+            for found in subclass_methods(_callee(stub, base[1], project, base[2]), ctx, project, path):
+                if all(found.func.node is not c.func.node for c in out):
+                    out.append(replace(found, guessed=True))
+    return out
+
+
+def _camel_words(name: str) -> Set[str]:
+    return {w.lower() for w in _CAMEL_WORD.findall(name)}
+
+
+_CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def _noun(expr: cst.BaseExpression, ctx: Ctx) -> str:
+    """What the receiver is called, singular (`self.notifiers` -> `notifier`): its last name, or, for a
+    loop variable, the last name of what it loops over; "" for a name too general to say."""
+    if isinstance(expr, cst.Name) and ctx.func is not None:
+        bound = ctx.func.assigns.get(expr.value, ())
+        if len(bound) == 1 and bound[0][2] == "for" and isinstance(bound[0][0], (cst.Name, cst.Attribute)):
+            expr = bound[0][0]
+    name = expr.value if isinstance(expr, cst.Name) else expr.attr.value if isinstance(expr, cst.Attribute) else ""
+    word = name.strip("_").rpartition("_")[2].lower()
+    if word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return "" if len(word) < 4 or word in _VAGUE_NOUNS else word
 
 
 def dispatched(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:

@@ -376,12 +376,15 @@ class HandlerRun:
         self.searches: List[lookups.Search] = []  # reads keyed by the message's data (`store.search(...)`)
         self.search_guards: List[Tuple[Event, lookups.Search]] = []  # their branches, to confirm at the end
         self.calling: List[Tuple[int, cst.Call]] = []  # (caller's function node id, call) of the helpers walked
+        self.guessing = 0  # inside an implementation `callees.by_interface` picked
 
     def add(self, walker: _Walker, kind: str, node: cst.CSTNode, strength: int, what: str,
             detail: str = "", db: bool = False, db_key: Optional[str] = None, claim: bool = False) -> Event:
         self.seq += 1
         if walker.depth > 0:
             strength = min(strength, WEAK)
+        if self.guessing:
+            strength = UNSEEN  # in an implementation picked by the receiver's name only
         if db_key is not None:
             db_key = self.cursor_of.get(db_key.split(".")[0], None) or db_key
         ev = Event(kind=kind, node=node, seq=self.seq, strength=strength, what=what,
@@ -539,6 +542,7 @@ class HandlerRun:
         followed = False
         for callee in self._callees(call, w):
             replying = self._forwards_reply(call, w.ctx)
+            self.guessing += callee.guessed
             if callee.path is None:
                 self.replying += replying
                 self.calling.append((id(w.func.node), call))
@@ -546,11 +550,12 @@ class HandlerRun:
                 self.calling.pop()
                 self.replying -= replying
                 followed = True
-                continue
-            summary = self._summary(callee) if w.depth < self.max_depth else None
-            if summary is not None:
-                self._inline(w, call, summary, replying)
-                followed = True
+            else:
+                summary = self._summary(callee) if w.depth < self.max_depth else None
+                if summary is not None:
+                    self._inline(w, call, summary, replying)
+                    followed = True
+            self.guessing -= callee.guessed
         return followed
 
     def _confirm_searches(self) -> None:
@@ -672,7 +677,7 @@ class HandlerRun:
             self.seq += 1
             key = ev.db_key
             self.events.append(replace(
-                ev, seq=self.seq, strength=min(ev.strength, WEAK), txns=tuple(w.txns) + ev.txns,
+                ev, seq=self.seq, strength=UNSEEN if self.guessing else min(ev.strength, WEAK), txns=tuple(w.txns) + ev.txns,
                 db_epoch=self.db_epoch.get(key, 0) + ev.db_epoch if key is not None else ev.db_epoch,
                 chain=w.chain + ev.chain, call_node=w.call_node or call,
                 in_except=ev.in_except or self.except_depth > 0, early=ev.early or any(self.exiting_ifs),
