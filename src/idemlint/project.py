@@ -31,8 +31,13 @@ MAX_KEPT_SOURCE = 768 * 1024
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\([^()]*\))?)$")
 _CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
 # a base class's last name: `Base`, `pkg.Base`, `Base[T]`; not `metaclass=ABCMeta`
-_CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _BASE_NAME = re.compile(rb"(?:^|,)\s*(?:[\w]+\.)*(\w+)\s*(?=[\[,]|$)")
+_CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def camel_words(name: str) -> set:
+    """The words of a CamelCase name, lower case (`AlarmNotifier` -> {"alarm", "notifier"})."""
+    return {w.lower() for w in _CAMEL_WORD.findall(name)}
 
 
 @dataclass
@@ -239,7 +244,7 @@ class Project:
         known = self._nouns.get(noun)
         if known is None:
             known = self._nouns[noun] = sorted(
-                name for name in self._subclasses if noun in {w.lower() for w in _CAMEL_WORD.findall(name)})
+                name for name in self._subclasses if noun in camel_words(name))
         return known
 
     def subclasses(self, name: str) -> List[Tuple[str, str]]:

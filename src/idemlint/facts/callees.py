@@ -9,14 +9,14 @@ Anything else stays unresolved, and the call is a hand-off to code the tool cann
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, replace
-from typing import List, Optional, Set, Tuple
+from typing import List, Optional, Tuple
 
 import libcst as cst
 
 from ..detect.base import Ctx, func_ref
 from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted, string_value
+from ..project import camel_words
 
 MAX_HOPS = 6  # re-exports and base classes followed when resolving one call
 
@@ -102,7 +102,7 @@ def by_interface(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str
     index = ctx.index
     for cls in index.classes.values():  # an interface of this module (also without a project)
         stub = cls.methods.get(method)
-        if stub is None or not is_stub(stub) or noun not in _camel_words(cls.name):
+        if stub is None or not is_stub(stub) or noun not in camel_words(cls.name):
             continue
         if project is not None:
             out.extend(replace(found, guessed=True) for found in subclass_methods(Callee(stub, index, None), ctx,
@@ -135,13 +135,6 @@ def by_interface(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str
                 if all(found.func.node is not c.func.node for c in out):
                     out.append(replace(found, guessed=True))
     return out
-
-
-def _camel_words(name: str) -> Set[str]:
-    return {w.lower() for w in _CAMEL_WORD.findall(name)}
-
-
-_CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
 def _noun(expr: cst.BaseExpression, ctx: Ctx) -> str:
