@@ -83,6 +83,8 @@ class Project:
         self._origins: Optional[object] = None  # origins.Origins, made on first use
         self._subclasses: Optional[Dict[str, List[Tuple[str, str]]]] = None  # base name -> (path, class)
         self._nouns: Dict[str, List[str]] = {}  # `interfaces_named`
+        self._defines: Dict[Tuple[str, str], bool] = {}  # `defines`
+        self.no_interface: set = set()  # (interface, method) pairs `callees.by_interface` found nothing for
 
     def __getstate__(self) -> dict:
         return {"bases": self.bases, "max_depth": self.max_depth, "scanned": self.scanned}
@@ -245,6 +247,15 @@ class Project:
         if known is None:
             known = self._nouns[noun] = sorted(
                 name for name in self._subclasses if noun in camel_words(name))
+        return known
+
+    def defines(self, path: str, name: str) -> bool:
+        """The file's text has a `def <name>(` (read as text, once per process and question)."""
+        key = (path, name)
+        known = self._defines.get(key)
+        if known is None:
+            pattern = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+" + re.escape(name.encode()) + rb"[ \t]*\(", re.M)
+            known = self._defines[key] = pattern.search(read_head(path)) is not None
         return known
 
     def subclasses(self, name: str) -> List[Tuple[str, str]]:

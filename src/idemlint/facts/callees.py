@@ -116,9 +116,13 @@ def by_interface(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str
     if project is None:
         return out
     for name in project.interfaces_named(noun):
-        if name in index.classes:
-            continue  # this module's own interface: done above
-        for sub_path, sub in project.subclasses(name)[:1]:
+        if name in index.classes or (name, method) in project.no_interface:
+            continue  # this module's own interface (done above), or one known not to declare `method`
+        subs = project.subclasses(name)
+        if not any(project.defines(sub_path, method) for sub_path, _ in subs):
+            project.no_interface.add((name, method))  # no implementation defines it: nothing to load
+            continue
+        for sub_path, sub in subs[:1]:
             # the interface is found from one of its subclasses' `class X(Interface)` line
             own = same_file(sub_path, path)
             loaded = None if own else project.load(sub_path)
@@ -130,6 +134,7 @@ def by_interface(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str
                     base = _class_named(expr_base, sub_index, None, project, found_path, 0)
             stub = base[0].methods.get(method) if base is not None else None
             if stub is None or not is_stub(stub):
+                project.no_interface.add((name, method))
                 continue
             for found in subclass_methods(_callee(stub, base[1], project, base[2]), ctx, project, path):
                 if all(found.func.node is not c.func.node for c in out):
