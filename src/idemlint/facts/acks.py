@@ -69,7 +69,7 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
         return True, None  # `self.run_once()` receives and acks its own messages: a consumer, not a helper
     acking = []
     for callee in targets:
-        site = _acks_in(callee, ctx, library_ack, depth - 1, active)
+        site = _acks_in(callee, ctx, library_ack, depth - 1, active) or _commits_looped(callee, ctx)
         if site is not None:
             acking.append((callee, site))
     if not acking:
@@ -143,6 +143,24 @@ def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         return None  # no message in sight: `future.complete()`, `job.settle()` of something else
     return AckSite("unknown", UNSEEN, f"`{text}()` on an object the tool cannot resolve (taken for an ack)",
                    through=True)
+
+
+def _commits_looped(callee: callees.Callee, ctx: Ctx) -> Optional[AckSite]:
+    """`self._flush()` commits `self._consumer`, which the caller loops over for its messages (a
+    consumer of a wrapper library nobody here knows). Asked per caller, never remembered with the
+    helper: the answer depends on the caller's loop."""
+    if ctx.func is None or callee.func.class_name is None:
+        return None
+    inner_ctx = Ctx(callee.index, callee.func)
+    for inner in callee.func.calls:
+        recv = receiver(inner)
+        if called_name(inner) == "commit" and recv is not None and (dotted(recv) or "").startswith("self.") \
+                and not is_db_receiver(inner) and not _project_origin(inner_ctx, recv) \
+                and _iterated_consumer(recv, ctx):
+            return AckSite("unknown", UNSEEN, f"`{dotted(inner.func)}()` on a consumer `{ctx.func.symbol}` loops over for "
+                                              "its messages (a client the tool does not know: taken for an offset "
+                                              "commit)", through=True)
+    return None
 
 
 def _iterated_consumer(recv: cst.BaseExpression, ctx: Ctx) -> bool:
