@@ -136,6 +136,18 @@ _SKIP_FIELDS = {
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
+PROPERTY_DECORATORS = ("property", "cached_property")  # builtins, functools, and the cached-property package
+
+
+def _is_property(func: "FunctionInfo") -> bool:
+    """A method read as an attribute: `@property`, `@functools.cached_property`, `@cached_property`."""
+    for dec in func.decorators:
+        name = dotted(dec.decorator) or ""
+        if name.rpartition(".")[2] in PROPERTY_DECORATORS:
+            return True
+    return False
+
+
 def children(node: cst.CSTNode) -> List[cst.CSTNode]:
     """The syntactic children of `node`, without whitespace and punctuation.
 
@@ -828,6 +840,9 @@ class ModuleIndex:
             found = found or origin
         if found is None and name in cls.annotations:
             found = self.annotation(cls.annotations[name], None, _depth + 1)
+        if found is None and name not in cls.attr_values and name in cls.methods and _is_property(cls.methods[name]):
+            # `@property` / `@cached_property def hook(self): return PubSubAsyncHook(...)`: what it returns
+            return self.returned(cls.methods[name], _depth + 1)
         if found is None and self.project is not None and name not in cls.attr_values:
             return self.project.inherited_attribute(self, cls, name)
         return found

@@ -84,6 +84,7 @@ class Project:
         self._subclasses: Optional[Dict[str, List[Tuple[str, str]]]] = None  # base name -> (path, class)
         self._nouns: Dict[str, List[str]] = {}  # `interfaces_named`
         self._defines: Dict[Tuple[str, str], bool] = {}  # `defines`
+        self._defined: Dict[str, List[str]] = {}  # class name -> the files whose `class X(...):` lines define it
         self.no_interface: set = set()  # (interface, method) pairs `callees.by_interface` found nothing for
 
     def __getstate__(self) -> dict:
@@ -249,6 +250,13 @@ class Project:
                 name for name in self._subclasses if noun in camel_words(name))
         return known
 
+    def class_files(self, name: str) -> Optional[List[str]]:
+        """The files whose `class <name>(...):` lines define a class of that name (None: none such
+        line; a class written `class X:` is not in this index)."""
+        if self._subclasses is None:
+            self._subclasses = self._index_classes()
+        return self._defined.get(name)
+
     def defines(self, path: str, name: str) -> bool:
         """The file's text has a `def <name>(` (read as text, once per process and question)."""
         key = (path, name)
@@ -294,6 +302,7 @@ class Project:
                         continue  # not followed into
                     for m in _CLASS_LINE.finditer(text):
                         name = m.group(1).decode("ascii", "replace")
+                        self._defined.setdefault(name, []).append(path)
                         for base_name in _BASE_NAME.findall(m.group(2)):
                             index.setdefault(base_name.decode("ascii", "replace"), []).append((path, name))
         return index

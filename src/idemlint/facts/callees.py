@@ -79,6 +79,7 @@ def _any_class(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
     return out
 
 
+MAX_IMPLEMENTATIONS = 12  # `by_interface`: more than this many overrides say nothing of one receiver
 # receivers named too generally to say which interface they implement
 _VAGUE_NOUNS = {"self", "cls", "obj", "object", "item", "value", "result", "response", "request", "data", "args",
                 "kwargs", "other", "instance", "thing", "entry", "element", "base", "parent", "child", "wrapper"}
@@ -119,8 +120,11 @@ def by_interface(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str
         if name in index.classes or (name, method) in project.no_interface:
             continue  # this module's own interface (done above), or one known not to declare `method`
         subs = project.subclasses(name)
-        if not any(project.defines(sub_path, method) for sub_path, _ in subs):
-            project.no_interface.add((name, method))  # no implementation defines it: nothing to load
+        files = project.class_files(name)
+        if files is not None and not any(project.defines(f, method) for f in files) \
+                or not any(project.defines(sub_path, method) for sub_path, _ in subs):
+            # the interface's file declares no such method, or no implementation's file defines it
+            project.no_interface.add((name, method))
             continue
         for sub_path, sub in subs[:1]:
             # the interface is found from one of its subclasses' `class X(Interface)` line
@@ -139,7 +143,9 @@ def by_interface(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str
             for found in subclass_methods(_callee(stub, base[1], project, base[2]), ctx, project, path):
                 if all(found.func.node is not c.func.node for c in out):
                     out.append(replace(found, guessed=True))
-    return out
+    # a plug-in set is a handful of implementations; a method dozens of classes override is a
+    # framework's own polymorphism, which a receiver's name does not narrow down
+    return out if len(out) <= MAX_IMPLEMENTATIONS else []
 
 
 def _noun(expr: cst.BaseExpression, ctx: Ctx) -> str:
@@ -299,6 +305,8 @@ def subclass_methods(callee: Callee, ctx: Ctx, project, path: Optional[str]) -> 
     for sub_path, name in project.subclasses(callee.func.class_name):
         if own is not None and os.path.abspath(sub_path) == own:
             index, found_path = ctx.index, None
+        elif not project.defines(sub_path, callee.func.name):
+            continue  # its file has no `def <method>(`: nothing there overrides it (not parsed)
         else:
             loaded = project.load(sub_path)
             if loaded is None:

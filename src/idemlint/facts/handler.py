@@ -765,16 +765,30 @@ def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> bool:
 
 
 def _ends_in_exit(body: cst.BaseSuite) -> bool:
-    """`if dup: ack(); continue`: the branch's last statement leaves the handler or the iteration."""
+    """`if dup: ack(); continue`: the branch's last statement leaves the handler or the iteration. A
+    branch that yields first (`yield TriggerEvent(messages); return`) hands the messages to its
+    caller: the main path of a generator, not a skip."""
     if isinstance(body, cst.IndentedBlock):
         if not body.body:
             return False
         last = body.body[-1]
         if isinstance(last, cst.SimpleStatementLine):
-            return bool(last.body) and isinstance(last.body[-1], (cst.Return, cst.Continue, cst.Break, cst.Raise))
+            return bool(last.body) and isinstance(last.body[-1], (cst.Return, cst.Continue, cst.Break, cst.Raise)) \
+                and not _yields(body)
         return False
     if isinstance(body, cst.SimpleStatementSuite):
         return bool(body.body) and isinstance(body.body[-1], (cst.Return, cst.Continue, cst.Break, cst.Raise))
+    return False
+
+
+def _yields(body: cst.CSTNode) -> bool:
+    stack: List[cst.CSTNode] = [body]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Yield):
+            return True
+        if not isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(children(cur))
     return False
 
 
