@@ -120,29 +120,23 @@ def by_interface(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str
         if name in index.classes or (name, method) in project.no_interface:
             continue  # this module's own interface (done above), or one known not to declare `method`
         subs = project.subclasses(name)
-        files = project.class_files(name)
-        if files is not None and not any(project.defines(f, method) for f in files) \
-                or not any(project.defines(sub_path, method) for sub_path, _ in subs):
-            # the interface's file declares no such method, or no implementation's file defines it
+        files = project.class_files(name) or []
+        implementing = sum(1 for sub_path, _ in subs if project.defines(sub_path, method))
+        if len(files) != 1 or not project.defines(files[0], method) or not implementing \
+                or implementing > MAX_IMPLEMENTATIONS:
+            # no single file defines the interface with such a method, no implementation's file
+            # defines it, or so many do that the receiver's name narrows nothing down (read as text)
             project.no_interface.add((name, method))
             continue
-        for sub_path, sub in subs[:1]:
-            # the interface is found from one of its subclasses' `class X(Interface)` line
-            own = same_file(sub_path, path)
-            loaded = None if own else project.load(sub_path)
-            sub_index, found_path = (index, path) if own else (loaded.index, loaded.path) if loaded else (None, None)
-            cls = sub_index.classes.get(sub) if sub_index is not None else None
-            base = None
-            for expr_base in (cls.bases if cls is not None else ()):
-                if (dotted(expr_base) or "").rpartition(".")[2] == name:
-                    base = _class_named(expr_base, sub_index, None, project, found_path, 0)
-            stub = base[0].methods.get(method) if base is not None else None
-            if stub is None or not is_stub(stub):
-                project.no_interface.add((name, method))
-                continue
-            for found in subclass_methods(_callee(stub, base[1], project, base[2]), ctx, project, path):
-                if all(found.func.node is not c.func.node for c in out):
-                    out.append(replace(found, guessed=True))
+        loaded = project.load(files[0])  # not this module: its own classes were looked at above
+        cls = loaded.index.classes.get(name) if loaded is not None else None
+        stub = cls.methods.get(method) if cls is not None else None
+        if stub is None or not is_stub(stub):
+            project.no_interface.add((name, method))
+            continue
+        for found in subclass_methods(_callee(stub, loaded.index, project, loaded.path), ctx, project, path):
+            if all(found.func.node is not c.func.node for c in out):
+                out.append(replace(found, guessed=True))
     # a plug-in set is a handful of implementations; a method dozens of classes override is a
     # framework's own polymorphism, which a receiver's name does not narrow down
     return out if len(out) <= MAX_IMPLEMENTATIONS else []
