@@ -15,8 +15,8 @@ name suggests:
 - an update of a container held in memory (a dict, list, set or deque the handler's object or
   function builds): the crash that causes a redelivery wipes it, and the same message puts the
   same entry back;
-- a callable the consumer was built with (`self.callback = callback` in `__init__`, a parameter):
-  a plug-in chosen by whoever wires the consumer. What it does is known where it is written, not
+- a callable the consumer was built with (`self.callback = callback` in `__init__`, a parameter,
+  or a local that picks it or the class's own default): a plug-in chosen by whoever wires the consumer. What it does is known where it is written, not
   in the transport that calls it (in real code: buffers, index look-ups, UI broadcasts).
 """
 
@@ -54,7 +54,7 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
     if not origin.startswith(".") and OBSERVING & set(origin.lower().split(".")[:-1]):
         return "a logger"
     if isinstance(func, cst.Name):
-        return GIVEN if _given(func.value, ctx.func) else None
+        return GIVEN if _given(func.value, ctx.func) or _given_choice(func.value, ctx) else None
     if not isinstance(func, cst.Attribute):
         return None
     recv = func.value
@@ -76,6 +76,28 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
 def _given(name: str, func: Optional[FunctionInfo]) -> bool:
     """`handler(msg)` where `handler` is a parameter of the function (never rebound in it)."""
     return func is not None and name in func.params and name not in func.assigns and name not in ("self", "cls")
+
+
+def _given_choice(name: str, ctx: Ctx) -> bool:
+    """`handle = self.messages_callback or self._default_callback`, then `handle(messages)`: a local
+    bound once to a choice between a callable the consumer was given and the class's own default."""
+    func = ctx.func
+    bound = func.assigns.get(name, ()) if func is not None else ()
+    if len(bound) != 1 or bound[0][2] != "=" or not isinstance(bound[0][0], (cst.BooleanOperation, cst.IfExp)):
+        return False
+    cls = ctx.index.class_of(func)
+    given = False
+    for option in alternatives(bound[0][0]):
+        if isinstance(option, cst.Name) and _given(option.value, func):
+            given = True
+        elif isinstance(option, cst.Attribute) and isinstance(option.value, cst.Name) and option.value.value == "self":
+            if _given_attr(option.attr.value, ctx):
+                given = True
+            elif cls is None or option.attr.value not in cls.methods:
+                return False
+        else:
+            return False
+    return given
 
 
 def _self_attr(expr: cst.BaseExpression, ctx: Ctx) -> bool:
