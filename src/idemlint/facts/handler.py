@@ -124,7 +124,7 @@ class _Walker(cst.CSTVisitor):
         return False
 
     def visit_If(self, node: cst.If) -> None:
-        self.run.exiting_ifs.append(_ends_in_exit(node.body))
+        self.run.exiting_ifs.append(_ends_in_exit(node.body, self.run.tainted))
 
     def leave_If(self, original_node: cst.If) -> None:
         self.run.exiting_ifs.pop()
@@ -764,17 +764,22 @@ def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> bool:
     return handoff.in_process(call, ctx) is None  # a signal, a registry, a logger, memory, a plug-in
 
 
-def _ends_in_exit(body: cst.BaseSuite) -> bool:
+def _ends_in_exit(body: cst.BaseSuite, message: Set[str] = frozenset()) -> bool:
     """`if dup: ack(); continue`: the branch's last statement leaves the handler or the iteration. A
-    branch that yields first (`yield TriggerEvent(messages); return`) hands the messages to its
-    caller: the main path of a generator, not a skip."""
+    branch that yields first (`yield TriggerEvent(messages); return`), or that returns the message
+    (`receiver.complete_message(msg); return msg`, `message` holding its names), hands the messages to
+    its caller: the main path, not a skip."""
     if isinstance(body, cst.IndentedBlock):
         if not body.body:
             return False
         last = body.body[-1]
         if isinstance(last, cst.SimpleStatementLine):
-            return bool(last.body) and isinstance(last.body[-1], (cst.Return, cst.Continue, cst.Break, cst.Raise)) \
-                and not _yields(body)
+            if not last.body or not isinstance(last.body[-1], (cst.Return, cst.Continue, cst.Break, cst.Raise)):
+                return False
+            final = last.body[-1]
+            if isinstance(final, cst.Return) and final.value is not None and mentions(final.value, message):
+                return False
+            return not _yields(body)
         return False
     if isinstance(body, cst.SimpleStatementSuite):
         return bool(body.body) and isinstance(body.body[-1], (cst.Return, cst.Continue, cst.Break, cst.Raise))
