@@ -76,8 +76,10 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
         return True, None
     callee, site = acking[0]
     some = "" if len(acking) == len(targets) else f" (one of {len(targets)} implementations, {len(acking)} of which ack)"
-    return True, AckSite(site.library, min(WEAK, site.strength),
-                         f"acks through `{callee.qualname}()`{some}: {site.evidence}", through=True)
+    # an implementation picked by the receiver's name only (`callees.by_interface`) acks at most unseen
+    strength = UNSEEN if callee.guessed else min(WEAK, site.strength)
+    return True, AckSite(site.library, strength, f"acks through `{callee.qualname}()`{some}: {site.evidence}",
+                         through=True)
 
 
 def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: int,
