@@ -83,7 +83,10 @@ def _download(pkg: Dict[str, str], sdists: Path) -> Path:
         got = Path(tmp) / pkg["sdist"]
         # pip saves the archive before it prepares the metadata, and some sdists' metadata (old-style
         # `Requires-Dist: x (>=1.0)`) makes an older pip exit with 2 afterwards: the pinned sha256,
-        # not pip's exit code, is what says the file is the right one
+        # not pip's exit code, is what says the file is the right one. When pip stops before saving
+        # it (a build dependency it cannot resolve), the file is taken from the index's own listing.
+        if not got.is_file():
+            _from_index(pkg, got)
         if not got.is_file():
             tail = "\n".join(proc.stdout.strip().splitlines()[-5:])
             raise RuntimeError(f"{pkg['name']}=={pkg['version']}: pip download failed ({proc.returncode}):\n{tail}")
@@ -93,6 +96,26 @@ def _download(pkg: Dict[str, str], sdists: Path) -> Path:
         sdists.mkdir(parents=True, exist_ok=True)
         shutil.move(str(got), str(target))
     return target
+
+
+def _from_index(pkg: Dict[str, str], target: Path) -> None:
+    """Download the pinned sdist from the URL PyPI's simple index lists for it (PEP 691 JSON; nothing
+    on failure)."""
+    import json
+    import urllib.request
+
+    try:
+        request = urllib.request.Request(f"https://pypi.org/simple/{pkg['name']}/",
+                                         headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+        with urllib.request.urlopen(request, timeout=60) as r:
+            files = json.load(r).get("files", [])
+        url = next((f["url"] for f in files if f.get("filename") == pkg["sdist"]), None)
+        if url is None:
+            return
+        with urllib.request.urlopen(url, timeout=300) as r, open(target, "wb") as out:
+            shutil.copyfileobj(r, out)
+    except (OSError, ValueError):
+        return
 
 
 def _safe_members(names: List[str]) -> bool:
