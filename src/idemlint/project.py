@@ -242,19 +242,16 @@ class Project:
     def interfaces_named(self, noun: str) -> List[str]:
         """The names of the project's base classes (those some project class derives from) that have
         `noun` as one of their CamelCase words (`notifier`: `AlarmNotifier`, `NotifierBase`)."""
-        if self._subclasses is None:
-            self._subclasses = self._index_classes()
         known = self._nouns.get(noun)
         if known is None:
             known = self._nouns[noun] = sorted(
-                name for name in self._subclasses if noun in camel_words(name))
+                name for name in self._class_index() if noun in camel_words(name))
         return known
 
     def class_files(self, name: str) -> Optional[List[str]]:
         """The files whose `class <name>(...):` lines define a class of that name (None: none such
         line; a class written `class X:` is not in this index)."""
-        if self._subclasses is None:
-            self._subclasses = self._index_classes()
+        self._class_index()
         return self._defined.get(name)
 
     def defines(self, path: str, name: str) -> bool:
@@ -269,18 +266,22 @@ class Project:
     def subclasses(self, name: str) -> List[Tuple[str, str]]:
         """Every class of the project deriving from a class named `name`, directly or not: (file,
         class name), by the names in their `class X(Base):` lines (read as text, once per process)."""
-        if self._subclasses is None:
-            self._subclasses = self._index_classes()
         out: List[Tuple[str, str]] = []
         seen = {name}
         todo = [name]
         while todo:
-            for path, sub in self._subclasses.get(todo.pop(0), ()):
+            for path, sub in self._class_index().get(todo.pop(0), ()):
                 out.append((path, sub))
                 if sub not in seen:
                     seen.add(sub)
                     todo.append(sub)
         return out
+
+    def _class_index(self) -> Dict[str, List[Tuple[str, str]]]:
+        """Base class name -> its project subclasses (and `_defined`), built on first use."""
+        if self._subclasses is None:
+            self._subclasses = self._index_classes()
+        return self._subclasses
 
     def _index_classes(self) -> Dict[str, List[Tuple[str, str]]]:
         from .discover import is_skipped_dir

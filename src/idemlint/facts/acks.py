@@ -124,20 +124,14 @@ def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         # a consumer of a wrapper library the function loops over for its messages
         if name != "commit" or origin.split(".")[0] in KNOWN_ROOTS or not _iterated_consumer(recv, ctx):
             return None
-        return AckSite("unknown", UNSEEN, f"`{text}()` on a consumer the function iterates for its messages "
-                                          f"(`{origin}`, a client the tool does not know: taken for an offset "
-                                          "commit)", through=True)
+        return _looped_commit(text, "the function", origin)
     if name == "commit":
         if is_db_receiver(call):
             return None
         if _receives(ctx):
             return AckSite("unknown", UNSEEN, f"`{text}()` in a function that receives messages, on an object the "
                                               "tool cannot resolve (taken for an offset commit)", through=True)
-        if _iterated_consumer(recv, ctx):
-            return AckSite("unknown", UNSEEN, f"`{text}()` on a consumer the function iterates for its messages "
-                                              "(a client the tool does not know: taken for an offset commit)",
-                           through=True)
-        return None
+        return _looped_commit(text, "the function") if _iterated_consumer(recv, ctx) else None
     if name not in FALLBACK_NAMES:
         return None
     message = set(ctx.message_names)
@@ -159,10 +153,15 @@ def _commits_looped(callee: callees.Callee, ctx: Ctx) -> Optional[AckSite]:
         if called_name(inner) == "commit" and recv is not None and (dotted(recv) or "").startswith("self.") \
                 and not is_db_receiver(inner) and not _project_origin(inner_ctx, recv) \
                 and _iterated_consumer(recv, ctx):
-            return AckSite("unknown", UNSEEN, f"`{dotted(inner.func)}()` on a consumer `{ctx.func.symbol}` loops over for "
-                                              "its messages (a client the tool does not know: taken for an offset "
-                                              "commit)", through=True)
+            return _looped_commit(dotted(inner.func) or "commit", f"`{ctx.func.symbol}`")
     return None
+
+
+def _looped_commit(text: str, who: str, origin: str = "") -> AckSite:
+    """The fallback's offset commit on a consumer `who` loops over for its messages."""
+    client = f"`{origin}`, a client" if origin else "a client"
+    return AckSite("unknown", UNSEEN, f"`{text}()` on a consumer {who} iterates for its messages ({client} the "
+                                      "tool does not know: taken for an offset commit)", through=True)
 
 
 def _iterated_consumer(recv: cst.BaseExpression, ctx: Ctx) -> bool:

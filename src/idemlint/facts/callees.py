@@ -105,15 +105,8 @@ def by_interface(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str
         stub = cls.methods.get(method)
         if stub is None or not is_stub(stub) or noun not in camel_words(cls.name):
             continue
-        if project is not None:
-            out.extend(replace(found, guessed=True) for found in subclass_methods(Callee(stub, index, None), ctx,
-                                                                                    project, path))
-            continue
-        for sub in index.classes.values():
-            impl = sub.methods.get(method)
-            if impl is not None and not is_stub(impl) and any(
-                    (dotted(b) or "").rpartition(".")[2] == cls.name for b in sub.bases):
-                out.append(Callee(impl, index, None, guessed=True))
+        out.extend(replace(found, guessed=True) for found in subclass_methods(Callee(stub, index, None), ctx,
+                                                                                project, path))
     if project is None:
         return out
     for name in project.interfaces_named(noun):
@@ -293,8 +286,16 @@ def _table(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[Tuple[cst.B
 
 
 def subclass_methods(callee: Callee, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
-    """The methods that override `callee` in the project's subclasses of its class (by class name)."""
+    """The methods that override `callee` in the project's subclasses of its class (by class name);
+    without a project, in the analysed module's subclasses."""
     out: List[Callee] = []
+    if project is None:
+        for sub in ctx.index.classes.values():
+            impl = sub.methods.get(callee.func.name)
+            if impl is not None and not is_stub(impl) and any(
+                    (dotted(b) or "").rpartition(".")[2] == callee.func.class_name for b in sub.bases):
+                out.append(Callee(impl, ctx.index, None))
+        return out
     own = os.path.abspath(path) if path else None
     for sub_path, name in project.subclasses(callee.func.class_name):
         if own is not None and os.path.abspath(sub_path) == own:

@@ -591,6 +591,7 @@ REPOSITORY_INSERTS = {"create", "add", "insert", "save"}
 # the declarative bases of mapped classes (`Base = declarative_base()`, `class Base(DeclarativeBase)`,
 # Flask-SQLAlchemy's `db.Model`, SQLModel): a constructed instance is a new row
 MAPPED_BASES = {"sqlalchemy": "SQLAlchemy", "flask_sqlalchemy": "SQLAlchemy", "sqlmodel": "SQLAlchemy"}
+ROW_BASES = {**ORM_BASES, **MAPPED_BASES}  # every ORM whose constructed model is a new row
 
 
 def _new_row(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
@@ -600,7 +601,7 @@ def _new_row(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[str]:
         expr = ctx.func.assigns[expr.value][0][0]
     if not isinstance(expr, cst.Call) or not isinstance(expr.func, (cst.Name, cst.Attribute)):
         return None
-    return dotted(expr.func) if _orm_of(expr.func, ctx, {**ORM_BASES, **MAPPED_BASES}) else None
+    return dotted(expr.func) if _orm_of(expr.func, ctx, ROW_BASES) else None
 
 
 def _orm_of(expr: cst.BaseExpression, ctx: Ctx, bases: Optional[Dict[str, str]] = None) -> Optional[str]:

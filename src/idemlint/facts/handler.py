@@ -11,7 +11,7 @@ import libcst as cst
 
 from ..detect import celery
 from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock
-from ..index import FunctionInfo, ModuleIndex, call_name, children, contains, dotted, kwarg, string_value, visit
+from ..index import FunctionInfo, ModuleIndex, call_name, children, contains, dotted, kwarg, string_value, visit, walk
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
 from . import callees, dedup, deferred, effects, handoff, lookups, payload, received, transactions
@@ -787,14 +787,7 @@ def _ends_in_exit(body: cst.BaseSuite, message: Set[str] = frozenset()) -> bool:
 
 
 def _yields(body: cst.CSTNode) -> bool:
-    stack: List[cst.CSTNode] = [body]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.Yield):
-            return True
-        if not isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(children(cur))
-    return False
+    return any(isinstance(n, cst.Yield) for n in walk(body, into_scopes=False))
 
 
 # Methods that read or reshape a value (strings, collections, dates): a function calling only these,

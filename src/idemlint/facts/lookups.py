@@ -11,7 +11,7 @@ from typing import Iterable, List, Optional, Set
 import libcst as cst
 
 from ..detect.base import Ctx
-from ..index import FunctionInfo, argument, call_name, children, contains, dotted
+from ..index import FunctionInfo, argument, call_name, children, contains, dotted, walk
 from .identity import GENERIC_KEYS, identity_names, mentions
 
 # Reads that find records by what they hold: `misp.search(value=...)`, `db.orders.find_one({...})`,
@@ -315,16 +315,12 @@ def _construction(row: cst.BaseExpression, func: FunctionInfo) -> Optional[cst.C
 def _guards(call: cst.Call, func: FunctionInfo):
     """(test, whether `call` is in its body (else in its `else`), a predicate of the names the test
     reads) for each `if` of the function that holds `call`."""
-    stack: List[cst.CSTNode] = [func.node.body]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.If):
-            for branch, in_body in ((cur.body, True), (cur.orelse, False)):
+    for node in walk(func.node.body, into_scopes=False):
+        if isinstance(node, cst.If):
+            for branch, in_body in ((node.body, True), (node.orelse, False)):
                 if branch is not None and contains(branch, call):
-                    names = _held_names(cur.test)
-                    yield cur.test, in_body, (lambda e, names=names: bool(_held_names(e) & names))
-        if not isinstance(cur, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(children(cur))
+                    names = _held_names(node.test)
+                    yield node.test, in_body, (lambda e, names=names: bool(_held_names(e) & names))
 
 
 def _held_names(test: cst.BaseExpression) -> Set[str]:
@@ -364,12 +360,4 @@ def _read_keys(value: cst.BaseExpression) -> Set[str]:
 
 def _calls(expr: cst.BaseExpression) -> List[cst.Call]:
     """Every call in `expr` (lambdas left out)."""
-    out: List[cst.Call] = []
-    stack: List[cst.CSTNode] = [expr]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.Call):
-            out.append(cur)
-        if not isinstance(cur, cst.Lambda):
-            stack.extend(children(cur))
-    return out
+    return [n for n in walk(expr, into_scopes=False) if isinstance(n, cst.Call)]
