@@ -3,7 +3,6 @@ point at real functions when the sources are fetched, and a scorer that runs."""
 
 from __future__ import annotations
 
-import ast
 import re
 import sys
 from collections import Counter
@@ -74,20 +73,24 @@ def test_labels_cover_enough_of_the_corpus():
 
 
 def _symbols(path: Path) -> set:
-    """Qualified function names as idemlint reports them (Class.method, outer.inner)."""
+    """Qualified function names as idemlint reports them (Class.method, outer.inner), read with
+    libcst, the engine's parser (CPython's own `ast` cannot read syntax newer than the Python
+    running the tests: matyan-backend's `type X = ...` on 3.11)."""
+    import libcst as cst
+
     out = set()
 
-    def walk(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                out.add(prefix + child.name)
-                walk(child, prefix + child.name + ".")
-            elif isinstance(child, ast.ClassDef):
-                walk(child, prefix + child.name + ".")
+    def walk(node: cst.CSTNode, prefix: str) -> None:
+        for child in node.children:
+            if isinstance(child, cst.FunctionDef):
+                out.add(prefix + child.name.value)
+                walk(child, prefix + child.name.value + ".")
+            elif isinstance(child, cst.ClassDef):
+                walk(child, prefix + child.name.value + ".")
             else:
                 walk(child, prefix)
 
-    walk(ast.parse(path.read_bytes()), "")
+    walk(cst.parse_module(path.read_bytes()), "")
     return out
 
 
