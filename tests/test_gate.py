@@ -11,6 +11,8 @@ from harness import FIXTURES, fixture_files
 from idemlint import analysis, patterns
 from idemlint.analysis import detect, may_hold_units, parse, passes_prefilter
 from idemlint.codewords import alternation, code_words
+from idemlint import gate
+from idemlint.config import Config
 
 FILES = fixture_files()
 
@@ -68,6 +70,12 @@ SKIPPED = {
         def announce(bus, event):
             bus.publish(event)
     ''',
+    "a database module's result[\"Records\"] (no function's first parameter)": '''
+        class JobDB:
+            def get_jobs(self, cond):
+                result = self._query(cond)
+                return [row for row in result["Records"]]
+    ''',
     "a comment naming a broker": '''
         # kafka consumer: commit() after processing
         def process(items):
@@ -80,6 +88,18 @@ KEPT = {
         def handler(event, context):
             for record in event["Records"]:
                 charge(record["body"])
+    ''',
+    "lambda records by get(), annotated, across lines": '''
+        def handler(
+            event: dict,
+            context,
+        ):
+            for record in event.get('Records', []):
+                charge(record["body"])
+    ''',
+    "lambda records in a method-style reader with *args": '''
+        def handler(*event):
+            return event["Records"]
     ''',
     "kafka producer": '''
         from kafka import KafkaProducer
@@ -254,3 +274,34 @@ def test_a_module_let_in_by_adjacency_alone_needs_an_ack_or_publish_name_in_its_
     assert gate.may_hold_units(committing, adjacent)
     assert gate.may_hold_units(b"def broken(:\n    consumer.commit()\n", adjacent)  # the parser reports it
     assert len(compiled) == 2
+
+
+@pytest.mark.parametrize("source, matters", [
+    (b"import json\n\ndef total(items):\n    return sum(i['n'] for i in items)\n", False),
+    (b"from .bus import publish_event\n\ndef on_saved(order):\n    publish_event(order)\n", True),
+    (b"from .tasks import task\n\n@task\ndef charge(order_id):\n    pass\n", True),
+    (b"from .bot import Bot\n\nclass Mail(Bot):\n    pass\n", True),
+    (b"def done(queue, m):\n    queue.ack(m)\n", True),
+])
+def test_adjacency_is_followed_only_where_it_can_let_a_module_in(source, matters):
+    """A module the prefilter turns away is let in by the project modules it imports only through an
+    ack or publish name, a decorator, a subclass or a publish-helper call: without any, its imports
+    are not followed (`api._admitted`)."""
+    assert gate.adjacency_may_matter(source) is matters
+
+
+def test_a_module_with_nothing_adjacency_could_explain_is_not_followed(tmp_path, monkeypatch):
+    from idemlint import api, origins
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "bus.py").write_text("import pika\n")
+    plain = tmp_path / "pkg" / "plain.py"
+    plain.write_text("from .bus import x\n\ndef total(items):\n    return len(items)\n")
+    asked = []
+    monkeypatch.setattr(origins, "adjacent_words", lambda *a: asked.append(a) or frozenset({"pika"}))
+    project = api.make_project(Config(root=str(tmp_path)), [str(tmp_path)])
+    assert not api._admitted(lambda s: False, plain.read_bytes(), project, str(plain))
+    assert asked == []
+    assert api._admitted(lambda s: False, plain.read_bytes(), project, str(plain), declared=True)
+    assert len(asked) == 1

@@ -219,13 +219,18 @@ def _clean_result(source: bytes, shown: str, config: Config) -> FileResult:
 
 
 def _admitted(prefilter: Callable[[bytes], bool], source: bytes, project: Any, path: str,
-              known_clean: bool = False) -> bool:
+              known_clean: bool = False, declared: bool = False) -> bool:
     """The file goes on to the engine: it passes the prefilter (unless the cache knows it fails
     it), or it reaches a broker library through the project modules it imports (a consumer a
-    project factory builds: `origins.Origins.adjacent`), and the engine's first pass decides."""
+    project factory builds: `origins.Origins.adjacent`), and the engine's first pass decides. A
+    module nothing adjacent can let past that pass (`gate.adjacency_may_matter`) is not followed
+    into its imports, unless the user `declared` patterns (which make any call count)."""
+    from .gate import adjacency_may_matter
     from .origins import adjacent_words
 
-    return (not known_clean and _passes(prefilter, source)) or bool(adjacent_words(project, path, source))
+    if not known_clean and _passes(prefilter, source):
+        return True
+    return project is not None and (declared or adjacency_may_matter(source)) and bool(adjacent_words(project, path, source))
 
 
 def _test_if_imports(file: SourceFile, config: Config) -> bool:
@@ -264,7 +269,8 @@ def _prepare(index: int, file: SourceFile, config: Config, cache: Optional[Cache
         return skipped
     shown = file.display_path
     digest = cache.digest(source) if cache is not None else b""
-    if not _admitted(prefilter, source, project, file.path, known_clean=digest in clean.known):
+    if not _admitted(prefilter, source, project, file.path, known_clean=digest in clean.known,
+                     declared=bool(config.patterns)):
         if cache is not None:
             clean.new.add(digest)
         return _clean_result(source, shown, config)
@@ -298,7 +304,7 @@ def _engine_job(job: Job, config: Config, cache: Optional[Cache],
         skipped = _test_support(job, source)
         if skipped is not None:
             return skipped, False
-        if not _admitted(_worker_prefilter(config, cache), source, project, job.path):
+        if not _admitted(_worker_prefilter(config, cache), source, project, job.path, declared=bool(config.patterns)):
             return _clean_result(source, job.shown, config), False
         job = replace(job, source=source)
     result = analyse(job.source, job.shown, config.verbose, project, job.path, config.patterns)

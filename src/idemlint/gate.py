@@ -16,7 +16,7 @@ from . import patterns as user_patterns
 from .codewords import alternation, code_words
 from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find, passes_prefilter
 from .detect.base import ModuleWords
-from .origins import DECORATED, PUBLISHING, SUBCLASSED
+from .origins import CLASS_BASES, DECORATED, PUBLISHING, SUBCLASSED
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
 ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery)?$")
@@ -101,6 +101,19 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
                           or bool(adjacent) and _PUBLISH_LIKE.search(text) is not None)
     _LAST[:] = [source, answer, adjacent]
     return answer
+
+
+# a call named like a publishing helper of another module (`origins._PUBLISHER_DEF`'s names)
+_PUBLISHER_CALL = re.compile(rb"\b_*(?:publish|emit|produce|enqueue|send)\w*\(")
+
+
+def adjacency_may_matter(source: bytes) -> bool:
+    """False only if no `adjacent` words can let `source`, a module the prefilter turns away, past
+    `may_hold_units`: it names no ack, publish or ack helper (`_ACK_OR_PUBLISH`), has no decorator
+    (`DECORATED`), no class with a base (`SUBCLASSED`) and no call named like a publishing helper
+    (`PUBLISHING`). The imports of such a module are not worth following (`Origins.adjacent`)."""
+    return (b"@" in source or _ACK_OR_PUBLISH.search(source) is not None
+            or CLASS_BASES.search(source) is not None or _PUBLISHER_CALL.search(source) is not None)
 
 
 # The last source asked about and the answer: the API asks before loading the engine, and the

@@ -292,7 +292,7 @@ def inventory_files(files: Sequence[SourceFile], config: Config,
                     continue
                 if may_be_test_support(file, config) and imports_test_framework(source):
                     roles[index] = TEST  # as `check` judges it: a module importing pytest or unittest
-                if not api._admitted(prefilter, source, runner.project, file.path):
+                if not api._admitted(prefilter, source, runner.project, file.path, declared=bool(config.patterns)):
                     results[index] = FileInventory(file.display_path)
                 else:
                     runner.add(Job(index, file.path, file.display_path, source))

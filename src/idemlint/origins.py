@@ -75,7 +75,7 @@ _ACK_WORD = re.compile(rb"\b(?:\w*_)?(?:ack|acknowledge|commit|complete|settle|x
 # `adjacent`: the module calls a publishing function a module near a broker defines
 PUBLISHING = "@publishing"
 _PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:publish|emit|produce|enqueue|send)\w*)[ \t]*\(", re.M)
-_CLASS_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.M)
+CLASS_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.M)
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\([^()]*\))?$")
 _SUFFIX = re.compile(r"((?:\[[^\[\]]*\])*)$")
 # an import of a library root in a module's text: the module may build a library object
@@ -346,7 +346,7 @@ class Origins:
     def _subclasses_near(self, path: str, source: bytes, depth: int) -> bool:
         """A class of the module derives from a name it imports from a project module near a broker
         (a bot's `class SqlOutputBot(OutputBot)`): its hooks may be acked by that base class."""
-        bases = {name.decode() for m in _CLASS_BASES.finditer(source) for name in re.findall(rb"\w+", m.group(1))}
+        bases = {name.decode() for m in CLASS_BASES.finditer(source) for name in re.findall(rb"\w+", m.group(1))}
         if not bases:
             return False
         for name in library_imports(source)[1]:

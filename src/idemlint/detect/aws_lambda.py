@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from ..lazyimport import cst  # not loaded before first use
@@ -20,6 +21,16 @@ class LambdaAdapter(Adapter):
     site_words = ("Records", *POWERTOOLS_BATCH)  # `event["Records"]`, a Powertools batch call
     ack_names = frozenset()
     produce_names = frozenset()
+
+    def may_find(self, words) -> bool:
+        """A Powertools batch call, or `NAME["Records"]` / `NAME.get("Records")` where NAME is the first
+        parameter of some function of the module: what `handlers` needs (a DIRAC database module's
+        `result["Records"]` holds no handler, and is not parsed)."""
+        if not words.found.isdisjoint(POWERTOOLS_BATCH):
+            return True
+        if "Records" not in words.found:
+            return False
+        return first_param_reads_records(words.source)
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         seen = set()
@@ -40,6 +51,24 @@ class LambdaAdapter(Adapter):
                     yield HandlerSite("aws_lambda", target, "framework", WEAK,
                                       f"record handler of Powertools `{name}()`",
                                       "the batch processor reports success when the record handler returns")
+
+
+# `event["Records"]`, `event.get("Records")` (any string prefix or quotes), and a `def` whose first
+# parameter (after `*` or `**`) is the name read; a `def` line with a comment right after its `(` is
+# not read, and lets the module in
+_RECORDS_READ = re.compile(rb"\b(\w+)\s*(?:\[|\.\s*get\s*\()\s*[rRuUbBfF]{0,2}(?:'{1,3}|\"{1,3})Records\b")
+_COMMENTED_DEF = re.compile(rb"\bdef\s+\w+\s*\(\s*#")
+
+
+def first_param_reads_records(source: bytes) -> bool:
+    """False only if no function of `source` reads `"Records"` of its first parameter (text only)."""
+    names = {m.group(1) for m in _RECORDS_READ.finditer(source)}
+    if not names:
+        return False
+    if _COMMENTED_DEF.search(source):
+        return True
+    first = rb"\bdef\s+\w+\s*\(\s*\**\s*(?:" + b"|".join(re.escape(n) for n in sorted(names)) + rb")\b"
+    return re.search(first, source) is not None
 
 
 def _reads_records(func, event: str) -> bool:
