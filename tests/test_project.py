@@ -387,3 +387,93 @@ def test_a_module_imported_from_its_package_resolves_to_it():
 
     index = ModuleIndex(cst.parse_module("from . import pipeline\nfrom .. import util as u\nfrom .a import b\n"))
     assert index.imports == {"pipeline": ".pipeline", "u": "..util", "b": ".a.b"}
+
+
+EVENT_SOURCE = {
+    "relay/__init__.py": "",
+    "relay/source.py": """
+        from confluent_kafka import Consumer
+
+
+        class KafkaEventSource:
+            def __init__(self, config):
+                self.consumer = Consumer({**config, "enable.auto.commit": False})
+
+            def events(self):
+                while True:
+                    msg = self.consumer.poll(1.0)
+                    if msg is not None and not msg.error():
+                        yield msg
+
+            def _store_offsets(self, msg):
+                self.consumer.store_offsets(message=msg)
+
+            def ack(self, msg, processed=True):
+                if processed:
+                    self._store_offsets(msg)
+        """,
+    "relay/pipeline.py": """
+        import json
+
+        import requests
+
+        from .source import KafkaEventSource
+
+
+        class Pipeline:
+            source: KafkaEventSource
+
+            def __init__(self, source):
+                self.source = source
+
+            def run(self):
+                for msg in self.source.events():
+                    requests.post("https://partner.example.com/hook", json=json.loads(msg.value()))
+                    self._ack_event(msg)
+
+            def _ack_event(self, msg):
+                self.source.ack(msg, True)
+        """,
+}
+
+
+def test_an_ack_helper_followed_into_a_method_of_its_own_class(tmp_path):
+    """datahub-actions' shape: the pipeline acks through the event source's `ack()`, which stores the
+    offset in a method of its own class named like no ack (`self._store_offsets(msg)`)."""
+    write(tmp_path, EVENT_SOURCE)
+    found = findings(tmp_path, "relay")
+    assert [(name, rule, conf) for name, _, rule, conf, _ in found] == [("pipeline.py", "IDEM001", "medium")], found
+
+
+def test_a_same_module_class_by_annotation_resolves_the_ack_in_a_project_scan(tmp_path):
+    """`self.source.ack(msg)` where `self.source` is annotated with a class of the same module: the
+    project scan resolves it and finds the commit (alone, the fixture's ack is the fallback's, at low)."""
+    fixture = Path(__file__).resolve().parents[1] / "fixtures/confluent_kafka/bad_pipeline_acks_through_source_checkpoint.py"
+    (tmp_path / "relay.py").write_text(fixture.read_text())
+    found = findings(tmp_path, "relay.py")
+    assert [(rule, conf) for _, _, rule, conf, _ in found] == [("IDEM001", "medium")], found
+
+
+def test_a_caller_of_a_method_that_loops_over_a_consumer_is_no_consumer(tmp_path):
+    """matyan's worker: `start()` prepares storage, then awaits `self._consume_loop()`, which iterates
+    an aiokafka consumer and commits. `start()` holds no message: the loop is the consumer."""
+    write(tmp_path, {"worker.py": """
+        import boto3
+        import requests
+        from aiokafka import AIOKafkaConsumer
+
+
+        class Worker:
+            async def start(self):
+                boto3.client("s3").create_bucket(Bucket="exports")
+                self._consumer = AIOKafkaConsumer("orders", group_id="w", enable_auto_commit=False)
+                await self._consumer.start()
+                await self._consume_loop()
+
+            async def _consume_loop(self):
+                async for record in self._consumer:
+                    requests.post("https://partner.example.com/hook", data=record.value)
+                    await self._consumer.commit()
+        """})
+    found = findings(tmp_path, "worker.py")
+    assert [(line, rule) for _, line, rule, _, _ in found] == [(16, "IDEM001")], found

@@ -11,6 +11,7 @@ import libcst as cst
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
 from .facts import acks, callees, publishers, transactions
+from .facts.acks import self_method
 from .facts.deferred import Shape, bound_by, local_names, message_data, module_names
 from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
 from .facts.identity import is_id_field, mentions, names_in, normal
@@ -90,7 +91,7 @@ def _ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
     site = _library_ack(call, ctx)
     if site is not None and ctx.index.project is not None:
         site.evidence += _via(call, ctx)
-    if site is None and (ACK_LIKE.match(called_name(call)) or _self_call(call, ctx)):
+    if site is None and (ACK_LIKE.match(called_name(call)) or self_method(call, ctx)):
         project = ctx.index.project
         site = acks.through_helper(call, ctx, _library_ack, project.max_depth if project is not None else MAX_DEPTH)
     return site
@@ -107,16 +108,6 @@ def _via(call: cst.Call, ctx: Ctx) -> str:
         return ""
     text = dotted(recv) or "the receiver"
     return f"; `{text}` from `{local}`" if local else f"; `{text}` resolved through the project's modules"
-
-
-def _self_call(call: cst.Call, ctx: Ctx) -> bool:
-    """`self.finish()` of a method the class itself defines: followed for an ack whatever its name
-    (inherited methods only when named like an ack: bounded, and no base class is looked up)."""
-    func = call.func
-    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"):
-        return False
-    cls = ctx.index.class_of(ctx.func)
-    return cls is not None and func.attr.value in cls.methods
 
 
 def _library_ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
@@ -253,7 +244,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             name = called_name(call)
             # a call an adapter may take for an ack or a publish (the others can only publish
             # through the project's layers)
-            named = (name in ACK_ADAPTERS or name in PRODUCE_ADAPTERS or ACK_LIKE.match(name) or _self_call(call, ctx)
+            named = (name in ACK_ADAPTERS or name in PRODUCE_ADAPTERS or ACK_LIKE.match(name) or self_method(call, ctx)
                      or user_patterns.ACTIVE and user_patterns.ACTIVE.matches("ack", ctx.origin(call.func),
                                                                               dotted(call.func)))
             if named and is_mock(call, ctx):

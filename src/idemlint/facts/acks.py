@@ -65,8 +65,10 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
     targets = [t for t in targets if ctx.func is None or t.func.node is not ctx.func.node]
     if not targets:
         return False, None
-    if any(_receives(Ctx(t.index, t.func)) for t in targets):
-        return True, None  # `self.run_once()` receives and acks its own messages: a consumer, not a helper
+    if any(_receives(Ctx(t.index, t.func)) or _loops_over_consumer(Ctx(t.index, t.func)) for t in targets):
+        # `self.run_once()` receives and acks its own messages, `self._consume_loop()` iterates a
+        # consumer and commits: a consumer, not a helper of the caller (which holds no message)
+        return True, None
     acking = []
     for callee in targets:
         site = _acks_in(callee, ctx, library_ack, depth - 1, active) or _commits_looped(callee, ctx)
@@ -102,7 +104,8 @@ def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: i
             continue
         if name in ACK_ADAPTERS:
             found = library_ack(inner, inner_ctx)
-        if found is None and ACK_LIKE.match(name) and depth > 0:
+        if found is None and (ACK_LIKE.match(name) or self_method(inner, inner_ctx)) and depth > 0:
+            # `self._store_offsets(event)` in an event source's `ack()`: a method of its own class
             found = _through(inner, inner_ctx, library_ack, depth, active)[1]
         if found is not None:
             break
@@ -110,6 +113,16 @@ def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: i
     if not active:
         memo[key] = found  # only an answer no cycle cut short
     return found
+
+
+def self_method(call: cst.Call, ctx: Ctx) -> bool:
+    """`self.finish()` of a method the class itself defines: followed for an ack whatever its name
+    (inherited methods only when named like an ack: bounded, and no base class is looked up)."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"):
+        return False
+    cls = ctx.index.class_of(ctx.func)
+    return cls is not None and func.attr.value in cls.methods
 
 
 def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
@@ -176,6 +189,19 @@ def _iterated_consumer(recv: cst.BaseExpression, ctx: Ctx) -> bool:
         return False
     return any(how == "for" and dotted(value) == text
                for bound in func.assigns.values() for value, _, how in bound)
+
+
+def _loops_over_consumer(ctx: Ctx) -> bool:
+    """The function's own `for` / `async for` iterates a consumer (`async for record in
+    self._consumer`: a Kafka consumer's iterator protocol receives), by the iterable's name or origin."""
+    func = ctx.func
+    if func is None:
+        return False
+    for loop in func.fors:
+        text = (dotted(loop.iter) or "").lower().rpartition(".")[2]
+        if "consumer" in text or "consumer" in (ctx.origin(loop.iter) or "").lower().rpartition(".")[2]:
+            return True
+    return False
 
 
 def _project_origin(ctx: Ctx, expr: cst.BaseExpression) -> bool:

@@ -363,7 +363,7 @@ def _resolve(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -
             if method in base.methods:
                 return _callee(base.methods[method], base_index, project, base_path)
         return None
-    cls_ref = _instance_class(owner, ctx, project, path)
+    cls_ref = _instance_class(owner, ctx, project, path) or _own_class(owner, ctx, project, path)
     if cls_ref is not None:
         cls, index, cls_path = cls_ref
         return _method(cls, method, index, project, cls_path, 0)
@@ -414,6 +414,20 @@ def _instance_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional
     if not isinstance(value, cst.Call):
         return None
     return _class_named(value.func, ctx.index, ctx.func, project, path, 0)
+
+
+def _own_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]):
+    """(class, index, path) when `owner` is, by its origin, an instance of a class of this very module
+    (`self.source`, set from a parameter annotated with the module's `KafkaEventSource`): the project
+    locates other modules' classes, not the analysed module's own."""
+    if project is None or path is None:
+        return None
+    origin = ctx.origin(owner) or ""
+    prefix = project.module_name(path) + "."
+    if not (origin.startswith(prefix) and origin.endswith("()")):
+        return None
+    cls = ctx.index.classes.get(origin[len(prefix):-2])
+    return (cls, ctx.index, path) if cls is not None else None
 
 
 def _class_named(expr: cst.BaseExpression, index: ModuleIndex, func: Optional[FunctionInfo], project,

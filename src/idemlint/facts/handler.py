@@ -39,6 +39,8 @@ PURE_CALL = re.compile(
     r"defer_message|modify_ack_deadline|modifyAckDeadline|change_message_visibility\w*|in_progress|renew_\w+|raises|"
     r"update_message|"  # Azure Storage Queue: extends the visibility timeout (a lease), may replace the content
     r"message_to_python|"  # kombu `Channel.message_to_python(raw)`: the raw delivery as a `Message`
+    # pydantic v2 / v1 models and TypeAdapter: parse, validate, dump
+    r"model_validate\w*|model_dump\w*|model_construct|model_copy|parse_obj|parse_raw|validate_python|validate_json|"
     # Kafka transactions: `commit_transaction(offsets, group_metadata)` commits the consumed offsets
     r"begin_transaction|send_offsets_to_transaction|commit_transaction|abort_transaction)$"
 )
