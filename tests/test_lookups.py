@@ -188,3 +188,33 @@ def strip(event, key):
     event.pop(key)
 '''
     assert _idem001(source) == [(13, "high")]
+
+
+@pytest.mark.parametrize("write, marker", [
+    ('r.set(f"relayed:{order_id}", 1)', True),
+    ('r.setex(f"relayed:{order_id}", 86400, 1)', True),
+    ('r.set("orders:last_seen", order_id)', False),
+    ('r.setex("orders:last_seen", 60, order_id)', False),
+    ('r.hset("orders", "last", order_id)', False),
+])
+def test_a_redis_write_records_the_message_by_its_key_not_its_value(write, marker):
+    """`r.set("orders:last_seen", order_id)` keeps one id, the newest: the id is the value written,
+    not the key, so it is no record a redelivery could be looked up in."""
+    from idemlint.analysis import detect, parse
+
+    source = f'''
+import json
+import redis
+
+r = redis.Redis()
+
+
+def on_order(ch, method, properties, body):
+    order = json.loads(body)
+    order_id = order["order_id"]
+    {write}
+    ch.basic_ack(delivery_tag=method.delivery_tag)
+'''
+    facts = detect(parse(source.encode()), None, None)
+    kinds = [e.kind for c in facts.consumers for e in c.events]
+    assert ("marker" in kinds) is marker, kinds

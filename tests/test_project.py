@@ -477,3 +477,59 @@ def test_a_caller_of_a_method_that_loops_over_a_consumer_is_no_consumer(tmp_path
         """})
     found = findings(tmp_path, "worker.py")
     assert [(line, rule) for _, line, rule, _, _ in found] == [(16, "IDEM001")], found
+
+
+CONTACT_CACHE = {
+    "crm/__init__.py": "",
+    "crm/cache.py": """
+        import json
+
+        import redis
+
+
+        class Cache:
+            def __init__(self):
+                self.r = redis.Redis(host="redis")
+
+            def get(self, key):
+                raw = self.r.get(key)
+                return json.loads(raw) if raw else None
+
+            def set(self, key, value):
+                self.r.set(key, json.dumps(value))
+        """,
+    "crm/consumer.py": """
+        import json
+
+        import requests
+
+        from .cache import Cache
+
+        cache = Cache()
+
+
+        def on_signup(ch, method, properties, body):
+            signup = json.loads(body)
+            contact_id = signup["contact_id"]
+            cache.set(signup["email"], {"contact_id": contact_id, "plan": signup["plan"]})
+            requests.post("https://crm.example.com/api/welcome", json=signup, timeout=10)
+            ch.basic_ack(delivery_tag=method.delivery_tag)
+        """,
+}
+
+
+def test_a_cache_helper_keyed_by_other_data_is_no_processed_record(tmp_path):
+    """c7n-mailer's shape: a project cache helper `set(key, value)` given an id in the value (the
+    signup's contact id) and an e-mail address as the key, before a POST. The helper's generic `key` is no
+    id of the message's, and the value written is no key: no processed record, so no IDEM002."""
+    from idemlint.analysis import detect, parse
+    from idemlint.project import Project
+
+    write(tmp_path, CONTACT_CACHE)
+    found = findings(tmp_path, "crm")
+    assert [(name, rule) for name, _, rule, _, _ in found] == [("consumer.py", "IDEM001")], found
+    project = Project([str(tmp_path)], scanned=[str(tmp_path)])
+    project.start_file()
+    path = tmp_path / "crm" / "consumer.py"
+    facts = detect(parse(path.read_bytes()), project, str(path))
+    assert [e.kind for c in facts.consumers for e in c.events if e.kind == "marker"] == []

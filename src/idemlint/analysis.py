@@ -240,6 +240,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
     for func in index.functions:
         ctx = Ctx(index, func, initial_taint(func))
         acks = []
+        acked: List[cst.Call] = []
         for call in func.calls:
             name = called_name(call)
             # a call an adapter may take for an ack or a publish (the others can only publish
@@ -252,6 +253,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             ack = _ack(call, ctx) if named else None
             if ack is not None:
                 acks.append(ack)
+                acked.append(call)
             site = (_produce(call, ctx) if named else None) or (_layered_produce(call, ctx, project) if ack is None else None)
             if site is not None and not site.always_has_id and not _rolled_back(site, call, func, ctx):
                 producers.append(_producer(site, call, func, ctx))
@@ -268,7 +270,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
                                 auto_commit=site.auto_commit)
         else:
             continue
-        consumers.append(_walk(consumer, index, project, path))
+        consumers.append(_walk(consumer, index, project, path, _iterated_acked(func, acked)))
     module_ctx = Ctx(index, None)
     for call in index.module_calls:
         site = _produce(call, module_ctx) or _layered_produce(call, module_ctx, project)
@@ -376,10 +378,21 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
     return hooks
 
 
-def _walk(consumer: Consumer, index: ModuleIndex, project=None, path: Optional[str] = None) -> Consumer:
+def _iterated_acked(func: FunctionInfo, calls: List[cst.Call]) -> Set[str]:
+    """The loop variables the function's acks name: `for sqs_message in sqs_messages: ...;
+    sqs_messages.ack(sqs_message)` holds the message in `sqs_message` from the loop's start (an
+    iterator of the project's that receives, which no adapter knows)."""
+    return {arg.value.value for call in calls for arg in call.args
+            if isinstance(arg.value, cst.Name)
+            and any(how == "for" for _, _, how in func.assigns.get(arg.value.value, ()))}
+
+
+def _walk(consumer: Consumer, index: ModuleIndex, project=None, path: Optional[str] = None,
+          acked: Set[str] = frozenset()) -> Consumer:
     run = HandlerRun(index, ADAPTERS, _ack, _produce, project, path,
                      project.max_depth if project is not None else MAX_DEPTH)
     run.tainted.update(initial_taint(consumer.function))
+    run.tainted.update(acked)
     run.walk(consumer.function)
     if consumer.ack_mode == "framework":
         run.events.append(Event("ack", consumer.function.node.name, FAR_AWAY, consumer.ack_strength,

@@ -71,12 +71,29 @@ CLAIM_RUNNERS = {"execute", "fetch", "fetchrow", "fetchval", "exec_driver_sql", 
 UNTELLING = {"lastrowid"}
 
 
+# Redis / cache writes: where the value written sits (`set(name, value)`, `setex(name, time, value)`,
+# `hset(name, key, value)`, Django's `cache.add(key, value)`); the value is no key, whatever it holds
+_VALUE_AT = {"set": 1, "setnx": 1, "add": 1, "getset": 1, "setex": 2, "psetex": 2, "hset": 2, "hsetnx": 2}
+
+
+def _written_value(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:
+    """The value a Redis or cache write stores (not its key), or None."""
+    at = _VALUE_AT.get(name)
+    if at is None:
+        return None
+    found = kwarg(call, "value")
+    if found is not None:
+        return found
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return positional[at].value if len(positional) > at else None
+
+
 def _keyed(call: cst.Call, identity_vars: Set[str], tainted: Set[str], ctx: Optional[Ctx] = None,
-           opaque: Set[str] = frozenset()) -> Optional[str]:
+           opaque: Set[str] = frozenset(), exclude: Optional[cst.BaseExpression] = None) -> Optional[str]:
     """How the call is keyed: "id" (message identity), "per-delivery", or None. Names in `opaque`
-    are no id, whatever they are called."""
+    are no id, whatever they are called; `exclude` (a written value) is not looked at."""
     best: Optional[str] = None
-    values = [arg.value for arg in call.args]
+    values = [arg.value for arg in call.args if arg.value is not exclude]
     if ctx is not None and call.args:
         values += [v for v in statements(call.args[0].value, ctx) if v is not call.args[0].value]
     for value in values:
@@ -246,6 +263,10 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         found = _other(call, ctx, name, text, keyed, keyed_ok, store, dedup_store, gated, in_unique_try)
         return None if found is not None and _redisish(call, ctx) else found
     if _redisish(call, ctx):
+        value = _written_value(call, name)
+        if value is not None:  # keyed by its key: `cache.set(email, {"id": user_id})` records no message id
+            keyed = _keyed(call, identity_vars, tainted, ctx, opaque, exclude=value)
+            keyed_ok = keyed == "id" or (keyed == "message" and dedup_store)
         if name == "set" and _true(kwarg(call, "nx")) and (keyed_ok or dedup_store):
             return DedupFact("claim" if gated else "marker", STRONG, f"`{text}(..., nx=True)`",
                              lock=gated and _short_ttl(call, ctx))

@@ -104,6 +104,15 @@ def _kind(call: cst.Call, name: str, ctx: Ctx) -> Optional[Deferred]:
     return None
 
 
+def on_pool(call: cst.Call, ctx: Ctx) -> bool:
+    """`pool.apply_async(...)` on a `multiprocessing` pool (by origin, or a receiver named like a pool
+    nothing resolves): work in a process of this host, not a task queue's `apply_async`."""
+    if (call_name(call) or "") not in POOL_METHODS or not isinstance(call.func, cst.Attribute):
+        return False
+    origin = ctx.origin(call.func.value)
+    return any(p in origin for p in POOLS) if origin else "pool" in receiver_last(call).lower()
+
+
 def _only_target(call: cst.Call) -> bool:
     """`Thread(target=self.run_forever)`: a worker loop started once, not this message's work."""
     return kwarg(call, "args") is None and kwarg(call, "kwargs") is None and positional(call, 2) is None

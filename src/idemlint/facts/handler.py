@@ -511,7 +511,7 @@ class HandlerRun:
                      db=effect.db, db_key=effect.db_key)
             return
         if (name in CELERY_PUBLISH or name == "send" and _local_actor(call, ctx)) and isinstance(
-                call.func, cst.Attribute) and not _has_derived_task_id(call, self):
+                call.func, cst.Attribute) and not _has_derived_task_id(call, self) and not deferred.on_pool(call, ctx):
             strength = STRONG if ctx.imports(*TASK_QUEUES) else WEAK
             self.add(w, "effect", call, strength, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
             return
@@ -585,7 +585,9 @@ class HandlerRun:
             cctx = Ctx(callee.index, callee.func, set(params))
             for inner in callee.func.calls:
                 returned = any(contains(r, inner) for r in callee.func.returns)
-                fact = dedup.classify(inner, cctx, gated and returned, False, set(params), set(params))
+                # the helper's own generic `key` is an id only when the call binds the identity to it
+                fact = dedup.classify(inner, cctx, gated and returned, False, set(params), set(params),
+                                      opaque=GENERIC_KEYS - set(params))
                 if fact is None or fact.kind not in ("lookup", "marker") or fact.kind == "lookup" and not returned:
                     continue
                 self.add(w, fact.kind, call, WEAK, f"`{dotted(call.func) or call_name(call)}()` "
