@@ -30,7 +30,7 @@ __all__ = ["ParseFailure", "analyze", "detect", "passes_prefilter"]
 
 FAR_AWAY = 10**9  # the sequence number of an ack that happens after the handler returns
 # `def ack(self, ...)` and friends: the implementation of an ack (or nack), not a consumer
-ACK_WRAPPER = re.compile(r"^_*(basic_)?(n?ack|acknowledge|reject|requeue|complete)(_message|_messages|_log_error)?$")
+ACK_WRAPPER = re.compile(r"^_*(basic_)?(n?ack|acknowledge|reject|requeue|complete|commit)(_message|_messages|_log_error|_offsets?)?$")
 
 
 MAX_BRACKET_DEPTH = 3000  # deeper than any real code; far below where the parser's stack would end
