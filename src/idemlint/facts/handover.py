@@ -33,6 +33,10 @@ from .received import READS, acked_names, bound_names, bound_value
 WORK = ("effect", "defer", "handoff", "lookup", "marker")
 # builtins that copy or reorder what they are given, as a display would
 COPIES = {"list", "tuple", "sorted", "set", "frozenset", "dict", "reversed"}
+# decoders: what they return is the message they are given, in another form (`json.loads(body)`,
+# `umsgpack.unpackb(body)`, `body.decode()`, a pydantic model of it)
+DECODES = {"loads", "unpackb", "unpack", "decode", "deserialize", "decompress", "b64decode",
+           "model_validate_json", "model_validate", "parse_raw", "parse_obj", "from_json"}
 
 
 @dataclass
@@ -89,6 +93,7 @@ def _carried(func, shape: Shape, ack: cst.CSTNode, skip: Set[str]) -> Set[str]:
             bindings.setdefault(name, []).append((shape.order[id(node)], node))
     at = shape.order[id(ack)]
     out = _acked(ack, skip)
+    out |= _same_delivery(out, bindings, at)
     todo = list(out)
     while todo:
         name = todo.pop()
@@ -113,6 +118,21 @@ def _carried(func, shape: Shape, ack: cst.CSTNode, skip: Set[str]) -> Set[str]:
     return out
 
 
+def _same_delivery(names: Set[str], bindings: Dict[str, List[Tuple[int, cst.CSTNode]]], at: int) -> Set[str]:
+    """The other names one fetch bound with the acked ones: `method_frame, properties, body =
+    channel.basic_get(queue)` then `basic_ack(method_frame.delivery_tag)` settles `body` too."""
+    out: Set[str] = set()
+    for name in names:
+        earlier = [b for b in bindings.get(name, ()) if b[0] < at]
+        if not earlier:
+            continue
+        node = earlier[-1][1]
+        if isinstance(node, cst.Assign) and isinstance(bound_value(node), (cst.Call, cst.Await)) \
+                and any(isinstance(t.target, (cst.Tuple, cst.List)) for t in node.targets):
+            out.update(bound_names(node))
+    return out - names
+
+
 def _acked(node: cst.CSTNode, skip: Set[str]) -> Set[str]:
     """The names an ack is given (`complete_message(msg)`, `Entries=[... for m in batch]`), else the
     object it is called on (`msg.ack()`); for `async with message.process()`, see `received`."""
@@ -135,6 +155,10 @@ def _plain_names(expr: cst.CSTNode, skip: Set[str]) -> Set[str]:
                 stack.extend(a.value for a in cur.args)
             elif isinstance(cur.func, cst.Attribute) and name in READS:
                 stack.append(cur.func.value)
+            elif name in DECODES:
+                stack.extend(a.value for a in cur.args[:1])
+                if isinstance(cur.func, cst.Attribute):
+                    stack.append(cur.func.value)  # `body.decode("utf-8")`
             continue  # a call that computes or fetches: its result is a new value
         if isinstance(cur, (cst.Lambda, cst.FunctionDef)):
             continue
