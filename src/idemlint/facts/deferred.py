@@ -91,11 +91,10 @@ def _kind(call: cst.Call, name: str, ctx: Ctx) -> Optional[Deferred]:
             return Deferred(f"`{text}()`", WEAK)
         return None
     if name in POOL_METHODS:
-        if origin and any(p in origin for p in POOLS):
-            return Deferred(f"a process pool `{text}()`", STRONG)
-        if origin is None and "pool" in last.lower():
-            return Deferred(f"`{text}()`", WEAK)
-        return None
+        strength = _pool(call, ctx)
+        if strength is None:
+            return None
+        return Deferred(f"a process pool `{text}()`" if strength == STRONG else f"`{text}()`", strength)
     # put / put_nowait
     if origin and any(q in origin for q in QUEUES):
         return Deferred(f"an in-memory queue `{text}()`", STRONG)
@@ -105,12 +104,20 @@ def _kind(call: cst.Call, name: str, ctx: Ctx) -> Optional[Deferred]:
 
 
 def on_pool(call: cst.Call, ctx: Ctx) -> bool:
-    """`pool.apply_async(...)` on a `multiprocessing` pool (by origin, or a receiver named like a pool
-    nothing resolves): work in a process of this host, not a task queue's `apply_async`."""
-    if (call_name(call) or "") not in POOL_METHODS or not isinstance(call.func, cst.Attribute):
-        return False
+    """`pool.apply_async(...)` on a `multiprocessing` pool: work in a process of this host, not a task
+    queue's `apply_async`."""
+    return (call_name(call) or "") in POOL_METHODS and _pool(call, ctx) is not None
+
+
+def _pool(call: cst.Call, ctx: Ctx) -> Optional[int]:
+    """STRONG if the receiver is a `multiprocessing` pool by its origin, WEAK if nothing resolves it and
+    it is named like a pool, else None."""
+    if not isinstance(call.func, cst.Attribute):
+        return None
     origin = ctx.origin(call.func.value)
-    return any(p in origin for p in POOLS) if origin else "pool" in receiver_last(call).lower()
+    if origin:
+        return STRONG if any(p in origin for p in POOLS) else None
+    return WEAK if "pool" in receiver_last(call).lower() else None
 
 
 def _only_target(call: cst.Call) -> bool:
