@@ -19,11 +19,13 @@ CONSUMERS = (
     "confluent_kafka.Consumer(", "confluent_kafka.DeserializingConsumer(",
     "confluent_kafka.aio.AIOConsumer(", "confluent_kafka.aio.AsyncDeserializingConsumer(",
     "confluent_kafka.ShareConsumer(", "confluent_kafka.cimpl.Consumer(",
+    "confluent_kafka.avro.AvroConsumer(",  # deprecated since 2.0.2, still shipped: a Consumer subclass
     "kafka.KafkaConsumer(", "kafka.consumer.KafkaConsumer(", "aiokafka.AIOKafkaConsumer(",
     "aiokafka.consumer.AIOKafkaConsumer(",
 )
 PRODUCERS = (
     "confluent_kafka.Producer(", "confluent_kafka.SerializingProducer(",
+    "confluent_kafka.avro.AvroProducer(",  # deprecated since 2.0.2: a Producer subclass, produce(**kwargs)
     "confluent_kafka.aio.AIOProducer(", "confluent_kafka.aio.AsyncSerializingProducer(",
     "kafka.KafkaProducer(", "kafka.producer.KafkaProducer(", "aiokafka.AIOKafkaProducer(",
     "aiokafka.producer.AIOKafkaProducer(",
