@@ -9,6 +9,7 @@ from ..codewords import alternation
 from .aio_pika import AioPikaAdapter
 from .arq import ArqAdapter
 from .aws_lambda import LambdaAdapter
+from .azure_functions import AzureFunctionsAdapter
 from .azure_storage_queue import AzureStorageQueueAdapter
 from .base import Adapter, ModuleWords
 from .celery import CeleryAdapter
@@ -36,7 +37,7 @@ ADAPTERS: Tuple[Adapter, ...] = (
     LambdaAdapter(), PubSubAdapter(), GoogleApiPubSubAdapter(), ServiceBusAdapter(), NatsAdapter(),
     RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
     FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(),
-    FedoraMessagingAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
+    FedoraMessagingAdapter(), AzureFunctionsAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
 )
 
 
