@@ -77,10 +77,10 @@ def _trigger(func: FunctionInfo, index: ModuleIndex):
         return f"`@{dotted(callee) or name}(...)`", TRIGGERS[name]
     if not index.imports_any(ROOTS) or index.call_sites(func):
         return None  # a helper the module calls itself is not what the host calls
-    for param in _params(func.node):
-        kind = _message_type(param.annotation.annotation if param.annotation else None, index)
+    for name in func.params:
+        kind = _message_type(func.annotations.get(name), func, index)
         if kind is not None:
-            return f"a `{param.name.value}` parameter of the trigger's message type", kind
+            return f"a `{name}` parameter of the trigger's message type", kind
     return None
 
 
@@ -93,20 +93,10 @@ def _of_azure_functions(app: cst.BaseExpression, func: FunctionInfo, index: Modu
     return index.imports_any(ROOTS)
 
 
-def _params(node: cst.FunctionDef):
-    params = node.params
-    return [*params.posonly_params, *params.params, *params.kwonly_params]
-
-
-def _message_type(ann: Optional[cst.BaseExpression], index: ModuleIndex) -> Optional[str]:
-    """The service of `func.ServiceBusMessage`, `List[func.QueueMessage]`, `azure.functions.EventHubEvent`."""
-    if ann is None:
+def _message_type(ann: Optional[cst.BaseExpression], func: FunctionInfo, index: ModuleIndex) -> Optional[str]:
+    """The service of `func.ServiceBusMessage`, `List[func.QueueMessage]`, `"azure.functions.EventHubEvent"`
+    (the index reads the annotation: strings, `Optional`, collections)."""
+    origin = index.annotation(ann, func) if ann is not None else None
+    if not origin or not origin.startswith("azure.functions."):
         return None
-    if isinstance(ann, cst.Subscript):  # `List[func.ServiceBusMessage]`: a batch (cardinality many)
-        elements = [el.slice.value for el in ann.slice if isinstance(el.slice, cst.Index)]
-        return _message_type(elements[0], index) if len(elements) == 1 else None
-    name = (dotted(ann) or "").split(".")[-1]
-    if name not in MESSAGE_TYPES:
-        return None
-    origin = index.resolve(ann, None) or ""
-    return MESSAGE_TYPES[name] if origin.startswith("azure.functions") else None
+    return MESSAGE_TYPES.get(origin.split("(")[0].rsplit(".", 1)[-1])

@@ -10,7 +10,7 @@ import libcst as cst
 
 from .. import patterns as user_patterns
 from ..detect.base import Ctx, receiver, receiver_last
-from ..index import call_name, children, contains, dotted, kwarg, string_value
+from ..index import call_name, children, contains, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .effects import _chain_names, sql_kind, sql_table, sql_text
 from .identity import identity_names, mentions
@@ -81,11 +81,7 @@ def _written_value(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:
     at = _VALUE_AT.get(name)
     if at is None:
         return None
-    found = kwarg(call, "value")
-    if found is not None:
-        return found
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    return positional[at].value if len(positional) > at else None
+    return kwarg(call, "value") or positional(call, at)
 
 
 def _keyed(call: cst.Call, identity_vars: Set[str], tainted: Set[str], ctx: Optional[Ctx] = None,
