@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import libcst as cst
 
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
-from .detect.base import AckSite, Ctx, HandlerSite, ProduceSite, is_mock
+from .detect.base import AckSite, Ctx, Elsewhere, HandlerSite, ProduceSite, is_mock
 from .facts import acks, callees, publishers, transactions
 from .facts.acks import self_method
 from .facts.deferred import Shape, bound_by, local_names, message_data, module_names
@@ -271,12 +271,52 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         else:
             continue
         consumers.append(_walk(consumer, index, project, path, _iterated_acked(func, acked)))
+    for site in sites.values():
+        where = index.elsewhere.get(id(site.function.node))
+        consumer = _registered_here(site, where, project) if where is not None else None
+        if consumer is not None:
+            consumers.append(consumer)
     module_ctx = Ctx(index, None)
     for call in index.module_calls:
         site = _produce(call, module_ctx) or _layered_produce(call, module_ctx, project)
         if site is not None:
             producers.append(_producer(site, call, None, module_ctx))
     return ModuleFacts(index, consumers, producers)
+
+
+def _registered_here(site: HandlerSite, where: Elsewhere, project) -> Optional[Consumer]:
+    """A handler another project module defines and this module registers (`basic_consume(...,
+    on_message_callback=handlers.on_order, auto_ack=True)`): a consumer of this module, walked in
+    its own module, whose findings are shown at the registration. Not when its own module sees it
+    as a consumer already (an ack in its body, or a registration or decorator there): that module
+    reports it."""
+    func = site.function
+    if site.ack_mode not in ("framework", "auto") or ACK_WRAPPER.match(func.name):
+        return None
+    if id(func.node) in _home_sites(where, project):
+        return None
+    ctx = Ctx(where.index, func, initial_taint(func))
+    if any(_ack(call, ctx) is not None for call in func.calls) or next(_with_acks(func, ctx), None) is not None:
+        return None
+    consumer = Consumer(site.library, func, site.ack_mode, site.strength,
+                        [site.evidence, f"the handler `{where.qualname}` is defined in another module: "
+                                        "its findings are shown where it is registered"],
+                        framework_ack=site.framework_ack, option_node=site.option_node,
+                        auto_commit=site.auto_commit, elsewhere=where)
+    return _walk(consumer, where.index, project, where.path)
+
+
+def _home_sites(where: Elsewhere, project) -> Set[int]:
+    """The handlers the module of `where` finds in itself (node ids), once per process and module."""
+    memo = project.memo("handler-sites", where.path)
+    key = (where.path,)
+    if key not in memo:
+        found: Set[int] = set()
+        for adapter in ADAPTERS:
+            found.update(id(site.function.node) for site in adapter.handlers(where.index))
+        found.update(id(site.function.node) for site in _hook_handlers(where.index, project, where.path))
+        memo[key] = found
+    return memo[key]  # type: ignore[return-value]
 
 
 def _with_acks(func: FunctionInfo, ctx: Ctx):
@@ -454,14 +494,20 @@ def unit_findings(module: cst.Module, source: bytes, path: str, facts: ModuleFac
     wanted += [anchors[(id(u), id(rf.node))] for _, rf, u, _ in raw if (id(u), id(rf.node)) in anchors]
     wanted += [node for _, rf, _, _ in raw for node, _ in rf.related]
     wanted += [node for *_, steps in raw for _, node, _ in steps if node is not None]
+    wanted += [unit.elsewhere.anchor for _, _, unit, _ in raw if getattr(unit, "elsewhere", None) is not None]
     positions = resolve_positions(module, source, wanted)
     out = []
     for rule_cls, rf, unit, steps in raw:
+        where: Optional[Elsewhere] = getattr(unit, "elsewhere", None)
         rng = (positions.get(rf.node) or positions.get(anchors.get((id(unit), id(rf.node))))
-               or positions.get(rf.scope_node))
+               or positions.get(rf.scope_node) or (positions.get(where.anchor) if where is not None else None))
         if rng is None:
             continue  # nothing of it lies in this file (cannot happen for the rules shipped)
-        scope_line = positions[rf.scope_node].start.line if rf.scope_node is not None else 0
+        scope = positions.get(rf.scope_node) if rf.scope_node is not None else None
+        scope_line = scope.start.line if scope is not None else rng.start.line if where is not None else 0
+        message = rf.message
+        if where is not None:
+            message += f" ({_defined_at(where, path, facts.index.path)}, registered here)"
         related = tuple(
             Related(positions[node].start.line, positions[node].start.column + 1, text)
             for node, text in rf.related
@@ -475,7 +521,44 @@ def unit_findings(module: cst.Module, source: bytes, path: str, facts: ModuleFac
         out.append((unit, Finding(
             path=path, line=rng.start.line, column=rng.start.column + 1, end_line=rng.end.line,
             end_column=rng.end.column + 1, rule=rule_cls.code, name=rule_cls.name, confidence=rf.confidence,
-            message=rf.message, hint=rf.hint, symbol=rf.symbol, scope_line=scope_line,
+            message=message, hint=rf.hint, symbol=rf.symbol, scope_line=scope_line,
             related=related, evidence=tuple(rf.evidence), trace=trail,
         )))
     return out
+
+
+def _defined_at(where: Elsewhere, display: str, file_path: Optional[str]) -> str:
+    """`` `svc.handlers.on_order` is defined in svc/handlers.py:4 ``: the file shown relative to the
+    reported file's shown path, and the line of the `def` (CPython's `ast`: that module's tree
+    here may be a skeleton without positions)."""
+    shown = where.path
+    if file_path is not None:
+        rel = os.path.relpath(where.path, os.path.dirname(os.path.abspath(file_path)))
+        shown = os.path.normpath(os.path.join(os.path.dirname(display), rel)).replace(os.sep, "/")
+    line = _def_line(where.path, where.index, where.qualname)
+    return f"`{where.qualname}` is defined in {shown}" + (f":{line}" if line else "")
+
+
+def _def_line(path: str, index: ModuleIndex, qualname: str) -> int:
+    """The line of the `def` of the function the dotted `qualname` ends with (0: not found)."""
+    import ast
+
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return 0
+    body = tree.body
+    parts = qualname.split(".")
+    for start in range(len(parts)):  # the module's own dotted name comes first
+        body, line = tree.body, 0
+        for part in parts[start:]:
+            node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                         and n.name == part), None)
+            if node is None:
+                line = 0
+                break
+            body, line = node.body, node.lineno
+        if line:
+            return line
+    return 0

@@ -686,6 +686,9 @@ class ModuleIndex:
         # follows names into the project's other modules (see `origins`)
         self.project: object = project
         self.path = path
+        # handlers this module's registrations name that live in other project modules
+        # (`detect.base.handler_ref`): the handler's node id -> `detect.base.Elsewhere`
+        self.elsewhere: Dict[int, object] = {}
         self._params: Dict[Tuple[int, str], Optional[str]] = {}  # (function node id, parameter): `_from_caller`
         # memos that live as long as this index (and its tree): project origins seen from here, and
         # attributes a class inherits from its project bases

@@ -212,7 +212,10 @@ def _inventory(source: bytes, path: str, config: Config, project: Any = None,
         aspects = (describe.ack_aspect(consumer), describe.dedup_aspect(consumer, facts.index),
                    describe.transaction_aspect(consumer, scopes))
         shapes.append((consumer, aspects, describe.actions(consumer)))
-    wanted = [c.function.node.name for c in facts.consumers] + [p.call for p in facts.producers]
+    # a handler defined in another module is listed at its registration here (`Consumer.elsewhere`)
+    names = [c.elsewhere.anchor if c.elsewhere is not None else c.function.node.name  # type: ignore[attr-defined]
+             for c in facts.consumers]
+    wanted = names + [p.call for p in facts.producers]
     for _, aspects, actions in shapes:
         wanted += [a.node for a in aspects if a.node is not None]
         wanted += [e.node for e in actions] + [e.call_node for e in actions if e.call_node is not None]
@@ -222,8 +225,7 @@ def _inventory(source: bytes, path: str, config: Config, project: Any = None,
         return positions[node].start.line if node is not None and node in positions else 0
 
     consumers = []
-    for consumer, (ack, dedup, txn), actions in shapes:
-        name = consumer.function.node.name
+    for name, (consumer, (ack, dedup, txn), actions) in zip(names, shapes):
         effects = tuple(distinct(
             (EffectRecord(describe.effect_kind(e), e.what, line(e.node), line(e.call_node) if e.chain else 0, e.chain)
              for e in actions), key=lambda e: e))

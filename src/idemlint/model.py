@@ -53,6 +53,9 @@ class Consumer:
     # visible); `ack_strength` then says how sure that is (STRONG spelled out, WEAK library default)
     option_node: Optional[cst.CSTNode] = None
     auto_commit: str = ""  # Kafka auto-commit: "poll", "thread" or "await" (see `detect.base.HandlerSite`)
+    # a handler another module defines and this one registers (`detect.base.Elsewhere`): its findings
+    # are shown at `elsewhere.anchor`, the registration's name for it
+    elsewhere: Optional[object] = None
 
     @property
     def symbol(self) -> str:

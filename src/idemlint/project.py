@@ -29,6 +29,7 @@ from .origins import MAX_MODULE_BYTES, read_head
 MAX_MODULES = 64
 MAX_KEPT_SOURCE = 768 * 1024
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\([^()]*\))?)$")
+_DEF_LINE = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+([^ \t\n(]+)[ \t]*\(", re.M)
 _CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
 # a base class's last name: `Base`, `pkg.Base`, `Base[T]`; not `metaclass=ABCMeta`
 _BASE_NAME = re.compile(rb"(?:^|,)\s*(?:[\w]+\.)*(\w+)\s*(?=[\[,]|$)")
@@ -73,6 +74,7 @@ class Project:
         self._packages: Dict[str, bool] = {}
         self._search: Dict[str, Tuple[str, ...]] = {}
         self._files: Dict[str, bool] = {}
+        self._listings: Dict[str, Optional[frozenset]] = {}  # folder -> its entries (None: unlistable)
         self._names: Dict[str, str] = {}
         self._brokerish: Dict[str, bool] = {}
         self.deps: Dict[str, str] = {}  # path -> digest of every module read for the current file
@@ -83,7 +85,7 @@ class Project:
         self._origins: Optional[object] = None  # origins.Origins, made on first use
         self._subclasses: Optional[Dict[str, List[Tuple[str, str]]]] = None  # base name -> (path, class)
         self._nouns: Dict[str, List[str]] = {}  # `interfaces_named`
-        self._defines: Dict[Tuple[str, str], bool] = {}  # `defines`
+        self._defines: Dict[str, frozenset] = {}  # `defines`: path -> the names its `def` lines define
         self._defined: Dict[str, List[str]] = {}  # class name -> the files whose `class X(...):` lines define it
         self.no_interface: set = set()  # (interface, method) pairs `callees.by_interface` found nothing for
 
@@ -107,6 +109,18 @@ class Project:
         if known is None:
             known = self._files[path] = os.path.isfile(path)
         return known
+
+    def _may_hold(self, folder: str, name: str) -> bool:
+        """False when `folder` surely holds neither `name` nor `name.py` (one listing per folder and
+        run: most lookups are of modules outside the folder, and each would cost two `stat` calls)."""
+        listing = self._listings.get(folder, False)
+        if listing is False:
+            try:
+                listing = frozenset(os.listdir(folder))
+            except OSError:
+                listing = None  # unlistable: ask for each file instead
+            self._listings[folder] = listing
+        return listing is None or name in listing or name + ".py" in listing
 
     def _search_bases(self, folder: str) -> Tuple[str, ...]:
         """Where an absolute import from a module in `folder` ("" for no importer) is looked for:
@@ -158,6 +172,8 @@ class Project:
         else:
             bases = self._search_bases(folder)
         for base in bases:
+            if parts and not self._may_hold(base, parts[0]):
+                continue
             stem = os.path.join(base, *parts) if parts else base
             for cand in ((stem + ".py",) if parts else ()) + (os.path.join(stem, "__init__.py"),):
                 if self._is_file(cand):
@@ -255,13 +271,11 @@ class Project:
         return self._defined.get(name)
 
     def defines(self, path: str, name: str) -> bool:
-        """The file's text has a `def <name>(` (read as text, once per process and question)."""
-        key = (path, name)
-        known = self._defines.get(key)
-        if known is None:
-            pattern = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+" + re.escape(name.encode()) + rb"[ \t]*\(", re.M)
-            known = self._defines[key] = pattern.search(read_head(path)) is not None
-        return known
+        """The file's text has a `def <name>(` (read as text, once per process and file)."""
+        names = self._defines.get(path)
+        if names is None:
+            names = self._defines[path] = frozenset(_DEF_LINE.findall(read_head(path)))
+        return name.encode() in names
 
     def subclasses(self, name: str) -> List[Tuple[str, str]]:
         """Every class of the project deriving from a class named `name`, directly or not: (file,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -75,6 +76,17 @@ def _config(root: Path, jobs: Optional[int]) -> Config:
     return replace(Config(), select=codes, jobs=jobs, cache_dir=None, root=str(root))
 
 
+# a handler another module defines is reported where it is registered, and the message says where it
+# is defined (`analysis._defined_at`): the finding is about that function, which the labels name
+_DEFINED_AT = re.compile(r"\(`[^`]+` is defined in (.+?)(?::\d+)?, registered here\)$")
+
+
+def _handler_file(finding) -> Optional[str]:
+    """The file of the handler a finding shown at a registration is about (None: the shown file)."""
+    found = _DEFINED_AT.search(finding.message)
+    return found.group(1) if found else None
+
+
 def lint_package(pkg: dict, root: Path, jobs: Optional[int]) -> Tuple[List[dict], List[dict], int]:
     """The engine's findings on one package root (paths relative to it), its file errors, files seen."""
     result = lint_paths([str(root)], _config(root, jobs))
@@ -86,7 +98,7 @@ def lint_package(pkg: dict, root: Path, jobs: Optional[int]) -> Tuple[List[dict]
         except ValueError:
             return p
 
-    findings = [{"package": pkg["name"], "path": rel(f.path), "line": f.line, "rule": f.rule,
+    findings = [{"package": pkg["name"], "path": rel(_handler_file(f) or f.path), "line": f.line, "rule": f.rule,
                  "confidence": f.confidence.label, "symbol": f.symbol, "message": f.message}
                 for f in result.findings]
     errors = [{"package": pkg["name"], "path": rel(e.path), "line": e.line, "kind": e.kind, "message": e.message}

@@ -8,7 +8,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG, WEAK
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver, receiver_last, root_words
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, handler_ref, kw_true, receiver, receiver_last, root_words
 
 ROOTS = ("aio_pika",)
 
@@ -33,7 +33,7 @@ class AioPikaAdapter(Adapter):
                 name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
                 if name not in ("consume", "iterator", "get") or not kw_true(call, "no_ack"):
                     continue
-                target = func_ref(positional(call, 0) or kwarg(call, "callback"), ctx) if name == "consume" else func
+                target = handler_ref(positional(call, 0) or kwarg(call, "callback"), ctx) if name == "consume" else func
                 if target is not None:
                     yield HandlerSite("aio_pika", target, "auto", STRONG, f"aio-pika `{name}(..., no_ack=True)`",
                                       option_node=kwarg(call, "no_ack"))

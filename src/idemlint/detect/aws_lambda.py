@@ -9,7 +9,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, dotted, kwarg, string_value
 from ..model import WEAK
-from .base import Adapter, Ctx, HandlerSite, func_ref
+from .base import Adapter, Ctx, HandlerSite, handler_ref
 
 POWERTOOLS_BATCH = ("process_partial_response", "async_process_partial_response")
 
@@ -45,7 +45,7 @@ class LambdaAdapter(Adapter):
                 name = (dotted(call.func) or "").split(".")[-1]
                 if name not in POWERTOOLS_BATCH:
                     continue
-                target = func_ref(kwarg(call, "record_handler"), Ctx(index, func))
+                target = handler_ref(kwarg(call, "record_handler"), Ctx(index, func))
                 if target is not None and id(target.node) not in seen:
                     seen.add(id(target.node))
                     yield HandlerSite("aws_lambda", target, "framework", WEAK,

@@ -323,6 +323,37 @@ def func_ref(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[FunctionI
     return None
 
 
+@dataclass
+class Elsewhere:
+    """A handler that a registration of the analysed module names and another project module
+    defines (`on_message_callback=handlers.on_order`): where it lives, and the name that points at
+    it here, where its findings are shown."""
+
+    index: ModuleIndex  # the module that defines it
+    path: str
+    qualname: str  # `svc.handlers.on_order`
+    anchor: cst.CSTNode  # the expression of the registration that names it
+
+
+def handler_ref(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[FunctionInfo]:
+    """The function a registration's callback argument names (`func_ref`), or, in a project scan,
+    the project function it resolves to elsewhere: imported (`handlers.on_order`), or a method of a
+    base class of another module (`self.on_message`). Such a handler is noted in
+    `ModuleIndex.elsewhere`; an abstract stub is no handler."""
+    local = func_ref(expr, ctx)
+    if local is not None or not isinstance(expr, (cst.Name, cst.Attribute)) or ctx.index.project is None:
+        return local
+    from ..facts import callees  # facts import this module
+
+    callee = callees.resolve(expr, ctx, ctx.index.project, ctx.index.path)
+    if callee is None or callees.is_stub(callee.func):
+        return None
+    if callee.path is not None and callee.index is not ctx.index:
+        ctx.index.elsewhere.setdefault(id(callee.func.node),
+                                       Elsewhere(callee.index, callee.path, callee.qualname, expr))
+    return callee.func
+
+
 def kw_true(call: cst.Call, *names: str) -> bool:
     """True if any of the keywords is passed the literal `True`."""
     return any(

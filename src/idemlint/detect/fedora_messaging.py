@@ -23,7 +23,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ClassInfo, FunctionInfo, ModuleIndex, call_name, kwarg, positional, walk
 from ..model import UNSEEN, WEAK
-from .base import Adapter, Ctx, HandlerSite, ProduceSite, func_ref, root_words
+from .base import Adapter, Ctx, HandlerSite, ProduceSite, handler_ref, root_words
 
 ROOTS = ("fedora_messaging",)
 CONSUMES = {"consume", "twisted_consume"}
@@ -99,7 +99,7 @@ def _callback(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> O
     once to one of those."""
     if expr is None or depth > 2:
         return None
-    found = func_ref(expr, ctx)
+    found = handler_ref(expr, ctx)
     if found is not None:
         return found
     if isinstance(expr, cst.Call):

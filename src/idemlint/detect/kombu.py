@@ -8,7 +8,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG
-from .base import Adapter, Ctx, HandlerSite, ModuleWords, ProduceSite, func_ref, kw_true, origin_starts, receiver, receiver_last, root_words
+from .base import Adapter, Ctx, HandlerSite, ModuleWords, ProduceSite, handler_ref, kw_true, origin_starts, receiver, receiver_last, root_words
 
 ROOTS = ("kombu",)
 
@@ -42,7 +42,7 @@ class KombuAdapter(Adapter):
                 if kwarg(call, "on_message") is not None:
                     refs.append(kwarg(call, "on_message"))  # type: ignore[arg-type]
                 for ref in refs:
-                    target = func_ref(ref, ctx)
+                    target = handler_ref(ref, ctx)
                     if target is not None:
                         yield HandlerSite("kombu", target, "auto", STRONG, "kombu `Consumer(..., no_ack=True)`",
                                           option_node=kwarg(call, "no_ack"))

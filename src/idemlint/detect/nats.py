@@ -8,7 +8,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, dotted, kwarg, positional, string_value
 from ..model import WEAK
-from .base import Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver_last, root_words
+from .base import Adapter, Ctx, HandlerSite, ProduceSite, handler_ref, kw_true, receiver_last, root_words
 
 ROOTS = ("nats",)
 
@@ -73,7 +73,7 @@ class NatsAdapter(Adapter):
                     continue
                 if not _is_jetstream(call, ctx):
                     continue
-                target = func_ref(kwarg(call, "cb"), ctx)
+                target = handler_ref(kwarg(call, "cb"), ctx)
                 if target is None:
                     continue
                 if kw_true(call, "manual_ack"):

@@ -8,7 +8,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, kw_true, receiver, root_words
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, handler_ref, kw_true, receiver, root_words
 
 ROOTS = ("pika", "aiormq")
 
@@ -71,10 +71,10 @@ class PikaAdapter(Adapter):
                     cb = positional(call, 1)
                     if not index.imports_any(("aiormq",)) and cb is not None and isinstance(positional(call, 0), (cst.Name, cst.Attribute)):
                         # pika < 1.0 order: basic_consume(callback, queue)
-                        first = func_ref(positional(call, 0), ctx)
+                        first = handler_ref(positional(call, 0), ctx)
                         if first is not None:
                             cb = positional(call, 0)
-                target = func_ref(cb, ctx)
+                target = handler_ref(cb, ctx)
                 if target is not None and kw_true(call, "auto_ack", "no_ack"):
                     yield HandlerSite("pika", target, "auto", STRONG,
                                       "`basic_consume(..., auto_ack=True)` acks on delivery",
