@@ -38,6 +38,9 @@ class Event:
     # a lookup that guards only the code inside this node (the branch a search found nothing in);
     # None: everything after it
     scope: Optional[cst.CSTNode] = None
+    # an effect that runs only when a lookup by the same message data found nothing (a get-or-create
+    # split into project helpers): a repeat creates nothing, so no dedup lookup is missing
+    natural: bool = False
 
 
 @dataclass
@@ -85,6 +88,8 @@ class Consumer:
     def guarded(self, event: Event) -> bool:
         """A dedup lookup comes before `event` and covers it (everything after it, or the branch it
         guards)."""
+        if event.natural:
+            return True
         site = event.call_node or event.node
         return any(lookup.seq < event.seq and (lookup.scope is None or contains(lookup.scope, site))
                    for lookup in self.of("lookup"))

@@ -379,6 +379,7 @@ class HandlerRun:
         self.search_guards: List[Tuple[Event, lookups.Search]] = []  # their branches, to confirm at the end
         self.calling: List[Tuple[int, cst.Call]] = []  # (caller's function node id, call) of the helpers walked
         self.guessing = 0  # inside an implementation `callees.by_interface` picked
+        self.natural = 0  # inside a creating helper a get-or-create guards (`lookups.create_helper_if_missing`)
 
     def add(self, walker: _Walker, kind: str, node: cst.CSTNode, strength: int, what: str,
             detail: str = "", db: bool = False, db_key: Optional[str] = None, claim: bool = False) -> Event:
@@ -392,7 +393,7 @@ class HandlerRun:
         ev = Event(kind=kind, node=node, seq=self.seq, strength=strength, what=what,
                    txns=tuple(walker.txns), db_key=db_key, db_epoch=self.db_epoch.get(db_key, 0), db=db,
                    chain=walker.chain, call_node=walker.call_node, detail=detail, claim=claim,
-                   in_except=self.except_depth > 0)
+                   in_except=self.except_depth > 0, natural=self.natural > 0)
         self.events.append(ev)
         return ev
 
@@ -523,6 +524,19 @@ class HandlerRun:
                 self.searches.append(lookups.Search(call, what, lookups.store_of(call) or ""))
         if self._keyed_helper(w, call, gated):
             return
+        # created only when a lookup by the same message data found nothing: a repeat creates nothing
+        # (its effects stay: losing the message before them is still a loss)
+        natural = lookups.create_helper_if_missing(  # in a helper, its parameters are what its caller passes
+            call, w.func, self.tainted | set(w.func.params) if w.depth else self.tainted)
+        self.natural += natural
+        try:
+            self._unresolved_call(w, call, ctx, name)
+        finally:
+            self.natural -= natural
+
+    def _unresolved_call(self, w: _Walker, call: cst.Call, ctx: Ctx, name: str) -> None:
+        """A call no fact above names: a project function to follow, else an effect by name or an
+        unseen hand-off of the message."""
         if self._follow(w, call):
             return  # else: out of reach, like a call the tool cannot resolve
         out_of_reach = self._callees(call, w)
@@ -685,6 +699,7 @@ class HandlerRun:
                 db_epoch=self.db_epoch.get(key, 0) + ev.db_epoch if key is not None else ev.db_epoch,
                 chain=w.chain + ev.chain, call_node=w.call_node or call,
                 in_except=ev.in_except or self.except_depth > 0, early=ev.early or any(self.exiting_ifs),
+                natural=ev.natural or self.natural > 0,
             ))
         for key, commits in summary.commits.items():
             self.db_epoch[key] = self.db_epoch.get(key, 0) + commits

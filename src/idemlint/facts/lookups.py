@@ -296,6 +296,62 @@ def created_if_missing(call: cst.Call, row: Optional[cst.BaseExpression], func: 
     return False
 
 
+# The get-or-create idiom split into project helpers: `found = await self._get(location)`, `if not found:`
+# `found = await self._create(location)`. The names say what each helper does with the record.
+GETTER = re.compile(r"^_*a?(get|find|fetch|lookup|load|read|search|select|query)(_\w+)?$")
+CREATOR = re.compile(r"^_*a?(create|insert|add|save|store|register|put|new|make)(_\w+)?$")
+
+
+def create_helper_if_missing(call: cst.Call, func: Optional[FunctionInfo], tainted: Set[str]) -> bool:
+    """`call` is a creating helper (`self._create(location)`) that runs only when the getting helper
+    of the same object and noun, given the same message data, found nothing: in the branch of
+    `if not found:` after `found = await self._get(location)`, or as `self._get(tag.name) or
+    self._create(tag)`. A redelivery finds what the first delivery created and creates nothing (the
+    check-then-create idiom of `created_if_missing`, with the read and the write in project helpers)."""
+    if func is None or not CREATOR.match(call_name(call) or ""):
+        return False
+    for node in walk(func.node.body, into_scopes=False):
+        if (isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or)
+                and _unawaited(node.right) is call and _get_and_create(_unawaited(node.left), call, tainted)):
+            return True
+    for test, in_body, holds in _guards(call, func):
+        found = found_test(test, holds)
+        if found is None or found == in_body:
+            continue  # the branch runs when the lookup found something
+        for name in _held_names(test):
+            for value, _, how in func.assigns.get(name, ()):
+                if how == "=" and _get_and_create(_unawaited(value), call, tainted):
+                    return True
+    return False
+
+
+def _unawaited(expr: cst.BaseExpression) -> cst.BaseExpression:
+    return expr.expression if isinstance(expr, cst.Await) else expr
+
+
+def _get_and_create(read: cst.BaseExpression, create: cst.Call, tainted: Set[str]) -> bool:
+    """`read` gets and `create` creates the same noun (`_get` / `_create`, `find_user` / `add_user`) on
+    the same object, and both are given the same message data (`tag.name` and `tag` share `tag`)."""
+    if not isinstance(read, cst.Call):
+        return False
+    got, made = GETTER.match(call_name(read) or ""), CREATOR.match(call_name(create) or "")
+    if not got or not made or (got.group(2) or "") != (made.group(2) or ""):
+        return False
+    if _receiver(read) != _receiver(create):
+        return False
+    return bool(_message_roots(read, tainted) & _message_roots(create, tainted))
+
+
+def _receiver(call: cst.Call) -> Optional[str]:
+    return dotted(call.func.value) if isinstance(call.func, cst.Attribute) else None
+
+
+def _message_roots(call: cst.Call, tainted: Set[str]) -> Set[str]:
+    """The message-data names a call's arguments are built on (`tag.name` -> {"tag"})."""
+    return {n.value for a in call.args if not a.star and not _literal(a.value)
+            for n in _names(a.value) if n.value in tainted}
+
+
 def _literal(expr: cst.BaseExpression) -> bool:
     """A constant: it keys nothing by itself (`status="new"`, `active=True`)."""
     return isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)) or (

@@ -63,12 +63,34 @@ def passed_on(call: cst.Call, ctx: Ctx, produce: Produce) -> Optional[ProduceSit
         return _judge(call, ref, bound + list(call.args), ctx, produce)
     for arg in call.args:
         ref = arg.value
-        if not isinstance(ref, cst.Attribute) or ref.attr.value not in PRODUCE_ADAPTERS or arg.star:
+        if arg.star:
+            continue
+        if isinstance(ref, cst.Call) and called_name(ref) == "partial":
+            # `loop.run_in_executor(None, partial(client.send_message, QueueUrl=url, MessageBody=body))`
+            bound = _partial(ref)
+            if bound is not None:
+                site = _judge(call, bound[0], bound[1], ctx, produce)
+                if site is not None:
+                    return site
+            continue
+        if not isinstance(ref, cst.Attribute) or ref.attr.value not in PRODUCE_ADAPTERS:
             continue
         site = _judge(call, ref, [a for a in call.args if a is not arg], ctx, produce)
         if site is not None:
             return site
     return None
+
+
+def _partial(call: cst.Call) -> Optional[Tuple[cst.Attribute, list]]:
+    """`functools.partial(producer.publish, *args, **kwargs)`: the library publish and every argument
+    bound to it (positional and keyword alike), or None when its first argument is no publish."""
+    first = call.args[0] if call.args else None
+    if first is None or first.star or first.keyword is not None:
+        return None
+    ref = first.value
+    if not isinstance(ref, cst.Attribute) or ref.attr.value not in PRODUCE_ADAPTERS:
+        return None
+    return ref, list(call.args[1:])
 
 
 def _judge(call: cst.Call, ref: cst.Attribute, args: list, ctx: Ctx, produce: Produce) -> Optional[ProduceSite]:
@@ -94,11 +116,12 @@ def _wrapper_value(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.Attribute, li
     value = values[0][0] if len(values) == 1 else None
     if not isinstance(value, cst.Call) or called_name(value) not in WRAPPERS:
         return None
-    for i, arg in enumerate(value.args):
+    if called_name(value) == "partial":
+        return _partial(value)  # its keywords are bound to the publish too
+    for arg in value.args:
         ref = arg.value
         if isinstance(ref, cst.Attribute) and ref.attr.value in PRODUCE_ADAPTERS and not arg.star:
-            bound = [a for a in value.args[i + 1:] if a.keyword is None] if called_name(value) == "partial" else []
-            return ref, bound
+            return ref, []
     return None
 
 
