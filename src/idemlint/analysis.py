@@ -119,7 +119,10 @@ def _library_ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
 
 
 def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
-    for adapter in PRODUCE_ADAPTERS.get(called_name(call), ()):
+    adapters = PRODUCE_ADAPTERS.get(called_name(call), ())
+    if adapters:
+        call = _spelled_out(call, ctx)  # the adapters read the keywords a `**params` dict holds
+    for adapter in adapters:
         site = adapter.produce(call, ctx)
         if site is not None:
             site.rpc_reply = _rpc_reply(call, ctx)
@@ -129,12 +132,65 @@ def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
     return None
 
 
+def _spelled_out(call: cst.Call, ctx: Ctx) -> cst.Call:
+    """`call` with each `**params` argument replaced by the keywords the dict holds, when `params` is
+    a local the function binds once to a dict display (or `dict(...)` of keywords) and fills in with
+    `params["Key"] = value` (also conditionally: a key that may be set counts as given). A stand-in
+    for reading the call only: its nodes are the function's own."""
+    if ctx.func is None or not any(a.star == "**" and isinstance(a.value, cst.Name) for a in call.args):
+        return call
+    args: List[cst.Arg] = []
+    for arg in call.args:
+        spread = _dict_keywords(arg.value.value, ctx.func) if arg.star == "**" and isinstance(arg.value, cst.Name) else None
+        if spread is None:
+            args.append(arg)
+        else:
+            args.extend(spread)
+    try:
+        return call.with_changes(args=args)
+    except Exception:  # noqa: BLE001 - an order of arguments a call cannot have: read it as written
+        return call
+
+
+def _dict_keywords(name: str, func: FunctionInfo) -> Optional[List[cst.Arg]]:
+    bound = func.assigns.get(name, ())
+    if len(bound) != 1 or bound[0][1] is not None or bound[0][2] != "=":
+        return None
+    value = bound[0][0]
+    pairs: List[Tuple[str, cst.BaseExpression]] = []
+    if isinstance(value, cst.Dict):
+        for el in value.elements:
+            key = string_value(el.key) if isinstance(el, cst.DictElement) else None
+            if key is None or not key.isidentifier():
+                return None  # a spread or a computed key: not all in view
+            pairs.append((key, el.value))
+    elif isinstance(value, cst.Call) and dotted(value.func) == "dict" and all(a.keyword is not None for a in value.args):
+        pairs = [(a.keyword.value, a.value) for a in value.args]  # type: ignore[union-attr]
+    else:
+        return None
+    for node in walk(func.node.body, into_scopes=False):
+        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+            target = node.targets[0].target
+            if (isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and target.value.value == name
+                    and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index)):
+                key = string_value(target.slice[0].slice.value)
+                if key is None or not key.isidentifier():
+                    return None
+                pairs.append((key, node.value))
+    seen: Dict[str, cst.BaseExpression] = {}
+    for key, expr in pairs:
+        seen[key] = expr  # the last value given wins
+    return [cst.Arg(keyword=cst.Name(key), value=expr) for key, expr in seen.items()]
+
+
 def _layered_produce(call: cst.Call, ctx: Ctx, project) -> Optional[ProduceSite]:
     """A publish through the project's layers: a library publish method passed on as a value, or a
-    project helper that publishes what this call gives it (`facts.publishers`)."""
+    project helper that publishes what this call gives it, called or passed on with its arguments
+    (`facts.publishers`)."""
     site = publishers.passed_on(call, ctx, _produce)
     if site is None and project is not None:
-        site = publishers.through_helper(call, ctx, _produce, project.max_depth)
+        site = (publishers.through_helper(call, ctx, _produce, project.max_depth)
+                or publishers.helper_passed_on(call, ctx, _produce, project.max_depth))
     return site
 
 

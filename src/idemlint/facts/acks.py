@@ -17,14 +17,14 @@ confidence, and its evidence says so.
 from __future__ import annotations
 
 import os
-from typing import Callable, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import ACK_ADAPTERS, ADAPTERS, called_name
 from ..detect.base import AckSite, Ctx, is_db_receiver, is_mock, receiver
 from ..gate import ACK_LIKE, FALLBACK_NAMES
-from ..index import dotted
+from ..index import contains, dotted
 from ..model import UNSEEN, WEAK
 from . import callees
 from .identity import mentions
@@ -65,9 +65,11 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
     targets = [t for t in targets if ctx.func is None or t.func.node is not ctx.func.node]
     if not targets:
         return False, None
-    if any(_receives(Ctx(t.index, t.func)) or _loops_over_consumer(Ctx(t.index, t.func)) for t in targets):
+    if any(_receives(Ctx(t.index, t.func)) or _loops_over_consumer(Ctx(t.index, t.func))
+           or _handles_each(Ctx(t.index, t.func)) for t in targets):
         # `self.run_once()` receives and acks its own messages, `self._consume_loop()` iterates a
-        # consumer and commits: a consumer, not a helper of the caller (which holds no message)
+        # consumer and commits, `self._handle(messages)` works on each message of its loop and acks
+        # it: a consumer, not a helper of the caller (which holds no message of its own)
         return True, None
     acking = []
     for callee in targets:
@@ -202,6 +204,43 @@ def _loops_over_consumer(ctx: Ctx) -> bool:
         if "consumer" in text or "consumer" in (ctx.origin(loop.iter) or "").lower().rpartition(".")[2]:
             return True
     return False
+
+
+def _handles_each(ctx: Ctx) -> bool:
+    """The function's own loop hands each message to other work and acks it there (`for msg_id, item
+    in messages: result = self._dispatch(item); ...; stream.ack(self._redis, msg_id)`): each
+    message's whole handling is in the loop, so the function is the consumer, and a caller that
+    gives it a batch is not acking a message of its own (an `ack_all(messages)` that only acks is
+    still its caller's helper)."""
+    func = ctx.func
+    if func is None:
+        return False
+    for loop in func.fors:
+        names = set(_target_names(loop.target))
+        if not names:
+            continue
+        inside = [c for c in func.calls if contains(loop.body, c)]
+        held = [c for c in inside if any(mentions(a.value, names) for a in c.args)]
+        acked = [c for c in held if called_name(c) in ACK_ADAPTERS or ACK_LIKE.match(called_name(c) or "")]
+        if acked and any(c not in acked and not _observes(c) for c in held):
+            return True
+    return False
+
+
+def _target_names(target: cst.BaseExpression) -> List[str]:
+    """The names a `for` target binds (`msg_id, item` of `for msg_id, item in messages`)."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in _target_names(el.value)]
+    return []
+
+
+def _observes(call: cst.Call) -> bool:
+    """A log line or a metric: no work on the message."""
+    text = (dotted(call.func) or "").lower()
+    return any(word in text for word in ("log", "metric", "stats", "print")) or called_name(call) in (
+        "debug", "info", "warning", "warn", "error", "exception", "isinstance", "len", "str", "repr")
 
 
 def _project_origin(ctx: Ctx, expr: cst.BaseExpression) -> bool:

@@ -30,6 +30,9 @@ MARKER_HELPER = re.compile(
     r"consumed|complete|dedup|idempot)|^(mark|remember)_(seen|done|message|event)",
     re.I,
 )
+# a registration of a function to call later (`add_done_callback`, `set_error_handler`), whatever
+# word it carries (`done`, `processed`): no read or write of a processed record
+_REGISTERS = re.compile(r"_(callback|listener|handler|hook|observer|subscriber)s?$", re.I)
 CLAIM_HELPER = re.compile(r"^(claim|try_claim|acquire|lock|reserve)_.*(message|event|id|key|processing)", re.I)
 REDIS_READS = {"sismember", "smismember", "exists", "hexists", "get", "hget", "getbit"}
 REDIS_CLAIMS = {"setnx", "sadd", "hsetnx", "zadd", "add"}
@@ -229,6 +232,8 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
     if not name:
         return None
+    if _REGISTERS.search(name):
+        return None  # `task.add_done_callback(...)`: stores a function to call later, records nothing
     keyed = _keyed(call, identity_vars, tainted, ctx, opaque)
     store = _store_name(call, ctx)
     dedup_store = bool(DEDUP_STORE.search(store))

@@ -612,7 +612,8 @@ class HandlerRun:
     def _derived_id(self, site: ProduceSite, call: cst.Call, ctx: Ctx) -> bool:
         """A publish whose id comes from the incoming message is a no-op on redelivery downstream.
 
-        Only the id slots count (`message_id`, `correlation_id`, an id header), and only when
+        Only the id slots count (`message_id`, `correlation_id`, an id header, an id field of a
+        payload written out as a mapping: `{**fields, "_origin_id": entry_id}`), and only when
         their value names an id read from the message: `reply_to=props.reply_to`, a copied tenant
         header or a fresh `uuid4()` make a new message on every redelivery.
         """
@@ -622,7 +623,8 @@ class HandlerRun:
         if any(isinstance(expr, (cst.Name, cst.Attribute)) and mentions(expr, self.tainted) for expr in forwarded):
             return True  # `headers=message.headers`, `**message.properties`: forwarded with its own ids
         return any(self._from_message_id(value, ctx)
-                   for expr in site.id_exprs for value in payload.id_values(expr, ctx))
+                   for value in [v for expr in site.id_exprs for v in payload.id_values(expr, ctx)]
+                   + payload.payload_id_values(site.payload, ctx))
 
     def _from_message_id(self, value: cst.BaseExpression, ctx: Ctx) -> bool:
         """`props.message_id`, `f"fwd-{task_id}"` after `task_id = self.request.id`; not `uuid4()`."""

@@ -10,8 +10,9 @@ name suggests:
 - a callback registry (`register(...)`, `add_listener(...)`, `on(...)`): it stores a function to
   call later, it calls nothing now;
 - a logger or a monitoring call (`logging`, structlog, loguru, anything named `...logger`, a
-  function of a `monitoring` / `metrics` / `tracing` / `telemetry` module): it records an
-  observation of the handling, and a repeat is one more line or sample;
+  function of a `monitoring` / `metrics` / `tracing` / `telemetry` module, a counter or timer of a
+  metrics client such as `statsd_client.incr(...)`): it records an observation of the handling,
+  and a repeat is one more line or sample;
 - an update of a container held in memory (a dict, list, set or deque the handler's object or
   function builds): the crash that causes a redelivery wipes it, and the same message puts the
   same entry back;
@@ -37,6 +38,12 @@ REGISTRY = re.compile(r"^(un)?register(_\w+)?$|^add_(\w+_)?(listener|handler|cal
 LOGGING_ROOTS = {"logging", "structlog", "loguru", "logbook", "eliot"}
 # a module with one of these names in its path observes the handling (`edx_django_utils.monitoring`)
 OBSERVING = {"monitoring", "metrics", "telemetry", "tracing", "instrumentation", "newrelic", "logging", "logs"}
+# a metrics client (`statsd_client.incr(...)`, `self.metrics.timing(...)`, `prometheus` counters): it
+# records an observation of the handling, like a logger
+METRIC_CALLS = {"incr", "increment", "decr", "decrement", "timing", "timer", "gauge", "histogram", "distribution",
+                "count", "observe", "inc", "dec", "set", "mark", "update", "send", "event"}
+METRIC_CLIENT = re.compile(r"statsd|metric|stats|prometheus|datadog|telemetry|counter|gauge|histogram|meter", re.I)
+METRIC_ROOTS = {"statsd", "datadog", "prometheus_client", "dogstatsd", "opentelemetry", "newrelic", "sentry_sdk"}
 CONTAINERS = {"dict", "list", "set", "frozenset", "deque", "defaultdict", "OrderedDict", "Counter", "ChainMap",
               "WeakValueDictionary", "WeakKeyDictionary", "WeakSet", "SortedDict", "SortedList", "SortedSet"}
 MEMORY_ROOTS = {"heapq", "bisect", "weakref", "array"}  # functions that update a container in place
@@ -66,6 +73,8 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
     last = (dotted(recv) or "").split(".")[-1].lower().lstrip("_")
     if recv_text.split(".")[0].strip() in LOGGING_ROOTS or last.endswith("logger") or last == "log":
         return "a logger"
+    if name in METRIC_CALLS and (METRIC_CLIENT.search(last) or recv_text.split(".")[0].strip() in METRIC_ROOTS):
+        return "a metrics client"  # `statsd_client.incr(...)`: one more sample on a repeat
     if _container(recv, ctx):
         return "in-memory state"
     if _self_attr(func, ctx) and _given_attr(func.attr.value, ctx):

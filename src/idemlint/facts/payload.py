@@ -129,6 +129,10 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> Tupl
         return visible, keys
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
         return True, []
+    if isinstance(expr, cst.Dict):
+        # `{**fields, "_origin_id": msg_id}`: not all in view, but the keys written out are given
+        return False, [k for k in (string_value(el.key) for el in expr.elements
+                                   if isinstance(el, cst.DictElement)) if k is not None]
     if isinstance(expr, cst.Call) and expr.args and all(a.keyword is not None for a in expr.args):
         callee = (dotted(expr.func) or "").split(".")[-1]
         if callee[:1].isupper():
@@ -137,27 +141,30 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> Tupl
         # `make_envelope(body, message_id=job.id)`: a builder handed an id puts it in the message;
         # a builder of this module is read for what its `return` puts there
         keys = [a.keyword.value for a in expr.args if a.keyword is not None and is_id_field(a.keyword.value)]
-        built = _builder_return(expr, ctx)
-        if built is not None and depth < 2:
-            visible, inner_keys = fields(built, _in(ctx, expr), depth + 1)
+        built = _builder_return(expr, ctx) if depth < 2 else None
+        if built is not None:
+            visible, inner_keys = fields(built[0], built[1], depth + 1)
             return visible, keys + inner_keys
         return False, keys
     return False, []
 
 
-def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[cst.BaseExpression]:
-    """What a function of this module, called by name, returns (its single `return` value)."""
-    if not isinstance(call.func, cst.Name):
+def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.BaseExpression, Ctx]]:
+    """What a project function returns (its single `return` value), and where to read it: a function
+    of this module called by name, or, in a project scan, one of another module
+    (`codec.encode_request(request, rid=rid)`)."""
+    if isinstance(call.func, cst.Name) and call.func.value in ctx.index.module_functions:
+        func = ctx.index.module_functions[call.func.value]
+        return (func.returns[0], Ctx(ctx.index, func, set())) if len(func.returns) == 1 else None
+    project = ctx.index.project
+    if project is None or not isinstance(call.func, (cst.Name, cst.Attribute)):
         return None
-    func = ctx.index.module_functions.get(call.func.value)
-    if func is None:
-        return None
-    return func.returns[0] if len(func.returns) == 1 else None
+    from . import callees  # it imports the adapters, which import this module's siblings
 
-
-def _in(ctx: Ctx, call: cst.Call) -> Ctx:
-    func = ctx.index.module_functions.get(call.func.value) if isinstance(call.func, cst.Name) else None
-    return Ctx(ctx.index, func, set()) if func is not None else ctx
+    callee = callees.resolve(call.func, ctx, project, ctx.index.path)
+    if callee is None or callee.path is None or len(callee.func.returns) != 1:
+        return None  # this module's own methods are read where they are called
+    return callee.func.returns[0], Ctx(callee.index, callee.func, set())
 
 
 def _id_payload(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
@@ -314,7 +321,24 @@ def id_values(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression]:
     return [expr]
 
 
-__all__ = ["fields", "carries_id", "is_constant", "id_values"]
+def payload_id_values(expr: Optional[cst.BaseExpression], ctx: Ctx) -> List[cst.BaseExpression]:
+    """The values a payload written out as a mapping (through serialising wrappers and a local bound
+    once) puts under id fields: `{**fields, "_origin_id": str(entry_id)}` -> `[str(entry_id)]`."""
+    for _ in range(4):
+        if expr is None:
+            return []
+        inner = unwrap(expr)
+        resolved = _resolve_local(inner if inner is not None else expr, ctx.func)
+        if resolved is expr or resolved is None:
+            break
+        expr = resolved
+    if isinstance(expr, cst.Dict):
+        return [el.value for el in expr.elements
+                if isinstance(el, cst.DictElement) and _slot(string_value(el.key) or "")]
+    return []
+
+
+__all__ = ["fields", "carries_id", "is_constant", "id_values", "payload_id_values"]
 
 
 # Where a person's input comes in: `input()`, the standard input, the command line.

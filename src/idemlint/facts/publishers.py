@@ -125,6 +125,31 @@ def _wrapper_value(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.Attribute, li
     return None
 
 
+def helper_passed_on(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Optional[ProduceSite]:
+    """A project publish helper handed on as a value with the arguments to run it with
+    (`asyncio.to_thread(self.publisher.publish, message)`, `executor.submit(publish_event, event)`,
+    `loop.run_in_executor(None, send, body)`): judged as `through_helper` judges its call."""
+    if called_name(call) in WRAPPERS:
+        return None  # runs nothing: the call of what it returns does
+    for i, arg in enumerate(call.args):
+        ref = arg.value
+        if arg.star or arg.keyword is not None or not isinstance(ref, (cst.Name, cst.Attribute)):
+            continue
+        name = ref.attr.value if isinstance(ref, cst.Attribute) else ref.value
+        if not PUBLISH_LIKE.search(name) or i + 1 >= len(call.args):
+            continue
+        try:
+            virtual = cst.Call(func=ref, args=list(call.args[i + 1:]))
+        except Exception:  # noqa: BLE001 - arguments in an order a call cannot have
+            continue
+        site = through_helper(virtual, ctx, produce, depth)
+        if site is not None:
+            via = dotted(call.func) or called_name(call) or "a call"
+            site.what = f"`{dotted(ref) or name}` passed to `{via}()`"
+            return site
+    return None
+
+
 def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Optional[ProduceSite]:
     """The publish a call of a project helper makes with what the call passes, judged here."""
     if not PUBLISH_LIKE.search(called_name(call)) or is_mock(call, ctx):
