@@ -24,7 +24,7 @@ from ..lazyimport import cst  # not loaded before first use
 from ..detect import ACK_ADAPTERS, ADAPTERS, called_name
 from ..detect.base import AckSite, Ctx, is_db_receiver, is_mock, receiver
 from ..gate import ACK_LIKE, FALLBACK_NAMES
-from ..index import contains, dotted
+from ..index import dotted, walk
 from ..model import UNSEEN, WEAK
 from . import callees
 from .identity import mentions
@@ -213,18 +213,30 @@ def _handles_each(ctx: Ctx) -> bool:
     gives it a batch is not acking a message of its own (an `ack_all(messages)` that only acks is
     still its caller's helper)."""
     func = ctx.func
-    if func is None:
+    if func is None or not func.fors:
         return False
+    known = _HANDLES_EACH.get(id(func.node))
+    if known is not None and known[0] is func.node:
+        return known[1]
+    answer = False
     for loop in func.fors:
         names = set(_target_names(loop.target))
         if not names:
             continue
-        inside = [c for c in func.calls if contains(loop.body, c)]
-        held = [c for c in inside if any(mentions(a.value, names) for a in c.args)]
+        held = [n for n in walk(loop.body, into_scopes=False)
+                if isinstance(n, cst.Call) and any(mentions(a.value, names) for a in n.args)]
         acked = [c for c in held if called_name(c) in ACK_ADAPTERS or ACK_LIKE.match(called_name(c) or "")]
         if acked and any(c not in acked and not _observes(c) for c in held):
-            return True
-    return False
+            answer = True
+            break
+    if len(_HANDLES_EACH) > 4096:
+        _HANDLES_EACH.clear()
+    _HANDLES_EACH[id(func.node)] = (func.node, answer)  # the node kept: its id is not reused meanwhile
+    return answer
+
+
+# `_handles_each`'s answers by function node (the node itself kept beside the answer)
+_HANDLES_EACH: dict = {}
 
 
 def _target_names(target: cst.BaseExpression) -> List[str]:

@@ -308,8 +308,10 @@ def create_helper_if_missing(call: cst.Call, func: Optional[FunctionInfo], taint
     `if not found:` after `found = await self._get(location)`, or as `self._get(tag.name) or
     self._create(tag)`. A redelivery finds what the first delivery created and creates nothing (the
     check-then-create idiom of `created_if_missing`, with the read and the write in project helpers)."""
-    if func is None or not CREATOR.match(call_name(call) or ""):
+    if func is None or not CREATOR.match(call_name(call) or "") or not _message_roots(call, tainted):
         return False
+    if not any(GETTER.match(call_name(c) or "") and _get_and_create(c, call, tainted) for c in func.calls):
+        return False  # no getter of the same noun given the same data: nothing to guard it
     for node in walk(func.node.body, into_scopes=False):
         if (isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or)
                 and _unawaited(node.right) is call and _get_and_create(_unawaited(node.left), call, tainted)):
