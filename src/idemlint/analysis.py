@@ -475,12 +475,27 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
 
 
 def _iterated_acked(func: FunctionInfo, calls: List[cst.Call]) -> Set[str]:
-    """The loop variables the function's acks name: `for sqs_message in sqs_messages: ...;
-    sqs_messages.ack(sqs_message)` holds the message in `sqs_message` from the loop's start (an
-    iterator of the project's that receives, which no adapter knows)."""
-    return {arg.value.value for call in calls for arg in call.args
-            if isinstance(arg.value, cst.Name)
-            and any(how == "for" for _, _, how in func.assigns.get(arg.value.value, ()))}
+    """The names that hold the message the function's acks name, from where they are bound: a loop
+    variable (`for sqs_message in sqs_messages: ...; sqs_messages.ack(sqs_message)` holds the message
+    from the loop's start: an iterator of the project's that receives, which no adapter knows), and
+    every name one fetch unpacks with the acked one (`method, properties, body = subscriber.get()`
+    then `subscriber.ack(method.delivery_tag)`: `body` is that delivery's)."""
+    out: Set[str] = set()
+    for call in calls:
+        for arg in call.args:
+            root = arg.value
+            while isinstance(root, (cst.Attribute, cst.Subscript)):
+                root = root.value
+            if not isinstance(root, cst.Name):
+                continue
+            bound = func.assigns.get(root.value, ())
+            if any(how == "for" for _, _, how in bound):
+                out.add(root.value)
+            for value, index, how in bound:
+                if index is not None and how == "=" and isinstance(value, (cst.Call, cst.Await)):
+                    out.update(name for name, values in func.assigns.items()
+                               if any(v is value and i is not None for v, i, _ in values))
+    return out
 
 
 def _walk(consumer: Consumer, index: ModuleIndex, project=None, path: Optional[str] = None,

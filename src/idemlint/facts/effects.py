@@ -194,6 +194,8 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         return Effect("email", STRONG, f"email `{text}()`")
     if origin == "aiosmtplib.send":
         return Effect("email", STRONG, f"email `{text}()`")
+    if name == "send_messages" and origin.startswith("django.core.mail."):
+        return Effect("email", STRONG, f"email `{text}()`")  # `get_connection(...).send_messages([...])`
 
     # push notifications (Firebase Cloud Messaging, APNs, pyfcm): each call reaches the devices again
     if root in PUSH_ROOTS and (name in PUSH_SENDS or root == "pyfcm" and name == "notify"):

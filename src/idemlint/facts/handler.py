@@ -32,6 +32,7 @@ PURE_ROOTS = {
 }
 # Calls that read, convert or check, or settle the message with the broker: never a hand-off.
 PURE_CALL = re.compile(
+    r"^_*(safe_)?(\w+_)?(loads?|deserialize|decode|parse|serialize|dumps?)$|"  # `json_loads`, `msgpack_decode`
     r"^_*(safe_)?(repr|str|loads?|deserialize|decode|parse|format|validate|serialize|dumps?|convert|"
     r"to_\w+|from_\w+|get_\w+|is_\w+|has_\w+|check_\w+|extract\w*|read\w*|render\w*|build\w*|make\w*|"
     r"compute\w*|calculate\w*|find\w*|lookup\w*|fetch\w*|load\w*|resolve\w*|search\w*|count\w*|"

@@ -155,7 +155,7 @@ def _plain_names(expr: cst.CSTNode, skip: Set[str]) -> Set[str]:
                 stack.extend(a.value for a in cur.args)
             elif isinstance(cur.func, cst.Attribute) and name in READS:
                 stack.append(cur.func.value)
-            elif name in DECODES:
+            elif name in DECODES or name.rpartition("_")[2] in DECODES:  # also `json_loads`, `msgpack_unpackb`
                 stack.extend(a.value for a in cur.args[:1])
                 if isinstance(cur.func, cst.Attribute):
                     stack.append(cur.func.value)  # `body.decode("utf-8")`
