@@ -49,3 +49,14 @@ def test_fixture_message_names_the_reason():
     source = (FIXTURES / "pika" / "bad_dedup_keyed_by_constant.py").read_bytes()
     (finding,) = analyze(source, "f.py")
     assert "`r.sismember()` is not keyed by anything that identifies the message" in finding.message
+
+
+def test_who_made_a_change_and_what_it_is_about_do_not_identify_a_message():
+    # every event about a story, a trigger or a project carries the same one (storyboard's
+    # `resource_id` / `author_id`, an alert rule's `trigger_id`); the message's own ids still count
+    from idemlint.facts.identity import is_id_name
+
+    for name in ("author_id", "resource_id", "sub_resource_id", "trigger_id", "project_id", "ownerId", "org_id"):
+        assert not is_id_name(name), name
+    for name in ("event_id", "message_id", "order_id", "alert_id", "notificationId"):
+        assert is_id_name(name), name

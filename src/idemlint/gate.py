@@ -104,7 +104,8 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
 
 
 # a call named like a publishing helper of another module (`origins._PUBLISHER_DEF`'s names)
-_PUBLISHER_CALL = re.compile(rb"\b_*(?:publish|emit|produce|enqueue|send)\w*\(")
+# (or a reference to one passed on with its arguments: `asyncio.to_thread(self.publisher.publish, message)`)
+_PUBLISHER_CALL = re.compile(rb"\b_*(?:publish|emit|produce|enqueue|send)\w*\s*[(,]")
 
 
 def adjacency_may_matter(source: bytes) -> bool:

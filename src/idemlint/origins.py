@@ -174,6 +174,21 @@ def _names(raw: Optional[bytes]) -> List[str]:
     return [part.strip().split(" ")[0] for part in text.split(",") if part.strip() and part.strip() != "*"]
 
 
+def _absolute(origin: str, loaded: "Loaded") -> str:
+    """An origin relative to the module `loaded` (`.sqs.SqsPublisher()` in a package's `__init__`),
+    made absolute from that module's dotted name, so that the importer reads it as that module
+    meant it (unchanged when the origin is absolute or the module's name is unknown)."""
+    if not origin.startswith(".") or not loaded.name:
+        return origin
+    level = len(origin) - len(origin.lstrip("."))
+    package = loaded.name if os.path.basename(loaded.path) == "__init__.py" else loaded.name.rpartition(".")[0]
+    for _ in range(level - 1):
+        package = package.rpartition(".")[0]
+    if not package:
+        return origin  # above the top package: leave it as it was
+    return package + "." + origin[level:]
+
+
 def adjacent_words(project: Optional["Project"], path: Optional[str], source: bytes) -> FrozenSet[str]:
     """`Origins.adjacent` of the module at `path`: nothing without a project and a file, or when it
     fails (it is only a way past the prefilter: the engine decides)."""
@@ -328,19 +343,26 @@ class Origins:
 
     def _calls_publisher(self, path: str, source: bytes) -> bool:
         """The module calls a publishing function or method (`emit`, `publish_json`, `send_message`)
-        that a module it imports defines, that module reaching a broker one import away."""
+        that a module it imports defines, that module reaching a broker one import away, or passes
+        one on with its arguments (`asyncio.to_thread(self.publisher.publish, message)`)."""
         for sub in self._imports_of(path, source)[1]:
             if not self.carried(sub, 1) & BROKER_WORDS:
                 continue
             for name in self._publishers_of(sub):
-                if re.search(rb"\b" + re.escape(name.encode()) + rb"\(", source):
+                if re.search(rb"\b" + re.escape(name.encode()) + rb"\s*[(,]", source):  # called, or passed on
                     return True
         return False
 
     def _publishers_of(self, path: str) -> FrozenSet[str]:
+        """The publishing functions the module defines, and, for a package's `__init__`, those of the
+        modules it imports (`from .sns import SnsPublisher`: what its importers reach through it)."""
         if path not in self.publishers:
             text = read_head(path)
-            self.publishers[path] = frozenset(m.group(1).decode() for m in _PUBLISHER_DEF.finditer(text))
+            names = {m.group(1).decode() for m in _PUBLISHER_DEF.finditer(text)}
+            if os.path.basename(path) == "__init__.py":
+                for sub in self._imports_of(path)[1]:
+                    names.update(m.group(1).decode() for m in _PUBLISHER_DEF.finditer(read_head(sub)))
+            self.publishers[path] = frozenset(names)
         return self.publishers[path]
 
     def _subclasses_near(self, path: str, source: bytes, depth: int) -> bool:
@@ -415,8 +437,8 @@ class Origins:
             return None
         result = value + render(tail) + suffix
         if is_project_origin(self.project, result, loaded.path):
-            return self.expand(result, loaded.path) or result
-        return result
+            result = self.expand(result, loaded.path) or result
+        return _absolute(result, loaded)  # read from another module: `.sqs.X` means its `.sqs`
 
     def _call_value(self, func, index: "ModuleIndex", suffix: str, last: bool) -> Tuple[Optional[str], str]:
         """What a call of `func` gives: its return value; for a generator iterated (`[]` after the
