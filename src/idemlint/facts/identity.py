@@ -24,11 +24,12 @@ GROUPING = {
     "customer_id", "account_id", "content_type", "partition", "topic", "queue_url", "queueurl",
     # who a message is from or about: every message of a conversation or a chat carries the same one
     "sender_id", "senderid", "conversation_id", "conversationid", "chat_id", "chatid",
-    # who made the change, and which resource, trigger or project it is about: every event about
-    # it carries the same one (a story's `resource_id`, an alert rule's `trigger_id`)
+    # who made the change, and which rule or project it comes from: every event of that author,
+    # alert rule (`trigger_id`: each firing) or project carries the same one (a `resource_id` is
+    # left an id: one `*.created` event per resource is common enough)
     "author_id", "authorid", "owner_id", "ownerid", "creator_id", "creatorid", "actor_id", "actorid",
-    "resource_id", "resourceid", "sub_resource_id", "trigger_id", "triggerid", "project_id", "projectid",
-    "organization_id", "org_id", "workspace_id", "team_id",
+    "trigger_id", "triggerid", "project_id", "projectid", "organization_id", "org_id", "workspace_id",
+    "team_id",
     # AMQP basic properties that name the sending application or cluster, not the message
     "app_id", "appid", "cluster_id", "clusterid",
 }
