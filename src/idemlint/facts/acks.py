@@ -66,7 +66,7 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
     if not targets:
         return False, None
     if any(_receives(Ctx(t.index, t.func)) or _loops_over_consumer(Ctx(t.index, t.func))
-           or _handles_each(Ctx(t.index, t.func)) for t in targets):
+           or _handles_each(t, ctx) for t in targets):
         # `self.run_once()` receives and acks its own messages, `self._consume_loop()` iterates a
         # consumer and commits, `self._handle(messages)` works on each message of its loop and acks
         # it: a consumer, not a helper of the caller (which holds no message of its own)
@@ -206,37 +206,32 @@ def _loops_over_consumer(ctx: Ctx) -> bool:
     return False
 
 
-def _handles_each(ctx: Ctx) -> bool:
+def _handles_each(callee: callees.Callee, ctx: Ctx) -> bool:
     """The function's own loop hands each message to other work and acks it there (`for msg_id, item
     in messages: result = self._dispatch(item); ...; stream.ack(self._redis, msg_id)`): each
     message's whole handling is in the loop, so the function is the consumer, and a caller that
     gives it a batch is not acking a message of its own (an `ack_all(messages)` that only acks is
-    still its caller's helper)."""
-    func = ctx.func
-    if func is None or not func.fors:
+    still its caller's helper). Answered once per process and function (`Project.memo`)."""
+    func = callee.func
+    if not func.fors:
         return False
-    known = _HANDLES_EACH.get(id(func.node))
-    if known is not None and known[0] is func.node:
-        return known[1]
-    answer = False
-    for loop in func.fors:
-        names = set(_target_names(loop.target))
-        if not names:
-            continue
-        held = [n for n in walk(loop.body, into_scopes=False)
-                if isinstance(n, cst.Call) and any(mentions(a.value, names) for a in n.args)]
-        acked = [c for c in held if called_name(c) in ACK_ADAPTERS or ACK_LIKE.match(called_name(c) or "")]
-        if acked and any(c not in acked and not _observes(c) for c in held):
-            answer = True
-            break
-    if len(_HANDLES_EACH) > 4096:
-        _HANDLES_EACH.clear()
-    _HANDLES_EACH[id(func.node)] = (func.node, answer)  # the node kept: its id is not reused meanwhile
-    return answer
+    path = callee.path or ctx.index.path
+    project = ctx.index.project
+    memo = project.memo("handles-each", callee.path) if project is not None else {}
+    key = (os.path.abspath(path) if path else "", id(func.node))
+    if key not in memo:
+        memo[key] = any(_loop_handles_each(loop) for loop in func.fors)
+    return memo[key]  # type: ignore[return-value]
 
 
-# `_handles_each`'s answers by function node (the node itself kept beside the answer)
-_HANDLES_EACH: dict = {}
+def _loop_handles_each(loop: cst.CSTNode) -> bool:
+    names = set(_target_names(loop.target))
+    if not names:
+        return False
+    held = [n for n in walk(loop.body, into_scopes=False)
+            if isinstance(n, cst.Call) and any(mentions(a.value, names) for a in n.args)]
+    acked = [c for c in held if called_name(c) in ACK_ADAPTERS or ACK_LIKE.match(called_name(c) or "")]
+    return bool(acked) and any(c not in acked and not _observes(c) for c in held)
 
 
 def _target_names(target: cst.BaseExpression) -> List[str]:
