@@ -15,7 +15,7 @@ from .facts.acks import self_method
 from .facts.deferred import Shape, bound_by, local_names, message_data, module_names
 from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
 from .facts.identity import is_id_field, mentions, names_in, normal
-from .facts.payload import CORRELATION, built_here, carries_id, fields, is_constant, typed_by_operator
+from .facts.payload import CORRELATION, bound_once, built_here, carries_id, fields, is_constant, typed_by_operator
 from .findings import Finding, ParseFailure, Related, Step
 from .gate import ACK_LIKE, HOOK_NAME, may_hold_units
 from .stack import with_big_stack as _with_big_stack
@@ -153,10 +153,7 @@ def _spelled_out(call: cst.Call, ctx: Ctx) -> cst.Call:
 
 
 def _dict_keywords(name: str, func: FunctionInfo) -> Optional[List[cst.Arg]]:
-    bound = func.assigns.get(name, ())
-    if len(bound) != 1 or bound[0][1] is not None or bound[0][2] != "=":
-        return None
-    value = bound[0][0]
+    value = bound_once(name, func)
     pairs: List[Tuple[str, cst.BaseExpression]] = []
     if isinstance(value, cst.Dict):
         for el in value.elements:

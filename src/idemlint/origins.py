@@ -357,12 +357,12 @@ class Origins:
         """The publishing functions the module defines, and, for a package's `__init__`, those of the
         modules it imports (`from .sns import SnsPublisher`: what its importers reach through it)."""
         if path not in self.publishers:
-            text = read_head(path)
-            names = {m.group(1).decode() for m in _PUBLISHER_DEF.finditer(text)}
+            names = {m.group(1).decode() for m in _PUBLISHER_DEF.finditer(read_head(path))}
+            self.publishers[path] = frozenset(names)  # first: an import cycle of packages ends here
             if os.path.basename(path) == "__init__.py":
                 for sub in self._imports_of(path)[1]:
-                    names.update(m.group(1).decode() for m in _PUBLISHER_DEF.finditer(read_head(sub)))
-            self.publishers[path] = frozenset(names)
+                    names |= self._publishers_of(sub)
+                self.publishers[path] = frozenset(names)
         return self.publishers[path]
 
     def _subclasses_near(self, path: str, source: bytes, depth: int) -> bool:

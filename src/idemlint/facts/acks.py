@@ -17,7 +17,7 @@ confidence, and its evidence says so.
 from __future__ import annotations
 
 import os
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
@@ -26,8 +26,10 @@ from ..detect.base import AckSite, Ctx, is_db_receiver, is_mock, receiver
 from ..gate import ACK_LIKE, FALLBACK_NAMES
 from ..index import dotted, walk
 from ..model import UNSEEN, WEAK
-from . import callees
+from . import callees, handoff
+from .deferred import BUILTIN_NAMES
 from .identity import mentions
+from .received import bound_names
 
 LibraryAck = Callable[[cst.Call, Ctx], Optional[AckSite]]
 # the libraries some adapter knows: a call on their objects that no adapter takes for an ack is none
@@ -220,34 +222,27 @@ def _handles_each(callee: callees.Callee, ctx: Ctx) -> bool:
     memo = project.memo("handles-each", callee.path) if project is not None else {}
     key = (os.path.abspath(path) if path else "", id(func.node))
     if key not in memo:
-        memo[key] = any(_loop_handles_each(loop) for loop in func.fors)
+        inner = Ctx(callee.index, func)
+        memo[key] = any(_loop_handles_each(loop, inner) for loop in func.fors)
     return memo[key]  # type: ignore[return-value]
 
 
-def _loop_handles_each(loop: cst.CSTNode) -> bool:
-    names = set(_target_names(loop.target))
+def _loop_handles_each(loop: cst.For, ctx: Ctx) -> bool:
+    names = set(bound_names(loop))
     if not names:
         return False
     held = [n for n in walk(loop.body, into_scopes=False)
             if isinstance(n, cst.Call) and any(mentions(a.value, names) for a in n.args)]
     acked = [c for c in held if called_name(c) in ACK_ADAPTERS or ACK_LIKE.match(called_name(c) or "")]
-    return bool(acked) and any(c not in acked and not _observes(c) for c in held)
+    return bool(acked) and any(c not in acked and not _no_work(c, ctx) for c in held)
 
 
-def _target_names(target: cst.BaseExpression) -> List[str]:
-    """The names a `for` target binds (`msg_id, item` of `for msg_id, item in messages`)."""
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for el in target.elements for n in _target_names(el.value)]
-    return []
-
-
-def _observes(call: cst.Call) -> bool:
-    """A log line or a metric: no work on the message."""
-    text = (dotted(call.func) or "").lower()
-    return any(word in text for word in ("log", "metric", "stats", "print")) or called_name(call) in (
-        "debug", "info", "warning", "warn", "error", "exception", "isinstance", "len", "str", "repr")
+def _no_work(call: cst.Call, ctx: Ctx) -> bool:
+    """A builtin, a log line, a metric, a callback registration: nothing done with the message
+    (`facts.handoff`); a callable the consumer was given is work."""
+    if isinstance(call.func, cst.Name) and call.func.value in BUILTIN_NAMES:
+        return True
+    return handoff.in_process(call, ctx) not in (None, handoff.GIVEN)
 
 
 def _project_origin(ctx: Ctx, expr: cst.BaseExpression) -> bool:

@@ -49,11 +49,11 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     func = ctx.func
     if not isinstance(expr, cst.Name) or func is None or not _mutated(expr.value, func):
         return False
-    value = _bound_once(expr.value, func)
+    value = bound_once(expr.value, func)
     return isinstance(value, cst.Dict) or isinstance(value, cst.Call) and dotted(value.func) == "dict"
 
 
-def _bound_once(name: str, func: FunctionInfo) -> Optional[cst.BaseExpression]:
+def bound_once(name: str, func: FunctionInfo) -> Optional[cst.BaseExpression]:
     """The value `name = <value>` binds, when that is the function's only binding of the name."""
     values = func.assigns.get(name, ())
     if len(values) != 1 or values[0][1] is not None or values[0][2] != "=":
@@ -64,7 +64,7 @@ def _bound_once(name: str, func: FunctionInfo) -> Optional[cst.BaseExpression]:
 def _resolve_local(expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[cst.BaseExpression]:
     seen = 0
     while isinstance(expr, cst.Name) and func is not None and seen < 5:
-        value = _bound_once(expr.value, func)
+        value = bound_once(expr.value, func)
         if value is None:
             return expr
         if _mutated(expr.value, func):
@@ -105,7 +105,7 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> Tupl
         expr = inner
     if isinstance(expr, cst.Name) and ctx.func is not None and _mutated(expr.value, ctx.func):
         keys = sorted(key for base, key in ctx.func.subscripts if base == expr.value)
-        start = _bound_once(expr.value, ctx.func)
+        start = bound_once(expr.value, ctx.func)
         if start is not None:
             keys += dict_keys(start) or []  # the literal it started from: its keys are given too
         return False, keys
