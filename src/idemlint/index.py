@@ -40,6 +40,8 @@ class FunctionInfo:
     fors: List[cst.For] = field(default_factory=list)
     tests: List[cst.BaseExpression] = field(default_factory=list)
     subscripts: set = field(default_factory=set)  # (name, literal key) pairs: event["Records"]
+    # (name, name of the key) pairs where the key is a name: payload[ACK_KEY] (see `constant_keys`)
+    subscript_names: set = field(default_factory=set)
     returns: List[cst.BaseExpression] = field(default_factory=list)  # `return <value>` (own body)
     yields: List[cst.BaseExpression] = field(default_factory=list)  # `yield <value>` (own body)
 
@@ -453,6 +455,8 @@ class _Indexer:
                     key = string_value(el.value)
                     if key is not None:
                         self.func_stack[-1].subscripts.add((node.value.value, key))  # type: ignore[attr-defined]
+                    elif isinstance(el.value, cst.Name):
+                        self.func_stack[-1].subscript_names.add((node.value.value, el.value.value))  # type: ignore[attr-defined]
         elif t in (cst.If, cst.While, cst.IfExp, cst.Assert):
             if self.func_stack:
                 self.func_stack[-1].tests.append(node.test)  # type: ignore[attr-defined]
@@ -614,8 +618,8 @@ class ThinningMismatch(Exception):
 
 
 # What a lazy function learns only from its body (see `thin`): reading one of these parses it.
-_BODY_FIELDS = frozenset({"node", "assigns", "calls", "withs", "fors", "tests", "subscripts", "returns", "yields",
-                          "annotations"})
+_BODY_FIELDS = frozenset({"node", "assigns", "calls", "withs", "fors", "tests", "subscripts", "subscript_names",
+                          "returns", "yields", "annotations"})
 
 
 class _LazyFunction(FunctionInfo):
@@ -648,7 +652,7 @@ def _materialise(info: FunctionInfo) -> None:
     info.__class__ = FunctionInfo
     node = stub.with_changes(body=parse_body(thinning, piece).body)
     info.__dict__.update(node=node, annotations=annotations, assigns={}, calls=[], withs=[], fors=[], tests=[],
-                         subscripts=set(), returns=[], yields=[])
+                         subscripts=set(), subscript_names=set(), returns=[], yields=[])
     index.by_node[id(node)] = info
     indexer = _Indexer(index)
     indexer.class_stack, indexer.func_stack, indexer.scope_stack = classes, funcs, scopes

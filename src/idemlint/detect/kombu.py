@@ -53,7 +53,10 @@ class KombuAdapter(Adapter):
         if not ctx.reaches(receiver(call), *ROOTS):
             return None
         origin = ctx.origin(receiver(call))
-        if not (origin_starts(origin, ("kombu.",)) and "Producer" in (origin or "")) and not (
+        # a `Producer` (`kombu.Producer(...)`, `connection.Producer()`), or one acquired from kombu's
+        # producer pool (`with kombu.pools.producers[connection].acquire(block=True) as producer:`)
+        if not (origin_starts(origin, ("kombu.",)) and ("Producer" in (origin or "")
+                                                      or origin_starts(origin, ("kombu.pools.producers",)))) and not (
             origin is None and "producer" in receiver_last(call).lower()
         ):
             return None

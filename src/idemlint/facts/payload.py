@@ -53,6 +53,27 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     return isinstance(value, cst.Dict) or isinstance(value, cst.Call) and dotted(value.func) == "dict"
 
 
+def _filled_in(name: str, ctx: Ctx) -> bool:
+    """`name` is given keys in the function (a literal key or a module constant's: `payload[ACK_KEY]`)."""
+    return ctx.func is not None and (_mutated(name, ctx.func) or bool(constant_keys(name, ctx)))
+
+
+def constant_keys(name: str, ctx: Ctx) -> List[str]:
+    """The keys `name[KEY] = ...` gives it where `KEY` is a module constant bound once to a string
+    (`ACK_UUID_KEY = "acknowledge_uuid"`), sorted; a key the function binds itself is not one."""
+    func = ctx.func
+    if func is None:
+        return []
+    keys = []
+    for base, key_name in func.subscript_names:
+        values = ctx.index.module_assigns.get(key_name, ()) if base == name and key_name not in func.assigns else ()
+        if len(values) == 1 and values[0][1] is None and values[0][2] == "=":
+            key = string_value(values[0][0])
+            if key is not None:
+                keys.append(key)
+    return sorted(keys)
+
+
 def bound_once(name: str, func: FunctionInfo) -> Optional[cst.BaseExpression]:
     """The value `name = <value>` binds, when that is the function's only binding of the name."""
     values = func.assigns.get(name, ())
@@ -101,10 +122,11 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> Tupl
         return True, ["id"]  # `send(crash_id)`, `publish(str(order.id))`: the message is the id
     expr = _resolve_local(expr, ctx.func)
     inner = unwrap(expr) if expr is not None else None
-    if isinstance(inner, cst.Name) and ctx.func is not None and _mutated(inner.value, ctx.func):
+    if isinstance(inner, cst.Name) and ctx.func is not None and _filled_in(inner.value, ctx):
         expr = inner
-    if isinstance(expr, cst.Name) and ctx.func is not None and _mutated(expr.value, ctx.func):
+    if isinstance(expr, cst.Name) and ctx.func is not None and _filled_in(expr.value, ctx):
         keys = sorted(key for base, key in ctx.func.subscripts if base == expr.value)
+        keys += constant_keys(expr.value, ctx)
         start = bound_once(expr.value, ctx.func)
         if start is not None:
             keys += dict_keys(start) or []  # the literal it started from: its keys are given too
@@ -227,12 +249,36 @@ def _resolve(expr: cst.BaseExpression, ctx: Ctx) -> cst.BaseExpression:
     expr = _resolve_local(expr, ctx.func) or expr
     cls = ctx.index.class_of(ctx.func)
     if isinstance(expr, cst.Attribute) and dotted(expr.value) == "self" and cls is not None:
-        # what the methods give `self.<attr>`, less `None` (an `__init__` placeholder)
-        values = [value for value, owner, how in cls.attr_values.get(expr.attr.value, ())
-                  if owner is not None and how == "=" and not (isinstance(value, cst.Name) and value.value == "None")]
+        values = _attribute_values(cls, expr.attr.value)
         if len(values) == 1:
-            return values[0]
+            return values[0][0]
     return expr
+
+
+def _attribute_values(cls, name: str) -> List[Tuple[cst.BaseExpression, FunctionInfo]]:
+    """What the methods of `cls` give `self.<name>` with a plain `=`, less `None` (an `__init__`
+    placeholder): (value, the method)."""
+    return [(value, owner) for value, owner, how in cls.attr_values.get(name, ())
+            if owner is not None and how == "=" and not (isinstance(value, cst.Name) and value.value == "None")]
+
+
+def _inherited(expr: cst.BaseExpression, ctx: Ctx) -> Optional[Tuple[cst.BaseExpression, Ctx]]:
+    """`self.<name>` that the class never assigns and its nearest project base class that does
+    assigns once (`self._properties = pika.BasicProperties(...)` in a base `__init__`): that value,
+    with the context of the base's method, to be read in its own module."""
+    if not (isinstance(expr, cst.Attribute) and dotted(expr.value) == "self") or ctx.func is None:
+        return None
+    cls = ctx.index.class_of(ctx.func)
+    project = ctx.index.project
+    if cls is None or project is None or expr.attr.value in cls.attr_values:
+        return None
+    from . import callees
+
+    for base, base_index, _ in callees.base_classes(cls, ctx.index, project, ctx.index.path):
+        if expr.attr.value in base.attr_values:
+            values = _attribute_values(base, expr.attr.value)
+            return (values[0][0], Ctx(base_index, values[0][1])) if len(values) == 1 else None
+    return None
 
 
 def _alternatives(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression]:
@@ -249,6 +295,9 @@ def _alternatives(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression
 
 def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
     """Whether a properties/headers/attributes expression carries an id (None: cannot tell)."""
+    inherited = _inherited(expr, ctx)
+    if inherited is not None:
+        return carries_id(*inherited)
     expr = _resolve(expr, ctx)
     several = _alternatives(expr, ctx)
     if several:  # `headers = []`, then `headers = [("env", ...)]` in a branch: each value decides
