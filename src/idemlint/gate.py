@@ -19,11 +19,12 @@ from .detect.base import ModuleWords
 from .origins import CLASS_BASES, DECORATED, PUBLISHING, SUBCLASSED
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
-ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery)?$")
+ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery|Message|Messages|Delivery)?$")
 # Calls that may ack through project code (`self.acknowledge_message()`, `queue.ack(m)`,
-# `self._commit_offsets()`): followed into the project (`facts.acks`), never taken by their name alone.
-ACK_LIKE = re.compile(r"^_*(?:basic_)?(?:ack|acknowledge|complete|settle|commit|delete_message)(?:_\w+)?$"
-                      r"|^\w+_(?:ack|acknowledge)$")
+# `self._commit_offsets()`, camelCase `self.ackMessage(message)`): followed into the project
+# (`facts.acks`), never taken by their name alone.
+ACK_LIKE = re.compile(r"^_*(?:basic_)?(?:ack|acknowledge|complete|settle|commit|delete_message)(?:_\w+|[A-Z]\w*)?$"
+                      r"|^\w+_(?:ack|acknowledge)$|^_*[a-z]\w*(?:Ack|Acknowledge)$")
 # What in-house consumer base classes call per message: `handle`, `process_message`, `on_order`, ...
 HOOK_NAME = re.compile(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work)$")
 

@@ -26,8 +26,9 @@ class PikaAdapter(Adapter):
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "basic_ack"):
             return None
         lib = "aiormq" if ctx.imports("aiormq") and not ctx.imports("pika") else "pika"
-        # `basic_ack` exists only in AMQP clients; the keyword shape settles it without an import
-        if ctx.reaches(receiver(call), *ROOTS) or kwarg(call, "delivery_tag") is not None:
+        # `basic_ack` exists only in AMQP clients; the delivery tag it is given settles it without an
+        # import (`basic_ack(delivery_tag=...)`, or `basic_ack(message.delivery_tag)` in txamqp or py-amqp)
+        if ctx.reaches(receiver(call), *ROOTS) or kwarg(call, "delivery_tag") is not None or _tag(positional(call, 0)):
             return AckSite(lib, STRONG, "AMQP `basic_ack()`")
         return None
 
@@ -100,3 +101,8 @@ def _envelope(expr: cst.BaseExpression, ctx: Ctx) -> Optional[cst.Call]:
         return expr
     return None
 
+
+def _tag(expr) -> bool:
+    """`message.delivery_tag` (or a name `delivery_tag`): what only an AMQP ack is given."""
+    return (isinstance(expr, cst.Attribute) and expr.attr.value == "delivery_tag"
+            or isinstance(expr, cst.Name) and expr.value == "delivery_tag")

@@ -54,7 +54,56 @@ def resolve_all(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]
                 or by_interface(expr, ctx, project, path))
     if not overrides or project is None or callee.func.class_name is None or not is_stub(callee.func):
         return [callee]
-    return subclass_methods(callee, ctx, project, path) or [callee]
+    return subclass_methods(callee, ctx, project, path) or protocol_methods(callee, ctx, project, path) or [callee]
+
+
+def _is_protocol(cls: ClassInfo) -> bool:
+    """`class StreamConsumer(Protocol):` (also `typing.Protocol`, `Protocol[T]`)."""
+    for base in cls.bases:
+        expr = base.value if isinstance(base, cst.Subscript) else base
+        if (dotted(expr) or "").rpartition(".")[2] == "Protocol":
+            return True
+    return False
+
+
+def protocol_methods(callee: Callee, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
+    """`consumer.ack(...)` where `consumer` is typed with a `typing.Protocol` whose `ack` is a stub:
+    the `ack` of every class of the protocol's package (its module and the modules beside it) that
+    has all the protocol's methods. Structural typing: an implementation need not derive from it."""
+    proto = callee.index.classes.get(callee.func.class_name or "")
+    if proto is None or not _is_protocol(proto):
+        return []
+    method = callee.func.name
+    wanted = {name for name in proto.methods if not name.startswith("__")}
+    home = callee.path or path
+    indexes: List[Tuple[ModuleIndex, Optional[str]]] = [(callee.index, callee.path)]
+    if home is not None:
+        folder = os.path.dirname(os.path.abspath(home))
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            names = []
+        for name in names:
+            other = os.path.join(folder, name)
+            if not name.endswith(".py") or other == os.path.abspath(home) or not project.defines(other, method):
+                continue
+            if path is not None and other == os.path.abspath(path):
+                indexes.append((ctx.index, None))
+                continue
+            loaded = project.load(other)
+            if loaded is not None:
+                indexes.append((loaded.index, loaded.path))
+    out: List[Callee] = []
+    for index, found_path in indexes:
+        for cls in index.classes.values():
+            impl = cls.methods.get(method)
+            if impl is None or cls is proto or _is_protocol(cls) or is_stub(impl) or not wanted <= set(cls.methods):
+                continue
+            out.append(Callee(impl, index, found_path,
+                              project.module_name(found_path) if found_path is not None else ""))
+            if len(out) >= MAX_IMPLEMENTATIONS:
+                return out
+    return out
 
 
 def _any_class(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:

@@ -17,7 +17,7 @@ from typing import List, Optional, Set
 from ..lazyimport import cst  # not loaded before first use
 
 from ..detect.base import Ctx
-from ..index import FunctionInfo, ModuleIndex, call_name, kwarg, positional, walk
+from ..index import FunctionInfo, ModuleIndex, call_name, generator_coroutine, kwarg, positional, walk
 from ..model import STRONG, Consumer, Event
 from . import callees
 from .deferred import Shape, bound_by, classify, local_names, message_data, module_names, site
@@ -71,8 +71,8 @@ def early_ack(consumer: Consumer, index: ModuleIndex) -> Optional[EarlyAck]:
     """The first main-line ack of a generator consumer that comes before its caller's work."""
     func = consumer.function
     yields = [y for y in func.yields if not isinstance(y, cst.From)]
-    if not yields:
-        return None
+    if not yields or generator_coroutine(func):
+        return None  # no generator, or one run as a coroutine (its `yield`s wait, they hand nothing on)
     shape = Shape(func.node)
     skip = module_names(index)
     data = _message_data(consumer, shape, skip)

@@ -36,7 +36,7 @@ PURE_CALL = re.compile(
     r"^_*(safe_)?(repr|str|loads?|deserialize|decode|parse|format|validate|serialize|dumps?|convert|"
     r"to_\w+|from_\w+|get_\w+|is_\w+|has_\w+|check_\w+|extract\w*|read\w*|render\w*|build\w*|make\w*|"
     r"compute\w*|calculate\w*|find\w*|lookup\w*|fetch\w*|load\w*|resolve\w*|search\w*|count\w*|"
-    r"exists|copy|len|nack|nak|reject|requeue|term|abandon_message|dead_letter_message|"
+    r"exists|copy|len|nack|nak|reject|basic_nack|basic_reject|basic_recover|requeue|term|abandon_message|dead_letter_message|"
     r"defer_message|modify_ack_deadline|modifyAckDeadline|change_message_visibility\w*|in_progress|renew_\w+|raises|"
     r"update_message|"  # Azure Storage Queue: extends the visibility timeout (a lease), may replace the content
     r"message_to_python|"  # kombu `Channel.message_to_python(raw)`: the raw delivery as a `Message`

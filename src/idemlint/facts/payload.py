@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..detect.base import Ctx, dict_keys
 from ..index import FunctionInfo, dotted, kwarg, string_value
-from .identity import is_id_field, normal
+from .identity import is_id_field, mentions, normal
 
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "packb", "serialize", "SerializeToString"}
 # Methods of the payload itself: in `body.encode("utf-8")` the payload is `body`, and the argument
@@ -90,6 +90,8 @@ def _resolve_local(expr: Optional[cst.BaseExpression], func: Optional[FunctionIn
             return expr
         if _mutated(expr.value, func):
             return expr  # built up after the literal: treat as opaque
+        if mentions(value, {expr.value}):
+            return expr  # `data = json.dumps(data)` rebinds a parameter: the value is the parameter's
         expr = value
         seen += 1
     return expr

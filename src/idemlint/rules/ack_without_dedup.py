@@ -69,14 +69,15 @@ class AckWithoutDedup(Rule):
                     and (e.call_node is None or id(e.call_node) not in deferring)]  # that call defers its work
         if handoffs:
             yield RawFinding(
-                node=ack.node,
+                node=ack.call_node or ack.node,  # an ack through a helper: the consumer's call of it
                 message=(f"`{consumer.symbol}` hands the message to {handoffs[0].what}"
                          f"{f' (in `{handoffs[0].chain[-1]}`)' if handoffs[0].chain else ''} and acks "
                          f"without a visible dedup check"),
                 hint="If the called code has side effects, check the message ID against a processed "
                      "record before it, or suppress this finding with a reason",
                 confidence=Confidence.LOW, symbol=consumer.symbol, scope_node=consumer.function.node.name,
-                related=[(handoffs[0].node, f"message handed to {handoffs[0].what}"), (ack.node, "ack")],
+                related=[(handoffs[0].node, f"message handed to {handoffs[0].what}"),
+                         (ack.call_node or ack.node, "ack")],
                 evidence=consumer.evidence,
             )
 
