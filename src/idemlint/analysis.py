@@ -446,7 +446,8 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
                 # the ack follows the hook only from a block around it (not a branch of its own:
                 # `if error_on_message: self.acknowledge_message()` after the retries ran out)
                 block = next((a for a in shape.ancestors(call) if isinstance(a, cst.IndentedBlock)), method.node.body)
-                after = [hook for hook, at in called if block is method.node.body or shape.inside(at, block)]
+                after = [hook for hook, at in called if block is method.node.body or shape.inside(at, block)
+                         or _on_result(shape, call, at, method)]
                 if site is not None and after:
                     for hook in after:
                         hooks.setdefault(hook, (site.library, (
@@ -469,6 +470,18 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
                         f"`self.{m.group(1)}()` returns ({site.evidence})")))
     memo[key] = hooks
     return hooks
+
+
+def _on_result(shape: Shape, ack: cst.Call, hook: cst.Call, method: FunctionInfo) -> bool:
+    """The ack is in the branch taken when the hook says it handled the message: `retval =
+    self._process_message(msg)` then `if retval: consumer.commit(msg)` (or `if self.handle(msg):`)."""
+    held = {name for name, values in method.assigns.items()
+            if any(v is hook or isinstance(v, cst.Await) and v.expression is hook for v, _, how in values if how == "=")}
+    for node in shape.ancestors(ack):
+        if isinstance(node, cst.If) and shape.inside(ack, node.body) and (
+                any(n is hook for n in walk(node.test)) or mentions(node.test, held)):
+            return True
+    return False
 
 
 def _iterated_acked(func: FunctionInfo, calls: List[cst.Call]) -> Set[str]:
