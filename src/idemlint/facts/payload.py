@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..detect.base import Ctx, dict_keys
 from ..index import FunctionInfo, dotted, kwarg, string_value
-from .identity import is_id_field, mentions, normal
+from .identity import is_id_field, normal
 
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "packb", "serialize", "SerializeToString"}
 # Methods of the payload itself: in `body.encode("utf-8")` the payload is `body`, and the argument
@@ -82,6 +82,18 @@ def bound_once(name: str, func: FunctionInfo) -> Optional[cst.BaseExpression]:
     return values[0][0]
 
 
+def _reserialised(value: cst.BaseExpression, name: str) -> bool:
+    """`value` only serialises `name` itself (`json.dumps(data)`, `body.encode()`)."""
+    for _ in range(4):
+        inner = unwrap(value)
+        if inner is None:
+            return False
+        if isinstance(inner, cst.Name) and inner.value == name:
+            return True
+        value = inner
+    return False
+
+
 def _resolve_local(expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[cst.BaseExpression]:
     seen = 0
     while isinstance(expr, cst.Name) and func is not None and seen < 5:
@@ -90,7 +102,7 @@ def _resolve_local(expr: Optional[cst.BaseExpression], func: Optional[FunctionIn
             return expr
         if _mutated(expr.value, func):
             return expr  # built up after the literal: treat as opaque
-        if mentions(value, {expr.value}):
+        if _reserialised(value, expr.value):
             return expr  # `data = json.dumps(data)` rebinds a parameter: the value is the parameter's
         expr = value
         seen += 1
@@ -114,7 +126,7 @@ def _element(expr: cst.BaseExpression, key: str) -> Optional[cst.BaseExpression]
     return None
 
 
-def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> Tuple[bool, List[str]]:
+def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: int = 0) -> Tuple[bool, List[str]]:
     """(visible, field names) of a payload: a dict display, `json.dumps({...})`, `Event(a=..., b=...)`.
 
     A dict filled in by `payload["key"] = ...` is not visible as a whole, but the keys it is given
@@ -147,7 +159,9 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> Tupl
             inner = _element(expr, key)
             if inner is None or isinstance(inner, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
                 continue
-            inner_visible, inner_keys = fields(inner, ctx, depth)
+            if wraps >= MAX_NESTING:
+                return False, keys  # `data = {"data": data}`: a local that holds itself
+            inner_visible, inner_keys = fields(inner, ctx, depth, wraps + 1)
             visible = visible and inner_visible
             keys = keys + inner_keys
         return visible, keys
@@ -228,22 +242,28 @@ def is_id_value(expr: Optional[cst.BaseExpression]) -> bool:
 ID_PAYLOAD_WORDS = {"number", "order_number", "crash_id", "uuid", "pk"}
 
 
-def is_constant(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
-    """A payload made only of literals (`"ping"`, `{"ping": "1"}`, `json.dumps({"op": "wake"})`)."""
+def is_constant(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> bool:
+    """A payload made only of literals (`"ping"`, `{"ping": "1"}`, `json.dumps({"op": "wake"})`).
+    Nesting deeper than `MAX_NESTING` (or a local that holds itself: `msg = {"msg": msg}`) is not."""
+    if depth > MAX_NESTING:
+        return False
     expr = _resolve_local(expr, ctx.func)
     inner = unwrap(expr) if expr is not None else None
     if inner is not None:
-        return is_constant(inner, ctx)
+        return is_constant(inner, ctx, depth + 1)
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)):
         return True
     if isinstance(expr, cst.Name):
         return expr.value in ("True", "False", "None")
     if isinstance(expr, cst.Dict):
-        return all(isinstance(el, cst.DictElement) and is_constant(el.key, ctx) and is_constant(el.value, ctx)
-                   for el in expr.elements)
+        return all(isinstance(el, cst.DictElement) and is_constant(el.key, ctx, depth + 1)
+                   and is_constant(el.value, ctx, depth + 1) for el in expr.elements)
     if isinstance(expr, (cst.List, cst.Tuple)):
-        return all(is_constant(el.value, ctx) for el in expr.elements)
+        return all(is_constant(el.value, ctx, depth + 1) for el in expr.elements)
     return False
+
+
+MAX_NESTING = 8  # payload displays read this deep (a local that holds itself never ends)
 
 
 def _resolve(expr: cst.BaseExpression, ctx: Ctx) -> cst.BaseExpression:
