@@ -136,7 +136,7 @@ def _keys_of(index: ModuleIndex, names: FrozenSet[str], where: Callable) -> Set[
     return memo[(names, where)]
 
 
-def _read_from_list(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+def read_from_list(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     """`raw` bound by `for raw in r.lrange(...)` or `raw = r.rpop(...)` in this function."""
     if not isinstance(expr, cst.Name) or ctx.func is None:
         return False
@@ -203,7 +203,7 @@ class RedisListsAdapter(Adapter):
         name = call_name(call)
         what = f"redis `{name}()`"
         payload = positional(call, 1)
-        if _read_from_list(payload, ctx):
+        if read_from_list(payload, ctx):
             return None  # an item put back (a reaper, a retry): the message it was, not a new one
         if key is None:
             return self._configured(ctx, what, name, payload)

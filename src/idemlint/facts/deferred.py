@@ -83,6 +83,8 @@ def _kind(call: cst.Call, name: str, ctx: Ctx) -> Optional[Deferred]:
             return None  # a task group waits for its tasks when its block exits
         if (ctx.origin(call.func) or "").startswith("asyncio.") or "loop" in last.lower():
             return Deferred(f"an asyncio task `{text}()`", STRONG)
+        if not isinstance(call.args[0].value, (cst.Call, cst.Await)):
+            return None  # `self.db.create_task(task_data)`: a record made of data, not a coroutine run later
         return Deferred(f"a task `{text}()`", WEAK)
     if name in ("submit", "map"):
         if origin and any(e in origin for e in EXECUTORS):

@@ -213,6 +213,10 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
     last = receiver_last(call).lower()
     if name in REDIS_COUNTERS and (root == "redis" or (not origin and ctx.imports("redis") and (
             "redis" in last or last in ("r", "rds", "cache", "kv", "conn", "client")))):
+        from ..detect.redis_lists import read_from_list  # detect imports facts: not at module level
+
+        if name in ("lpush", "rpush") and read_from_list(positional(call, 1), ctx):
+            return None  # an item read from a list put back (a rotation, a requeue): no new entry
         return Effect("counter", STRONG if root == "redis" else WEAK, f"Redis `{name}()`")
 
     # MongoDB (pymongo, motor)

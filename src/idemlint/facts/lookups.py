@@ -310,11 +310,11 @@ def create_helper_if_missing(call: cst.Call, func: Optional[FunctionInfo], taint
     check-then-create idiom of `created_if_missing`, with the read and the write in project helpers)."""
     if func is None or not CREATOR.match(call_name(call) or "") or not _message_roots(call, tainted):
         return False
-    if not any(GETTER.match(call_name(c) or "") and _get_and_create(c, call, tainted) for c in func.calls):
+    if not any(GETTER.match(call_name(c) or "") and _get_and_create(c, call, tainted, func) for c in func.calls):
         return False  # no getter of the same noun given the same data: nothing to guard it
     for node in walk(func.node.body, into_scopes=False):
         if (isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or)
-                and _unawaited(node.right) is call and _get_and_create(_unawaited(node.left), call, tainted)):
+                and _unawaited(node.right) is call and _get_and_create(_unawaited(node.left), call, tainted, func)):
             return True
     for test, in_body, holds in _guards(call, func):
         found = found_test(test, holds)
@@ -322,7 +322,7 @@ def create_helper_if_missing(call: cst.Call, func: Optional[FunctionInfo], taint
             continue  # the branch runs when the lookup found something
         for name in _held_names(test):
             for value, _, how in func.assigns.get(name, ()):
-                if how == "=" and _get_and_create(_unawaited(value), call, tainted):
+                if how == "=" and _get_and_create(_unawaited(value), call, tainted, func):
                     return True
     return False
 
@@ -331,9 +331,11 @@ def _unawaited(expr: cst.BaseExpression) -> cst.BaseExpression:
     return expr.expression if isinstance(expr, cst.Await) else expr
 
 
-def _get_and_create(read: cst.BaseExpression, create: cst.Call, tainted: Set[str]) -> bool:
+def _get_and_create(read: cst.BaseExpression, create: cst.Call, tainted: Set[str],
+                    func: Optional[FunctionInfo] = None) -> bool:
     """`read` gets and `create` creates the same noun (`_get` / `_create`, `find_user` / `add_user`) on
-    the same object, and both are given the same message data (`tag.name` and `tag` share `tag`)."""
+    the same object, and both are given the same message data (`tag.name` and `tag` share `tag`; so
+    do `task_id` and `task_data` after `task_id = task_data.get("task_id")`)."""
     if not isinstance(read, cst.Call):
         return False
     got, made = GETTER.match(call_name(read) or ""), CREATOR.match(call_name(create) or "")
@@ -341,7 +343,20 @@ def _get_and_create(read: cst.BaseExpression, create: cst.Call, tainted: Set[str
         return False
     if _receiver(read) != _receiver(create):
         return False
-    return bool(_message_roots(read, tainted) & _message_roots(create, tainted))
+    read_roots, made_roots = _message_roots(read, tainted), _message_roots(create, tainted)
+    if func is not None:
+        read_roots, made_roots = _sources(read_roots, func, tainted), _sources(made_roots, func, tainted)
+    return bool(read_roots & made_roots)
+
+
+def _sources(names: Set[str], func: FunctionInfo, tainted: Set[str]) -> Set[str]:
+    """`names` and the message data each is bound from once (`task_id = task_data.get("task_id")`)."""
+    out = set(names)
+    for name in names:
+        values = [v for v, _, how in func.assigns.get(name, ()) if how == "="]
+        if len(values) == 1:
+            out.update(n.value for n in _names(values[0]) if n.value in tainted)
+    return out
 
 
 def _receiver(call: cst.Call) -> Optional[str]:
