@@ -334,7 +334,20 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         site = _produce(call, module_ctx) or _layered_produce(call, module_ctx, project)
         if site is not None:
             producers.append(_producer(site, call, None, module_ctx))
+    for producer in producers:
+        if project is not None and _built_elsewhere(producer):
+            given = publishers.callers_give_ids(producer, index, project, path)
+            if given is not None:
+                producer.has_id = True
+                producer.evidence.append(given)
     return ModuleFacts(index, consumers, producers)
+
+
+def _built_elsewhere(producer: Producer) -> bool:
+    """IDEM003's "built elsewhere" case: a function's publish of a payload it does not build."""
+    return (not producer.has_id and not producer.constant_payload and not producer.operator_input
+            and not producer.payload_visible and not producer.payload_built_here
+            and producer.function is not None and producer.payload is not None)
 
 
 def _registered_here(site: HandlerSite, where: Elsewhere, project) -> Optional[Consumer]:
@@ -406,7 +419,8 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
                     constant_payload=constant, rpc_reply=site.rpc_reply,
                     unconfirmed_queue=site.unconfirmed_queue,
                     payload_built_here=not visible and site.payload is not None and built_here(site.payload, ctx),
-                    operator_input=not has_id and not constant and typed_by_operator(site.payload, ctx))
+                    operator_input=not has_id and not constant and typed_by_operator(site.payload, ctx),
+                    payload=site.payload)
 
 
 HOOK_CALLER = re.compile(r"^self\.(\w+)$")

@@ -648,6 +648,21 @@ class _LazyFunction(FunctionInfo):
         raise AttributeError(name)
 
 
+def body_may_call(info: FunctionInfo, name: str) -> bool:
+    """False only when `info`'s body is not parsed yet and its text has no `name(`: reading its
+    calls would parse it for nothing."""
+    lazy = info.__dict__.get("_lazy")
+    if lazy is None:
+        return True
+    thinning, piece = lazy[1], lazy[3]
+    lines = getattr(thinning, "lines", None)
+    if lines is None:
+        lines = thinning.original.split(b"\n")
+        thinning.lines = lines  # type: ignore[attr-defined]
+    text = b"\n".join(lines[piece.body - 1:piece.end])
+    return name.encode() in text
+
+
 def _make_lazy(index: "ModuleIndex", thinning: object, entry: tuple) -> None:
     info, stub, piece, classes, funcs, scopes = entry
     state = info.__dict__

@@ -117,6 +117,7 @@ class Producer:
     unconfirmed_queue: bool = False
     # the payload is what a person typed (`input()`, stdin, a CLI command's argument): `payload.typed_by_operator`
     operator_input: bool = False
+    payload: Optional[cst.BaseExpression] = None  # the payload expression, when the call has one
 
     @property
     def symbol(self) -> str:

@@ -88,6 +88,8 @@ class Project:
         self._defines: Dict[str, frozenset] = {}  # `defines`: path -> the names its `def` lines define
         self._defined: Dict[str, List[str]] = {}  # class name -> the files whose `class X(...):` lines define it
         self.no_interface: set = set()  # (interface, method) pairs `callees.by_interface` found nothing for
+        self._project_files: Optional[List[str]] = None  # every .py file of the scanned trees (`files`)
+        self._calling: Dict[str, Tuple[str, ...]] = {}  # `files_calling`: name -> files
 
     def __getstate__(self) -> dict:
         return {"bases": self.bases, "max_depth": self.max_depth, "scanned": self.scanned}
@@ -298,29 +300,48 @@ class Project:
         return self._subclasses
 
     def _index_classes(self) -> Dict[str, List[Tuple[str, str]]]:
-        from .discover import is_skipped_dir
-
         index: Dict[str, List[Tuple[str, str]]] = {}
-        seen: set = set()
-        for base in self.scanned:
-            if os.path.isfile(base):
-                base = os.path.dirname(base)  # a file named alone: its package's neighbours
-            for top, dirs, files in os.walk(base):
-                dirs[:] = sorted(d for d in dirs if not is_skipped_dir(os.path.join(top, d), d))
-                for file in sorted(files):
-                    path = os.path.join(top, file)
-                    if not file.endswith(".py") or path in seen:
-                        continue
-                    seen.add(path)
-                    text = read_head(path)
-                    if len(text) > MAX_MODULE_BYTES:
-                        continue  # not followed into
-                    for m in _CLASS_LINE.finditer(text):
-                        name = m.group(1).decode("ascii", "replace")
-                        self._defined.setdefault(name, []).append(path)
-                        for base_name in _BASE_NAME.findall(m.group(2)):
-                            index.setdefault(base_name.decode("ascii", "replace"), []).append((path, name))
+        for path in self.files():
+            text = read_head(path)
+            if len(text) > MAX_MODULE_BYTES:
+                continue  # not followed into
+            for m in _CLASS_LINE.finditer(text):
+                name = m.group(1).decode("ascii", "replace")
+                self._defined.setdefault(name, []).append(path)
+                for base_name in _BASE_NAME.findall(m.group(2)):
+                    index.setdefault(base_name.decode("ascii", "replace"), []).append((path, name))
         return index
+
+    def files(self) -> List[str]:
+        """Every `.py` file of the scanned trees (a file named alone: its folder's), in a fixed
+        order, skipped folders left out; listed once per process."""
+        if self._project_files is None:
+            from .discover import is_skipped_dir
+
+            out: List[str] = []
+            seen: set = set()
+            for base in self.scanned:
+                if os.path.isfile(base):
+                    base = os.path.dirname(base)  # a file named alone: its package's neighbours
+                for top, dirs, files in os.walk(base):
+                    dirs[:] = sorted(d for d in dirs if not is_skipped_dir(os.path.join(top, d), d))
+                    for file in sorted(files):
+                        path = os.path.join(top, file)
+                        if file.endswith(".py") and path not in seen:
+                            seen.add(path)
+                            out.append(path)
+            self._project_files = out
+        return self._project_files
+
+    def files_calling(self, name: str) -> Tuple[str, ...]:
+        """The project files whose text calls something named `name` (`name(` or `.name(`), read
+        as text once per process and name."""
+        found = self._calling.get(name)
+        if found is None:
+            word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\s*\(")
+            found = tuple(p for p in self.files() if word.search(read_head(p)) is not None)
+            self._calling[name] = found
+        return found
 
     def holds(self, path: Optional[str]) -> bool:
         """True if the module at `path` is one of the parsed modules kept (its node ids are stable)."""

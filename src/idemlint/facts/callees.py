@@ -51,7 +51,7 @@ def resolve_all(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]
     callee = resolve(expr, ctx, project, path)
     if callee is None:
         return (_any_class(expr, ctx, project, path) or dispatched(expr, ctx, project, path)
-                or by_interface(expr, ctx, project, path))
+                or factory_methods(expr, ctx, project, path) or by_interface(expr, ctx, project, path))
     if not overrides or project is None or callee.func.class_name is None or not is_stub(callee.func):
         return [callee]
     return subclass_methods(callee, ctx, project, path) or protocol_methods(callee, ctx, project, path) or [callee]
@@ -463,6 +463,68 @@ def _instance_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional
     if not isinstance(value, cst.Call):
         return None
     return _class_named(value.func, ctx.index, ctx.func, project, path, 0)
+
+
+MAX_FACTORY_DEPTH = 2  # `get_gather_publisher()` -> `get_publisher(key)` -> `Publisher(...)`
+
+
+def factory_methods(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
+    """`publisher = get_publisher(key)` then `publisher.send(body)`, where the project function
+    `get_publisher` returns `Publisher(...)` or `RedisPublisher(...)` (chosen by configuration): the
+    method of every project class its `return`s build, through factories that return another
+    factory's result (`MAX_FACTORY_DEPTH`)."""
+    if not isinstance(expr, cst.Attribute) or project is None:
+        return []
+    value = _bound_value(expr.value, ctx)
+    if not isinstance(value, cst.Call):
+        return []
+    out: List[Callee] = []
+    seen: set = set()
+    for cls, index, cls_path in _built_by(value.func, ctx, project, path, 0, set()):
+        found = _method(cls, expr.attr.value, index, project, cls_path, 0)
+        if found is not None and id(found.func.node) not in seen and not is_stub(found.func):
+            seen.add(id(found.func.node))
+            out.append(found)
+            if len(out) >= MAX_IMPLEMENTATIONS:
+                break
+    return out
+
+
+def _bound_value(owner: cst.BaseExpression, ctx: Ctx) -> Optional[cst.BaseExpression]:
+    """The call `owner` is (`get_publisher().send`) or a local bound once to (`publisher =
+    get_publisher()`)."""
+    if isinstance(owner, cst.Call):
+        return owner
+    if isinstance(owner, cst.Name) and ctx.func is not None:
+        values = ctx.func.assigns.get(owner.value, ())
+        if len(values) == 1 and values[0][1] is None and values[0][2] == "=":
+            value = values[0][0]
+            return value.expression if isinstance(value, cst.Await) else value
+    return None
+
+
+def _built_by(func_expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str], depth: int, active: set):
+    """(class, index, path) of each project class a factory's `return`s construct."""
+    factory = resolve(func_expr, ctx, project, path)
+    if factory is None or factory.func.class_name is not None and factory.func.name == "__init__":
+        return []
+    key = id(factory.func.node)
+    if key in active or depth > MAX_FACTORY_DEPTH:
+        return []
+    active.add(key)
+    out = []
+    inner = Ctx(factory.index, factory.func)
+    where = factory.path or path
+    for ret in factory.func.returns:
+        ret = ret.expression if isinstance(ret, cst.Await) else ret
+        if not isinstance(ret, cst.Call):
+            continue
+        cls = _class_named(ret.func, factory.index, factory.func, project, where, 0)
+        if cls is not None:
+            out.append(cls)
+        else:
+            out.extend(_built_by(ret.func, inner, project, where, depth + 1, active))
+    return out
 
 
 def _own_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]):

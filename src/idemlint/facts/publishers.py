@@ -12,6 +12,7 @@ helpers that publish what their callers build.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from dataclasses import dataclass, replace
@@ -21,7 +22,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import PRODUCE_ADAPTERS, called_name
 from ..detect.base import Ctx, ProduceSite, is_mock
-from ..index import argument, dotted
+from ..index import argument, body_may_call, dotted
 from . import callees
 from .deferred import message_data
 from .identity import is_id_field, mentions
@@ -243,3 +244,71 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
 def _given(expr: Optional[cst.BaseExpression]) -> bool:
     """An argument that holds something (`None` passed, or nothing, holds no id)."""
     return expr is not None and not (isinstance(expr, cst.Name) and expr.value == "None")
+
+
+# `callers_give_ids`: beyond this many files calling the helper's name, or this many calls of it, the
+# callers are not read (a name as common as `send` says little of which `send` each one runs)
+MAX_CALLER_FILES = 30
+MAX_CALLER_CALLS = 24
+
+
+def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[str]:
+    """Evidence that every project call of the function that publishes its parameter (IDEM003's
+    "built elsewhere") passes a payload with an id field (`publisher.send({"harvest_object_id": ...})`),
+    or None: no call found, one passes something without a visible id, or too many to read."""
+    func = producer.function
+    params = [p for p in func.params if p not in NOT_PARAMS]
+    derived = {p: message_data(func, {p}, set()) for p in params}
+    param = next((p for p in sorted(params) if mentions(producer.payload, derived[p])), None)
+    if param is None or func.name.startswith("__"):
+        return None
+    # a test passes what it likes: the production callers decide
+    files = [f for f in project.files_calling(func.name) if not _test_code(f)]
+    if not files or len(files) > MAX_CALLER_FILES:
+        return None
+    home = os.path.abspath(path) if path else None
+    found = 0
+    for file in files:
+        if home is not None and os.path.abspath(file) == home:
+            caller_index, caller_path = index, path
+        else:
+            loaded = project.load(file)
+            if loaded is None:
+                return None  # a file that calls it and cannot be read: what it passes is not known
+            caller_index, caller_path = loaded.index, loaded.path
+        for caller in [None, *caller_index.functions]:
+            if caller is not None and not body_may_call(caller, func.name):
+                continue  # its text calls nothing of that name: not parsed for it
+            for call in (caller.calls if caller is not None else caller_index.module_calls):
+                if called_name(call) != func.name or caller is not None and caller.node is func.node:
+                    continue
+                ctx = Ctx(caller_index, caller)
+                if not any(_is_func(target, caller_path, func, home)
+                           for target in callees.resolve_all(call.func, ctx, project, caller_path)):
+                    continue
+                found += 1
+                given = argument(call, func, param)
+                if found > MAX_CALLER_CALLS or given is None or not any(is_id_field(k) for k in fields(given, ctx)[1]):
+                    return None
+    if not found:
+        return None
+    return f"every project call of `{func.symbol}` ({found}) passes a payload with an id"
+
+
+def _test_code(path: str) -> bool:
+    """Test code by the built-in test paths (`tests/`, `test_*.py`, ...) or a pytest/unittest import."""
+    from ..config import DEFAULT_TEST_PATHS
+    from ..discover import imports_test_framework
+    from ..origins import read_head
+
+    parts = os.path.normpath(path).split(os.sep)
+    name = parts[-1]
+    for pattern in DEFAULT_TEST_PATHS:
+        if pattern.endswith("/") and pattern[:-1] in parts[:-1] or fnmatch.fnmatch(name, pattern):
+            return True
+    return imports_test_framework(read_head(path))
+
+
+def _is_func(target: callees.Callee, caller_path: Optional[str], func, home: Optional[str]) -> bool:
+    where = target.path or caller_path
+    return home is not None and where is not None and os.path.abspath(where) == home and target.func.symbol == func.symbol
