@@ -150,6 +150,10 @@ def _is_property(func: "FunctionInfo") -> bool:
     return False
 
 
+# Nested steps one origin is followed through (a name, an attribute, a call, a loop over what a
+# method of an attribute set in `__init__` from a local returns, ...): a bound on cycles and cost
+MAX_RESOLVE_DEPTH = 16
+
 # Decorators that run a generator function as a coroutine: each `yield` waits for a Deferred or a
 # future (Twisted's `defer.inlineCallbacks`, Tornado's `gen.coroutine` / `gen.engine`, the old
 # `asyncio.coroutine`); nothing is yielded to a caller's loop.
@@ -789,7 +793,7 @@ class ModuleIndex:
         project base class, a global of another module. The answer is the library object behind
         the project's layers when one is found (`confluent_kafka.Consumer()` for
         `init_consumer(cfg)`), else the project path (`.factories.init_consumer()`)."""
-        if expr is None or _depth > 12:
+        if expr is None or _depth > MAX_RESOLVE_DEPTH:
             return None
         d = _depth + 1
         if isinstance(expr, cst.Await):
@@ -1016,7 +1020,7 @@ class ModuleIndex:
         (`list[X]`, `Iterable[X]`, `Sequence[X]`, ...) is marked so that its elements are X
         (`X()[*]`: a loop over it, or an index into it, gives `X()`); other generics lose their
         parameters (`asyncio.Queue[Any]` is an `asyncio.Queue()`)."""
-        if _depth > 12:
+        if _depth > MAX_RESOLVE_DEPTH:
             return None
         d = _depth + 1
         if isinstance(ann, (cst.SimpleString, cst.ConcatenatedString)):

@@ -27,6 +27,7 @@ from . import callees
 from .deferred import message_data
 from .identity import is_id_field, mentions
 from .payload import built_here, fields
+from ..origins import read_head
 
 Produce = Callable[[cst.Call, Ctx], Optional[ProduceSite]]
 
@@ -262,11 +263,16 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
     param = next((p for p in sorted(params) if mentions(producer.payload, derived[p])), None)
     if param is None or func.name.startswith("__"):
         return None
-    # a test passes what it likes: the production callers decide
-    files = [f for f in project.files_calling(func.name) if not _test_code(f)]
+    # the files that call the name and can reach this function: its own module, and those that
+    # name its module or its class (an import, a factory's module); a test passes what it likes,
+    # so the production callers decide
+    home = os.path.abspath(path) if path else None
+    words = [os.path.splitext(os.path.basename(path))[0] if path else "", func.class_name or ""]
+    words = [w.encode() for w in words if w and w != "__init__"]
+    files = [f for f in project.files_calling(func.name)
+             if (os.path.abspath(f) == home or any(w in read_head(f) for w in words)) and not _test_code(f)]
     if not files or len(files) > MAX_CALLER_FILES:
         return None
-    home = os.path.abspath(path) if path else None
     found = 0
     for file in files:
         if home is not None and os.path.abspath(file) == home:
@@ -299,7 +305,6 @@ def _test_code(path: str) -> bool:
     """Test code by the built-in test paths (`tests/`, `test_*.py`, ...) or a pytest/unittest import."""
     from ..config import DEFAULT_TEST_PATHS
     from ..discover import imports_test_framework
-    from ..origins import read_head
 
     parts = os.path.normpath(path).split(os.sep)
     name = parts[-1]
