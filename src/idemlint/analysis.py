@@ -30,7 +30,8 @@ __all__ = ["ParseFailure", "analyze", "detect", "passes_prefilter"]
 
 FAR_AWAY = 10**9  # the sequence number of an ack that happens after the handler returns
 # `def ack(self, ...)` and friends: the implementation of an ack (or nack), not a consumer
-ACK_WRAPPER = re.compile(r"^_*(basic_)?(n?ack|acknowledge|reject|requeue|complete|commit)(_message|_messages|_log_error|_offsets?)?$")
+ACK_WRAPPER = re.compile(r"^_*(basic_)?(n?ack|acknowledge|reject|requeue|complete|commit|settle)"
+                         r"(_message|_messages|_log_error|_offsets?|Message|Messages)?$|^_*delete_?[mM]essages?$")
 
 
 MAX_BRACKET_DEPTH = 3000  # deeper than any real code; far below where the parser's stack would end
@@ -392,6 +393,9 @@ def _with_acks(func: FunctionInfo, ctx: Ctx):
                 site = adapter.with_ack(item, ctx)
                 if site is not None:
                     yield site
+            site = acks.context_manager_ack(item, ctx, _ack)
+            if site is not None:
+                yield site
 
 
 def _rolled_back(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], ctx: Ctx) -> bool:

@@ -23,7 +23,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import ACK_ADAPTERS, ADAPTERS, called_name
 from ..detect.base import AckSite, Ctx, is_db_receiver, is_mock, receiver
-from ..gate import ACK_LIKE, FALLBACK_NAMES
+from ..gate import ACK_LIKE, FALLBACK_NAMES, HOOK_NAME
 from ..index import dotted, walk
 from ..model import UNSEEN, WEAK
 from . import callees, handoff
@@ -67,11 +67,13 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
     targets = [t for t in targets if ctx.func is None or t.func.node is not ctx.func.node]
     if not targets:
         return False, None
-    if any(_receives(Ctx(t.index, t.func)) or _loops_over_consumer(Ctx(t.index, t.func))
-           or _handles_each(t, ctx) for t in targets):
+    handler = HOOK_NAME.match(called_name(call)) and not ACK_LIKE.match(called_name(call))
+    if handler or any(_receives(Ctx(t.index, t.func)) or _loops_over_consumer(Ctx(t.index, t.func))
+                      or _handles_each(t, ctx) for t in targets):
         # `self.run_once()` receives and acks its own messages, `self._consume_loop()` iterates a
         # consumer and commits, `self._handle(messages)` works on each message of its loop and acks
-        # it: a consumer, not a helper of the caller (which holds no message of its own)
+        # it, `self.process_message(msg)` is the per-message handler that acks what it was given:
+        # a consumer, not a helper of the caller (whose findings would repeat the callee's)
         return True, None
     acking = []
     for callee in targets:
@@ -256,3 +258,41 @@ def _receives(ctx: Ctx) -> bool:
     return func is not None and any(
         isinstance(c.func, cst.Attribute) and c.func.attr.value in _RECEIVES for c in func.calls)
 
+
+
+# Decorators that make a generator function a context manager (`contextlib`)
+CONTEXT_MANAGERS = frozenset({"contextmanager", "asynccontextmanager"})
+
+
+def context_manager_ack(item: cst.WithItem, ctx: Ctx, ack_of: LibraryAck) -> Optional[AckSite]:
+    """`with message_context(message, conn) as msg:` where `message_context` is a project
+    `@contextlib.contextmanager` that yields the message and acks after its `yield` (`delete_message(
+    receipt_handle, conn)`): the block's work is acked when it exits, as with aio-pika's
+    `message.process()`. `ack_of` tells an ack in the context manager's body (a library call or a
+    helper)."""
+    call = item.item
+    if isinstance(call, cst.Await):
+        call = call.expression
+    if not isinstance(call, cst.Call) or ctx.func is None:
+        return None
+    project = ctx.index.project
+    callee = callees.resolve(call.func, ctx, project, ctx.index.path)
+    if callee is None or callee.func.node is ctx.func.node or not callee.func.yields or not any(
+            (dotted(dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator) or "")
+            .split(".")[-1] in CONTEXT_MANAGERS for dec in callee.func.decorators):
+        return None
+    from .deferred import Shape  # deferred imports this module's neighbours: not at module level
+
+    func = callee.func
+    shape = Shape(func.node)
+    first = min((shape.order[id(y)] for y in func.yields if id(y) in shape.order), default=None)
+    if first is None:
+        return None
+    inner = Ctx(callee.index, func)
+    for inner_call in func.calls:
+        if shape.order.get(id(inner_call), -1) > first and not is_mock(inner_call, inner):
+            site = ack_of(inner_call, inner)
+            if site is not None:
+                return AckSite(site.library, WEAK, f"acked by the context manager `{callee.qualname}()` when the "
+                               f"`with` block exits ({site.evidence})", through=True)
+    return None

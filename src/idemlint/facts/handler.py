@@ -14,7 +14,7 @@ from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, Pr
 from ..index import FunctionInfo, ModuleIndex, call_name, children, contains, dotted, kwarg, string_value, visit, walk
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
-from . import callees, dedup, deferred, effects, handoff, lookups, payload, received, transactions
+from . import acks, callees, dedup, deferred, effects, handoff, lookups, payload, received, transactions
 from .identity import GENERIC_KEYS, identity_names, is_id_name, mentions, names_in
 
 MAX_DEPTH = 3
@@ -254,6 +254,13 @@ class _Walker(cst.CSTVisitor):
                 site = adapter.with_ack(item, self.ctx)
                 if site is not None:
                     self.with_acks.append((node, site))
+            if self.depth == 0:
+                site = acks.context_manager_ack(item, self.ctx, self.run.ack_of)
+                if site is not None:
+                    self.with_acks.append((node, site))
+                    # its body up to the `yield` receives, the rest acks when the block exits:
+                    # not followed as a call that runs here
+                    self.run.context_managers.add(id(item.item))
         self.run.opened[id(node)] = opened
 
     def leave_With(self, original_node: cst.With) -> None:
@@ -358,6 +365,7 @@ class HandlerRun:
         self.summary_depth = 0  # how many project modules away from the handler this run is
         self.adapters = adapters
         self.ack_of = ack_of
+        self.context_managers: Set[int] = set()  # with items that ack when their block exits
         self.produce_of = produce_of
         self.events: List[Event] = []
         self.seq = 0
@@ -430,6 +438,8 @@ class HandlerRun:
 
     # -- the classification of one call, in priority order ----------------------------------
     def classify_call(self, w: _Walker, call: cst.Call) -> Optional[bool]:
+        if id(call) in self.context_managers:
+            return None  # a project context manager that acks when its block exits (`visit_With`)
         ctx = w.ctx
         name = call.func.attr.value if isinstance(call.func, cst.Attribute) else (
             call.func.value if isinstance(call.func, cst.Name) else "")
