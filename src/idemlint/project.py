@@ -89,7 +89,7 @@ class Project:
         self._defined: Dict[str, List[str]] = {}  # class name -> the files whose `class X(...):` lines define it
         self.no_interface: set = set()  # (interface, method) pairs `callees.by_interface` found nothing for
         self._project_files: Optional[List[str]] = None  # every .py file of the scanned trees (`files`)
-        self._calling: Dict[str, Tuple[str, ...]] = {}  # `files_calling`: name -> files
+        self._calling: Dict[Tuple[str, str], Tuple[str, ...]] = {}  # `files_calling`: (package, name) -> files
 
     def __getstate__(self) -> dict:
         return {"bases": self.bases, "max_depth": self.max_depth, "scanned": self.scanned}
@@ -333,14 +333,21 @@ class Project:
             self._project_files = out
         return self._project_files
 
-    def files_calling(self, name: str) -> Tuple[str, ...]:
-        """The project files whose text calls something named `name` (`name(` or `.name(`), read
-        as text once per process and name."""
-        found = self._calling.get(name)
+    def files_calling(self, name: str, near: str) -> Tuple[str, ...]:
+        """The files of the top-level package holding `near` (its folder, for a module in no
+        package) whose text calls something named `name` (`name(` or `.name(`), read as text once
+        per process, package and name. Callers in other top-level packages are not looked for."""
+        top = os.path.dirname(os.path.abspath(near))
+        while self._is_package(top) and self._is_package(os.path.dirname(top)):
+            top = os.path.dirname(top)
+        key = (top, name)
+        found = self._calling.get(key)
         if found is None:
             word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\s*\(")
-            found = tuple(p for p in self.files() if word.search(read_head(p)) is not None)
-            self._calling[name] = found
+            inside = top + os.sep
+            found = tuple(p for p in self.files() if os.path.abspath(p).startswith(inside)
+                          and word.search(read_head(p)) is not None)
+            self._calling[key] = found
         return found
 
     def holds(self, path: Optional[str]) -> bool:

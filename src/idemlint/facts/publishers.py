@@ -251,6 +251,11 @@ def _given(expr: Optional[cst.BaseExpression]) -> bool:
 # callers are not read (a name as common as `send` says little of which `send` each one runs)
 MAX_CALLER_FILES = 30
 MAX_CALLER_CALLS = 24
+# what an id looks like in a call's text (the first CALL_WINDOW bytes after its parenthesis): a call
+# without one keeps the finding before any module is parsed to read it
+CALL_WINDOW = 400
+_ID_TEXT = re.compile(rb"(?i:id)\b|_id|Id[A-Z_]|uuid", re.I)
+_DEF_BEFORE = re.compile(rb"\bdef\s+$")
 
 
 def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[str]:
@@ -269,10 +274,20 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
     home = os.path.abspath(path) if path else None
     words = [os.path.splitext(os.path.basename(path))[0] if path else "", func.class_name or ""]
     words = [w.encode() for w in words if w and w != "__init__"]
-    files = [f for f in project.files_calling(func.name)
+    if path is None:
+        return None
+    files = [f for f in project.files_calling(func.name, path)
              if (os.path.abspath(f) == home or any(w in read_head(f) for w in words)) and not _test_code(f)]
     if not files or len(files) > MAX_CALLER_FILES:
         return None
+    # the home module first (parsed already), and no module parsed while a call's text shows no id
+    files.sort(key=lambda f: os.path.abspath(f) != home)
+    call_text = re.compile(rb"\b" + re.escape(func.name.encode()) + rb"\s*\(")
+    for file in files:
+        text = read_head(file)
+        if any(not _ID_TEXT.search(text, m.end(), m.end() + CALL_WINDOW) for m in call_text.finditer(text)
+               if not _DEF_BEFORE.search(text, max(0, m.start() - 12), m.start())):
+            return None  # a call with nothing id-like near it: the finding stands, nothing parsed
     found = 0
     for file in files:
         if home is not None and os.path.abspath(file) == home:
