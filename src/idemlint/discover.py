@@ -116,6 +116,18 @@ class _Globs:
         return self._spec is not None and self._spec.match_file(rel)
 
 
+_BUILTIN_TESTS: List["_Globs"] = []
+
+
+def builtin_test_path(rel: str) -> bool:
+    """`rel` (`/`-separated, relative to a scanned root) is test code by the built-in test paths."""
+    if not _BUILTIN_TESTS:
+        from .config import DEFAULT_TEST_PATHS
+
+        _BUILTIN_TESTS.append(_Globs(DEFAULT_TEST_PATHS))
+    return _BUILTIN_TESTS[0].match(rel)
+
+
 class _Roles:
     """The role of a path: test code, example code (first match wins, in that order) or production."""
 

@@ -12,7 +12,6 @@ helpers that publish what their callers build.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 from dataclasses import dataclass, replace
@@ -277,7 +276,7 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
     if path is None:
         return None
     files = [f for f in project.files_calling(func.name, path)
-             if (os.path.abspath(f) == home or any(w in read_head(f) for w in words)) and not _test_code(f)]
+             if (os.path.abspath(f) == home or any(w in read_head(f) for w in words)) and not _test_code(f, project)]
     if not files or len(files) > MAX_CALLER_FILES:
         return None
     # the home module first (parsed already), and no module parsed while a call's text shows no id
@@ -316,17 +315,16 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
     return f"every project call of `{func.symbol}` ({found}) passes a payload with an id"
 
 
-def _test_code(path: str) -> bool:
-    """Test code by the built-in test paths (`tests/`, `test_*.py`, ...) or a pytest/unittest import."""
-    from ..config import DEFAULT_TEST_PATHS
-    from ..discover import imports_test_framework
+def _test_code(path: str, project) -> bool:
+    """Test code by the built-in test paths (`tests/`, `test_*.py`, ...), relative to the scanned root
+    that holds it, or by a module-level pytest / unittest import."""
+    from ..discover import builtin_test_path, imports_test_framework
 
-    parts = os.path.normpath(path).split(os.sep)
-    name = parts[-1]
-    for pattern in DEFAULT_TEST_PATHS:
-        if pattern.endswith("/") and pattern[:-1] in parts[:-1] or fnmatch.fnmatch(name, pattern):
-            return True
-    return imports_test_framework(read_head(path))
+    full = os.path.abspath(path)
+    roots = [os.path.abspath(r) for r in project.scanned]
+    root = next((r for r in roots if full.startswith(r.rstrip(os.sep) + os.sep)), os.path.dirname(full))
+    rel = os.path.relpath(full, root if os.path.isdir(root) else os.path.dirname(root)).replace(os.sep, "/")
+    return builtin_test_path(rel) or imports_test_framework(read_head(path))
 
 
 def _is_func(target: callees.Callee, caller_path: Optional[str], func, home: Optional[str]) -> bool:

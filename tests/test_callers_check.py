@@ -1,0 +1,68 @@
+"""IDEM003 "built elsewhere": a publish helper is not reported when every production call of it in its
+package passes a payload with an id; a test that calls it with anything does not count, and one
+production caller without an id keeps the finding (and is reported itself)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from idemlint import api
+from idemlint.config import load_config
+from idemlint.findings import Confidence
+
+HELPER = '''
+import json
+
+import pika
+
+
+class Publisher:
+    def __init__(self, url):
+        self.channel = pika.BlockingConnection(pika.URLParameters(url)).channel()
+
+    def send(self, body):
+        self.channel.basic_publish(exchange="", routing_key="jobs", body=json.dumps(body))
+
+
+def get_publisher():
+    return Publisher("amqp://localhost")
+'''
+
+CALLER = '''
+from .queue import get_publisher
+
+
+def queue_job(job_id, source):
+    get_publisher().send({"job_id": job_id, "source": source})
+'''
+
+
+def _findings(tmp_path: Path, files: dict):
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    config = dataclasses.replace(load_config([str(tmp_path)]), jobs=1, cache_dir=None,
+                                 min_confidence=Confidence.LOW)
+    result = api.lint_paths([str(tmp_path)], config)
+    return sorted((Path(f.path).name, f.rule, f.confidence.name.lower()) for f in result.findings)
+
+
+def test_every_production_caller_passes_an_id(tmp_path):
+    assert _findings(tmp_path, {
+        "jobs/__init__.py": "",
+        "jobs/queue.py": HELPER,
+        "jobs/api.py": CALLER,
+        # a test sends what it likes: not a caller that counts
+        "jobs/tests/test_queue.py": "from jobs.queue import get_publisher\n\n"
+                                    "def test_send():\n    get_publisher().send({'x': 1})\n",
+    }) == []
+
+
+def test_one_caller_without_an_id_keeps_the_finding(tmp_path):
+    assert _findings(tmp_path, {
+        "jobs/__init__.py": "",
+        "jobs/queue.py": HELPER,
+        "jobs/api.py": CALLER + "\n\ndef announce(text):\n    get_publisher().send({'text': text, 'level': 'info'})\n",
+    }) == [("api.py", "IDEM003", "high"), ("queue.py", "IDEM003", "low")]
