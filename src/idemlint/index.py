@@ -154,21 +154,6 @@ def _is_property(func: "FunctionInfo") -> bool:
 # method of an attribute set in `__init__` from a local returns, ...): a bound on cycles and cost
 MAX_RESOLVE_DEPTH = 16
 
-# Decorators that run a generator function as a coroutine: each `yield` waits for a Deferred or a
-# future (Twisted's `defer.inlineCallbacks`, Tornado's `gen.coroutine` / `gen.engine`, the old
-# `asyncio.coroutine`); nothing is yielded to a caller's loop.
-COROUTINE_DECORATORS = frozenset({"inlineCallbacks", "coroutine", "engine"})
-
-
-def generator_coroutine(func: "FunctionInfo") -> bool:
-    """A generator function its decorator runs as a coroutine (`@defer.inlineCallbacks`)."""
-    for dec in func.decorators:
-        expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
-        if (dotted(expr) or "").split(".")[-1] in COROUTINE_DECORATORS:
-            return True
-    return False
-
-
 def children(node: cst.CSTNode) -> List[cst.CSTNode]:
     """The syntactic children of `node`, without whitespace and punctuation.
 

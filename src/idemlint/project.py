@@ -112,9 +112,8 @@ class Project:
             known = self._files[path] = os.path.isfile(path)
         return known
 
-    def _may_hold(self, folder: str, name: str) -> bool:
-        """False when `folder` surely holds neither `name` nor `name.py` (one listing per folder and
-        run: most lookups are of modules outside the folder, and each would cost two `stat` calls)."""
+    def listing(self, folder: str) -> Optional[frozenset]:
+        """The entries of `folder`, listed once per run (None: unlistable)."""
         listing = self._listings.get(folder, False)
         if listing is False:
             try:
@@ -122,6 +121,12 @@ class Project:
             except OSError:
                 listing = None  # unlistable: ask for each file instead
             self._listings[folder] = listing
+        return listing
+
+    def _may_hold(self, folder: str, name: str) -> bool:
+        """False when `folder` surely holds neither `name` nor `name.py` (one listing per folder and
+        run: most lookups are of modules outside the folder, and each would cost two `stat` calls)."""
+        listing = self.listing(folder)
         return listing is None or name in listing or name + ".py" in listing
 
     def _search_bases(self, folder: str) -> Tuple[str, ...]:

@@ -22,7 +22,7 @@ from typing import Callable, Optional, Tuple
 from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import ACK_ADAPTERS, ADAPTERS, called_name
-from ..detect.base import AckSite, Ctx, is_db_receiver, is_mock, receiver
+from ..detect.base import AckSite, Ctx, decorator_call, is_db_receiver, is_mock, receiver
 from ..gate import ACK_LIKE, FALLBACK_NAMES, HOOK_NAME
 from ..index import dotted, walk
 from ..model import UNSEEN, WEAK
@@ -278,8 +278,7 @@ def context_manager_ack(item: cst.WithItem, ctx: Ctx, ack_of: LibraryAck) -> Opt
     project = ctx.index.project
     callee = callees.resolve(call.func, ctx, project, ctx.index.path)
     if callee is None or callee.func.node is ctx.func.node or not callee.func.yields or not any(
-            (dotted(dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator) or "")
-            .split(".")[-1] in CONTEXT_MANAGERS for dec in callee.func.decorators):
+            (dotted(decorator_call(dec)[0]) or "").split(".")[-1] in CONTEXT_MANAGERS for dec in callee.func.decorators):
         return None
     from .deferred import Shape  # deferred imports this module's neighbours: not at module level
 

@@ -79,11 +79,7 @@ def protocol_methods(callee: Callee, ctx: Ctx, project, path: Optional[str]) -> 
     indexes: List[Tuple[ModuleIndex, Optional[str]]] = [(callee.index, callee.path)]
     if home is not None:
         folder = os.path.dirname(os.path.abspath(home))
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError:
-            names = []
-        for name in names:
+        for name in sorted(project.listing(folder) or ()):
             other = os.path.join(folder, name)
             if not name.endswith(".py") or other == os.path.abspath(home) or not project.defines(other, method):
                 continue

@@ -16,8 +16,8 @@ from typing import List, Optional, Set
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..detect.base import Ctx
-from ..index import FunctionInfo, ModuleIndex, call_name, generator_coroutine, kwarg, positional, walk
+from ..detect.base import Ctx, decorator_call
+from ..index import FunctionInfo, ModuleIndex, call_name, dotted, kwarg, positional, walk
 from ..model import STRONG, Consumer, Event
 from . import callees
 from .deferred import Shape, bound_by, classify, local_names, message_data, module_names, site
@@ -30,6 +30,18 @@ COLLECTORS = {"list", "tuple", "sorted", "set", "frozenset", "extend"}
 # (`search.helpers.bulk`, a project shim over either client).
 CHUNKING = {"bulk", "streaming_bulk", "parallel_bulk", "async_bulk", "async_streaming_bulk"}
 SEARCH_CLIENTS = ("elasticsearch", "elasticsearch7", "elasticsearch8", "opensearchpy")
+
+
+# Decorators that run a generator function as a coroutine: each `yield` waits for a Deferred or a
+# future (Twisted's `defer.inlineCallbacks`, Tornado's `gen.coroutine` / `gen.engine`, the old
+# `asyncio.coroutine`); nothing is yielded to a caller's loop.
+COROUTINE_DECORATORS = frozenset({"inlineCallbacks", "coroutine", "engine"})
+
+
+def generator_coroutine(func: FunctionInfo) -> bool:
+    """A generator function its decorator runs as a coroutine (`@defer.inlineCallbacks`)."""
+    return any((dotted(decorator_call(dec)[0]) or "").split(".")[-1] in COROUTINE_DECORATORS
+               for dec in func.decorators)
 
 
 @dataclass
