@@ -74,3 +74,21 @@ def assert_matches(source: str) -> None:
 def fixture_files() -> List[Path]:
     return sorted(p for p in FIXTURES.rglob("*.py")
                   if not {"robustness", "golden", "services", "wrapped", "roles"} & set(p.relative_to(FIXTURES).parts))
+
+
+def project_findings(root: Path, files: dict) -> List[Tuple[str, str, str]]:
+    """Write `files` (relative path -> text) under `root`, scan it as a project at low confidence, in
+    this process and without a cache: (file name, rule, confidence) of each finding, sorted."""
+    import dataclasses
+
+    from idemlint import api
+    from idemlint.config import load_config
+    from idemlint.findings import Confidence
+
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    config = dataclasses.replace(load_config([str(root)]), jobs=1, cache_dir=None, min_confidence=Confidence.LOW)
+    result = api.lint_paths([str(root)], config)
+    return sorted((Path(f.path).name, f.rule, f.confidence.name.lower()) for f in result.findings)

@@ -4,12 +4,9 @@ production caller without an id keeps the finding (and is reported itself)."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
-from idemlint import api
-from idemlint.config import load_config
-from idemlint.findings import Confidence
+from harness import project_findings
 
 HELPER = '''
 import json
@@ -39,14 +36,7 @@ def queue_job(job_id, source):
 
 
 def _findings(tmp_path: Path, files: dict):
-    for rel, text in files.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    config = dataclasses.replace(load_config([str(tmp_path)]), jobs=1, cache_dir=None,
-                                 min_confidence=Confidence.LOW)
-    result = api.lint_paths([str(tmp_path)], config)
-    return sorted((Path(f.path).name, f.rule, f.confidence.name.lower()) for f in result.findings)
+    return project_findings(tmp_path, files)
 
 
 def test_every_production_caller_passes_an_id(tmp_path):

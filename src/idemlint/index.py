@@ -965,8 +965,10 @@ class ModuleIndex:
     def _from_caller(self, func: FunctionInfo, name: str, d: int) -> Optional[str]:
         """A parameter whose only caller is in this module: what that call passes for it
         (`def consume_loop(consumer): ...` called once, from `main()`, with a `KafkaConsumer(...)`).
-        Callers in other modules are not looked for; a callback handed to a library (no call in
-        view) stays unknown."""
+        A constructor's parameter, for a class this module never constructs, is what the project's
+        other modules pass where they construct it (`Origins.constructed_with`). Other callers in
+        other modules are not looked for; a callback handed to a library (no call in view) stays
+        unknown."""
         key = (id(func.node), name)
         if key in self._params:
             return self._params[key]
@@ -977,6 +979,18 @@ class ModuleIndex:
             scope, call = sites[0]
             passed = argument(call, func, name)
             found = self.resolve(passed, scope, d) if passed is not None else None
+        elif not sites and func.name == "__init__" and self.project is not None:
+            # a class constructed in other project modules only: what they give its constructor
+            cls = self.class_of(func)
+            if cls is not None:
+                origins = self.project.origins
+                cuts = origins.cuts
+                found = origins.constructed_with(self, cls, func, name)
+                if found is not None:
+                    found = self._expand(found)
+                if origins.cuts != cuts:
+                    del self._params[key]  # cut short by a cycle: not this parameter's answer
+                    return found
         self._params[key] = found
         return found
 

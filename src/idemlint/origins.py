@@ -31,6 +31,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_NESTING = 8  # expansions inside expansions (a factory calling a factory ...)
 MAX_MODULE_BYTES = 1_000_000  # larger files are not followed into (nor read past this)
+# constructor injection (`Origins.constructed_with`): at most this many project files that construct
+# the class, and this many constructions, are read for what they pass
+MAX_CONSTRUCTING_FILES = 12
+MAX_CONSTRUCTIONS = 8
 
 # Library and standard-library roots: origins under them are never looked for in the project.
 LIBRARY_ROOTS = frozenset({
@@ -235,20 +239,24 @@ class Origins:
         project = self.project
         if not is_project_origin(project, origin, importer):
             return None
-        key = (origin, os.path.abspath(importer) if importer else "")
+        return self._guarded((origin, os.path.abspath(importer) if importer else ""), self._expand, origin, importer)
+
+    def _guarded(self, key: tuple, compute, *args) -> Optional[str]:
+        """`compute(*args)`, memoised under `key`, unless a cycle or the nesting limit cut it short
+        (then None, and no answer below it is memoised either)."""
         if key in self.memo:
-            return self.memo[key]
+            return self.memo[key]  # type: ignore[index]
         if key in self.active or len(self.active) >= MAX_NESTING:
             self.cuts += 1
             return None
         cuts = self.cuts
-        self.active.append(key)
+        self.active.append(key)  # type: ignore[arg-type]
         try:
-            result = self._expand(origin, importer)
+            result = compute(*args)
         finally:
             self.active.pop()
         if self.cuts == cuts:
-            self.memo[key] = result
+            self.memo[key] = result  # type: ignore[index]
         return result
 
     def inherited_attribute(self, index: "ModuleIndex", cls: "ClassInfo", name: str) -> Optional[str]:
@@ -268,6 +276,52 @@ class Origins:
                 break
         memo[key] = found
         return found
+
+    def constructed_with(self, index: "ModuleIndex", cls: "ClassInfo", func: object, name: str) -> Optional[str]:
+        """`def __init__(self, consumer, messaging): self.messaging = messaging` in a class its own
+        module never constructs: what the project's production code passes for the parameter `name`
+        where it constructs the class (`NotificationHandler(cfg, messaging.MessagingFactory(cfg))` in
+        another module), when every such construction passes the same kind of object (constructor
+        injection). None when no construction is found, one passes nothing there or something the
+        tool cannot tell, they disagree, or too many files construct a class of that name."""
+        if not index.path:
+            return None
+        home = os.path.abspath(index.path)
+        return self._guarded(("constructed", home, cls.name, name), self._constructed_with, home, cls, func, name)
+
+    def _constructed_with(self, home: str, cls: "ClassInfo", func: object, name: str) -> Optional[str]:
+        from .facts import callees
+        from .index import argument, body_may_call, call_name
+
+        project = self.project
+        # the module's own constructions are `ModuleIndex._from_caller`'s (it found none)
+        files = [f for f in project.constructing(cls.name, home) if os.path.abspath(f) != home]
+        if not files or len(files) > MAX_CONSTRUCTING_FILES:
+            return None
+        found: Set[str] = set()
+        sites = 0
+        for file in files:
+            loaded = project.load(file)
+            if loaded is None:
+                return None  # a module that constructs it and cannot be read: what it passes is unknown
+            index = loaded.index
+            for caller in [None, *index.functions]:
+                if caller is not None and not body_may_call(caller, cls.name):
+                    continue  # its text calls nothing of that name: not parsed for it
+                for call in (caller.calls if caller is not None else index.module_calls):
+                    if call_name(call) != cls.name:
+                        continue
+                    target = callees._class_named(call.func, index, caller, project, loaded.path, 0)
+                    if target is None or target[0].name != cls.name or not target[2] \
+                            or os.path.abspath(target[2]) != home:
+                        continue  # another class of the same name
+                    sites += 1
+                    passed = argument(call, func, name)  # type: ignore[arg-type]
+                    origin = index.resolve(passed, caller) if passed is not None else None
+                    if origin is None or sites > MAX_CONSTRUCTIONS:
+                        return None
+                    found.add(_absolute(origin, loaded))
+        return found.pop() if len(found) == 1 else None
 
     def carrier(self, path: str, depth: int = 2) -> bool:
         """True if the module at `path` imports a library (or, `depth` imports away, a project module

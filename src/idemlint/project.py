@@ -34,6 +34,10 @@ _CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
 # a base class's last name: `Base`, `pkg.Base`, `Base[T]`; not `metaclass=ABCMeta`
 _BASE_NAME = re.compile(rb"(?:^|,)\s*(?:[\w]+\.)*(\w+)\s*(?=[\[,]|$)")
 _CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+# a call of a capitalised name (a class constructed: `NotificationHandler(cfg, factory)`,
+# `handlers.NotificationHandler(...)`), not its `class` / `def` line
+_CONSTRUCTION = re.compile(rb"(?<![\w.])(?:\w+\.)*([A-Z]\w*)[ \t]*\(")
+_DEF_OR_CLASS = re.compile(rb"(?:class|def)[ \t]+$")
 
 
 def camel_words(name: str) -> set:
@@ -87,6 +91,7 @@ class Project:
         self._nouns: Dict[str, List[str]] = {}  # `interfaces_named`
         self._defines: Dict[str, frozenset] = {}  # `defines`: path -> the names its `def` lines define
         self._defined: Dict[str, List[str]] = {}  # class name -> the files whose `class X(...):` lines define it
+        self._constructed: Dict[str, List[str]] = {}  # capitalised name -> the files calling it (`constructing`)
         self.no_interface: set = set()  # (interface, method) pairs `callees.by_interface` found nothing for
         self._project_files: Optional[List[str]] = None  # every .py file of the scanned trees (`files`)
         self._calling: Dict[Tuple[str, str], Tuple[str, ...]] = {}  # `files_calling`: (package, name) -> files
@@ -305,6 +310,8 @@ class Project:
         return self._subclasses
 
     def _index_classes(self) -> Dict[str, List[Tuple[str, str]]]:
+        """One read of every project file: its `class X(Base):` lines (`subclasses`, `class_files`)
+        and the capitalised names it calls (`constructing`)."""
         index: Dict[str, List[Tuple[str, str]]] = {}
         for path in self.files():
             text = read_head(path)
@@ -315,7 +322,40 @@ class Project:
                 self._defined.setdefault(name, []).append(path)
                 for base_name in _BASE_NAME.findall(m.group(2)):
                     index.setdefault(base_name.decode("ascii", "replace"), []).append((path, name))
+            called = set()
+            for m in _CONSTRUCTION.finditer(text):
+                if not _DEF_OR_CLASS.search(text, max(0, m.start() - 8), m.start()):
+                    called.add(m.group(1))
+            for name in called:
+                self._constructed.setdefault(name.decode("ascii", "replace"), []).append(path)
         return index
+
+    def constructing(self, name: str, near: str) -> List[str]:
+        """The project files of the top-level package holding `near` whose text calls the capitalised
+        name `name` (constructs a class of that name), by the one read of every file that indexes
+        the classes; test code left out (a test builds its objects with whatever it likes)."""
+        self._class_index()
+        top = self._top_package(near) + os.sep
+        return [p for p in self._constructed.get(name, ()) if os.path.abspath(p).startswith(top)
+                and not self.is_test_code(p)]
+
+    def _top_package(self, near: str) -> str:
+        """The folder of the top-level package holding the file `near` (its own folder outside packages)."""
+        top = os.path.dirname(os.path.abspath(near))
+        while self._is_package(top) and self._is_package(os.path.dirname(top)):
+            top = os.path.dirname(top)
+        return top
+
+    def is_test_code(self, path: str) -> bool:
+        """Test code by the built-in test paths (`tests/`, `test_*.py`, ...), relative to the scanned
+        root that holds it, or by a module-level pytest / unittest import."""
+        from .discover import builtin_test_path, imports_test_framework
+
+        full = os.path.abspath(path)
+        roots = [os.path.abspath(r) for r in self.scanned]
+        root = next((r for r in roots if full.startswith(r.rstrip(os.sep) + os.sep)), os.path.dirname(full))
+        rel = os.path.relpath(full, root if os.path.isdir(root) else os.path.dirname(root)).replace(os.sep, "/")
+        return builtin_test_path(rel) or imports_test_framework(read_head(path))
 
     def files(self) -> List[str]:
         """Every `.py` file of the scanned trees (a file named alone: its folder's), in a fixed
@@ -342,9 +382,7 @@ class Project:
         """The files of the top-level package holding `near` (its folder, for a module in no
         package) whose text calls something named `name` (`name(` or `.name(`), read as text once
         per process, package and name. Callers in other top-level packages are not looked for."""
-        top = os.path.dirname(os.path.abspath(near))
-        while self._is_package(top) and self._is_package(os.path.dirname(top)):
-            top = os.path.dirname(top)
+        top = self._top_package(near)
         key = (top, name)
         found = self._calling.get(key)
         if found is None:

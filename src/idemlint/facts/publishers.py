@@ -276,7 +276,7 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
     if path is None:
         return None
     files = [f for f in project.files_calling(func.name, path)
-             if (os.path.abspath(f) == home or any(w in read_head(f) for w in words)) and not _test_code(f, project)]
+             if (os.path.abspath(f) == home or any(w in read_head(f) for w in words)) and not project.is_test_code(f)]
     if not files or len(files) > MAX_CALLER_FILES:
         return None
     # the home module first (parsed already), and no module parsed while a call's text shows no id
@@ -313,18 +313,6 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
     if not found:
         return None
     return f"every project call of `{func.symbol}` ({found}) passes a payload with an id"
-
-
-def _test_code(path: str, project) -> bool:
-    """Test code by the built-in test paths (`tests/`, `test_*.py`, ...), relative to the scanned root
-    that holds it, or by a module-level pytest / unittest import."""
-    from ..discover import builtin_test_path, imports_test_framework
-
-    full = os.path.abspath(path)
-    roots = [os.path.abspath(r) for r in project.scanned]
-    root = next((r for r in roots if full.startswith(r.rstrip(os.sep) + os.sep)), os.path.dirname(full))
-    rel = os.path.relpath(full, root if os.path.isdir(root) else os.path.dirname(root)).replace(os.sep, "/")
-    return builtin_test_path(rel) or imports_test_framework(read_head(path))
 
 
 def _is_func(target: callees.Callee, caller_path: Optional[str], func, home: Optional[str]) -> bool:
