@@ -8,7 +8,7 @@ from typing import Iterable, List, Optional, Set, Tuple
 from ..lazyimport import cst  # not loaded before first use
 
 from ..facts import settings
-from ..index import ModuleIndex, call_name, kwarg, positional, string_value
+from ..index import FunctionInfo, ModuleIndex, call_name, contains, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .base import (
     AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords,
@@ -149,17 +149,83 @@ class KafkaAdapter(Adapter):
                         receivers.append((receiver(call), origin))  # type: ignore[arg-type]
                 elif name in ("commit", "commit_async", "store_offsets") and self.ack(call, ctx) is not None:
                     commits = True  # a commit of the consumer's own, not `conn.commit()` of a database
+            relayed = None
             for loop in func.fors:
                 origin = ctx.origin(loop.iter)
                 if origin_starts(origin, CONSUMERS):
                     receivers.append((loop.iter, origin))  # type: ignore[arg-type]
-            if not receivers or commits:
+                elif relayed is None:
+                    relayed = _relayed(loop, ctx)
+            if commits:
                 continue
-            expr, origin = receivers[0]
-            lib = _library(origin, ctx)
-            auto = auto_commit(expr, func, index, origin)
-            if auto is not None:
-                yield auto.site(lib, func)
+            if receivers:
+                expr, origin = receivers[0]
+                lib = _library(origin, ctx)
+                auto = auto_commit(expr, func, index, origin)
+                if auto is not None:
+                    yield auto.site(lib, func)
+            elif relayed is not None:
+                site = relayed.site(func, ctx)
+                if site is not None:
+                    yield site
+
+
+@dataclass
+class Relay:
+    """A loop over a generator of this module that yields the records of a Kafka receive loop of its
+    own (`for event in self.input(): ...` over `def input(self): for msg in consumer: yield msg.value`):
+    the loop's body runs between two records of the generator's loop, so it is the handler, and the
+    consumer's auto-commit lands after it. (A generator that commits itself is judged with its caller
+    by `facts.generators`.)"""
+
+    generator: FunctionInfo
+    loop: object  # the generator's `for` over the consumer (`cst.For`)
+    origin: str
+
+    def site(self, func: FunctionInfo, ctx: Ctx) -> Optional[HandlerSite]:
+        lib = _library(self.origin, ctx)
+        auto = auto_commit(self.loop.iter, self.generator, ctx.index, self.origin)  # type: ignore[attr-defined]
+        name = f"`{self.generator.name}()`"
+        if auto is not None:
+            site = auto.site(lib, func)
+            site.evidence += f", in {name}, a generator of the records this loop handles"
+            return site
+        return None
+
+
+def _relayed(loop, ctx: Ctx) -> Optional[Relay]:
+    """`for event in self.input(...)` / `for event in records(consumer)`: a generator of this module
+    (a method of the class, or a module function) whose body yields inside a loop over a Kafka
+    consumer; None for anything else."""
+    call = loop.iter
+    if isinstance(call, cst.Await) or not isinstance(call, cst.Call):
+        return None
+    index, func = ctx.index, ctx.func
+    target = None
+    if isinstance(call.func, cst.Name) and call.func.value in index.module_functions:
+        if not any(call.func.value in f.assigns or call.func.value in f.params
+                   for f in _scopes(func)):  # a local name shadows the module's function
+            target = index.module_functions[call.func.value]
+    elif isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) \
+            and call.func.value.value == "self" and func is not None:
+        cls = index.class_of(func)
+        target = cls.methods.get(call.func.attr.value) if cls is not None else None
+    if target is None or target is func or not target.yields:
+        return None
+    inner = Ctx(index, target)
+    for own in target.fors:
+        origin = inner.origin(own.iter)
+        if origin_starts(origin, CONSUMERS) and any(contains(own.body, value) for value in target.yields):
+            return Relay(target, own, origin)  # type: ignore[arg-type]
+    return None
+
+
+def _scopes(func: Optional[FunctionInfo]) -> List[FunctionInfo]:
+    out = []
+    while func is not None:
+        out.append(func)
+        func = func.parent
+    return out
 
 
 @dataclass

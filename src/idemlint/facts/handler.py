@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import re
 from dataclasses import dataclass, field, replace
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -93,9 +93,12 @@ EMPTY = Summary()
 
 class _Walker(cst.CSTVisitor):
     def __init__(self, run: "HandlerRun", func: FunctionInfo, depth: int, chain: Tuple[str, ...],
-                 call_node: Optional[cst.CSTNode], txns: List[str]) -> None:
+                 call_node: Optional[cst.CSTNode], txns: List[str], bound: FrozenSet[str] = frozenset()) -> None:
         self.run = run
         self.func = func
+        # the parameters of a followed function that its caller passes message data (`_follow`):
+        # what it hands to an executor, a thread or an in-memory queue is the message
+        self.bound = bound
         self.ctx = Ctx(run.index, func, run.tainted)
         self.depth = depth
         self.chain = chain
@@ -274,7 +277,7 @@ class _Walker(cst.CSTVisitor):
                 self.run.add(self, "ack", node, site.strength, site.evidence, detail=site.library)
 
     def visit_For(self, node: cst.For) -> None:
-        receive = _is_receive(node.iter) or self._receiver_iter(node.iter)
+        receive = _is_receive(node.iter) or self._receiver_iter(node.iter) or self._relayed_receive(node.iter)
         if receive and self.depth == 0:
             self.run.add(self, "receive", node.iter, STRONG, "receive loop")
         if receive or mentions(node.iter, self.run.tainted):
@@ -295,11 +298,20 @@ class _Walker(cst.CSTVisitor):
         """`for msg in receiver:` / `async for m in consumer:` over a broker receiver."""
         if not isinstance(expr, (cst.Name, cst.Attribute)) or mentions(expr, self.run.tainted):
             return False
-        origin = self.ctx.origin(expr) or ""
-        if any(w in origin for w in RECEIVER_ORIGINS):
-            return True
-        last = (dotted(expr) or "").split(".")[-1].lower()
-        return any(w in last for w in ("receiver", "consumer", "subscription", "iterator"))
+        return _receiver(expr, self.ctx)
+
+    def _relayed_receive(self, expr: cst.BaseExpression) -> bool:
+        """`for document in self.records():` over a generator of this module that yields inside a
+        receive loop of its own (`for record in consumer: yield json.loads(record.value)`): each
+        element is a message it received."""
+        if not isinstance(expr, cst.Call) or mentions(expr, self.run.tainted):
+            return False
+        target = func_ref(expr.func, self.ctx)
+        if target is None or target is self.func or not target.yields:
+            return False
+        inner = Ctx(self.ctx.index, target)
+        return any((_is_receive(loop.iter) or isinstance(loop.iter, (cst.Name, cst.Attribute)) and _receiver(loop.iter, inner))
+                   and any(contains(loop.body, value) for value in target.yields) for loop in target.fors)
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self.run.except_depth += 1
@@ -411,7 +423,8 @@ class HandlerRun:
             self.tainted.add(name)
 
     def walk(self, func: FunctionInfo, depth: int = 0, chain: Tuple[str, ...] = (),
-             call_node: Optional[cst.CSTNode] = None, txns: Optional[List[str]] = None) -> None:
+             call_node: Optional[cst.CSTNode] = None, txns: Optional[List[str]] = None,
+             bound: FrozenSet[str] = frozenset()) -> None:
         if id(func.node) in self.visiting or depth > self.max_depth:
             return
         self.visiting.add(id(func.node))
@@ -425,7 +438,7 @@ class HandlerRun:
         idem = dedup.idempotent_decorator(func.decorators, ctx)
         if idem and depth == 0:
             self.idempotent = idem
-        walker = _Walker(self, func, depth, chain, call_node, txns)
+        walker = _Walker(self, func, depth, chain, call_node, txns, bound)
         if idem and depth > 0:  # a helper wrapped in `@idempotent_function`: its effects are guarded
             self.add(walker, "lookup", func.node.name, WEAK, idem, detail="wrapper")
         visit(func.node.body, walker)
@@ -466,7 +479,8 @@ class HandlerRun:
         if receive and w.depth == 0:
             self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
         # -- IDEM004: the message handed to an executor, task, thread or in-memory queue (deferred.py)
-        later = deferred.classify(call, ctx, self.tainted) if name in deferred.NAMES else None
+        later = deferred.classify(call, ctx, self.tainted | w.bound if w.bound else self.tainted) \
+            if name in deferred.NAMES else None
         if later is not None:
             self.add(w, "defer", call, later.strength, later.what, detail="api" if later.strength >= STRONG else "name")
             return False  # `create_task(handle(msg))`: `handle` runs later, not here, so it is not walked
@@ -568,12 +582,20 @@ class HandlerRun:
         reach. Several when the receiver is one of a module's classes picked at run time."""
         followed = False
         for callee in self._callees(call, w):
+            if callee.func.yields and any(loop.iter is call for loop in w.func.fors):
+                # `for record in self.records():` over a generator: its body runs a step per iteration,
+                # around the loop's body, not here (`detect.kafka.Relay` for one that receives)
+                followed = True
+                continue
             replying = self._forwards_reply(call, w.ctx)
             self.guessing += callee.guessed
             if callee.path is None:
                 self.replying += replying
                 self.calling.append((id(w.func.node), call))
-                self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns)
+                given = [a for a in call.args if a.star == "" and mentions(a.value, self.tainted | w.bound)]
+                bound = frozenset(lookups.bound(callee.func, call, given)) if given else frozenset()
+                self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns,
+                          bound)
                 self.calling.pop()
                 self.replying -= replying
                 followed = True
@@ -945,6 +967,15 @@ def _target_names(target: cst.BaseExpression) -> List[str]:
             out.extend(_target_names(el.value))
         return out
     return []
+
+
+def _receiver(expr: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`receiver` / `self.consumer`: a broker receiver, by its origin or its name."""
+    origin = ctx.origin(expr) or ""
+    if any(w in origin for w in RECEIVER_ORIGINS):
+        return True
+    last = (dotted(expr) or "").split(".")[-1].lower()
+    return any(w in last for w in ("receiver", "consumer", "subscription", "iterator"))
 
 
 def _is_receive(expr: cst.BaseExpression) -> bool:
