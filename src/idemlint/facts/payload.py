@@ -139,17 +139,15 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     if isinstance(inner, cst.Name) and ctx.func is not None and _filled_in(inner.value, ctx):
         expr = inner
     if isinstance(expr, cst.Name) and ctx.func is not None and _filled_in(expr.value, ctx):
-        keys = sorted(key for base, key in ctx.func.subscripts if base == expr.value)
-        keys += constant_keys(expr.value, ctx)
-        start = bound_once(expr.value, ctx.func)
-        if start is not None:
-            keys += dict_keys(start) or []  # the literal it started from: its keys are given too
-        return False, keys
+        return False, _given_keys(expr.value, ctx)
     for _ in range(4):
         inner = unwrap(expr) if expr is not None else None
         if inner is None:
             break
         expr = _resolve_local(inner, ctx.func)
+    if isinstance(expr, cst.Name) and ctx.func is not None and _filled_in(expr.value, ctx):
+        # `json.dumps(event).encode()` of an `event` given (or read) keys here: those keys
+        return False, _given_keys(expr.value, ctx)
     keys = dict_keys(expr)
     if keys is not None:
         if not keys or not all(normal(key) in ENVELOPES for key in keys):
@@ -187,6 +185,17 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     return False, []
 
 
+def _given_keys(name: str, ctx: Ctx) -> List[str]:
+    """The keys a dict the function fills in is given or read with (`payload["id"] = ...`,
+    `log(event["event_id"])`), and those of the literal it started from."""
+    keys = sorted(key for base, key in ctx.func.subscripts if base == name)
+    keys += constant_keys(name, ctx)
+    start = bound_once(name, ctx.func)
+    if start is not None:
+        keys += dict_keys(start) or []  # the literal it started from: its keys are given too
+    return keys
+
+
 def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.BaseExpression, Ctx]]:
     """What a project function returns (its single `return` value), and where to read it: a function
     of this module called by name, or, in a project scan, one of another module
@@ -194,6 +203,9 @@ def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.BaseExpressi
     if isinstance(call.func, cst.Name) and call.func.value in ctx.index.module_functions:
         func = ctx.index.module_functions[call.func.value]
         return (func.returns[0], Ctx(ctx.index, func, set())) if len(func.returns) == 1 else None
+    method = _own_method(call.func, ctx)
+    if method is not None:  # `self._build_event(...)`: a builder method of the class
+        return (method.returns[0], Ctx(ctx.index, method, set())) if len(method.returns) == 1 else None
     project = ctx.index.project
     if project is None or not isinstance(call.func, (cst.Name, cst.Attribute)):
         return None
@@ -203,6 +215,15 @@ def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.BaseExpressi
     if callee is None or callee.path is None or len(callee.func.returns) != 1:
         return None  # this module's own methods are read where they are called
     return callee.func.returns[0], Ctx(callee.index, callee.func, set())
+
+
+def _own_method(func: cst.BaseExpression, ctx: Ctx):
+    """`self.name` in a method: the class's own method `name` (this module's), else None."""
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"):
+        return None
+    cls = ctx.index.class_of(ctx.func)
+    method = cls.methods.get(func.attr.value) if cls is not None else None
+    return method if method is not None and method is not ctx.func else None
 
 
 def _id_payload(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
