@@ -35,9 +35,8 @@ _CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
 _BASE_NAME = re.compile(rb"(?:^|,)\s*(?:[\w]+\.)*(\w+)\s*(?=[\[,]|$)")
 _CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 # a call of a capitalised name (a class constructed: `NotificationHandler(cfg, factory)`,
-# `handlers.NotificationHandler(...)`), not its `class` / `def` line
-_CONSTRUCTION = re.compile(rb"(?<![\w.])(?:\w+\.)*([A-Z]\w*)[ \t]*\(")
-_DEF_OR_CLASS = re.compile(rb"(?:class|def)[ \t]+$")
+# `handlers.NotificationHandler(...)`; its `class X(Base)` line too, which the caller sorts out)
+_CONSTRUCTION = re.compile(rb"\b([A-Z]\w*)\(")
 
 
 def camel_words(name: str) -> set:
@@ -91,7 +90,8 @@ class Project:
         self._nouns: Dict[str, List[str]] = {}  # `interfaces_named`
         self._defines: Dict[str, frozenset] = {}  # `defines`: path -> the names its `def` lines define
         self._defined: Dict[str, List[str]] = {}  # class name -> the files whose `class X(...):` lines define it
-        self._constructed: Dict[str, List[str]] = {}  # capitalised name -> the files calling it (`constructing`)
+        # top-level package folder -> capitalised name -> the files calling it (`constructing`)
+        self._constructed: Dict[str, Dict[str, List[str]]] = {}
         self.no_interface: set = set()  # (interface, method) pairs `callees.by_interface` found nothing for
         self._project_files: Optional[List[str]] = None  # every .py file of the scanned trees (`files`)
         self._calling: Dict[Tuple[str, str], Tuple[str, ...]] = {}  # `files_calling`: (package, name) -> files
@@ -310,8 +310,7 @@ class Project:
         return self._subclasses
 
     def _index_classes(self) -> Dict[str, List[Tuple[str, str]]]:
-        """One read of every project file: its `class X(Base):` lines (`subclasses`, `class_files`)
-        and the capitalised names it calls (`constructing`)."""
+        """One read of every project file: its `class X(Base):` lines (`subclasses`, `class_files`)."""
         index: Dict[str, List[Tuple[str, str]]] = {}
         for path in self.files():
             text = read_head(path)
@@ -322,22 +321,23 @@ class Project:
                 self._defined.setdefault(name, []).append(path)
                 for base_name in _BASE_NAME.findall(m.group(2)):
                     index.setdefault(base_name.decode("ascii", "replace"), []).append((path, name))
-            called = set()
-            for m in _CONSTRUCTION.finditer(text):
-                if not _DEF_OR_CLASS.search(text, max(0, m.start() - 8), m.start()):
-                    called.add(m.group(1))
-            for name in called:
-                self._constructed.setdefault(name.decode("ascii", "replace"), []).append(path)
         return index
 
     def constructing(self, name: str, near: str) -> List[str]:
         """The project files of the top-level package holding `near` whose text calls the capitalised
-        name `name` (constructs a class of that name), by the one read of every file that indexes
-        the classes; test code left out (a test builds its objects with whatever it likes)."""
-        self._class_index()
-        top = self._top_package(near) + os.sep
-        return [p for p in self._constructed.get(name, ()) if os.path.abspath(p).startswith(top)
-                and not self.is_test_code(p)]
+        name `name` (constructs a class of that name), from one read of the package's files, made on
+        first use; test code left out (a test builds its objects with whatever it likes)."""
+        top = self._top_package(near)
+        index = self._constructed.get(top)
+        if index is None:
+            index = self._constructed[top] = {}
+            inside = top + os.sep
+            for path in self.files():
+                if not os.path.abspath(path).startswith(inside) or self.is_test_code(path):
+                    continue
+                for called in set(_CONSTRUCTION.findall(read_head(path))):
+                    index.setdefault(called.decode("ascii", "replace"), []).append(path)
+        return index.get(name, [])
 
     def _top_package(self, near: str) -> str:
         """The folder of the top-level package holding the file `near` (its own folder outside packages)."""
