@@ -712,7 +712,7 @@ class ModuleIndex:
         # handlers this module's registrations name that live in other project modules
         # (`detect.base.handler_ref`): the handler's node id -> `detect.base.Elsewhere`
         self.elsewhere: Dict[int, object] = {}
-        self._params: Dict[Tuple[int, str], Optional[str]] = {}  # (function node id, parameter): `_from_caller`
+        self._params: Dict[Tuple[int, str, bool], Optional[str]] = {}  # (function node id, parameter, alone): `_from_caller`
         # memos that live as long as this index (and its tree): project origins seen from here, and
         # attributes a class inherits from its project bases
         self._expanded: Dict[str, str] = {}
@@ -969,7 +969,7 @@ class ModuleIndex:
         other modules pass where they construct it (`Origins.constructed_with`). Other callers in
         other modules are not looked for; a callback handed to a library (no call in view) stays
         unknown."""
-        key = (id(func.node), name)
+        key = (id(func.node), name, self.project is None)  # `local_origin` asks without the project
         if key in self._params:
             return self._params[key]
         self._params[key] = None  # a call cycle adds nothing

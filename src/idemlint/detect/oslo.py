@@ -22,7 +22,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ClassInfo, FunctionInfo, ModuleIndex, argument, call_name, kwarg, positional
 from ..model import UNSEEN, WEAK
-from .base import Adapter, Ctx, HandlerSite
+from .base import Adapter, Ctx, HandlerSite, ProduceSite
 
 ROOTS = ("oslo_messaging",)
 # the listener factories; a project wrapper named like one and keeping its arguments counts too
@@ -32,6 +32,13 @@ LISTENERS = ("get_notification_listener", "get_batch_notification_listener")
 # the endpoint methods the notification dispatcher calls, one per priority
 PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
 
+
+# `oslo_messaging.Notifier`'s sends, one per priority (`notify/notifier.py`: `audit`, `debug`, `info`,
+# `warn` (also `warning`), `error`, `critical`, `sample`), on the notifier or on `notifier.prepare(...)`;
+# every notification gets a uuid4 `message_id` in `_notify`, so a send is never IDEM003's, but inside a
+# consumer it is a publish like any other
+NOTIFY = ("audit", "debug", "info", "warn", "warning", "error", "critical", "sample")
+NOTIFIERS = ("oslo_messaging.Notifier(", "oslo_messaging.notify.Notifier(", "oslo_messaging.notify.notifier.Notifier(")
 
 # The signature oslo.messaging documents for a notification endpoint's methods (`info(self, ctxt,
 # publisher_id, event_type, payload, metadata)`): a class with one is an endpoint even when the
@@ -45,9 +52,26 @@ class OsloMessagingAdapter(Adapter):
     roots = ROOTS
     tokens = LISTENERS + ("publisher_id",)
     site_words = LISTENERS + ("publisher_id",)
-    gate_needs = {"publisher_id": ("metadata",)}
+    # a send needs the notifier's class (or the library) named in the module's code: log calls are
+    # spelled the same
+    gate_needs = {"publisher_id": ("metadata",), **dict.fromkeys(NOTIFY, ("Notifier", "oslo_messaging"))}
     ack_names = frozenset()
-    produce_names = frozenset()
+    produce_names = frozenset(NOTIFY)
+
+    def produce(self, call: cst.Call, ctx) -> Optional[ProduceSite]:
+        if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in NOTIFY:
+            return None
+        origin = ctx.origin(call.func.value) or ""
+        if not origin.startswith(NOTIFIERS) or not (origin.endswith(")") and origin.count("(") == origin.count(")")):
+            return None
+        rest = origin[origin.index("(") :]
+        if rest.rstrip(")").replace("(", "").replace(")", "").replace(".prepare", ""):
+            return None  # something else built from the notifier than itself or `prepare(...)`
+        name = call.func.attr.value
+        return ProduceSite("oslo_messaging", f"oslo.messaging notification `{name}()`",
+                           kwarg(call, "payload") or positional(call, 2), has_id=True, always_has_id=True,
+                           evidence=f"oslo.messaging `Notifier.{name}()` (the notifier gives every notification "
+                                    "a `message_id`)")
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         given = set()
