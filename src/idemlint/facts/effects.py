@@ -12,7 +12,7 @@ from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, 
 from ..index import dotted, kwarg, positional, string_value, walk
 from ..model import STRONG, WEAK
 from .callees import _class_named, base_classes
-from .lookups import created_if_missing
+from .lookups import created_if_missing, loaded_row
 
 
 @dataclass
@@ -256,6 +256,8 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
             func, cst.Attribute) and _is_session(func.value, ctx):
         if name == "add" and created_if_missing(call, positional(call, 0), ctx.func):
             return None  # the row is created only when a lookup by its key found none
+        if name == "add" and loaded_row(positional(call, 0), ctx.func):
+            return None  # a row read from the database in this function: its changes, not a new row
         return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True, db_key=dotted(func.value))
     if name == "save" and not call.args and isinstance(func, cst.Attribute) and _new_model(func.value, ctx) is not None:
         return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True)

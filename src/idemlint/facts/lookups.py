@@ -296,6 +296,47 @@ def created_if_missing(call: cst.Call, row: Optional[cst.BaseExpression], func: 
     return False
 
 
+# The calls that fetch one stored row (SQLAlchemy `Query.one_or_none()` / `first()` / `get()`,
+# `Session.get()`, `Result.scalar_one()`, Flask-SQLAlchemy's `get_or_404()`, Django's `objects.get()`)
+ROW_FETCHES = frozenset({"one", "one_or_none", "first", "get", "scalar", "scalar_one", "scalar_one_or_none",
+                         "get_or_404", "first_or_404", "one_or_404", "get_object_or_404"})
+
+
+def loaded_row(row: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> bool:
+    """`file = FileInstance.query.filter_by(id=file_id).one_or_none()` ... `session.add(file)`: the object
+    given to the session was read from the database in this function (every binding of the name is such
+    a fetch), so adding it only writes its changes to that row, which a redelivery writes again."""
+    if func is None or not isinstance(row, cst.Name):
+        return False
+    values = func.assigns.get(row.value, ())
+    if not values:
+        return False
+    for value, index, how in values:
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if how != "=" or index is not None or not isinstance(value, cst.Call) or call_name(value) not in ROW_FETCHES:
+            return False
+        if call_name(value) == "get" and not isinstance(value.func, cst.Attribute) or not _reads_rows(value):
+            return False
+    return True
+
+
+def _reads_rows(call: cst.Call) -> bool:
+    """The fetch reads a table: its chain names a query, a session or a model's manager (not `dict.get`)."""
+    text = dotted(call.func) or ""
+    inner = call.func.value if isinstance(call.func, cst.Attribute) else None
+    names = set(text.split("."))
+    while isinstance(inner, (cst.Call, cst.Attribute)):
+        inner = inner.func if isinstance(inner, cst.Call) else inner.value
+        if isinstance(inner, cst.Attribute):
+            names.add(inner.attr.value)
+        elif isinstance(inner, cst.Name):
+            names.add(inner.value)
+    return bool(names & {"query", "session", "db_session", "objects", "filter", "filter_by", "where", "execute",
+                         "scalars", "select"}) or call_name(call) in ("get_or_404", "first_or_404", "one_or_404",
+                                                                      "get_object_or_404")
+
+
 # The get-or-create idiom split into project helpers: `found = await self._get(location)`, `if not found:`
 # `found = await self._create(location)`. The names say what each helper does with the record.
 GETTER = re.compile(r"^_*a?(get|find|fetch|lookup|load|read|search|select|query)(_\w+)?$")
