@@ -9,6 +9,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted, kwarg
 from ..model import WEAK
+from . import celery_config
 from .base import Adapter, DecoratorView, HandlerSite, ModuleWords, decorator_call, decorators, root_words
 
 ROOTS = ("celery",)
@@ -40,11 +41,16 @@ class CeleryAdapter(Adapter):
                 if not _is_task_decorator(view):
                     continue
                 late = _late_flag(view)
+                configured = False
                 if late is None:
                     late = module_late or bool(view.via) and _module_acks_late(view.index)
+                    if not late and index.project is not None and index.path:
+                        late = configured = celery_config.acks_late(index.project, index.path)
                 if late:
                     yield HandlerSite("celery", func, "framework", WEAK,
-                                      f"Celery task with `acks_late=True`{view.suffix()}",
+                                      f"Celery task with `acks_late=True`{view.suffix()}"
+                                      + (" (`task_acks_late` in the configuration of the project's Celery app)"
+                                         if configured else ""),
                                       "Celery acks after the task returns (`acks_late=True`)")
                 elif index.imports_any(ROOTS) or view.via:
                     yield HandlerSite("celery", func, "auto", WEAK,
