@@ -441,7 +441,28 @@ def inert(call: cst.Call, ctx: Ctx) -> Optional[str]:
             return f"SQL {kind}"
     if recv is not None and (ctx.origin(func) or "").split(".")[0] in HTTP_ROOTS + SEARCH_ROOTS:
         return "a client call the effect tables judge harmless"  # `self.session.put(...)`
+    if _overwrites(call, ctx):
+        return "a write that overwrites what is there (`overwrite=True`)"
     return None
+
+
+def _overwrites(call: cst.Call, ctx: Ctx) -> bool:
+    """`upload_blob(data, overwrite=True)`, `create_store(name, data, overwrite=overwrite)` in a function
+    whose `overwrite` parameter defaults to True: a repeat writes the same thing over itself."""
+    value = kwarg(call, "overwrite")
+    if isinstance(value, cst.Name) and value.value == "True":
+        return True
+    if not isinstance(value, cst.Name) or ctx.func is None:
+        return False
+    if value.value in ctx.func.assigns:  # rebound: only after this call (`overwrite = style or False` below)
+        order = {id(node): i for i, node in enumerate(walk(ctx.func.node.body))}
+        if any(order.get(id(v), -1) < order.get(id(call), 0) for v, _, _ in ctx.func.assigns[value.value]):
+            return False
+    params = getattr(ctx.func.node, "params", None)
+    if not isinstance(params, cst.Parameters):
+        return False
+    return any(p.name.value == value.value and isinstance(p.default, cst.Name) and p.default.value == "True"
+               for p in (*params.params, *params.kwonly_params))
 
 
 # SQLAlchemy Core insert steps that make it write nothing twice (`prefix_with("IGNORE")` and kin too)
