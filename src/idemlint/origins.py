@@ -292,6 +292,7 @@ class Origins:
     def _constructed_with(self, home: str, cls: "ClassInfo", func: object, name: str) -> Optional[str]:
         from .facts import callees
         from .index import argument, body_may_call, call_name
+        from .lazyimport import cst
 
         project = self.project
         # the module's own constructions are `ModuleIndex._from_caller`'s (it found none)
@@ -318,6 +319,10 @@ class Origins:
                     sites += 1
                     passed = argument(call, func, name)  # type: ignore[arg-type]
                     origin = index.resolve(passed, caller) if passed is not None else None
+                    if origin is None and isinstance(passed, cst.Name) and passed.value == "self" and loaded.name:
+                        # `GerritKafkaEventListener(self, config)` in a method: an instance of that class
+                        owner = index.class_of(caller)
+                        origin = f"{loaded.name}.{owner.name}()" if owner is not None else None
                     if origin is None or sites > MAX_CONSTRUCTIONS:
                         return None
                     found.add(_absolute(origin, loaded))

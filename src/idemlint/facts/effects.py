@@ -279,6 +279,13 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         mode = string_value(kwarg(call, "mode") or positional(call, 1 if text in ("open", "io.open") else 0))
         if mode and "a" in mode:
             return Effect("file", STRONG, f"file append `{text}(..., {mode!r})`")
+    # ZooKeeper (kazoo `KazooClient.create(path, value, ..., sequence=True)`, also in a transaction): a new
+    # sequential node on every call, an append to whatever queue the path holds
+    if name in ("create", "create_async") and isinstance(func, cst.Attribute):
+        sequence = kwarg(call, "sequence")
+        if isinstance(sequence, cst.Name) and sequence.value == "True":
+            strength = STRONG if root == "kazoo" else WEAK
+            return Effect("db-insert", strength, f"ZooKeeper sequential node `{text}(..., sequence=True)`")
     return None
 
 
@@ -407,6 +414,11 @@ SIGNAL_ROOTS = ("django.dispatch", "django.db.models.signals", "django.core.sign
 KV_WRITES = {"put", "update", "create", "delete", "purge", "put_string", "put_file"}
 KV_ORIGINS = (".key_value(", ".create_key_value(", ".object_store(", ".create_object_store(")
 KV_NAME = re.compile(r"(^|_)(kv|key_value|bucket|obs|object_store|store)$", re.I)
+# kazoo (ZooKeeper) writes keyed by their path: `set` overwrites the node, `ensure_path` / `delete` end
+# in the same state, and `create` of a fixed path fails on a repeat (`NodeExistsError`); only
+# `create(..., sequence=True)` makes a new node each time (`classify`)
+ZK_KEYED = {"set", "set_async", "ensure_path", "ensure_path_async", "delete", "delete_async", "create",
+            "create_async"}
 
 
 def inert(call: cst.Call, ctx: Ctx) -> Optional[str]:
@@ -428,6 +440,8 @@ def inert(call: cst.Call, ctx: Ctx) -> Optional[str]:
         if any(k in origin for k in KV_ORIGINS) or not origin and ctx.imports("nats") and KV_NAME.search(
                 receiver_last(call)):
             return "a NATS key-value write (last value wins)"
+    if name in ZK_KEYED and recv is not None and (ctx.origin(recv) or "").startswith("kazoo."):
+        return "a ZooKeeper write keyed by its path"
     if name in ORM_QUERY_API and isinstance(func, cst.Attribute) and _orm_of(func.value, ctx):
         return "a query method of an ORM model class"  # `PageView.insert(...)` before its `.execute()`
     if name in MONGO_WRITES | MONGO_OVERWRITES and isinstance(func, cst.Attribute):
