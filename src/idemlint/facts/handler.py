@@ -350,6 +350,8 @@ class _Walker(cst.CSTVisitor):
             self.run.identity.update(_target_names(target))
         if mentions(value, self.run.tainted) or _is_receive(value):
             self.run.taint_target(target, value)
+        elif self.bound and mentions(value, self.bound):
+            self.bound = self.bound | frozenset(_target_names(target))  # `data = json.loads(body)` in the helper
         if identity_names(value, self.run.identity):
             for name in _target_names(target):
                 self.run.identity.add(name)
