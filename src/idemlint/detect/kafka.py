@@ -11,7 +11,7 @@ from ..facts import settings
 from ..index import FunctionInfo, ModuleIndex, call_name, contains, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .base import (
-    AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords,
+    AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, is_db_receiver, keywords,
     ModuleWords, origin_starts, receiver, receiver_last, root_words,
 )
 
@@ -201,15 +201,7 @@ def _relayed(loop, ctx: Ctx) -> Optional[Relay]:
     if isinstance(call, cst.Await) or not isinstance(call, cst.Call):
         return None
     index, func = ctx.index, ctx.func
-    target = None
-    if isinstance(call.func, cst.Name) and call.func.value in index.module_functions:
-        if not any(call.func.value in f.assigns or call.func.value in f.params
-                   for f in _scopes(func)):  # a local name shadows the module's function
-            target = index.module_functions[call.func.value]
-    elif isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) \
-            and call.func.value.value == "self" and func is not None:
-        cls = index.class_of(func)
-        target = cls.methods.get(call.func.attr.value) if cls is not None else None
+    target = func_ref(call.func, ctx)  # a method of the class, or a function of the module
     if target is None or target is func or not target.yields:
         return None
     inner = Ctx(index, target)
@@ -218,14 +210,6 @@ def _relayed(loop, ctx: Ctx) -> Optional[Relay]:
         if origin_starts(origin, CONSUMERS) and any(contains(own.body, value) for value in target.yields):
             return Relay(target, own, origin)  # type: ignore[arg-type]
     return None
-
-
-def _scopes(func: Optional[FunctionInfo]) -> List[FunctionInfo]:
-    out = []
-    while func is not None:
-        out.append(func)
-        func = func.parent
-    return out
 
 
 @dataclass

@@ -6,7 +6,7 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from ..detect.base import Ctx, dict_keys
+from ..detect.base import Ctx, dict_keys, func_ref
 from ..index import FunctionInfo, dotted, kwarg, string_value
 from .identity import is_id_field, normal
 
@@ -203,8 +203,8 @@ def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.BaseExpressi
     if isinstance(call.func, cst.Name) and call.func.value in ctx.index.module_functions:
         func = ctx.index.module_functions[call.func.value]
         return (func.returns[0], Ctx(ctx.index, func, set())) if len(func.returns) == 1 else None
-    method = _own_method(call.func, ctx)
-    if method is not None:  # `self._build_event(...)`: a builder method of the class
+    method = func_ref(call.func, ctx) if isinstance(call.func, cst.Attribute) else None
+    if method is not None and method is not ctx.func:  # `self._build_event(...)`: a builder method of the class
         return (method.returns[0], Ctx(ctx.index, method, set())) if len(method.returns) == 1 else None
     project = ctx.index.project
     if project is None or not isinstance(call.func, (cst.Name, cst.Attribute)):
@@ -215,15 +215,6 @@ def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.BaseExpressi
     if callee is None or callee.path is None or len(callee.func.returns) != 1:
         return None  # this module's own methods are read where they are called
     return callee.func.returns[0], Ctx(callee.index, callee.func, set())
-
-
-def _own_method(func: cst.BaseExpression, ctx: Ctx):
-    """`self.name` in a method: the class's own method `name` (this module's), else None."""
-    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"):
-        return None
-    cls = ctx.index.class_of(ctx.func)
-    method = cls.methods.get(func.attr.value) if cls is not None else None
-    return method if method is not None and method is not ctx.func else None
 
 
 def _id_payload(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
