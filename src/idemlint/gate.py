@@ -42,9 +42,11 @@ _GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FA
 
 # In a module's text: a name some adapter acks or publishes with, or an ack helper's (`_GATE`'s
 # `helper`). A module let in by its adjacency alone needs one of them (`may_hold_units`).
-# (not oslo's notifier sends: `info`, `error`, ... are every logger's too, and such a module imports oslo)
+# (not the names every logger's methods have, as oslo's notifier sends do: a module that calls those
+# on a notifier imports oslo)
+LOGGER_METHODS = frozenset({"debug", "info", "warn", "warning", "error", "critical", "exception", "log"})
 _ACK_OR_PUBLISH_NAMES = {name for adapter in ADAPTERS for name in (*adapter.ack_names, *adapter.produce_names)
-                         if adapter.library != "oslo_messaging"}
+                         } - LOGGER_METHODS
 _ACK_OR_PUBLISH = re.compile(rb"\b" + alternation(_ACK_OR_PUBLISH_NAMES).encode() + rb"\b|\b"
                              + ACK_HELPER.pattern.strip("^$").encode() + rb"\b")
 

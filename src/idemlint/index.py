@@ -249,6 +249,22 @@ def alternatives(expr: cst.BaseExpression) -> List[cst.BaseExpression]:
     return [] if isinstance(expr, cst.Name) and expr.value == "None" else [expr]
 
 
+def chain_names(expr: cst.BaseExpression) -> set:
+    """The names along a call chain: `session.query(Job).filter_by(id=i).first` -> {query, filter_by,
+    first}, and the name a chain starts with when it is called (`select(...).where` -> {select, where})."""
+    names = set()
+    cur: Optional[cst.BaseExpression] = expr
+    while isinstance(cur, (cst.Call, cst.Attribute)):
+        if isinstance(cur, cst.Call):
+            if isinstance(cur.func, cst.Name):
+                names.add(cur.func.value)
+            cur = cur.func
+        else:
+            names.add(cur.attr.value)
+            cur = cur.value
+    return names
+
+
 def contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
     """True if `node` is `tree` or lies below it."""
     stack = [tree]
@@ -993,6 +1009,17 @@ class ModuleIndex:
                     return found
         self._params[key] = found
         return found
+
+    def calls_named(self, name: str) -> Iterator[Tuple[Optional[FunctionInfo], cst.Call]]:
+        """Every call of something named `name` (`name(...)`, `x.name(...)`) in the module, with the
+        function it is in (None: module level); a function whose body is not parsed yet and whose
+        text has no `name` is not parsed for it (`body_may_call`)."""
+        for scope in [None, *self.functions]:
+            if scope is not None and not body_may_call(scope, name):
+                continue
+            for call in (scope.calls if scope is not None else self.module_calls):
+                if call_name(call) == name:
+                    yield scope, call
 
     def call_sites(self, func: FunctionInfo) -> List[Tuple[Optional[FunctionInfo], cst.Call]]:
         """The calls in this module that may run `func`, by its name (`self.name(...)` / `x.name(...)`

@@ -291,7 +291,7 @@ class Origins:
 
     def _constructed_with(self, home: str, cls: "ClassInfo", func: object, name: str) -> Optional[str]:
         from .facts import callees
-        from .index import argument, body_may_call, call_name
+        from .index import argument
         from .lazyimport import cst
 
         project = self.project
@@ -306,26 +306,20 @@ class Origins:
             if loaded is None:
                 return None  # a module that constructs it and cannot be read: what it passes is unknown
             index = loaded.index
-            for caller in [None, *index.functions]:
-                if caller is not None and not body_may_call(caller, cls.name):
-                    continue  # its text calls nothing of that name: not parsed for it
-                for call in (caller.calls if caller is not None else index.module_calls):
-                    if call_name(call) != cls.name:
-                        continue
-                    target = callees._class_named(call.func, index, caller, project, loaded.path, 0)
-                    if target is None or target[0].name != cls.name or not target[2] \
-                            or os.path.abspath(target[2]) != home:
-                        continue  # another class of the same name
-                    sites += 1
-                    passed = argument(call, func, name)  # type: ignore[arg-type]
-                    origin = index.resolve(passed, caller) if passed is not None else None
-                    if origin is None and isinstance(passed, cst.Name) and passed.value == "self" and loaded.name:
-                        # `GerritKafkaEventListener(self, config)` in a method: an instance of that class
-                        owner = index.class_of(caller)
-                        origin = f"{loaded.name}.{owner.name}()" if owner is not None else None
-                    if origin is None or sites > MAX_CONSTRUCTIONS:
-                        return None
-                    found.add(_absolute(origin, loaded))
+            for caller, call in index.calls_named(cls.name):
+                target = callees._class_named(call.func, index, caller, project, loaded.path, 0)
+                if target is None or target[0].name != cls.name or not target[2] or os.path.abspath(target[2]) != home:
+                    continue  # another class of the same name
+                sites += 1
+                passed = argument(call, func, name)  # type: ignore[arg-type]
+                origin = index.resolve(passed, caller) if passed is not None else None
+                if origin is None and isinstance(passed, cst.Name) and passed.value == "self" and loaded.name:
+                    # `GerritKafkaEventListener(self, config)` in a method: an instance of that class
+                    owner = index.class_of(caller)
+                    origin = f"{loaded.name}.{owner.name}()" if owner is not None else None
+                if origin is None or sites > MAX_CONSTRUCTIONS:
+                    return None
+                found.add(_absolute(origin, loaded))
         return found.pop() if len(found) == 1 else None
 
     def carrier(self, path: str, depth: int = 2) -> bool:

@@ -92,6 +92,8 @@ class Project:
         self._defined: Dict[str, List[str]] = {}  # class name -> the files whose `class X(...):` lines define it
         # top-level package folder -> capitalised name -> the files calling it (`constructing`)
         self._constructed: Dict[str, Dict[str, List[str]]] = {}
+        self._packages_files: Dict[str, List[str]] = {}  # top-level package folder -> `package_files`
+        self._lasting: Dict[str, dict] = {}  # `lasting`
         self.no_interface: set = set()  # (interface, method) pairs `callees.by_interface` found nothing for
         self._project_files: Optional[List[str]] = None  # every .py file of the scanned trees (`files`)
         self._calling: Dict[Tuple[str, str], Tuple[str, ...]] = {}  # `files_calling`: (package, name) -> files
@@ -327,19 +329,32 @@ class Project:
         """The project files of the top-level package holding `near` whose text calls the capitalised
         name `name` (constructs a class of that name), from one read of the package's files, made on
         first use; test code left out (a test builds its objects with whatever it likes)."""
-        top = self._top_package(near)
+        top = self.top_package(near)
         index = self._constructed.get(top)
         if index is None:
             index = self._constructed[top] = {}
-            inside = top + os.sep
-            for path in self.files():
-                if not os.path.abspath(path).startswith(inside) or self.is_test_code(path):
-                    continue
+            for path in self.package_files(near):
                 for called in set(_CONSTRUCTION.findall(read_head(path))):
                     index.setdefault(called.decode("ascii", "replace"), []).append(path)
         return index.get(name, [])
 
-    def _top_package(self, near: str) -> str:
+    def package_files(self, near: str) -> List[str]:
+        """The production files (test code left out) of the top-level package holding `near`, in
+        `files` order; listed once per process and package."""
+        top = self.top_package(near)
+        found = self._packages_files.get(top)
+        if found is None:
+            inside = top + os.sep
+            found = self._packages_files[top] = [p for p in self.files() if os.path.abspath(p).startswith(inside)
+                                                 and not self.is_test_code(p)]
+        return found
+
+    def lasting(self, kind: str) -> dict:
+        """A memo of answers of one kind that hold for the whole run (answers about the project's
+        text, not about parsed trees: nothing in it goes stale when modules are evicted)."""
+        return self._lasting.setdefault(kind, {})
+
+    def top_package(self, near: str) -> str:
         """The folder of the top-level package holding the file `near` (its own folder outside packages)."""
         top = os.path.dirname(os.path.abspath(near))
         while self._is_package(top) and self._is_package(os.path.dirname(top)):
@@ -382,7 +397,7 @@ class Project:
         """The files of the top-level package holding `near` (its folder, for a module in no
         package) whose text calls something named `name` (`name(` or `.name(`), read as text once
         per process, package and name. Callers in other top-level packages are not looked for."""
-        top = self._top_package(near)
+        top = self.top_package(near)
         key = (top, name)
         found = self._calling.get(key)
         if found is None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import FunctionInfo, ModuleIndex, dotted, kwarg, string_value
+from ..index import FunctionInfo, ModuleIndex, contains, dotted, kwarg, string_value
 
 
 @dataclass
@@ -320,6 +320,22 @@ def func_ref(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[FunctionI
             cls_name = owner
         if cls_name and cls_name in ctx.index.classes:
             return ctx.index.classes[cls_name].methods.get(expr.attr.value)
+    return None
+
+
+def relayed_loop(expr: cst.BaseExpression, ctx: Ctx, receives: Callable[[cst.For, Ctx], bool]):
+    """`for event in self.records():` / `for event in records(consumer)`: (the generator of this module
+    the loop iterates over, its own loop that `receives` takes for a receive loop and that holds one
+    of its `yield`s), or None. Each element the outer loop gets is then a message that loop received."""
+    if not isinstance(expr, cst.Call):
+        return None
+    target = func_ref(expr.func, ctx)  # a method of the class, or a function of the module
+    if target is None or target is ctx.func or not target.yields:
+        return None
+    inner = Ctx(ctx.index, target)
+    for loop in target.fors:
+        if receives(loop, inner) and any(contains(loop.body, value) for value in target.yields):
+            return target, loop
     return None
 
 

@@ -17,9 +17,8 @@ says so: which application runs a `shared_task` is chosen at run time.
 
 from __future__ import annotations
 
-import os
 import re
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from ..origins import read_head
 
@@ -34,24 +33,17 @@ STAR_DEPTH = 2  # `from .base import *` followed this many modules deep
 def acks_late(project, near: str) -> bool:
     """Every Celery application of the top-level package holding `near` acks its tasks late by its
     configuration (False when the package has none, or one that does not)."""
-    memo: Dict[str, bool] = project.__dict__.setdefault("_celery_acks_late", {})
-    top = project._top_package(near)
+    memo: Dict[str, bool] = project.lasting("celery acks_late")
+    top = project.top_package(near)
     if top not in memo:
-        apps = [p for p in _app_modules(project, top)]
+        apps = [path for path in project.package_files(near) if _is_app(read_head(path))]
         memo[top] = bool(apps) and all(_configured_late(project, app) for app in apps)
     return memo[top]
 
 
-def _app_modules(project, top: str) -> List[str]:
-    inside = top + os.sep
-    out = []
-    for path in project.files():
-        if not os.path.abspath(path).startswith(inside):
-            continue
-        text = read_head(path)
-        if _APP.search(text) and b"celery" in text and not project.is_test_code(path):
-            out.append(path)
-    return out
+def _is_app(text: bytes) -> bool:
+    """The module builds a Celery application (`Celery("shop")`)."""
+    return _APP.search(text) is not None and b"celery" in text
 
 
 def _configured_late(project, app: str) -> bool:

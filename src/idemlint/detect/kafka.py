@@ -8,11 +8,11 @@ from typing import Iterable, List, Optional, Set, Tuple
 from ..lazyimport import cst  # not loaded before first use
 
 from ..facts import settings
-from ..index import FunctionInfo, ModuleIndex, call_name, contains, kwarg, positional, string_value
+from ..index import FunctionInfo, ModuleIndex, call_name, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .base import (
-    AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, is_db_receiver, keywords,
-    ModuleWords, origin_starts, receiver, receiver_last, root_words,
+    AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords,
+    ModuleWords, origin_starts, receiver, receiver_last, relayed_loop, root_words,
 )
 
 CONSUMERS = (
@@ -195,21 +195,12 @@ class Relay:
 
 def _relayed(loop, ctx: Ctx) -> Optional[Relay]:
     """`for event in self.input(...)` / `for event in records(consumer)`: a generator of this module
-    (a method of the class, or a module function) whose body yields inside a loop over a Kafka
-    consumer; None for anything else."""
-    call = loop.iter
-    if isinstance(call, cst.Await) or not isinstance(call, cst.Call):
+    whose body yields inside a loop over a Kafka consumer; None for anything else."""
+    found = relayed_loop(loop.iter, ctx, lambda own, inner: origin_starts(inner.origin(own.iter), CONSUMERS))
+    if found is None:
         return None
-    index, func = ctx.index, ctx.func
-    target = func_ref(call.func, ctx)  # a method of the class, or a function of the module
-    if target is None or target is func or not target.yields:
-        return None
-    inner = Ctx(index, target)
-    for own in target.fors:
-        origin = inner.origin(own.iter)
-        if origin_starts(origin, CONSUMERS) and any(contains(own.body, value) for value in target.yields):
-            return Relay(target, own, origin)  # type: ignore[arg-type]
-    return None
+    generator, own = found
+    return Relay(generator, own, Ctx(ctx.index, generator).origin(own.iter))  # type: ignore[arg-type]
 
 
 @dataclass

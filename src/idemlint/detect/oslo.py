@@ -16,6 +16,8 @@ before dispatching it: their endpoints are not handled here.
 
 from __future__ import annotations
 
+import re
+
 from typing import Iterable, List, Optional, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
@@ -37,8 +39,9 @@ PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
 # `warn` (also `warning`), `error`, `critical`, `sample`), on the notifier or on `notifier.prepare(...)`;
 # every notification gets a uuid4 `message_id` in `_notify`, so a send is never IDEM003's, but inside a
 # consumer it is a publish like any other
-NOTIFY = ("audit", "debug", "info", "warn", "warning", "error", "critical", "sample")
-NOTIFIERS = ("oslo_messaging.Notifier(", "oslo_messaging.notify.Notifier(", "oslo_messaging.notify.notifier.Notifier(")
+NOTIFY = PRIORITIES + ("warning",)
+# a notifier, built by the library's class (under any of its import paths), or `prepare(...)`d from one
+NOTIFIER = re.compile(r"^oslo_messaging(?:\.notify(?:\.notifier)?)?\.Notifier\([^()]*\)(?:\.prepare\([^()]*\))*$")
 
 # The signature oslo.messaging documents for a notification endpoint's methods (`info(self, ctxt,
 # publisher_id, event_type, payload, metadata)`): a class with one is an endpoint even when the
@@ -61,12 +64,8 @@ class OsloMessagingAdapter(Adapter):
     def produce(self, call: cst.Call, ctx) -> Optional[ProduceSite]:
         if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in NOTIFY:
             return None
-        origin = ctx.origin(call.func.value) or ""
-        if not origin.startswith(NOTIFIERS) or not (origin.endswith(")") and origin.count("(") == origin.count(")")):
+        if not NOTIFIER.match(ctx.origin(call.func.value) or ""):
             return None
-        rest = origin[origin.index("(") :]
-        if rest.rstrip(")").replace("(", "").replace(")", "").replace(".prepare", ""):
-            return None  # something else built from the notifier than itself or `prepare(...)`
         name = call.func.attr.value
         return ProduceSite("oslo_messaging", f"oslo.messaging notification `{name}()`",
                            kwarg(call, "payload") or positional(call, 2), has_id=True, always_has_id=True,

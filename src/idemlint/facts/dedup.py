@@ -10,9 +10,9 @@ import libcst as cst
 
 from .. import patterns as user_patterns
 from ..detect.base import Ctx, receiver, receiver_last
-from ..index import call_name, children, contains, dotted, kwarg, positional, string_value
+from ..index import call_name, chain_names, children, contains, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
-from .effects import _chain_names, sql_kind, sql_table, sql_text
+from .effects import sql_kind, sql_table, sql_text
 from .identity import identity_names, mentions
 
 # Tables, models and keys that hold "this message was processed".
@@ -176,7 +176,7 @@ def _calls_in_chain(expr: cst.BaseExpression) -> Iterable[cst.Call]:
 def _ignoring_statement(stmts: List[cst.BaseExpression]) -> bool:
     """A SQLAlchemy Core insert that skips a taken key (its steps may be spread over assignments)."""
     calls = [c for stmt in stmts for c in _calls_in_chain(stmt)]
-    names = {n for stmt in stmts for n in _chain_names(stmt)}
+    names = {n for stmt in stmts for n in chain_names(stmt)}
     if "insert" not in names:
         return False
     if names & IGNORING_CHAIN:
@@ -194,7 +194,7 @@ def _runs_insert(expr: cst.BaseExpression, ctx: Ctx) -> bool:
             if sql_text(first, ctx) is not None:
                 if sql_kind(first, ctx) in ("insert", "upsert"):
                     return True
-            elif any("insert" in _chain_names(stmt) for stmt in statements(first, ctx)):
+            elif any("insert" in chain_names(stmt) for stmt in statements(first, ctx)):
                 return True
     return False
 
@@ -289,7 +289,7 @@ def _other(call: cst.Call, ctx: Ctx, name: str, text: str, keyed: Optional[str],
            dedup_store: bool, gated: bool, in_unique_try: bool) -> Optional[DedupFact]:
     """`classify` for a call that is not a Redis or cache client's: ORM, SQL, DynamoDB."""
     func = call.func
-    names = _chain_names(call)
+    names = chain_names(call)
     if isinstance(func, cst.Attribute) and _runs_insert(func.value, ctx):
         return None  # `conn.execute(insert(...)).first()`: the insert is judged where it runs
     # ORM lookups: `Processed.objects.filter(message_id=...).exists()`, `session.get(Processed, id)`
@@ -335,7 +335,7 @@ def _other(call: cst.Call, ctx: Ctx, name: str, text: str, keyed: Optional[str],
         return DedupFact("marker", STRONG, f"`{text}()`")
     # SQLAlchemy Core: `conn.execute(insert(processed).values(...))`, the statement inline or built in a local
     if name in CLAIM_RUNNERS | {"executemany"} and call.args and dedup_store and keyed:
-        if any("insert" in _chain_names(stmt) for stmt in statements(call.args[0].value, ctx)):
+        if any("insert" in chain_names(stmt) for stmt in statements(call.args[0].value, ctx)):
             return DedupFact("claim" if in_unique_try else "marker", STRONG, f"insert via `{text}()`")
     if "insert" in names and dedup_store and name == "execute":  # `processed.insert().values(...).execute()`
         return DedupFact("marker", STRONG, f"`{text}()`")

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, keywords, receiver, receiver_last
-from ..index import dotted, kwarg, positional, string_value, walk
+from ..index import chain_names, dotted, kwarg, positional, string_value, walk
 from ..model import STRONG, WEAK
 from .callees import _class_named, base_classes
 from .lookups import created_if_missing, loaded_row
@@ -235,7 +235,7 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         if name not in SQL_METHODS:
             return None  # a helper given SQL it does not write with (or that idemlint cannot read)
         steps = statement_steps(call.args[0].value, call, ctx)
-        names = {name for step in steps for name in _chain_names(step)}
+        names = {name for step in steps for name in chain_names(step)}
         if "insert" in names and _core_insert(steps, ctx):
             if not names & UPSERT_CHAIN:
                 return Effect("db-insert", STRONG, f"SQL INSERT via `{text}()`", db=True, db_key=key)
@@ -536,20 +536,6 @@ def _core_insert(steps: List[cst.BaseExpression], ctx: Ctx) -> bool:
     return False
 
 
-def _chain_names(call: cst.BaseExpression) -> set:
-    names = set()
-    cur: Optional[cst.BaseExpression] = call
-    while isinstance(cur, (cst.Call, cst.Attribute)):
-        if isinstance(cur, cst.Call):
-            if isinstance(cur.func, cst.Name):
-                names.add(cur.func.value)
-            cur = cur.func
-        else:
-            names.add(cur.attr.value)
-            cur = cur.value
-    return names
-
-
 def _values_args(call: cst.BaseExpression):
     cur: Optional[cst.BaseExpression] = call
     while isinstance(cur, (cst.Call, cst.Attribute)):
@@ -613,7 +599,7 @@ def _orm_insert(call: cst.Call, name: str, ctx: Ctx) -> Optional[str]:
             return None
         return _orm_of(func.value, ctx)
     if name == "execute" and isinstance(func.value, cst.Call) and isinstance(func.value.func, cst.Attribute):
-        names = _chain_names(func.value)
+        names = chain_names(func.value)
         if names & ORM_UPSERT_CHAIN:
             return None
         cur: cst.BaseExpression = func.value

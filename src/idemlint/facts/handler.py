@@ -10,7 +10,7 @@ from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence
 import libcst as cst
 
 from ..detect import celery
-from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock
+from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock, relayed_loop
 from ..index import FunctionInfo, ModuleIndex, call_name, children, contains, dotted, kwarg, string_value, visit, walk
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
@@ -304,14 +304,10 @@ class _Walker(cst.CSTVisitor):
         """`for document in self.records():` over a generator of this module that yields inside a
         receive loop of its own (`for record in consumer: yield json.loads(record.value)`): each
         element is a message it received."""
-        if not isinstance(expr, cst.Call) or mentions(expr, self.run.tainted):
+        if mentions(expr, self.run.tainted):
             return False
-        target = func_ref(expr.func, self.ctx)
-        if target is None or target is self.func or not target.yields:
-            return False
-        inner = Ctx(self.ctx.index, target)
-        return any((_is_receive(loop.iter) or isinstance(loop.iter, (cst.Name, cst.Attribute)) and _receiver(loop.iter, inner))
-                   and any(contains(loop.body, value) for value in target.yields) for loop in target.fors)
+        return relayed_loop(expr, self.ctx, lambda loop, inner: _is_receive(loop.iter) or isinstance(
+            loop.iter, (cst.Name, cst.Attribute)) and _receiver(loop.iter, inner)) is not None
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self.run.except_depth += 1

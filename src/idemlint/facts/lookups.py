@@ -11,7 +11,7 @@ from typing import Iterable, List, Optional, Set
 import libcst as cst
 
 from ..detect.base import Ctx
-from ..index import FunctionInfo, argument, call_name, children, contains, dotted, walk
+from ..index import FunctionInfo, argument, call_name, chain_names, children, contains, dotted, walk
 from .identity import GENERIC_KEYS, identity_names, mentions
 
 # Reads that find records by what they hold: `misp.search(value=...)`, `db.orders.find_one({...})`,
@@ -321,20 +321,19 @@ def loaded_row(row: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) 
     return True
 
 
+# what a call chain that reads a table names on the way (a query, a session, a model's manager)
+TABLE_READS = frozenset({"query", "session", "db_session", "objects", "filter", "filter_by", "where", "execute",
+                         "scalars", "select"})
+
+
 def _reads_rows(call: cst.Call) -> bool:
     """The fetch reads a table: its chain names a query, a session or a model's manager (not `dict.get`)."""
-    text = dotted(call.func) or ""
-    inner = call.func.value if isinstance(call.func, cst.Attribute) else None
-    names = set(text.split("."))
-    while isinstance(inner, (cst.Call, cst.Attribute)):
-        inner = inner.func if isinstance(inner, cst.Call) else inner.value
-        if isinstance(inner, cst.Attribute):
-            names.add(inner.attr.value)
-        elif isinstance(inner, cst.Name):
-            names.add(inner.value)
-    return bool(names & {"query", "session", "db_session", "objects", "filter", "filter_by", "where", "execute",
-                         "scalars", "select"}) or call_name(call) in ("get_or_404", "first_or_404", "one_or_404",
-                                                                      "get_object_or_404")
+    root = call.func
+    while isinstance(root, (cst.Attribute, cst.Call)):
+        root = root.value if isinstance(root, cst.Attribute) else root.func
+    names = chain_names(call.func) | ({root.value} if isinstance(root, cst.Name) else set())
+    return bool(names & TABLE_READS) or call_name(call) in ("get_or_404", "first_or_404", "one_or_404",
+                                                             "get_object_or_404")
 
 
 # The get-or-create idiom split into project helpers: `found = await self._get(location)`, `if not found:`

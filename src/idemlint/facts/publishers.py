@@ -21,7 +21,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import PRODUCE_ADAPTERS, called_name
 from ..detect.base import Ctx, ProduceSite, is_mock
-from ..index import argument, body_may_call, dotted
+from ..index import argument, dotted
 from . import callees
 from .deferred import message_data
 from .identity import is_id_field, mentions
@@ -296,20 +296,17 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
             if loaded is None:
                 return None  # a file that calls it and cannot be read: what it passes is not known
             caller_index, caller_path = loaded.index, loaded.path
-        for caller in [None, *caller_index.functions]:
-            if caller is not None and not body_may_call(caller, func.name):
-                continue  # its text calls nothing of that name: not parsed for it
-            for call in (caller.calls if caller is not None else caller_index.module_calls):
-                if called_name(call) != func.name or caller is not None and caller.node is func.node:
-                    continue
-                ctx = Ctx(caller_index, caller)
-                if not any(_is_func(target, caller_path, func, home)
-                           for target in callees.resolve_all(call.func, ctx, project, caller_path)):
-                    continue
-                found += 1
-                given = argument(call, func, param)
-                if found > MAX_CALLER_CALLS or given is None or not any(is_id_field(k) for k in fields(given, ctx)[1]):
-                    return None
+        for caller, call in caller_index.calls_named(func.name):
+            if caller is not None and caller.node is func.node:
+                continue
+            ctx = Ctx(caller_index, caller)
+            if not any(_is_func(target, caller_path, func, home)
+                       for target in callees.resolve_all(call.func, ctx, project, caller_path)):
+                continue
+            found += 1
+            given = argument(call, func, param)
+            if found > MAX_CALLER_CALLS or given is None or not any(is_id_field(k) for k in fields(given, ctx)[1]):
+                return None
     if not found:
         return None
     return f"every project call of `{func.symbol}` ({found}) passes a payload with an id"
