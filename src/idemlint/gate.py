@@ -16,7 +16,7 @@ from . import patterns as user_patterns
 from .codewords import alternation, code_words
 from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find, passes_prefilter
 from .detect.base import ModuleWords
-from .origins import CLASS_BASES, DECORATED, PUBLISHING, SUBCLASSED
+from .origins import BROKER_WORDS, CLASS_BASES, DECORATED, PUBLISHING, QUEUE_HELPER, SUBCLASSED
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
 ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery|Message|Messages|Delivery)?$")
@@ -36,7 +36,7 @@ FALLBACK_WORDS = FALLBACK_NAMES - {"ack", "acknowledge"}  # those two are in eve
 # project helpers that may publish (`publisher.emit(...)`, `self.send_report(...)`: `facts.publishers`),
 # among a module's names: publishing verbs only, not every `send_email` or `xcom_push`
 _PUBLISH_LIKE = re.compile(r"^_*(?:(?:publish|emit|enqueue)(?:_\w+)?|produce|send|send_(?:message|event|report|msg|"
-                           r"record|task|job|command|notification|batch)s?)$", re.M)
+                           r"record|task|job|command|notification|batch)s?|" + QUEUE_HELPER + r")$", re.M)
 _GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FALLBACK_WORDS) + r"\b"
                    r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + r")\b")
 
@@ -45,9 +45,9 @@ _GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FA
 # (not the names every logger's methods have, as oslo's notifier sends do: a module that calls those
 # on a notifier imports oslo)
 LOGGER_METHODS = frozenset({"debug", "info", "warn", "warning", "error", "critical", "exception", "log"})
-_ACK_OR_PUBLISH_NAMES = {name for adapter in ADAPTERS for name in (*adapter.ack_names, *adapter.produce_names)
+ACK_OR_PUBLISH_NAMES = {name for adapter in ADAPTERS for name in (*adapter.ack_names, *adapter.produce_names)
                          } - LOGGER_METHODS
-_ACK_OR_PUBLISH = re.compile(rb"\b" + alternation(_ACK_OR_PUBLISH_NAMES).encode() + rb"\b|\b"
+_ACK_OR_PUBLISH = re.compile(rb"\b" + alternation(ACK_OR_PUBLISH_NAMES).encode() + rb"\b|\b"
                              + ACK_HELPER.pattern.strip("^$").encode() + rb"\b")
 
 
@@ -103,14 +103,19 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
                           # the fallback (`facts.acks`): a commit beside a receive, or on a consumer looped over
                           or "commit" in found and (not found.isdisjoint(RECEIVE_WORDS) or words.names_contain("consumer"))
                           or not found.isdisjoint(FALLBACK_WORDS)
-                          or bool(adjacent) and _PUBLISH_LIKE.search(text) is not None)
+                          # a call of a publishing helper of a module near a broker library
+                          or bool(adjacent) and _PUBLISH_LIKE.search(text) is not None
+                          # or of a project helper (no library's publish name), in a module that
+                          # imports a broker library itself: a client it may hand the helper
+                          or any(m.group(0) not in ACK_OR_PUBLISH_NAMES for m in _PUBLISH_LIKE.finditer(text))
+                          and not BROKER_WORDS.isdisjoint(text.split("\n")))
     _LAST[:] = [source, answer, adjacent]
     return answer
 
 
 # a call named like a publishing helper of another module (`origins._PUBLISHER_DEF`'s names)
 # (or a reference to one passed on with its arguments: `asyncio.to_thread(self.publisher.publish, message)`)
-_PUBLISHER_CALL = re.compile(rb"\b_*(?:publish|emit|produce|enqueue|send)\w*\s*[(,]")
+_PUBLISHER_CALL = re.compile(rb"\b_*(?:(?:publish|emit|produce|enqueue|send)\w*|" + QUEUE_HELPER.encode() + rb")\s*[(,]")
 
 
 def adjacency_may_matter(source: bytes) -> bool:

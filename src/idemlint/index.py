@@ -653,6 +653,26 @@ class _LazyFunction(FunctionInfo):
         raise AttributeError(name)
 
 
+def _alternate_constructor(call: cst.Call, scope: Optional[FunctionInfo], cls_name: str) -> bool:
+    """`cls(nc, config=config)` in a method of the class `cls_name` whose first parameter is `cls`
+    (an alternate constructor: `@classmethod async def connect(cls, ...)`)."""
+    return (isinstance(call.func, cst.Name) and call.func.value == "cls" and scope is not None
+            and scope.class_name == cls_name and bool(scope.params) and scope.params[0] == "cls")
+
+
+def _library_receiver(func: FunctionInfo, name: str) -> bool:
+    """`name` is the receiver of a call the function makes by a name some broker library acks or
+    publishes with (`js.publish(...)`, `channel.basic_ack(tag)`): its origin decides a finding."""
+    from .gate import ACK_OR_PUBLISH_NAMES  # the adapters import this module
+
+    for call in func.calls:
+        target = call.func
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == name \
+                and target.attr.value in ACK_OR_PUBLISH_NAMES:
+            return True
+    return False
+
+
 def body_may_call(info: FunctionInfo, name: str) -> bool:
     """False only when `info`'s body is not parsed yet and its text has no `name(`: reading its
     calls would parse it for nothing."""
@@ -984,7 +1004,8 @@ class ModuleIndex:
         A constructor's parameter, for a class this module never constructs, is what the project's
         other modules pass where they construct it (`Origins.constructed_with`). Other callers in
         other modules are not looked for; a callback handed to a library (no call in view) stays
-        unknown."""
+        unknown. A parameter that the function acks or publishes with (`js.publish(...)`) is what
+        the project's other modules pass where they call it (`Origins.called_with`)."""
         key = (id(func.node), name, self.project is None)  # `local_origin` asks without the project
         if key in self._params:
             return self._params[key]
@@ -1007,6 +1028,16 @@ class ModuleIndex:
                 if origins.cuts != cuts:
                     del self._params[key]  # cut short by a cycle: not this parameter's answer
                     return found
+        elif not sites and self.project is not None and _library_receiver(func, name):
+            # a library object handed to a helper that acks or publishes with it, from other modules
+            origins = self.project.origins
+            cuts = origins.cuts
+            found = origins.called_with(self, func, name)
+            if found is not None:
+                found = self._expand(found)
+            if origins.cuts != cuts:
+                del self._params[key]
+                return found
         self._params[key] = found
         return found
 
@@ -1023,8 +1054,8 @@ class ModuleIndex:
 
     def call_sites(self, func: FunctionInfo) -> List[Tuple[Optional[FunctionInfo], cst.Call]]:
         """The calls in this module that may run `func`, by its name (`self.name(...)` / `x.name(...)`
-        for a method, `name(...)` for a function, `Class(...)` for an `__init__`), with the function
-        each is in (None: module level)."""
+        for a method, `name(...)` for a function, `Class(...)` for an `__init__`, and `cls(...)` in a
+        classmethod of the class), with the function each is in (None: module level)."""
         sites = []
         method = func.class_name is not None
         # `__init__` is called by constructing its class: `Relay(session)`, `module.Relay(session)`
@@ -1035,7 +1066,7 @@ class ModuleIndex:
                 if (isinstance(target, cst.Attribute) if method else isinstance(target, cst.Name)) and (
                         target.attr.value if method else target.value) == func.name:  # type: ignore[union-attr]
                     sites.append((scope, call))
-                elif built is not None and call_name(call) == built:
+                elif built is not None and (call_name(call) == built or _alternate_constructor(call, scope, built)):
                     sites.append((scope, call))
         return sites
 

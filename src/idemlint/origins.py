@@ -78,7 +78,10 @@ SUBCLASSED = "@subclassed"
 _ACK_WORD = re.compile(rb"\b(?:\w*_)?(?:ack|acknowledge|commit|complete|settle|xack|lrem|delete_message)(?:_\w+)?\(")
 # `adjacent`: the module calls a publishing function a module near a broker defines
 PUBLISHING = "@publishing"
-_PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:publish|emit|produce|enqueue|send)\w*)[ \t]*\(", re.M)
+# helpers named for putting a message on a queue (`add_to_queue`, `push_to_queue`, `queue_event`)
+QUEUE_HELPER = r"(?:add|put|push|append)_\w*queue|queue_(?:message|event|task|job|notification)s?"
+_PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:(?:publish|emit|produce|enqueue|send)\w*|"
+                            + QUEUE_HELPER.encode() + rb"))[ \t]*\(", re.M)
 CLASS_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.M)
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\([^()]*\))?$")
 _SUFFIX = re.compile(r"((?:\[[^\[\]]*\])*)$")
@@ -193,6 +196,19 @@ def _absolute(origin: str, loaded: "Loaded") -> str:
     return package + "." + origin[level:]
 
 
+def caller_files(project: "Project", func, path: Optional[str]) -> List[str]:
+    """The production files that may call `func` (defined in the module at `path`): those whose text
+    calls its name (`Project.files_calling`) and that are its own module or name its module or its
+    class (an import, a factory's module). Test code is left out: a test passes what it likes."""
+    if path is None:
+        return []
+    home = os.path.abspath(path)
+    words = [os.path.splitext(os.path.basename(path))[0], func.class_name or ""]
+    needles = [w.encode() for w in words if w and w != "__init__"]
+    return [f for f in project.files_calling(func.name, path)
+            if (os.path.abspath(f) == home or any(w in read_head(f) for w in needles)) and not project.is_test_code(f)]
+
+
 def adjacent_words(project: Optional["Project"], path: Optional[str], source: bytes) -> FrozenSet[str]:
     """`Origins.adjacent` of the module at `path`: nothing without a project and a file, or when it
     fails (it is only a way past the prefilter: the engine decides)."""
@@ -291,12 +307,51 @@ class Origins:
 
     def _constructed_with(self, home: str, cls: "ClassInfo", func: object, name: str) -> Optional[str]:
         from .facts import callees
-        from .index import argument
-        from .lazyimport import cst
 
         project = self.project
         # the module's own constructions are `ModuleIndex._from_caller`'s (it found none)
         files = [f for f in project.constructing(cls.name, home) if os.path.abspath(f) != home]
+
+        def runs(call, index, caller, loaded) -> bool:
+            target = callees._class_named(call.func, index, caller, project, loaded.path, 0)
+            # not another class of the same name
+            return target is not None and target[0].name == cls.name and bool(target[2]) \
+                and os.path.abspath(target[2]) == home
+
+        return self._passed(files, cls.name, runs, func, name)
+
+    def called_with(self, index: "ModuleIndex", func, name: str) -> Optional[str]:
+        """`async def publish_dlq(*, js, subject, body): await js.publish(...)` in a module that never
+        calls it: what the project's production code passes for the parameter `name` where it calls
+        the function (`publish_dlq(js=self._js, ...)` in another module, `self._js` a JetStream
+        context), when every such call passes the same kind of object. Bounded like
+        `constructed_with`; None when no call is found or they disagree."""
+        if not index.path or func.name.startswith("__"):
+            return None
+        home = os.path.abspath(index.path)
+        return self._guarded(("called", home, func.symbol, name), self._called_with, index, home, func, name)
+
+    def _called_with(self, index: "ModuleIndex", home: str, func, name: str) -> Optional[str]:
+        from .detect.base import Ctx
+        from .facts import callees
+
+        project = self.project
+        files = [f for f in caller_files(project, func, index.path) if os.path.abspath(f) != home]
+
+        def runs(call, caller_index, caller, loaded) -> bool:
+            return any(os.path.abspath(t.path or loaded.path) == home and t.func.symbol == func.symbol
+                       for t in callees.resolve_all(call.func, Ctx(caller_index, caller), project, loaded.path))
+
+        return self._passed(files, func.name, runs, func, name)
+
+    def _passed(self, files: List[str], called: str, runs, func, name: str) -> Optional[str]:
+        """What every call named `called` in `files` that `runs(call, index, caller, loaded)` says
+        runs `func` passes for its parameter `name`, when they all pass the same kind of object:
+        at most `MAX_CONSTRUCTING_FILES` files and `MAX_CONSTRUCTIONS` calls."""
+        from .index import argument
+        from .lazyimport import cst
+
+        project = self.project
         if not files or len(files) > MAX_CONSTRUCTING_FILES:
             return None
         found: Set[str] = set()
@@ -304,12 +359,11 @@ class Origins:
         for file in files:
             loaded = project.load(file)
             if loaded is None:
-                return None  # a module that constructs it and cannot be read: what it passes is unknown
+                return None  # a module that calls it and cannot be read: what it passes is unknown
             index = loaded.index
-            for caller, call in index.calls_named(cls.name):
-                target = callees._class_named(call.func, index, caller, project, loaded.path, 0)
-                if target is None or target[0].name != cls.name or not target[2] or os.path.abspath(target[2]) != home:
-                    continue  # another class of the same name
+            for caller, call in index.calls_named(called):
+                if not runs(call, index, caller, loaded):
+                    continue
                 sites += 1
                 passed = argument(call, func, name)  # type: ignore[arg-type]
                 origin = index.resolve(passed, caller) if passed is not None else None

@@ -32,6 +32,9 @@ GROUPING = {
     "team_id",
     # AMQP basic properties that name the sending application or cluster, not the message
     "app_id", "appid", "cluster_id", "clusterid",
+    # the process, client or host that sends it: every message of that worker carries the same one
+    "worker_id", "workerid", "client_id", "clientid", "producer_id", "producerid", "publisher_id",
+    "publisherid", "consumer_id", "consumerid", "process_id", "processid", "pid",
 }
 
 # Stable identity of a message, as the brokers expose it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import List, Optional, Tuple
 
 import libcst as cst
@@ -40,17 +41,32 @@ def _mutated(name: str, func: FunctionInfo) -> bool:
 
 def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     """A payload the function builds itself but not all in view: a dict display (or `dict(...)`) it
-    binds once and then fills in (`body = {"sender_id": s}; body.update(event.as_dict())`)."""
+    binds once and then fills in (`body = {"sender_id": s}; body.update(event.as_dict())`), or a
+    text it writes with values from elsewhere (`f"Notification sent to {user} via {channel}"`)."""
     for _ in range(4):
         inner = unwrap(expr) if expr is not None else None
         if inner is None:
             break
         expr = inner
     func = ctx.func
+    if _template(_resolve_local(expr, func)):
+        return True
     if not isinstance(expr, cst.Name) or func is None or not _mutated(expr.value, func):
         return False
     value = bound_once(expr.value, func)
     return isinstance(value, cst.Dict) or isinstance(value, cst.Call) and dotted(value.func) == "dict"
+
+
+def _template(expr: Optional[cst.BaseExpression]) -> bool:
+    """An f-string with words of its own (`f"order {n} shipped"`), not one that only formats a value
+    (`f"{message}"`, `f"{body}\\n"`)."""
+    return isinstance(expr, cst.FormattedString) and any(
+        isinstance(part, cst.FormattedStringText) and _WORD.search(_ESCAPE.sub("", part.value)) is not None
+        for part in expr.parts)
+
+
+_ESCAPE = re.compile(r"\\.")  # `\n`, `\t`, ... in the source text of a string
+_WORD = re.compile(r"[^\W\d_]")  # a letter
 
 
 def _filled_in(name: str, ctx: Ctx) -> bool:
@@ -148,6 +164,10 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     if isinstance(expr, cst.Name) and ctx.func is not None and _filled_in(expr.value, ctx):
         # `json.dumps(event).encode()` of an `event` given (or read) keys here: those keys
         return False, _given_keys(expr.value, ctx)
+    if isinstance(expr, cst.FormattedString):
+        # a text written here: an id is one of the values it formats in (`f"order {order_id} shipped"`)
+        return False, ["id"] if any(isinstance(part, cst.FormattedStringExpression) and is_id_value(part.expression)
+                                    for part in expr.parts) else []
     keys = dict_keys(expr)
     if keys is not None:
         if not keys or not all(normal(key) in ENVELOPES for key in keys):

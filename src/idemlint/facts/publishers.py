@@ -26,13 +26,13 @@ from . import callees
 from .deferred import message_data
 from .identity import is_id_field, mentions
 from .payload import built_here, fields
-from ..origins import read_head
+from ..origins import QUEUE_HELPER, caller_files, read_head
 
 Produce = Callable[[cst.Call, Ctx], Optional[ProduceSite]]
 
 # Names of project helpers worth following for a publish (a filter on cost: what the helper does decides).
 PUBLISH_LIKE = re.compile(r"publish|emit|send|produce|enqueue|dispatch|broadcast|notify|push|fire|post_event|"
-                          r"put_message|write_message", re.I)
+                          r"put_message|write_message|" + QUEUE_HELPER, re.I)
 NOT_PARAMS = {"self", "cls"}
 # calls that return the function they are given, wrapped, instead of running it
 WRAPPERS = frozenset({"ensure", "partial", "autoretry"})
@@ -44,10 +44,13 @@ class Publishes:
 
     library: str
     what: str
-    param: str
+    params: Tuple[str, ...]  # the parameters the payload is made from (`{"reason": reason, **payload}`)
     has_id: bool  # the helper itself gives the message an id (a property, a key, an id field)
     chain: Tuple[str, ...]
     id_params: Tuple[str, ...] = ()  # parameters that become the message's id (`key=key`) when passed
+    # the helper writes the whole payload out itself (`{"event": event, "detail": detail}`): the
+    # parameters are its fields' values, and the message is judged there
+    written: bool = False
 
 
 
@@ -162,13 +165,17 @@ def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Op
             found = _publishes(callee, ctx, produce, depth - 1, set())
             if found is not None:
                 break  # one implementation that publishes (an abstract `send` of several pipelines)
-    if found is None:
+    if found is None or found.written:
         return None
-    payload = argument(call, callee.func, found.param)
-    if payload is None:
+    # the argument the caller builds, of those the payload is made from (`publish_dlq(reason="x",
+    # payload={...})`): a layer passing its caller's message on, or a received event, is judged there
+    # (of several, one with an id field: the message carries what each of them gives it)
+    built = [(given, keys) for given, (visible, keys) in
+             ((g, fields(g, ctx)) for g in (argument(call, callee.func, p) for p in found.params) if g is not None)
+             if visible or built_here(given, ctx)]
+    if not built:
         return None
-    if not fields(payload, ctx)[0] and not built_here(payload, ctx):
-        return None  # built elsewhere (a layer passing its caller's message on, a received event): judged there
+    payload = next((given for given, keys in built if any(is_id_field(k) for k in keys)), built[0][0])
     chain = " -> ".join((callee.qualname,) + found.chain)
     site = ProduceSite(found.library, f"`{dotted(call.func) or called_name(call)}()`", payload,
                        evidence=f"publishes through `{chain}`: {found.what}")
@@ -208,15 +215,16 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
     for call in func.calls:
         site = produce(call, inner) if called_name(call) in PRODUCE_ADAPTERS else None
         if site is not None and site.payload is not None:
-            param = next((p for p in sorted(params) if mentions(site.payload, derived[p])), None)
-            if param is not None:
+            feeding = tuple(p for p in sorted(params) if mentions(site.payload, derived[p]))
+            if feeding:
                 # an id slot fed by a parameter (`key=key`) holds an id only when the caller passes one
                 fed = [e for e in site.id_exprs if any(mentions(e, {p}) for p in params)]
                 id_params = tuple(sorted(p for p in params if any(mentions(e, {p}) for e in fed)))
                 if fed:
                     site = replace(site, has_id=False, id_exprs=[e for e in site.id_exprs if e not in fed])
                 record = _producer(site, call, func, inner)
-                return Publishes(site.library, site.what, param, record.has_id, (), id_params)
+                return Publishes(site.library, site.what, feeding, record.has_id, (), id_params,
+                                 written=record.payload_visible)
         if depth <= 0 or not PUBLISH_LIKE.search(called_name(call)):
             continue
         nested, deeper = None, None
@@ -227,17 +235,18 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
                     break
         if nested is None or deeper is None:
             continue
-        passed = argument(call, nested.func, deeper.param)
-        param = next((p for p in sorted(params) if passed is not None and mentions(passed, derived[p])), None)
-        if param is not None:
+        passed = [given for given in (argument(call, nested.func, q) for q in deeper.params) if given is not None]
+        feeding = tuple(p for p in sorted(params) if any(mentions(given, derived[p]) for given in passed))
+        if feeding:
             has_id, id_params = deeper.has_id, set()
             for q in deeper.id_params:
                 given = argument(call, nested.func, q)
                 mine = {p for p in params if given is not None and mentions(given, derived[p])}
                 id_params |= mine
                 has_id = has_id or _given(given) and not mine
-            return Publishes(deeper.library, deeper.what, param, has_id, (nested.qualname,) + deeper.chain,
-                             tuple(sorted(id_params)))
+            return Publishes(deeper.library, deeper.what, feeding, has_id, (nested.qualname,) + deeper.chain,
+                             tuple(sorted(id_params)),
+                             written=deeper.written or any(fields(given, inner)[0] for given in passed))
     return None
 
 
@@ -271,12 +280,7 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
     # name its module or its class (an import, a factory's module); a test passes what it likes,
     # so the production callers decide
     home = os.path.abspath(path) if path else None
-    words = [os.path.splitext(os.path.basename(path))[0] if path else "", func.class_name or ""]
-    words = [w.encode() for w in words if w and w != "__init__"]
-    if path is None:
-        return None
-    files = [f for f in project.files_calling(func.name, path)
-             if (os.path.abspath(f) == home or any(w in read_head(f) for w in words)) and not project.is_test_code(f)]
+    files = caller_files(project, func, path)
     if not files or len(files) > MAX_CALLER_FILES:
         return None
     # the home module first (parsed already), and no module parsed while a call's text shows no id

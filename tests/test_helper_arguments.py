@@ -1,0 +1,167 @@
+"""Publish helpers judged with what their callers give them (`facts.publishers`, `Origins.called_with`):
+
+- a helper handed the library client as a parameter (`publish_dlq(js=self._js, ...)`) publishes with
+  what the project's callers pass, when they all pass the same kind of object, and a client made by
+  an alternate constructor (`cls(nc)` in a classmethod) counts as the class's construction;
+- the payload may be made from several parameters (`{"reason": reason, **payload}`): the caller is
+  judged on the one it builds;
+- a helper that writes the whole message out itself is judged there, not at its callers;
+- an f-string the caller writes is a payload built there, with an id when it formats one in;
+- `worker_id` names the sender, not the message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness import project_findings
+from idemlint.facts.identity import is_id_name
+
+DLQ = '''
+import json
+
+
+async def publish_dlq(*, js, reason, payload):
+    body = {"reason": reason, **payload}
+    await js.publish("dlq." + reason, json.dumps(body).encode("utf-8"))
+'''
+
+WORKER = '''
+import nats
+
+from jobs.dlq import publish_dlq
+
+
+class Worker:
+    def __init__(self, nc, worker_id):
+        self._js = nc.jetstream()
+        self._worker_id = worker_id
+
+    @classmethod
+    async def connect(cls, url):
+        nc = await nats.connect(url)
+        return cls(nc, "w1")
+
+    async def dead_letter(self, msg):
+        await publish_dlq(js=self._js, reason="invalid", payload={{{payload}}})
+'''
+
+# the same helper, handed an in-memory list wrapper by its only caller
+MEMORY_WORKER = '''
+from jobs.dlq import publish_dlq
+
+
+class Sink:
+    def __init__(self):
+        self.items = []
+
+    async def publish(self, subject, body):
+        self.items.append((subject, body))
+
+
+async def dead_letter(msg):
+    await publish_dlq(js=Sink(), reason="invalid", payload={"subject": msg.subject})
+'''
+
+
+def _scan(tmp_path: Path, worker: str):
+    return project_findings(tmp_path, {"jobs/__init__.py": "", "jobs/dlq.py": DLQ, "jobs/worker.py": worker})
+
+
+def test_the_callers_client_makes_the_helper_a_publisher(tmp_path):
+    # `js` is what the worker passes: `nats.connect().jetstream()` (the worker's `__init__` is run by
+    # `cls(nc, ...)` in its classmethod); the dead letter names only its sender
+    worker = WORKER.format(payload='"worker_id": self._worker_id, "subject": msg.subject')
+    assert _scan(tmp_path, worker) == [("worker.py", "IDEM003", "high")]
+
+
+def test_a_payload_with_an_id_is_silent(tmp_path):
+    worker = WORKER.format(payload='"message_id": msg.headers["Nats-Msg-Id"], "subject": msg.subject')
+    assert _scan(tmp_path, worker) == []
+
+
+def test_a_helper_handed_a_project_object_publishes_nothing(tmp_path):
+    assert _scan(tmp_path, MEMORY_WORKER) == []
+
+
+QUEUES = '''
+import json
+
+import redis
+
+_redis = redis.Redis()
+
+
+def add_to_queue(user_id, data):
+    _redis.lpush("notifications", json.dumps(data))
+
+
+def next_notification():
+    return _redis.brpop("notifications", timeout=5)
+'''
+
+EVENTS = '''
+from kafka import KafkaProducer
+
+_producer = KafkaProducer()
+
+
+def send_event(message):
+    _producer.send("events", value=message.encode("utf-8"))
+'''
+
+NOTIFY = '''
+from app.queues import add_to_queue
+from app.events import send_event
+
+
+def notify(user_id, text):
+    add_to_queue(user_id, {"user_id": user_id, "text": text})
+    send_event(f"Notification sent to {user_id}")
+
+
+def notify_once(notification_id, user_id, text):
+    add_to_queue(user_id, {"notification_id": notification_id, "user_id": user_id, "text": text})
+    send_event(f"Notification {notification_id} sent to {user_id}")
+'''
+
+
+def test_queue_helpers_and_text_payloads_are_judged_at_the_caller(tmp_path):
+    found = project_findings(tmp_path, {"app/__init__.py": "", "app/queues.py": QUEUES, "app/events.py": EVENTS,
+                                        "app/notify.py": NOTIFY})
+    # `notify` is told twice (its dict names the recipient only; its sentence formats no id in);
+    # `notify_once` is silent; each helper keeps its "built elsewhere" low, one caller giving no id
+    assert found == [("events.py", "IDEM003", "low"), ("notify.py", "IDEM003", "high"),
+                     ("notify.py", "IDEM003", "low"), ("queues.py", "IDEM003", "low")]
+
+
+HELPER_WRITES = '''
+import redis
+
+_redis = redis.Redis()
+
+
+def publish_alert(event, detail):
+    _redis.xadd("alerts", {"event": event, "detail": detail})
+'''
+
+ALERTS = '''
+from app.alerts import publish_alert
+
+
+def mode_changed(mode):
+    publish_alert("MODE_CHANGE", f"mode is now {mode}")
+'''
+
+
+def test_a_helper_that_writes_the_message_is_judged_there(tmp_path):
+    # the caller's f-string is a field of the helper's entry, not the message: one finding, in the helper
+    assert project_findings(tmp_path, {"app/__init__.py": "", "app/alerts.py": HELPER_WRITES,
+                                       "app/mode.py": ALERTS}) == [("alerts.py", "IDEM003", "high")]
+
+
+def test_the_senders_ids_are_not_message_ids():
+    for name in ("worker_id", "workerId", "client_id", "producer_id", "consumer_id", "pid"):
+        assert not is_id_name(name), name
+    for name in ("job_id", "message_id", "event_id", "instance_id"):
+        assert is_id_name(name), name
