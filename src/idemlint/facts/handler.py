@@ -496,8 +496,12 @@ class HandlerRun:
                 return  # produced in the transaction that also commits the offsets: exactly once
             if produced.library in transactions.AMQP_LIBRARIES and transactions.amqp_rolled_back(call, w.func, ctx):
                 return  # an AMQP transaction rolls it back: never sent
-            if not self.replying and not self._derived_id(produced, call, ctx):
-                self.add(w, "effect", call, STRONG, f"publish {produced.what}", detail="publish")
+            if self.replying or produced.rpc_reply and self._reply_correlated(call, ctx):
+                return  # an RPC reply: the caller matches it by correlation id and drops an extra one
+            # a copy carrying the incoming message's id is dropped downstream when repeated: no effect
+            # to dedup, but still work that an ack before it loses (IDEM004's "forward")
+            kind = "forward" if self._derived_id(produced, call, ctx, w.bound) else "effect"
+            self.add(w, kind, call, STRONG, f"publish {produced.what}", detail="publish")
             return
         if user_patterns.ACTIVE and self._declared(w, call):
             return
@@ -640,28 +644,31 @@ class HandlerRun:
                 return True
         return False
 
-    def _derived_id(self, site: ProduceSite, call: cst.Call, ctx: Ctx) -> bool:
+    def _derived_id(self, site: ProduceSite, call: cst.Call, ctx: Ctx, bound: FrozenSet[str] = frozenset()) -> bool:
         """A publish whose id comes from the incoming message is a no-op on redelivery downstream.
 
         Only the id slots count (`message_id`, `correlation_id`, an id header, an id field of a
         payload written out as a mapping: `{**fields, "_origin_id": entry_id}`), and only when
         their value names an id read from the message: `reply_to=props.reply_to`, a copied tenant
-        header or a fresh `uuid4()` make a new message on every redelivery.
+        header or a fresh `uuid4()` make a new message on every redelivery. In a followed helper,
+        its parameters the caller passes message data (`bound`) are that data
+        (`MessageDeduplicationId=get_hash((object_id, status))`, called with `data["job_id"]`).
         """
+        tainted = self.tainted | bound if bound else self.tainted
         if site.rpc_reply and self._reply_correlated(call, ctx):
             return True  # the caller matches replies by correlation id and drops the extra one
         forwarded = list(site.id_exprs) + [a.value for a in call.args if a.star == "**"]
-        if any(isinstance(expr, (cst.Name, cst.Attribute)) and mentions(expr, self.tainted) for expr in forwarded):
+        if any(isinstance(expr, (cst.Name, cst.Attribute)) and mentions(expr, tainted) for expr in forwarded):
             return True  # `headers=message.headers`, `**message.properties`: forwarded with its own ids
-        return any(self._from_message_id(value, ctx)
+        return any(self._from_message_id(value, ctx, tainted)
                    for value in [v for expr in site.id_exprs for v in payload.id_values(expr, ctx)]
                    + payload.payload_id_values(site.payload, ctx))
 
-    def _from_message_id(self, value: cst.BaseExpression, ctx: Ctx) -> bool:
+    def _from_message_id(self, value: cst.BaseExpression, ctx: Ctx, tainted: Set[str]) -> bool:
         """`props.message_id`, `f"fwd-{task_id}"` after `task_id = self.request.id`; not `uuid4()`."""
         if not identity_names(value, self.identity) or _fresh(value):
             return False
-        if mentions(value, self.tainted):
+        if mentions(value, tainted):
             return True
         assigns = ctx.func.assigns if ctx.func is not None else {}
         return any(assigns.get(name) and not all(_fresh(v) for v, _, _ in assigns[name])
@@ -723,7 +730,7 @@ class HandlerRun:
         """Add what a function in another project module does, from its summary (less its publishes
         when the call hands it an RPC reply's routing: those are the reply)."""
         for ev in summary.events:
-            if replying and ev.kind == "effect" and ev.detail == "publish" and ev.what.startswith("publish "):
+            if replying and ev.kind in ("effect", "forward") and ev.detail == "publish" and ev.what.startswith("publish "):
                 continue
             self.seq += 1
             key = ev.db_key

@@ -30,7 +30,7 @@ from .received import READS, acked_names, bound_names, bound_value
 
 # the names of one function's work, the steps this module looks past: none of them means the ack
 # came first ("handoff" included: a message given to unseen code before the ack was worked on)
-WORK = ("effect", "defer", "handoff", "lookup", "marker")
+WORK = ("effect", "forward", "defer", "handoff", "lookup", "marker")
 # builtins that copy or reorder what they are given, as a display would
 COPIES = {"list", "tuple", "sorted", "set", "frozenset", "dict", "reversed"}
 # decoders: what they return is the message they are given, in another form (`json.loads(body)`,

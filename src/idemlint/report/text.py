@@ -25,7 +25,8 @@ TAB_SIZE = 4
 # `--show-evidence` step names; other kinds of the analysis are printed as they are named.
 STEP_LABELS = {"consumer": "consumer", "producer": "producer", "ack": "ack", "effect": "side effect",
                "marker": "processed record", "lookup": "dedup lookup", "handoff": "hand-off",
-               "call": "call chain", "per-delivery": "per-delivery key", "receive": "receive"}
+               "call": "call chain", "per-delivery": "per-delivery key", "receive": "receive",
+               "forward": "forward (carries the message's id)"}
 
 # Python's own line breaks; str.splitlines() would also split on \x0c, \u2028, ...
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -19,7 +19,7 @@ def confidence(ack: Event, work: Event) -> Confidence:
     """Effects score as in IDEM001; a hand-off is high on a recognised API after a library ack."""
     if ack.strength == UNSEEN:
         return Confidence.LOW  # an ack on an object the tool cannot resolve (the fallback)
-    if work.kind == "effect":
+    if work.kind in ("effect", "forward"):
         return effect_confidence(ack.strength, work.strength)
     if work.detail != "api":
         return Confidence.LOW  # a receiver that only looks like a queue or a pool
@@ -53,8 +53,10 @@ class AckBeforeProcessing(Rule):
         if consumer.ack_mode != "explicit":
             return  # acks on receipt are IDEM005's business
         acks = [a for a in consumer.of("ack") if _main_line(a)]
-        # a nack/reject/modack helper settles the message, it does not process it
-        work = [e for e in consumer.events if e.kind in ("effect", "defer") and not e.in_except and not settles(e)]
+        # a nack/reject/modack helper settles the message, it does not process it; a forward (a publish
+        # carrying the message's id) is work too, harmless to repeat but lost by an early ack
+        work = [e for e in consumer.events if e.kind in ("effect", "defer", "forward") and not e.in_except
+                and not settles(e)]
         if acks and not work:
             early = early_ack(consumer, module.index)  # a generator: the work is its caller's
             if early is not None:
