@@ -41,6 +41,8 @@ class Event:
     # an effect that runs only when a lookup by the same message data found nothing (a get-or-create
     # split into project helpers): a repeat creates nothing, so no dedup lookup is missing
     natural: bool = False
+    # an early ack (`early`): the branch it is in, which then leaves the handler or the iteration
+    branch: Optional[cst.CSTNode] = None
 
 
 @dataclass

@@ -91,6 +91,14 @@ class Ctx:
         return bool(origin) and any(origin == r or origin.startswith((r + ".", r + "(")) for r in roots)
 
 
+def literal(expr: Optional[cst.BaseExpression]) -> bool:
+    """A constant written out: a string, bytes or number literal, or such a string `.encode()`d
+    (`"BTCUSDT"`, `b"orders"`, `"x".encode("utf-8")`). As a key or an id, every message shares it."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "encode":
+        expr = expr.func.value
+    return isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float))
+
+
 class Adapter:
     """One client-library family. Subclasses override what their library has."""
 

@@ -11,7 +11,7 @@ from ..facts import settings
 from ..index import FunctionInfo, ModuleIndex, call_name, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .base import (
-    AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords,
+    AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords, literal,
     ModuleWords, origin_starts, receiver, receiver_last, relayed_loop, root_words,
 )
 
@@ -56,6 +56,8 @@ def _grouping(key: cst.BaseExpression) -> bool:
     every message of a conversation shares it, so it is no id to dedup on (`identity.GROUPING`)."""
     from ..facts.identity import GROUPING, names_in, normal  # the engine's: libcst is loaded by now
 
+    if literal(key):
+        return True  # `key="BTCUSDT"`: every message sent with it has the same key
     names = [normal(n.split(".")[-1]) for n in names_in(key)]
     return bool(names) and normal(names[-1]) in GROUPING
 

@@ -20,7 +20,9 @@ from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwar
 from ..model import STRONG, WEAK
 from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, receiver
 
-ROOTS = ("redis", "valkey")
+# redis-py and the libraries that hand out its clients (`django_redis.get_redis_connection()`,
+# flask-redis's `FlaskRedis`, aioredis's asyncio client of the same commands)
+ROOTS = ("redis", "valkey", "aioredis", "django_redis", "flask_redis")
 BLOCKING_POPS = frozenset(["brpop", "blpop", "blmpop"])
 POPS = BLOCKING_POPS | {"rpop", "lpop", "lmpop"}  # the item leaves the list: acked on receipt
 MOVES = frozenset(["rpoplpush", "brpoplpush", "lmove", "blmove"])  # into a processing list

@@ -10,7 +10,7 @@ from ..index import ModuleIndex, kwarg, positional
 from ..model import STRONG, WEAK
 from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, kw_true, receiver
 
-ROOTS = ("redis",)
+ROOTS = ("redis", "aioredis", "django_redis", "flask_redis")  # as `redis_lists.ROOTS`: clients of the same commands
 
 
 class RedisStreamsAdapter(Adapter):

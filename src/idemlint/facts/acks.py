@@ -24,6 +24,7 @@ from ..lazyimport import cst  # not loaded before first use
 from ..detect import ACK_ADAPTERS, ADAPTERS, called_name
 from ..detect.base import AckSite, Ctx, decorator_call, is_db_receiver, is_mock, receiver
 from ..gate import ACK_LIKE, FALLBACK_NAMES, HOOK_NAME
+from ..origins import NOT_PROJECT
 from ..index import dotted, walk
 from ..model import UNSEEN, WEAK
 from . import callees, handoff
@@ -131,6 +132,11 @@ def self_method(call: cst.Call, ctx: Ctx) -> bool:
     return cls is not None and func.attr.value in cls.methods
 
 
+# The fallback's names that mean an ack in any library: on an object of a library the tool does not
+# know, only these (a chat bot's `delete_message`, a future's `complete` are something else)
+LIBRARY_ACK_NAMES = frozenset({"ack", "acknowledge", "ack_message", "acknowledge_message"})
+
+
 def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
     name = called_name(call)
     recv = receiver(call)
@@ -138,10 +144,14 @@ def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         return None
     text = dotted(call.func) or name
     origin = ctx.origin(recv)
-    if origin is not None and not _project_origin(ctx, recv):
-        # a library object: none the adapters know (this is none of its acks), and of the others only
-        # a consumer of a wrapper library the function loops over for its messages
-        if name != "commit" or origin.split(".")[0] in KNOWN_ROOTS or not _iterated_consumer(recv, ctx):
+    root = origin.split(".")[0] if origin is not None else ""
+    if origin is not None and not _project_origin(ctx, recv) and (
+            name not in LIBRARY_ACK_NAMES or root in KNOWN_ROOTS or root in NOT_PROJECT):
+        # a library object the adapters know (this is none of its acks), or of the standard library;
+        # of the others, a consumer of a wrapper library the function loops over for its messages,
+        # and an ack-named call (`transport.ack(header)` of a messaging library nobody here knows),
+        # which the fallback below takes as it takes one on an object nothing resolves
+        if name != "commit" or root in KNOWN_ROOTS or not _iterated_consumer(recv, ctx):
             return None
         return _looped_commit(text, "the function", origin)
     if name == "commit":
@@ -156,8 +166,8 @@ def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
     message = set(ctx.message_names)
     if not (mentions(recv, message) or any(mentions(a.value, message) for a in call.args) or _receives(ctx)):
         return None  # no message in sight: `future.complete()`, `job.settle()` of something else
-    return AckSite("unknown", UNSEEN, f"`{text}()` on an object the tool cannot resolve (taken for an ack)",
-                   through=True)
+    what = f"a `{origin}` object, of a library the tool does not know" if origin else "an object the tool cannot resolve"
+    return AckSite("unknown", UNSEEN, f"`{text}()` on {what} (taken for an ack)", through=True)
 
 
 def _commits_looped(callee: callees.Callee, ctx: Ctx) -> Optional[AckSite]:

@@ -457,7 +457,15 @@ def inert(call: cst.Call, ctx: Ctx) -> Optional[str]:
         return "a client call the effect tables judge harmless"  # `self.session.put(...)`
     if _overwrites(call, ctx):
         return "a write that overwrites what is there (`overwrite=True`)"
+    if name in PATH_WRITES and recv is not None and (
+            (ctx.origin(recv) or "").startswith(PATH_ORIGINS) or not ctx.origin(recv) and ctx.imports("pathlib")):
+        return "a file written whole (`pathlib`'s `write_text` / `write_bytes` replace what is there)"
     return None
+
+
+# `pathlib.Path.write_text` / `write_bytes` open the file with "w" / "wb": the whole file is replaced
+PATH_WRITES = frozenset({"write_text", "write_bytes"})
+PATH_ORIGINS = ("pathlib.",)
 
 
 def _overwrites(call: cst.Call, ctx: Ctx) -> bool:

@@ -130,10 +130,13 @@ class _Walker(cst.CSTVisitor):
         return False
 
     def visit_If(self, node: cst.If) -> None:
-        self.run.exiting_ifs.append(_ends_in_exit(node.body, self.run.tainted))
+        exits = _ends_in_exit(node.body, self.run.tainted)
+        self.run.exiting_ifs.append(exits)
+        self.run.exiting_branches.append(node.body if exits else None)
 
     def leave_If(self, original_node: cst.If) -> None:
         self.run.exiting_ifs.pop()
+        self.run.exiting_branches.pop()
         self._found_branch_leaves(original_node)
         claim = self.claim_tests.pop(id(original_node), None)
         orelse = original_node.orelse
@@ -312,10 +315,12 @@ class _Walker(cst.CSTVisitor):
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self.run.except_depth += 1
         self.run.exiting_ifs.append(True)  # an ack on the error path is not the main-line ack
+        self.run.exiting_branches.append(None)
 
     def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
         self.run.except_depth -= 1
         self.run.exiting_ifs.pop()
+        self.run.exiting_branches.pop()
 
     def leave_Return(self, node: cst.Return) -> None:
         if self.depth and node.value is not None and self.run.claims.pending and self.run.calling:
@@ -393,6 +398,7 @@ class HandlerRun:
         self.except_depth = 0
         self.raises_depth = 0  # inside `with pytest.raises(...)` / `self.assertRaises(...)`
         self.exiting_ifs: List[bool] = []
+        self.exiting_branches: List[Optional[cst.CSTNode]] = []  # beside `exiting_ifs`: those branches
         self.claims = dedup.InsertClaims()  # inserts that skip a taken key, until their result is tested
         self.searches: List[lookups.Search] = []  # reads keyed by the message's data (`store.search(...)`)
         self.search_guards: List[Tuple[Event, lookups.Search]] = []  # their branches, to confirm at the end
@@ -471,6 +477,8 @@ class HandlerRun:
             if not any(e.kind == "ack" for e in self.events[before:]):
                 ev = self.add(w, "ack", call, site.strength, site.evidence, detail=site.library)
                 ev.early = any(self.exiting_ifs)
+                if ev.early and self.exiting_ifs[-1]:
+                    ev.branch = self.exiting_branches[-1]  # the branch it leaves by (None: an `except`)
             return
         receive = name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
             call.func.value, self.tainted) and not _producer_side(call.func.value, ctx)

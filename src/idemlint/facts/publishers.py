@@ -20,7 +20,7 @@ from typing import Callable, Optional, Tuple
 from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import PRODUCE_ADAPTERS, called_name
-from ..detect.base import Ctx, ProduceSite, is_mock
+from ..detect.base import Ctx, ProduceSite, is_mock, literal
 from ..index import argument, dotted
 from . import callees
 from .deferred import message_data
@@ -251,8 +251,8 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
 
 
 def _given(expr: Optional[cst.BaseExpression]) -> bool:
-    """An argument that holds something (`None` passed, or nothing, holds no id)."""
-    return expr is not None and not (isinstance(expr, cst.Name) and expr.value == "None")
+    """An argument that holds an id: not `None`, nothing, or a constant every call passes (`"BTCUSDT"`)."""
+    return expr is not None and not (isinstance(expr, cst.Name) and expr.value == "None") and not literal(expr)
 
 
 # `callers_give_ids`: beyond this many files calling the helper's name, or this many calls of it, the

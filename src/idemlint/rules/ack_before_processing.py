@@ -9,6 +9,7 @@ import libcst as cst
 from ..facts.deferred import ack_before_work, in_receive_scope, module_names, settles, site
 from ..facts.generators import EarlyAck, early_ack
 from ..facts.handover import HandOver, handed_on
+from ..index import contains
 from ..findings import Confidence
 from ..model import STRONG, UNSEEN, Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
@@ -30,9 +31,20 @@ def confidence(ack: Event, work: Event) -> Confidence:
     return Confidence.HIGH if ack.strength >= STRONG else Confidence.MEDIUM
 
 
-def _main_line(ack: Event) -> bool:
-    """An explicit ack call on the handling path (not `if dup: ack(); return`, not in `except`)."""
-    return isinstance(ack.node, cst.Call) and not ack.early and not ack.in_except and ack.detail != "framework"
+def _main_line(ack: Event, consumer: Consumer) -> bool:
+    """An explicit ack call on the handling path (not `if dup: ack(); return`, not in `except`). An
+    ack in a branch that leaves afterwards is on it when that branch works on the message after the
+    ack (`if response: m = response[0]; m.delete(); run(job); break`): the branch is the handling."""
+    if not isinstance(ack.node, cst.Call) or ack.in_except or ack.detail == "framework":
+        return False
+    if not ack.early:
+        return True
+    return ack.branch is not None and any(
+        e.kind in WORK_KINDS and e.seq > ack.seq and not e.in_except and contains(ack.branch, site(e))
+        for e in consumer.events)
+
+
+WORK_KINDS = ("effect", "defer", "forward")
 
 
 class AckBeforeProcessing(Rule):
@@ -52,11 +64,10 @@ class AckBeforeProcessing(Rule):
             return
         if consumer.ack_mode != "explicit":
             return  # acks on receipt are IDEM005's business
-        acks = [a for a in consumer.of("ack") if _main_line(a)]
+        acks = [a for a in consumer.of("ack") if _main_line(a, consumer)]
         # a nack/reject/modack helper settles the message, it does not process it; a forward (a publish
         # carrying the message's id) is work too, harmless to repeat but lost by an early ack
-        work = [e for e in consumer.events if e.kind in ("effect", "defer", "forward") and not e.in_except
-                and not settles(e)]
+        work = [e for e in consumer.events if e.kind in WORK_KINDS and not e.in_except and not settles(e)]
         if acks and not work:
             early = early_ack(consumer, module.index)  # a generator: the work is its caller's
             if early is not None:
