@@ -6,6 +6,7 @@
 - the payload may be made from several parameters (`{"reason": reason, **payload}`): the caller is
   judged on the one it builds;
 - a helper that writes the whole message out itself is judged there, not at its callers;
+- a literal constant given to a helper's key slot is no id (every message shares it);
 - an f-string the caller writes is a payload built there, with an id when it formats one in;
 - `worker_id` names the sender, not the message.
 """
@@ -165,3 +166,38 @@ def test_the_senders_ids_are_not_message_ids():
         assert not is_id_name(name), name
     for name in ("job_id", "message_id", "event_id", "instance_id"):
         assert is_id_name(name), name
+
+
+KEYED_HELPER = '''
+import json
+
+from aiokafka import AIOKafkaProducer
+
+
+class Producer:
+    def __init__(self):
+        self.p = AIOKafkaProducer(bootstrap_servers="kafka:9092")
+
+    async def send(self, topic, key, payload):
+        await self.p.send_and_wait(topic, key=key.encode("utf-8") if key else None, value=json.dumps(payload).encode())
+'''
+
+PRICES = '''
+from app.kafka import Producer
+
+
+async def publish_price(price):
+    await Producer().send("md.price.update", "BTCUSDT", {"symbol": "BTCUSDT", "price": price})
+
+
+async def publish_trade(trade_id, price):
+    await Producer().send("md.trades", trade_id, {"price": price})
+'''
+
+
+def test_a_constant_key_given_to_a_helper_is_no_id(tmp_path):
+    # the helper's key slot holds what each caller passes: a literal symbol shared by every price
+    # update is no id (`publish_price`), a trade's own id is (`publish_trade`)
+    found = project_findings(tmp_path, {"app/__init__.py": "", "app/kafka.py": KEYED_HELPER, "app/prices.py": PRICES})
+    assert ("prices.py", "IDEM003", "high") in found
+    assert [f for f in found if f[0] == "prices.py"] == [("prices.py", "IDEM003", "high")]
