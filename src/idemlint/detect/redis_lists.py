@@ -16,9 +16,9 @@ from typing import Callable, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, positional, string_value
+from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, positional, string_value, walk
 from ..model import STRONG, WEAK
-from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, receiver
+from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, receiver
 
 # redis-py and the libraries that hand out its clients (`django_redis.get_redis_connection()`,
 # flask-redis's `FlaskRedis`, aioredis's asyncio client of the same commands)
@@ -138,8 +138,10 @@ def _keys_of(index: ModuleIndex, names: FrozenSet[str], where: Callable) -> Set[
     return memo[(names, where)]
 
 
-def read_from_list(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
-    """`raw` bound by `for raw in r.lrange(...)` or `raw = r.rpop(...)` in this function."""
+def read_from_list(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> bool:
+    """`raw` bound by `for raw in r.lrange(...)` or `raw = r.rpop(...)` in this function, or by a
+    call of a function of this module that returns what it read so (`batch = self.take_batch()`,
+    whose `return batch` follows `batch = redis.rpop(key, n)`)."""
     if not isinstance(expr, cst.Name) or ctx.func is None:
         return False
     for value, _, _ in ctx.func.assigns.get(expr.value, ()):
@@ -147,7 +149,26 @@ def read_from_list(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
             value = value.expression
         if isinstance(value, cst.Call) and call_name(value) in LIST_READS:
             return True
+        if isinstance(value, cst.Call) and depth < 2:
+            helper = func_ref(value.func, ctx)
+            if helper is not None and helper is not ctx.func and any(
+                    read_from_list(name, Ctx(ctx.index, helper), depth + 1)
+                    for r in helper.returns for name in _names(r)):
+                return True  # `return batch`, or a filter of it (`[i for i in batch if ...]`)
     return False
+
+
+def _names(expr: cst.BaseExpression) -> List[cst.Name]:
+    """The names an expression reads (those of a comprehension's source included)."""
+    return [n for n in walk(expr) if isinstance(n, cst.Name)]
+
+
+def _pushed(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """What a push puts on the list: its first value, or the items of a starred one (`lpush(key, *batch)`)."""
+    values = [a for a in call.args if a.keyword is None][1:]
+    if not values:
+        return None
+    return values[0].value
 
 
 def _in_loop(func: FunctionInfo, call: cst.Call) -> bool:
@@ -204,7 +225,7 @@ class RedisListsAdapter(Adapter):
         key = key_text(positional(call, 0) or kwarg(call, "name"), ctx)
         name = call_name(call)
         what = f"redis `{name}()`"
-        payload = positional(call, 1)
+        payload = _pushed(call)
         if read_from_list(payload, ctx):
             return None  # an item put back (a reaper, a retry): the message it was, not a new one
         if key is None:
