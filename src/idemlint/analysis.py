@@ -321,6 +321,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         elif site is not None and site.ack_mode in ("framework", "auto"):
             consumer = Consumer(site.library, func, site.ack_mode, site.strength, [site.evidence],
                                 framework_ack=site.framework_ack, option_node=site.option_node,
+                                receives_at=site.receives_at,
                                 auto_commit=site.auto_commit)
         else:
             continue
@@ -369,6 +370,7 @@ def _registered_here(site: HandlerSite, where: Elsewhere, project) -> Optional[C
                         [site.evidence, f"the handler `{where.qualname}` is defined in another module: "
                                         "its findings are shown where it is registered"],
                         framework_ack=site.framework_ack, option_node=site.option_node,
+                        receives_at=site.receives_at,
                         auto_commit=site.auto_commit, elsewhere=where)
     return _walk(consumer, where.index, project, where.path)
 
@@ -532,6 +534,8 @@ def _walk(consumer: Consumer, index: ModuleIndex, project=None, path: Optional[s
                      project.max_depth if project is not None else MAX_DEPTH)
     run.tainted.update(initial_taint(consumer.function))
     run.tainted.update(acked)
+    if consumer.receives_at is not None:
+        run.relays.add(id(consumer.receives_at))
     run.walk(consumer.function)
     if consumer.ack_mode == "framework":
         run.events.append(Event("ack", consumer.function.node.name, FAR_AWAY, consumer.ack_strength,

@@ -16,7 +16,7 @@ from . import patterns as user_patterns
 from .codewords import alternation, code_words
 from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find, passes_prefilter
 from .detect.base import ModuleWords
-from .origins import BROKER_WORDS, CLASS_BASES, DECORATED, PUBLISHING, QUEUE_HELPER, SUBCLASSED
+from .origins import BROKER_WORDS, CLASS_BASES, DECORATED, PUBLISHING, QUEUE_HELPER, RECEIVING, SUBCLASSED
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
 ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery|Message|Messages|Delivery)?$")
@@ -70,7 +70,7 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
         return True  # declared patterns; a decorator of the project's that wraps a framework's
     if _LAST and _LAST[0] is source and _LAST[2] == adjacent:
         return _LAST[1]
-    if adjacent and not adjacent & {SUBCLASSED, PUBLISHING} and not _ACK_OR_PUBLISH.search(source) \
+    if adjacent and not adjacent & {SUBCLASSED, PUBLISHING, RECEIVING} and not _ACK_OR_PUBLISH.search(source) \
             and not passes_prefilter(source):
         # let in by the project modules it imports alone, and no ack, publish or ack-helper name in
         # its text: the adjacent branch below has nothing to find (no compile needed). A module that
@@ -96,7 +96,8 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
                 answer = (any(adapter.may_find(words) and not found.isdisjoint((*adapter.ack_names, *adapter.produce_names))
                               for adapter in ADAPTERS)  # an ack or a publish of the library it reaches
                           or hooks and SUBCLASSED in adjacent
-                          or PUBLISHING in adjacent)  # a call of a publish helper of such a module
+                          or PUBLISHING in adjacent  # a call of a publish helper of such a module
+                          or RECEIVING in adjacent)  # or of a helper that pops off a Redis list
             else:
                 words = ModuleWords(found, text, source)
                 answer = (may_find(words) or hooks

@@ -58,6 +58,7 @@ class Consumer:
     # visible); `ack_strength` then says how sure that is (STRONG spelled out, WEAK library default)
     option_node: Optional[cst.CSTNode] = None
     auto_commit: str = ""  # Kafka auto-commit: "poll", "thread" or "await" (see `detect.base.HandlerSite`)
+    receives_at: Optional[cst.CSTNode] = None  # a project helper's call that receives for it (`HandlerSite`)
     # a handler another module defines and this one registers (`detect.base.Elsewhere`): its findings
     # are shown at `elsewhere.anchor`, the registration's name for it
     elsewhere: Optional[object] = None

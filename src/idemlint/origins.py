@@ -45,7 +45,7 @@ LIBRARY_ROOTS = frozenset({
     "flask_sqlalchemy", "sqlalchemy", "sqlmodel", "psycopg2", "psycopg", "asyncpg", "aiosqlite", "peewee",
     "tortoise", "pymongo", "motor", "elasticsearch", "opensearchpy", "googleapiclient", "oslo_messaging",
     "taskiq_redis", "taskiq_aio_pika", "taskiq_nats", "beanie", "playhouse", "slack_sdk", "firebase_admin",
-    "aiosmtplib", "aiogram", "fedora_messaging",
+    "aiosmtplib", "aiogram", "fedora_messaging", "django_redis", "flask_redis", "valkey",
 })
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"typing_extensions", "pydantic", "attr", "attrs"}
 # roots never looked for in the project: the libraries above, the standard library and typing helpers
@@ -57,6 +57,7 @@ BROKER_WORDS = frozenset({
     "aiobotocore", "aioboto3", "pubsub_v1", "pubsub", "servicebus", "nats", "js", "redis", "pulsar", "stomp",
     "celery", "dramatiq", "rq", "arq", "taskiq", "huey", "faststream", "propan", "aws_lambda_powertools",
     "googleapiclient", "taskiq_redis", "taskiq_aio_pika", "taskiq_nats", "fedora_messaging",
+    "django_redis", "flask_redis", "valkey",
 })
 
 # Receives a project module makes for the modules that import it (`SqsMessageStream.__next__` calls
@@ -78,6 +79,11 @@ SUBCLASSED = "@subclassed"
 _ACK_WORD = re.compile(rb"\b(?:\w*_)?(?:ack|acknowledge|commit|complete|settle|xack|lrem|delete_message)(?:_\w+)?\(")
 # `adjacent`: the module calls a publishing function a module near a broker defines
 PUBLISHING = "@publishing"
+# `adjacent`: the module calls a function a module it imports defines that pops off a Redis list
+# (`item = self.queue.dequeue()`): it receives through it (`detect.redis_lists`' popping helpers)
+RECEIVING = "@receiving"
+_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.M)
+_POP_CALL = re.compile(rb"\.(?:b?[lr]pop|b?lmpop|brpoplpush|blmove)\s*\(")
 # helpers named for putting a message on a queue (`add_to_queue`, `push_to_queue`, `queue_event`)
 QUEUE_HELPER = r"(?:add|put|push|append)_\w*queue|queue_(?:message|event|task|job|notification)s?"
 _PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:(?:publish|emit|produce|enqueue|send)\w*|"
@@ -246,6 +252,7 @@ class Origins:
         self.imports: Dict[str, Tuple[FrozenSet[str], Tuple[str, ...]]] = {}
         self.ackers: Dict[str, bool] = {}
         self.publishers: Dict[str, FrozenSet[str]] = {}
+        self.poppers: Dict[str, FrozenSet[str]] = {}  # `_poppers_of`
         self.adjacents: Dict[Tuple[str, int], FrozenSet[str]] = {}
 
     # -- the questions ------------------------------------------------------------------
@@ -446,7 +453,30 @@ class Origins:
             found.add(SUBCLASSED)
         if found & BROKER_WORDS and self._calls_publisher(path, source):
             found.add(PUBLISHING)
+        if found & BROKER_WORDS and self._calls_popper(path, source):
+            found.add(RECEIVING)
         return frozenset(found)
+
+    def _calls_popper(self, path: str, source: bytes) -> bool:
+        """The module calls a function a module it imports defines whose body pops off a Redis list."""
+        for sub in self._imports_of(path, source)[1]:
+            for name in self._poppers_of(sub):
+                if re.search(rb"\b" + re.escape(name.encode()) + rb"\s*\(", source):
+                    return True
+        return False
+
+    def _poppers_of(self, path: str) -> FrozenSet[str]:
+        """The functions the module defines whose text (up to the next `def`) pops off a Redis list."""
+        if path not in self.poppers:
+            text = read_head(path)
+            starts = list(_DEF.finditer(text)) if _POP_CALL.search(text) else []
+            names = set()
+            for i, m in enumerate(starts):
+                end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+                if _POP_CALL.search(text, m.end(), end):
+                    names.add(m.group(1).decode())
+            self.poppers[path] = frozenset(names)
+        return self.poppers[path]
 
     def _calls_publisher(self, path: str, source: bytes) -> bool:
         """The module calls a publishing function or method (`emit`, `publish_json`, `send_message`)

@@ -50,6 +50,9 @@ class HandlerSite:
     # Kafka auto-commit (ack_mode == framework): "poll" (inside a later `poll()`, after the loop body's
     # work), "thread" (librdkafka's background thread), "await" (aiokafka's task, when the handler awaits)
     auto_commit: str = ""
+    # a call of a project helper that receives for the handler and returns the message (`item =
+    # self.queue.dequeue()`): the handler's receive, whose own work comes before the item is taken
+    receives_at: Optional[cst.Call] = None
 
 
 @dataclass

@@ -158,6 +158,52 @@ def read_from_list(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0)
     return False
 
 
+def _popping_helper(call: cst.Call, ctx: Ctx) -> Optional[Tuple[FunctionInfo, int]]:
+    """The project function `call` runs, with how sure its pop is a queue's receive, when that
+    function pops an item off a Redis list and returns it (or what it decodes from it) and does
+    no work with it itself. A non-blocking pop counts only with a count (a batch drained) or on a key
+    the module also pushes to (a queue, not a pool of tokens)."""
+    if not isinstance(call.func, (cst.Name, cst.Attribute)) or call_name(call) in POPS | MOVES | PUSHES:
+        return None
+    helper, index = func_ref(call.func, ctx), ctx.index
+    if helper is None and ctx.index.project is not None and isinstance(call.func, cst.Attribute):
+        from ..facts import callees  # the facts import the adapters
+
+        callee = callees.resolve(call.func, ctx, ctx.index.project, ctx.index.path)
+        if callee is not None:
+            helper, index = callee.func, callee.index
+    if helper is None or helper is ctx.func or not helper.returns:
+        return None
+    inner = Ctx(index, helper)
+    strength, seeds = None, set()
+    for pop in helper.calls:
+        name = call_name(pop)
+        if name not in POPS or not isinstance(pop.func, cst.Attribute) or _redis(pop, inner) is None:
+            continue
+        if name in BLOCKING_POPS:
+            strength = STRONG
+        elif (positional(pop, 1) is not None or kwarg(pop, "count") is not None
+              or key_text(_source(pop), inner) in _keys_of(index, PUSHES, _source)):
+            strength = strength or WEAK
+        else:
+            continue
+        seeds |= {target for target, values in helper.assigns.items()
+                  if any(_awaited(value) is pop for value, _, _ in values)}
+    if strength is None or not seeds:
+        return None
+    from ..facts.deferred import message_data  # the facts import the adapters
+    from ..facts.identity import mentions
+
+    derived = message_data(helper, seeds, set())
+    if not any(mentions(r, derived) for r in helper.returns):
+        return None
+    return helper, strength
+
+
+def _awaited(expr: cst.BaseExpression) -> cst.BaseExpression:
+    return expr.expression if isinstance(expr, cst.Await) else expr
+
+
 def _names(expr: cst.BaseExpression) -> List[cst.Name]:
     """The names an expression reads (those of a comprehension's source included)."""
     return [n for n in walk(expr) if isinstance(n, cst.Name)]
@@ -270,3 +316,15 @@ class RedisListsAdapter(Adapter):
                 yield HandlerSite("redis_lists", func, "auto", strength,
                                   f"redis `{name}()` removes the item from the list on receipt", option_node=call)
                 break
+            else:
+                # `item = self.queue.dequeue()`: a helper that pops an item and returns it (this
+                # module's, or a project class's) receives for this function, acked on receipt
+                for call in func.calls:
+                    found = _popping_helper(call, ctx)
+                    if found is not None:
+                        helper, strength = found
+                        yield HandlerSite("redis_lists", func, "auto", strength,
+                                          f"`{dotted(call.func) or call_name(call)}()` (`{helper.symbol}`) pops an "
+                                          "item off a Redis list and returns it: removed on receipt", option_node=call,
+                                          receives_at=call)
+                        break

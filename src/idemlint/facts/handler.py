@@ -349,7 +349,8 @@ class _Walker(cst.CSTVisitor):
                 search.names.update(_target_names(target))
         if lookups.content_hash(value, self.run.tainted):  # `digest = message.hash()`: the message's identity
             self.run.identity.update(_target_names(target))
-        if mentions(value, self.run.tainted) or _is_receive(value):
+        if mentions(value, self.run.tainted) or _is_receive(value) or id(
+                value.expression if isinstance(value, cst.Await) else value) in self.run.relays:
             self.run.taint_target(target, value)
         elif self.bound and mentions(value, self.bound):
             self.bound = self.bound | frozenset(_target_names(target))  # `data = json.loads(body)` in the helper
@@ -397,6 +398,7 @@ class HandlerRun:
         self.replying = 0  # inside a helper called with the request's `reply_to` and `correlation_id`
         self.except_depth = 0
         self.raises_depth = 0  # inside `with pytest.raises(...)` / `self.assertRaises(...)`
+        self.relays: Set[int] = set()  # helper calls that receive for the handler (`HandlerSite.receives_at`)
         self.exiting_ifs: List[bool] = []
         self.exiting_branches: List[Optional[cst.CSTNode]] = []  # beside `exiting_ifs`: those branches
         self.claims = dedup.InsertClaims()  # inserts that skip a taken key, until their result is tested
@@ -480,6 +482,11 @@ class HandlerRun:
                 if ev.early and self.exiting_ifs[-1]:
                     ev.branch = self.exiting_branches[-1]  # the branch it leaves by (None: an `except`)
             return
+        if id(call) in self.relays and w.depth == 0:
+            # the helper takes the message off the queue and returns it: that is the receive, and
+            # what it does before is not this message's handling (not followed)
+            self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
+            return False
         receive = name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
             call.func.value, self.tainted) and not _producer_side(call.func.value, ctx)
         if receive and w.depth == 0:
