@@ -252,7 +252,7 @@ class Origins:
         self.imports: Dict[str, Tuple[FrozenSet[str], Tuple[str, ...]]] = {}
         self.ackers: Dict[str, bool] = {}
         self.publishers: Dict[str, FrozenSet[str]] = {}
-        self.poppers: Dict[str, FrozenSet[str]] = {}  # `_poppers_of`
+        self.poppers: Dict[str, FrozenSet[str]] = {}  # `poppers_of`
         self.adjacents: Dict[Tuple[str, int], FrozenSet[str]] = {}
 
     # -- the questions ------------------------------------------------------------------
@@ -457,15 +457,19 @@ class Origins:
             found.add(RECEIVING)
         return frozenset(found)
 
+    def imported_files(self, path: str) -> Tuple[str, ...]:
+        """The files of the project modules the module at `path` imports (read as text, once)."""
+        return self._imports_of(path)[1]
+
     def _calls_popper(self, path: str, source: bytes) -> bool:
         """The module calls a function a module it imports defines whose body pops off a Redis list."""
         for sub in self._imports_of(path, source)[1]:
-            for name in self._poppers_of(sub):
+            for name in self.poppers_of(sub):
                 if re.search(rb"\b" + re.escape(name.encode()) + rb"\s*\(", source):
                     return True
         return False
 
-    def _poppers_of(self, path: str) -> FrozenSet[str]:
+    def poppers_of(self, path: str) -> FrozenSet[str]:
         """The functions the module defines whose text (up to the next `def`) pops off a Redis list."""
         if path not in self.poppers:
             text = read_head(path)

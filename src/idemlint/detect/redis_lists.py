@@ -158,6 +158,21 @@ def read_from_list(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0)
     return False
 
 
+def _popper_names(index: ModuleIndex) -> FrozenSet[str]:
+    """The functions of this module, and of the project modules it imports (read as text,
+    `Origins.poppers_of`), whose bodies pop off a Redis list: the only calls worth resolving for
+    `_popping_helper`."""
+    import os
+
+    names = {f.name for f in index.functions if any(call_name(c) in POPS for c in f.calls)}
+    project = index.project
+    if project is not None and index.path:
+        origins = project.origins
+        for sub in origins.imported_files(os.path.abspath(index.path)):
+            names |= origins.poppers_of(sub)
+    return frozenset(names)
+
+
 def _popping_helper(call: cst.Call, ctx: Ctx) -> Optional[Tuple[FunctionInfo, int]]:
     """The project function `call` runs, with how sure its pop is a queue's receive, when that
     function pops an item off a Redis list and returns it (or what it decodes from it) and does
@@ -300,6 +315,7 @@ class RedisListsAdapter(Adapter):
                             evidence=f"redis `{name}()` in a module that takes items off Redis lists as a queue")
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
+        poppers: Optional[FrozenSet[str]] = None  # the names a popping helper may have (`_popper_names`)
         for func in index.functions:
             ctx = Ctx(index, func)
             for call in func.calls:
@@ -319,7 +335,11 @@ class RedisListsAdapter(Adapter):
             else:
                 # `item = self.queue.dequeue()`: a helper that pops an item and returns it (this
                 # module's, or a project class's) receives for this function, acked on receipt
+                if poppers is None:
+                    poppers = _popper_names(index)
                 for call in func.calls:
+                    if call_name(call) not in poppers:
+                        continue
                     found = _popping_helper(call, ctx)
                     if found is not None:
                         helper, strength = found
