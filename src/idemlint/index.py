@@ -1016,28 +1016,24 @@ class ModuleIndex:
             scope, call = sites[0]
             passed = argument(call, func, name)
             found = self.resolve(passed, scope, d) if passed is not None else None
-        elif not sites and func.name == "__init__" and self.project is not None:
-            # a class constructed in other project modules only: what they give its constructor
-            cls = self.class_of(func)
+        elif not sites and self.project is not None:
+            origins = self.project.origins
+            ask = None
+            cls = self.class_of(func) if func.name == "__init__" else None
             if cls is not None:
-                origins = self.project.origins
+                # a class constructed in other project modules only: what they give its constructor
+                ask = lambda: origins.constructed_with(self, cls, func, name)  # noqa: E731
+            elif func.name != "__init__" and _library_receiver(func, name):
+                # a library object handed to a helper that acks or publishes with it, from other modules
+                ask = lambda: origins.called_with(self, func, name)  # noqa: E731
+            if ask is not None:
                 cuts = origins.cuts
-                found = origins.constructed_with(self, cls, func, name)
+                found = ask()
                 if found is not None:
                     found = self._expand(found)
                 if origins.cuts != cuts:
                     del self._params[key]  # cut short by a cycle: not this parameter's answer
                     return found
-        elif not sites and self.project is not None and _library_receiver(func, name):
-            # a library object handed to a helper that acks or publishes with it, from other modules
-            origins = self.project.origins
-            cuts = origins.cuts
-            found = origins.called_with(self, func, name)
-            if found is not None:
-                found = self._expand(found)
-            if origins.cuts != cuts:
-                del self._params[key]
-                return found
         self._params[key] = found
         return found
 

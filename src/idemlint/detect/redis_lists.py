@@ -11,6 +11,7 @@ queue; a list that is only trimmed, ranged or indexed here is a data structure.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Callable, FrozenSet, Iterable, List, Optional, Set, Tuple
 
@@ -162,8 +163,6 @@ def _popper_names(index: ModuleIndex) -> FrozenSet[str]:
     """The functions of this module, and of the project modules it imports (read as text,
     `Origins.poppers_of`), whose bodies pop off a Redis list: the only calls worth resolving for
     `_popping_helper`."""
-    import os
-
     names = {f.name for f in index.functions if any(call_name(c) in POPS for c in f.calls)}
     project = index.project
     if project is not None and index.path:
@@ -175,9 +174,9 @@ def _popper_names(index: ModuleIndex) -> FrozenSet[str]:
 
 def _popping_helper(call: cst.Call, ctx: Ctx) -> Optional[Tuple[FunctionInfo, int]]:
     """The project function `call` runs, with how sure its pop is a queue's receive, when that
-    function pops an item off a Redis list and returns it (or what it decodes from it) and does
-    no work with it itself. A non-blocking pop counts only with a count (a batch drained) or on a key
-    the module also pushes to (a queue, not a pool of tokens)."""
+    function pops an item off a Redis list and returns it (or what it decodes from it). A
+    non-blocking pop counts only with a count (a batch drained) or on a key the module also pushes to
+    (a queue, not a pool of tokens). What the helper does itself is its own (it is a consumer too)."""
     if not isinstance(call.func, (cst.Name, cst.Attribute)) or call_name(call) in POPS | MOVES | PUSHES:
         return None
     helper, index = func_ref(call.func, ctx), ctx.index
