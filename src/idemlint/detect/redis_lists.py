@@ -17,7 +17,7 @@ from typing import Callable, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, positional, string_value, walk
+from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, receiver
 
@@ -145,18 +145,27 @@ def read_from_list(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0)
     whose `return batch` follows `batch = redis.rpop(key, n)`)."""
     if not isinstance(expr, cst.Name) or ctx.func is None:
         return False
-    for value, _, _ in ctx.func.assigns.get(expr.value, ()):
-        if isinstance(value, cst.Await):
-            value = value.expression
+    return _read_name(expr.value, ctx, depth)
+
+
+def _read_name(name: str, ctx: Ctx, depth: int) -> bool:
+    for value, _, _ in ctx.func.assigns.get(name, ()):
+        value = _awaited(value)
         if isinstance(value, cst.Call) and call_name(value) in LIST_READS:
             return True
         if isinstance(value, cst.Call) and depth < 2:
             helper = func_ref(value.func, ctx)
-            if helper is not None and helper is not ctx.func and any(
-                    read_from_list(name, Ctx(ctx.index, helper), depth + 1)
-                    for r in helper.returns for name in _names(r)):
-                return True  # `return batch`, or a filter of it (`[i for i in batch if ...]`)
+            if helper is not None and helper is not ctx.func and _returns_read(
+                    helper, Ctx(ctx.index, helper), depth + 1):
+                return True
     return False
+
+
+def _returns_read(helper: FunctionInfo, ctx: Ctx, depth: int) -> bool:
+    """`helper` returns what it read off a list: `return batch`, or a filter of it (`[i for i in batch if ...]`)."""
+    from ..facts.deferred import local_names  # the facts import the adapters
+
+    return any(_read_name(name, ctx, depth) for r in helper.returns for name in local_names(r, set()))
 
 
 def _popper_names(index: ModuleIndex) -> FrozenSet[str]:
@@ -216,11 +225,6 @@ def _popping_helper(call: cst.Call, ctx: Ctx) -> Optional[Tuple[FunctionInfo, in
 
 def _awaited(expr: cst.BaseExpression) -> cst.BaseExpression:
     return expr.expression if isinstance(expr, cst.Await) else expr
-
-
-def _names(expr: cst.BaseExpression) -> List[cst.Name]:
-    """The names an expression reads (those of a comprehension's source included)."""
-    return [n for n in walk(expr) if isinstance(n, cst.Name)]
 
 
 def _pushed(call: cst.Call) -> Optional[cst.BaseExpression]:
