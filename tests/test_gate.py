@@ -158,13 +158,6 @@ KEPT = {
         def on_message(ch, method, properties, body):
             ack_message(ch, method.delivery_tag)
     ''',
-    "a consumer-class hook": '''
-        from .base import BaseWorker
-
-        class Billing(BaseWorker):
-            def handle(self, message):
-                charge(message)
-    ''',
     "a postponed annotation naming the consumer class": '''
         from __future__ import annotations
         import kafka
@@ -215,7 +208,7 @@ def test_compiler_warnings_are_not_printed(capfd):
 
 
 def test_code_words_reads_names_not_prose():
-    text, methods = code_words(_src('''
+    text, owned = code_words(_src('''
         """A docstring about basic_ack."""
         import kafka.consumer as kc
 
@@ -229,7 +222,8 @@ def test_code_words_reads_names_not_prose():
     names = set(text.splitlines())
     assert {"kafka.consumer", "kc", "client", "publish", "topic", "message_id", "retries", "message"} <= names
     assert "A docstring about basic_ack." not in names
-    assert "handle" in methods and "inner" not in methods
+    methods = [name for _, name in owned]
+    assert "handle" in methods and "inner" not in methods and ("Worker", "handle") in owned
 
 
 def test_alternation_matches_the_same_words_as_a_flat_one():
@@ -305,3 +299,70 @@ def test_a_module_with_nothing_adjacency_could_explain_is_not_followed(tmp_path,
     assert asked == []
     assert api._admitted(lambda s: False, plain.read_bytes(), project, str(plain), declared=True)
     assert len(asked) == 1
+
+
+def _bot_project(tmp_path, base_body: str):
+    """A package whose `base.py` holds `base_body` and whose `mail.py` subclasses its `Bot`,
+    overriding the hook `process` (and naming nothing of a broker itself)."""
+    pkg = tmp_path / "bots"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "base.py").write_text(textwrap.dedent(base_body))
+    mail = pkg / "mail.py"
+    mail.write_bytes(_src('''
+        from .base import Bot
+
+
+        class MailBot(Bot):
+            def process(self, message):
+                send_mail(message["to"], message["body"])
+    '''))
+    from idemlint.project import Project
+
+    return Project([str(tmp_path)]), mail
+
+
+def test_a_hook_method_counts_when_a_project_base_class_that_names_a_broker_may_ack_it(tmp_path):
+    """A method named like a hook (`process`) is a handler only if a base class the engine can find
+    calls it and acks (`analysis._hook_handlers`): a class of the module, or one of a project module
+    that names a broker. Without the project, an imported base is never found."""
+    project, mail = _bot_project(tmp_path, '''
+        import pika
+
+
+        class Bot:
+            def run(self, channel, method, body):
+                self.process(body)
+                channel.basic_ack(delivery_tag=method.delivery_tag)
+    ''')
+    source = mail.read_bytes()
+    assert gate.may_hold_units(source, frozenset(), project, str(mail))
+    assert not gate.may_hold_units(source)  # no project: `Bot` cannot be looked up
+    facts = detect(parse(source), project, str(mail))
+    assert [c.function.name for c in facts.consumers] == ["process"]
+
+
+def test_a_hook_method_of_a_class_whose_bases_name_no_broker_is_not_parsed(tmp_path):
+    project, mail = _bot_project(tmp_path, '''
+        class Bot:
+            def run(self, rows):
+                for row in rows:
+                    self.process(row)
+    ''')
+    assert not gate.may_hold_units(mail.read_bytes(), frozenset(), project, str(mail))
+
+
+@pytest.mark.parametrize("source, kept", [
+    # a library's base class (socketserver, threading) is never looked up for an ack
+    ("import socketserver\n\nclass Echo(socketserver.BaseRequestHandler):\n    def handle(self):\n"
+     "        self.request.sendall(self.request.recv(1024))\n", False),
+    ("from threading import Thread\n\nclass Job(Thread):\n    def process(self, item):\n        print(item)\n", False),
+    ("class Job(object, metaclass=Meta):\n    def handle(self, item):\n        print(item)\n", False),
+    # a base class of the same module is (it may call the hook and ack)
+    ("class Base:\n    pass\n\nclass Job(Base):\n    def handle(self, item):\n        print(item)\n", True),
+    # a base bound some other way, or a base list the text cannot read: the engine decides
+    ("Base = make_base()\n\nclass Job(Base):\n    def handle(self, item):\n        print(item)\n", True),
+    ("class Job(make_base()):\n    def handle(self, item):\n        print(item)\n", True),
+])
+def test_hook_methods_of_classes_whose_bases_cannot_ack_are_not_parsed(source, kept):
+    assert gate.may_hold_units(source.encode()) is kept

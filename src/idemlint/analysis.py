@@ -563,7 +563,7 @@ def analyze(source: bytes, path: str, project=None, file_path: Optional[str] = N
 
 
 def _analyze(source: bytes, path: str, project=None, file_path: Optional[str] = None) -> List[Finding]:
-    if not may_hold_units(source, adjacent_words(project, file_path, source)):
+    if not may_hold_units(source, adjacent_words(project, file_path, source), project, file_path):
         return []
     module = parse(source)
     facts = detect(module, project, file_path)

@@ -45,7 +45,7 @@ def _may_hold_units(source: bytes, project: Any = None, file_path: Optional[str]
     from .stack import with_big_stack
 
     try:
-        return with_big_stack(may_hold_units, source, adjacent_words(project, file_path, source))
+        return with_big_stack(may_hold_units, source, adjacent_words(project, file_path, source), project, file_path)
     except Exception:  # noqa: BLE001 - only a shortcut: if it fails, the engine decides (and reports)
         return True
 

@@ -21,12 +21,12 @@ SHORT_STRING = 100
 CO_OPTIMIZED = 0x1  # `inspect.CO_OPTIMIZED`: set on functions' code, not on modules' or class bodies'
 
 
-def code_words(source: bytes) -> Optional[Tuple[str, List[str]]]:
+def code_words(source: bytes) -> Optional[Tuple[str, List[Tuple[str, str]]]]:
     """`(text, methods)` for a module, or None if CPython cannot compile it.
 
     `text` holds, one per line, every name the compiler recorded (imports, globals, attributes,
     locals, parameters, keyword-argument names) and every short string constant without a space;
-    `methods` the names of the functions defined directly in a class body.
+    `methods` a `(class, function)` pair for each function defined directly in a class body.
     """
     try:
         with warnings.catch_warnings():
@@ -35,9 +35,9 @@ def code_words(source: bytes) -> Optional[Tuple[str, List[str]]]:
     except Exception:  # noqa: BLE001 - syntax, decoding, NUL bytes, nesting, memory: the parser decides
         return None
     names: List[str] = []
-    methods: List[str] = []
+    methods: List[Tuple[str, str]] = []
     module = code
-    todo = [(code, False)]  # (code object, defined directly in a class body)
+    todo: List[Tuple[types.CodeType, str]] = [(code, "")]  # (code object, the class whose body defines it)
     while todo:
         code, in_class = todo.pop()
         names.extend(code.co_names)
@@ -45,7 +45,7 @@ def code_words(source: bytes) -> Optional[Tuple[str, List[str]]]:
         names.extend(code.co_cellvars)
         names.extend(code.co_freevars)
         if in_class:
-            methods.append(code.co_name)
+            methods.append((in_class, code.co_name))
         # A code object that is neither the module nor optimised (a function's) is a class body.
         # (Not `co_qualname`, which Python 3.10 lacks.)
         class_body = code is not module and not code.co_flags & CO_OPTIMIZED
@@ -58,7 +58,7 @@ def code_words(source: bytes) -> Optional[Tuple[str, List[str]]]:
             elif isinstance(const, (tuple, frozenset)):
                 consts.extend(const)  # keyword-argument names, folded tuples
             elif isinstance(const, types.CodeType):
-                todo.append((const, class_body))
+                todo.append((const, code.co_name if class_body else ""))
     return "\n".join(names), methods
 
 

@@ -9,8 +9,9 @@ libcst code: libcst is not loaded for a module the gate turns away (see `lazyimp
 
 from __future__ import annotations
 
+import builtins
 import re
-from typing import FrozenSet
+from typing import Dict, FrozenSet, List, Optional, Set
 
 from . import patterns as user_patterns
 from .codewords import alternation, code_words
@@ -51,7 +52,8 @@ _ACK_OR_PUBLISH = re.compile(rb"\b" + alternation(ACK_OR_PUBLISH_NAMES).encode()
                              + ACK_HELPER.pattern.strip("^$").encode() + rb"\b")
 
 
-def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> bool:
+def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), project=None,
+                   path: Optional[str] = None) -> bool:
     """False only if `source` cannot hold a consumer or a producer.
 
     `detect` finds nothing in a module whose code (CPython's compiled names, see `codewords`)
@@ -65,10 +67,14 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
     `adjacent` holds the words of the broker libraries the module reaches through the project
     modules it imports (`origins.Origins.adjacent`): a module that commits a consumer a project
     factory built counts as if it imported the library itself.
+
+    A method named like a consumer-class hook counts only in a class with a base the engine's
+    base-class lookup can find (`_hook_may_be_acked`): in this module, or, with the `project` and
+    the module's `path`, in a project module that names a broker.
     """
     if user_patterns.ACTIVE or DECORATED in adjacent:
         return True  # declared patterns; a decorator of the project's that wraps a framework's
-    if _LAST and _LAST[0] is source and _LAST[2] == adjacent:
+    if _LAST and _LAST[0] is source and _LAST[2] == adjacent and _LAST[3] is project and _LAST[4] == path:
         return _LAST[1]
     if adjacent and not adjacent & {SUBCLASSED, PUBLISHING, RECEIVING} and not _ACK_OR_PUBLISH.search(source) \
             and not passes_prefilter(source):
@@ -88,19 +94,19 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
                 break
             found.add(match.group(0))
         else:
-            hooks = any(HOOK_NAME.match(name) for name in methods)
+            hooked = {cls for cls, name in methods if HOOK_NAME.match(name)}
             if adjacent and not passes_prefilter(source):
                 # let in by the project modules it imports alone: only what they explain counts (an
                 # `execute()` method or a `complete()` call of its own says nothing of a broker)
                 words = ModuleWords(found, text, source)
                 answer = (any(adapter.may_find(words) and not found.isdisjoint((*adapter.ack_names, *adapter.produce_names))
                               for adapter in ADAPTERS)  # an ack or a publish of the library it reaches
-                          or hooks and SUBCLASSED in adjacent
+                          or bool(hooked) and SUBCLASSED in adjacent
                           or PUBLISHING in adjacent  # a call of a publish helper of such a module
                           or RECEIVING in adjacent)  # or of a helper that pops off a Redis list
             else:
                 words = ModuleWords(found, text, source)
-                answer = (may_find(words) or hooks
+                answer = (may_find(words)
                           # the fallback (`facts.acks`): a commit beside a receive, or on a consumer looped over
                           or "commit" in found and (not found.isdisjoint(RECEIVE_WORDS) or words.names_contain("consumer"))
                           or not found.isdisjoint(FALLBACK_WORDS)
@@ -109,9 +115,125 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset()) -> boo
                           # or of a project helper (no library's publish name), in a module that
                           # imports a broker library itself: a client it may hand the helper
                           or any(m.group(0) not in ACK_OR_PUBLISH_NAMES for m in _PUBLISH_LIKE.finditer(text))
-                          and not BROKER_WORDS.isdisjoint(text.split("\n")))
-    _LAST[:] = [source, answer, adjacent]
+                          and not BROKER_WORDS.isdisjoint(text.split("\n"))
+                          # a hook method a base class of the project may ack after calling it
+                          or bool(hooked) and _hook_may_be_acked(hooked, source, project, path))
+    _LAST[:] = [source, answer, adjacent, project, path]
     return answer
+
+
+# `class Name(` or `class Name:` at the start of a line
+_CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*([(:])", re.M)
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def _hook_may_be_acked(hooked: Set[str], source: bytes, project, path: Optional[str]) -> bool:
+    """False only if no class in `hooked` (classes of the module that define a method named like a
+    hook) derives from a class `analysis._hook_handlers` could find, the one way such a method
+    becomes a handler: its base-class lookup (`callees.base_classes`, `broker_only`) finds a class
+    of this module by name, or a class of a project module that names a broker
+    (`Project.mentions_broker`). A base of a library or the builtins (`threading.Thread`,
+    `APIView`, `Exception`) is never found, and neither is an imported one without a project. When
+    the text does not say (a base list it cannot read, a name bound some other way, a star
+    import), the answer is True."""
+    bases_of: Dict[str, List[Optional[List[str]]]] = {}
+    for m in _CLASS_LINE.finditer(source):
+        bases = _base_list(source, m.end()) if m.group(2) == b"(" else []
+        bases_of.setdefault(m.group(1).decode(), []).append(bases)
+    imports: Optional[Dict[str, str]] = None
+    for cls in hooked:
+        for bases in bases_of.get(cls, [None]):
+            if bases is None:
+                return True
+            for base in bases:
+                head = base.partition(".")[0]
+                if head in bases_of:
+                    return True  # a class of this module (its own bases are looked up in turn)
+                if imports is None:
+                    imports = _imported_names(source)
+                if head not in imports:
+                    if head in _BUILTIN_NAMES:
+                        continue
+                    return True  # bound some other way (an assignment, a star import): cannot tell
+                if project is not None and path and _finds_class(project, imports[head] + base[len(head):], path):
+                    return True
+    return False
+
+
+def _base_list(source: bytes, start: int) -> Optional[List[str]]:
+    """The bases in a class's parentheses from `start` (after the `(`), keyword arguments
+    (`metaclass=...`) left out and subscripts stripped (`Generic[T]` -> `Generic`); None if they
+    cannot be read as dotted names."""
+    depth, i, item, items = 0, start, bytearray(), []
+    while i < len(source):
+        c = source[i:i + 1]
+        if c in b"([{":
+            depth += 1
+        elif c in b")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif c == b"," and depth == 0:
+            items.append(bytes(item))
+            item = bytearray()
+            i += 1
+            continue
+        elif c in b"#'\"\\*":
+            return None  # a comment, a string, a line continuation, `*bases`
+        if depth == 0:
+            item += c
+        i += 1
+    else:
+        return None
+    items.append(bytes(item))
+    out = []
+    for raw in items:
+        text = raw.decode("utf-8", "replace").strip()
+        if not text or "=" in text:
+            continue  # a trailing comma, `metaclass=ABCMeta`
+        if not re.fullmatch(r"[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*", text):
+            return None  # a call (`make_base()`), ...: not a name the text can follow
+        out.append(re.sub(r"\s+", "", text))
+    return out
+
+
+def _imported_names(source: bytes) -> Dict[str, str]:
+    """{the name an import binds in the module: the dotted name it stands for}: `from .base import
+    Bot as B` -> {"B": ".base.Bot"}, `import pkg.mod as m` -> {"m": "pkg.mod"}, `import pkg.mod` ->
+    {"pkg": "pkg"}."""
+    from .origins import import_statements
+
+    out: Dict[str, str] = {}
+    for m in import_statements(source):
+        if m.group(1) is not None:
+            module = m.group(1).decode("ascii", "replace")
+            raw = (m.group(2) if m.group(2) is not None else m.group(3)).decode("ascii", "replace")
+            for part in raw.replace("(", " ").replace(")", " ").replace("\\", " ").split(","):
+                words = part.split()
+                if not words or words[0] == "*":
+                    continue
+                local = words[2] if len(words) == 3 and words[1] == "as" else words[0]
+                out[local] = (module if module.endswith(".") else module + ".") + words[0]
+        else:
+            for part in m.group(4).decode("ascii", "replace").split(","):
+                words = part.split()
+                if not words:
+                    continue
+                if len(words) == 3 and words[1] == "as":
+                    out[words[2]] = words[0]
+                else:
+                    out[words[0].partition(".")[0]] = words[0].partition(".")[0]
+    return out
+
+
+def _finds_class(project, origin: str, path: str) -> bool:
+    """A base-class lookup of `origin` may find a class: it names something in a project module that
+    names a broker (`Project.load(broker_only=True)` refuses the others)."""
+    try:
+        found = project.find(origin, path)
+    except Exception:  # noqa: BLE001 - only a shortcut: when in doubt, the engine decides
+        return True
+    return found is not None and bool(found[1]) and project.mentions_broker(found[0])
 
 
 # a call named like a publishing helper of another module (`origins._PUBLISHER_DEF`'s names)

@@ -188,7 +188,8 @@ def _inventory(source: bytes, path: str, config: Config, project: Any = None,
     from .gate import may_hold_units
     from .origins import adjacent_words
 
-    if not may_hold_units(source, adjacent_words(project, file_path, source)):
+    if not may_hold_units(source, adjacent_words(project, file_path, source), project,
+                          file_path if project is not None else None):
         return FileInventory(path, parsed=True)  # without loading libcst (see `lazyimport`)
     from . import describe, suppress
     from .analysis import detect, parse, unit_findings

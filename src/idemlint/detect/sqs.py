@@ -22,7 +22,9 @@ class SqsAdapter(Adapter):
     tokens = ("delete_message", "ReceiptHandle", "receive_messages", "QueueUrl", "TopicArn")
     gate_needs = {  # the keywords (or, for `message.delete()`, the receive) each call needs
         "delete_message": ("QueueUrl", "ReceiptHandle"), "delete_message_batch": ("Entries",),
-        "delete_messages": ("Entries",), "delete": ("receive_messages",), "send_message": ("MessageBody",),
+        "delete_messages": ("Entries",), "send_message": ("MessageBody",),
+        # `message.delete()` of a message received here, or one typed by the boto3 stubs' annotations
+        "delete": ("receive_messages", *(stub.partition(".")[0] for stub in STUB_MESSAGES)),
         "publish": ("TopicArn", "TargetArn"), "send_message_batch": ("Entries",), "send_messages": ("Entries",),
     }
     ack_names = frozenset(['delete', 'delete_message', 'delete_message_batch', 'delete_messages'])
