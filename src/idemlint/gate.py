@@ -17,7 +17,7 @@ from . import patterns as user_patterns
 from .codewords import alternation, code_words
 from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find, passes_prefilter
 from .detect.base import ModuleWords
-from .origins import BROKER_WORDS, CLASS_BASES, DECORATED, PUBLISHING, QUEUE_HELPER, RECEIVING, SUBCLASSED
+from .origins import BROKER_WORDS, CLASS_BASES, DECORATED, PUBLISHING, QUEUE_HELPER, RECEIVING, SUBCLASSED, imported_names
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
 ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery|Message|Messages|Delivery)?$")
@@ -150,7 +150,7 @@ def _hook_may_be_acked(hooked: Set[str], source: bytes, project, path: Optional[
                 if head in bases_of:
                     return True  # a class of this module (its own bases are looked up in turn)
                 if imports is None:
-                    imports = _imported_names(source)
+                    imports = imported_names(source)
                 if head not in imports:
                     if head in _BUILTIN_NAMES:
                         continue
@@ -194,35 +194,6 @@ def _base_list(source: bytes, start: int) -> Optional[List[str]]:
         if not re.fullmatch(r"[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*", text):
             return None  # a call (`make_base()`), ...: not a name the text can follow
         out.append(re.sub(r"\s+", "", text))
-    return out
-
-
-def _imported_names(source: bytes) -> Dict[str, str]:
-    """{the name an import binds in the module: the dotted name it stands for}: `from .base import
-    Bot as B` -> {"B": ".base.Bot"}, `import pkg.mod as m` -> {"m": "pkg.mod"}, `import pkg.mod` ->
-    {"pkg": "pkg"}."""
-    from .origins import import_statements
-
-    out: Dict[str, str] = {}
-    for m in import_statements(source):
-        if m.group(1) is not None:
-            module = m.group(1).decode("ascii", "replace")
-            raw = (m.group(2) if m.group(2) is not None else m.group(3)).decode("ascii", "replace")
-            for part in raw.replace("(", " ").replace(")", " ").replace("\\", " ").split(","):
-                words = part.split()
-                if not words or words[0] == "*":
-                    continue
-                local = words[2] if len(words) == 3 and words[1] == "as" else words[0]
-                out[local] = (module if module.endswith(".") else module + ".") + words[0]
-        else:
-            for part in m.group(4).decode("ascii", "replace").split(","):
-                words = part.split()
-                if not words:
-                    continue
-                if len(words) == 3 and words[1] == "as":
-                    out[words[2]] = words[0]
-                else:
-                    out[words[0].partition(".")[0]] = words[0].partition(".")[0]
     return out
 
 

@@ -172,6 +172,33 @@ def import_statements(text: bytes):
             i = text.find(b"import", i + 6)
 
 
+def imported_names(source: bytes) -> Dict[str, str]:
+    """{the name an import binds in the module: the dotted name it stands for}: `from .base import
+    Bot as B` -> {"B": ".base.Bot"}, `import pkg.mod as m` -> {"m": "pkg.mod"}, `import pkg.mod` ->
+    {"pkg": "pkg"}."""
+    out: Dict[str, str] = {}
+    for m in import_statements(source):
+        if m.group(1) is not None:
+            module = m.group(1).decode("ascii", "replace")
+            raw = (m.group(2) if m.group(2) is not None else m.group(3)).decode("ascii", "replace")
+            for part in raw.replace("(", " ").replace(")", " ").replace("\\", " ").split(","):
+                words = part.split()
+                if not words or words[0] == "*":
+                    continue
+                local = words[2] if len(words) == 3 and words[1] == "as" else words[0]
+                out[local] = (module if module.endswith(".") else module + ".") + words[0]
+        else:
+            for part in m.group(4).decode("ascii", "replace").split(","):
+                words = part.split()
+                if not words:
+                    continue
+                if len(words) == 3 and words[1] == "as":
+                    out[words[2]] = words[0]
+                else:
+                    out[words[0].partition(".")[0]] = words[0].partition(".")[0]
+    return out
+
+
 def receive_words(text: bytes) -> Set[str]:
     """The receive calls named in a module's text (a plain search for each word first: most modules
     name none, and a word-boundary regex would be tried at every position)."""

@@ -10,6 +10,12 @@ it, and `CELERY_TASK_ACKS_LATE = True` in `shop/settings.py` (or in a module tha
 `CELERY_ACKS_LATE` both count. `app.conf.task_acks_late = True` / `app.conf.update(task_acks_late=True)`
 in the application's module count too.
 
+The configuration may be an object instead of a module's name: `app.config_from_object(ConfigProd)`,
+a class of the application's module or one it imports, whose body (or a base class's of the same
+module) sets `task_acks_late = True`; or an imported module (`from . import celeryconfig`). An
+application that picks one of several at run time (`if env == "production": ...`) acks late when
+every one of them says so.
+
 Read as text, once per process and top-level package; nothing is imported. A task counts as acked
 late when every Celery application of its package (a module that calls `Celery(` and configures it)
 says so: which application runs a `shared_task` is chosen at run time.
@@ -20,13 +26,15 @@ from __future__ import annotations
 import re
 from typing import Dict, Optional
 
-from ..origins import read_head
+from ..origins import imported_names, read_head
 
 _APP = re.compile(rb"\bCelery\s*\(")
 _FROM_OBJECT = re.compile(rb"config_from_object\(\s*(['\"])([\w.:]+)\1\s*(?:,\s*namespace\s*=\s*(['\"])(\w+)\3)?")
 _SETTINGS_ENV = re.compile(rb"DJANGO_SETTINGS_MODULE['\"]\s*,\s*['\"]([\w.]+)['\"]")
 _STAR_IMPORT = re.compile(rb"^from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\*", re.M)
-_IN_APP = re.compile(rb"\btask_acks_late\s*=\s*True\b")
+_IN_APP = re.compile(rb"^[^#\n]*\btask_acks_late\s*=\s*True\b", re.M)  # not in a comment
+# `config_from_object(ConfigProd)`, `config_from_object(config.ConfigProd, namespace="CELERY")`: an object
+_OBJECT_CONFIG = re.compile(rb"config_from_object\(\s*([A-Za-z_][\w.]*)\s*(?:,\s*namespace\s*=\s*(['\"])(\w+)\2\s*)?[,)]")
 STAR_DEPTH = 2  # `from .base import *` followed this many modules deep
 
 
@@ -50,6 +58,10 @@ def _configured_late(project, app: str) -> bool:
     text = read_head(app)
     if _IN_APP.search(text):
         return True
+    objects = _OBJECT_CONFIG.findall(text)
+    if objects:
+        return all(_object_late(project, app, text, name.decode(), (namespace or b"").decode())
+                   for name, _, namespace in objects)
     found = _FROM_OBJECT.search(text)
     if found is None:
         return False
@@ -62,9 +74,52 @@ def _configured_late(project, app: str) -> bool:
     module = project.module_file(source.split(":")[0], app)
     if module is None:
         return False
+    return _sets(project, module, _setting(namespace), STAR_DEPTH)
+
+
+def _setting(namespace: str, indented: bool = False):
+    """`task_acks_late = True` (or the namespaced `CELERY_TASK_ACKS_LATE`) at the start of a line (a
+    module's setting), or indented (a class body's)."""
     names = [f"{namespace}_TASK_ACKS_LATE"] if namespace else ["task_acks_late", "CELERY_ACKS_LATE"]
-    setting = re.compile(rb"^(?:" + b"|".join(n.encode() for n in names) + rb")[ \t]*=[ \t]*True\b", re.M)
-    return _sets(project, module, setting, STAR_DEPTH)
+    return re.compile(rb"^" + (rb"[ \t]+" if indented else rb"") + rb"(?:" + b"|".join(n.encode() for n in names)
+                      + rb")[ \t]*(?::[^=\n]*)?=[ \t]*True\b", re.M)
+
+
+def _object_late(project, app: str, text: bytes, name: str, namespace: str) -> bool:
+    """The configuration object `name` of the application module `app` (text `text`) sets a late
+    ack: a class of that module, or a class or a module it imports."""
+    head, _, attr = name.partition(".")
+    if attr and "." in attr:
+        return False
+    if not attr and _class_late(text, head, namespace, STAR_DEPTH):
+        return True
+    full = imported_names(text).get(head)
+    if full is None:
+        return False
+    target = f"{full}.{attr}" if attr else full  # `config.ConfigProd`, `ConfigProd`, `celeryconfig`
+    module = project.module_file(target, app)
+    if module is not None:  # a module: its own settings
+        return _sets(project, module, _setting(namespace), STAR_DEPTH)
+    owner, _, cls = target.rpartition(".")
+    module = project.module_file(owner, app) if owner.strip(".") else None
+    return module is not None and _class_late(read_head(module), cls, namespace, STAR_DEPTH)
+
+
+def _class_late(text: bytes, name: str, namespace: str, depth: int) -> bool:
+    """The class `name` of a module's text sets a late ack in its body, or one of its bases of the
+    same module does."""
+    head = re.search(rb"^([ \t]*)class[ \t]+" + re.escape(name.encode()) + rb"\b[ \t]*(?:\(([^)]*)\))?[ \t]*:",
+                     text, re.M)
+    if head is None:
+        return False
+    indent = len(head.group(1))
+    end = re.compile(rb"^[ \t]{0,%d}(?=[^ \t\n#])" % indent, re.M).search(text, head.end())
+    body = text[head.end(): end.start() if end is not None else len(text)]
+    if _setting(namespace, indented=True).search(body):
+        return True
+    bases = re.findall(rb"[A-Za-z_]\w*", head.group(2) or b"")
+    return depth > 0 and any(base.decode() != name and _class_late(text, base.decode(), namespace, depth - 1)
+                             for base in bases)
 
 
 def _sets(project, module: str, setting, depth: int) -> bool:

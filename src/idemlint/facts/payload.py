@@ -11,7 +11,7 @@ from ..detect.base import Ctx, dict_keys, func_ref
 from ..index import FunctionInfo, dotted, kwarg, string_value
 from .identity import is_id_field, normal
 
-WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "packb", "serialize", "SerializeToString"}
+WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "safe_dump", "packb", "serialize", "SerializeToString", "deepcopy"}
 # Methods of the payload itself: in `body.encode("utf-8")` the payload is `body`, and the argument
 # is a codec name, not the payload (a constant-looking `"utf-8"` says nothing about the message).
 RECEIVER_WRAPPERS = {"encode", "SerializeToString", "model_dump_json", "json"}
@@ -21,8 +21,9 @@ def unwrap(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
     """The payload inside a serialising call: `json.dumps(x)` -> x, `x.encode("utf-8")` -> x, else None."""
     if not isinstance(expr, cst.Call):
         return None
-    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in RECEIVER_WRAPPERS:
-        return expr.func.value
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in RECEIVER_WRAPPERS and not (
+            (dotted(expr.func.value) or "").rpartition(".")[2][:1].isupper() and any(a.keyword is None for a in expr.args)):
+        return expr.func.value  # not a class's codec given the payload: `ResultMessage.encode(message)`
     if (dotted(expr.func) or "").split(".")[-1] in WRAPPERS and expr.args:
         return expr.args[0].value
     return None
@@ -164,6 +165,11 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     if isinstance(expr, cst.Name) and ctx.func is not None and _filled_in(expr.value, ctx):
         # `json.dumps(event).encode()` of an `event` given (or read) keys here: those keys
         return False, _given_keys(expr.value, ctx)
+    held = object_fields(_dumped_object(expr) or expr, ctx) if expr is not None else None
+    if held is not None and any(is_id_field(name) for name in held):
+        # `dump(message.__dict__)`, `asdict(event)`, `event.model_dump_json()` of an object of a
+        # project class that has an id field (`self.job_id = job_id`, `event_id: str`)
+        return True, held
     if isinstance(expr, cst.FormattedString):
         # a text written here: an id is one of the values it formats in (`f"order {order_id} shipped"`)
         return False, ["id"] if any(isinstance(part, cst.FormattedStringExpression) and is_id_value(part.expression)
@@ -203,6 +209,60 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
             return visible, keys + inner_keys
         return False, keys
     return False, []
+
+
+# A whole object serialised: `asdict(event)` (dataclasses, attrs), `vars(event)`, `event.__dict__`,
+# `event.model_dump()` / `.dict()` (pydantic), `event._asdict()` (a named tuple). (`model_dump_json()`
+# and `json()` are `RECEIVER_WRAPPERS`: the payload is the object itself.)
+OBJECT_DUMPS = {"asdict", "vars"}
+OBJECT_METHODS = {"model_dump", "dict", "_asdict"}
+
+
+def _dumped_object(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """The object a serialisation of a whole object reads, or None."""
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "__dict__":
+        return expr.value
+    if not isinstance(expr, cst.Call) or any(a.keyword is None and a is not expr.args[0] for a in expr.args):
+        return None
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in OBJECT_METHODS and \
+            all(a.keyword is not None for a in expr.args):
+        return expr.func.value
+    if (dotted(expr.func) or "").split(".")[-1] in OBJECT_DUMPS and expr.args and expr.args[0].keyword is None:
+        return expr.args[0].value
+    return None
+
+
+def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
+    """The fields of an object of a project class (`self`; a parameter annotated with the class; a
+    name bound to its constructor or a factory's return): the attributes its methods and class body
+    bind, its class-level annotations (a dataclass's or a pydantic model's fields), and those of its
+    project base classes. None when the class is not known."""
+    from . import callees  # it imports the adapters, which import this module's siblings
+
+    if not isinstance(obj, (cst.Name, cst.Attribute)) or ctx.func is None:
+        return None
+    index, project = ctx.index, ctx.index.project
+    found = None
+    if isinstance(obj, cst.Name) and obj.value == "self":
+        cls = index.class_of(ctx.func)
+        found = (cls, index, index.path) if cls is not None else None
+    else:
+        origin = ctx.origin(obj)
+        if not origin or not origin.endswith("()"):
+            return None
+        name = origin[:-2]
+        if name in index.classes:
+            found = (index.classes[name], index, index.path)
+        elif project is not None:
+            located = callees._locate(name, project, index.path)
+            if located is not None:
+                found = callees._class_in(located[0].index, located[1], project, located[0].path, 0)
+    if found is None:
+        return None
+    names: List[str] = []
+    for cls, _, _ in [found, *callees.base_classes(found[0], found[1], project, found[2])]:
+        names += [*cls.attr_values, *cls.annotations]
+    return names
 
 
 def _given_keys(name: str, ctx: Ctx) -> List[str]:
