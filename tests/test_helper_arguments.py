@@ -201,3 +201,24 @@ def test_a_constant_key_given_to_a_helper_is_no_id(tmp_path):
     found = project_findings(tmp_path, {"app/__init__.py": "", "app/kafka.py": KEYED_HELPER, "app/prices.py": PRICES})
     assert ("prices.py", "IDEM003", "high") in found
     assert [f for f in found if f[0] == "prices.py"] == [("prices.py", "IDEM003", "high")]
+
+
+def test_a_library_scanned_as_the_project_is_still_the_library(tmp_path):
+    """Scanning a library's own tree (its examples call its own `KafkaProducer.send`): a method called on
+    an instance is the library's publish, though the class is defined in the project; only a method
+    called on a class itself (`Connector.basic_publish(channel, ...)`, a static helper) is a project
+    helper followed for what it publishes (`fixtures/wrapped/dispatch/results`)."""
+    found = project_findings(tmp_path, {
+        "kafka/__init__.py": "from kafka.producer import KafkaProducer\n",
+        "kafka/producer.py": (
+            "class KafkaProducer:\n"
+            "    def __init__(self, **configs):\n        self.config = configs\n\n"
+            "    def send(self, topic, value=None, key=None, headers=None):\n"
+            "        return self._accumulator.append(topic, key, value, headers)\n"),
+        "bench/load.py": (
+            "import json\n\nfrom kafka import KafkaProducer\n\n\n"
+            "def run(topic, count):\n"
+            "    producer = KafkaProducer(bootstrap_servers='localhost:9092')\n"
+            "    producer.send(topic, json.dumps({'count': count}).encode())\n"),
+    })
+    assert found == [("load.py", "IDEM003", "high")]

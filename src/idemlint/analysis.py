@@ -121,10 +121,11 @@ def _library_ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
 
 def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
     adapters = PRODUCE_ADAPTERS.get(called_name(call), ())
-    if adapters and callees.resolve(call.func, ctx, ctx.index.project, ctx.index.path) is not None:
-        # a project function named like a library publish (`RMQConnector.basic_publish(channel, ...,
-        # message_body=m)`, a wrapper class's `send`): followed as a publishing helper
-        # (`publishers.through_helper`), not read as the library's call
+    if adapters and isinstance(call.func, cst.Attribute) and callees._class_named(
+            call.func.value, ctx.index, ctx.func, ctx.index.project, ctx.index.path, 0) is not None:
+        # a method called on a class of the project, not on a client (`RMQConnector.basic_publish(channel,
+        # ..., message_body=m)`, a static helper whose first argument is the channel): followed as a
+        # publishing helper (`publishers.through_helper`), not read as the library's call
         return None
     if adapters:
         call = _spelled_out(call, ctx)  # the adapters read the keywords a `**params` dict holds
