@@ -52,8 +52,10 @@ def resolve_all(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]
     if callee is None:
         return (_any_class(expr, ctx, project, path) or dispatched(expr, ctx, project, path)
                 or factory_methods(expr, ctx, project, path) or by_interface(expr, ctx, project, path))
-    if not overrides or project is None or callee.func.class_name is None or not is_stub(callee.func):
+    if project is None or callee.func.class_name is None or not is_stub(callee.func):
         return [callee]
+    if not overrides:  # a protocol's implementations are no overrides: what a call typed by it runs
+        return protocol_methods(callee, ctx, project, path) or [callee]
     return subclass_methods(callee, ctx, project, path) or protocol_methods(callee, ctx, project, path) or [callee]
 
 

@@ -220,6 +220,40 @@ def insert_claim(call: cst.Call, ctx: Ctx) -> Optional[str]:
     return None
 
 
+# what makes a new, empty collection in memory (`seen = set()`, `node, seen = term, set()`)
+_NEW_COLLECTIONS = {"set", "dict", "list", "deque", "defaultdict", "OrderedDict", "Counter"}
+
+
+def _fresh_collection(func: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`func` is a method of a local the function binds only to a new collection of its own (a set,
+    a list or a dict display, `set()`, `collections.deque()`): a record that lives as long as the call."""
+    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name) or ctx.func is None:
+        return False
+    name = func.value.value
+    values = ctx.func.assigns.get(name, ())
+    if not values or name in ctx.func.params:
+        return False
+    for value, index, how in values:
+        if how != "=":
+            return False
+        if index is not None:  # `node, seen = term, set()`: the element at that position
+            value = _element_at(value, index)
+        if isinstance(value, (cst.Set, cst.List, cst.Dict)) and not value.elements:
+            continue
+        if isinstance(value, cst.Call) and (dotted(value.func) or "").rpartition(".")[2] in _NEW_COLLECTIONS \
+                and not value.args:
+            continue
+        return False
+    return True
+
+
+def _element_at(value: cst.BaseExpression, index: int) -> Optional[cst.BaseExpression]:
+    if isinstance(value, (cst.Tuple, cst.List)) and index < len(value.elements):
+        element = value.elements[index]
+        return None if isinstance(element, cst.StarredElement) else element.value
+    return None
+
+
 def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
              identity_vars: Set[str], tainted: Set[str], far: bool = False,
              opaque: Set[str] = frozenset()) -> Optional[DedupFact]:
@@ -234,6 +268,8 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         return None
     if _REGISTERS.search(name):
         return None  # `task.add_done_callback(...)`: stores a function to call later, records nothing
+    if _fresh_collection(func, ctx):
+        return None  # `seen = set()` ... `seen.add(run_id)`: gone when the function returns, kept by no redelivery
     keyed = _keyed(call, identity_vars, tainted, ctx, opaque)
     store = _store_name(call, ctx)
     dedup_store = bool(DEDUP_STORE.search(store))

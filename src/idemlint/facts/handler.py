@@ -737,7 +737,9 @@ class HandlerRun:
         return False
 
     def _callees(self, call: cst.Call, w: _Walker) -> List[callees.Callee]:
-        # an abstract method stays itself: its overrides are consumers of their own (template methods)
+        # an abstract method stays itself: its overrides are consumers of their own (template methods);
+        # a `typing.Protocol`'s stub runs one of the classes that implement the protocol
+        # (`self._webhook.post(...)` typed `WebhookClient(Protocol)`: `callees.protocol_methods`)
         found = callees.resolve_all(call.func, w.ctx, self.project, self.path, overrides=False)
         return [c for c in found if c.func.node is not w.func.node]
 
