@@ -892,7 +892,7 @@ class ModuleIndex:
         for value, owner, how in cls.attr_values.get(name, ()):
             if isinstance(value, cst.Name) and value.value == "None":
                 continue  # `self.conn = None` in `__init__`, set for real in `connect()`
-            origin = self.resolve(value, owner, _depth + 1)
+            origin = self.resolve(value, owner, _depth + 1) or self._local_instance(value)
             if origin is None:
                 continue
             if how == "for":
@@ -908,6 +908,19 @@ class ModuleIndex:
         if found is None and self.project is not None and name not in cls.attr_values:
             return self.project.inherited_attribute(self, cls, name)
         return found
+
+    def _local_instance(self, value: cst.BaseExpression) -> Optional[str]:
+        """`SQSInterface(...)`, a class of this module constructed: its origin by the module's dotted
+        name (`pkg.queueworker.SQSInterface()`), for a subclass in another module that reads the
+        attribute its base class sets (`self.queue.write_one(...)`). None without a project."""
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)) or self.project is None \
+                or not self.path:
+            return None
+        name = value.func.value
+        if name not in self.classes or name in self.module_assigns or name in self.imports:
+            return None
+        module = self.project.module_name(self.path)
+        return f"{module}.{name}()" if module else None
 
     def returned(self, func: FunctionInfo, _depth: int = 0) -> Optional[str]:
         """The origin of what `func` returns: a library object before a project one; else what its

@@ -84,6 +84,9 @@ PUBLISHING = "@publishing"
 RECEIVING = "@receiving"
 _DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.M)
 _POP_CALL = re.compile(rb"\.(?:b?[lr]pop|b?lmpop|brpoplpush|blmove)\s*\(")
+# a library's publish called in a module's text (`.send_message(`, `.basic_publish(`, `.xadd(`)
+_SEND_CALL = re.compile(rb"\.(?:send_messages?|send_message_batch|publish(?:_async)?|basic_publish|produce|xadd|"
+                        rb"[lr]pushx?|send_and_wait|send_batch)\s*\(")
 # helpers named for putting a message on a queue (`add_to_queue`, `push_to_queue`, `queue_event`)
 QUEUE_HELPER = r"(?:add|put|push|append)_\w*queue|queue_(?:message|event|task|job|notification)s?"
 _PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:(?:publish|emit|produce|enqueue|send)\w*|"
@@ -94,6 +97,17 @@ _SUFFIX = re.compile(r"((?:\[[^\[\]]*\])*)$")
 # an import of a library root in a module's text: the module may build a library object
 _IMPORT_LINE = re.compile(
     rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#;]*))|import[ \t]+([^\n#;]+))", re.M)
+
+
+def _defs_calling(text: bytes, call: "re.Pattern[bytes]") -> FrozenSet[str]:
+    """The names of the functions in a module's text whose text (up to the next `def`) holds `call`."""
+    starts = list(_DEF.finditer(text)) if call.search(text) else []
+    names = set()
+    for i, m in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        if call.search(text, m.end(), end):
+            names.add(m.group(1).decode())
+    return frozenset(names)
 
 
 def root_of(origin: str) -> str:
@@ -280,6 +294,7 @@ class Origins:
         self.ackers: Dict[str, bool] = {}
         self.publishers: Dict[str, FrozenSet[str]] = {}
         self.poppers: Dict[str, FrozenSet[str]] = {}  # `poppers_of`
+        self.senders: Dict[str, FrozenSet[str]] = {}  # `senders_of`
         self.adjacents: Dict[Tuple[str, int], FrozenSet[str]] = {}
 
     # -- the questions ------------------------------------------------------------------
@@ -499,15 +514,16 @@ class Origins:
     def poppers_of(self, path: str) -> FrozenSet[str]:
         """The functions the module defines whose text (up to the next `def`) pops off a Redis list."""
         if path not in self.poppers:
-            text = read_head(path)
-            starts = list(_DEF.finditer(text)) if _POP_CALL.search(text) else []
-            names = set()
-            for i, m in enumerate(starts):
-                end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-                if _POP_CALL.search(text, m.end(), end):
-                    names.add(m.group(1).decode())
-            self.poppers[path] = frozenset(names)
+            self.poppers[path] = _defs_calling(read_head(path), _POP_CALL)
         return self.poppers[path]
+
+    def senders_of(self, path: str) -> FrozenSet[str]:
+        """The functions the module defines whose text (up to the next `def`) calls a library's
+        publish (`self.out_queue.send_message(...)` in a queue wrapper's `write_one`): publishing
+        helpers whatever their names say."""
+        if path not in self.senders:
+            self.senders[path] = _defs_calling(read_head(path), _SEND_CALL)
+        return self.senders[path]
 
     def _calls_publisher(self, path: str, source: bytes) -> bool:
         """The module calls a publishing function or method (`emit`, `publish_json`, `send_message`)
@@ -525,7 +541,8 @@ class Origins:
         """The publishing functions the module defines, and, for a package's `__init__`, those of the
         modules it imports (`from .sns import SnsPublisher`: what its importers reach through it)."""
         if path not in self.publishers:
-            names = {m.group(1).decode() for m in _PUBLISHER_DEF.finditer(read_head(path))}
+            text = read_head(path)
+            names = {m.group(1).decode() for m in _PUBLISHER_DEF.finditer(text)} | self.senders_of(path)
             self.publishers[path] = frozenset(names)  # first: an import cycle of packages ends here
             if os.path.basename(path) == "__init__.py":
                 for sub in self._imports_of(path)[1]:

@@ -155,8 +155,11 @@ def helper_passed_on(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> 
 
 
 def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Optional[ProduceSite]:
-    """The publish a call of a project helper makes with what the call passes, judged here."""
-    if not PUBLISH_LIKE.search(called_name(call)) or is_mock(call, ctx):
+    """The publish a call of a project helper makes with what the call passes, judged here: a helper
+    named like a publish, or one whatever its name whose body calls a library's publish
+    (`self.queue.write_one(content)`: `sender_names`)."""
+    name = called_name(call)
+    if not (PUBLISH_LIKE.search(name) or name in sender_names(ctx.index)) or is_mock(call, ctx):
         return None
     project = ctx.index.project
     found = None
@@ -184,6 +187,22 @@ def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Op
     site.id_exprs = [a.value for a in call.args
                      if a.keyword is not None and a.keyword.value in ("headers", "properties", "attributes")]
     return site
+
+
+def sender_names(index) -> frozenset:
+    """The functions of the module of `index`, and of the project modules it imports (read as text,
+    `Origins.senders_of`), whose bodies call a library's publish: the calls worth resolving for a
+    publishing helper named like nothing of the kind. Once per module."""
+    project = index.project
+    memo = project.memo("senders", index.path) if project is not None else {}
+    key = (os.path.abspath(index.path) if index.path else "", id(index))
+    if key not in memo:
+        names = {f.name for f in index.functions if any(called_name(c) in PRODUCE_ADAPTERS for c in f.calls)}
+        if project is not None and index.path:
+            for sub in project.origins.imported_files(os.path.abspath(index.path)):
+                names |= project.origins.senders_of(sub)
+        memo[key] = frozenset(names)
+    return memo[key]  # type: ignore[return-value]
 
 
 def _publishes(callee: callees.Callee, ctx: Ctx, produce: Produce, depth: int, active: set) -> Optional[Publishes]:
