@@ -222,3 +222,43 @@ def test_a_library_scanned_as_the_project_is_still_the_library(tmp_path):
             "    producer.send(topic, json.dumps({'count': count}).encode())\n"),
     })
     assert found == [("load.py", "IDEM003", "high")]
+
+
+REPLIES = '''
+import redis
+
+
+def reply_key(rid):
+    return f"replies:{rid}"
+
+
+class Relay:
+    def __init__(self, url):
+        self._redis = redis.Redis.from_url(url)
+
+    def _append(self, stream, entry):
+        self._redis.xadd(stream, entry)
+
+    def relay(self, req):
+        rid = req["id"]
+        key = reply_key(rid)
+        self._append(key, {"t": "head", "status": 200})
+        self._chunks(key, req["body"])
+
+    def _chunks(self, key, body):
+        for part in body.split(b"\\\\n"):
+            self._append(key, {"t": "data", "b": part})
+
+    def announce(self, name):
+        self._append("relay-events", {"event": "started", "name": name})
+'''
+
+
+def test_a_reply_to_a_key_made_from_the_request_id_needs_no_id_of_its_own(tmp_path):
+    """`self._append(reply_key(rid), chunk)`: a helper whose body calls `xadd` (`sender_names`), given
+    a stream made from the request's id (also through a parameter every call of the function in the
+    module fills so): the reply goes where that id names, as an RPC reply carries the request's
+    correlation id. The same helper given a fixed stream publishes an id-less event."""
+    found = project_findings(tmp_path, {"relay/__init__.py": "", "relay/worker.py": REPLIES})
+    assert ("worker.py", "IDEM003", "high") in found
+    assert [f for f in found if f[2] == "high"] == [("worker.py", "IDEM003", "high")]

@@ -25,7 +25,7 @@ from ..index import argument, dotted
 from . import callees
 from .deferred import message_data
 from .identity import is_id_field, mentions
-from .payload import built_here, fields
+from .payload import bound_once, built_here, fields, is_id_value
 from ..origins import QUEUE_HELPER, caller_files, read_head
 
 Produce = Callable[[cst.Call, Ctx], Optional[ProduceSite]]
@@ -184,6 +184,13 @@ def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Op
                        evidence=f"publishes through `{chain}`: {found.what}")
     site.has_id = found.has_id or any(a.keyword is not None and is_id_field(a.keyword.value) for a in call.args) or any(
         _given(argument(call, callee.func, p)) for p in found.id_params)
+    if not site.has_id:
+        # another argument made from one id (`self._xadd_stream(codec.stream_key(rid), chunk)`, a stream
+        # that exists for one request, `rid = req["id"]`): the message goes where that id names, as an
+        # RPC reply carries its request's correlation id
+        payloads = [argument(call, callee.func, p) for p in found.params]
+        site.has_id = any(_names_an_id(a.value, ctx) for a in call.args
+                          if a.star == "" and not any(a.value is given for given in payloads))
     site.id_exprs = [a.value for a in call.args
                      if a.keyword is not None and a.keyword.value in ("headers", "properties", "attributes")]
     return site
@@ -267,6 +274,34 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
                              tuple(sorted(id_params)),
                              written=deeper.written or any(fields(given, inner)[0] for given in passed))
     return None
+
+
+def _names_an_id(expr: cst.BaseExpression, ctx: Ctx, depth: int = 0) -> bool:
+    """`expr` is an id (`req["id"]`, `order_id`), or a key or name made from one by a call or an
+    f-string (`stream_key(rid)`, `f"result:{rid}"`), through the function's locals bound once and
+    the parameters every call of the function in its module fills so."""
+    if depth > 6:
+        return False
+    if isinstance(expr, cst.Name) and ctx.func is not None:
+        value = bound_once(expr.value, ctx.func)
+        if value is not None:
+            return _names_an_id(value, ctx, depth + 1)
+        owner = ctx.func  # a parameter of the function or of one it is nested in: what its callers pass
+        while owner is not None and expr.value not in owner.params:
+            owner = owner.parent
+        if owner is not None and expr.value not in NOT_PARAMS:
+            sites = ctx.index.call_sites(owner)
+            given = [(argument(call, owner, expr.value), caller) for caller, call in sites]
+            return bool(given) and len(given) <= MAX_CALLER_CALLS and all(
+                value is not None and _names_an_id(value, Ctx(ctx.index, caller), depth + 1) for value, caller in given)
+    if is_id_value(expr):
+        return True
+    if isinstance(expr, cst.FormattedString):
+        return any(isinstance(part, cst.FormattedStringExpression) and _names_an_id(part.expression, ctx, depth + 1)
+                   for part in expr.parts)
+    if isinstance(expr, cst.Call):
+        return any(a.star == "" and _names_an_id(a.value, ctx, depth + 1) for a in expr.args)
+    return False
 
 
 def _given(expr: Optional[cst.BaseExpression]) -> bool:
