@@ -24,11 +24,11 @@ from .stack import engine_gc
 POOL_THRESHOLD = 8
 # Work is sent to the pool in chunks of at most this many files or bytes. Files come in discovery
 # order, a folder's files together, and modules beside each other call into the same project modules:
-# a chunk this size keeps most of a folder in one worker, which parses those callee modules once
-# (the bench corpus, 2 workers: 8 files a chunk cost 5% more CPU and wall time; 128, an idle worker
-# at the end of the run).
-CHUNK_FILES = 32
-CHUNK_BYTES = 1024 * 1024
+# a chunk this size keeps more of a folder in one worker, which parses those callee modules once
+# (the bench corpus, 2 workers: 8 files a chunk took 10.4-10.5 s, 16 took 10.1-10.2 s; 32 added 20 MiB
+# to the peak memory of the run, and 128 left a worker idle at its end).
+CHUNK_FILES = 16
+CHUNK_BYTES = 512 * 1024
 # Chunks in flight per worker before the oldest is waited for (bounds the sources held here).
 IN_FLIGHT_PER_WORKER = 4
 
