@@ -121,8 +121,8 @@ def _library_ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
 
 def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
     adapters = PRODUCE_ADAPTERS.get(called_name(call), ())
-    if adapters and isinstance(call.func, cst.Attribute) and callees._class_named(
-            call.func.value, ctx.index, ctx.func, ctx.index.project, ctx.index.path, 0) is not None:
+    if adapters and isinstance(call.func, cst.Attribute) and callees.class_named(
+            call.func.value, ctx, ctx.index.path) is not None:
         # a method called on a class of the project, not on a client (`RMQConnector.basic_publish(channel,
         # ..., message_body=m)`, a static helper whose first argument is the channel): followed as a
         # publishing helper (`publishers.through_helper`), not read as the library's call

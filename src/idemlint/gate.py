@@ -17,7 +17,7 @@ from . import patterns as user_patterns
 from .codewords import alternation, code_words
 from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find, passes_prefilter
 from .detect.base import ModuleWords
-from .origins import BROKER_WORDS, CLASS_BASES, DECORATED, PUBLISHING, QUEUE_HELPER, RECEIVING, SUBCLASSED, imported_names
+from .origins import BROKER_WORDS, CLASS_LINE, DECORATED, PUBLISHING, QUEUE_HELPER, RECEIVING, SUBCLASSED, imported_names
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
 ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery|Message|Messages|Delivery)?$")
@@ -218,7 +218,7 @@ def adjacency_may_matter(source: bytes) -> bool:
     (`DECORATED`), no class with a base (`SUBCLASSED`) and no call named like a publishing helper
     (`PUBLISHING`). The imports of such a module are not worth following (`Origins.adjacent`)."""
     return (b"@" in source or _ACK_OR_PUBLISH.search(source) is not None
-            or CLASS_BASES.search(source) is not None or _PUBLISHER_CALL.search(source) is not None)
+            or CLASS_LINE.search(source) is not None or _PUBLISHER_CALL.search(source) is not None)
 
 
 # The last source asked about and the answer: the API asks before loading the engine, and the

@@ -91,7 +91,8 @@ _SEND_CALL = re.compile(rb"\.(?:send_messages?|send_message_batch|publish(?:_asy
 QUEUE_HELPER = r"(?:add|put|push|append)_\w*queue|queue_(?:message|event|task|job|notification)s?"
 _PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:(?:publish|emit|produce|enqueue|send)\w*|"
                             + QUEUE_HELPER.encode() + rb"))[ \t]*\(", re.M)
-CLASS_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.M)
+# `class Name(Base, ...):` lines: (the name, the text of its bases)
+CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\([^()]*\))?$")
 _SUFFIX = re.compile(r"((?:\[[^\[\]]*\])*)$")
 # an import of a library root in a module's text: the module may build a library object
@@ -355,6 +356,7 @@ class Origins:
         return self._guarded(("constructed", home, cls.name, name), self._constructed_with, home, cls, func, name)
 
     def _constructed_with(self, home: str, cls: "ClassInfo", func: object, name: str) -> Optional[str]:
+        from .detect.base import Ctx
         from .facts import callees
 
         project = self.project
@@ -362,7 +364,7 @@ class Origins:
         files = [f for f in project.constructing(cls.name, home) if os.path.abspath(f) != home]
 
         def runs(call, index, caller, loaded) -> bool:
-            target = callees._class_named(call.func, index, caller, project, loaded.path, 0)
+            target = callees.class_named(call.func, Ctx(index, caller), loaded.path)
             # not another class of the same name
             return target is not None and target[0].name == cls.name and bool(target[2]) \
                 and os.path.abspath(target[2]) == home
@@ -553,7 +555,7 @@ class Origins:
     def _subclasses_near(self, path: str, source: bytes, depth: int) -> bool:
         """A class of the module derives from a name it imports from a project module near a broker
         (a bot's `class SqlOutputBot(OutputBot)`): its hooks may be acked by that base class."""
-        bases = {name.decode() for m in CLASS_BASES.finditer(source) for name in re.findall(rb"\w+", m.group(1))}
+        bases = {name.decode() for m in CLASS_LINE.finditer(source) for name in re.findall(rb"\w+", m.group(2))}
         if not bases:
             return False
         for name in library_imports(source)[1]:

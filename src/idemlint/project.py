@@ -20,7 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .origins import MAX_MODULE_BYTES, read_head
+from .origins import CLASS_LINE, MAX_MODULE_BYTES, read_head
 
 # Parsed modules kept per process, least recently used first out: at most this many, and at most
 # this much source between them (a tree and its index take about 90 bytes per source byte, so
@@ -30,7 +30,6 @@ MAX_MODULES = 64
 MAX_KEPT_SOURCE = 768 * 1024
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\([^()]*\))?)$")
 _DEF_LINE = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+([^ \t\n(]+)[ \t]*\(", re.M)
-_CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
 # a base class's last name: `Base`, `pkg.Base`, `Base[T]`; not `metaclass=ABCMeta`
 _BASE_NAME = re.compile(rb"(?:^|,)\s*(?:[\w]+\.)*(\w+)\s*(?=[\[,]|$)")
 _CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -318,7 +317,7 @@ class Project:
             text = read_head(path)
             if len(text) > MAX_MODULE_BYTES:
                 continue  # not followed into
-            for m in _CLASS_LINE.finditer(text):
+            for m in CLASS_LINE.finditer(text):
                 name = m.group(1).decode("ascii", "replace")
                 self._defined.setdefault(name, []).append(path)
                 for base_name in _BASE_NAME.findall(m.group(2)):

@@ -539,6 +539,21 @@ def _own_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]
     return (cls, ctx.index, path) if cls is not None else None
 
 
+def class_named(expr: cst.BaseExpression, ctx: Ctx, path: Optional[str]):
+    """(class, its module index, its path) that `expr` names (`Connector`, `pkg.mod.Base`): a class of
+    the module, or one of a project module; None for anything else (an instance, a library's class)."""
+    return _class_named(expr, ctx.index, ctx.func, ctx.index.project, path, 0)
+
+
+def class_at(origin: str, index: ModuleIndex):
+    """(class, its module index, its path) an origin names (`Heartbeat`, `pkg.messages.ResultMessage`),
+    read from `index`'s module; None when it is no class of the project."""
+    if origin in index.classes:
+        return index.classes[origin], index, index.path
+    located = _locate(origin, index.project, index.path)
+    return _class_in(located[0].index, located[1], index.project, located[0].path, 0) if located else None
+
+
 def _class_named(expr: cst.BaseExpression, index: ModuleIndex, func: Optional[FunctionInfo], project,
                  path: Optional[str], hops: int, broker_only: bool = False):
     if isinstance(expr, cst.Name) and expr.value in index.classes:

@@ -250,13 +250,7 @@ def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
         origin = ctx.origin(obj)
         if not origin or not origin.endswith("()"):
             return None
-        name = origin[:-2]
-        if name in index.classes:
-            found = (index.classes[name], index, index.path)
-        elif project is not None:
-            located = callees._locate(name, project, index.path)
-            if located is not None:
-                found = callees._class_in(located[0].index, located[1], project, located[0].path, 0)
+        found = callees.class_at(origin[:-2], index)
     if found is None:
         return None
     names: List[str] = []
