@@ -208,7 +208,7 @@ def test_compiler_warnings_are_not_printed(capfd):
 
 
 def test_code_words_reads_names_not_prose():
-    text, owned = code_words(_src('''
+    text, owned, class_names = code_words(_src('''
         """A docstring about basic_ack."""
         import kafka.consumer as kc
 
@@ -217,13 +217,21 @@ def test_code_words_reads_names_not_prose():
                 self.client.publish(topic="t", message_id=message.id)
 
                 def inner():
-                    pass
+                    self.done()
+
+        class Idle(Worker):
+            def wait(self):
+                pass
     '''))
     names = set(text.splitlines())
     assert {"kafka.consumer", "kc", "client", "publish", "topic", "message_id", "retries", "message"} <= names
     assert "A docstring about basic_ack." not in names
     methods = [name for _, name in owned]
     assert "handle" in methods and "inner" not in methods and ("Worker", "handle") in owned
+    # what the code inside each class's body uses (its methods and their nested functions), not
+    # the names the body binds (`handle`, `wait`)
+    assert {"client", "publish", "done"} <= class_names["Worker"] and "handle" not in class_names["Worker"]
+    assert "wait" not in class_names["Idle"]
 
 
 def test_alternation_matches_the_same_words_as_a_flat_one():
@@ -352,17 +360,98 @@ def test_a_hook_method_of_a_class_whose_bases_name_no_broker_is_not_parsed(tmp_p
     assert not gate.may_hold_units(mail.read_bytes(), frozenset(), project, str(mail))
 
 
+def test_a_hook_method_is_not_parsed_when_no_base_calls_it(tmp_path):
+    """A base class of a broker module that never calls `self.process(...)` cannot ack after it:
+    the subclass's module holds no consumer and is not parsed."""
+    project, mail = _bot_project(tmp_path, '''
+        import pika
+
+
+        class Bot:
+            def run(self, channel, method, body):
+                self.log(body)
+                channel.basic_ack(delivery_tag=method.delivery_tag)
+    ''')
+    assert not gate.may_hold_units(mail.read_bytes(), frozenset(), project, str(mail))
+
+
+def test_a_hook_method_counts_when_a_base_of_a_base_in_another_module_calls_it(tmp_path):
+    """The bases are followed from module to module: `Bot` (base.py) derives from `Runner`
+    (runner.py), whose loop calls `self.process(...)` and acks."""
+    project, mail = _bot_project(tmp_path, '''
+        import pika
+        from .runner import Runner
+
+
+        class Bot(Runner):
+            queue = "mail"
+    ''')
+    (tmp_path / "bots" / "runner.py").write_text(textwrap.dedent('''
+        import pika
+
+
+        class Runner:
+            def run(self, channel, method, body):
+                self.process(body)
+                channel.basic_ack(delivery_tag=method.delivery_tag)
+    '''))
+    source = mail.read_bytes()
+    assert gate.may_hold_units(source, frozenset(), project, str(mail))
+    facts = detect(parse(source), project, str(mail))
+    assert [c.function.name for c in facts.consumers] == ["process"]
+
+
 @pytest.mark.parametrize("source, kept", [
     # a library's base class (socketserver, threading) is never looked up for an ack
     ("import socketserver\n\nclass Echo(socketserver.BaseRequestHandler):\n    def handle(self):\n"
      "        self.request.sendall(self.request.recv(1024))\n", False),
     ("from threading import Thread\n\nclass Job(Thread):\n    def process(self, item):\n        print(item)\n", False),
     ("class Job(object, metaclass=Meta):\n    def handle(self, item):\n        print(item)\n", False),
-    # a base class of the same module is (it may call the hook and ack)
-    ("class Base:\n    pass\n\nclass Job(Base):\n    def handle(self, item):\n        print(item)\n", True),
+    # a base class of the same module is, when its code uses one of the class's methods and an ack
+    # (it may ack after calling the hook)...
+    ("class Base:\n    def run(self, m):\n        self.handle(m)\n        m.ack()\n\nclass Job(Base):\n"
+     "    def handle(self, item):\n        print(item)\n", True),
+    ("class Root:\n    def run(self, m):\n        self . handle (m)\n        m.ack()\n\nclass Base(Root):\n    pass\n\n"
+     "class Job(Base):\n    def handle(self, item):\n        print(item)\n", True),
+    # ... and not when nothing calls them: no base can ack after a hook it never calls
+    ("class Base:\n    pass\n\nclass Job(Base):\n    def handle(self, item):\n        print(item)\n", False),
+    ("class Base:\n    def run(self, m):\n        self.handle_other(m)\n\nclass Job(Base):\n"
+     "    def handle(self, item):\n        print(item)\n", False),
     # a base bound some other way, or a base list the text cannot read: the engine decides
     ("Base = make_base()\n\nclass Job(Base):\n    def handle(self, item):\n        print(item)\n", True),
     ("class Job(make_base()):\n    def handle(self, item):\n        print(item)\n", True),
 ])
 def test_hook_methods_of_classes_whose_bases_cannot_ack_are_not_parsed(source, kept):
     assert gate.may_hold_units(source.encode()) is kept
+
+
+def test_every_adapter_that_acks_by_a_with_block_names_its_with_items():
+    """The gate takes a base class for one that may ack after a hook only if its methods use an ack
+    name or a `with_names` word (`gate._may_ack`): an adapter whose `with_ack` can find an ack must
+    say which called names it looks at."""
+    from idemlint.detect import ADAPTERS
+    from idemlint.detect.base import Adapter
+
+    for adapter in ADAPTERS:
+        if type(adapter).with_ack is not Adapter.with_ack:
+            assert adapter.with_names, type(adapter).__name__
+
+
+def test_a_base_class_that_calls_the_hook_but_never_acks_lets_nothing_in():
+    source = _src('''
+        class Base:
+            def run(self, items):
+                for item in items:
+                    self.handle(item)
+                    self.log(item)
+
+
+        class Job(Base):
+            def handle(self, item):
+                print(item)
+    ''')
+    assert not gate.may_hold_units(source)
+    acking = source.replace(b"self.log(item)", b"self.ack(item)")
+    assert gate.may_hold_units(acking)
+    processing = source.replace(b"self.handle(item)\n", b"async with item.process():\n                        self.handle(item)\n")
+    assert gate.may_hold_units(processing)

@@ -454,7 +454,9 @@ def _hook_handlers(index: ModuleIndex, project, path: Optional[str]) -> List[Han
 
 
 def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[str, tuple]:
-    """{hook name: (library, evidence)} for the `self.hook(...)` calls a method of `cls` acks after."""
+    """{hook name: (library, evidence)} for the `self.hook(...)` calls a method of `cls` acks after.
+    (The gate's `_may_ack` and `_base_may_call` assume what this reads: a call named like an ack, or
+    a `with` item named in an adapter's `with_names`, after `self.hook(...)` in one method.)"""
     key = (os.path.abspath(path) if path else "", id(cls.node))
     # memoised only for modules the project keeps: the analysed module's tree dies with its run
     memo = project.memo("hooks", path) if project is not None else {}

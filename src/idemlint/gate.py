@@ -15,9 +15,9 @@ from typing import Dict, FrozenSet, List, Optional, Set
 
 from . import patterns as user_patterns
 from .codewords import alternation, code_words
-from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, may_find, passes_prefilter
+from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, WITH_ACK_NAMES, may_find, passes_prefilter
 from .detect.base import ModuleWords
-from .origins import BROKER_WORDS, CLASS_LINE, DECORATED, PUBLISHING, QUEUE_HELPER, RECEIVING, SUBCLASSED, imported_names
+from .origins import BROKER_WORDS, CLASS_LINE, DECORATED, PUBLISHING, QUEUE_HELPER, RECEIVING, SUBCLASSED, imported_names, read_head
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
 ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery|Message|Messages|Delivery)?$")
@@ -82,10 +82,10 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), projec
         # its text: the adjacent branch below has nothing to find (no compile needed). A module that
         # does not compile counts as clean here, as one the prefilter turns away does.
         answer = False
-    elif (words := code_words(source)) is None:
+    elif (compiled := code_words(source)) is None:
         answer = True
     else:
-        text, methods = words
+        text, methods = compiled.text, compiled.methods
         found = set(adjacent & GATE_VOCABULARY)
         answer = False
         for match in _GATE.finditer(text):
@@ -94,7 +94,10 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), projec
                 break
             found.add(match.group(0))
         else:
-            hooked = {cls for cls, name in methods if HOOK_NAME.match(name)}
+            hooked: Dict[str, Set[str]] = {}
+            for cls, name in methods:
+                hooked.setdefault(cls, set()).add(name)
+            hooked = {cls: names for cls, names in hooked.items() if any(HOOK_NAME.match(n) for n in names)}
             if adjacent and not passes_prefilter(source):
                 # let in by the project modules it imports alone: only what they explain counts (an
                 # `execute()` method or a `complete()` call of its own says nothing of a broker)
@@ -117,7 +120,7 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), projec
                           or any(m.group(0) not in ACK_OR_PUBLISH_NAMES for m in _PUBLISH_LIKE.finditer(text))
                           and not BROKER_WORDS.isdisjoint(text.split("\n"))
                           # a hook method a base class of the project may ack after calling it
-                          or bool(hooked) and _hook_may_be_acked(hooked, source, project, path))
+                          or bool(hooked) and _hook_may_be_acked(hooked, source, compiled.class_names, project, path))
     _LAST[:] = [source, answer, adjacent, project, path]
     return answer
 
@@ -127,37 +130,87 @@ _CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*([(:])", re.M)
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
-def _hook_may_be_acked(hooked: Set[str], source: bytes, project, path: Optional[str]) -> bool:
+def _hook_may_be_acked(hooked: Dict[str, Set[str]], source: bytes, class_names: Dict[str, Set[str]],
+                       project, path: Optional[str]) -> bool:
     """False only if no class in `hooked` (classes of the module that define a method named like a
-    hook) derives from a class `analysis._hook_handlers` could find, the one way such a method
-    becomes a handler: its base-class lookup (`callees.base_classes`, `broker_only`) finds a class
-    of this module by name, or a class of a project module that names a broker
-    (`Project.mentions_broker`). A base of a library or the builtins (`threading.Thread`,
-    `APIView`, `Exception`) is never found, and neither is an imported one without a project. When
-    the text does not say (a base list it cannot read, a name bound some other way, a star
-    import), the answer is True."""
+    hook, with the names of all their methods) can become a consumer the way
+    `analysis._hook_handlers` makes one: a base class its base-class lookup
+    (`callees.base_classes`, `broker_only`) finds calls one of the class's methods as
+    `self.method(...)` (and acks after it). The lookup finds a class of this module by name, or a
+    class of a project module that names a broker (`Project.mentions_broker`); a base of a library
+    or the builtins (`threading.Thread`, `APIView`, `Exception`) is never found, and neither is an
+    imported one without a project. A base is taken to call a method when its methods' code uses
+    the name at all (`codewords.Words.class_names`). The bases are followed through the modules'
+    text (`_base_may_call`); when the text does not say (a base list it cannot read, a name bound
+    some other way, a star import, a class re-exported), the answer is True."""
+    return any(_base_may_call(source, class_names, path, cls, methods, project, 0)
+               for cls, methods in hooked.items())
+
+
+def _base_may_call(source: bytes, class_names: Dict[str, Set[str]], path: Optional[str], cls: str,
+                   methods: Set[str], project, hops: int, own: bool = True) -> bool:
+    """Some base of class `cls` of `source` (the module at `path`, its classes' names
+    `class_names`), or the class itself unless it is the `own` class whose methods these are, may
+    call one of `methods` on `self`, as far as the text of the chain of bases can tell."""
+    if hops > _BASE_HOPS:
+        return True  # deeper than the text is followed: the engine decides
+    if cls not in class_names:
+        return True  # not a class defined here (re-exported, made some other way): cannot tell
+    if not own and not methods.isdisjoint(class_names[cls]) and _may_ack(class_names[cls]):
+        return True
     bases_of: Dict[str, List[Optional[List[str]]]] = {}
     for m in _CLASS_LINE.finditer(source):
         bases = _base_list(source, m.end()) if m.group(2) == b"(" else []
         bases_of.setdefault(m.group(1).decode(), []).append(bases)
     imports: Optional[Dict[str, str]] = None
-    for cls in hooked:
-        for bases in bases_of.get(cls, [None]):
-            if bases is None:
+    for bases in bases_of.get(cls, [None]):
+        if bases is None:
+            return True
+        for base in bases:
+            head = base.partition(".")[0]
+            if head in bases_of and head == base:
+                if _base_may_call(source, class_names, path, base, methods, project, hops + 1, own=False):
+                    return True  # a class of this module: its methods, then its own bases
+                continue
+            if imports is None:
+                imports = imported_names(source)
+            if head not in imports:
+                if head in _BUILTIN_NAMES:
+                    continue
+                return True  # bound some other way (an assignment, a star import): cannot tell
+            if project is None or not path:
+                continue  # without a project, an imported base is never found
+            found = _found_class(project, imports[head] + base[len(head):], path)
+            if found is True:
                 return True
-            for base in bases:
-                head = base.partition(".")[0]
-                if head in bases_of:
-                    return True  # a class of this module (its own bases are looked up in turn)
-                if imports is None:
-                    imports = imported_names(source)
-                if head not in imports:
-                    if head in _BUILTIN_NAMES:
-                        continue
-                    return True  # bound some other way (an assignment, a star import): cannot tell
-                if project is not None and path and _finds_class(project, imports[head] + base[len(head):], path):
+            if found is not None:
+                where, name = found
+                text = read_head(where)
+                words = _module_words(project, where, text)
+                if words is None or _base_may_call(text, words.class_names, where, name, methods, project,
+                                                   hops + 1, own=False):
                     return True
     return False
+
+
+def _may_ack(names: Set[str]) -> bool:
+    """A class whose methods use `names` may ack after a hook: a call named like an ack
+    (`analysis._acked_hooks` takes only those) or a `with` item an adapter acks by."""
+    return any(name in ACK_ADAPTERS or name in WITH_ACK_NAMES or ACK_LIKE.match(name) for name in names)
+
+
+def _module_words(project, path: str, source: bytes):
+    """`code_words` of a project module a base class is in, once per project and path."""
+    if _WORDS_OF[:1] != [project]:
+        _WORDS_OF[:] = [project, {}]
+    memo = _WORDS_OF[1]
+    if path not in memo:
+        memo[path] = code_words(source)
+    return memo[path]
+
+
+_BASE_HOPS = 6  # bases followed in text (any bound is safe: past it the answer is True)
+_WORDS_OF: list = []  # [the project, {path: its module's `code_words`}]
 
 
 def _base_list(source: bytes, start: int) -> Optional[List[str]]:
@@ -197,14 +250,21 @@ def _base_list(source: bytes, start: int) -> Optional[List[str]]:
     return out
 
 
-def _finds_class(project, origin: str, path: str) -> bool:
-    """A base-class lookup of `origin` may find a class: it names something in a project module that
-    names a broker (`Project.load(broker_only=True)` refuses the others)."""
+def _found_class(project, origin: str, path: str):
+    """Where a base-class lookup of `origin` may find a class: None if it finds nothing (it names
+    nothing in a project module that names a broker: `Project.load(broker_only=True)` refuses the
+    others), (the module's file, the class name) when it names a class at the module's top
+    level, and True when the lookup may find one the text cannot place."""
     try:
         found = project.find(origin, path)
     except Exception:  # noqa: BLE001 - only a shortcut: when in doubt, the engine decides
         return True
-    return found is not None and bool(found[1]) and project.mentions_broker(found[0])
+    if found is None or not found[1] or not project.mentions_broker(found[0]):
+        return None
+    rest = found[1]
+    if len(rest) != 1 or rest[0][1]:
+        return True  # a nested class, a call: not a class line of that module
+    return found[0], rest[0][0]
 
 
 # a call named like a publishing helper of another module (`origins._PUBLISHER_DEF`'s names)

@@ -52,6 +52,7 @@ def _by_name(kind: str) -> Dict[str, Tuple[Adapter, ...]]:
 # Dispatch by the called name, so a call to `assertEqual` is not shown to sixteen adapters.
 ACK_ADAPTERS = _by_name("ack_names")
 PRODUCE_ADAPTERS = _by_name("produce_names")
+WITH_ACK_NAMES = frozenset(name for adapter in ADAPTERS for name in adapter.with_names)
 
 
 def called_name(call) -> str:

@@ -21,6 +21,7 @@ class AioPikaAdapter(Adapter):
     gate_needs = dict.fromkeys(("publish", "no_ack", "process"), root_words(ROOTS))
     ack_names = frozenset()
     produce_names = frozenset(['publish'])
+    with_names = ("process",)
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         """`queue.consume(cb, no_ack=True)`: `cb` is acked on delivery; `queue.iterator(no_ack=True)`

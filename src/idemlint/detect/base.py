@@ -117,6 +117,8 @@ class Adapter:
     # called names `ack()` / `produce()` may recognise (None: any); lets the engine skip the rest
     ack_names: Optional[frozenset] = frozenset()
     produce_names: Optional[frozenset] = frozenset()
+    # the called names of the `with` items `with_ack()` may take for an ack (`message.process()`)
+    with_names: Tuple[str, ...] = ()
 
     def may_find(self, words: "ModuleWords") -> bool:
         """False only if this adapter can find nothing in a module whose code uses `words` (the
