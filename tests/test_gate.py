@@ -455,3 +455,22 @@ def test_a_base_class_that_calls_the_hook_but_never_acks_lets_nothing_in():
     assert gate.may_hold_units(acking)
     processing = source.replace(b"self.handle(item)\n", b"async with item.process():\n                        self.handle(item)\n")
     assert gate.may_hold_units(processing)
+
+
+def test_a_call_of_a_publishing_helper_of_an_imported_module_lets_a_broker_module_in():
+    """`self.queue.write_one(item)`, where an imported project module's `write_one` publishes with pika
+    (`origins.PUBLISHING` among the adjacent words): let in whatever the helper's name, also in a
+    module that names a broker itself (threatingestor's `FSWatcher.process`)."""
+    from idemlint.origins import PUBLISHING
+
+    source = _src('''
+        import pika
+
+
+        class Watcher:
+            def tick(self, item):
+                self.queue.write_one({"rules": item})
+    ''')
+    assert passes_prefilter(source)
+    assert not gate.may_hold_units(source, frozenset({"pika"}))
+    assert gate.may_hold_units(source, frozenset({"pika", PUBLISHING}))

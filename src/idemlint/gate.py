@@ -115,6 +115,7 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), projec
                           or not found.isdisjoint(FALLBACK_WORDS)
                           # a call of a publishing helper of a module near a broker library
                           or bool(adjacent) and _PUBLISH_LIKE.search(text) is not None
+                          or PUBLISHING in adjacent  # or of one whatever its name (`queue.write_one(...)`)
                           # or of a project helper (no library's publish name), in a module that
                           # imports a broker library itself: a client it may hand the helper
                           or any(m.group(0) not in ACK_OR_PUBLISH_NAMES for m in _PUBLISH_LIKE.finditer(text))
