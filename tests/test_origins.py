@@ -577,3 +577,39 @@ def test_a_constructor_argument_is_what_init_binds(app):
     # constructed once: `self.source` is the Kafka consumer `Relay(...)` was given (high); twice:
     # nothing known, the fallback's low
     assert got == [("relay.py", 13, "IDEM001", "high"), ("twice.py", 13, "IDEM001", "low")]
+
+
+def test_a_module_global_declared_with_a_type_and_set_at_run_time_has_that_type(app):
+    """`_transport_object: TransportManager | None = None` in a package's `__init__`, set when the
+    server starts: `app.server._transport_object.send(queue, message)` in another module is the
+    project method `TransportManager.send`, which sends on a workflows transport."""
+    write(app, {
+        "app/server/__init__.py": '''
+            from app.server.transport import TransportManager
+
+            _transport_object: TransportManager | None = None
+        ''',
+        "app/server/transport.py": '''
+            import workflows.transport
+
+
+            class TransportManager:
+                def __init__(self):
+                    self.transport = workflows.transport.lookup("PikaTransport")()
+                    self.feedback_queue = "murfey_feedback"
+
+                def send(self, queue, message):
+                    self.transport.send(queue, message)
+        ''',
+        "app/api.py": '''
+            import app.server
+
+
+            def flush(session_id, tag):
+                message = {"register": "flush", "session_id": session_id, "tag": tag}
+                if app.server._transport_object:
+                    app.server._transport_object.send(app.server._transport_object.feedback_queue, message)
+        ''',
+    })
+    got = [(name, line, rule) for name, line, rule, _, _ in findings(app)]
+    assert ("api.py", 8, "IDEM003") in got

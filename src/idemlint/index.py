@@ -627,6 +627,9 @@ class _Indexer:
             self.scope_stack[-1].annotations.setdefault(node.target.value, node.annotation.annotation)
         elif isinstance(node.target, cst.Name) and isinstance(self.scope_stack[-1], ClassInfo):
             self.scope_stack[-1].annotations.setdefault(node.target.value, node.annotation.annotation)
+        if isinstance(node.target, cst.Name) and self.scope_stack[-1] is None:
+            # `_transport: TransportManager | None = None`: a module global set at run time
+            self.ix.module_annotations.setdefault(node.target.value, node.annotation.annotation)
         if (isinstance(node.target, cst.Attribute) and isinstance(node.target.value, cst.Name)
                 and node.target.value.value == "self" and self.class_stack):
             self.class_stack[-1].annotations.setdefault(node.target.attr.value, node.annotation.annotation)
@@ -764,6 +767,7 @@ class ModuleIndex:
         self.module_functions: Dict[str, FunctionInfo] = {}
         self.classes: Dict[str, ClassInfo] = {}
         self.module_assigns: Dict[str, List[Tuple[cst.BaseExpression, Optional[int], str]]] = {}
+        self.module_annotations: Dict[str, cst.BaseExpression] = {}  # module globals' declared types
         self.by_node: Dict[int, FunctionInfo] = {}
         self.module_calls: List[cst.Call] = []
         self.children_of: Dict[int, List[FunctionInfo]] = {}
@@ -1003,12 +1007,17 @@ class ModuleIndex:
             value, idx, how = self.module_assigns[name][0]
             base = self.resolve(value, None, d)
             if base is None:
-                return None
+                # `_client: Client | None = None`, set later (by `global` or from another module):
+                # its declared type
+                declared = self.module_annotations.get(name)
+                return self.annotation(declared, None, d) if declared is not None else None
             if how == "for":
                 base = _element(base, "[]")
             return base + (f"[{idx}]" if idx is not None else "")
         if name in self.imports:
             return self.imports[name]
+        if name in self.module_annotations:  # `_client: Client` declared, never assigned here
+            return self.annotation(self.module_annotations[name], None, d)
         return None
 
     def _from_caller(self, func: FunctionInfo, name: str, d: int) -> Optional[str]:
