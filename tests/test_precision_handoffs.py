@@ -103,3 +103,38 @@ class Worker:
 '''
     # low: a hand-off found only inside a helper is low since the confidence triage (tests/realworld/)
     assert actual(source) == [(source.splitlines().index(ACK) + 1, "IDEM004", "low")]
+
+
+PRINTER = '''
+import json
+import pathlib
+import queue
+from functools import partial
+
+import workflows.transport
+
+transport = workflows.transport.lookup("PikaTransport")()
+status = queue.Queue()
+
+
+def export(header, message, *, queue_name):
+    pathlib.Path("/dlq", str(header["message-id"])).write_text(json.dumps(message))
+    status.put_nowait({put})
+    transport.ack(header)
+
+
+for name in ("dlq.a", "dlq.b"):
+    transport.subscribe(name, partial(export, queue_name=name), acknowledgement=True)
+'''
+
+
+@pytest.mark.parametrize("put, handed", [
+    # a status line for a printer: the registrant's `queue_name` and a sentence about the message
+    ('(queue_name, f"Message {header[\'message-id\']} exported")', False),
+    # the message itself, or data of it that is not prose, goes to whatever reads the queue
+    ('(queue_name, message)', True),
+    ('f"{header[\'message-id\']}"', True),
+])
+def test_a_sentence_about_the_message_and_a_partial_bound_setting_are_no_handoff(put, handed):
+    got = actual(PRINTER.replace("{put}", put), ["IDEM004"])
+    assert bool(got) is handed, got

@@ -298,9 +298,10 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
     consumers: List[Consumer] = []
     producers: List[Producer] = []
     for func in index.functions:
-        ctx = Ctx(index, func, initial_taint(func))
+        ctx = Ctx(index, func, initial_taint(func, index))
         acks = []
         acked: List[cst.Call] = []
+        first_producer = len(producers)
         for call in func.calls:
             name = called_name(call)
             # a call an adapter may take for an ack or a publish (the others can only publish
@@ -331,6 +332,10 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
                                 auto_commit=site.auto_commit)
         else:
             continue
+        for producer in producers[first_producer:]:
+            if not producer.has_id and _relays(producer.payload, ctx):
+                producer.has_id = True  # the message it consumed, passed on whole: not a new message
+                producer.evidence.append("passes on the message it consumed, as it came")
         consumers.append(_walk(consumer, index, project, path, _iterated_acked(func, acked)))
     for site in sites.values():
         where = index.elsewhere.get(id(site.function.node))
@@ -349,6 +354,26 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
                 producer.has_id = True
                 producer.evidence.append(given)
     return ModuleFacts(index, consumers, producers)
+
+
+# what a received message's whole content is under: SQS `message.body` / `record["Body"]`, Kafka `msg.value()`
+_WHOLE_BODY = frozenset({"body", "Body", "value", "data", "payload"})
+
+
+def _relays(payload: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """The consumer publishes the message it consumed, as it came (a redrive from a dead-letter
+    queue, a delayed retry of the same message): the name that holds it, or its whole body. Its id
+    is the one its producer gave it, so IDEM003, which asks the author of a message for one, does
+    not apply; repeating the publish is IDEM001's business."""
+    expr = payload
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and not expr.args:
+        expr = expr.func  # `msg.value()`
+    if isinstance(expr, cst.Attribute) and expr.attr.value in _WHOLE_BODY:
+        expr = expr.value
+    elif isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index) \
+            and string_value(expr.slice[0].slice.value) in _WHOLE_BODY:
+        expr = expr.value
+    return isinstance(expr, cst.Name) and expr.value in ctx.message_names
 
 
 def _built_elsewhere(producer: Producer) -> bool:
@@ -540,7 +565,7 @@ def _walk(consumer: Consumer, index: ModuleIndex, project=None, path: Optional[s
           acked: Set[str] = frozenset()) -> Consumer:
     run = HandlerRun(index, ADAPTERS, _ack, _produce, project, path,
                      project.max_depth if project is not None else MAX_DEPTH)
-    run.tainted.update(initial_taint(consumer.function))
+    run.tainted.update(initial_taint(consumer.function, index))
     run.tainted.update(acked)
     if consumer.receives_at is not None:
         run.relays.add(id(consumer.receives_at))

@@ -45,7 +45,7 @@ LIBRARY_ROOTS = frozenset({
     "flask_sqlalchemy", "sqlalchemy", "sqlmodel", "psycopg2", "psycopg", "asyncpg", "aiosqlite", "peewee",
     "tortoise", "pymongo", "motor", "elasticsearch", "opensearchpy", "googleapiclient", "oslo_messaging",
     "taskiq_redis", "taskiq_aio_pika", "taskiq_nats", "beanie", "playhouse", "slack_sdk", "firebase_admin",
-    "aiosmtplib", "aiogram", "fedora_messaging", "django_redis", "flask_redis", "valkey",
+    "aiosmtplib", "aiogram", "fedora_messaging", "django_redis", "flask_redis", "valkey", "workflows",
 })
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"typing_extensions", "pydantic", "attr", "attrs"}
 # roots never looked for in the project: the libraries above, the standard library and typing helpers
@@ -57,7 +57,7 @@ BROKER_WORDS = frozenset({
     "aiobotocore", "aioboto3", "pubsub_v1", "pubsub", "servicebus", "nats", "js", "redis", "pulsar", "stomp",
     "celery", "dramatiq", "rq", "arq", "taskiq", "huey", "faststream", "propan", "aws_lambda_powertools",
     "googleapiclient", "taskiq_redis", "taskiq_aio_pika", "taskiq_nats", "fedora_messaging",
-    "django_redis", "flask_redis", "valkey",
+    "django_redis", "flask_redis", "valkey", "workflows",
 })
 
 # Receives a project module makes for the modules that import it (`SqsMessageStream.__next__` calls

@@ -31,13 +31,14 @@ from .servicebus import ServiceBusAdapter
 from .sqs import SqsAdapter
 from .stomp import StompAdapter
 from .taskiq import TaskiqAdapter
+from .workflows import WorkflowsAdapter
 
 ADAPTERS: Tuple[Adapter, ...] = (
     KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), AzureStorageQueueAdapter(),
     LambdaAdapter(), PubSubAdapter(), GoogleApiPubSubAdapter(), ServiceBusAdapter(), NatsAdapter(),
     RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
     FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(),
-    FedoraMessagingAdapter(), AzureFunctionsAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
+    FedoraMessagingAdapter(), AzureFunctionsAdapter(), WorkflowsAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
 )
 
 

@@ -32,6 +32,10 @@ class ProduceSite:
     # idempotent, so neither a message without an id nor a consumer's side effect
     conditional: bool = False
     unconfirmed_queue: bool = False  # a push to a list no visible code pops: a queue by its name only
+    # sent in the broker transaction that also acks the consumed message (workflows
+    # `send(..., transaction=txn)` beside `ack(header, transaction=txn)`): it happens exactly when
+    # the ack does, so it is neither repeated nor lost by a crash
+    acked_with: bool = False
 
 
 @dataclass

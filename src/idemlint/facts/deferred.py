@@ -50,7 +50,7 @@ def classify(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
     in the same function (`await`, `.result()`, `.join()`, `wait(...)`, `gather(...)`).
     """
     name = call_name(call) or ""
-    if name not in NAMES or not call.args or not any(mentions(a.value, tainted) for a in call.args):
+    if name not in NAMES or not call.args or not any(_hands_over(a.value, tainted) for a in call.args):
         return None
     if any(ACKISH.search(call_name(c) or "") for c in _calls_in(call)):
         return None  # `create_task(message.ack())`: an ack, not the work
@@ -60,6 +60,19 @@ def classify(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
     if _waited(call, ctx.func, queue=name in ("put", "put_nowait")):
         return None
     return found
+
+
+def _hands_over(expr: cst.BaseExpression, tainted: Set[str]) -> bool:
+    """The message, or data of it, goes along in `expr`, and not only inside a sentence formatted
+    from it: `q.put((queue_name, f"Message {header['message-id']} exported"))` hands a printer a
+    status line about the message, not the message."""
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        return any(_hands_over(element.value, tainted) for element in expr.elements)
+    if isinstance(expr, cst.FormattedString):
+        text = "".join(part.value for part in expr.parts if isinstance(part, cst.FormattedStringText))
+        if re.search(r"[A-Za-z]{3,}", text) and re.search(r"\s", text):
+            return False  # words and spaces around the values: a sentence, not a key or a payload
+    return mentions(expr, tainted)
 
 
 def _kind(call: cst.Call, name: str, ctx: Ctx) -> Optional[Deferred]:

@@ -275,8 +275,10 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         return Effect("counter", STRONG, f"DynamoDB counter `{text}()`")
 
     # file appends
-    if name == "open" and (origin in ("", "open", "io.open") or text.endswith(".open")):
-        mode = string_value(kwarg(call, "mode") or positional(call, 1 if text in ("open", "io.open") else 0))
+    path_open = origin.startswith("pathlib.") and origin.endswith(".open")  # `Path(name).open(mode="a")`
+    if name == "open" and (origin in ("", "open", "io.open") or text.endswith(".open") or path_open):
+        builtin = text in ("open", "io.open") and not path_open
+        mode = string_value(kwarg(call, "mode") or positional(call, 1 if builtin else 0))
         if mode and "a" in mode:
             return Effect("file", STRONG, f"file append `{text}(..., {mode!r})`")
     # ZooKeeper (kazoo `KazooClient.create(path, value, ..., sequence=True)`, also in a transaction): a new

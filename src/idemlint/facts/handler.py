@@ -43,7 +43,10 @@ PURE_CALL = re.compile(
     # pydantic v2 / v1 models and TypeAdapter: parse, validate, dump
     r"model_validate\w*|model_dump\w*|model_construct|model_copy|parse_obj|parse_raw|validate_python|validate_json|"
     # Kafka transactions: `commit_transaction(offsets, group_metadata)` commits the consumed offsets
-    r"begin_transaction|send_offsets_to_transaction|commit_transaction|abort_transaction)$"
+    r"begin_transaction|send_offsets_to_transaction|commit_transaction|abort_transaction|"
+    # workflows (zocalo): `transaction_begin(subscription_id=header["subscription"])` scopes the ack
+    # and the sends of one broker transaction
+    r"transaction_begin|transaction_commit|transaction_abort)$"
 )
 BUILTINS = set(dir(builtins))
 # Libraries whose side effects the effect tables classify; a call into them is seen, not handed off.
@@ -509,6 +512,8 @@ class HandlerRun:
         if produced is not None:
             if self.kafka_eos and produced.library in KAFKA_LIBRARIES:
                 return  # produced in the transaction that also commits the offsets: exactly once
+            if produced.acked_with:
+                return  # sent in the broker transaction that acks the message: exactly once with the ack
             if produced.library in transactions.AMQP_LIBRARIES and transactions.amqp_rolled_back(call, w.func, ctx):
                 return  # an AMQP transaction rolls it back: never sent
             if self.replying or produced.rpc_reply and self._reply_correlated(call, ctx):
@@ -1011,12 +1016,14 @@ def _is_receive(expr: cst.BaseExpression) -> bool:
     return False
 
 
-def initial_taint(func: FunctionInfo) -> Set[str]:
+def initial_taint(func: FunctionInfo, index=None) -> Set[str]:
     """The names that hold the message when the handler starts.
 
     A callback receives it as a parameter (a bound Celery task also as `self.request`); a function
     that receives messages itself (a poll or iteration loop) gets them from those calls, so its
-    parameters are clients and settings.
+    parameters are clients and settings. With the module's `index`, the parameters a
+    `functools.partial` of the callback binds there are settings too (`partial(on_message,
+    queue_name=q)`: the registrant chose them, the broker did not).
     """
     receives = any(isinstance(c.func, cst.Attribute) and c.func.attr.value in RECEIVE_CALLS | PEEK_CALLS
                    for c in func.calls)
@@ -1030,7 +1037,32 @@ def initial_taint(func: FunctionInfo) -> Set[str]:
     request = celery.bound_request(func)
     if request is not None:
         names.add(request)  # a dotted entry: `mentions` matches `self.request...`, not all of `self`
+    if index is not None and not receives:
+        names -= bound_by_partial(func, index)
     return names
+
+
+def bound_by_partial(func: FunctionInfo, index) -> Set[str]:
+    """The parameters of `func` that a `functools.partial(func, ...)` of its module binds: its
+    keywords, and as many leading parameters as it passes positionally (`self` left out for
+    `partial(self.method, ...)`)."""
+    out: Set[str] = set()
+    for scope in [None, *index.functions]:
+        for call in (scope.calls if scope is not None else index.module_calls):
+            if not call.args or (dotted(call.func) or "").split(".")[-1] != "partial":
+                continue
+            if index.resolve(call.func, scope) != "functools.partial":
+                continue
+            target = call.args[0].value
+            if not (isinstance(target, cst.Name) and target.value == func.name
+                    or isinstance(target, cst.Attribute) and target.attr.value == func.name
+                    and isinstance(target.value, cst.Name) and target.value.value in ("self", "cls")):
+                continue
+            params = [p for p in func.params if not (isinstance(target, cst.Attribute) and p in ("self", "cls"))]
+            positional = [a for a in call.args[1:] if a.keyword is None and not a.star]
+            out.update(params[:len(positional)])
+            out.update(a.keyword.value for a in call.args[1:] if a.keyword is not None)
+    return out
 
 
 def _setting_params(func: FunctionInfo) -> Set[str]:

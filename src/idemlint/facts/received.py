@@ -28,6 +28,8 @@ from .deferred import BUILTIN_NAMES, Shape, local_names
 NOT_MESSAGES = {"self", "cls"}
 # methods that read a part of the object they are called on, as a subscript does (`resp.get("Messages")`)
 READS = {"get", "pop", "popleft", "items", "values", "copy", "decode", "json", "__getitem__"}
+# builtins that copy or order what they are given (`for name in list(self._data)`): no fetch
+COPIES = {"list", "tuple", "sorted", "reversed", "enumerate", "dict", "set", "frozenset", "iter", "zip"}
 BINDINGS = (cst.Assign, cst.AnnAssign, cst.For, cst.WithItem, cst.NamedExpr)
 
 # where a value came from: ("param" | "received" | "fetched", position, the binding or None)
@@ -100,7 +102,8 @@ class _Trace:
         if found:  # fetched by a call before: iterated here (`for m in batch`), or reshaped (`tag = m.tag`)
             return [("fetched", pos, binding)] if isinstance(binding, cst.For) else found
         inner = value.expression if isinstance(value, cst.Await) else value
-        if isinstance(inner, cst.Call) and not _reads(inner):
+        if isinstance(inner, cst.Call) and not _reads(inner) and not (
+                isinstance(inner.func, cst.Name) and inner.func.value in COPIES):
             return [("fetched", pos, binding)]  # `m = await queue.get(timeout=5)`: fetched by this call
         return []  # a constant, or what `self` or a global holds (`for tag in self.pending`): not known
 

@@ -12,7 +12,7 @@ from ..index import FunctionInfo, call_name, children, contains, dotted, walk
 
 # Receivers whose `.transaction()` / `.begin()` is a broker or cache transaction, not a database one
 # (aio-pika `channel.transaction()`, aiokafka `producer.transaction()`, redis `transaction()`).
-NON_DB_TXN_ORIGINS = ("aio_pika", "aiokafka", "redis", "kafka", "confluent_kafka", "stomp", "pika")
+NON_DB_TXN_ORIGINS = ("aio_pika", "aiokafka", "redis", "kafka", "confluent_kafka", "stomp", "pika", "workflows")
 NON_DB_RECEIVERS = {"channel", "chan", "ch", "producer", "redis", "r", "rds", "cache", "pipe", "pipeline"}
 CONNECT_FACTORIES = ("psycopg2.connect", "sqlite3.connect", "psycopg.connect", "pymysql.connect",
                      "MySQLdb.connect", "mysql.connector.connect")
