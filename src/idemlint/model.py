@@ -121,6 +121,7 @@ class Producer:
     # the payload is what a person typed (`input()`, stdin, a CLI command's argument): `payload.typed_by_operator`
     operator_input: bool = False
     payload: Optional[cst.BaseExpression] = None  # the payload expression, when the call has one
+    by_name: bool = False  # the client is a message producer by its name only (`ProduceSite.by_name`)
 
     @property
     def symbol(self) -> str:

@@ -19,7 +19,7 @@ from .fedora_messaging import FedoraMessagingAdapter
 from .googleapiclient import GoogleApiPubSubAdapter
 from .kafka import RECEIVE_METHODS as KAFKA_RECEIVES, KafkaAdapter
 from .kombu import KombuAdapter
-from .messages import MessageAckAdapter, TextbookAckAdapter
+from .messages import MessageAckAdapter, NamedProducerAdapter, TextbookAckAdapter
 from .nats import NatsAdapter
 from .oslo import OsloMessagingAdapter
 from .pika import PikaAdapter
@@ -39,6 +39,7 @@ ADAPTERS: Tuple[Adapter, ...] = (
     RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
     FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(),
     FedoraMessagingAdapter(), AzureFunctionsAdapter(), WorkflowsAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
+    NamedProducerAdapter(),
 )
 
 

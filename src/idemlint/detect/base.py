@@ -36,6 +36,9 @@ class ProduceSite:
     # `send(..., transaction=txn)` beside `ack(header, transaction=txn)`): it happens exactly when
     # the ack does, so it is neither repeated nor lost by a crash
     acked_with: bool = False
+    # the client is taken for a message producer by its name only (`self._producer.publish(...)` of a
+    # library idemlint does not know): `detect.messages.NamedProducerAdapter`
+    by_name: bool = False
 
 
 @dataclass

@@ -439,6 +439,12 @@ def base_classes(cls: ClassInfo, index: ModuleIndex, project, path: Optional[str
 
 
 
+def instance_class(owner: cst.BaseExpression, ctx: Ctx):
+    """(class, its module index, its path) of the object `owner` names, when the module or the
+    project builds it from a class of the project (`self._producer = MetricsProducer()`)."""
+    return _instance_class(owner, ctx, ctx.index.project, ctx.index.path)
+
+
 def _instance_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]):
     """(class, its module index, its path) of the object `owner` names, when it is built from a class."""
     value: Optional[cst.BaseExpression] = None

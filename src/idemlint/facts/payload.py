@@ -70,6 +70,11 @@ _ESCAPE = re.compile(r"\\.")  # `\n`, `\t`, ... in the source text of a string
 _WORD = re.compile(r"[^\W\d_]")  # a letter
 
 
+def _variable_keys(name: str, func: FunctionInfo) -> bool:
+    """`name[key] = ...` (or a read) with a key held by a variable, not a literal or a constant."""
+    return any(base == name for base, _ in func.subscript_names)
+
+
 def _filled_in(name: str, ctx: Ctx) -> bool:
     """`name` is given keys in the function (a literal key or a module constant's: `payload[ACK_KEY]`)."""
     return ctx.func is not None and (_mutated(name, ctx.func) or bool(constant_keys(name, ctx)))
@@ -151,6 +156,10 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     """
     if _id_payload(expr, ctx):
         return True, ["id"]  # `send(crash_id)`, `publish(str(order.id))`: the message is the id
+    if isinstance(expr, cst.Name) and ctx.func is not None and _variable_keys(expr.value, ctx.func):
+        # `output = {}` then `for key, value in fields.items(): output[key] = value`: keys the text
+        # does not show
+        return False, _given_keys(expr.value, ctx)
     expr = _resolve_local(expr, ctx.func)
     inner = unwrap(expr) if expr is not None else None
     if isinstance(inner, cst.Name) and ctx.func is not None and _filled_in(inner.value, ctx):
@@ -193,8 +202,14 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
         return True, []
     if isinstance(expr, cst.Dict):
         # `{**fields, "_origin_id": msg_id}`: not all in view, but the keys written out are given
-        return False, [k for k in (string_value(el.key) for el in expr.elements
-                                   if isinstance(el, cst.DictElement)) if k is not None]
+        given = [k for k in (string_value(el.key) for el in expr.elements
+                             if isinstance(el, cst.DictElement)) if k is not None]
+        spread = [_spread_fields(el.value, ctx) for el in expr.elements if isinstance(el, cst.StarredDictElement)]
+        if spread and all(names is not None for names in spread):
+            # `{"register": "spa", **dict(params), "session_id": sid}` with `params` an object of a
+            # project class (a pydantic model): its fields are the rest of the message
+            return True, given + [name for names in spread for name in names or ()]
+        return False, given
     if isinstance(expr, cst.Call) and expr.args and all(a.keyword is not None for a in expr.args):
         callee = (dotted(expr.func) or "").split(".")[-1]
         if callee[:1].isupper():
@@ -216,6 +231,16 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
 # and `json()` are `RECEIVER_WRAPPERS`: the payload is the object itself.)
 OBJECT_DUMPS = {"asdict", "vars"}
 OBJECT_METHODS = {"model_dump", "dict", "_asdict"}
+
+
+def _spread_fields(expr: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
+    """The fields a `**` entry of a dict display spreads: a whole object of a project class
+    (`**dict(params)`, `**params.model_dump()`, `**vars(event)`); None when they are not known."""
+    obj = _dumped_object(expr)
+    if obj is None and isinstance(expr, cst.Call) and dotted(expr.func) == "dict" and len(expr.args) == 1 \
+            and expr.args[0].keyword is None and not expr.args[0].star:
+        obj = expr.args[0].value  # `dict(model)`: a pydantic model iterates over its fields
+    return object_fields(obj, ctx) if obj is not None else None
 
 
 def _dumped_object(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
@@ -243,9 +268,12 @@ def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
         return None
     index, project = ctx.index, ctx.index.project
     found = None
+    annotation = ctx.func.annotations.get(obj.value) if isinstance(obj, cst.Name) else None
     if isinstance(obj, cst.Name) and obj.value == "self":
         cls = index.class_of(ctx.func)
         found = (cls, index, index.path) if cls is not None else None
+    elif isinstance(annotation, cst.Name) and annotation.value in index.classes:
+        found = (index.classes[annotation.value], index, index.path)  # `params: Params`, a class of this module
     else:
         origin = ctx.origin(obj)
         if not origin or not origin.endswith("()"):

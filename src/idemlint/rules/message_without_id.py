@@ -28,8 +28,9 @@ DEFAULT_HINT = "Give each message a stable unique ID (a key, an id header or an 
 
 def confidence(producer: Producer) -> Confidence:
     """We saw the whole payload and it has no id (high), or the payload is built elsewhere, or the
-    destination is a queue only by its name (low)."""
-    return Confidence.HIGH if producer.payload_visible and not producer.unconfirmed_queue else Confidence.LOW
+    destination is a queue only by its name, or the client a producer only by its name (low)."""
+    return Confidence.HIGH if producer.payload_visible and not producer.unconfirmed_queue and not producer.by_name \
+        else Confidence.LOW
 
 
 class MessageWithoutId(Rule):
@@ -47,7 +48,8 @@ class MessageWithoutId(Rule):
         payload = ("the payload" if producer.payload_visible
                    else "the payload (filled in here from values built elsewhere)" if producer.payload_built_here
                    else "the payload (built elsewhere)")
-        unsure = "; a queue by its name only, nothing here pops it" if producer.unconfirmed_queue else ""
+        unsure = ("; a queue by its name only, nothing here pops it" if producer.unconfirmed_queue
+                  else "; a message producer by its name only" if producer.by_name else "")
         yield RawFinding(
             node=producer.call,
             message=f"{producer.what} sends a message with no unique ID in its properties, headers or {payload}{unsure}",
