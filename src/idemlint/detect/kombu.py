@@ -29,13 +29,23 @@ class KombuAdapter(Adapter):
             or "no_ack" in words.found and words.names_contain("consumer"))
 
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
-        """`Consumer(channel, queues, callbacks=[fn], no_ack=True)`: each callback is acked on delivery."""
+        """`Consumer(channel, queues, callbacks=[fn], no_ack=True)`: each callback is acked on delivery.
+        So is one of a consumer without `no_ack=` whose queue says so: `Queue(name, exchange,
+        no_ack=True)` (kombu's `Consumer` takes the queue's `no_ack` when its own is None), also
+        through `ConsumerMixin.get_consumers(self, Consumer, channel)`'s `Consumer(queues=[...])`."""
         if not index.imports_any(ROOTS):
             return
         for func in [None, *index.functions]:
             ctx = Ctx(index, func)
             for call in (func.calls if func else index.module_calls):
-                if (dotted(call.func) or "").split(".")[-1] != "Consumer" or not kw_true(call, "no_ack"):
+                if not _makes_consumer(call, func):
+                    continue
+                option = kwarg(call, "no_ack")
+                if kw_true(call, "no_ack"):
+                    how = "kombu `Consumer(..., no_ack=True)`"
+                elif option is None and (queue := _no_ack_queue(call, func)) is not None:
+                    option, how = kwarg(queue, "no_ack"), "kombu `Queue(..., no_ack=True)` consumed by a `Consumer`"
+                else:
                     continue
                 callbacks = kwarg(call, "callbacks")
                 refs = [el.value for el in callbacks.elements] if isinstance(callbacks, (cst.List, cst.Tuple)) else []
@@ -44,8 +54,7 @@ class KombuAdapter(Adapter):
                 for ref in refs:
                     target = handler_ref(ref, ctx)
                     if target is not None:
-                        yield HandlerSite("kombu", target, "auto", STRONG, "kombu `Consumer(..., no_ack=True)`",
-                                          option_node=kwarg(call, "no_ack"))
+                        yield HandlerSite("kombu", target, "auto", STRONG, how, option_node=option)
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "publish"):
@@ -67,3 +76,30 @@ class KombuAdapter(Adapter):
                 site.id_exprs.append(kwarg(call, kw))  # type: ignore[arg-type]
         site.has_id = kwarg(call, "message_id") is not None
         return site
+
+
+def _makes_consumer(call: cst.Call, func) -> bool:
+    """`Consumer(...)` / `kombu.Consumer(...)`, or, in `ConsumerMixin.get_consumers(self, Consumer,
+    channel)`, a call of the consumer class it is given (whatever the parameter's name)."""
+    if (dotted(call.func) or "").split(".")[-1] == "Consumer":
+        return True
+    return (func is not None and func.name == "get_consumers" and len(func.params) >= 2
+            and isinstance(call.func, cst.Name) and call.func.value == func.params[1])
+
+
+def _no_ack_queue(call: cst.Call, func) -> Optional[cst.Call]:
+    """The `Queue(..., no_ack=True)` among the queues a consumer is made with (`queues=[queue]`, the
+    first positional argument of `get_consumers`' factory, `Consumer(channel, [queue])`), each a
+    `Queue(...)` written there or a local bound once to one."""
+    given = kwarg(call, "queues")
+    if given is None:
+        first = 0 if isinstance(call.func, cst.Name) and (dotted(call.func) or "") != "Consumer" else 1
+        given = positional(call, first)
+    items = [el.value for el in given.elements] if isinstance(given, (cst.List, cst.Tuple)) else [given]
+    for item in items:
+        if isinstance(item, cst.Name) and func is not None:
+            bound = func.assigns.get(item.value, ())
+            item = bound[0][0] if len(bound) == 1 and bound[0][2] == "=" else None
+        if isinstance(item, cst.Call) and (dotted(item.func) or "").split(".")[-1] == "Queue" and kw_true(item, "no_ack"):
+            return item
+    return None

@@ -1048,6 +1048,21 @@ def bound_by_partial(func: FunctionInfo, index) -> Set[str]:
     keywords, and as many leading parameters as it passes positionally (`self` left out for
     `partial(self.method, ...)`)."""
     out: Set[str] = set()
+    for target, call in _partials(index).get(func.name, ()):
+        params = [p for p in func.params if not (isinstance(target, cst.Attribute) and p in ("self", "cls"))]
+        positional = [a for a in call.args[1:] if a.keyword is None and not a.star]
+        out.update(params[:len(positional)])
+        out.update(a.keyword.value for a in call.args[1:] if a.keyword is not None)
+    return out
+
+
+def _partials(index) -> Dict[str, List[Tuple[cst.BaseExpression, cst.Call]]]:
+    """{function name: (the `functools.partial` call's first argument, the call)} for the module's
+    partials of a function by name or of `self.method` / `cls.method`, read once per module."""
+    found = getattr(index, "_partials", None)
+    if found is not None:
+        return found
+    found = {}
     for scope in [None, *index.functions]:
         for call in (scope.calls if scope is not None else index.module_calls):
             if not call.args or (dotted(call.func) or "").split(".")[-1] != "partial":
@@ -1055,15 +1070,13 @@ def bound_by_partial(func: FunctionInfo, index) -> Set[str]:
             if index.resolve(call.func, scope) != "functools.partial":
                 continue
             target = call.args[0].value
-            if not (isinstance(target, cst.Name) and target.value == func.name
-                    or isinstance(target, cst.Attribute) and target.attr.value == func.name
-                    and isinstance(target.value, cst.Name) and target.value.value in ("self", "cls")):
-                continue
-            params = [p for p in func.params if not (isinstance(target, cst.Attribute) and p in ("self", "cls"))]
-            positional = [a for a in call.args[1:] if a.keyword is None and not a.star]
-            out.update(params[:len(positional)])
-            out.update(a.keyword.value for a in call.args[1:] if a.keyword is not None)
-    return out
+            if isinstance(target, cst.Name):
+                found.setdefault(target.value, []).append((target, call))
+            elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                    and target.value.value in ("self", "cls"):
+                found.setdefault(target.attr.value, []).append((target, call))
+    index._partials = found
+    return found
 
 
 def _setting_params(func: FunctionInfo) -> Set[str]:

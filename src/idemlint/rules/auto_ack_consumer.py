@@ -36,7 +36,11 @@ class AutoAckConsumer(Rule):
         if not window and (consumer.ack_mode != "auto" or consumer.library in TASK_QUEUES):
             return  # acked by the handler or after it; a task queue's default early ack is not an option
         # a dedup check does not bring a lost message back, so lookups do not matter here
-        effects = [e for e in consumer.of("effect") if consumer.in_hand(e) and not e.in_except]
+        # work handed to an executor, a task or an in-memory queue (`deferred`) runs after the
+        # broker dropped the message: a crash before it runs loses it as surely as a side effect
+        # (under Kafka's auto-commit window that hand-off is IDEM004's)
+        kinds = ("effect",) if window else ("effect", "defer")
+        effects = [e for e in consumer.events if e.kind in kinds and consumer.in_hand(e) and not e.in_except]
         effects = in_receive_scope(consumer, effects, module_names(module.index))
         if consumer.auto_commit == "await":  # aiokafka's commit task runs only when the handler awaits
             effects = [e for e in effects if awaits_before(consumer, e)]
@@ -52,6 +56,9 @@ class AutoAckConsumer(Rule):
                                                   f"{consumer.evidence[0]}"))
         message = (f"{effect.what}{via} runs in `{consumer.symbol}`, whose messages are acked on delivery; "
                    f"a crash before it loses the message")
+        if effect.kind == "defer":
+            message = (f"`{consumer.symbol}` hands the message to {effect.what}{via}, but its messages are acked on "
+                       f"delivery; a crash before that work runs loses the message")
         if window:
             message = (f"{effect.what}{via} in `{consumer.symbol}` may run after auto-commit committed its offset: "
                        f"a crash then loses the message (the redelivery is IDEM001's)")
