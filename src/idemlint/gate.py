@@ -186,8 +186,7 @@ def _base_may_call(source: bytes, class_names: Dict[str, Set[str]], path: Option
                 return True
             if found is not None:
                 where, name = found
-                text = read_head(where)
-                words = _module_words(project, where, text)
+                text, words = _module_words(project, where)
                 if words is None or _base_may_call(text, words.class_names, where, name, methods, project,
                                                    hops + 1, own=False):
                     return True
@@ -200,18 +199,19 @@ def _may_ack(names: Set[str]) -> bool:
     return any(name in ACK_ADAPTERS or name in WITH_ACK_NAMES or ACK_LIKE.match(name) for name in names)
 
 
-def _module_words(project, path: str, source: bytes):
-    """`code_words` of a project module a base class is in, once per project and path."""
+def _module_words(project, path: str):
+    """(text, `code_words`) of a project module a base class is in, read once per project and path."""
     if _WORDS_OF[:1] != [project]:
         _WORDS_OF[:] = [project, {}]
     memo = _WORDS_OF[1]
     if path not in memo:
-        memo[path] = code_words(source)
+        text = read_head(path)
+        memo[path] = (text, code_words(text))
     return memo[path]
 
 
 _BASE_HOPS = 6  # bases followed in text (any bound is safe: past it the answer is True)
-_WORDS_OF: list = []  # [the project, {path: its module's `code_words`}]
+_WORDS_OF: list = []  # [the project, {path: (its text, its `code_words`)}]
 
 
 def _base_list(source: bytes, start: int) -> Optional[List[str]]:
