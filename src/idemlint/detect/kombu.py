@@ -38,12 +38,13 @@ class KombuAdapter(Adapter):
         for func in [None, *index.functions]:
             ctx = Ctx(index, func)
             for call in (func.calls if func else index.module_calls):
-                if not _makes_consumer(call, func):
+                queues_at = _queues_position(call, func)
+                if queues_at is None:
                     continue
                 option = kwarg(call, "no_ack")
                 if kw_true(call, "no_ack"):
                     how = "kombu `Consumer(..., no_ack=True)`"
-                elif option is None and (queue := _no_ack_queue(call, func)) is not None:
+                elif option is None and (queue := _no_ack_queue(call, func, queues_at)) is not None:
                     option, how = kwarg(queue, "no_ack"), "kombu `Queue(..., no_ack=True)` consumed by a `Consumer`"
                 else:
                     continue
@@ -78,23 +79,21 @@ class KombuAdapter(Adapter):
         return site
 
 
-def _makes_consumer(call: cst.Call, func) -> bool:
-    """`Consumer(...)` / `kombu.Consumer(...)`, or, in `ConsumerMixin.get_consumers(self, Consumer,
-    channel)`, a call of the consumer class it is given (whatever the parameter's name)."""
-    if (dotted(call.func) or "").split(".")[-1] == "Consumer":
-        return True
-    return (func is not None and func.name == "get_consumers" and len(func.params) >= 2
-            and isinstance(call.func, cst.Name) and call.func.value == func.params[1])
+def _queues_position(call: cst.Call, func) -> Optional[int]:
+    """Where a consumer's queues go when passed positionally, if `call` makes a consumer (None if
+    not): `Consumer(channel, queues, ...)` / `kombu.Consumer(...)` (1), or, in
+    `ConsumerMixin.get_consumers(self, Consumer, channel)`, the consumer class it is given, bound to
+    the channel already (0), whatever the parameter's name."""
+    if (func is not None and func.name == "get_consumers" and len(func.params) >= 2
+            and isinstance(call.func, cst.Name) and call.func.value == func.params[1]):
+        return 0
+    return 1 if (dotted(call.func) or "").split(".")[-1] == "Consumer" else None
 
 
-def _no_ack_queue(call: cst.Call, func) -> Optional[cst.Call]:
-    """The `Queue(..., no_ack=True)` among the queues a consumer is made with (`queues=[queue]`, the
-    first positional argument of `get_consumers`' factory, `Consumer(channel, [queue])`), each a
-    `Queue(...)` written there or a local bound once to one."""
-    given = kwarg(call, "queues")
-    if given is None:
-        first = 0 if isinstance(call.func, cst.Name) and (dotted(call.func) or "") != "Consumer" else 1
-        given = positional(call, first)
+def _no_ack_queue(call: cst.Call, func, queues_at: int) -> Optional[cst.Call]:
+    """The `Queue(..., no_ack=True)` among the queues a consumer is made with (`queues=[queue]`, or
+    positional at `queues_at`), each a `Queue(...)` written there or a local bound once to one."""
+    given = kwarg(call, "queues") or positional(call, queues_at)
     items = [el.value for el in given.elements] if isinstance(given, (cst.List, cst.Tuple)) else [given]
     for item in items:
         if isinstance(item, cst.Name) and func is not None:

@@ -7,6 +7,7 @@ from typing import Optional, Set
 
 from ..lazyimport import cst  # not loaded before first use
 
+from ..codewords import alternation
 from ..index import kwarg
 from ..model import STRONG, UNSEEN, WEAK
 from ..origins import LIBRARY_ROOTS
@@ -77,7 +78,7 @@ PRODUCER_NAME = re.compile(r"(?:^|_)(?:producer|publisher)$", re.I)
 PUBLISH_METHODS = ("publish", "produce", "send", "send_message", "send_messages")
 # such a call in a module's text (what the gate asks before any parse)
 PRODUCER_CALL = re.compile(rb"(?i)(?<![\w.])(?:\w+\.)*(?:\w*_)?(?:producer|publisher)\s*\.\s*"
-                           rb"(?:publish|produce|send|send_messages?)\s*\(")
+                           + alternation(PUBLISH_METHODS).encode() + rb"\s*\(")
 PAYLOAD_KEYWORDS = ("message", "messages", "value", "body", "payload", "data", "msg", "record", "records")
 ID_KEYWORDS = ("key", "headers", "properties", "message_id", "attributes")
 

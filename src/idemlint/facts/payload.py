@@ -70,14 +70,12 @@ _ESCAPE = re.compile(r"\\.")  # `\n`, `\t`, ... in the source text of a string
 _WORD = re.compile(r"[^\W\d_]")  # a letter
 
 
-def _variable_keys(name: str, func: FunctionInfo) -> bool:
-    """`name[key] = ...` (or a read) with a key held by a variable, not a literal or a constant."""
-    return any(base == name for base, _ in func.subscript_names)
-
-
 def _filled_in(name: str, ctx: Ctx) -> bool:
-    """`name` is given keys in the function (a literal key or a module constant's: `payload[ACK_KEY]`)."""
-    return ctx.func is not None and (_mutated(name, ctx.func) or bool(constant_keys(name, ctx)))
+    """`name` is given keys in the function: a literal key, a module constant's (`payload[ACK_KEY]`),
+    or one held by a variable (`for key, value in fields.items(): output[key] = value`, keys the
+    text does not show)."""
+    return ctx.func is not None and (_mutated(name, ctx.func) or bool(constant_keys(name, ctx))
+                                     or any(base == name for base, _ in ctx.func.subscript_names))
 
 
 def constant_keys(name: str, ctx: Ctx) -> List[str]:
@@ -156,10 +154,6 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     """
     if _id_payload(expr, ctx):
         return True, ["id"]  # `send(crash_id)`, `publish(str(order.id))`: the message is the id
-    if isinstance(expr, cst.Name) and ctx.func is not None and _variable_keys(expr.value, ctx.func):
-        # `output = {}` then `for key, value in fields.items(): output[key] = value`: keys the text
-        # does not show
-        return False, _given_keys(expr.value, ctx)
     expr = _resolve_local(expr, ctx.func)
     inner = unwrap(expr) if expr is not None else None
     if isinstance(inner, cst.Name) and ctx.func is not None and _filled_in(inner.value, ctx):
