@@ -78,6 +78,33 @@ def _filled_in(name: str, ctx: Ctx) -> bool:
                                      or any(base == name for base, _ in ctx.func.subscript_names))
 
 
+def keys_got(name: str, func: FunctionInfo) -> List[str]:
+    """The literal keys the function reads from `name` with `name.get("key")`, sorted."""
+    keys = set()
+    for call in func.calls:
+        target = call.func
+        if isinstance(target, cst.Attribute) and target.attr.value == "get" and isinstance(target.value, cst.Name) \
+                and target.value.value == name and call.args and call.args[0].keyword is None:
+            key = string_value(call.args[0].value)
+            if key is not None:
+                keys.add(key)
+    return sorted(keys)
+
+
+def _literal_keys(name: str, func: FunctionInfo) -> Optional[List[str]]:
+    """Every key of a dict the function binds once to a display and then gives only literal keys
+    (`headers = {}`, then `headers["topic"] = topic`), or None when some key is not in view (a key
+    held by a name, `update(...)`, `setdefault(...)`)."""
+    start = bound_once(name, func)
+    keys = dict_keys(start) if start is not None else None
+    if keys is None or any(base == name for base, _ in func.subscript_names):
+        return None
+    if any(isinstance(c.func, cst.Attribute) and isinstance(c.func.value, cst.Name) and c.func.value.value == name
+           and c.func.attr.value in ("update", "setdefault", "__setitem__") for c in func.calls):
+        return None
+    return keys + sorted(key for base, key in func.subscripts if base == name)
+
+
 def constant_keys(name: str, ctx: Ctx) -> List[str]:
     """The keys `name[KEY] = ...` gives it where `KEY` is a module constant bound once to a string
     (`ACK_UUID_KEY = "acknowledge_uuid"`), sorted; a key the function binds itself is not one."""
@@ -168,6 +195,12 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     if isinstance(expr, cst.Name) and ctx.func is not None and _filled_in(expr.value, ctx):
         # `json.dumps(event).encode()` of an `event` given (or read) keys here: those keys
         return False, _given_keys(expr.value, ctx)
+    if isinstance(expr, cst.Name) and ctx.func is not None:
+        read = keys_got(expr.value, ctx.func)
+        if any(is_id_field(key) for key in read):
+            # `log("failed to publish id=%s", payload.get("id"))`: the function reads the id of the
+            # payload it publishes, so the payload carries one
+            return False, read
     held = object_fields(_dumped_object(expr) or expr, ctx) if expr is not None else None
     if held is not None and any(is_id_field(name) for name in held):
         # `dump(message.__dict__)`, `asdict(event)`, `event.model_dump_json()` of an object of a
@@ -433,6 +466,10 @@ def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
     if several:  # `headers = []`, then `headers = [("env", ...)]` in a branch: each value decides
         found = [carries_id(value, ctx) for value in several]
         return None if None in found else any(found)
+    if isinstance(expr, cst.Name) and ctx.func is not None and _mutated(expr.value, ctx.func):
+        keys = _literal_keys(expr.value, ctx.func)  # `headers = {}`, then `headers["topic"] = topic`
+        if keys is not None:
+            return any(is_id_field(k) for k in keys)
     if isinstance(expr, cst.Call):
         if kwarg(expr, "message_id") is not None:
             return True
