@@ -454,7 +454,7 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
     constant = site.payload is not None and is_constant(site.payload, ctx)
     return Producer(site.library, call, func, site.what, has_id, visible, evidence=[evidence],
                     constant_payload=constant, rpc_reply=site.rpc_reply,
-                    unconfirmed_queue=site.unconfirmed_queue, by_name=site.by_name,
+                    unconfirmed_queue=site.unconfirmed_queue, by_name=site.by_name, core_subject=site.core_subject,
                     payload_built_here=not visible and site.payload is not None and built_here(site.payload, ctx),
                     operator_input=not has_id and not constant and typed_by_operator(site.payload, ctx),
                     payload=site.payload)

@@ -122,6 +122,7 @@ class Producer:
     operator_input: bool = False
     payload: Optional[cst.BaseExpression] = None  # the payload expression, when the call has one
     by_name: bool = False  # the client is a message producer by its name only (`ProduceSite.by_name`)
+    core_subject: bool = False  # a core NATS publish: kept only if a stream captures it (`ProduceSite.core_subject`)
 
     @property
     def symbol(self) -> str:

@@ -39,6 +39,9 @@ class ProduceSite:
     # the client is taken for a message producer by its name only (`self._producer.publish(...)` of a
     # library idemlint does not know): `detect.messages.NamedProducerAdapter`
     by_name: bool = False
+    # a core NATS publish (`nc.publish`): stored only when a JetStream stream captures its subject,
+    # which the code does not say
+    core_subject: bool = False
 
 
 @dataclass

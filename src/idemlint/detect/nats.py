@@ -21,6 +21,22 @@ def _is_jetstream(call: cst.Call, ctx: Ctx) -> bool:
     return ctx.imports(*ROOTS) and (last in ("js", "jetstream") or last.endswith("_js") or "jetstream" in last)
 
 
+def _core_client(call: cst.Call, ctx: Ctx) -> bool:
+    """`nc.publish(...)` on a core NATS client (`await nats.connect(...)`, `nats.aio.client.Client()`):
+    a JetStream stream that captures the subject stores it (with no publish ack), and a publisher
+    that retries sends it twice. The client must resolve: a `publish` on anything else is not one."""
+    origin = ctx.origin(call.func.value) if isinstance(call.func, cst.Attribute) else None
+    return bool(origin) and origin in CORE_CLIENTS
+
+
+CORE_CLIENTS = frozenset({"nats.connect()", "nats.aio.client.Client()", "nats.NATS()", "nats.aio.client.NATS()"})
+
+
+def _reply_subject(subject: Optional[cst.BaseExpression]) -> bool:
+    """`msg.reply`: a request's reply inbox (`facts.publishers.is_reply_subject` follows it through helpers)."""
+    return isinstance(subject, cst.Attribute) and subject.attr.value == "reply"
+
+
 # JetStream rejects a publish whose expected last sequence (of the stream or the subject) or last
 # message id no longer matches: a replayed publish fails instead of adding a second message
 # (nats-py `nats.js.api.Header`).
@@ -53,10 +69,16 @@ class NatsAdapter(Adapter):
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in ("publish", "publish_async")):
             return None
-        if not _is_jetstream(call, ctx):
-            return None  # core NATS publish is not persisted: no redelivery, nothing to dedup
-        site = ProduceSite("nats", "JetStream `publish()`", kwarg(call, "payload") or positional(call, 1),
-                           evidence="JetStream `js.publish()`")
+        core = not _is_jetstream(call, ctx)
+        if core and not _core_client(call, ctx):
+            return None
+        site = ProduceSite("nats", "core NATS `publish()`" if core else "JetStream `publish()`",
+                           kwarg(call, "payload") or positional(call, 1),
+                           evidence="core NATS `nc.publish()`" if core else "JetStream `js.publish()`",
+                           core_subject=core)
+        if core and _reply_subject(kwarg(call, "subject") or positional(call, 0)):
+            site.has_id = True  # `nc.publish(msg.reply, ...)`: a reply the requester matches by its inbox
+            site.evidence += " to a request's reply subject"
         headers = kwarg(call, "headers")
         if headers is not None:
             site.id_exprs.append(headers)

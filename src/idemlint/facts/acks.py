@@ -17,6 +17,7 @@ confidence, and its evidence says so.
 from __future__ import annotations
 
 import os
+import re
 from typing import Callable, Optional, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
@@ -264,9 +265,15 @@ def _project_origin(ctx: Ctx, expr: cst.BaseExpression) -> bool:
 
 
 def _receives(ctx: Ctx) -> bool:
+    """The function calls a method that receives: a known receive, or one named so in a client
+    nobody here knows (`receive_frame()`, stompest's `receiveFrame()`)."""
     func = ctx.func
     return func is not None and any(
-        isinstance(c.func, cst.Attribute) and c.func.attr.value in _RECEIVES for c in func.calls)
+        isinstance(c.func, cst.Attribute) and (c.func.attr.value in _RECEIVES or _RECEIVE_NAMED.match(c.func.attr.value))
+        for c in func.calls)
+
+
+_RECEIVE_NAMED = re.compile(r"^receive(?:_[a-z]\w*|[A-Z]\w*)?$")
 
 
 

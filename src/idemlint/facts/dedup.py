@@ -110,6 +110,27 @@ def _keyed(call: cst.Call, identity_vars: Set[str], tainted: Set[str], ctx: Opti
     return best
 
 
+def _record_fetch(call: cst.Call) -> bool:
+    """`Model.objects.get(...)` (Django's manager) or `session.query(Model).get(...)`: a fetch that
+    raises when the record is gone."""
+    return isinstance(call.func, cst.Attribute) and ("objects" in chain_names(call.func.value)
+                                                      or "query" in chain_names(call.func.value))
+
+
+def _bound_once(name: str, func) -> Optional[cst.BaseExpression]:
+    values = func.assigns.get(name, ())
+    return values[0][0] if len(values) == 1 and values[0][1] is None and values[0][2] == "=" else None
+
+
+def _deleted_later(call: cst.Call, func) -> bool:
+    """The function binds the result of `call` to a name once and calls `<name>.delete()`."""
+    names = [name for name, values in func.assigns.items()
+             if len(values) == 1 and values[0][0] is call and values[0][1] is None and values[0][2] == "="]
+    return bool(names) and any(
+        isinstance(c.func, cst.Attribute) and c.func.attr.value in ("delete", "adelete")
+        and isinstance(c.func.value, cst.Name) and c.func.value.value in names for c in func.calls)
+
+
 def _constant_key(call: cst.Call) -> bool:
     """Every argument is a literal or a setting (`"latest"`, `QUEUE_NAME`, `settings.QUEUE`): a key
     that is the same for every message, so it cannot tell one delivery of a message from another."""
@@ -290,6 +311,17 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
             return None
         return DedupFact("marker", WEAK, f"`{text}()`")
 
+    # a work record: `record = Model.objects.get(id=record_id)` fetched by the message's key and
+    # deleted when the work is done (`record.delete()`): a repeat finds no record and stops at the fetch
+    if ctx.func is not None and keyed in ("id", "message") and name in ("get", "aget") and _record_fetch(call) \
+            and _deleted_later(call, ctx.func):
+        return DedupFact("lookup", WEAK, f"`{text}()` of a record deleted when the work is done")
+    if ctx.func is not None and name in ("delete", "adelete") and isinstance(func, cst.Attribute) \
+            and isinstance(func.value, cst.Name):
+        fetched = _bound_once(func.value.value, ctx.func)
+        if isinstance(fetched, cst.Call) and call_name(fetched) in ("get", "aget") and _record_fetch(fetched) \
+                and _keyed(fetched, identity_vars, tainted, ctx, opaque) in ("id", "message"):
+            return DedupFact("marker", WEAK, f"`{text}()` of the record the message named")
     if keyed == "per-delivery" and (gated or dedup_store):
         return DedupFact("per-delivery", STRONG, f"`{text}()`")
     keyed_ok = keyed == "id" or (keyed == "message" and dedup_store)

@@ -8,7 +8,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from ..detect.base import Ctx, dict_keys, func_ref
-from ..index import FunctionInfo, dotted, kwarg, string_value
+from ..index import FunctionInfo, dotted, kwarg, string_value, walk
 from .identity import is_id_field, normal
 
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "safe_dump", "packb", "serialize", "SerializeToString", "deepcopy"}
@@ -44,18 +44,26 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     """A payload the function builds itself but not all in view: a dict display (or `dict(...)`) it
     binds once and then fills in (`body = {"sender_id": s}; body.update(event.as_dict())`), or a
     text it writes with values from elsewhere (`f"Notification sent to {user} via {channel}"`)."""
+    func = ctx.func
     for _ in range(4):
+        # `data = json.dumps(payload).encode()`: what the local holds, then what it serialises
+        expr = _resolve_local(expr, func) if isinstance(expr, cst.Name) else expr
         inner = unwrap(expr) if expr is not None else None
         if inner is None:
             break
         expr = inner
-    func = ctx.func
     if _template(_resolve_local(expr, func)):
         return True
     if not isinstance(expr, cst.Name) or func is None or not _mutated(expr.value, func):
         return False
     value = bound_once(expr.value, func)
-    return isinstance(value, cst.Dict) or isinstance(value, cst.Call) and dotted(value.func) == "dict"
+    if isinstance(value, cst.Call) and dotted(value.func) != "dict":
+        # `payload = self._build_base_payload()`, then `payload.update(extra)`: a builder of the module
+        # or the class whose `return` is a dict display in view
+        built = _builder_return(value, ctx)
+        return built is not None and isinstance(_resolve_local(built[0], built[1].func), cst.Dict) \
+            and fields(built[0], built[1], 2)[0]
+    return isinstance(value, cst.Dict) or isinstance(value, cst.Call)
 
 
 def _template(expr: Optional[cst.BaseExpression]) -> bool:
@@ -240,7 +248,8 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     if isinstance(expr, cst.Call) and expr.args and all(a.keyword is not None for a in expr.args):
         callee = (dotted(expr.func) or "").split(".")[-1]
         if callee[:1].isupper():
-            return True, [a.keyword.value for a in expr.args if a.keyword is not None]
+            given = [a.keyword.value for a in expr.args if a.keyword is not None]
+            return True, given + _fresh_id_fields(expr.func, ctx)
     if isinstance(expr, cst.Call):
         # `make_envelope(body, message_id=job.id)`: a builder handed an id puts it in the message;
         # a builder of this module is read for what its `return` puts there
@@ -291,12 +300,22 @@ def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
     project base classes. None when the class is not known."""
     from . import callees  # it imports the adapters, which import this module's siblings
 
-    if not isinstance(obj, (cst.Name, cst.Attribute)) or ctx.func is None:
+    if ctx.func is None:
         return None
     index, project = ctx.index, ctx.index.project
+    # `ParcelScanned(parcel=p).__dict__`, or `event = ParcelScanned(...)` then `asdict(event)`: an
+    # object made here from a class of the module or the project
+    made = obj if isinstance(obj, cst.Call) else bound_once(obj.value, ctx.func) if isinstance(obj, cst.Name) else None
+    if not isinstance(obj, (cst.Name, cst.Attribute)) and not isinstance(made, cst.Call):
+        return None
     found = None
     annotation = ctx.func.annotations.get(obj.value) if isinstance(obj, cst.Name) else None
-    if isinstance(obj, cst.Name) and obj.value == "self":
+    if isinstance(made, cst.Call) and (dotted(made.func) or "").rpartition(".")[2][:1].isupper() and (
+            built := callees.class_named(made.func, ctx, index.path)) is not None:
+        found = built
+    elif not isinstance(obj, (cst.Name, cst.Attribute)):
+        return None
+    elif isinstance(obj, cst.Name) and obj.value == "self":
         cls = index.class_of(ctx.func)
         found = (cls, index, index.path) if cls is not None else None
     elif isinstance(annotation, cst.Name) and annotation.value in index.classes:
@@ -311,7 +330,41 @@ def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
     names: List[str] = []
     for cls, _, _ in [found, *callees.base_classes(found[0], found[1], project, found[2])]:
         names += [*cls.attr_values, *cls.annotations]
+        names += ["id"] if _fresh_defaults(cls) else []
     return names
+
+
+# what makes a value unique when an object is made: a field defaulting to one of these is an id
+FRESH_IDS = frozenset({"uuid1", "uuid4", "uuid6", "uuid7", "ulid", "ULID"})
+
+
+def _fresh_defaults(cls) -> bool:
+    """The class gives every new object a fresh unique value (`correlation_id: str =
+    field(default_factory=lambda: str(uuid.uuid4()))`, `self.event_uuid = uuid4()` in `__init__`):
+    whatever that field is named, the object carries an id."""
+    for values in cls.attr_values.values():
+        for value, owner, _ in values:
+            if owner is not None and owner.name != "__init__":
+                continue
+            for node in walk(value):
+                name = node.attr.value if isinstance(node, cst.Attribute) else node.value if isinstance(node, cst.Name) else None
+                if name in FRESH_IDS:
+                    return True
+    return False
+
+
+def _fresh_id_fields(func: cst.BaseExpression, ctx: Ctx) -> List[str]:
+    """`["id"]` when `func` names a project class (or a project base of it) whose objects get a fresh
+    unique value when made (`_fresh_defaults`), else `[]`: `RawEvent(event_name=..., payload=...)`."""
+    from . import callees  # it imports the adapters, which import this module's siblings
+
+    found = callees.class_named(func, ctx, ctx.index.path)
+    if found is None:
+        return []
+    for cls, _, _ in [found, *callees.base_classes(found[0], found[1], ctx.index.project, found[2])]:
+        if _fresh_defaults(cls):
+            return ["id"]
+    return []
 
 
 def _given_keys(name: str, ctx: Ctx) -> List[str]:

@@ -21,7 +21,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import PRODUCE_ADAPTERS, called_name
 from ..detect.base import Ctx, ProduceSite, is_mock, literal
-from ..index import argument, dotted
+from ..index import argument, dotted, kwarg, positional
 from . import callees
 from .deferred import message_data
 from .identity import is_id_field, mentions
@@ -51,6 +51,16 @@ class Publishes:
     # the helper writes the whole payload out itself (`{"event": event, "detail": detail}`): the
     # parameters are its fields' values, and the message is judged there
     written: bool = False
+    by_name: bool = False  # the client is a producer by its name only (`ProduceSite.by_name`)
+    core_subject: bool = False  # a core NATS publish (`ProduceSite.core_subject`)
+    # parameters that become a core NATS publish's subject: a caller passing a request's reply inbox
+    # (`msg.reply`) for one sends a reply, which the requester matches and needs no id
+    reply_params: Tuple[str, ...] = ()
+
+
+def is_reply_subject(expr: Optional[cst.BaseExpression]) -> bool:
+    """`msg.reply`: a NATS request's reply inbox."""
+    return isinstance(expr, cst.Attribute) and expr.attr.value == "reply"
 
 
 
@@ -175,15 +185,20 @@ def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Op
     # (of several, one with an id field: the message carries what each of them gives it)
     built = [(given, keys) for given, (visible, keys) in
              ((g, fields(g, ctx)) for g in (argument(call, callee.func, p) for p in found.params) if g is not None)
-             if visible or built_here(given, ctx)]
+             if (visible or built_here(given, ctx))
+             # a constant for one of several parameters (`self.signal("create", instance)`) is a value
+             # the helper puts in the message it builds, not the message
+             and not (len(found.params) > 1 and literal(given))]
     if not built:
         return None
     payload = next((given for given, keys in built if any(is_id_field(k) for k in keys)), built[0][0])
     chain = " -> ".join((callee.qualname,) + found.chain)
     site = ProduceSite(found.library, f"`{dotted(call.func) or called_name(call)}()`", payload,
-                       evidence=f"publishes through `{chain}`: {found.what}")
+                       evidence=f"publishes through `{chain}`: {found.what}", by_name=found.by_name,
+                       core_subject=found.core_subject)
     site.has_id = found.has_id or any(a.keyword is not None and is_id_field(a.keyword.value) for a in call.args) or any(
-        _given(argument(call, callee.func, p)) for p in found.id_params)
+        _given(argument(call, callee.func, p)) for p in found.id_params) or any(
+        is_reply_subject(argument(call, callee.func, p)) for p in found.reply_params)
     if not site.has_id:
         # another argument made from one id (`self._xadd_stream(codec.stream_key(rid), chunk)`, a stream
         # that exists for one request, `rid = req["id"]`): the message goes where that id names, as an
@@ -238,6 +253,9 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
         return None
     inner = Ctx(callee.index, func)
     derived = {p: message_data(func, {p}, set()) for p in params}  # `for message in messages:` ...
+    # of several publishes of the payload (a JetStream branch with an id header, a core one without),
+    # one without an id decides: the message may go out that way
+    first: Optional[Publishes] = None
     for call in func.calls:
         site = produce(call, inner) if called_name(call) in PRODUCE_ADAPTERS else None
         if site is not None and site.payload is not None:
@@ -249,8 +267,15 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
                 if fed:
                     site = replace(site, has_id=False, id_exprs=[e for e in site.id_exprs if e not in fed])
                 record = _producer(site, call, func, inner)
-                return Publishes(site.library, site.what, feeding, record.has_id, (), id_params,
-                                 written=record.payload_visible)
+                subject = (kwarg(call, "subject") or positional(call, 0)) if site.core_subject else None
+                replies = tuple(sorted(p for p in params if subject is not None and mentions(subject, {p})))
+                found = Publishes(site.library, site.what, feeding, record.has_id, (), id_params,
+                                  written=record.payload_visible, by_name=site.by_name, core_subject=site.core_subject,
+                                  reply_params=replies)
+                if not found.has_id:
+                    return found
+                first = first or found
+                continue
         if depth <= 0 or not PUBLISH_LIKE.search(called_name(call)):
             continue
         nested, deeper = None, None
@@ -264,16 +289,25 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
         passed = [given for given in (argument(call, nested.func, q) for q in deeper.params) if given is not None]
         feeding = tuple(p for p in sorted(params) if any(mentions(given, derived[p]) for given in passed))
         if feeding:
-            has_id, id_params = deeper.has_id, set()
+            has_id, id_params, replies = deeper.has_id, set(), set()
+            for q in deeper.reply_params:
+                given = argument(call, nested.func, q)
+                has_id = has_id or is_reply_subject(given)
+                replies |= {p for p in params if given is not None and mentions(given, {p})}
             for q in deeper.id_params:
                 given = argument(call, nested.func, q)
                 mine = {p for p in params if given is not None and mentions(given, derived[p])}
                 id_params |= mine
                 has_id = has_id or _given(given) and not mine
-            return Publishes(deeper.library, deeper.what, feeding, has_id, (nested.qualname,) + deeper.chain,
-                             tuple(sorted(id_params)),
-                             written=deeper.written or any(fields(given, inner)[0] for given in passed))
-    return None
+            found = Publishes(deeper.library, deeper.what, feeding, has_id, (nested.qualname,) + deeper.chain,
+                              tuple(sorted(id_params)),
+                              written=deeper.written or any(fields(given, inner)[0] for given in passed),
+                              by_name=deeper.by_name, core_subject=deeper.core_subject,
+                              reply_params=tuple(sorted(replies)))
+            if not found.has_id:
+                return found
+            first = first or found
+    return first
 
 
 def _names_an_id(expr: cst.BaseExpression, ctx: Ctx, depth: int = 0) -> bool:
@@ -318,6 +352,7 @@ MAX_CALLER_CALLS = 24
 CALL_WINDOW = 400
 _ID_TEXT = re.compile(rb"(?i:id)\b|_id|Id[A-Z_]|uuid", re.I)
 _DEF_BEFORE = re.compile(rb"\bdef\s+$")
+_REPLY_TEXT = re.compile(rb"\.reply\b")
 
 
 def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[str]:
@@ -330,6 +365,10 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
     param = next((p for p in sorted(params) if mentions(producer.payload, derived[p])), None)
     if param is None or func.name.startswith("__"):
         return None
+    # a core NATS publish whose subject is a parameter: a call that passes a request's reply inbox
+    # (`msg.reply`) sends a reply, which needs no id
+    subject = (kwarg(producer.call, "subject") or positional(producer.call, 0)) if producer.core_subject else None
+    reply_param = subject.value if isinstance(subject, cst.Name) and subject.value in params else None
     # the files that call the name and can reach this function: its own module, and those that
     # name its module or its class (an import, a factory's module); a test passes what it likes,
     # so the production callers decide
@@ -342,10 +381,12 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
     call_text = re.compile(rb"\b" + re.escape(func.name.encode()) + rb"\s*\(")
     for file in files:
         text = read_head(file)
-        if any(not _ID_TEXT.search(text, m.end(), m.end() + CALL_WINDOW) for m in call_text.finditer(text)
+        if any(not _ID_TEXT.search(text, m.end(), m.end() + CALL_WINDOW)
+               and not (reply_param and _REPLY_TEXT.search(text, m.end(), m.end() + CALL_WINDOW))
+               for m in call_text.finditer(text)
                if not _DEF_BEFORE.search(text, max(0, m.start() - 12), m.start())):
             return None  # a call with nothing id-like near it: the finding stands, nothing parsed
-    found = 0
+    found = replies = 0
     for file in files:
         if home is not None and os.path.abspath(file) == home:
             caller_index, caller_path = index, path
@@ -363,11 +404,18 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
                 continue
             found += 1
             given = argument(call, func, param)
-            if found > MAX_CALLER_CALLS or given is None or not any(is_id_field(k) for k in fields(given, ctx)[1]):
+            if found > MAX_CALLER_CALLS or given is None:
+                return None
+            if reply_param is not None and is_reply_subject(argument(call, func, reply_param)):
+                replies += 1
+                continue
+            if not any(is_id_field(k) for k in fields(given, ctx)[1]):
                 return None
     if not found:
         return None
-    return f"every project call of `{func.symbol}` ({found}) passes a payload with an id"
+    if replies == found:
+        return f"every project call of `{func.symbol}` ({found}) replies to a request's reply inbox"
+    return f"every project call of `{func.symbol}` ({found}) passes a payload with an id or replies to a request"
 
 
 def _is_func(target: callees.Callee, caller_path: Optional[str], func, home: Optional[str]) -> bool:
