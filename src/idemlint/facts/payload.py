@@ -448,7 +448,15 @@ def is_constant(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) ->
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)):
         return True
     if isinstance(expr, cst.Name):
-        return expr.value in ("True", "False", "None")
+        if expr.value in ("True", "False", "None"):
+            return True
+        # `BODY = b'{"op": "ping"}'` at module level, bound once: a module constant
+        func = ctx.func
+        while func is not None and expr.value not in func.assigns and expr.value not in func.params:
+            func = func.parent
+        values = ctx.index.module_assigns.get(expr.value, ()) if func is None else ()
+        return len(values) == 1 and values[0][1] is None and values[0][2] == "=" and \
+            is_constant(values[0][0], Ctx(ctx.index, None), depth + 1)
     if isinstance(expr, cst.Dict):
         return all(isinstance(el, cst.DictElement) and is_constant(el.key, ctx, depth + 1)
                    and is_constant(el.value, ctx, depth + 1) for el in expr.elements)
