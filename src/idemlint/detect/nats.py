@@ -32,8 +32,8 @@ def _core_client(call: cst.Call, ctx: Ctx) -> bool:
 CORE_CLIENTS = frozenset({"nats.connect()", "nats.aio.client.Client()", "nats.NATS()", "nats.aio.client.NATS()"})
 
 
-def _reply_subject(subject: Optional[cst.BaseExpression]) -> bool:
-    """`msg.reply`: a request's reply inbox (`facts.publishers.is_reply_subject` follows it through helpers)."""
+def reply_subject(subject: Optional[cst.BaseExpression]) -> bool:
+    """`msg.reply`: a request's reply inbox (`facts.publishers` follows it through helpers)."""
     return isinstance(subject, cst.Attribute) and subject.attr.value == "reply"
 
 
@@ -76,7 +76,7 @@ class NatsAdapter(Adapter):
                            kwarg(call, "payload") or positional(call, 1),
                            evidence="core NATS `nc.publish()`" if core else "JetStream `js.publish()`",
                            core_subject=core)
-        if core and _reply_subject(kwarg(call, "subject") or positional(call, 0)):
+        if core and reply_subject(kwarg(call, "subject") or positional(call, 0)):
             site.has_id = True  # `nc.publish(msg.reply, ...)`: a reply the requester matches by its inbox
             site.evidence += " to a request's reply subject"
         headers = kwarg(call, "headers")

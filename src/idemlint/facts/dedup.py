@@ -14,6 +14,7 @@ from ..index import call_name, chain_names, children, contains, dotted, kwarg, p
 from ..model import STRONG, WEAK
 from .effects import sql_kind, sql_table, sql_text
 from .identity import identity_names, mentions
+from .payload import bound_once
 
 # Tables, models and keys that hold "this message was processed".
 DEDUP_STORE = re.compile(
@@ -115,11 +116,6 @@ def _record_fetch(call: cst.Call) -> bool:
     raises when the record is gone."""
     return isinstance(call.func, cst.Attribute) and ("objects" in chain_names(call.func.value)
                                                       or "query" in chain_names(call.func.value))
-
-
-def _bound_once(name: str, func) -> Optional[cst.BaseExpression]:
-    values = func.assigns.get(name, ())
-    return values[0][0] if len(values) == 1 and values[0][1] is None and values[0][2] == "=" else None
 
 
 def _deleted_later(call: cst.Call, func) -> bool:
@@ -318,7 +314,7 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         return DedupFact("lookup", WEAK, f"`{text}()` of a record deleted when the work is done")
     if ctx.func is not None and name in ("delete", "adelete") and isinstance(func, cst.Attribute) \
             and isinstance(func.value, cst.Name):
-        fetched = _bound_once(func.value.value, ctx.func)
+        fetched = bound_once(func.value.value, ctx.func)
         if isinstance(fetched, cst.Call) and call_name(fetched) in ("get", "aget") and _record_fetch(fetched) \
                 and _keyed(fetched, identity_vars, tainted, ctx, opaque) in ("id", "message"):
             return DedupFact("marker", WEAK, f"`{text}()` of the record the message named")

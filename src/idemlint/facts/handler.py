@@ -522,7 +522,9 @@ class HandlerRun:
             # to dedup, but still work that an ack before it loses (IDEM004's "forward")
             kind = "forward" if self._derived_id(produced, call, ctx, w.bound) else "effect"
             # a client taken for a producer by its name only is weaker evidence of a publish
-            self.add(w, kind, call, WEAK if produced.by_name or produced.core_subject else STRONG, f"publish {produced.what}", detail="publish")
+            # (so is a core NATS publish, which a stream may or may not keep)
+            strength = WEAK if produced.by_name or produced.core_subject else STRONG
+            self.add(w, kind, call, strength, f"publish {produced.what}", detail="publish")
             return
         if user_patterns.ACTIVE and self._declared(w, call):
             return

@@ -63,7 +63,7 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
         built = _builder_return(value, ctx)
         return built is not None and isinstance(_resolve_local(built[0], built[1].func), cst.Dict) \
             and fields(built[0], built[1], 2)[0]
-    return isinstance(value, cst.Dict) or isinstance(value, cst.Call)
+    return isinstance(value, (cst.Dict, cst.Call))  # a display, or `dict(...)`
 
 
 def _template(expr: Optional[cst.BaseExpression]) -> bool:

@@ -21,6 +21,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import PRODUCE_ADAPTERS, called_name
 from ..detect.base import Ctx, ProduceSite, is_mock, literal
+from ..detect.nats import reply_subject
 from ..index import argument, dotted, kwarg, positional
 from . import callees
 from .deferred import message_data
@@ -56,11 +57,6 @@ class Publishes:
     # parameters that become a core NATS publish's subject: a caller passing a request's reply inbox
     # (`msg.reply`) for one sends a reply, which the requester matches and needs no id
     reply_params: Tuple[str, ...] = ()
-
-
-def is_reply_subject(expr: Optional[cst.BaseExpression]) -> bool:
-    """`msg.reply`: a NATS request's reply inbox."""
-    return isinstance(expr, cst.Attribute) and expr.attr.value == "reply"
 
 
 
@@ -198,7 +194,7 @@ def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Op
                        core_subject=found.core_subject)
     site.has_id = found.has_id or any(a.keyword is not None and is_id_field(a.keyword.value) for a in call.args) or any(
         _given(argument(call, callee.func, p)) for p in found.id_params) or any(
-        is_reply_subject(argument(call, callee.func, p)) for p in found.reply_params)
+        reply_subject(argument(call, callee.func, p)) for p in found.reply_params)
     if not site.has_id:
         # another argument made from one id (`self._xadd_stream(codec.stream_key(rid), chunk)`, a stream
         # that exists for one request, `rid = req["id"]`): the message goes where that id names, as an
@@ -292,7 +288,7 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
             has_id, id_params, replies = deeper.has_id, set(), set()
             for q in deeper.reply_params:
                 given = argument(call, nested.func, q)
-                has_id = has_id or is_reply_subject(given)
+                has_id = has_id or reply_subject(given)
                 replies |= {p for p in params if given is not None and mentions(given, {p})}
             for q in deeper.id_params:
                 given = argument(call, nested.func, q)
@@ -406,13 +402,15 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
             given = argument(call, func, param)
             if found > MAX_CALLER_CALLS or given is None:
                 return None
-            if reply_param is not None and is_reply_subject(argument(call, func, reply_param)):
+            if reply_param is not None and reply_subject(argument(call, func, reply_param)):
                 replies += 1
                 continue
             if not any(is_id_field(k) for k in fields(given, ctx)[1]):
                 return None
     if not found:
         return None
+    if not replies:
+        return f"every project call of `{func.symbol}` ({found}) passes a payload with an id"
     if replies == found:
         return f"every project call of `{func.symbol}` ({found}) replies to a request's reply inbox"
     return f"every project call of `{func.symbol}` ({found}) passes a payload with an id or replies to a request"
