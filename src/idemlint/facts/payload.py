@@ -31,8 +31,11 @@ def unwrap(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
 
 def _mutated(name: str, func: FunctionInfo) -> bool:
     """`payload["id"] = ...` or `payload.update(...)` after `payload = {...}`: the literal is not all."""
-    if any(base == name for base, _ in func.subscripts):
-        return True
+    return any(base == name for base, _ in func.subscripts) or _updated(name, func)
+
+
+def _updated(name: str, func: FunctionInfo) -> bool:
+    """`name.update(...)` / `setdefault(...)` / `__setitem__(...)`: keys the text may not show."""
     return any(
         isinstance(c.func, cst.Attribute) and isinstance(c.func.value, cst.Name) and c.func.value.value == name
         and c.func.attr.value in ("update", "setdefault", "__setitem__")
@@ -105,10 +108,7 @@ def _literal_keys(name: str, func: FunctionInfo) -> Optional[List[str]]:
     held by a name, `update(...)`, `setdefault(...)`)."""
     start = bound_once(name, func)
     keys = dict_keys(start) if start is not None else None
-    if keys is None or any(base == name for base, _ in func.subscript_names):
-        return None
-    if any(isinstance(c.func, cst.Attribute) and isinstance(c.func.value, cst.Name) and c.func.value.value == name
-           and c.func.attr.value in ("update", "setdefault", "__setitem__") for c in func.calls):
+    if keys is None or any(base == name for base, _ in func.subscript_names) or _updated(name, func):
         return None
     return keys + sorted(key for base, key in func.subscripts if base == name)
 
@@ -328,10 +328,17 @@ def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
     if found is None:
         return None
     names: List[str] = []
-    for cls, _, _ in [found, *callees.base_classes(found[0], found[1], project, found[2])]:
+    for cls in _lineage(found, project):
         names += [*cls.attr_values, *cls.annotations]
         names += ["id"] if _fresh_defaults(cls) else []
     return names
+
+
+def _lineage(found, project) -> List:
+    """The class `found` (class, its module index, its path) names, then its project base classes."""
+    from . import callees
+
+    return [cls for cls, _, _ in [found, *callees.base_classes(found[0], found[1], project, found[2])]]
 
 
 # what makes a value unique when an object is made: a field defaulting to one of these is an id
@@ -359,12 +366,7 @@ def _fresh_id_fields(func: cst.BaseExpression, ctx: Ctx) -> List[str]:
     from . import callees  # it imports the adapters, which import this module's siblings
 
     found = callees.class_named(func, ctx, ctx.index.path)
-    if found is None:
-        return []
-    for cls, _, _ in [found, *callees.base_classes(found[0], found[1], ctx.index.project, found[2])]:
-        if _fresh_defaults(cls):
-            return ["id"]
-    return []
+    return ["id"] if found is not None and any(map(_fresh_defaults, _lineage(found, ctx.index.project))) else []
 
 
 def _given_keys(name: str, ctx: Ctx) -> List[str]:
