@@ -20,7 +20,7 @@ from .findings import Finding, ParseFailure, Related, Step
 from .gate import ACK_LIKE, HOOK_NAME, may_hold_units
 from .stack import with_big_stack as _with_big_stack
 from .thin import parse_module
-from .index import FunctionInfo, ModuleIndex, children, dotted, string_value, walk
+from .index import FunctionInfo, ModuleIndex, children, dotted, kwarg, string_value, walk
 from .origins import adjacent_words
 from .positions import resolve as resolve_positions
 from . import patterns as user_patterns
@@ -218,8 +218,19 @@ def _request_correlation_id(call: cst.Call, ctx: Ctx) -> bool:
     constant. The client matches the reply by it, so it makes one per call: `str(uuid4())`, kombu's
     `uuid()`, aio-pika's `create_future()`, a counter. That is the request's id, as a `message_id`
     would be; a constant names no single request. (A value shared by several requests, such as a
-    trace id, cannot be told from a per-call one, and is taken as an id too.)"""
+    trace id, cannot be told from a per-call one, and is taken as an id too.) A `reply_to` that may be
+    `None` (`reply_to = None`, then `if get_response: reply_to = queue.name`) makes a request on some
+    paths only: on the others the publish is a plain message, and its correlation id names nothing."""
+    if _maybe_none(kwarg(call, "reply_to"), ctx):
+        return False
     return any(not is_constant(value, ctx) for value in _correlation_values(call, ctx))
+
+
+def _maybe_none(value: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """`value` is a local that some assignment of the function binds to `None`."""
+    if not isinstance(value, cst.Name) or ctx.func is None:
+        return False
+    return any(isinstance(v, cst.Name) and v.value == "None" for v, _, _ in ctx.func.assigns.get(value.value, ()))
 
 
 def _correlation_values(call: cst.Call, ctx: Ctx) -> List[cst.BaseExpression]:
