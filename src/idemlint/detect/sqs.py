@@ -45,6 +45,8 @@ class SqsAdapter(Adapter):
                 return AckSite("sqs", STRONG, "SQS resource `message.delete()`")
             if origin.startswith(STUB_MESSAGES):
                 return AckSite("sqs", STRONG, f"SQS resource `message.delete()` ({origin.rstrip('()')})")
+            if not origin and _received_by_keywords(receiver(call), ctx):
+                return AckSite("sqs", STRONG, "SQS resource `message.delete()` (received with SQS's own keywords)")
         return None
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
@@ -92,3 +94,34 @@ def _batch(call: cst.Call) -> ProduceSite:
         return site
     site.payload = entries  # opaque
     return site
+
+
+# The keywords only SQS's `Queue.receive_messages(...)` takes (boto3 `sqs` resource): a receive spelled
+# with them is SQS's whatever object it is called on (`self.source.queue`, set in another class)
+RECEIVE_KEYWORDS = frozenset({"MaxNumberOfMessages", "WaitTimeSeconds", "VisibilityTimeout",
+                              "MessageAttributeNames", "MessageSystemAttributeNames", "ReceiveRequestAttemptId"})
+
+
+def _sqs_receive(expr: Optional[cst.BaseExpression]) -> bool:
+    expr = expr.expression if isinstance(expr, cst.Await) else expr
+    return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) \
+        and expr.func.attr.value == "receive_messages" and bool(keywords(expr) & RECEIVE_KEYWORDS)
+
+
+def _received_by_keywords(message: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """`for msg in messages:` (or `in queue.receive_messages(...)`) where `messages` is bound to a
+    `receive_messages(MaxNumberOfMessages=..., WaitTimeSeconds=...)` call in the same function."""
+    func = ctx.func
+    if not isinstance(message, cst.Name) or func is None:
+        return False
+    for loop in func.fors:
+        if not (isinstance(loop.target, cst.Name) and loop.target.value == message.value):
+            continue
+        source = loop.iter
+        if isinstance(source, cst.Name):
+            values = [v for v, _, how in func.assigns.get(source.value, ()) if how == "="]
+            if values and all(_sqs_receive(v) for v in values):
+                return True
+        elif _sqs_receive(source):
+            return True
+    return False

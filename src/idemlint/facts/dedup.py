@@ -271,6 +271,19 @@ def _element_at(value: cst.BaseExpression, index: int) -> Optional[cst.BaseExpre
     return None
 
 
+def _reads_delivery(func: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`func` is a method of a local every assignment of which is a receive call's result
+    (`received = sqs.receive_message(...)`, then `received.get("Messages", [])`)."""
+    from .handler import RECEIVE_CALLS  # not at import time: `handler` imports this module
+
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)) or ctx.func is None:
+        return False
+    values = [v.expression if isinstance(v, cst.Await) else v for v, _, how in ctx.func.assigns.get(func.value.value, ())
+              if how == "="]
+    return bool(values) and all(isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute)
+                                and v.func.attr.value in RECEIVE_CALLS for v in values)
+
+
 def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
              identity_vars: Set[str], tainted: Set[str], far: bool = False,
              opaque: Set[str] = frozenset()) -> Optional[DedupFact]:
@@ -287,6 +300,8 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         return None  # `task.add_done_callback(...)`: stores a function to call later, records nothing
     if _fresh_collection(func, ctx):
         return None  # `seen = set()` ... `seen.add(run_id)`: gone when the function returns, kept by no redelivery
+    if _reads_delivery(func, ctx):
+        return None  # `received.get("Messages", [])`: the batch a receive returned, not a processed record
     keyed = _keyed(call, identity_vars, tainted, ctx, opaque)
     store = _store_name(call, ctx)
     dedup_store = bool(DEDUP_STORE.search(store))

@@ -113,9 +113,23 @@ def _kind(call: cst.Call, name: str, ctx: Ctx) -> Optional[Deferred]:
     # put / put_nowait
     if origin and any(q in origin for q in QUEUES):
         return Deferred(f"an in-memory queue `{text}()`", STRONG)
-    if origin is None and QUEUE_NAME.search(last) and not ctx.imports("kombu"):
+    if _unknown_object(origin, ctx) and QUEUE_NAME.search(last) and not ctx.imports("kombu"):
         return Deferred(f"`{text}()`", WEAK)  # kombu's `SimpleQueue.put` publishes to the broker
     return None
+
+
+def _unknown_object(origin: Optional[str], ctx: Ctx) -> bool:
+    """An object neither the project nor a library idemlint knows makes: nothing resolved, or an
+    attribute of another library's object (`context.output_queue` of a `sgn.subprocess.WorkerContext`
+    parameter), whose queue-like name is all there is to go on. A project class's `put` is followed."""
+    from .handler import KNOWN_LIBRARIES  # not at import time: `handler` imports this module
+
+    if origin is None:
+        return True
+    if origin.split(".")[0].split("(")[0] in KNOWN_LIBRARIES | {"", "queue", "asyncio", "multiprocessing"}:
+        return False
+    project = ctx.index.project
+    return project is None or project.find(origin, ctx.index.path) is None
 
 
 def on_pool(call: cst.Call, ctx: Ctx) -> bool:
@@ -133,6 +147,28 @@ def _pool(call: cst.Call, ctx: Ctx) -> Optional[int]:
     if origin:
         return STRONG if any(p in origin for p in POOLS) else None
     return WEAK if "pool" in receiver_last(call).lower() else None
+
+
+def waited_work(call: cst.Call, ctx: Ctx, tainted: Set[str]):
+    """The function and arguments of a thread or executor job that is given the message and waited
+    for in the same function (`t = Thread(target=self.deliver, args=[message]); t.start(); ...
+    t.join()`, `executor.submit(self.handle, msg).result()`): `(target, args)`, else None. Its work
+    runs before the handler goes on, as a call of `target(*args)` would."""
+    name = call_name(call) or ""
+    if name in ("Thread", "Process"):
+        target, given = kwarg(call, "target"), kwarg(call, "args")
+        args = [el.value for el in given.elements] if isinstance(given, (cst.List, cst.Tuple)) else []
+    elif name in ("submit", "run_in_executor"):
+        at = 1 if name == "run_in_executor" else 0
+        target = positional(call, at)
+        args = [a.value for a in call.args[at + 1:] if a.keyword is None and not a.star]
+    else:
+        return None
+    if target is None or not args or not any(_hands_over(a, tainted) for a in args) or ctx.func is None:
+        return None
+    if _kind(call, name, ctx) is None or not _waited(call, ctx.func, queue=False):
+        return None
+    return target, [cst.Arg(value=a) for a in args]
 
 
 def _only_target(call: cst.Call) -> bool:

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, keywords, receiver, receiver_last
-from ..index import chain_names, dotted, kwarg, positional, string_value, walk
+from ..index import call_name, chain_names, children, dotted, kwarg, positional, string_value, walk
 from ..model import STRONG, WEAK
 from .callees import _class_named, base_classes
 from .lookups import created_if_missing, loaded_row
@@ -279,7 +279,7 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
     if name == "open" and (origin in ("", "open", "io.open") or text.endswith(".open") or path_open):
         builtin = text in ("open", "io.open") and not path_open
         mode = string_value(kwarg(call, "mode") or positional(call, 1 if builtin else 0))
-        if mode and "a" in mode:
+        if mode and "a" in mode and not _lock_file(call, ctx):
             return Effect("file", STRONG, f"file append `{text}(..., {mode!r})`")
     # ZooKeeper (kazoo `KazooClient.create(path, value, ..., sequence=True)`, also in a transaction): a new
     # sequential node on every call, an append to whatever queue the path holds
@@ -691,3 +691,40 @@ def named_effect(call: cst.Call) -> Optional[str]:
 
 
 __all__ = ["Effect", "classify", "inert", "named_effect", "sql_kind", "sql_table", "is_db_receiver"]
+
+
+_LOCKS = {"lockf", "flock", "fileno", "close"}
+
+
+def _lock_file(call: cst.Call, ctx: Ctx) -> bool:
+    """`lock = open(LOCK_PATH, "a")` then `fcntl.lockf(lock, fcntl.LOCK_EX)` (or a project
+    `file_lock(lock)`): a file opened in append mode only to hold a lock on it, never written (every
+    use of the handle is a lock call, `fileno()` or `close()`)."""
+    func = ctx.func
+    if func is None:
+        return False
+    names = [n for n, values in func.assigns.items() if any(v is call for v, _, _ in values)]
+    names += [item.asname.name.value for item in _with_items(func.node) if item.item is call
+              and item.asname is not None and isinstance(item.asname.name, cst.Name)]
+    if len(names) != 1:
+        return False
+    handle, locked = names[0], False
+    for other in func.calls:
+        named = call_name(other) or ""
+        on_handle = isinstance(other.func, cst.Attribute) and isinstance(other.func.value, cst.Name) \
+            and other.func.value.value == handle
+        given = any(isinstance(a.value, cst.Name) and a.value.value == handle for a in other.args)
+        lock_call = named in _LOCKS or "lock" in named.lower()  # also a project `file_lock(handle)`
+        if (on_handle or given) and not lock_call:
+            return False  # written, printed to, or handed to code that may write
+        locked = locked or (given and lock_call and named not in ("fileno", "close"))
+    return locked
+
+
+def _with_items(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.WithItem):
+            yield cur
+        stack.extend(children(cur))

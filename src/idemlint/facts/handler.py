@@ -33,6 +33,7 @@ PURE_ROOTS = {
 # Calls that read, convert or check, or settle the message with the broker: never a hand-off.
 PURE_CALL = re.compile(
     r"^_*(safe_)?(\w+_)?(loads?|deserialize|decode|parse|serialize|dumps?)$|"  # `json_loads`, `msgpack_decode`
+    r"^_*(deserialize|decode)_\w+$|"  # `deserialize_message(body)`, `decode_payload(raw)`
     r"^_*(safe_)?(repr|str|loads?|deserialize|decode|parse|format|validate|serialize|dumps?|convert|"
     r"to_\w+|from_\w+|get_\w+|is_\w+|has_\w+|check_\w+|extract\w*|read\w*|render\w*|build\w*|make\w*|"
     r"compute\w*|calculate\w*|find\w*|lookup\w*|fetch\w*|load\w*|resolve\w*|search\w*|count\w*|"
@@ -500,6 +501,10 @@ class HandlerRun:
         if later is not None:
             self.add(w, "defer", call, later.strength, later.what, detail="api" if later.strength >= STRONG else "name")
             return False  # `create_task(handle(msg))`: `handle` runs later, not here, so it is not walked
+        waited = deferred.waited_work(call, ctx, self.tainted | w.bound if w.bound else self.tainted) \
+            if name in deferred.NAMES else None
+        if waited is not None and self._follow(w, cst.Call(func=waited[0], args=waited[1]), anchor=call):
+            return False  # a thread or job given the message and waited for: its function's work runs here
         if name == "commit" and isinstance(call.func, cst.Attribute):
             key = dotted(call.func.value)
             if key:
@@ -602,10 +607,12 @@ class HandlerRun:
         if self.except_depth == 0 and hands_off(call, ctx, self.tainted):
             self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")
 
-    def _follow(self, w: _Walker, call: cst.Call) -> bool:
+    def _follow(self, w: _Walker, call: cst.Call, anchor: Optional[cst.Call] = None) -> bool:
         """Walk the project functions `call` may run (or add their summaries): False if none is in
-        reach. Several when the receiver is one of a module's classes picked at run time."""
+        reach. Several when the receiver is one of a module's classes picked at run time. `anchor`:
+        the call in the code that runs them, when `call` is made up (a thread's `target(*args)`)."""
         followed = False
+        anchor = anchor or call
         for callee in self._callees(call, w):
             if callee.func.yields and any(loop.iter is call for loop in w.func.fors):
                 # `for record in self.records():` over a generator: its body runs a step per iteration,
@@ -616,10 +623,10 @@ class HandlerRun:
             self.guessing += callee.guessed
             if callee.path is None:
                 self.replying += replying
-                self.calling.append((id(w.func.node), call))
+                self.calling.append((id(w.func.node), anchor))
                 given = [a for a in call.args if a.star == "" and mentions(a.value, self.tainted | w.bound)]
                 bound = frozenset(lookups.bound(callee.func, call, given)) if given else frozenset()
-                self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or call, w.txns,
+                self.walk(callee.func, w.depth + 1, w.chain + (callee.func.symbol,), w.call_node or anchor, w.txns,
                           bound)
                 self.calling.pop()
                 self.replying -= replying
@@ -627,7 +634,7 @@ class HandlerRun:
             else:
                 summary = self._summary(callee) if w.depth < self.max_depth else None
                 if summary is not None:
-                    self._inline(w, call, summary, replying)
+                    self._inline(w, anchor, summary, replying)
                     followed = True
             self.guessing -= callee.guessed
         return followed
@@ -804,8 +811,10 @@ class HandlerRun:
         )
 
 
-def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> bool:
-    """`call` gives message data (`tainted`) to code the tool cannot see (see `facts.handoff`)."""
+def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str], given: bool = False) -> bool:
+    """`call` gives message data (`tainted`) to code the tool cannot see (see `facts.handoff`). With
+    `given`, a callable the consumer was given counts too: what it does is unknown here, but it is
+    the work on the message (IDEM004 asks whether the ack comes before it, not what it does)."""
     if not any(mentions(a.value, tainted) for a in call.args):
         return False
     func = call.func
@@ -845,7 +854,8 @@ def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> bool:
     root = origin.split(".")[0]
     if root in PURE_ROOTS or root in KNOWN_LIBRARIES or origin.split("(")[0] in PURE_ROOTS:
         return False  # a library whose effects the tables know: what it does is not unseen
-    return handoff.in_process(call, ctx) is None  # a signal, a registry, a logger, memory, a plug-in
+    why = handoff.in_process(call, ctx)  # a signal, a registry, a logger, memory, a plug-in
+    return why is None or given and why == handoff.GIVEN
 
 
 def _ends_in_exit(body: cst.BaseSuite, message: Set[str] = frozenset()) -> bool:

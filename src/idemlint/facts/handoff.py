@@ -83,8 +83,15 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
 
 
 def _given(name: str, func: Optional[FunctionInfo]) -> bool:
-    """`handler(msg)` where `handler` is a parameter of the function (never rebound in it)."""
-    return func is not None and name in func.params and name not in func.assigns and name not in ("self", "cls")
+    """`handler(msg)` where `handler` is a parameter of the function (never rebound in it), or of a
+    function it is nested in (a callback defined inside `read(self, handler)` calls that `handler`)."""
+    while func is not None and name not in ("self", "cls"):
+        if name in func.assigns:
+            return False
+        if name in func.params:
+            return True
+        func = func.parent
+    return False
 
 
 def _given_choice(name: str, ctx: Ctx) -> bool:

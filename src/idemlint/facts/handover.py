@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Set, Tuple
 from ..lazyimport import cst  # not loaded before first use
 
 from ..detect.base import Ctx, is_mock
-from ..index import ModuleIndex, call_name, children
+from ..index import ModuleIndex, call_name, children, dotted
 from ..model import Consumer, Event
 from . import callees, effects
 from .deferred import Shape, local_names, module_names, site
@@ -37,6 +37,11 @@ COPIES = {"list", "tuple", "sorted", "set", "frozenset", "dict", "reversed"}
 # `umsgpack.unpackb(body)`, `body.decode()`, a pydantic model of it)
 DECODES = {"loads", "unpackb", "unpack", "decode", "deserialize", "decompress", "b64decode",
            "model_validate_json", "model_validate", "parse_raw", "parse_obj", "from_json"}
+
+
+def _decodes(name: str) -> bool:
+    """A decoder by its name: `loads`, also `json_loads`, `msgpack_unpackb`, `deserialize_message`."""
+    return name in DECODES or name.rpartition("_")[2] in DECODES or name.partition("_")[0] in DECODES
 
 
 @dataclass
@@ -66,11 +71,11 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
             continue
         if any(e.kind in WORK and e.seq < ack.seq and not e.in_except for e in consumer.events):
             return None  # work, then the ack: what comes after is the next step
-        data = _carried(func, shape, node, skip)
+        data = _carried(func, shape, node, skip) or _carried(func, shape, node, skip, _client_ack(consumer, ack, shape))
         if not data:
             continue
         at = shape.order[id(node)]
-        if any(isinstance(n, cst.Call) and not shape.inside(n, node) and _unseen(n, ctx, data, skip, consumer)
+        if any(isinstance(n, cst.Call) and not shape.inside(n, node) and _unseen(n, ctx, data, skip, consumer, False)
                for n in shape.nodes[:at]):
             return None  # given to unseen code before the ack (the walk may not have known it held the message)
         for later in shape.nodes[at + 1:]:
@@ -83,16 +88,43 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
     return None
 
 
-def _carried(func, shape: Shape, ack: cst.CSTNode, skip: Set[str]) -> Set[str]:
-    """The names that hold the messages `ack` settles: what it names, traced back through the
-    bindings that reshape them (not into the call that fetched them), then forward through copies,
-    loops and collecting calls (`batch.extend(messages)`)."""
+def _client_ack(consumer: Consumer, ack: Event, shape: Shape) -> Set[str]:
+    """What an ack called on the client with nothing to name settles: `consumer.commit()` in `for
+    record in consumer:` (or after `record = consumer.poll()`) settles `record`, the latest receive
+    from that same client before it."""
+    node = site(ack)
+    if not isinstance(node, cst.Call) or node.args or not isinstance(node.func, cst.Attribute):
+        return set()
+    client = dotted(node.func.value)
+    for receive in sorted(consumer.of("receive"), key=lambda e: -e.seq):
+        if receive.seq > ack.seq:
+            continue
+        fetched = receive.node
+        loop = next((a for a in shape.ancestors(fetched) if isinstance(a, cst.For) and a.iter is fetched), None) \
+            if shape.has(fetched) else None
+        fetched = loop or fetched  # a receive loop's event is its iterable: `for record in self.consumer:`
+        if isinstance(fetched, cst.For):
+            return set(bound_names(fetched)) if client and dotted(fetched.iter) == client else set()
+        if isinstance(fetched, cst.Call) and isinstance(fetched.func, cst.Attribute) and client \
+                and dotted(fetched.func.value) == client and shape.has(fetched):
+            binding = next((a for a in shape.ancestors(fetched) if isinstance(a, (cst.Assign, cst.AnnAssign))), None)
+            return set(bound_names(binding)) if binding is not None else set()
+        return set()
+    return set()
+
+
+def _carried(func, shape: Shape, ack: cst.CSTNode, skip: Set[str], seed: Optional[Set[str]] = None) -> Set[str]:
+    """The names that hold the messages `ack` settles: what it names (or `seed`), traced back through
+    the bindings that reshape them (not into the call that fetched them), then forward through
+    copies, loops and collecting calls (`batch.extend(messages)`)."""
+    if seed is not None and not seed:
+        return set()
     bindings: Dict[str, List[Tuple[int, cst.CSTNode]]] = {}
     for node in shape.nodes:
         for name in bound_names(node):
             bindings.setdefault(name, []).append((shape.order[id(node)], node))
     at = shape.order[id(ack)]
-    out = _acked(ack, skip)
+    out = set(seed) if seed is not None else _acked(ack, skip)
     out |= _same_delivery(out, bindings, at)
     todo = list(out)
     while todo:
@@ -130,6 +162,8 @@ def _same_delivery(names: Set[str], bindings: Dict[str, List[Tuple[int, cst.CSTN
         if isinstance(node, cst.Assign) and isinstance(bound_value(node), (cst.Call, cst.Await)) \
                 and any(isinstance(t.target, (cst.Tuple, cst.List)) for t in node.targets):
             out.update(bound_names(node))
+        elif isinstance(node, cst.For) and isinstance(node.target, (cst.Tuple, cst.List)):
+            out.update(bound_names(node))  # `for decoded, msg in fetched:` then `msg.ack()` settles `decoded`
     return out - names
 
 
@@ -155,7 +189,7 @@ def _plain_names(expr: cst.CSTNode, skip: Set[str]) -> Set[str]:
                 stack.extend(a.value for a in cur.args)
             elif isinstance(cur.func, cst.Attribute) and name in READS:
                 stack.append(cur.func.value)
-            elif name in DECODES or name.rpartition("_")[2] in DECODES:  # also `json_loads`, `msgpack_unpackb`
+            elif _decodes(name):
                 stack.extend(a.value for a in cur.args[:1])
                 if isinstance(cur.func, cst.Attribute):
                     stack.append(cur.func.value)  # `body.decode("utf-8")`
@@ -201,9 +235,11 @@ def _excepting(shape: Shape, node: cst.CSTNode) -> bool:
     return any(isinstance(a, cst.ExceptHandler) for a in shape.ancestors(node))
 
 
-def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer) -> bool:
+def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer, given: bool = True) -> bool:
     """`call` is given the acked messages and runs code idemlint cannot see (not a library it knows,
-    not a project function, not a logger, a container or a signal: see `facts.handoff`)."""
+    not a project function, not a logger, a container or a signal: see `facts.handoff`). After the
+    ack, a callable the consumer was given (`handler(messages)`) is such code too: the work on the
+    messages, which the ack came before; before the ack it may be an optional hook, not the work."""
     if any(e.node is call for e in consumer.events):
         return False  # an ack, a receive or another recognised step
     if is_mock(call, ctx) or (call_name(call) or "").startswith("assert"):
@@ -214,7 +250,7 @@ def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: 
         return False  # a project function: the walk has read it
     if effects.classify(call, ctx) is not None or effects.inert(call, ctx):
         return False
-    return hands_off(call, ctx, data)
+    return hands_off(call, ctx, data, given=given)
 
 
 __all__ = ["HandOver", "handed_on"]
