@@ -15,6 +15,7 @@ from them by a call.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -25,12 +26,15 @@ from ..index import ModuleIndex, call_name, children, dotted
 from ..model import Consumer, Event
 from . import callees, effects
 from .deferred import Shape, local_names, module_names, site
+from .identity import names_in
 from .handler import COLLECTS, hands_off
 from .received import READS, acked_names, bound_names, bound_value
 
 # the names of one function's work, the steps this module looks past: none of them means the ack
 # came first ("handoff" included: a message given to unseen code before the ack was worked on)
 WORK = ("effect", "forward", "defer", "handoff", "lookup", "marker")
+# a flag that asks for acks on receipt: an ack under `if no_ack:` implements that mode
+_AUTO_ACK = re.compile(r"(^|_|\b)(no_?ack|auto_?ack|autoack)\b", re.I)
 # builtins that copy or reorder what they are given, as a display would
 COPIES = {"list", "tuple", "sorted", "set", "frozenset", "dict", "reversed"}
 # decoders: what they return is the message they are given, in another form (`json.loads(body)`,
@@ -69,6 +73,8 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
         node = site(ack)
         if ack.detail == "framework" or ack.early or ack.in_except or not shape.has(node):
             continue
+        if any(isinstance(a, cst.If) and _AUTO_ACK.search(" ".join(names_in(a.test))) for a in shape.ancestors(node)):
+            continue  # `if no_ack: self.basic_ack(tag)`: the auto-ack mode a caller asked for (IDEM005's side)
         if any(e.kind in WORK and e.seq < ack.seq and not e.in_except for e in consumer.events):
             return None  # work, then the ack: what comes after is the next step
         data = _carried(func, shape, node, skip) or _carried(func, shape, node, skip, _client_ack(consumer, ack, shape))
