@@ -170,6 +170,25 @@ def _resolve_local(expr: Optional[cst.BaseExpression], func: Optional[FunctionIn
 ENVELOPES = {"data", "body", "payload", "message", "msg", "event", "envelope", "content"}
 
 
+# the entries of an envelope that hold its metadata: an id there identifies the message
+# (`{"metadata": {"event_id": ...}, "data": {...}}`)
+METADATA = {"meta", "metadata", "header", "headers", "attributes", "properties", "context", "envelope",
+            "messageattributes", "info"}
+
+
+def _metadata_keys(expr: cst.BaseExpression, keys: List[str], ctx: Ctx) -> List[str]:
+    """The keys of the metadata entries of a dict display written out (or a local bound once to one)."""
+    out: List[str] = []
+    for key in keys:
+        if normal(key).replace("_", "") not in METADATA:
+            continue
+        inner = _element(expr, key)
+        inner = _resolve_local(inner, ctx.func) if inner is not None else None
+        found = dict_keys(inner) if inner is not None else None
+        out.extend(found or ())
+    return out
+
+
 def _element(expr: cst.BaseExpression, key: str) -> Optional[cst.BaseExpression]:
     """The value of `key` in a dict display or `dict(key=...)`."""
     if isinstance(expr, cst.Dict):
@@ -221,7 +240,7 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     keys = dict_keys(expr)
     if keys is not None:
         if not keys or not all(normal(key) in ENVELOPES for key in keys):
-            return True, keys
+            return True, keys + _metadata_keys(expr, keys, ctx)
         visible = True
         for key in keys:  # an entry that only wraps messages: what they hold is the payload
             inner = _element(expr, key)
