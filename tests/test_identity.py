@@ -61,3 +61,11 @@ def test_who_made_a_change_and_what_it_is_about_do_not_identify_a_message():
         assert not is_id_name(name), name
     for name in ("event_id", "message_id", "order_id", "alert_id", "notificationId", "resource_id"):
         assert is_id_name(name), name
+
+
+def test_sortable_unique_id_fields_are_ids():
+    """ULIDs and KSUIDs are unique per message like UUIDs: a payload field named for one is an id."""
+    from idemlint.facts.identity import is_id_field
+
+    assert all(is_id_field(name) for name in ("ulid", "event_ulid", "eventUlid", "ksuid", "message_ksuid"))
+    assert not any(is_id_field(name) for name in ("valid", "fluid", "build"))

@@ -48,7 +48,7 @@ ID_NAMES = {
     "order_id", "invoice_id", "request.id",
 }
 
-_ID_SUFFIX = re.compile(r"(^|[_\-.])(id|uuid|key)$|[a-z0-9](Id|ID|Uuid|Key)$")
+_ID_SUFFIX = re.compile(r"(^|[_\-.])(id|uuid|ulid|ksuid|key)$|[a-z0-9](Id|ID|Uuid|Ulid|Key)$")
 
 
 def normal(name: str) -> str:
