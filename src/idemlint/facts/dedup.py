@@ -9,7 +9,7 @@ from typing import Iterable, List, Optional, Set
 import libcst as cst
 
 from .. import patterns as user_patterns
-from ..detect.base import Ctx, receiver, receiver_last
+from ..detect.base import Ctx, dict_keys, receiver, receiver_last
 from ..index import call_name, chain_names, children, contains, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .effects import sql_kind, sql_table, sql_text
@@ -220,6 +220,9 @@ def insert_claim(call: cst.Call, ctx: Ctx) -> Optional[str]:
     """`cur.execute("INSERT ... ON CONFLICT (id) DO NOTHING")`, `conn.fetchval("INSERT IGNORE ...")`,
     `conn.execute(insert(t).values(...).on_conflict_do_nothing())`: an insert whose result says
     whether it inserted. It is a claim only where that result is tested (see `InsertClaims`)."""
+    mongo = _mongo_upsert_claim(call)
+    if mongo is not None:
+        return mongo
     if (call_name(call) or "") not in CLAIM_RUNNERS or not call.args:
         return None
     first = call.args[0].value
@@ -235,6 +238,19 @@ def insert_claim(call: cst.Call, ctx: Ctx) -> Optional[str]:
     if _ignoring_statement(statements(first, ctx)):
         return f"insert that skips a taken key via `{dotted(call.func) or call_name(call)}()`"
     return None
+
+
+def _mongo_upsert_claim(call: cst.Call) -> Optional[str]:
+    """MongoDB's claim: `update_one({"_id": msg_id}, {"$setOnInsert": {...}}, upsert=True)` inserts
+    the document only when no document matches, and its result says which (`upserted_id`,
+    `matched_count`). Like an insert that skips a taken key, it claims where that result is tested."""
+    if (call_name(call) or "") not in ("update_one", "find_one_and_update"):
+        return None
+    upsert = kwarg(call, "upsert")
+    update = dict_keys(kwarg(call, "update") or positional(call, 1))
+    if not (isinstance(upsert, cst.Name) and upsert.value == "True") or update is None or update != ["$setOnInsert"]:
+        return None  # `$set` with upsert writes the document on every run: an overwrite, no claim
+    return f"MongoDB `$setOnInsert` upsert via `{dotted(call.func) or call_name(call)}()`"
 
 
 # what makes a new, empty collection in memory (`seen = set()`, `node, seen = term, set()`)
@@ -462,7 +478,14 @@ _CODE = cst.Module([])
 
 
 def releases(call: cst.Call, claim: cst.CSTNode, ctx: Ctx) -> bool:
-    """`r.delete(key)` of the key a `SET NX` claim took (same key expression): the claim undone."""
+    """`r.delete(key)` of the key a `SET NX` claim took (same key expression), or MongoDB's
+    `coll.delete_one(filter)` of the document an upsert claim made (same collection and filter): the
+    claim undone."""
+    if (call_name(call) or "") == "delete_one" and isinstance(claim, cst.Call) and _mongo_upsert_claim(claim) \
+            and call.args and claim.args and isinstance(call.func, cst.Attribute) \
+            and isinstance(claim.func, cst.Attribute):
+        return dotted(call.func.value) == dotted(claim.func.value) is not None and \
+            _CODE.code_for_node(call.args[0].value) == _CODE.code_for_node(claim.args[0].value)
     if (call_name(call) or "") not in RELEASE_CALLS or not call.args or not _redisish(call, ctx):
         return False
     if not isinstance(claim, cst.Call) or not claim.args or (call_name(claim) or "") != "set":

@@ -738,6 +738,9 @@ class HandlerRun:
         claims = [e for e in self.events if e.kind == "lookup" and e.claim and dedup.releases(call, e.node, ctx)]
         for claim in claims:
             claim.detail = claim.detail or "released"
+        for record in self.events:  # the record the claiming insert leaves is undone with it
+            if record.kind == "marker" and any(record.node is claim.node for claim in claims):
+                record.detail = record.detail or "released"
         return bool(claims)
 
     def _declared(self, w: _Walker, call: cst.Call) -> bool:

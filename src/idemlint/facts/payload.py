@@ -176,8 +176,15 @@ METADATA = {"meta", "metadata", "header", "headers", "attributes", "properties",
             "messageattributes", "info"}
 
 
+# what names the message itself in an envelope's metadata (not who sent it or what it is about:
+# `{"meta": {"tenantId": ...}}` names a tenant every message of it shares)
+_MESSAGE_ID = re.compile(r"^(id|uuid|guid|ulid|ksuid)$|(^|_)(event|message|msg|envelope)_?(id|uuid|ulid)$|"
+                         r"^(idempotency|dedup|deduplication)_?(id|key)$|^(x_)?(message|request)_id$", re.I)
+
+
 def _metadata_keys(expr: cst.BaseExpression, keys: List[str], ctx: Ctx) -> List[str]:
-    """The keys of the metadata entries of a dict display written out (or a local bound once to one)."""
+    """The keys that name the message in the metadata entries of a dict display written out (or a
+    local bound once to one)."""
     out: List[str] = []
     for key in keys:
         if normal(key).replace("_", "") not in METADATA:
@@ -185,7 +192,8 @@ def _metadata_keys(expr: cst.BaseExpression, keys: List[str], ctx: Ctx) -> List[
         inner = _element(expr, key)
         inner = _resolve_local(inner, ctx.func) if inner is not None else None
         found = dict_keys(inner) if inner is not None else None
-        out.extend(found or ())
+        out.extend(k for k in found or () if _MESSAGE_ID.search(re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", k)
+                                                                 .replace("-", "_")))
     return out
 
 
