@@ -33,6 +33,11 @@ HOOK_NAME = re.compile(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|exe
 # Ack names the fallback of `facts.acks` takes on objects nothing resolves (`transport.settle(msg)`).
 FALLBACK_NAMES = frozenset({"ack", "acknowledge", "acknowledge_message", "ack_message", "complete",
                             "complete_message", "settle", "delete_message"})
+# the Kafka clients' words among a module's adjacent words, and their receive calls: a consumer that
+# auto-commits acks with no call of its own, so its poll is the only sign of it
+KAFKA_WORDS = frozenset({"kafka", "confluent_kafka", "aiokafka"})
+KAFKA_RECEIVES = frozenset({"poll", "consume", "getmany", "getone"})
+_KAFKA_RECEIVE = re.compile(rb"\.(?:poll|consume|getmany|getone)\s*\(")
 FALLBACK_WORDS = FALLBACK_NAMES - {"ack", "acknowledge"}  # those two are in every adapter's vocabulary
 # project helpers that may publish (`publisher.emit(...)`, `self.send_report(...)`: `facts.publishers`),
 # among a module's names: publishing verbs only, not every `send_email` or `xcom_push`
@@ -77,7 +82,7 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), projec
     if _LAST and _LAST[0] is source and _LAST[2] == adjacent and _LAST[3] is project and _LAST[4] == path:
         return _LAST[1]
     if adjacent and not adjacent & {SUBCLASSED, PUBLISHING, RECEIVING} and not _ACK_OR_PUBLISH.search(source) \
-            and not passes_prefilter(source):
+            and not (adjacent & KAFKA_WORDS and _KAFKA_RECEIVE.search(source)) and not passes_prefilter(source):
         # let in by the project modules it imports alone, and no ack, publish or ack-helper name in
         # its text: the adjacent branch below has nothing to find (no compile needed). A module that
         # does not compile counts as clean here, as one the prefilter turns away does.
@@ -106,7 +111,10 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), projec
                               for adapter in ADAPTERS)  # an ack or a publish of the library it reaches
                           or bool(hooked) and SUBCLASSED in adjacent
                           or PUBLISHING in adjacent  # a call of a publish helper of such a module
-                          or RECEIVING in adjacent)  # or of a helper that pops off a Redis list
+                          or RECEIVING in adjacent  # or of a helper that pops off a Redis list
+                          # a poll loop over a Kafka consumer a project factory built: auto-commit
+                          # is its ack, with no call to show for it
+                          or bool(adjacent & KAFKA_WORDS) and not found.isdisjoint(KAFKA_RECEIVES))
             else:
                 words = ModuleWords(found, text, source)
                 answer = (may_find(words)
@@ -277,9 +285,12 @@ def adjacency_may_matter(source: bytes) -> bool:
     """False only if no `adjacent` words can let `source`, a module the prefilter turns away, past
     `may_hold_units`: it names no ack, publish or ack helper (`_ACK_OR_PUBLISH`), has no decorator
     (`DECORATED`), no class with a base (`SUBCLASSED`) and no call named like a publishing helper
-    (`PUBLISHING`). The imports of such a module are not worth following (`Origins.adjacent`)."""
+    (`PUBLISHING`), and no receive a Kafka consumer could make (`_KAFKA_RECEIVE`: a poll loop over
+    a consumer a project factory built, which auto-commits). The imports of such a module are not
+    worth following (`Origins.adjacent`)."""
     return (b"@" in source or _ACK_OR_PUBLISH.search(source) is not None
-            or CLASS_LINE.search(source) is not None or _PUBLISHER_CALL.search(source) is not None)
+            or CLASS_LINE.search(source) is not None or _PUBLISHER_CALL.search(source) is not None
+            or _KAFKA_RECEIVE.search(source) is not None)
 
 
 # The last source asked about and the answer: the API asks before loading the engine, and the

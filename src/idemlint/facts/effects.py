@@ -167,6 +167,8 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
             method = (string_value(positional(call, 0)) or "").lower()
         if name == "urlopen":
             method = "post" if (kwarg(call, "data") is not None or positional(call, 1) is not None) else "get"
+            if method == "get":
+                method = _request_method(positional(call, 0) or kwarg(call, "url"), ctx)
         if method in HTTP_WRITE_METHODS and not _has_idempotency_header(call):
             return Effect("http", STRONG, f"HTTP {method.upper()} `{text}()`")
         return None
@@ -728,3 +730,17 @@ def _with_items(node: cst.CSTNode):
         if isinstance(cur, cst.WithItem):
             yield cur
         stack.extend(children(cur))
+
+
+def _request_method(target: Optional[cst.BaseExpression], ctx: Ctx) -> str:
+    """The method of the `urllib.request.Request` that `urlopen(req)` sends (`Request(url,
+    data=payload, method="POST")`, or a local bound to one): with data and no method it is a POST."""
+    if isinstance(target, cst.Name) and ctx.func is not None:
+        values = [v for v, _, how in ctx.func.assigns.get(target.value, ()) if how == "="]
+        target = values[0] if len(values) == 1 else None
+    if not isinstance(target, cst.Call) or (dotted(target.func) or "").split(".")[-1] != "Request":
+        return "get"
+    given = string_value(kwarg(target, "method") or positional(target, 5))
+    if given:
+        return given.lower()
+    return "post" if kwarg(target, "data") is not None or positional(target, 1) is not None else "get"

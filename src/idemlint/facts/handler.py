@@ -687,7 +687,9 @@ class HandlerRun:
         tainted = self.tainted | bound if bound else self.tainted
         if site.rpc_reply and self._reply_correlated(call, ctx):
             return True  # the caller matches replies by correlation id and drops the extra one
-        forwarded = list(site.id_exprs) + [a.value for a in call.args if a.star == "**"]
+        # a `**params` dict the function builds itself (`params = dict(QueueUrl=..., MessageBody=body)`)
+        # is no set of the message's own properties: the adapters read its keywords
+        forwarded = list(site.id_exprs) + [a.value for a in call.args if a.star == "**" and not _built_dict(a.value, ctx)]
         if any(isinstance(expr, (cst.Name, cst.Attribute)) and mentions(expr, tainted) for expr in forwarded):
             return True  # `headers=message.headers`, `**message.properties`: forwarded with its own ids
         return any(self._from_message_id(value, ctx, tainted)
@@ -1105,3 +1107,12 @@ def _setting_params(func: FunctionInfo) -> Set[str]:
         if isinstance(p.default, (cst.Integer, cst.Float))
         or isinstance(p.default, cst.Name) and p.default.value in ("True", "False")
     }
+
+
+def _built_dict(expr: cst.BaseExpression, ctx: Ctx) -> bool:
+    """A local every assignment of which is a dict display or a `dict(...)` call of this function."""
+    if not isinstance(expr, cst.Name) or ctx.func is None:
+        return False
+    values = [v for v, _, how in ctx.func.assigns.get(expr.value, ()) if how == "="]
+    return bool(values) and all(isinstance(v, cst.Dict) or isinstance(v, cst.Call) and dotted(v.func) == "dict"
+                                for v in values)
