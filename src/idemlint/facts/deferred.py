@@ -149,6 +149,44 @@ def _pool(call: cst.Call, ctx: Ctx) -> Optional[int]:
     return WEAK if "pool" in receiver_last(call).lower() else None
 
 
+THREAD_BASES = ("threading.Thread", "multiprocessing.Process", "multiprocessing.context.Process")
+
+
+def started_thread(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
+    """`worker.start()` of an object of a project class that subclasses `threading.Thread` (or
+    `multiprocessing.Process`), built here with the message (`worker = RESTWorker(payload=body, ...)`,
+    or `RESTWorker(...).start()`), and not joined in the function: its `run()` works later."""
+    if call_name(call) != "start" or call.args or not isinstance(call.func, cst.Attribute) or ctx.func is None:
+        return None
+    made = call.func.value
+    holder = made.value if isinstance(made, cst.Name) else None
+    if holder is not None:
+        values = [v for v, _, how in ctx.func.assigns.get(holder, ()) if how == "="]
+        made = values[0] if len(values) == 1 else None
+    if not isinstance(made, cst.Call) or not any(_hands_over(a.value, tainted) for a in made.args):
+        return None
+    if holder is not None and any(call_name(c) == "join" and isinstance(c.func, cst.Attribute)
+                                  and isinstance(c.func.value, cst.Name) and c.func.value.value == holder
+                                  for c in ctx.func.calls):
+        return None  # joined: its work is done before the handler goes on
+    base = _thread_base(made, ctx)
+    return Deferred(f"a thread `{dotted(made.func)}(...)` ({base})", STRONG) if base else None
+
+
+def _thread_base(made: cst.Call, ctx: Ctx) -> Optional[str]:
+    from .callees import base_classes, class_named  # not at import time: `callees` comes later
+
+    found = class_named(made.func, ctx, ctx.index.path)
+    if found is None:
+        return None
+    for cls, index, _ in [found] + base_classes(found[0], found[1], ctx.index.project, found[2]):
+        for base in cls.bases:
+            origin = index.resolve(base, None) or ""
+            if origin.startswith(THREAD_BASES):
+                return f"a `{origin}` subclass"
+    return None
+
+
 def waited_work(call: cst.Call, ctx: Ctx, tainted: Set[str]):
     """The function and arguments of a thread or executor job that is given the message and waited
     for in the same function (`t = Thread(target=self.deliver, args=[message]); t.start(); ...

@@ -80,6 +80,10 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
         data = _carried(func, shape, node, skip) or _carried(func, shape, node, skip, _client_ack(consumer, ack, shape))
         if not data:
             continue
+        if not consumer.of("receive") and data & set(func.params):
+            # a callback given the delivery in its parameters (`on_message(ch, method, props, body)`):
+            # acking by `method.delivery_tag` settles `body` too (not the channel the ack is called on)
+            data = _carried(func, shape, node, skip, data | (set(func.params) - skip - _ack_receiver(node)))
         at = shape.order[id(node)]
         if any(isinstance(n, cst.Call) and not shape.inside(n, node) and _unseen(n, ctx, data, skip, consumer, False)
                for n in shape.nodes[:at]):
@@ -89,9 +93,18 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
                 continue
             if isinstance(later, cst.Return) and later.value is not None and _carries(later.value, data, skip):
                 return HandOver(ack, later, "returned", "")
-            if isinstance(later, cst.Call) and _unseen(later, ctx, data, skip, consumer):
+            if isinstance(later, cst.Call) and not (_ack_receiver(later) & _ack_receiver(node)) \
+                    and _unseen(later, ctx, data, skip, consumer):  # `ch.basic_publish(...)`: the broker's API
                 return HandOver(ack, later, "unseen", f"`{call_name(later)}()`")
     return None
+
+
+def _ack_receiver(node: cst.CSTNode) -> Set[str]:
+    """The name an ack call is made on (`ch` of `ch.basic_ack(...)`)."""
+    func = node.func if isinstance(node, cst.Call) else None
+    while isinstance(func, cst.Attribute):
+        func = func.value
+    return {func.value} if isinstance(func, cst.Name) else set()
 
 
 def _client_ack(consumer: Consumer, ack: Event, shape: Shape) -> Set[str]:
