@@ -80,7 +80,7 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
         data = _carried(func, shape, node, skip) or _carried(func, shape, node, skip, _client_ack(consumer, ack, shape))
         if not data:
             continue
-        if not consumer.of("receive") and data & set(func.params):
+        if not consumer.of("receive") and _delivery_params(node, func):
             # a callback given the delivery in its parameters (`on_message(ch, method, props, body)`):
             # acking by `method.delivery_tag` settles `body` too (not the channel the ack is called on)
             data = _carried(func, shape, node, skip, data | (set(func.params) - skip - _ack_receiver(node)))
@@ -97,6 +97,17 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
                     and _unseen(later, ctx, data, skip, consumer):  # `ch.basic_publish(...)`: the broker's API
                 return HandOver(ack, later, "unseen", f"`{call_name(later)}()`")
     return None
+
+
+def _delivery_params(node: cst.CSTNode, func) -> Set[str]:
+    """The parameters an ack reads a delivery handle from (`method` of `basic_ack(delivery_tag=
+    method.delivery_tag)`): a parameter that is a delivery, not one that holds the handles themselves
+    (`acknowledge(ack_ids=ack_ids)` in a helper given them)."""
+    if not isinstance(node, cst.Call):
+        return set()
+    return {a.value.value.value for a in node.args if isinstance(a.value, cst.Attribute)
+            and isinstance(a.value.value, cst.Name) and a.value.value.value in func.params
+            and a.value.value.value not in ("self", "cls")}
 
 
 def _ack_receiver(node: cst.CSTNode) -> Set[str]:
