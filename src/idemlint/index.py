@@ -45,6 +45,10 @@ class FunctionInfo:
     returns: List[cst.BaseExpression] = field(default_factory=list)  # `return <value>` (own body)
     yields: List[cst.BaseExpression] = field(default_factory=list)  # `yield <value>` (own body)
 
+    def values_of(self, name: str) -> List[cst.BaseExpression]:
+        """The values the function's own plain assignments (`name = value`) give `name`."""
+        return [v for v, _, how in self.assigns.get(name, ()) if how == "="]
+
 
 @dataclass
 class ClassInfo:

@@ -119,7 +119,7 @@ def _received_by_keywords(message: Optional[cst.BaseExpression], ctx: Ctx) -> bo
             continue
         source = loop.iter
         if isinstance(source, cst.Name):
-            values = [v for v, _, how in func.assigns.get(source.value, ()) if how == "="]
+            values = func.values_of(source.value)
             if values and all(_sqs_receive(v) for v in values):
                 return True
         elif _sqs_receive(source):

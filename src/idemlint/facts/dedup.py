@@ -294,8 +294,7 @@ def _reads_delivery(func: cst.BaseExpression, ctx: Ctx) -> bool:
 
     if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)) or ctx.func is None:
         return False
-    values = [v.expression if isinstance(v, cst.Await) else v for v, _, how in ctx.func.assigns.get(func.value.value, ())
-              if how == "="]
+    values = [v.expression if isinstance(v, cst.Await) else v for v in ctx.func.values_of(func.value.value)]
     return bool(values) and all(isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute)
                                 and v.func.attr.value in RECEIVE_CALLS for v in values)
 

@@ -161,7 +161,7 @@ def started_thread(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Defe
     made = call.func.value
     holder = made.value if isinstance(made, cst.Name) else None
     if holder is not None:
-        values = [v for v, _, how in ctx.func.assigns.get(holder, ()) if how == "="]
+        values = ctx.func.values_of(holder)
         made = values[0] if len(values) == 1 else None
     if not isinstance(made, cst.Call) or not any(_hands_over(a.value, tainted) for a in made.args):
         return None

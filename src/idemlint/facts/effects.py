@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, keywords, receiver, receiver_last
-from ..index import call_name, chain_names, children, dotted, kwarg, positional, string_value, walk
+from ..index import call_name, chain_names, dotted, kwarg, positional, string_value, walk
 from ..model import STRONG, WEAK
 from .callees import _class_named, base_classes
 from .lookups import created_if_missing, loaded_row
@@ -706,7 +706,7 @@ def _lock_file(call: cst.Call, ctx: Ctx) -> bool:
     if func is None:
         return False
     names = [n for n, values in func.assigns.items() if any(v is call for v, _, _ in values)]
-    names += [item.asname.name.value for item in _with_items(func.node) if item.item is call
+    names += [item.asname.name.value for block in func.withs for item in block.items if item.item is call
               and item.asname is not None and isinstance(item.asname.name, cst.Name)]
     if len(names) != 1:
         return False
@@ -723,20 +723,11 @@ def _lock_file(call: cst.Call, ctx: Ctx) -> bool:
     return locked
 
 
-def _with_items(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, cst.WithItem):
-            yield cur
-        stack.extend(children(cur))
-
-
 def _request_method(target: Optional[cst.BaseExpression], ctx: Ctx) -> str:
     """The method of the `urllib.request.Request` that `urlopen(req)` sends (`Request(url,
     data=payload, method="POST")`, or a local bound to one): with data and no method it is a POST."""
     if isinstance(target, cst.Name) and ctx.func is not None:
-        values = [v for v, _, how in ctx.func.assigns.get(target.value, ()) if how == "="]
+        values = ctx.func.values_of(target.value)
         target = values[0] if len(values) == 1 else None
     if not isinstance(target, cst.Call) or (dotted(target.func) or "").split(".")[-1] != "Request":
         return "get"

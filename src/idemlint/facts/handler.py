@@ -1114,6 +1114,6 @@ def _built_dict(expr: cst.BaseExpression, ctx: Ctx) -> bool:
     """A local every assignment of which is a dict display or a `dict(...)` call of this function."""
     if not isinstance(expr, cst.Name) or ctx.func is None:
         return False
-    values = [v for v, _, how in ctx.func.assigns.get(expr.value, ()) if how == "="]
+    values = ctx.func.values_of(expr.value)
     return bool(values) and all(isinstance(v, cst.Dict) or isinstance(v, cst.Call) and dotted(v.func) == "dict"
                                 for v in values)

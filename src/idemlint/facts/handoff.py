@@ -150,7 +150,7 @@ def _container(recv: cst.BaseExpression, ctx: Ctx) -> bool:
     """`recv` is a dict, list, set or deque built in memory: every value assigned to it is a display
     (`{}`, `[]`) or a container constructor (`defaultdict(list)`, `deque(maxlen=100)`)."""
     if isinstance(recv, cst.Name) and ctx.func is not None:
-        values = [v for v, _, how in ctx.func.assigns.get(recv.value, ()) if how == "="]
+        values = ctx.func.values_of(recv.value)
     elif _self_attr(recv, ctx):
         values = [v for v, _ in _values(recv.attr.value, ctx)]  # type: ignore[union-attr]
     else:

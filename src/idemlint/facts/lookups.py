@@ -393,7 +393,7 @@ def _sources(names: Set[str], func: FunctionInfo, tainted: Set[str]) -> Set[str]
     """`names` and the message data each is bound from once (`task_id = task_data.get("task_id")`)."""
     out = set(names)
     for name in names:
-        values = [v for v, _, how in func.assigns.get(name, ()) if how == "="]
+        values = func.values_of(name)
         if len(values) == 1:
             out.update(n.value for n in _names(values[0]) if n.value in tainted)
     return out
