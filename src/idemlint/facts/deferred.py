@@ -165,10 +165,8 @@ def started_thread(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Defe
         made = values[0] if len(values) == 1 else None
     if not isinstance(made, cst.Call) or not any(_hands_over(a.value, tainted) for a in made.args):
         return None
-    if holder is not None and any(call_name(c) == "join" and isinstance(c.func, cst.Attribute)
-                                  and isinstance(c.func.value, cst.Name) and c.func.value.value == holder
-                                  for c in ctx.func.calls):
-        return None  # joined: its work is done before the handler goes on
+    if _waited(made, ctx.func, queue=False):
+        return None  # joined (`worker.join()`): its work is done before the handler goes on
     base = _thread_base(made, ctx)
     return Deferred(f"a thread `{dotted(made.func)}(...)` ({base})", STRONG) if base else None
 
