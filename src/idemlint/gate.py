@@ -19,13 +19,15 @@ from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, WITH
 from .detect.base import ModuleWords
 from .origins import BROKER_WORDS, CLASS_LINE, DECORATED, PUBLISHING, QUEUE_HELPER, RECEIVING, SUBCLASSED, imported_names, read_head
 
-# Project helpers through which a handler acks (`ack_message(ch, tag)`): acks only, never nacks.
-ACK_HELPER = re.compile(r"^_*(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery|Message|Messages|Delivery)?$")
+# Project helpers through which a handler acks (`ack_message(ch, tag)`, `delete_queue_message(svc, q,
+# message=m)`): acks only, never nacks.
+ACK_HELPER = re.compile(r"^_*(?:(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery|Message|Messages|Delivery)?"
+                        r"|delete_\w+_messages?)$")
 # Calls that may ack through project code (`self.acknowledge_message()`, `queue.ack(m)`,
 # `self._commit_offsets()`, camelCase `self.ackMessage(message)`): followed into the project
 # (`facts.acks`), never taken by their name alone.
 ACK_LIKE = re.compile(r"^_*(?:basic_)?(?:ack|acknowledge|complete|settle|commit|delete_message)(?:_\w+|[A-Z]\w*)?$"
-                      r"|^\w+_(?:ack|acknowledge)$|^_*[a-z]\w*(?:Ack|Acknowledge)$")
+                      r"|^\w+_(?:ack|acknowledge)$|^_*[a-z]\w*(?:Ack|Acknowledge)$|^_*delete_\w+_messages?$")
 # What in-house consumer base classes call per message: `handle`, `process_message`, `on_order`, ...
 HOOK_NAME = re.compile(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work)$")
 

@@ -58,6 +58,9 @@ BROKER_WORDS = frozenset({
     "celery", "dramatiq", "rq", "arq", "taskiq", "huey", "faststream", "propan", "aws_lambda_powertools",
     "googleapiclient", "taskiq_redis", "taskiq_aio_pika", "taskiq_nats", "fedora_messaging",
     "django_redis", "flask_redis", "valkey", "workflows",
+    # azure-storage-queue's clients, imported by name (its module words, `azure.storage.queue`, are
+    # every Azure SDK's and the stdlib's `queue`)
+    "QueueClient", "QueueServiceClient", "QueueService",
 })
 
 # Receives a project module makes for the modules that import it (`SqsMessageStream.__next__` calls
@@ -86,7 +89,7 @@ _DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.M)
 _POP_CALL = re.compile(rb"\.(?:b?[lr]pop|b?lmpop|brpoplpush|blmove)\s*\(")
 # a library's publish called in a module's text (`.send_message(`, `.basic_publish(`, `.xadd(`)
 _SEND_CALL = re.compile(rb"\.(?:send_messages?|send_message_batch|publish(?:_async)?|basic_publish|produce|xadd|"
-                        rb"[lr]pushx?|send_and_wait|send_batch)\s*\(")
+                        rb"[lr]pushx?|send_and_wait|send_batch|put_message)\s*\(")
 # helpers named for putting a message on a queue (`add_to_queue`, `push_to_queue`, `queue_event`)
 QUEUE_HELPER = r"(?:add|put|push|append)_\w*queue|queue_(?:message|event|task|job|notification)s?"
 _PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:(?:publish|emit|produce|enqueue|send)\w*|"
@@ -95,6 +98,7 @@ _PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:(?:publish|
 CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\([^()]*\))?$")
 _SUFFIX = re.compile(r"((?:\[[^\[\]]*\])*)$")
+_ITEM = re.compile(r"\[(\d+)\]")  # an element of a tuple, by its place: `f()[0]`
 # an import of a library root in a module's text: the module may build a library object
 _IMPORT_LINE = re.compile(
     rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#;]*))|import[ \t]+([^\n#;]+))", re.M)
@@ -636,6 +640,18 @@ class Origins:
                 if origin is not None:
                     return origin, suffix[2:]
             return None, suffix
+        item = _ITEM.match(suffix)
+        if item is not None:
+            from .lazyimport import cst  # libcst is not loaded for the gate
+
+            # `service, name = make_queue(uri)`: the element of the tuple the function returns
+            at = int(item.group(1))
+            for value in func.returns:
+                if isinstance(value, cst.Tuple) and at < len(value.elements) and \
+                        not any(isinstance(e, cst.StarredElement) for e in value.elements):
+                    origin = index.resolve(value.elements[at].value, func)
+                    if origin is not None:
+                        return origin, suffix[item.end():]
         return index.returned(func), suffix
 
     def _iterated_instance(self, cls: "ClassInfo", index: "ModuleIndex", path: str, suffix: str) -> Optional[str]:

@@ -1,5 +1,7 @@
 """azure-storage-queue (sync and `azure.storage.queue.aio`): `QueueClient.delete_message(msg)` is the ack,
-`send_message(content)` the producer.
+`send_message(content)` the producer. The 2.x API (`QueueService`, still in real services) names the
+queue in every call: `put_message(queue_name, content)` is its producer and `delete_message(queue_name,
+message_id, pop_receipt)` its ack.
 
 A received message stays in the queue, invisible for its visibility timeout, and comes back
 when that lapses without a `delete_message`: at-least-once. `update_message` extends the
@@ -18,7 +20,7 @@ from ..model import STRONG, WEAK
 from .base import AckSite, Adapter, Ctx, ProduceSite, keywords, receiver
 
 ROOTS = ("azure.storage.queue",)
-CLIENTS = ("QueueClient", "QueueServiceClient")
+CLIENTS = ("QueueClient", "QueueServiceClient", "QueueService")
 # keywords of the same method names elsewhere: SQS (`QueueUrl=`), Telegram (`chat_id=`), smtplib
 OTHER_KEYWORDS = {"QueueUrl", "ReceiptHandle", "MessageBody", "chat_id", "text", "from_addr", "to_addrs"}
 
@@ -53,9 +55,9 @@ class AzureStorageQueueAdapter(Adapter):
     library = "azure_storage_queue"
     roots = ROOTS
     tokens = (*CLIENTS, "pop_receipt")
-    gate_needs = dict.fromkeys(("delete_message", "send_message"), (*CLIENTS, "pop_receipt", "storage"))
+    gate_needs = dict.fromkeys(("delete_message", "send_message", "put_message"), (*CLIENTS, "pop_receipt", "storage"))
     ack_names = frozenset(["delete_message"])
-    produce_names = frozenset(["send_message"])
+    produce_names = frozenset(["send_message", "put_message"])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if call_name(call) != "delete_message" or not isinstance(call.func, cst.Attribute) or not call.args:
@@ -66,10 +68,15 @@ class AzureStorageQueueAdapter(Adapter):
         return AckSite("azure_storage_queue", strength, "Azure Storage Queue `delete_message()`")
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
-        if call_name(call) != "send_message" or not isinstance(call.func, cst.Attribute):
+        name = call_name(call)
+        if name not in self.produce_names or not isinstance(call.func, cst.Attribute):
             return None
         if _strength(call, ctx) != STRONG:
             return None  # an unresolved `send_message(x)` may be smtplib's or a chat bot's
+        if name == "put_message":  # 2.x `QueueService.put_message(queue_name, content)`
+            return ProduceSite("azure_storage_queue", "Azure Storage Queue `put_message()`",
+                               positional(call, 1) or kwarg(call, "content"),
+                               evidence="Azure Storage Queue 2.x `QueueService.put_message()`")
         return ProduceSite("azure_storage_queue", "Azure Storage Queue `send_message()`",
                            positional(call, 0) or kwarg(call, "content"),
                            evidence="Azure Storage Queue `QueueClient.send_message()`")

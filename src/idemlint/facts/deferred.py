@@ -28,7 +28,7 @@ POOL_METHODS = {"apply_async", "map_async", "starmap_async", "imap", "imap_unord
 # an event loop runs these later, from its own thread: `loop.call_soon_threadsafe(queue.put_nowait, msg)`
 LOOP_CALLS = {"call_soon", "call_soon_threadsafe", "call_later", "call_at", "run_coroutine_threadsafe"}
 NAMES = {"submit", "map", "run_in_executor", "create_task", "ensure_future", "put", "put_nowait", "Thread",
-         "Timer", "Process", *POOL_METHODS, *LOOP_CALLS}
+         "Timer", "Process", "add_job", *POOL_METHODS, *LOOP_CALLS}
 QUEUE_NAME = re.compile(r"(^|_)(q|queue|queues|inbox|backlog|jobs|work|tasks|pending|buffer)$", re.I)
 EXECUTOR_NAME = re.compile(r"(executor|pool|workers?)$", re.I)
 # results and futures that are waited for: the work is done when the handler goes on
@@ -87,6 +87,9 @@ def _kind(call: cst.Call, name: str, ctx: Ctx) -> Optional[Deferred]:
         return None
     if name == "run_in_executor":
         return Deferred(f"`{text}()`", STRONG)
+    if name == "add_job":
+        # APScheduler's `scheduler.add_job(func, args=[...])`: the job runs later, on the scheduler's executor
+        return Deferred(f"an APScheduler job `{text}()`", STRONG) if (origin or "").startswith("apscheduler") else None
     if name in LOOP_CALLS:
         if (ctx.origin(call.func) or "").startswith("asyncio.") or "loop" in last.lower():
             return Deferred(f"the event loop `{text}()`", STRONG)
@@ -172,16 +175,31 @@ def started_thread(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Defe
 
 
 def _thread_base(made: cst.Call, ctx: Ctx) -> Optional[str]:
+    """Why the project class `made` builds runs its work on a thread once started: it subclasses
+    `threading.Thread` (or `multiprocessing.Process`), or its `start()` (its own or a project base's)
+    starts one on the object itself (`Thread(target=self).start()`, `Thread(target=self.run)`) and
+    does not join it. None otherwise."""
     from .callees import base_classes, class_named  # not at import time: `callees` comes later
 
     found = class_named(made.func, ctx, ctx.index.path)
     if found is None:
         return None
-    for cls, index, _ in [found] + base_classes(found[0], found[1], ctx.index.project, found[2]):
+    lineage = [found] + base_classes(found[0], found[1], ctx.index.project, found[2])
+    for cls, index, _ in lineage:
         for base in cls.bases:
             origin = index.resolve(base, None) or ""
             if origin.startswith(THREAD_BASES):
                 return f"a `{origin}` subclass"
+    start = next(((cls.methods["start"], index) for cls, index, _ in lineage if "start" in cls.methods), None)
+    if start is None:
+        return None
+    method, index = start
+    for call in method.calls:
+        target = kwarg(call, "target") if call_name(call) in ("Thread", "Process") else None
+        on_self = isinstance(target, cst.Name) and target.value == "self" or isinstance(target, cst.Attribute) \
+            and isinstance(target.value, cst.Name) and target.value.value == "self"
+        if on_self and (index.resolve(call.func, method) or "").startswith(THREADS) and not _waited(call, method, queue=False):
+            return f"its `start()` runs it on a `{index.resolve(call.func, method)}`"
     return None
 
 
@@ -384,12 +402,23 @@ def ack_before_work(consumer: Consumer, acks: List[Event], work: List[Event], sk
     for ack in acks:
         late = next((e for e in work if e.seq > ack.seq and same_message(consumer, shape, ack, e, ack)
                      and processes(consumer, shape, ack, e, skip)), None)
-        early = next((e for e in work if e.kind == "defer" and e.seq < ack.seq and consumer.in_hand(e)
+        early = next((e for e in work if e.kind == "defer" and e.seq < ack.seq and _in_hand(consumer, shape, e)
                       and same_message(consumer, shape, e, ack, ack)), None)
         found = early or late
         if found is not None:
             return ack, found, found.seq < ack.seq
     return None
+
+
+def _in_hand(consumer: Consumer, shape: Shape, event: Event) -> bool:
+    """`Consumer.in_hand`, where an ack in the other branch of an `if` settles nothing on the way
+    `event` is on (`if msg.dequeue_count > limit: delete(msg) else: schedule(msg); delete(msg)`)."""
+    if consumer.in_hand(event):
+        return True
+    at = site(event)
+    settled = [e for e in consumer.events if e.seq < event.seq and (e.kind == "receive" or e.kind == "ack" and not e.early
+               and e.detail != "framework" and not (shape.has(site(e)) and shape.has(at) and shape.exclusive(site(e), at)))]
+    return bool(settled) and settled[-1].kind == "receive"
 
 
 def same_message(consumer: Consumer, shape: Shape, first: Event, then: Event, ack: Event) -> bool:

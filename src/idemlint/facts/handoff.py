@@ -29,7 +29,7 @@ from typing import Optional
 import libcst as cst
 
 from ..detect.base import Ctx
-from ..index import FunctionInfo, alternatives, call_name, dotted
+from ..index import FunctionInfo, alternatives, call_name, dotted, kwarg, positional, string_value
 
 SIGNAL_SENDS = {"send", "send_robust", "asend", "asend_robust", "send_async", "send_event",
                 "send_event_with_custom_metadata", "emit", "fire"}
@@ -47,6 +47,7 @@ METRIC_ROOTS = {"statsd", "datadog", "prometheus_client", "dogstatsd", "opentele
 CONTAINERS = {"dict", "list", "set", "frozenset", "deque", "defaultdict", "OrderedDict", "Counter", "ChainMap",
               "WeakValueDictionary", "WeakKeyDictionary", "WeakSet", "SortedDict", "SortedList", "SortedSet"}
 MEMORY_ROOTS = {"heapq", "bisect", "weakref", "array"}  # functions that update a container in place
+FILE_WRITES = {"write", "writelines"}
 DISPLAYS = (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)
 GIVEN = "a callable the consumer was given"  # the only reason that leaves a name-based effect standing
 
@@ -77,6 +78,8 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         return "a metrics client"  # `statsd_client.incr(...)`: one more sample on a repeat
     if _container(recv, ctx):
         return "in-memory state"
+    if name in FILE_WRITES and _rewritten_file(recv, ctx):
+        return "a file it rewrites whole"
     if _self_attr(func, ctx) and _given_attr(func.attr.value, ctx):
         return GIVEN
     return None
@@ -165,3 +168,32 @@ def _built_in_memory(value: cst.BaseExpression, ctx: Ctx) -> bool:
         name = (ctx.origin(value.func) or dotted(value.func) or "").split(".")[-1].rstrip("()")
         return name in CONTAINERS
     return False
+
+
+def _rewritten_file(recv: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`fh` of `with open(path, "w") as fh` (or `fh = open(path, "wb")`, `Path(p).open("w")`): every
+    binding of it in the function opens a file for writing from its start, at a path not made
+    fresh on each call. Writing the same message into it again leaves the same file."""
+    from .handler import _fresh  # the handler walk imports this module
+
+    if not isinstance(recv, cst.Name) or ctx.func is None:
+        return False
+    bound = ctx.func.assigns.get(recv.value, ())
+    if not bound or any(how not in ("=", "with") for _, _, how in bound):
+        return False
+    for value, _, _ in bound:
+        if not isinstance(value, cst.Call) or call_name(value) != "open":
+            return False
+        origin = ctx.origin(value.func) or dotted(value.func) or ""
+        if isinstance(value.func, cst.Name) or origin in ("io.open", "codecs.open"):
+            mode, path = kwarg(value, "mode") or positional(value, 1), kwarg(value, "file") or positional(value, 0)
+        elif origin.startswith("pathlib.") and isinstance(value.func, cst.Attribute):
+            mode, path = kwarg(value, "mode") or positional(value, 0), value.func.value
+        else:
+            return False
+        text = string_value(mode) or ""
+        if "w" not in text or "a" in text or path is None or _fresh(path):
+            return False
+        if isinstance(path, cst.Name) and any(_fresh(v) for v in ctx.func.values_of(path.value)):
+            return False  # `name = f"{uuid4()}.json"`: a new file on every delivery
+    return True
