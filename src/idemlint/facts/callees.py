@@ -445,8 +445,10 @@ def instance_class(owner: cst.BaseExpression, ctx: Ctx):
     return _instance_class(owner, ctx, ctx.index.project, ctx.index.path)
 
 
-def _instance_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]):
-    """(class, its module index, its path) of the object `owner` names, when it is built from a class."""
+def _instance_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional[str], depth: int = 0):
+    """(class, its module index, its path) of the object `owner` names, when it is built from a class
+    (also `self.producer`, stored from a constructor parameter, when the module constructs the class
+    once, with an object built from a class: `HistogramSink(Producer(...))`)."""
     value: Optional[cst.BaseExpression] = None
     if isinstance(owner, cst.Call):
         value = owner
@@ -464,9 +466,28 @@ def _instance_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional
         cls = ctx.index.class_of(ctx.func)
         if cls is not None:
             value = cls.attrs.get(owner.attr.value)
+            if isinstance(value, cst.Name) and depth < MAX_FACTORY_DEPTH:
+                return _constructed_with(cls, value.value, ctx, project, path, depth)
     if not isinstance(value, cst.Call):
         return None
     return _class_named(value.func, ctx.index, ctx.func, project, path, 0)
+
+
+def _constructed_with(cls: ClassInfo, param: str, ctx: Ctx, project, path: Optional[str], depth: int):
+    """The class of what the module's one construction of `cls` passes for its `__init__`'s `param`."""
+    from ..index import argument
+
+    init = cls.methods.get("__init__")
+    if init is None or param not in init.params:
+        return None
+    sites = ctx.index.call_sites(init)
+    if len(sites) != 1 or sites[0][0] is init:
+        return None
+    scope, call = sites[0]
+    given = argument(call, init, param)
+    if given is None:
+        return None
+    return _instance_class(given, Ctx(ctx.index, scope), project, path, depth + 1)
 
 
 MAX_FACTORY_DEPTH = 2  # `get_gather_publisher()` -> `get_publisher(key)` -> `Publisher(...)`

@@ -152,6 +152,56 @@ def _pool(call: cst.Call, ctx: Ctx) -> Optional[int]:
     return WEAK if "pool" in receiver_last(call).lower() else None
 
 
+# a message kept in a container of the handler's object (`self.pending.append(task)`), and taken out in
+# another method of the class (`self.pending.popleft()`, `clear()`): that method works on it later
+BUFFER_ADDS = {"append", "appendleft", "extend", "add", "insert"}
+BUFFER_DRAINS = {"pop", "popleft", "popitem", "clear"}
+
+
+def buffered(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
+    """`self.tasks.append(task)` in a handler (the consumer's own function), with the message (or data of
+    it) going along, where `self.tasks` is a list, deque or set the class builds in memory and another
+    of its methods, or a function of a module it imports, drains (`pop`, `popleft`, `clear`): the work
+    is done there, after the handler returns. Not when the handler itself calls that method or works
+    on the container; an append to a container nothing takes from is state (`facts.handoff`)."""
+    from .handoff import container_attr  # handoff is read by the handler walk, which imports this module
+
+    func = call.func
+    if not isinstance(func, cst.Attribute) or not call.args or ctx.func is None or ctx.func.class_name is None:
+        return None
+    recv = func.value
+    if not (isinstance(recv, cst.Attribute) and isinstance(recv.value, cst.Name) and recv.value.value == "self"):
+        return None
+    if not any(_hands_over(a.value, tainted) for a in call.args) or not container_attr(recv, ctx):
+        return None
+    cls = ctx.index.class_of(ctx.func)
+    if cls is None:
+        return None
+    attr = recv.attr.value
+    held = f"self.{attr}"
+    drains = [method for method in cls.methods.values() if method is not ctx.func and any(
+        call_name(other) in BUFFER_DRAINS and isinstance(other.func, cst.Attribute) and dotted(other.func.value) == held
+        for other in method.calls)]
+    called = {dotted(c.func) for c in ctx.func.calls}
+    if any(f"self.{method.name}" in called for method in drains):
+        return None  # `if len(self.batch) >= 100: self.flush()`: the handler drains it itself, then acks
+    if any(c is not call and any(dotted(a.value) == held for a in c.args) for c in ctx.func.calls):
+        return None  # `write(self.rows)` in the handler itself: what it holds is worked on here
+    if drains:
+        return Deferred(f"an in-memory buffer `{held}` (drained in `{drains[0].symbol}`)", WEAK)
+    # or drained by a function the object is handed to, in a project module this one imports
+    # (`bot_tasks.run_tasks(self)`, which does `bot.tasks.pop(0)`)
+    project, path = ctx.index.project, ctx.index.path
+    if project is not None and path is not None:
+        from ..origins import read_head
+
+        drain = re.compile(rb"\w\." + re.escape(attr.encode()) + rb"\.(?:" + "|".join(sorted(BUFFER_DRAINS)).encode() + rb")\(")
+        for other_path in project.origins.imported_files(path):
+            if drain.search(read_head(other_path)):
+                return Deferred(f"an in-memory buffer `{held}`", WEAK)
+    return None
+
+
 THREAD_BASES = ("threading.Thread", "multiprocessing.Process", "multiprocessing.context.Process")
 
 

@@ -44,6 +44,8 @@ CHAT_POSTS = {"chat_postMessage", "chat_postEphemeral", "chat_scheduleMessage", 
               "send_message", "send_photo", "send_document", "send_media_group", "forward_message", "copy_message"}
 SES_METHODS = {"send_email", "send_raw_email", "send_templated_email", "send_bulk_templated_email",
                "send_bulk_email"}
+# Redis writes keyed by their first argument: the same key is overwritten, a fresh one is a new record
+REDIS_KEYED_WRITES = {"set", "hset", "hmset", "setex", "psetex"}
 REDIS_COUNTERS = {"incr", "incrby", "incrbyfloat", "decr", "decrby", "hincrby", "hincrbyfloat",
                   "zincrby", "lpush", "rpush", "xadd_counter"}
 SQL_METHODS = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "execute_many", "exec_driver_sql",
@@ -220,6 +222,11 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         if name in ("lpush", "rpush") and read_from_list(positional(call, 1), ctx):
             return None  # an item read from a list put back (a rotation, a requeue): no new entry
         return Effect("counter", STRONG if root == "redis" else WEAK, f"Redis `{name}()`")
+
+    # a Redis record stored under a key made new on every call (`hset(f"dlq:{uuid4().hex}", ...)`): a
+    # new record on every redelivery, where the same key would be overwritten
+    if name in REDIS_KEYED_WRITES and root == "redis" and _fresh_key(positional(call, 0) or kwarg(call, "name"), ctx):
+        return Effect("db-insert", STRONG, f"Redis `{name}()` under a key made new on each call")
 
     # MongoDB (pymongo, motor)
     if name in MONGO_WRITES and isinstance(func, cst.Attribute) and (
@@ -735,3 +742,21 @@ def _request_method(target: Optional[cst.BaseExpression], ctx: Ctx) -> str:
     if given:
         return given.lower()
     return "post" if kwarg(target, "data") is not None or positional(target, 1) is not None else "get"
+
+
+def _fresh_key(key: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """A key new on every call: `f"dlq:{uuid4().hex}"`, a local bound only to such values, or a call
+    of a function of this module whose every `return` is one (`_dlq_message_key(topic)`)."""
+    from .handler import _fresh  # the handler walk imports this module
+
+    if key is None:
+        return False
+    if _fresh(key):
+        return True
+    if isinstance(key, cst.Name) and ctx.func is not None:
+        values = ctx.func.values_of(key.value)
+        return bool(values) and all(_fresh_key(v, ctx) for v in values if v is not key)
+    if isinstance(key, cst.Call) and isinstance(key.func, cst.Name) and key.func.value in ctx.index.module_functions:
+        helper = ctx.index.module_functions[key.func.value]
+        return bool(helper.returns) and all(_fresh(v) for v in helper.returns)
+    return False

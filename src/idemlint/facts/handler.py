@@ -498,7 +498,8 @@ class HandlerRun:
         # -- IDEM004: the message handed to an executor, task, thread or in-memory queue (deferred.py)
         later = deferred.classify(call, ctx, self.tainted | w.bound if w.bound else self.tainted) \
             if name in deferred.NAMES else deferred.started_thread(call, ctx, self.tainted | w.bound) \
-            if name == "start" else None
+            if name == "start" else deferred.buffered(call, ctx, self.tainted) \
+            if name in deferred.BUFFER_ADDS and w.depth == 0 else None
         if later is not None:
             self.add(w, "defer", call, later.strength, later.what, detail="api" if later.strength >= STRONG else "name")
             return False  # `create_task(handle(msg))`: `handle` runs later, not here, so it is not walked

@@ -149,6 +149,11 @@ def _mentions_param(value: cst.BaseExpression, owner: FunctionInfo) -> bool:
                for v in alternatives(value))
 
 
+def container_attr(recv: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`self.<name>` of the handler's object is a container built in memory (`_container`)."""
+    return _self_attr(recv, ctx) and _container(recv, ctx)
+
+
 def _container(recv: cst.BaseExpression, ctx: Ctx) -> bool:
     """`recv` is a dict, list, set or deque built in memory: every value assigned to it is a display
     (`{}`, `[]`) or a container constructor (`defaultdict(list)`, `deque(maxlen=100)`)."""

@@ -182,6 +182,27 @@ _MESSAGE_ID = re.compile(r"^(id|uuid|guid|ulid|ksuid)$|(^|_)(event|message|msg|e
                          r"^(idempotency|dedup|deduplication)_?(id|key)$|^(x_)?(message|request)_id$", re.I)
 
 
+def _opaque_metadata(expr: cst.BaseExpression, keys: List[str], ctx: Ctx) -> bool:
+    """A metadata entry (`METADATA`) that carries another message's metadata whole, out of sight
+    (`"attributes": json.dumps(message.attributes)`, `"headers": msg["headers"]`): the id a message
+    keeps there (Pub/Sub-style attributes, AMQP headers) goes along."""
+    for key in keys:
+        if normal(key).replace("_", "") not in METADATA:
+            continue
+        inner = _element(expr, key)
+        for _ in range(3):  # through `json.dumps(...)`, `.encode()`
+            unwrapped = unwrap(inner) if inner is not None else None
+            if unwrapped is None:
+                break
+            inner = unwrapped
+        name = inner.attr.value if isinstance(inner, cst.Attribute) else string_value(
+            inner.slice[0].slice.value) if isinstance(inner, cst.Subscript) and len(inner.slice) == 1 \
+            and isinstance(inner.slice[0].slice, cst.Index) else None
+        if name is not None and normal(name).replace("_", "") in METADATA:
+            return True
+    return False
+
+
 def _metadata_keys(expr: cst.BaseExpression, keys: List[str], ctx: Ctx) -> List[str]:
     """The keys that name the message in the metadata entries of a dict display written out (or a
     local bound once to one)."""
@@ -248,7 +269,9 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     keys = dict_keys(expr)
     if keys is not None:
         if not keys or not all(normal(key) in ENVELOPES for key in keys):
-            return True, keys + _metadata_keys(expr, keys, ctx)
+            # a metadata entry given whole from elsewhere (`{"data": d, "attributes": attrs}`) may hold
+            # the message's id: the keys are in view, what names the message is not
+            return not _opaque_metadata(expr, keys, ctx), keys + _metadata_keys(expr, keys, ctx)
         visible = True
         for key in keys:  # an entry that only wraps messages: what they hold is the payload
             inner = _element(expr, key)
