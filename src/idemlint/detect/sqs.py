@@ -6,7 +6,7 @@ from typing import Optional
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import kwarg
+from ..index import kwarg, string_value
 from ..model import STRONG
 from .base import AckSite, Adapter, Ctx, ProduceSite, dict_value, keywords, receiver
 
@@ -26,9 +26,10 @@ class SqsAdapter(Adapter):
         # `message.delete()` of a message received here, or one typed by the boto3 stubs' annotations
         "delete": ("receive_messages", *(stub.partition(".")[0] for stub in STUB_MESSAGES)),
         "publish": ("TopicArn", "TargetArn"), "send_message_batch": ("Entries",), "send_messages": ("Entries",),
+        "publish_batch": ("PublishBatchRequestEntries",),
     }
     ack_names = frozenset(['delete', 'delete_message', 'delete_message_batch', 'delete_messages'])
-    produce_names = frozenset(['publish', 'send_message', 'send_message_batch', 'send_messages'])
+    produce_names = frozenset(['publish', 'send_message', 'send_message_batch', 'send_messages', 'publish_batch'])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not isinstance(call.func, cst.Attribute):
@@ -60,7 +61,11 @@ class SqsAdapter(Adapter):
         elif name == "publish" and kws & {"TopicArn", "TargetArn"} and "Message" in kws:
             site = ProduceSite("sns", "SNS `publish()`", kwarg(call, "Message"), evidence="SNS `publish()`")
         elif name in ("send_message_batch", "send_messages") and "Entries" in kws:
-            return _batch(call)
+            return _batch(call, ctx, "Entries", "MessageBody", ProduceSite("sqs", "SQS `send_message_batch()`", None,
+                                                                           evidence="SQS batch send"))
+        elif name == "publish_batch" and "PublishBatchRequestEntries" in kws:
+            return _batch(call, ctx, "PublishBatchRequestEntries", "Message",
+                          ProduceSite("sns", "SNS `publish_batch()`", None, evidence="SNS batch publish"))
         else:
             return None
         if kwarg(call, "MessageDeduplicationId") is not None:
@@ -72,28 +77,66 @@ class SqsAdapter(Adapter):
         return site
 
 
-def _batch(call: cst.Call) -> ProduceSite:
-    entries = kwarg(call, "Entries")
-    site = ProduceSite("sqs", "SQS `send_message_batch()`", None, evidence="SQS batch send")
-    if isinstance(entries, (cst.List, cst.Tuple)) and entries.elements:
-        first = entries.elements[0].value
-        if isinstance(first, cst.Dict):
-            site.payload = dict_value(first, "MessageBody")
-            if dict_value(first, "MessageDeduplicationId") is not None:
-                site.has_id = True
-            attrs = dict_value(first, "MessageAttributes")
-            if attrs is not None:
-                site.id_exprs.append(attrs)
-            return site
-    if isinstance(entries, cst.ListComp) and isinstance(entries.elt, cst.Dict):
-        site.payload = dict_value(entries.elt, "MessageBody")
-        site.has_id = dict_value(entries.elt, "MessageDeduplicationId") is not None
-        attrs = dict_value(entries.elt, "MessageAttributes")
-        if attrs is not None:
-            site.id_exprs.append(attrs)
+def _batch(call: cst.Call, ctx: Ctx, key: str, body: str, site: ProduceSite) -> ProduceSite:
+    """A batch send: each entry's `body` is the payload. An entry's `Id` only matches the results of
+    the batch call and is never delivered (boto3: "an identifier for a message in this batch used to
+    communicate the result"); `MessageDeduplicationId` is the message's id. The entries may be written
+    out, made by a comprehension, or appended to a local list one dict at a time."""
+    entries = kwarg(call, key)
+    entry = _entry(entries, ctx)
+    if entry is None:
+        site.payload = entries  # opaque
         return site
-    site.payload = entries  # opaque
+    site.payload = dict_value(entry, body)
+    site.has_id = dict_value(entry, "MessageDeduplicationId") is not None or _set_later(entry, ctx)
+    attrs = dict_value(entry, "MessageAttributes")
+    if attrs is not None:
+        site.id_exprs.append(attrs)
     return site
+
+
+def _entry(entries: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[cst.Dict]:
+    """The dict display each batch entry is made from, or None."""
+    if isinstance(entries, (cst.List, cst.Tuple)) and entries.elements and isinstance(entries.elements[0].value, cst.Dict):
+        return entries.elements[0].value
+    if isinstance(entries, cst.ListComp) and isinstance(entries.elt, cst.Dict):
+        return entries.elt
+    if not isinstance(entries, cst.Name) or ctx.func is None:
+        return None
+    # `entries = []`, then `entries.append(entry)` of a dict display (or a local bound once to one)
+    for other in ctx.func.calls:
+        func = other.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "append" and isinstance(func.value, cst.Name) \
+                and func.value.value == entries.value and len(other.args) == 1:
+            value = other.args[0].value
+            if isinstance(value, cst.Name):
+                bound = ctx.func.values_of(value.value)
+                value = bound[0] if len(bound) == 1 else None
+            return value if isinstance(value, cst.Dict) else None
+    return None
+
+
+def _set_later(entry: cst.Dict, ctx: Ctx) -> bool:
+    """`entry["MessageDeduplicationId"] = ...` on the local that holds the entry's display, on every
+    path (not under an `if`: `if message.dedup_id: entry[...] = ...` sends the others without one)."""
+    func = ctx.func
+    if func is None:
+        return False
+    holders = {name for name, values in func.assigns.items() if any(v is entry for v, _, _ in values)}
+    todo = list(func.node.body.body) if isinstance(func.node.body, cst.IndentedBlock) else []
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, (cst.For, cst.While, cst.With)) and isinstance(stmt.body, cst.IndentedBlock):
+            todo.extend(stmt.body.body)
+            continue
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            for target in small.targets if isinstance(small, cst.Assign) else ():
+                sub = target.target
+                if isinstance(sub, cst.Subscript) and isinstance(sub.value, cst.Name) and sub.value.value in holders \
+                        and len(sub.slice) == 1 and isinstance(sub.slice[0].slice, cst.Index) \
+                        and string_value(sub.slice[0].slice.value) == "MessageDeduplicationId":
+                    return True
+    return False
 
 
 # The keywords only SQS's `Queue.receive_messages(...)` takes (boto3 `sqs` resource): a receive spelled
