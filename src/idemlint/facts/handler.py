@@ -11,7 +11,8 @@ import libcst as cst
 
 from ..detect import celery
 from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock, relayed_loop
-from ..index import FunctionInfo, ModuleIndex, call_name, children, contains, dotted, kwarg, string_value, visit, walk
+from ..index import (FunctionInfo, ModuleIndex, call_name, children, contains, dotted, kwarg, positional, string_value,
+                     visit, walk)
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
 from . import acks, callees, dedup, deferred, effects, handoff, lookups, payload, received, transactions
@@ -570,6 +571,8 @@ class HandlerRun:
             return
         if (name in CELERY_PUBLISH or name == "send" and _local_actor(call, ctx)) and isinstance(
                 call.func, cst.Attribute) and not _has_derived_task_id(call, self) and not deferred.on_pool(call, ctx):
+            if self._idempotent_task(call, ctx):
+                return  # `cleanup_workspace.send(workspace_id)` of a project task whose own work repeats harmlessly
             strength = STRONG if ctx.imports(*TASK_QUEUES) else WEAK
             self.add(w, "effect", call, strength, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
             return
@@ -810,12 +813,41 @@ class HandlerRun:
         memo[key] = summary
         return summary
 
+    def _idempotent_task(self, call: cst.Call, ctx: Ctx) -> bool:
+        """An enqueue (`task.delay(...)`, `actor.send(...)`, `send_task(actor, ...)`) of a task the project
+        defines, whose own walk (its summary) finds no non-idempotent effect and hands nothing to unseen
+        code: the second run a redelivery enqueues repeats nothing. A task the tool cannot find, or
+        one named by a string (`app.send_task("tasks.refresh")`), stays an effect."""
+        if self.project is None or not isinstance(call.func, cst.Attribute):
+            return False
+        target = positional(call, 0) if call.func.attr.value == "send_task" else call.func.value
+        task = _task_function(target, ctx, self.project, self.path) if target is not None else None
+        summary = self._summary(task) if task is not None else None
+        return summary is not None and summary is not EMPTY and not any(
+            e.kind in ("effect", "handoff", "defer", "per-delivery") for e in summary.events)
+
     def _resolved_library(self, call: cst.Call, ctx: Ctx) -> bool:
         origin = ctx.origin(call.func) or ""
         root = origin.split(".")[0]
         return bool(root) and not origin.startswith(".") and root in self.index.import_roots and (
             root in PURE_ROOTS or root in ("django", "sqlalchemy", "flask", "fastapi")
         )
+
+
+def _task_function(target: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> Optional[callees.Callee]:
+    """The function a task or actor `target` runs: a project function (a Celery task, a decorated
+    actor), or what an actor made by a call runs (`cleanup = dramatiq.actor(CleanupTask())`)."""
+    found = callees.resolve(target, ctx, project, path)
+    if found is not None or not isinstance(target, cst.Name) or target.value not in ctx.index.module_assigns:
+        return found
+    from ..detect.dramatiq import actor_function  # the adapters import the facts: not at module level
+
+    value = ctx.index.module_assigns[target.value][0][0]
+    if isinstance(value, cst.Call) and value.args and \
+            ctx.index.resolve(value.func, None) in ("dramatiq.actor", "dramatiq.actor.actor"):
+        func = actor_function(value.args[0].value, ctx.index)
+        return callees.Callee(func, ctx.index, None) if func is not None else None
+    return None
 
 
 def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str], given: bool = False) -> bool:

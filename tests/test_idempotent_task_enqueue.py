@@ -1,0 +1,60 @@
+"""An enqueue of a project task is a side effect only when the task's own work is: a redelivered
+message enqueues the task again, and a second run of a task that only reads, overwrites by key or
+logs repeats nothing. The task must be found in the project (a Celery task, a dramatiq actor, or an
+actor made by `dramatiq.actor(Task())`); one named by a string, or not found, stays an effect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness import project_findings
+
+HEAD = '''
+import dramatiq
+import redis
+import requests
+
+cache = redis.Redis()
+'''
+
+REFRESH = '''
+@dramatiq.actor
+def follow_up(user_id):
+    profile = requests.get(f"https://users.internal/{user_id}", timeout=10).json()
+    cache.set(f"profile:{user_id}", profile["name"])
+'''
+
+POST = '''
+@dramatiq.actor
+def follow_up(user_id):
+    requests.post("https://audit.internal/events", json={"user": user_id}, timeout=10)
+'''
+
+CONSUMER = '''
+@dramatiq.actor(queue_name="users")
+def on_user_changed(user_id):
+    follow_up.send(user_id)
+'''
+
+OBJECT_ACTOR = '''
+class RefreshTask:
+    def __call__(self, user_id):
+        cache.set(f"seen:{user_id}", "1")
+
+
+follow_up = dramatiq.actor(RefreshTask())
+'''
+
+
+def test_enqueue_of_a_task_that_only_overwrites_is_silent(tmp_path: Path):
+    assert project_findings(tmp_path, {"worker.py": HEAD + REFRESH + CONSUMER}) == []
+
+
+def test_enqueue_of_an_actor_made_from_an_object_that_overwrites_is_silent(tmp_path: Path):
+    assert project_findings(tmp_path, {"worker.py": HEAD + OBJECT_ACTOR + CONSUMER}) == []
+
+
+def test_enqueue_of_a_task_that_posts_is_an_effect(tmp_path: Path):
+    # the enqueue in `on_user_changed`, and the POST in the follow-up actor itself
+    found = project_findings(tmp_path, {"worker.py": HEAD + POST + CONSUMER})
+    assert found == [("worker.py", "IDEM001", "medium"), ("worker.py", "IDEM001", "medium")]
