@@ -248,8 +248,9 @@ def _thread_base(made: cst.Call, ctx: Ctx) -> Optional[str]:
         target = kwarg(call, "target") if call_name(call) in ("Thread", "Process") else None
         on_self = isinstance(target, cst.Name) and target.value == "self" or isinstance(target, cst.Attribute) \
             and isinstance(target.value, cst.Name) and target.value.value == "self"
-        if on_self and (index.resolve(call.func, method) or "").startswith(THREADS) and not _waited(call, method, queue=False):
-            return f"its `start()` runs it on a `{index.resolve(call.func, method)}`"
+        runner = (index.resolve(call.func, method) or "") if on_self else ""
+        if runner.startswith(THREADS) and not _waited(call, method, queue=False):
+            return f"its `start()` runs it on a `{runner}`"
     return None
 
 
@@ -468,7 +469,9 @@ def _in_hand(consumer: Consumer, shape: Shape, event: Event) -> bool:
     at = site(event)
     settled = [e for e in consumer.events if e.seq < event.seq and (e.kind == "receive" or e.kind == "ack" and not e.early
                and e.detail != "framework" and not (shape.has(site(e)) and shape.has(at) and shape.exclusive(site(e), at)))]
-    return bool(settled) and settled[-1].kind == "receive"
+    if not settled:
+        return not any(e.kind == "receive" for e in consumer.events)  # a callback holds its message from the start
+    return settled[-1].kind == "receive"
 
 
 def same_message(consumer: Consumer, shape: Shape, first: Event, then: Event, ack: Event) -> bool:
