@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from .lazyimport import cst  # not loaded before first use
 
@@ -70,19 +70,21 @@ class Consumer:
     def of(self, kind: str) -> List[Event]:
         return [e for e in self.events if e.kind == kind]
 
-    def in_hand(self, event: Event) -> bool:
+    def in_hand(self, event: Event, elsewhere: Optional[Callable[[Event], bool]] = None) -> bool:
         """True if a message is being handled at `event`: after its receive, before its ack.
 
         A callback consumer holds its message from the start; a loop consumer from each receive
         until the next ack (an ack in an early-exit branch, `if dup: ack(); continue`, does not
-        end it). A receive is a recognised receive call or loop, or the binding of an acked
-        message that no adapter recognised (`m = await queue.get()`, see `facts/received.py`).
+        end it, nor does one for which `elsewhere` says it is not on `event`'s way). A receive is a
+        recognised receive call or loop, or the binding of an acked message that no adapter
+        recognised (`m = await queue.get()`, see `facts/received.py`).
         """
         last = None
         for e in self.events:
             if e.seq >= event.seq:
                 break
-            if e.kind == "receive" or (e.kind == "ack" and not e.early and e.detail != "framework"):
+            if e.kind == "receive" or (e.kind == "ack" and not e.early and e.detail != "framework"
+                                       and not (elsewhere is not None and elsewhere(e))):
                 last = e
         if last is None:
             return not any(e.kind == "receive" for e in self.events)

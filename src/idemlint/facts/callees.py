@@ -480,8 +480,8 @@ def _constructed_with(cls: ClassInfo, param: str, ctx: Ctx, project, path: Optio
     init = cls.methods.get("__init__")
     if init is None or param not in init.params:
         return None
-    sites = ctx.index.call_sites(init)
-    if len(sites) != 1 or sites[0][0] is init:
+    sites = list(ctx.index.calls_named(cls.name))  # `HistogramSink(producer, ...)`: bodies without the name stay unparsed
+    if len(sites) != 1 or not isinstance(sites[0][1].func, cst.Name):
         return None
     scope, call = sites[0]
     given = argument(call, init, param)

@@ -464,14 +464,9 @@ def ack_before_work(consumer: Consumer, acks: List[Event], work: List[Event], sk
 def _in_hand(consumer: Consumer, shape: Shape, event: Event) -> bool:
     """`Consumer.in_hand`, where an ack in the other branch of an `if` settles nothing on the way
     `event` is on (`if msg.dequeue_count > limit: delete(msg) else: schedule(msg); delete(msg)`)."""
-    if consumer.in_hand(event):
-        return True
     at = site(event)
-    settled = [e for e in consumer.events if e.seq < event.seq and (e.kind == "receive" or e.kind == "ack" and not e.early
-               and e.detail != "framework" and not (shape.has(site(e)) and shape.has(at) and shape.exclusive(site(e), at)))]
-    if not settled:
-        return not any(e.kind == "receive" for e in consumer.events)  # a callback holds its message from the start
-    return settled[-1].kind == "receive"
+    return consumer.in_hand(event, elsewhere=lambda ack: shape.has(site(ack)) and shape.has(at)
+                            and shape.exclusive(site(ack), at))
 
 
 def same_message(consumer: Consumer, shape: Shape, first: Event, then: Event, ack: Event) -> bool:

@@ -744,18 +744,19 @@ def _request_method(target: Optional[cst.BaseExpression], ctx: Ctx) -> str:
     return "post" if kwarg(target, "data") is not None or positional(target, 1) is not None else "get"
 
 
-def _fresh_key(key: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
-    """A key new on every call: `f"dlq:{uuid4().hex}"`, a local bound only to such values, or a call
-    of a function of this module whose every `return` is one (`_dlq_message_key(topic)`)."""
+def _fresh_key(key: Optional[cst.BaseExpression], ctx: Ctx, local: bool = True) -> bool:
+    """A key new on every call: `f"dlq:{uuid4().hex}"`, a local bound only to such values (one step:
+    `key = make_key(...)`), or a call of a function of this module whose every `return` is one
+    (`_dlq_message_key(topic)`)."""
     from .handler import _fresh  # the handler walk imports this module
 
     if key is None:
         return False
     if _fresh(key):
         return True
-    if isinstance(key, cst.Name) and ctx.func is not None:
+    if isinstance(key, cst.Name) and ctx.func is not None and local:
         values = ctx.func.values_of(key.value)
-        return bool(values) and all(_fresh_key(v, ctx) for v in values if v is not key)
+        return bool(values) and all(_fresh_key(v, ctx, local=False) for v in values)
     if isinstance(key, cst.Call) and isinstance(key.func, cst.Name) and key.func.value in ctx.index.module_functions:
         helper = ctx.index.module_functions[key.func.value]
         return bool(helper.returns) and all(_fresh(v) for v in helper.returns)
