@@ -90,6 +90,13 @@ def string_value(expr: Optional[cst.BaseExpression]) -> Optional[str]:
     return None
 
 
+def subscript_key(expr: cst.BaseExpression) -> Optional[str]:
+    """The string key of a one-key subscript (`msg["headers"]`, `entry["MessageDeduplicationId"]`), else None."""
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        return string_value(expr.slice[0].slice.value)
+    return None
+
+
 def call_name(call: cst.Call) -> Optional[str]:
     """The called name: `f` for `f()`, `m` for `x.y.m()`."""
     func = call.func

@@ -15,6 +15,7 @@ from ..model import WEAK
 from .base import Adapter, HandlerSite, decorators, root_words
 
 ROOTS = ("dramatiq",)
+ACTOR = ("dramatiq.actor", "dramatiq.actor.actor")  # the decorator, called or applied
 
 
 class DramatiqAdapter(Adapter):
@@ -29,12 +30,12 @@ class DramatiqAdapter(Adapter):
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         for func in index.functions:
             for view in decorators(func, index):
-                if view.origin() in ("dramatiq.actor", "dramatiq.actor.actor"):
+                if view.origin() in ACTOR:
                     yield HandlerSite("dramatiq", func, "framework", WEAK, f"`@dramatiq.actor`{view.suffix()}",
                                       "dramatiq acks after the actor returns")
                     break
         for call in index.module_calls:
-            if not call.args or index.resolve(call.func, None) not in ("dramatiq.actor", "dramatiq.actor.actor"):
+            if not call.args or index.resolve(call.func, None) not in ACTOR:
                 continue
             func = actor_function(call.args[0].value, index)
             if func is not None:
@@ -66,3 +67,12 @@ def actor_function(target: cst.BaseExpression, index: ModuleIndex) -> Optional[F
                 return cls.methods[name]  # `self.run(*args)`: the class's own step
         return None
     return None
+
+
+def assigned_actor(name: str, index: ModuleIndex) -> Optional[FunctionInfo]:
+    """What the actor a module global holds runs (`cleanup = dramatiq.actor(CleanupTask())`), or None."""
+    bound = index.module_assigns.get(name)
+    value = bound[0][0] if bound else None
+    if not isinstance(value, cst.Call) or not value.args or index.resolve(value.func, None) not in ACTOR:
+        return None
+    return actor_function(value.args[0].value, index)

@@ -6,7 +6,7 @@ from typing import Optional
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import kwarg, string_value
+from ..index import kwarg, subscript_key
 from ..model import STRONG
 from .base import AckSite, Adapter, Ctx, ProduceSite, dict_value, keywords, receiver
 
@@ -133,8 +133,7 @@ def _set_later(entry: cst.Dict, ctx: Ctx) -> bool:
             for target in small.targets if isinstance(small, cst.Assign) else ():
                 sub = target.target
                 if isinstance(sub, cst.Subscript) and isinstance(sub.value, cst.Name) and sub.value.value in holders \
-                        and len(sub.slice) == 1 and isinstance(sub.slice[0].slice, cst.Index) \
-                        and string_value(sub.slice[0].slice.value) == "MessageDeduplicationId":
+                        and subscript_key(sub) == "MessageDeduplicationId":
                     return True
     return False
 

@@ -225,7 +225,7 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
 
     # a Redis record stored under a key made new on every call (`hset(f"dlq:{uuid4().hex}", ...)`): a
     # new record on every redelivery, where the same key would be overwritten
-    if name in REDIS_KEYED_WRITES and root == "redis" and _fresh_key(positional(call, 0) or kwarg(call, "name"), ctx):
+    if name in REDIS_KEYED_WRITES and root == "redis" and made_fresh(positional(call, 0) or kwarg(call, "name"), ctx):
         return Effect("db-insert", STRONG, f"Redis `{name}()` under a key made new on each call")
 
     # MongoDB (pymongo, motor)
@@ -744,10 +744,10 @@ def _request_method(target: Optional[cst.BaseExpression], ctx: Ctx) -> str:
     return "post" if kwarg(target, "data") is not None or positional(target, 1) is not None else "get"
 
 
-def _fresh_key(key: Optional[cst.BaseExpression], ctx: Ctx, local: bool = True) -> bool:
-    """A key new on every call: `f"dlq:{uuid4().hex}"`, a local bound only to such values (one step:
-    `key = make_key(...)`), or a call of a function of this module whose every `return` is one
-    (`_dlq_message_key(topic)`)."""
+def made_fresh(key: Optional[cst.BaseExpression], ctx: Ctx, local: bool = True) -> bool:
+    """A value new on every call (a Redis key, a file's path): `f"dlq:{uuid4().hex}"`, a local bound
+    only to such values (one step: `key = make_key(...)`), or a call of a function of this module whose
+    every `return` is one (`_dlq_message_key(topic)`)."""
     from .handler import _fresh  # the handler walk imports this module
 
     if key is None:
@@ -756,7 +756,7 @@ def _fresh_key(key: Optional[cst.BaseExpression], ctx: Ctx, local: bool = True) 
         return True
     if isinstance(key, cst.Name) and ctx.func is not None and local:
         values = ctx.func.values_of(key.value)
-        return bool(values) and all(_fresh_key(v, ctx, local=False) for v in values)
+        return bool(values) and all(made_fresh(v, ctx, local=False) for v in values)
     if isinstance(key, cst.Call) and isinstance(key.func, cst.Name) and key.func.value in ctx.index.module_functions:
         helper = ctx.index.module_functions[key.func.value]
         return bool(helper.returns) and all(_fresh(v) for v in helper.returns)

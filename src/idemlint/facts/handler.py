@@ -838,16 +838,12 @@ def _task_function(target: cst.BaseExpression, ctx: Ctx, project, path: Optional
     """The function a task or actor `target` runs: a project function (a Celery task, a decorated
     actor), or what an actor made by a call runs (`cleanup = dramatiq.actor(CleanupTask())`)."""
     found = callees.resolve(target, ctx, project, path)
-    if found is not None or not isinstance(target, cst.Name) or target.value not in ctx.index.module_assigns:
+    if found is not None or not isinstance(target, cst.Name):
         return found
-    from ..detect.dramatiq import actor_function  # the adapters import the facts: not at module level
+    from ..detect.dramatiq import assigned_actor  # the adapters import the facts: not at module level
 
-    value = ctx.index.module_assigns[target.value][0][0]
-    if isinstance(value, cst.Call) and value.args and \
-            ctx.index.resolve(value.func, None) in ("dramatiq.actor", "dramatiq.actor.actor"):
-        func = actor_function(value.args[0].value, ctx.index)
-        return callees.Callee(func, ctx.index, None) if func is not None else None
-    return None
+    func = assigned_actor(target.value, ctx.index)
+    return callees.Callee(func, ctx.index, None) if func is not None else None
 
 
 def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str], given: bool = False) -> bool:

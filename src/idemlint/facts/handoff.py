@@ -179,7 +179,7 @@ def _rewritten_file(recv: cst.BaseExpression, ctx: Ctx) -> bool:
     """`fh` of `with open(path, "w") as fh` (or `fh = open(path, "wb")`, `Path(p).open("w")`): every
     binding of it in the function opens a file for writing from its start, at a path not made
     fresh on each call. Writing the same message into it again leaves the same file."""
-    from .handler import _fresh  # the handler walk imports this module
+    from .effects import made_fresh  # effects imports the resolver this module is loaded before
 
     if not isinstance(recv, cst.Name) or ctx.func is None:
         return False
@@ -197,8 +197,6 @@ def _rewritten_file(recv: cst.BaseExpression, ctx: Ctx) -> bool:
         else:
             return False
         text = string_value(mode) or ""
-        if "w" not in text or "a" in text or path is None or _fresh(path):
-            return False
-        if isinstance(path, cst.Name) and any(_fresh(v) for v in ctx.func.values_of(path.value)):
-            return False  # `name = f"{uuid4()}.json"`: a new file on every delivery
+        if "w" not in text or "a" in text or path is None or made_fresh(path, ctx):
+            return False  # `f"{uuid4()}.json"`, directly or through a local: a new file on every delivery
     return True

@@ -8,7 +8,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from ..detect.base import Ctx, dict_keys, func_ref
-from ..index import FunctionInfo, dotted, kwarg, string_value, walk
+from ..index import FunctionInfo, dotted, kwarg, string_value, subscript_key, walk
 from .identity import is_id_field, normal
 
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "safe_dump", "packb", "serialize", "SerializeToString", "deepcopy"}
@@ -195,9 +195,10 @@ def _opaque_metadata(expr: cst.BaseExpression, keys: List[str], ctx: Ctx) -> boo
             if unwrapped is None:
                 break
             inner = unwrapped
-        name = inner.attr.value if isinstance(inner, cst.Attribute) else string_value(
-            inner.slice[0].slice.value) if isinstance(inner, cst.Subscript) and len(inner.slice) == 1 \
-            and isinstance(inner.slice[0].slice, cst.Index) else None
+        if isinstance(inner, cst.Attribute):
+            name = inner.attr.value  # `message.attributes`
+        else:
+            name = subscript_key(inner) if inner is not None else None  # `msg["headers"]`
         if name is not None and normal(name).replace("_", "") in METADATA:
             return True
     return False
@@ -269,8 +270,8 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     keys = dict_keys(expr)
     if keys is not None:
         if not keys or not all(normal(key) in ENVELOPES for key in keys):
-            # a metadata entry given whole from elsewhere (`{"data": d, "attributes": attrs}`) may hold
-            # the message's id: the keys are in view, what names the message is not
+            # another message's metadata carried whole (`"attributes": json.dumps(message.attributes)`)
+            # may hold the message's id: the keys are in view, what names the message is not
             return not _opaque_metadata(expr, keys, ctx), keys + _metadata_keys(expr, keys, ctx)
         visible = True
         for key in keys:  # an entry that only wraps messages: what they hold is the payload
