@@ -243,7 +243,8 @@ def auto_commit(expr: cst.BaseExpression, func, index: ModuleIndex, origin: str)
         ctors = [settings.Built(call, index, f) for f in [None, *index.functions]
                  for call in (index.module_calls if f is None else f.calls)
                  if call_name(call) in CONSUMER_CLASSES and (index.resolve(call.func, f) or "") == kind]
-        if any(settings.setting(b, AUTO_COMMIT_KEYS, confluent).state == settings.OFF for b in ctors):
+        if any(settings.setting(b, AUTO_COMMIT_KEYS, confluent).state == settings.OFF or _no_group(b, confluent)
+               for b in ctors):
             return None  # which one it is cannot be told: precision first
         if len(ctors) != 1:
             return AutoCommit(WEAK, None, "left on (the client default; the consumer is built out of view)")
@@ -257,7 +258,7 @@ def auto_commit(expr: cst.BaseExpression, func, index: ModuleIndex, origin: str)
         return AutoCommit(STRONG if sure else WEAK, mode.node or built.call, "(implicit acknowledgement)", share=True)
     found = settings.setting(built, AUTO_COMMIT_KEYS, confluent)
     store = settings.setting(built, AUTO_STORE_KEYS, confluent).state
-    if found.state == settings.OFF:
+    if found.state == settings.OFF or _no_group(built, confluent):
         return None
     if found.state == settings.ON:
         return AutoCommit(STRONG, found.node, "turned on", store)
@@ -265,6 +266,16 @@ def auto_commit(expr: cst.BaseExpression, func, index: ModuleIndex, origin: str)
         return AutoCommit(STRONG, built.call, "left on (the client default)", store)
     return AutoCommit(WEAK, found.node or built.call, "taken as on (the client default; its setting is not readable)",
                       store)
+
+
+def _no_group(built: settings.Built, confluent: bool) -> bool:
+    """A kafka-python or aiokafka consumer built without a `group_id` (left out, or `None`: both
+    clients' default) commits no offset at all: "If None, auto-partition assignment (via group
+    coordinator) and offset commits are disabled" (kafka-python 2.0.2 `KafkaConsumer`, aiokafka 0.14
+    `AIOKafkaConsumer`; the coordinator turns `enable_auto_commit` off). Nothing is acknowledged, so
+    nothing is redelivered for a commit that did not happen. (confluent-kafka needs `group.id` to
+    subscribe: not judged here.)"""
+    return not confluent and settings.setting(built, ("group_id",), False).state in (settings.ABSENT, settings.OFF)
 
 
 def _is_consumer_ctor(call: cst.Call, index: ModuleIndex, func) -> bool:
