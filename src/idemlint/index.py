@@ -108,9 +108,15 @@ def call_name(call: cst.Call) -> Optional[str]:
 
 
 def kwarg(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:
+    """The argument passed as keyword `name`: `f(key=k)`, or spelled as a dict display spread into the
+    call, `f(**{"key": k})` (the same call to Python)."""
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == name:
             return arg.value
+        if arg.star == "**" and isinstance(arg.value, cst.Dict):
+            for element in arg.value.elements:
+                if isinstance(element, cst.DictElement) and string_value(element.key) == name:
+                    return element.value
     return None
 
 

@@ -218,7 +218,13 @@ def is_db_receiver(call: cst.Call) -> bool:
 
 
 def keywords(call: cst.Call) -> Set[str]:
-    return {a.keyword.value for a in call.args if a.keyword is not None}
+    """The keyword names a call passes, those of a dict display spread into it (`**{"key": k}`) too."""
+    names = {a.keyword.value for a in call.args if a.keyword is not None}
+    for arg in call.args:
+        if arg.star == "**" and isinstance(arg.value, cst.Dict):
+            names.update(text for e in arg.value.elements if isinstance(e, cst.DictElement)
+                         and (text := string_value(e.key)) is not None)
+    return names
 
 
 def origin_starts(origin: Optional[str], prefixes: Sequence[str]) -> bool:
