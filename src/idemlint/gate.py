@@ -26,7 +26,7 @@ ACK_HELPER = re.compile(r"^_*(?:(basic_)?(ack|acknowledge|complete)(_message|_me
 # Calls that may ack through project code (`self.acknowledge_message()`, `queue.ack(m)`,
 # `self._commit_offsets()`, camelCase `self.ackMessage(message)`): followed into the project
 # (`facts.acks`), never taken by their name alone.
-ACK_LIKE = re.compile(r"^_*(?:basic_)?(?:ack|acknowledge|complete|settle|commit|delete_message)(?:_\w+|[A-Z]\w*)?$"
+ACK_LIKE = re.compile(r"^_*(?:basic_)?(?:ack|acknowledge|complete|settle|commit|delete_messages?)(?:_\w+|[A-Z]\w*)?$"
                       r"|^\w+_(?:ack|acknowledge)$|^_*[a-z]\w*(?:Ack|Acknowledge)$|^_*delete_\w+_messages?$")
 # What in-house consumer base classes call per message: `handle`, `process_message`, `on_order`, ...
 HOOK_NAME = re.compile(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work)$")
