@@ -141,6 +141,8 @@ LIBRARY_ACK_NAMES = frozenset({"ack", "acknowledge", "ack_message", "acknowledge
 def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
     name = called_name(call)
     recv = receiver(call)
+    if recv is None and ctx.func is not None:
+        return _given_ack(call, ctx)
     if recv is None or ctx.func is None:
         return None
     text = dotted(call.func) or name
@@ -169,6 +171,24 @@ def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         return None  # no message in sight: `future.complete()`, `job.settle()` of something else
     what = f"a `{origin}` object, of a library the tool does not know" if origin else "an object the tool cannot resolve"
     return AckSite("unknown", UNSEEN, f"`{text}()` on {what} (taken for an ack)", through=True)
+
+
+def _given_ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
+    """`ack()` where `ack` is a parameter of the function, given with the message it handles
+    (`def on_round_start(self, event, receipt, ack): ...; ack()`): an in-house listener hands its
+    handlers a callable that settles the delivery (a closure that deletes the SQS message, acks the
+    tag). Nothing the tool can see says what it does, so the ack is taken at the fallback's low
+    confidence, and only under a name that means an ack in any library."""
+    func = ctx.func
+    if func is None or not isinstance(call.func, cst.Name):
+        return None
+    name = call.func.value
+    if name not in LIBRARY_ACK_NAMES or name not in func.params or func.assigns.get(name):
+        return None  # not handed in, or rebound to something else here
+    if not (set(ctx.message_names) - {name}):
+        return None  # no message beside it: a callable of something else
+    return AckSite("unknown", UNSEEN, f"`{name}()`, a callable the function is given with the message (taken for "
+                                      "an ack)", through=True)
 
 
 def _commits_looped(callee: callees.Callee, ctx: Ctx) -> Optional[AckSite]:
