@@ -11,7 +11,7 @@ import libcst as cst
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, Elsewhere, HandlerSite, ProduceSite, is_mock
 from .facts import acks, callees, publishers, transactions
-from .facts.acks import self_method
+from .facts.acks import THREADSAFE, self_method
 from .facts.deferred import Shape, bound_by, local_names, message_data, module_names
 from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
 from .facts.identity import is_id_field, mentions, names_in, normal
@@ -92,6 +92,9 @@ def _ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
     site = _library_ack(call, ctx)
     if site is not None and ctx.index.project is not None:
         site.evidence += _via(call, ctx)
+    if site is None and called_name(call) == THREADSAFE:
+        project = ctx.index.project
+        return acks.threadsafe(call, ctx, _library_ack, project.max_depth if project is not None else MAX_DEPTH)
     if site is None and (ACK_LIKE.match(called_name(call)) or self_method(call, ctx)):
         project = ctx.index.project
         site = acks.through_helper(call, ctx, _library_ack, project.max_depth if project is not None else MAX_DEPTH)
@@ -318,6 +321,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             # a call an adapter may take for an ack or a publish (the others can only publish
             # through the project's layers)
             named = (name in ACK_ADAPTERS or name in PRODUCE_ADAPTERS or ACK_LIKE.match(name) or self_method(call, ctx)
+                     or name == THREADSAFE
                      or user_patterns.ACTIVE and user_patterns.ACTIVE.matches("ack", ctx.origin(call.func),
                                                                               dotted(call.func)))
             if named and is_mock(call, ctx):

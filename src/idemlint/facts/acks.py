@@ -92,6 +92,51 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
                          through=True)
 
 
+# pika's BlockingConnection runs a callable on its own thread (`connection.add_callback_threadsafe(cb)`):
+# how a worker thread acks a delivery, documented in pika's `basic_consumer_threaded.py` example
+# (`cb = functools.partial(ack_message, ch, delivery_tag); ch.connection.add_callback_threadsafe(cb)`)
+THREADSAFE = "add_callback_threadsafe"
+
+
+def threadsafe(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) -> Optional[AckSite]:
+    """The ack a callable handed to `add_callback_threadsafe` makes when the connection runs it: a
+    `functools.partial` of a library ack (`channel.basic_ack`) or of a project helper that acks
+    (`ack_message`), a `lambda` that acks, or a function nested in this one (`def _ack():
+    channel.basic_ack(tag)`); also through a local name bound once to one of those."""
+    if ctx.func is None or not call.args or call.args[0].keyword is not None:
+        return None
+    callback = call.args[0].value
+    if isinstance(callback, cst.Name) and callback.value not in ctx.func.params:
+        bound = ctx.func.values_of(callback.value)
+        if len(bound) == 1:
+            callback = bound[0]
+        else:
+            nested = next((f for f in ctx.index.functions if f.parent is ctx.func and f.name == callback.value), None)
+            if nested is None:
+                return None
+            inner_ctx = Ctx(ctx.index, nested)
+            return next((site for inner in nested.calls if (site := _called_ack(inner, inner_ctx, library_ack, depth))
+                         is not None), None)
+    runs: Optional[cst.Call] = None
+    if isinstance(callback, cst.Call) and (dotted(callback.func) or "").split(".")[-1] == "partial" and \
+            callback.args and callback.args[0].keyword is None:
+        runs = cst.Call(func=callback.args[0].value, args=callback.args[1:])  # what the partial calls
+    elif isinstance(callback, cst.Lambda) and isinstance(callback.body, cst.Call):
+        runs = callback.body
+    site = _called_ack(runs, ctx, library_ack, depth) if runs is not None else None
+    if site is not None:
+        site = AckSite(site.library, site.strength, f"{site.evidence}, run by `{dotted(call.func) or THREADSAFE}()`",
+                       through=site.through)
+    return site
+
+
+def _called_ack(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) -> Optional[AckSite]:
+    site = library_ack(call, ctx) if called_name(call) in ACK_ADAPTERS else None
+    if site is None and ACK_LIKE.match(called_name(call)) and depth > 0:
+        site = _through(call, ctx, library_ack, depth, set())[1]
+    return site
+
+
 def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: int,
              active: set) -> Optional[AckSite]:
     """The first ack `callee` makes: a library ack in its body, or one through a helper it calls."""
@@ -112,6 +157,8 @@ def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: i
             continue
         if name in ACK_ADAPTERS:
             found = library_ack(inner, inner_ctx)
+        elif name == THREADSAFE:
+            found = threadsafe(inner, inner_ctx, library_ack, depth)
         if found is None and (ACK_LIKE.match(name) or self_method(inner, inner_ctx)) and depth > 0:
             # `self._store_offsets(event)` in an event source's `ack()`: a method of its own class
             found = _through(inner, inner_ctx, library_ack, depth, active)[1]

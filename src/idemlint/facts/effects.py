@@ -152,6 +152,23 @@ def _counter_expr(expr: cst.BaseExpression) -> bool:
     )
 
 
+def _chosen_method(expr: Optional[cst.BaseExpression], ctx: Ctx) -> str:
+    """The write method among the literals an HTTP method chosen at run time may be (`method =
+    str(meta.get("method") or default or "POST").upper()`), or "": a request whose method is read
+    from the message or settings with a write verb as one of the choices."""
+    if expr is None:
+        return ""
+    values = [expr]
+    if isinstance(expr, cst.Name) and ctx.func is not None:
+        values = ctx.func.values_of(expr.value)
+    for value in values:
+        for node in walk(value):
+            text = (string_value(node) or "").lower() if isinstance(node, cst.SimpleString) else ""
+            if text in HTTP_WRITE_METHODS:
+                return text
+    return ""
+
+
 def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
     """The non-idempotent effect `call` has, or None (idempotent, harmless, or unknown)."""
     func = call.func
@@ -173,6 +190,11 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
                 method = _request_method(positional(call, 0) or kwarg(call, "url"), ctx)
         if method in HTTP_WRITE_METHODS and not _has_idempotency_header(call):
             return Effect("http", STRONG, f"HTTP {method.upper()} `{text}()`")
+        if name in ("request", "stream") and not method and not _has_idempotency_header(call):
+            chosen = _chosen_method(positional(call, 0) or kwarg(call, "method"), ctx)
+            if chosen:
+                return Effect("http", WEAK, f"HTTP `{text}()` (its method chosen at run time, {chosen.upper()} among "
+                                            "the choices)")
         return None
 
     # payments
