@@ -21,6 +21,10 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 from .lazyimport import cst  # not loaded before first use
 
 
+# calls that run the coroutine they are given to completion, there and then
+RUNS_COROUTINE = frozenset({"run", "run_until_complete", "run_sync", "async_to_sync"})
+
+
 @dataclass
 class FunctionInfo:
     node: cst.FunctionDef
@@ -44,6 +48,25 @@ class FunctionInfo:
     subscript_names: set = field(default_factory=set)
     returns: List[cst.BaseExpression] = field(default_factory=list)  # `return <value>` (own body)
     yields: List[cst.BaseExpression] = field(default_factory=list)  # `yield <value>` (own body)
+
+    def is_async_run(self, call: cst.Call) -> bool:
+        """True if the coroutine `call` makes (a call of an `async def`) runs where it is made: awaited
+        (`await self.deal(...)`), or given to `asyncio.run(...)` / `loop.run_until_complete(...)`. Not
+        when it is kept or scheduled (`coro = self.deal(...)`, `create_task(self.deal(...))`)."""
+        runs = self.__dict__.get("_runs_here")
+        if runs is None:
+            runs = set()
+            stack = [self.node.body]
+            while stack:
+                cur = stack.pop()
+                if isinstance(cur, cst.Await):
+                    runs.add(id(cur.expression))
+                elif isinstance(cur, cst.Call) and (dotted(cur.func) or "").rpartition(".")[2] in RUNS_COROUTINE:
+                    runs.update(id(a.value) for a in cur.args)
+                if not isinstance(cur, (cst.FunctionDef, cst.Lambda)):
+                    stack.extend(children(cur))
+            self.__dict__["_runs_here"] = runs
+        return id(call) in runs
 
     def values_of(self, name: str) -> List[cst.BaseExpression]:
         """The values the function's own plain assignments (`name = value`) give `name`."""

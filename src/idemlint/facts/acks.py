@@ -69,6 +69,10 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
     targets = [t for t in targets if ctx.func is None or t.func.node is not ctx.func.node]
     if not targets:
         return False, None
+    if ctx.func is not None and all(t.func.is_async for t in targets) and not ctx.func.is_async_run(call):
+        # `coroutine = self.deal(ch, method, body)`, then `run_coroutine_threadsafe(coroutine, loop)`:
+        # calling a coroutine function makes the coroutine; its ack runs when a loop runs it, later
+        return True, None
     handler = HOOK_NAME.match(called_name(call)) and not ACK_LIKE.match(called_name(call))
     if handler or any(_receives(Ctx(t.index, t.func)) or _loops_over_consumer(Ctx(t.index, t.func))
                       or _handles_each(t, ctx) for t in targets):
