@@ -239,6 +239,9 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     if _id_payload(expr, ctx):
         return True, ["id"]  # `send(crash_id)`, `publish(str(order.id))`: the message is the id
     expr = _resolve_local(expr, ctx.func)
+    branched = _branch_dicts(expr, ctx)
+    if branched is not None:
+        return branched
     inner = unwrap(expr) if expr is not None else None
     if isinstance(inner, cst.Name) and ctx.func is not None and _filled_in(inner.value, ctx):
         expr = inner
@@ -318,6 +321,35 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
 # and `json()` are `RECEIVER_WRAPPERS`: the payload is the object itself.)
 OBJECT_DUMPS = {"asdict", "vars"}
 OBJECT_METHODS = {"model_dump", "dict", "_asdict"}
+
+
+def _branch_dicts(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[Tuple[bool, List[str]]]:
+    """(visible, fields) of a payload bound to a dict display in each branch (`if ...: request =
+    {...} else: request = {...}`), also serialised (`dumps(request)`), or None. The keys every display
+    writes are the message's whatever the branch (an id in one branch only is missing from the
+    others), plus those the function gives it after (`request["time_out"] = t`); a dict updated
+    from elsewhere is not all in view."""
+    func = ctx.func
+    for _ in range(4):
+        inner = unwrap(expr) if expr is not None else None
+        if inner is None:
+            break
+        expr = _resolve_local(inner, func)
+    if func is None or not isinstance(expr, cst.Name):
+        return None
+    name = expr.value
+    values = func.assigns.get(name, ())
+    if len(values) < 2 or any(index is not None or how != "=" for _, index, how in values):
+        return None
+    shapes = []
+    for value, _, _ in values:
+        if dict_keys(value) is None:
+            return None
+        shapes.append(fields(value, ctx))
+    common = set.intersection(*(set(keys) for _, keys in shapes))
+    opaque = any(base == name for base, _ in func.subscript_names) or _updated(name, func)
+    given = sorted(key for base, key in func.subscripts if base == name)
+    return all(visible for visible, _ in shapes) and not opaque, sorted(common) + given
 
 
 def _spread_fields(expr: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:

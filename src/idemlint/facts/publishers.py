@@ -258,8 +258,9 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
             feeding = tuple(p for p in sorted(params) if mentions(site.payload, derived[p]))
             if feeding:
                 # an id slot fed by a parameter (`key=key`) holds an id only when the caller passes one
-                fed = [e for e in site.id_exprs if any(mentions(e, {p}) for p in params)]
-                id_params = tuple(sorted(p for p in params if any(mentions(e, {p}) for e in fed)))
+                fed = [e for e in site.id_exprs if any(mentions(part, {p}) for part in _id_slots(e) for p in params)]
+                id_params = tuple(sorted(p for p in params
+                                         if any(mentions(part, {p}) for e in fed for part in _id_slots(e))))
                 if fed:
                     site = replace(site, has_id=False, id_exprs=[e for e in site.id_exprs if e not in fed])
                 record = _producer(site, call, func, inner)
@@ -304,6 +305,20 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
                 return found
             first = first or found
     return first
+
+
+# the entries of a properties object that may carry the message's id, beside the id-named ones
+_ID_HOLDERS = frozenset({"headers", "application_headers", "attributes", "properties", "message_attributes",
+                         "application_properties"})
+
+
+def _id_slots(expr: cst.BaseExpression) -> list:
+    """The parts of an id slot that can hold an id: of properties built here with keywords only
+    (`BasicProperties(delivery_mode=2, priority=priority)`), the id-named entries and the header
+    maps; a parameter feeding `priority` gives the message no id. Anything else is one slot."""
+    if isinstance(expr, cst.Call) and expr.args and all(a.keyword is not None for a in expr.args):
+        return [a.value for a in expr.args if is_id_field(a.keyword.value) or a.keyword.value in _ID_HOLDERS]
+    return [expr]
 
 
 def _names_an_id(expr: cst.BaseExpression, ctx: Ctx, depth: int = 0) -> bool:
