@@ -28,7 +28,7 @@ POOL_METHODS = {"apply_async", "map_async", "starmap_async", "imap", "imap_unord
 # an event loop runs these later, from its own thread: `loop.call_soon_threadsafe(queue.put_nowait, msg)`
 LOOP_CALLS = {"call_soon", "call_soon_threadsafe", "call_later", "call_at", "run_coroutine_threadsafe"}
 NAMES = {"submit", "map", "run_in_executor", "create_task", "ensure_future", "put", "put_nowait", "Thread",
-         "Timer", "Process", "add_job", *POOL_METHODS, *LOOP_CALLS}
+         "Timer", "Process", "add_job", "crawl", *POOL_METHODS, *LOOP_CALLS}
 QUEUE_NAME = re.compile(r"(^|_)(q|queue|queues|inbox|backlog|jobs|work|tasks|pending|buffer)$", re.I)
 EXECUTOR_NAME = re.compile(r"(executor|pool|workers?)$", re.I)
 # results and futures that are waited for: the work is done when the handler goes on
@@ -87,6 +87,12 @@ def _kind(call: cst.Call, name: str, ctx: Ctx) -> Optional[Deferred]:
         return None
     if name == "run_in_executor":
         return Deferred(f"`{text}()`", STRONG)
+    if name == "crawl":
+        # Scrapy's `crawler.engine.crawl(request)` puts the request in the engine's scheduler: it is
+        # fetched, parsed and its items stored later, by the engine's loop
+        if last == "engine" and ctx.imports("scrapy"):
+            return Deferred(f"the Scrapy engine's scheduler `{text}()`", STRONG)
+        return None
     if name == "add_job":
         # APScheduler's `scheduler.add_job(func, args=[...])`: the job runs later, on the scheduler's executor
         return Deferred(f"an APScheduler job `{text}()`", STRONG) if (origin or "").startswith("apscheduler") else None
