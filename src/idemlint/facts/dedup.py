@@ -438,7 +438,7 @@ def _other(call: cst.Call, ctx: Ctx, name: str, text: str, keyed: Optional[str],
     return None
 
 
-def state_guard(node: cst.If, imported: Container[str] = ()) -> Optional[str]:
+def state_guard(node: cst.If, imported: Container[str] = (), func=None) -> Optional[str]:
     """`if order.status == "paid": return`: a state check that makes a redelivery a no-op.
 
     A setting of an imported module (`if build_state not in conf.build_state_msg_filter: return`)
@@ -449,6 +449,8 @@ def state_guard(node: cst.If, imported: Container[str] = ()) -> Optional[str]:
     while stack:
         cur = stack.pop()
         if isinstance(cur, cst.Attribute) and (dotted(cur) or ".").split(".")[0] in imported:
+            continue
+        if isinstance(cur, cst.Attribute) and _http_status(cur, func):
             continue
         if isinstance(cur, cst.Attribute):
             words.append(cur.attr.value)
@@ -463,6 +465,33 @@ def state_guard(node: cst.If, imported: Container[str] = ()) -> Optional[str]:
     if not exits(node.body):
         return None
     return "state check"
+
+
+# the calls whose response's status says whether something exists (`requests.get(url_of(order))`,
+# then `if r.status_code == 200: return`): a lookup, where any other request's status is its outcome
+_READS = frozenset({"get", "head", "aget", "ahead"})
+
+
+def _http_status(attr: cst.Attribute, func) -> bool:
+    """An HTTP response's status (`response.status_code`; `.status` of aiohttp and Scrapy) that says
+    how a request went, not what state a record is in: the response of a write, or one the function
+    is given (a Scrapy middleware's `response`). The status of a GET or HEAD it makes is a lookup."""
+    name = attr.attr.value
+    if name not in ("status_code", "status") or not isinstance(attr.value, cst.Name):
+        return False
+    holder = attr.value.value
+    if func is None:
+        return False
+    if holder in func.params:
+        return name == "status_code" or holder in ("response", "resp")
+    values = func.values_of(holder)
+    if not values:
+        return False
+    for value in values:
+        value = value.expression if isinstance(value, cst.Await) else value
+        if not isinstance(value, cst.Call) or (call_name(value) or "") in _READS:
+            return False
+    return True
 
 
 def exits(body: cst.BaseSuite) -> bool:

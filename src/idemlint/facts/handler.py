@@ -154,7 +154,7 @@ class _Walker(cst.CSTVisitor):
 
     def leave_If_test(self, node: cst.If) -> None:
         self.gated_depth -= 1
-        reason = dedup.state_guard(node, self.ctx.index.imports)
+        reason = dedup.state_guard(node, self.ctx.index.imports, self.func)
         if reason:
             self.run.add(self, "lookup", node.test, WEAK, reason, detail="state")
         self._search_tested(node)
