@@ -470,6 +470,8 @@ def state_guard(node: cst.If, imported: Container[str] = (), func=None) -> Optio
 # the calls whose response's status says whether something exists (`requests.get(url_of(order))`,
 # then `if r.status_code == 200: return`): a lookup, where any other request's status is its outcome
 _READS = frozenset({"get", "head", "aget", "ahead"})
+# what a response is called when `.status` is its HTTP status (aiohttp, Scrapy)
+_RESPONSES = frozenset({"response", "resp", "res", "r", "reply"})
 
 
 def _http_status(attr: cst.Attribute, func) -> bool:
@@ -480,10 +482,10 @@ def _http_status(attr: cst.Attribute, func) -> bool:
     if name not in ("status_code", "status") or not isinstance(attr.value, cst.Name):
         return False
     holder = attr.value.value
-    if func is None:
-        return False
+    if func is None or name == "status" and holder not in _RESPONSES:
+        return False  # `state.status` of a record read from the store is the state a repeat finds
     if holder in func.params:
-        return name == "status_code" or holder in ("response", "resp")
+        return True
     values = func.values_of(holder)
     if not values:
         return False
