@@ -15,14 +15,24 @@ def _lines(tmp_path: Path, name: str) -> list:
     return sorted((line, rule, confidence) for _, rule, confidence, line in found)
 
 
+def _line_of(name: str, text: str, nth: int = 0) -> int:
+    """The line of the `nth` line of the fixture that holds `text`."""
+    lines = (FIXTURES / "pika" / name).read_text(encoding="utf-8").splitlines()
+    return [i for i, line in enumerate(lines, 1) if text in line][nth]
+
+
 def test_a_priority_property_is_no_id_and_the_caller_is_told(tmp_path: Path):
     found = _lines(tmp_path, "bad_publish_helper_priority_property_no_id.py")
     # the helper's own publish (built elsewhere) and `schedule()`, which builds an id-less request;
     # `schedule_with_id()` puts a request_id in the body
-    assert found == [(24, "IDEM003", "low"), (38, "IDEM003", "high")]
+    name = "bad_publish_helper_priority_property_no_id.py"
+    assert found == [(_line_of(name, "self.channel.basic_publish("), "IDEM003", "low"),
+                     (_line_of(name, "self.queue.publish(json.dumps(request), priority=priority)"), "IDEM003", "high")]
 
 
 def test_a_payload_built_in_branches_has_the_keys_of_every_branch(tmp_path: Path):
     found = _lines(tmp_path, "bad_publish_payload_dict_per_branch.py")
-    # `enqueue()`: no branch writes an id; `enqueue_tracked()`: both do
-    assert found == [(19, "IDEM003", "low"), (29, "IDEM003", "high")]
+    # `enqueue()`: no branch writes an id (filled in after: low); `enqueue_tracked()`: both do
+    name = "bad_publish_payload_dict_per_branch.py"
+    assert found == [(_line_of(name, "channel.basic_publish("), "IDEM003", "low"),
+                     (_line_of(name, "    send(json.dumps(request))"), "IDEM003", "low")]

@@ -59,6 +59,8 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
         return True
     if not isinstance(expr, cst.Name) or func is None or not _mutated(expr.value, func):
         return False
+    if _dict_in_each_branch(expr.value, func):
+        return True  # `request = {...}` in each branch, then `request["timeout"] = t`
     value = bound_once(expr.value, func)
     if isinstance(value, cst.Call) and dotted(value.func) != "dict":
         # `payload = self._build_base_payload()`, then `payload.update(extra)`: a builder of the module
@@ -327,8 +329,8 @@ def _branch_dicts(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[Tupl
     """(visible, fields) of a payload bound to a dict display in each branch (`if ...: request =
     {...} else: request = {...}`), also serialised (`dumps(request)`), or None. The keys every display
     writes are the message's whatever the branch (an id in one branch only is missing from the
-    others), plus those the function gives it after (`request["time_out"] = t`); a dict updated
-    from elsewhere is not all in view."""
+    others), plus those the function gives it after (`request["time_out"] = t`), which leave it not
+    all in view, as they leave a dict bound once."""
     func = ctx.func
     for _ in range(4):
         inner = unwrap(expr) if expr is not None else None
@@ -338,18 +340,21 @@ def _branch_dicts(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[Tupl
     if func is None or not isinstance(expr, cst.Name):
         return None
     name = expr.value
-    values = func.assigns.get(name, ())
-    if len(values) < 2 or any(index is not None or how != "=" for _, index, how in values):
+    if not _dict_in_each_branch(name, func):
         return None
-    shapes = []
-    for value, _, _ in values:
-        if dict_keys(value) is None:
-            return None
-        shapes.append(fields(value, ctx))
+    shapes = [fields(value, ctx) for value, _, _ in func.assigns[name]]
     common = set.intersection(*(set(keys) for _, keys in shapes))
-    opaque = any(base == name for base, _ in func.subscript_names) or _updated(name, func)
     given = sorted(key for base, key in func.subscripts if base == name)
-    return all(visible for visible, _ in shapes) and not opaque, sorted(common) + given
+    # filled in after (`request["timeout"] = t`): not all in view, as for a dict bound once
+    return all(visible for visible, _ in shapes) and not _filled_in(name, ctx), sorted(common) + given
+
+
+def _dict_in_each_branch(name: str, func: FunctionInfo) -> bool:
+    """`name` is bound more than once, each time to a dict display (`if ...: request = {...} else:
+    request = {...}`)."""
+    values = func.assigns.get(name, ())
+    return len(values) > 1 and all(index is None and how == "=" and dict_keys(value) is not None
+                                   for value, index, how in values)
 
 
 def _spread_fields(expr: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
