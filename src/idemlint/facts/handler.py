@@ -571,9 +571,12 @@ class HandlerRun:
             return
         if (name in CELERY_PUBLISH or name == "send" and _local_actor(call, ctx)) and isinstance(
                 call.func, cst.Attribute) and not _has_derived_task_id(call, self) and not deferred.on_pool(call, ctx):
-            if self._idempotent_task(call, ctx):
+            work = self._task_work(call, ctx)
+            if work == "none":
                 return  # `cleanup_workspace.send(workspace_id)` of a project task whose own work repeats harmlessly
-            strength = STRONG if ctx.imports(*TASK_QUEUES) else WEAK
+            # the task queue gives each enqueued message an id of its own: the second run is the harm,
+            # sure only when the task's own walk finds a non-idempotent effect
+            strength = STRONG if work == "effect" and ctx.imports(*TASK_QUEUES) else WEAK
             self.add(w, "effect", call, strength, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
             return
         if receive:
@@ -813,18 +816,23 @@ class HandlerRun:
         memo[key] = summary
         return summary
 
-    def _idempotent_task(self, call: cst.Call, ctx: Ctx) -> bool:
-        """An enqueue (`task.delay(...)`, `actor.send(...)`, `send_task(actor, ...)`) of a task the project
-        defines, whose own walk (its summary) finds no non-idempotent effect and hands nothing to unseen
-        code: the second run a redelivery enqueues repeats nothing. A task the tool cannot find, or
-        one named by a string (`app.send_task("tasks.refresh")`), stays an effect."""
+    def _task_work(self, call: cst.Call, ctx: Ctx) -> str:
+        """What the task an enqueue runs (`task.delay(...)`, `actor.send(...)`, `send_task(actor, ...)`)
+        does, from its own walk (its summary): "none" when the project defines it and it finds no
+        non-idempotent effect and hands nothing to unseen code (the second run a redelivery enqueues
+        repeats nothing), "effect" when it finds one, "unknown" for a task the tool cannot find, one
+        named by a string (`app.send_task("tasks.refresh")`), or one whose work is out of view."""
         if self.project is None or not isinstance(call.func, cst.Attribute):
-            return False
+            return "unknown"
         target = positional(call, 0) if call.func.attr.value == "send_task" else call.func.value
         task = _task_function(target, ctx, self.project, self.path) if target is not None else None
         summary = self._summary(task) if task is not None else None
-        return summary is not None and summary is not EMPTY and not any(
-            e.kind in ("effect", "handoff", "defer", "per-delivery") for e in summary.events)
+        if summary is None or summary is EMPTY:
+            return "unknown"
+        kinds = {e.kind for e in summary.events}
+        if "effect" in kinds:
+            return "effect"
+        return "unknown" if kinds & {"handoff", "defer", "per-delivery"} else "none"
 
     def _resolved_library(self, call: cst.Call, ctx: Ctx) -> bool:
         origin = ctx.origin(call.func) or ""
