@@ -74,5 +74,5 @@ def on_user_changed(user_id):
 
 def test_enqueue_of_a_task_named_by_a_string_is_a_weak_effect(tmp_path: Path):
     # the task queue gives the new message an id of its own: the harm is the second run of a task the
-    # tool cannot read, so the finding stays low (it was medium when the enqueue alone made it sure)
+    # tool cannot read (work out of view, as a hand-off is), so the finding is low
     assert project_findings(tmp_path, {"worker.py": NAMED}) == [("worker.py", "IDEM001", "low")]

@@ -575,8 +575,9 @@ class HandlerRun:
             if work == "none":
                 return  # `cleanup_workspace.send(workspace_id)` of a project task whose own work repeats harmlessly
             # the task queue gives each enqueued message an id of its own: the second run is the harm,
-            # sure only when the task's own walk finds a non-idempotent effect
-            strength = STRONG if work == "effect" and ctx.imports(*TASK_QUEUES) else WEAK
+            # sure only when the task's own walk finds a non-idempotent effect; a task out of view is
+            # code the tool cannot see, as a hand-off is
+            strength = (STRONG if ctx.imports(*TASK_QUEUES) else WEAK) if work == "effect" else UNSEEN
             self.add(w, "effect", call, strength, f"task enqueue `{dotted(call.func) or name}()`", detail="publish")
             return
         if receive:
