@@ -12,7 +12,7 @@ import libcst as cst
 from ..detect import celery
 from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock, relayed_loop
 from ..index import (FunctionInfo, ModuleIndex, call_name, children, contains, dotted, kwarg, positional, string_value,
-                     visit, walk)
+                     subscript_key, visit, walk)
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
 from . import acks, callees, dedup, deferred, effects, handoff, lookups, payload, received, transactions
@@ -532,6 +532,10 @@ class HandlerRun:
             # a client taken for a producer by its name only is weaker evidence of a publish
             # (so is a core NATS publish, which a stream may or may not keep)
             strength = WEAK if produced.by_name or produced.core_subject else STRONG
+            if kind == "effect" and _raw_body(produced.payload, self.tainted | w.bound if w.bound else self.tainted):
+                # the delivered bytes sent on as they came (`js.publish(subject, msg.data)`): the copy
+                # carries whatever id its producer gave the original, which is not in view here
+                strength = min(strength, WEAK)
             self.add(w, kind, call, strength, f"publish {produced.what}", detail="publish")
             return
         if user_patterns.ACTIVE and self._declared(w, call):
@@ -841,6 +845,19 @@ class HandlerRun:
         return bool(root) and not origin.startswith(".") and root in self.index.import_roots and (
             root in PURE_ROOTS or root in ("django", "sqlalchemy", "flask", "fastapi")
         )
+
+
+# the attributes that hold a delivered message's raw body in the brokers' message classes
+RAW_BODIES = frozenset({"data", "body", "value", "Body", "raw_body"})
+
+
+def _raw_body(payload: Optional[cst.BaseExpression], tainted: Set[str]) -> bool:
+    """`msg.data`, `message.body`, `record.value`: the delivered message's own bytes, unchanged."""
+    if isinstance(payload, cst.Attribute) and payload.attr.value in RAW_BODIES:
+        return isinstance(payload.value, cst.Name) and payload.value.value in tainted
+    if isinstance(payload, cst.Subscript) and isinstance(payload.value, cst.Name) and payload.value.value in tainted:
+        return subscript_key(payload) in RAW_BODIES  # `record["body"]` of a Lambda SQS record
+    return False
 
 
 def _task_function(target: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> Optional[callees.Callee]:
