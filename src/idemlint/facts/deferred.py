@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Set
 import libcst as cst
 
 from ..detect.base import Ctx, receiver_last
-from ..index import FunctionInfo, call_name, children, dotted, kwarg, positional
+from ..index import FunctionInfo, call_name, children, dotted, kwarg, positional, walk
 from ..model import STRONG, WEAK, Consumer, Event
 from .identity import mentions
 
@@ -57,9 +57,34 @@ def classify(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
     found = _kind(call, name, ctx)
     if found is None or ctx.func is None:
         return found
+    if name in LOOP_CALLS and _only_resolves(call, ctx):
+        return None  # `loop.call_soon_threadsafe(set_result, fut, msg)`: a waiter of this process, no work
     if _waited(call, ctx.func, queue=name in ("put", "put_nowait")):
         return None
     return found
+
+
+# what a callback may do that leaves nothing to lose: complete a waiter of the same process, log
+_IN_PROCESS = frozenset({"set_result", "set_exception", "set", "print", "debug", "info", "warning", "warn", "error",
+                         "exception", "critical", "log"})
+
+
+def _only_resolves(call: cst.Call, ctx: Ctx) -> bool:
+    """The function an event loop is given (`loop.call_soon_threadsafe(fn, fut, result)`) only
+    completes a future or an event, or logs: `fut.set_result(result)` wakes a waiter of this very
+    process, which a crash takes down with the message, so nothing is left undone. Read for a
+    function nested in this one, beside it, or defined in its module; anything else may be work."""
+    target = call.args[0].value
+    if not isinstance(target, cst.Name):
+        return isinstance(target, cst.Attribute) and target.attr.value in ("set_result", "set_exception")
+    scopes = (ctx.func, ctx.func.parent, None)  # nested here, beside this function, or in the module
+    func = next((f for f in ctx.index.functions if f.name == target.value and f.parent in scopes
+                 and (f.parent is not None or f.class_name is None)), None)
+    if func is None or not func.calls:
+        return False
+    allowed = [c for c in func.calls if (call_name(c) or "") in _IN_PROCESS]
+    inside = {id(node) for c in allowed for a in c.args for node in walk(a.value)}  # what a log line formats
+    return all(c in allowed or id(c) in inside for c in func.calls)
 
 
 def _hands_over(expr: cst.BaseExpression, tainted: Set[str]) -> bool:
