@@ -272,6 +272,12 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
         # a text written here: an id is one of the values it formats in (`f"order {order_id} shipped"`)
         return False, ["id"] if any(isinstance(part, cst.FormattedStringExpression) and is_id_value(part.expression)
                                     for part in expr.parts) else []
+    sequence = _sequence(expr)
+    if sequence is not None:
+        # a record sent as a tuple or a list (`str((record_type, action, record_id, ...))`): its
+        # elements have no names, so an id is an element that is one (`record_id`, `uuid4()`)
+        whole, items = sequence
+        return whole, ["id"] if any(is_id_value(item) or _made_unique(item) for item in items) else []
     keys = dict_keys(expr)
     if keys is not None:
         if not keys or not all(normal(key) in ENVELOPES for key in keys):
@@ -323,6 +329,26 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
 # and `json()` are `RECEIVER_WRAPPERS`: the payload is the object itself.)
 OBJECT_DUMPS = {"asdict", "vars"}
 OBJECT_METHODS = {"model_dump", "dict", "_asdict"}
+
+
+def _sequence(expr: Optional[cst.BaseExpression]) -> Optional[Tuple[bool, list]]:
+    """(all in view, the elements in view) of a tuple or list display, or of displays added together
+    with other sequences (`(a, b, c) + extra`); None for anything else."""
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        return True, [el.value for el in expr.elements if not isinstance(el, (cst.StarredElement,))]
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        left, right = _sequence(expr.left), _sequence(expr.right)
+        if left is None and right is None:
+            return None
+        return (bool(left and left[0] and right and right[0]),
+                (left[1] if left else []) + (right[1] if right else []))
+    return None
+
+
+def _made_unique(expr: cst.BaseExpression) -> bool:
+    """`uuid4()`, `str(uuid.uuid4())`: a value made unique where the message is built."""
+    return any(isinstance(node, cst.Call) and (dotted(node.func) or "").rpartition(".")[2] in FRESH_IDS
+               for node in walk(expr))
 
 
 def _branch_dicts(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[Tuple[bool, List[str]]]:
