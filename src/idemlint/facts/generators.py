@@ -99,7 +99,8 @@ def early_ack(consumer: Consumer, index: ModuleIndex) -> Optional[EarlyAck]:
         for y in yields:
             if not _same_turn(consumer, shape, site(ack), y):
                 continue
-            if shape.order[id(site(ack))] < shape.order[id(y)]:
+            block = site(ack) if isinstance(site(ack), cst.With) else None  # acks when the block exits
+            if shape.order[id(site(ack))] < shape.order[id(y)] and (block is None or not shape.inside(y, block)):
                 return EarlyAck(ack, y, True, callers[0] if callers else None)
             if ahead is not None:
                 return EarlyAck(ack, y, False, ahead)

@@ -68,12 +68,14 @@ class AckBeforeProcessing(Rule):
         # a nack/reject/modack helper settles the message, it does not process it; a forward (a publish
         # carrying the message's id) is work too, harmless to repeat but lost by an early ack
         work = [e for e in consumer.events if e.kind in WORK_KINDS and not e.in_except and not settles(e)]
-        if acks and not work:
+        # `async with message.process(): ...`, the ack at the block's exit, before a `yield` after it
+        blocks = [a for a in consumer.of("ack") if isinstance(a.node, cst.With) and not a.in_except]
+        if (acks or blocks) and not work:
             early = early_ack(consumer, module.index)  # a generator: the work is its caller's
             if early is not None:
                 yield self._yielded(consumer, early)
                 return
-            passed = handed_on(consumer, module.index)  # returned, or given to unseen code, after the ack
+            passed = handed_on(consumer, module.index) if acks else None  # returned, or given to unseen code
             if passed is not None:
                 yield self._passed_on(consumer, passed)
             return
