@@ -65,26 +65,35 @@ def classify(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
 
 
 # what a callback may do that leaves nothing to lose: complete a waiter of the same process, log
-_IN_PROCESS = frozenset({"set_result", "set_exception", "set", "print", "debug", "info", "warning", "warn", "error",
-                         "exception", "critical", "log"})
+_IN_PROCESS = frozenset({"set_result", "set_exception", "set", "cancel", "done", "cancelled", "print", "debug", "info",
+                         "warning", "warn", "error", "exception", "critical", "log"})
 
 
 def _only_resolves(call: cst.Call, ctx: Ctx) -> bool:
-    """The function an event loop is given (`loop.call_soon_threadsafe(fn, fut, result)`) only
-    completes a future or an event, or logs: `fut.set_result(result)` wakes a waiter of this very
-    process, which a crash takes down with the message, so nothing is left undone. Read for a
-    function nested in this one, beside it, or defined in its module; anything else may be work."""
-    target = call.args[0].value
-    if not isinstance(target, cst.Name):
-        return isinstance(target, cst.Attribute) and target.attr.value in ("set_result", "set_exception")
-    scopes = (ctx.func, ctx.func.parent, None)  # nested here, beside this function, or in the module
-    func = next((f for f in ctx.index.functions if f.name == target.value and f.parent in scopes
-                 and (f.parent is not None or f.class_name is None)), None)
-    if func is None or not func.calls:
+    """The function an event loop is given (`loop.call_soon_threadsafe(fn, fut, result)`, a timeout's
+    `loop.call_later(t, on_timeout)`) only completes, cancels or checks a future or an event, or logs:
+    `fut.set_result(result)` wakes a waiter of this very process, which a crash takes down with the
+    message, so nothing is left undone. Read for a function nested in this one or beside it (in
+    the function that holds it); anything else may be work."""
+    at = 1 if (call_name(call) or "") in ("call_later", "call_at") else 0  # `call_later(delay, callback, ...)`
+    if len(call.args) <= at:
         return False
-    allowed = [c for c in func.calls if (call_name(c) or "") in _IN_PROCESS]
+    target = call.args[at].value
+    if isinstance(target, cst.Attribute):
+        return target.attr.value in ("set_result", "set_exception")
+    if not isinstance(target, cst.Name) or ctx.func is None:
+        return False
+    found = None
+    for scope in (ctx.func, ctx.func.parent):
+        if scope is not None and found is None:
+            found = next((node for node in walk(scope.node.body)
+                          if isinstance(node, cst.FunctionDef) and node.name.value == target.value), None)
+    if found is None:
+        return False
+    calls = [node for node in walk(found.body) if isinstance(node, cst.Call)]
+    allowed = [c for c in calls if (call_name(c) or "") in _IN_PROCESS]
     inside = {id(node) for c in allowed for a in c.args for node in walk(a.value)}  # what a log line formats
-    return all(c in allowed or id(c) in inside for c in func.calls)
+    return bool(calls) and all(c in allowed or id(c) in inside for c in calls)
 
 
 def _hands_over(expr: cst.BaseExpression, tainted: Set[str]) -> bool:
