@@ -8,7 +8,7 @@ from typing import Iterable, List, Optional, Set, Tuple
 from ..lazyimport import cst  # not loaded before first use
 
 from ..facts import settings
-from ..index import FunctionInfo, ModuleIndex, call_name, kwarg, positional, string_value
+from ..index import FunctionInfo, ModuleIndex, call_name, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .base import (
     AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords, literal,
@@ -51,15 +51,36 @@ def _library(origin: Optional[str], ctx: Ctx) -> str:
     return "kafka"
 
 
-def _grouping(key: cst.BaseExpression) -> bool:
-    """A key that groups messages rather than naming one (`partition_key`, `sender_id`, `user_id`):
-    every message of a conversation shares it, so it is no id to dedup on (`identity.GROUPING`)."""
+# who or what a key names when it is a bare noun (`key=self._user`): every message of that user,
+# account or instrument carries the same one
+KEY_OWNERS = frozenset({"user", "username", "sender", "author", "owner", "customer", "tenant", "account",
+                        "client", "device", "host", "hostname", "symbol", "ticker", "channel", "room"})
+
+
+def _grouping(key: cst.BaseExpression, ctx: Optional[Ctx] = None, call: Optional[cst.Call] = None) -> bool:
+    """A key that groups messages rather than naming one (`partition_key`, `sender_id`, `user_id`,
+    `self._user`): every message of a conversation shares it, so it is no id to dedup on
+    (`identity.GROUPING`). So does a key the producing object was configured with
+    (`self.producer.produce(topic, key=self.key, ...)`, `self.key` set only in `__init__`): an
+    object that holds its producer lives for many messages, and every one it sends has that key."""
     from ..facts.identity import GROUPING, names_in, normal  # the engine's: libcst is loaded by now
 
     if literal(key):
         return True  # `key="BTCUSDT"`: every message sent with it has the same key
-    names = [normal(n.split(".")[-1]) for n in names_in(key)]
-    return bool(names) and normal(names[-1]) in GROUPING
+    names = [normal(n.split(".")[-1]).lstrip("_") for n in names_in(key)]
+    if bool(names) and (names[-1] in GROUPING or names[-1] in KEY_OWNERS):
+        return True
+    return ctx is not None and call is not None and (dotted(receiver(call)) or "").startswith("self.") \
+        and _configured(key, ctx)
+
+
+def _configured(key: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`self.key`, assigned only in the class's `__init__` (from a constructor parameter or a setting)."""
+    if not (isinstance(key, cst.Attribute) and isinstance(key.value, cst.Name) and key.value.value == "self"):
+        return False
+    cls = ctx.index.class_of(ctx.func)
+    values = cls.attr_values.get(key.attr.value, ()) if cls is not None else ()
+    return bool(values) and all(owner is not None and owner.name == "__init__" for _, owner, _ in values)
 
 
 class KafkaAdapter(Adapter):
@@ -125,7 +146,7 @@ class KafkaAdapter(Adapter):
         payload = kwarg(call, "value") or positional(call, 1)
         key = kwarg(call, "key") or positional(call, 2)
         ids = [key] if key is not None and not (isinstance(key, cst.Name) and key.value == "None") else []
-        if ids and _grouping(key):
+        if ids and _grouping(key, ctx, call):
             ids = []  # a partition key shared by a conversation's messages: no id, and nothing to look into
         headers = kwarg(call, "headers")
         site = ProduceSite(lib, f"`{receiver_last(call)}.{name}()`", payload, id_exprs=ids,
