@@ -274,7 +274,7 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
                                     for part in expr.parts) else []
     sequence = _sequence(expr)
     if sequence is not None:
-        # a record sent as a tuple or a list (`str((record_type, action, record_id, ...))`): its
+        # a record sent as a tuple (`str((record_type, action, record_id, ...))`): its
         # elements have no names, so an id is an element that is one (`record_id`, `uuid4()`)
         whole, items = sequence
         return whole, ["id"] if any(is_id_value(item) or _made_unique(item) for item in items) else []
@@ -332,10 +332,16 @@ OBJECT_METHODS = {"model_dump", "dict", "_asdict"}
 
 
 def _sequence(expr: Optional[cst.BaseExpression]) -> Optional[Tuple[bool, list]]:
-    """(all in view, the elements in view) of a tuple or list display, or of displays added together
-    with other sequences (`(a, b, c) + extra`); None for anything else."""
-    if isinstance(expr, (cst.Tuple, cst.List)):
-        return True, [el.value for el in expr.elements if not isinstance(el, (cst.StarredElement,))]
+    """(all in view, the elements in view) of a record written as a tuple display, or of displays
+    added together with other sequences (`(a, b, c) + extra`); None for anything else, and for a
+    tuple that holds messages or records of its own (a dict display, an object made by a class:
+    `[Message(data, attrs)]` is a batch, whose messages are judged one by one elsewhere)."""
+    if isinstance(expr, cst.Tuple):
+        items = [el.value for el in expr.elements if not isinstance(el, cst.StarredElement)]
+        if any(isinstance(item, (cst.Dict, cst.List, cst.Tuple)) or isinstance(item, cst.Call) and (
+                dotted(item.func) or "").rpartition(".")[2][:1].isupper() for item in items):
+            return None
+        return True, items
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
         left, right = _sequence(expr.left), _sequence(expr.right)
         if left is None and right is None:
