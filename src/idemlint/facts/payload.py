@@ -341,7 +341,9 @@ def _sequence(expr: Optional[cst.BaseExpression]) -> Optional[Tuple[bool, list]]
         if any(isinstance(item, (cst.Dict, cst.List, cst.Tuple)) or isinstance(item, cst.Call) and (
                 dotted(item.func) or "").rpartition(".")[2][:1].isupper() for item in items):
             return None
-        return True, items
+        # all in view when every element is a value written here (a constant, a text, a call's
+        # result); a name may hold a whole document (`(name, doc)`), whose fields are out of view
+        return all(isinstance(item, (cst.BaseString, cst.Integer, cst.Float, cst.Call)) for item in items), items
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
         left, right = _sequence(expr.left), _sequence(expr.right)
         if left is None and right is None:
