@@ -494,11 +494,30 @@ def ack_before_work(consumer: Consumer, acks: List[Event], work: List[Event], sk
         late = next((e for e in work if e.seq > ack.seq and same_message(consumer, shape, ack, e, ack)
                      and processes(consumer, shape, ack, e, skip)), None)
         early = next((e for e in work if e.kind == "defer" and e.seq < ack.seq and _in_hand(consumer, shape, e)
-                      and same_message(consumer, shape, e, ack, ack)), None)
+                      and same_message(consumer, shape, e, ack, ack) and not _leaves_before(shape, site(e), site(ack))),
+                     None)
         found = early or late
         if found is not None:
             return ack, found, found.seq < ack.seq
     return None
+
+
+_EXITS = (cst.Break, cst.Return, cst.Continue, cst.Raise)
+
+
+def _leaves_before(shape: Shape, handed: cst.CSTNode, ack: cst.CSTNode) -> bool:
+    """`handed` is in a block that ends by leaving (`break`, `return`, `continue`, `raise`) and does
+    not hold `ack`: that way never reaches the ack (`if not_due: delay_queue.put(item); break`, with
+    the ack after the `if` for the items that are due)."""
+    for block in shape.ancestors(handed):
+        if not isinstance(block, cst.IndentedBlock):
+            continue
+        if shape.inside(ack, block):
+            return False
+        last = block.body[-1] if block.body else None
+        if isinstance(last, cst.SimpleStatementLine) and last.body and isinstance(last.body[-1], _EXITS):
+            return True
+    return False
 
 
 def _in_hand(consumer: Consumer, shape: Shape, event: Event) -> bool:
