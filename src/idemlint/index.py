@@ -56,17 +56,18 @@ class FunctionInfo:
         runs = self.__dict__.get("_runs_here")
         if runs is None:
             runs = set()
-            stack = [self.node.body]
-            while stack:
-                cur = stack.pop()
+            for cur in walk(self.node.body, into_scopes=False):
                 if isinstance(cur, cst.Await):
                     runs.add(id(cur.expression))
                 elif isinstance(cur, cst.Call) and (dotted(cur.func) or "").rpartition(".")[2] in RUNS_COROUTINE:
                     runs.update(id(a.value) for a in cur.args)
-                if not isinstance(cur, (cst.FunctionDef, cst.Lambda)):
-                    stack.extend(children(cur))
             self.__dict__["_runs_here"] = runs
         return id(call) in runs
+
+    def local_def(self, name: str) -> Optional[cst.FunctionDef]:
+        """The function named `name` defined inside this one (`def _ack(): ...`), or None."""
+        return next((node for node in walk(self.node.body)
+                     if isinstance(node, cst.FunctionDef) and node.name.value == name), None)
 
     def values_of(self, name: str) -> List[cst.BaseExpression]:
         """The values the function's own plain assignments (`name = value`) give `name`."""

@@ -115,7 +115,8 @@ def threadsafe(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) ->
         if len(bound) == 1:
             callback = bound[0]
         else:
-            nested = next((f for f in ctx.index.functions if f.parent is ctx.func and f.name == callback.value), None)
+            node = ctx.func.local_def(callback.value)
+            nested = ctx.index.by_node.get(id(node)) if node is not None else None
             if nested is None:
                 return None
             inner_ctx = Ctx(ctx.index, nested)

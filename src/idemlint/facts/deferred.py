@@ -83,11 +83,7 @@ def _only_resolves(call: cst.Call, ctx: Ctx) -> bool:
         return target.attr.value in ("set_result", "set_exception")
     if not isinstance(target, cst.Name) or ctx.func is None:
         return False
-    found = None
-    for scope in (ctx.func, ctx.func.parent):
-        if scope is not None and found is None:
-            found = next((node for node in walk(scope.node.body)
-                          if isinstance(node, cst.FunctionDef) and node.name.value == target.value), None)
+    found = ctx.func.local_def(target.value) or (ctx.func.parent.local_def(target.value) if ctx.func.parent else None)
     if found is None:
         return False
     calls = [node for node in walk(found.body) if isinstance(node, cst.Call)]
@@ -505,17 +501,29 @@ def ack_before_work(consumer: Consumer, acks: List[Event], work: List[Event], sk
 _EXITS = (cst.Break, cst.Return, cst.Continue, cst.Raise)
 
 
+def ends_by_leaving(body: cst.CSTNode) -> Optional[cst.CSTNode]:
+    """The statement a block ends with when it leaves the function or the iteration (`return`,
+    `continue`, `break`, `raise`), else None."""
+    if isinstance(body, cst.IndentedBlock):
+        last = body.body[-1] if body.body else None
+        final = last.body[-1] if isinstance(last, cst.SimpleStatementLine) and last.body else None
+    elif isinstance(body, cst.SimpleStatementSuite):
+        final = body.body[-1] if body.body else None
+    else:
+        return None
+    return final if isinstance(final, _EXITS) else None
+
+
 def _leaves_before(shape: Shape, handed: cst.CSTNode, ack: cst.CSTNode) -> bool:
-    """`handed` is in a block that ends by leaving (`break`, `return`, `continue`, `raise`) and does
-    not hold `ack`: that way never reaches the ack (`if not_due: delay_queue.put(item); break`, with
-    the ack after the `if` for the items that are due)."""
+    """`handed` is in a block that ends by leaving and does not hold `ack`: that way never reaches
+    the ack (`if not_due: delay_queue.put(item); break`, with the ack after the `if` for the items
+    that are due)."""
     for block in shape.ancestors(handed):
-        if not isinstance(block, cst.IndentedBlock):
+        if not isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)):
             continue
         if shape.inside(ack, block):
             return False
-        last = block.body[-1] if block.body else None
-        if isinstance(last, cst.SimpleStatementLine) and last.body and isinstance(last.body[-1], _EXITS):
+        if ends_by_leaving(block) is not None:
             return True
     return False
 

@@ -924,21 +924,14 @@ def _ends_in_exit(body: cst.BaseSuite, message: Set[str] = frozenset()) -> bool:
     branch that yields first (`yield TriggerEvent(messages); return`), or that returns the message
     (`receiver.complete_message(msg); return msg`, `message` holding its names), hands the messages to
     its caller: the main path, not a skip."""
-    if isinstance(body, cst.IndentedBlock):
-        if not body.body:
-            return False
-        last = body.body[-1]
-        if isinstance(last, cst.SimpleStatementLine):
-            if not last.body or not isinstance(last.body[-1], (cst.Return, cst.Continue, cst.Break, cst.Raise)):
-                return False
-            final = last.body[-1]
-            if isinstance(final, cst.Return) and final.value is not None and mentions(final.value, message):
-                return False
-            return not _yields(body)
+    final = deferred.ends_by_leaving(body)
+    if final is None:
         return False
     if isinstance(body, cst.SimpleStatementSuite):
-        return bool(body.body) and isinstance(body.body[-1], (cst.Return, cst.Continue, cst.Break, cst.Raise))
-    return False
+        return True
+    if isinstance(final, cst.Return) and final.value is not None and mentions(final.value, message):
+        return False
+    return not _yields(body)
 
 
 def _yields(body: cst.CSTNode) -> bool:
