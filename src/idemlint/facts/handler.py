@@ -162,6 +162,9 @@ class _Walker(cst.CSTVisitor):
                                                                _ends_in_exit, self.func)
         if taken is not None:
             self.run.add(self, "lookup", node.test, WEAK, taken, detail="registry")
+        seen = lookups.seen_test(node, self.run.identity, self.run.tainted, _ends_in_exit)
+        if seen is not None:
+            self.run.add(self, "lookup", node.test, WEAK, seen, detail="seen")
         for ins in self.run.claims.tested(id(self.func.node), node.test):
             db, db_key = _db_write(ins.call)
             claim = self.run.add(self, "lookup", ins.call, ins.fact.strength, f"claim {ins.fact.what}",

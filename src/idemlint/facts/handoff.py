@@ -16,9 +16,13 @@ name suggests:
 - an update of a container held in memory (a dict, list, set or deque the handler's object or
   function builds): the crash that causes a redelivery wipes it, and the same message puts the
   same entry back;
-- a callable the consumer was built with (`self.callback = callback` in `__init__`, a parameter,
-  or a local that picks it or the class's own default): a plug-in chosen by whoever wires the consumer. What it does is known where it is written, not
-  in the transport that calls it (in real code: buffers, index look-ups, UI broadcasts).
+- a callable the consumer was built with (`self.callback = callback` in `__init__` or in a setter,
+  after `self.callback = None`; a parameter; or a local that picks it or the class's own default): a
+  plug-in chosen by whoever wires the consumer. What it does is known where it is written, not in the
+  transport that calls it (in real code: buffers, index look-ups, UI broadcasts);
+- a waiter taken out of a registry held in memory (`event = self._waiting.pop(msg_id)`, then
+  `event.send(body)` or `future.set_result(body)`): it wakes a caller of this process that waits
+  for the reply, and a crash takes that caller with it.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ CONTAINERS = {"dict", "list", "set", "frozenset", "deque", "defaultdict", "Order
               "WeakValueDictionary", "WeakKeyDictionary", "WeakSet", "SortedDict", "SortedList", "SortedSet"}
 MEMORY_ROOTS = {"heapq", "bisect", "weakref", "array"}  # functions that update a container in place
 FILE_WRITES = {"write", "writelines"}
+# what wakes a waiter (eventlet / gevent `Event.send`, `threading.Event.set`, a future's result)
+WAKES = {"send", "set", "set_result", "set_exception", "send_exception", "callback", "errback", "put", "put_nowait"}
+TAKES = {"pop", "get"}  # how an entry is taken from a registry
 DISPLAYS = (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)
 GIVEN = "a callable the consumer was given"  # the only reason that leaves a name-based effect standing
 
@@ -82,6 +89,8 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         return "a file it rewrites whole"
     if _self_attr(func, ctx) and _given_attr(func.attr.value, ctx):
         return GIVEN
+    if name in WAKES and _waiter(recv, ctx):
+        return "a waiter in memory"
     return None
 
 
@@ -120,8 +129,29 @@ def _given_choice(name: str, ctx: Ctx) -> bool:
 
 
 def _self_attr(expr: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`self.<name>` in a method, or in a function nested in one (a callback defined in `start()`)."""
     return (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"
-            and ctx.func is not None and ctx.func.class_name is not None)
+            and ctx.func is not None and ctx.index.class_of(ctx.func) is not None)
+
+
+def _waiter(recv: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`event` bound only to an entry taken from a container built in memory (`self._waiting.pop(key)`,
+    `.get(key)`, `self._waiting[key]`): something this process registered to be woken."""
+    if not isinstance(recv, cst.Name) or ctx.func is None:
+        return False
+    values = ctx.func.values_of(recv.value)
+    if not values or len(values) != len(ctx.func.assigns.get(recv.value, ())):
+        return False
+    for value in values:
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in TAKES:
+            holder = value.func.value
+        elif isinstance(value, cst.Subscript):
+            holder = value.value
+        else:
+            return False
+        if not _container(holder, ctx):
+            return False
+    return True
 
 
 def _values(attr: str, ctx: Ctx):
@@ -139,7 +169,8 @@ def _given_attr(attr: str, ctx: Ctx) -> bool:
     cls = ctx.index.class_of(ctx.func)
     if cls is None or attr in cls.methods:
         return False
-    values = _values(attr, ctx)
+    # `self.callback = None` until a setter stores one: None is no code to run
+    values = [(v, o) for v, o in _values(attr, ctx) if not (isinstance(v, cst.Name) and v.value == "None")]
     return bool(values) and all(owner is not None and _mentions_param(value, owner) for value, owner in values)
 
 

@@ -80,7 +80,7 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
         data = _carried(func, shape, node, skip) or _carried(func, shape, node, skip, _client_ack(consumer, ack, shape))
         if not data:
             continue
-        if not consumer.of("receive") and _delivery_params(node, func):
+        if not consumer.of("receive") and (_delivery_params(node, func) or _kombu_callback(consumer, node, func)):
             # a callback given the delivery in its parameters (`on_message(ch, method, props, body)`):
             # acking by `method.delivery_tag` settles `body` too (not the channel the ack is called on)
             data = _carried(func, shape, node, skip, data | (set(func.params) - skip - _ack_receiver(node)))
@@ -108,6 +108,12 @@ def _delivery_params(node: cst.CSTNode, func) -> Set[str]:
     return {a.value.value.value for a in node.args if isinstance(a.value, cst.Attribute)
             and isinstance(a.value.value, cst.Name) and a.value.value.value in func.params
             and a.value.value.value not in ("self", "cls")}
+
+
+def _kombu_callback(consumer: Consumer, node: cst.CSTNode, func) -> bool:
+    """A kombu callback (`callbacks=[on_result]`, called with `(body, message)`) acking the message
+    it was given (`message.ack()`): the decoded `body` beside it is that message too."""
+    return consumer.library == "kombu" and len(func.params) >= 2 and bool(_ack_receiver(node) & set(func.params))
 
 
 def _ack_receiver(node: cst.CSTNode) -> Set[str]:

@@ -191,6 +191,27 @@ def registry_test(node: cst.If, identity: Set[str], tainted: Set[str], leaves, f
     return None
 
 
+# a container named as the record of what was already seen or done (`self._seen_ids`, `processed`)
+SEEN_STORE = re.compile(r"seen|processed|handled|dedup|done|consumed|delivered", re.I)
+
+
+def seen_test(node: cst.If, identity: Set[str], tainted: Set[str], leaves) -> Optional[str]:
+    """`if env.msg_id in self._seen_set: return False`: the message's id tested against a record of
+    the ids already seen, and a hit leaves (`leaves(body)`). Whatever keeps the record (a set warmed
+    from a file at start, a database table behind `__contains__`), the author dropped repeats by the
+    message's id here: a dedup lookup, if only a weak one."""
+    test = node.test
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.In) and leaves(node.body)):
+        return None
+    store = dotted(test.comparisons[0].comparator)
+    if not store or _of_message(store, tainted) or not SEEN_STORE.search(store.split(".")[-1]):
+        return None
+    if identity_names(test.left, identity, GENERIC_KEYS - identity):
+        return f"`{code(test.left)}` looked up in `{store}`"
+    return None
+
+
 def _registry(store: Optional[str], key: cst.BaseExpression, identity: Set[str], tainted: Set[str]) -> bool:
     """A store that is not the message (`event.pop(field)` edits the message), keyed by its identity
     (a generic `key` only when it is bound to one)."""
