@@ -1,6 +1,7 @@
 """Payloads handed to a project publish helper are judged where they are built (project mode): a
 helper whose properties carry only a priority gives the message no id, whatever priority a caller
-passes; a payload bound to a dict display in each branch carries the keys every branch writes."""
+passes; a payload bound to a dict display in each branch carries the keys every branch writes; a
+text a formatter method writes (`str.format`, `%`) is built there, with the ids it formats in."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ from pathlib import Path
 from harness import FIXTURES, project_findings
 
 
-def _lines(tmp_path: Path, name: str) -> list:
-    source = (FIXTURES / "pika" / name).read_text(encoding="utf-8")
+def _lines(tmp_path: Path, name: str, folder: str = "pika") -> list:
+    source = (FIXTURES / folder / name).read_text(encoding="utf-8")
     found = project_findings(tmp_path, {name: source}, lines=True)
     return sorted((line, rule, confidence) for _, rule, confidence, line in found)
 
 
-def _line_of(name: str, text: str, nth: int = 0) -> int:
+def _line_of(name: str, text: str, nth: int = 0, folder: str = "pika") -> int:
     """The line of the `nth` line of the fixture that holds `text`."""
-    lines = (FIXTURES / "pika" / name).read_text(encoding="utf-8").splitlines()
+    lines = (FIXTURES / folder / name).read_text(encoding="utf-8").splitlines()
     return [i for i, line in enumerate(lines, 1) if text in line][nth]
 
 
@@ -36,3 +37,13 @@ def test_a_payload_built_in_branches_has_the_keys_of_every_branch(tmp_path: Path
     name = "bad_publish_payload_dict_per_branch.py"
     assert found == [(_line_of(name, "channel.basic_publish("), "IDEM003", "low"),
                      (_line_of(name, "    send(json.dumps(request))"), "IDEM003", "low")]
+
+
+def test_a_text_a_formatter_method_writes_is_built_there(tmp_path: Path):
+    name = "bad_alert_text_built_by_formatter_method.py"
+    found = _lines(tmp_path, name, "sqs")
+    # the helper's own publish (built elsewhere); `job_failed` (`str.format`) and `job_succeeded` (`%`)
+    # give it texts with no id; `job_retried`'s text formats the alert's id in
+    assert found == [(_line_of(name, "self.sns.publish(", folder="sqs"), "IDEM003", "low"),
+                     (_line_of(name, 'notifier.send("Job failed"', folder="sqs"), "IDEM003", "low"),
+                     (_line_of(name, 'notifier.send("Job finished"', folder="sqs"), "IDEM003", "low")]

@@ -43,7 +43,7 @@ def _updated(name: str, func: FunctionInfo) -> bool:
     )
 
 
-def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> bool:
     """A payload the function builds itself but not all in view: a dict display (or `dict(...)`) it
     binds once and then fills in (`body = {"sender_id": s}; body.update(event.as_dict())`), or a
     text it writes with values from elsewhere (`f"Notification sent to {user} via {channel}"`)."""
@@ -57,6 +57,11 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
         expr = inner
     if _template(_resolve_local(expr, func)):
         return True
+    if isinstance(expr, cst.Call) and depth < 2:
+        # `notification.failure_text(context)`: a builder of the project that writes the text or the
+        # dict its `return` gives
+        built = _builder_return(expr, ctx)
+        return built is not None and built_here(built[0], built[1], depth + 1)
     if not isinstance(expr, cst.Name) or func is None or not _mutated(expr.value, func):
         return False
     if _dict_in_each_branch(expr.value, func):
@@ -73,10 +78,38 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
 
 def _template(expr: Optional[cst.BaseExpression]) -> bool:
     """An f-string with words of its own (`f"order {n} shipped"`), not one that only formats a value
-    (`f"{message}"`, `f"{body}\\n"`)."""
-    return isinstance(expr, cst.FormattedString) and any(
-        isinstance(part, cst.FormattedStringText) and _WORD.search(_ESCAPE.sub("", part.value)) is not None
-        for part in expr.parts)
+    (`f"{message}"`, `f"{body}\\n"`); or the same written with `str.format` or `%`
+    (`"DAG {dag} failed at {when}".format(...)`, `"job %s done" % name`)."""
+    if isinstance(expr, cst.FormattedString):
+        return any(isinstance(part, cst.FormattedStringText) and _WORD.search(_ESCAPE.sub("", part.value)) is not None
+                   for part in expr.parts)
+    text = _formatted_text(expr)
+    return text is not None and _WORD.search(_PLACEHOLDER.sub("", _ESCAPE.sub("", text))) is not None
+
+
+# a placeholder of a `str.format` (`{dag}`, `{0!r}`) or `%` text (`%s`, `%(name)s`, `%05d`)
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}|%(\([^)]*\))?[-#0 +]*\d*(\.\d+)?[a-zA-Z%]")
+
+
+def _formatted_text(expr: Optional[cst.BaseExpression]) -> Optional[str]:
+    """The literal text of `"...".format(...)` or `"..." % values`, else None."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format":
+        return string_value(expr.func.value)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Modulo):
+        return string_value(expr.left)
+    return None
+
+
+def _format_values(expr: cst.BaseExpression) -> List[cst.BaseExpression]:
+    """What a `str.format` / `%` text formats in."""
+    if isinstance(expr, cst.Call):
+        return [a.value for a in expr.args]
+    right = expr.right if isinstance(expr, cst.BinaryOperation) else None
+    if isinstance(right, (cst.Tuple, cst.List)):
+        return [el.value for el in right.elements]
+    if isinstance(right, cst.Dict):
+        return [el.value for el in right.elements if isinstance(el, cst.DictElement)]
+    return [right] if right is not None else []
 
 
 _ESCAPE = re.compile(r"\\.")  # `\n`, `\t`, ... in the source text of a string
@@ -272,6 +305,9 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
         # a text written here: an id is one of the values it formats in (`f"order {order_id} shipped"`)
         return False, ["id"] if any(isinstance(part, cst.FormattedStringExpression) and is_id_value(part.expression)
                                     for part in expr.parts) else []
+    if _formatted_text(expr) is not None:
+        # the same text written with `str.format` or `%`: an id is one of the values it formats in
+        return False, ["id"] if any(is_id_value(value) for value in _format_values(expr)) else []
     sequence = _sequence(expr)
     if sequence is not None:
         # a record sent as a tuple (`str((record_type, action, record_id, ...))`): its
@@ -518,9 +554,15 @@ def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.BaseExpressi
     from . import callees  # it imports the adapters, which import this module's siblings
 
     callee = callees.resolve(call.func, ctx, project, ctx.index.path)
-    if callee is None or callee.path is None or len(callee.func.returns) != 1:
-        return None  # this module's own methods are read where they are called
-    return callee.func.returns[0], Ctx(callee.index, callee.func, set())
+    if callee is None or len(callee.func.returns) != 1 or callee.func is ctx.func:
+        return None
+    returned = callee.func.returns[0]
+    if callee.path is None and not _template(_resolve_local(returned, callee.func)):
+        # this module's own methods are read where they are called, but for a formatter of a class
+        # of it called on a local (`notification = Notify(...)`, then `notification.failure_text(ctx)`
+        # returning `"DAG {dag} failed".format(...)`): the text is written there
+        return None
+    return returned, Ctx(callee.index, callee.func, set())
 
 
 def _id_payload(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
