@@ -283,17 +283,9 @@ def _made_fresh(value: cst.BaseExpression, ctx: Ctx) -> bool:
 def _request_data(ctx: Ctx) -> Set[str]:
     """The names holding the incoming message or data read from it: the handler's message names,
     what a receive call or a loop over one binds, and the locals bound from those (`message_data`)."""
-    func = ctx.func
-    if func is None:
+    if ctx.func is None:
         return set(ctx.message_names)
-    seeds = set(ctx.message_names)
-    for call in func.calls:
-        if _is_receive(call):
-            seeds |= bound_by(func, call)
-    for loop in func.fors:
-        if _is_receive(loop.iter):
-            seeds |= local_names(loop.target, set())
-    return message_data(func, seeds, module_names(ctx.index))
+    return message_data(ctx.func, set(ctx.message_names) | _received(ctx), module_names(ctx.index))
 
 
 def detect(module: cst.Module, project=None, path: Optional[str] = None) -> ModuleFacts:
@@ -388,7 +380,23 @@ def _relays(payload: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     elif isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index) \
             and string_value(expr.slice[0].slice.value) in _WHOLE_BODY:
         expr = expr.value
-    return isinstance(expr, cst.Name) and expr.value in ctx.message_names
+    return isinstance(expr, cst.Name) and (expr.value in ctx.message_names or expr.value in _received(ctx))
+
+
+def _received(ctx: Ctx) -> Set[str]:
+    """The names a receive call of the function binds as they come (`frame, header, body =
+    channel.basic_get(queue)`, `for record in consumer:`), not what is read from them."""
+    func = ctx.func
+    if func is None:
+        return set()
+    names: Set[str] = set()
+    for call in func.calls:
+        if _is_receive(call):
+            names |= bound_by(func, call)
+    for loop in func.fors:
+        if _is_receive(loop.iter):
+            names |= local_names(loop.target, set())
+    return names
 
 
 def _built_elsewhere(producer: Producer) -> bool:

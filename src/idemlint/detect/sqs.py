@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from ..lazyimport import cst  # not loaded before first use
@@ -19,13 +20,15 @@ STUB_MESSAGES = ("mypy_boto3_sqs.service_resource.Message(", "types_boto3_sqs.se
 class SqsAdapter(Adapter):
     library = "sqs"
     roots = ROOTS
-    tokens = ("delete_message", "ReceiptHandle", "receive_messages", "QueueUrl", "TopicArn")
+    tokens = ("delete_message", "ReceiptHandle", "receive_messages", "QueueUrl", "TopicArn", "Topic",
+              "PlatformEndpoint")
     gate_needs = {  # the keywords (or, for `message.delete()`, the receive) each call needs
         "delete_message": ("QueueUrl", "ReceiptHandle"), "delete_message_batch": ("Entries",),
         "delete_messages": ("Entries",), "send_message": ("MessageBody",),
         # `message.delete()` of a message received here, or one typed by the boto3 stubs' annotations
         "delete": ("receive_messages", *(stub.partition(".")[0] for stub in STUB_MESSAGES)),
-        "publish": ("TopicArn", "TargetArn"), "send_message_batch": ("Entries",), "send_messages": ("Entries",),
+        "publish": ("TopicArn", "TargetArn", "Topic", "PlatformEndpoint"),
+        "send_message_batch": ("Entries",), "send_messages": ("Entries",),
         "publish_batch": ("PublishBatchRequestEntries",),
     }
     ack_names = frozenset(['delete', 'delete_message', 'delete_message_batch', 'delete_messages'])
@@ -60,6 +63,11 @@ class SqsAdapter(Adapter):
                                evidence="SQS `send_message(MessageBody=...)`")
         elif name == "publish" and kws & {"TopicArn", "TargetArn"} and "Message" in kws:
             site = ProduceSite("sns", "SNS `publish()`", kwarg(call, "Message"), evidence="SNS `publish()`")
+        elif name == "publish" and "Message" in kws and _sns_resource(receiver(call), ctx):
+            # the boto3 resource API: `sns.Topic(arn).publish(Message=...)` (or a `PlatformEndpoint`),
+            # whose ARN the resource holds
+            site = ProduceSite("sns", "SNS resource `publish()`", kwarg(call, "Message"),
+                               evidence="SNS resource `Topic(...).publish(Message=...)`")
         elif name in ("send_message_batch", "send_messages") and "Entries" in kws:
             return _batch(call, ctx, "Entries", "MessageBody", ProduceSite("sqs", "SQS `send_message_batch()`", None,
                                                                            evidence="SQS batch send"))
@@ -75,6 +83,16 @@ class SqsAdapter(Adapter):
         if attrs is not None:
             site.id_exprs.append(attrs)
         return site
+
+
+# the boto3 SNS resources that publish (`sns.Topic(arn)`, `sns.PlatformEndpoint(arn)`), as the origin of
+# a name bound to one reads (`boto3.resource(sns).Topic()`)
+_SNS_RESOURCE = re.compile(r"^(boto3|aioboto3|boto3\.session\.Session\(\))[\w.()]*\.resource\((['\"]?)sns\2\)"
+                           r"\.(Topic|PlatformEndpoint)\(\)$")
+
+
+def _sns_resource(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    return expr is not None and _SNS_RESOURCE.match(ctx.origin(expr) or "") is not None
 
 
 def _batch(call: cst.Call, ctx: Ctx, key: str, body: str, site: ProduceSite) -> ProduceSite:

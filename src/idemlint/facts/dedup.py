@@ -566,7 +566,25 @@ def _int_value(expr: cst.BaseExpression, ctx: Ctx, depth: int = 0) -> Optional[i
         return left * right if left is not None and right is not None else None
     if isinstance(expr, cst.Name) and expr.value in ctx.index.module_assigns:
         return _int_value(ctx.index.module_assigns[expr.value][0][0], ctx, depth + 1)
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self" \
+            and ctx.func is not None:
+        # `ex=self.ttl_seconds`, set in `__init__` from `ttl_seconds: int = 86_400`: the values every
+        # method of the class stores there, a parameter read as its default
+        cls = ctx.index.class_of(ctx.func)
+        stored = cls.attr_values.get(expr.attr.value, ()) if cls is not None else ()
+        values = {_stored_int(value, owner, ctx, depth) for value, owner, how in stored if how == "="}
+        return values.pop() if len(values) == 1 else None
     return None
+
+
+def _stored_int(value: cst.BaseExpression, owner, ctx: Ctx, depth: int) -> Optional[int]:
+    """The integer a method stores: a literal, or a parameter of the method read as its default."""
+    if isinstance(value, cst.Name) and owner is not None and value.value in owner.params:
+        for param in owner.node.params.params + owner.node.params.kwonly_params:
+            if param.name.value == value.value:
+                return _int_value(param.default, ctx, depth + 1) if param.default is not None else None
+        return None
+    return _int_value(value, ctx, depth + 1)
 
 
 def _true(expr: Optional[cst.BaseExpression]) -> bool:

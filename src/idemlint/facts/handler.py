@@ -535,7 +535,8 @@ class HandlerRun:
             # a client taken for a producer by its name only is weaker evidence of a publish
             # (so is a core NATS publish, which a stream may or may not keep)
             strength = WEAK if produced.by_name or produced.core_subject else STRONG
-            if kind == "effect" and _raw_body(produced.payload, self.tainted | w.bound if w.bound else self.tainted):
+            if kind == "effect" and _raw_body(produced.payload, self.tainted | w.bound if w.bound else self.tainted,
+                                              w.func):
                 # the delivered bytes sent on as they came (`js.publish(subject, msg.data)`): the copy
                 # carries whatever id its producer gave the original, which is not in view here
                 strength = min(strength, WEAK)
@@ -679,14 +680,18 @@ class HandlerRun:
                 continue
             cctx = Ctx(callee.index, callee.func, set(params))
             for inner in callee.func.calls:
-                returned = any(contains(r, inner) for r in callee.func.returns)
+                returned = _returned(inner, callee.func)
                 # the helper's own generic `key` is an id only when the call binds the identity to it
                 fact = dedup.classify(inner, cctx, gated and returned, False, set(params), set(params),
                                       opaque=GENERIC_KEYS - set(params))
-                if fact is None or fact.kind not in ("lookup", "marker") or fact.kind == "lookup" and not returned:
+                if fact is None or fact.kind not in ("lookup", "marker", "claim") \
+                        or fact.kind != "marker" and not returned:
                     continue
-                self.add(w, fact.kind, call, WEAK, f"`{dotted(call.func) or call_name(call)}()` "
-                         f"({fact.what} in `{callee.qualname}`)")
+                # `if await guard.check_and_set(event_id): return`, whose `SET NX` result the helper
+                # returns: the caller's test makes it a claim, as a tested `SET NX` is
+                self.add(w, "marker" if fact.kind == "marker" else "lookup", call, WEAK,
+                         f"`{dotted(call.func) or call_name(call)}()` ({fact.what} in `{callee.qualname}`)",
+                         claim=fact.kind == "claim", detail="lock" if fact.lock else "")
                 return True
         return False
 
@@ -854,8 +859,13 @@ class HandlerRun:
 RAW_BODIES = frozenset({"data", "body", "value", "Body", "raw_body"})
 
 
-def _raw_body(payload: Optional[cst.BaseExpression], tainted: Set[str]) -> bool:
-    """`msg.data`, `message.body`, `record.value`: the delivered message's own bytes, unchanged."""
+def _raw_body(payload: Optional[cst.BaseExpression], tainted: Set[str], func: Optional[FunctionInfo] = None) -> bool:
+    """`msg.data`, `message.body`, `record.value`: the delivered message's own bytes, unchanged; or
+    `body` as a pika callback or `frame, header, body = channel.basic_get(queue)` gives it."""
+    if isinstance(payload, cst.Name) and payload.value in RAW_BODIES and payload.value in tainted and func is not None:
+        bound = func.assigns.get(payload.value, ())
+        return (payload.value in func.params and not bound) or bool(bound) and all(
+            how == "=" and index is not None and isinstance(value, (cst.Call, cst.Await)) for value, index, how in bound)
     if isinstance(payload, cst.Attribute) and payload.attr.value in RAW_BODIES:
         return isinstance(payload.value, cst.Name) and payload.value.value in tainted
     if isinstance(payload, cst.Subscript) and isinstance(payload.value, cst.Name) and payload.value.value in tainted:
@@ -873,6 +883,16 @@ def _task_function(target: cst.BaseExpression, ctx: Ctx, project, path: Optional
 
     func = assigned_actor(target.value, ctx.index)
     return callees.Callee(func, ctx.index, None) if func is not None else None
+
+
+def _returned(call: cst.Call, func: FunctionInfo) -> bool:
+    """What `call` gives is what `func` returns: the call is in a `return`, or its result is bound to a
+    local a `return` reads (`created = await r.set(key, 1, nx=True)`, then `return not created`)."""
+    if any(contains(r, call) for r in func.returns):
+        return True
+    bound = {name for name, values in func.assigns.items()
+             if any((v.expression if isinstance(v, cst.Await) else v) is call for v, _, how in values if how == "=")}
+    return bool(bound) and any(mentions(r, bound) for r in func.returns)
 
 
 def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str], given: bool = False) -> bool:

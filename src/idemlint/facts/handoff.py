@@ -17,7 +17,8 @@ name suggests:
   function builds): the crash that causes a redelivery wipes it, and the same message puts the
   same entry back;
 - a callable the consumer was built with (`self.callback = callback` in `__init__` or in a setter,
-  after `self.callback = None`; a parameter; or a local that picks it or the class's own default): a
+  after `self.callback = None`; a parameter; a local that picks it or the class's own default; or an
+  object the function that made the callback was given, `mailbox.handle(message)`): a
   plug-in chosen by whoever wires the consumer. What it does is known where it is written, not in the
   transport that calls it (in real code: buffers, index look-ups, UI broadcasts);
 - a waiter taken out of a registry held in memory (`event = self._waiting.pop(msg_id)`, then
@@ -88,6 +89,11 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
     if name in FILE_WRITES and _rewritten_file(recv, ctx):
         return "a file it rewrites whole"
     if _self_attr(func, ctx) and _given_attr(func.attr.value, ctx):
+        return GIVEN
+    if isinstance(recv, cst.Name) and ctx.func is not None and ctx.func.parent is not None \
+            and recv.value not in ctx.func.params and _given(recv.value, ctx.func.parent):
+        # `get_message_handler(self, mailbox)` returns a callback that runs `mailbox.handle(message)`:
+        # an object the factory of the callback was given
         return GIVEN
     if name in WAKES and _waiter(recv, ctx):
         return "a waiter in memory"

@@ -316,6 +316,12 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
         return whole, ["id"] if any(is_id_value(item) or _made_unique(item) for item in items) else []
     keys = dict_keys(expr)
     if keys is not None:
+        built = _built_up_values(expr, ctx)
+        if built is not None:
+            # `{"recipe": steps, "recipe-pointer": 1}` where the function builds `steps` up entry by
+            # entry (`steps[str(n)] = step`, `step["variables"]["job_uuid"] = job_uuid`): not all in
+            # view, and the keys it writes in there are the message's too
+            return False, keys + built
         if not keys or not all(normal(key) in ENVELOPES for key in keys):
             # another message's metadata carried whole (`"attributes": json.dumps(message.attributes)`)
             # may hold the message's id: the keys are in view, what names the message is not
@@ -525,6 +531,54 @@ def _fresh_id_fields(func: cst.BaseExpression, ctx: Ctx) -> List[str]:
 
     found = callees.class_named(func, ctx, ctx.index.path)
     return ["id"] if found is not None and any(map(_fresh_defaults, _lineage(found, ctx.index.project))) else []
+
+
+def _built_up_values(expr: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
+    """The keys written into the entries of a dict display that are locals the function builds up
+    by subscript (`steps[str(n)] = step`), down to the locals stored in them; None when no entry
+    is such a local."""
+    func = ctx.func
+    if func is None or not isinstance(expr, cst.Dict):
+        return None
+    names = [el.value.value for el in expr.elements
+             if isinstance(el, cst.DictElement) and isinstance(el.value, cst.Name)
+             and any(base == el.value.value for base, _ in func.subscripts)]
+    if not names:
+        return None
+    writes = _subscript_writes(func)
+    keys: List[str] = []
+    todo, seen = list(names), set()
+    while todo and len(seen) < 8:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for written, stored in writes.get(name, ()):
+            keys.extend(written)
+            if stored is not None:
+                todo.append(stored)
+    return keys
+
+
+def _subscript_writes(func: FunctionInfo) -> dict:
+    """Per local, what `local[...][...] = value` writes into it: (the literal keys along the chain,
+    the local stored when the value is a plain name). The function's own body, not nested ones."""
+    out: dict = {}
+    for node in walk(func.node.body, into_scopes=False):
+        if not isinstance(node, cst.Assign):
+            continue
+        value = node.value.value if isinstance(node.value, cst.Name) else None
+        for target in node.targets:
+            cur, chain = target.target, []
+            while isinstance(cur, cst.Subscript):
+                element = cur.slice[0].slice if cur.slice else None
+                key = string_value(element.value) if isinstance(element, cst.Index) else None
+                if key is not None:
+                    chain.append(key)
+                cur = cur.value
+            if isinstance(cur, cst.Name) and cur is not target.target:
+                out.setdefault(cur.value, []).append((chain, value))
+    return out
 
 
 def _given_keys(name: str, ctx: Ctx) -> List[str]:
