@@ -136,6 +136,12 @@ class _Walker(cst.CSTVisitor):
 
     def visit_If(self, node: cst.If) -> None:
         exits = _ends_in_exit(node.body, self.run.tainted)
+        final = deferred.ends_by_leaving(node.body) if exits else None
+        if isinstance(final, cst.Return) and final.value is not None:
+            # `payload = message["Body"]` ... `return payload` in the branch itself: the names it binds
+            # from the message are not tainted yet when the branch is entered
+            exits = _ends_in_exit(node.body, deferred.message_data(self.func, set(self.run.tainted),
+                                                                   deferred.module_names(self.run.index)))
         self.run.exiting_ifs.append(exits)
         self.run.exiting_branches.append(node.body if exits else None)
 

@@ -208,8 +208,15 @@ def _acked(node: cst.CSTNode, skip: Set[str]) -> Set[str]:
     object it is called on (`msg.ack()`); for `async with message.process()`, see `received`."""
     if not isinstance(node, cst.Call):
         return set(acked_names(node)) - skip
-    named = [a.value for a in node.args] or ([node.func.value] if isinstance(node.func, cst.Attribute) else [])
+    named = [a.value for a in node.args if not (a.keyword is not None and a.keyword.value in WHERE)] \
+        or ([node.func.value] if isinstance(node.func, cst.Attribute) else [])
     return set().union(*(_plain_names(expr, skip) for expr in named))
+
+
+# an ack's keywords that say where the message is (`delete_message(QueueUrl=url, ReceiptHandle=...)`)
+# or how to settle it, not which message: the queue's URL is no message
+WHERE = frozenset({"QueueUrl", "queue_url", "queue", "queue_name", "subscription", "subscription_path",
+                   "topic", "stream", "group", "groupname", "requeue", "multiple", "timeout"})
 
 
 def _plain_names(expr: cst.CSTNode, skip: Set[str]) -> Set[str]:
