@@ -15,7 +15,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from ..detect.base import Ctx, func_ref
-from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted, string_value
+from ..index import ClassInfo, FunctionInfo, ModuleIndex, alternatives, dotted, string_value
 from ..project import camel_words
 
 MAX_HOPS = 6  # re-exports and base classes followed when resolving one call
@@ -202,9 +202,9 @@ def dispatched(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
     """A call through a dispatch table: `handler = self.handlers.get(event_type)` then
     `handler(payload)`, `HANDLERS[kind](msg)`, or a loop over a list of handlers (`for handler in
     self.handlers: handler(msg)`, `handler.handle(msg)`, `info.handler(msg)` for a list of named
-    tuples): every function the table's values name, when the table is a dict or list display the
-    code binds once (a local, a module global, a class attribute or `self.<name>` assigned in one
-    method). A value that is an instance (`SignedHandler()`) runs its class's `__call__` (or the
+    tuples, `for name, f in self.filters.items(): f(msg)`): every function the table's values name,
+    when the table is a dict or list display the code binds once (a local, a module global, a class
+    attribute or `self.<name>` assigned in one method). A value that is an instance (`SignedHandler()`) runs its class's `__call__` (or the
     method called on it); a value that names nothing the project has is left out."""
     method = None
     if isinstance(expr, cst.Attribute) and not _is_looked_up(expr.value, ctx):
@@ -213,10 +213,15 @@ def dispatched(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
     if found is None:
         return []
     table, looped = found
-    display = _table(table, ctx)
-    if display is None or isinstance(display[0], cst.Dict) == looped:
-        return []  # a dict is looked up by key, a list looped over
-    values, where = display
+    # `for name, f in self.filters.items():` / `.values()`: a loop over a dict's values
+    entries = looped and isinstance(table, cst.Call) and isinstance(table.func, cst.Attribute) \
+        and table.func.attr.value in ("items", "values") and not table.args
+    display = _table(table.func.value if entries else table, ctx)  # type: ignore[union-attr]
+    if display is None or isinstance(display[0], cst.Dict) != (entries or not looped):
+        return []  # a dict is looked up by key or looped over by its values, a list looped over
+    # a table a parameter may replace (`task_mapping or control_message_to_task`): its functions are
+    # what runs by default only, so what they do is a guess
+    values, where, guessed = display
     fields = None
     out: List[Callee] = []
     for element in values.elements:
@@ -236,7 +241,7 @@ def dispatched(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
             continue
         for callee in found_callees:
             if all(callee.func.node is not c.func.node for c in out):
-                out.append(callee)
+                out.append(replace(callee, guessed=True) if guessed else callee)
     return out
 
 
@@ -301,7 +306,12 @@ def _looked_up(expr: cst.BaseExpression, ctx: Ctx) -> Optional[Tuple[cst.BaseExp
         if len(bound) != 1 or bound[0][2] not in ("=", "for"):
             return None
         if bound[0][2] == "for":
-            return bound[0][0], True
+            iterated = bound[0][0]
+            if bound[0][1] not in (None, 1) or bound[0][1] == 1 and not (
+                    isinstance(iterated, cst.Call) and isinstance(iterated.func, cst.Attribute)
+                    and iterated.func.attr.value == "items"):
+                return None  # `for name, f in table.items()`: the value, not the key
+            return iterated, True
         expr = bound[0][0]
     if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
         return expr.value, False
@@ -311,11 +321,13 @@ def _looked_up(expr: cst.BaseExpression, ctx: Ctx) -> Optional[Tuple[cst.BaseExp
     return None
 
 
-def _table(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[Tuple[cst.BaseExpression, Ctx]]:
+def _table(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[Tuple[cst.BaseExpression, Ctx, bool]]:
     """The dict, list or tuple display the name or `self.<attr>` `expr` is bound to once, with the
-    context its values are read in (the method that assigns it, for `self._on_created`)."""
+    context its values are read in (the method that assigns it, for `self._on_created`), and whether
+    it is only the module's default for a table a parameter may give instead."""
     value: Optional[cst.BaseExpression] = None
     where = ctx
+    default = None
     if isinstance(expr, cst.Name):
         bound = (ctx.func.assigns.get(expr.value) if ctx.func is not None else None) \
             or ctx.index.module_assigns.get(expr.value, ())
@@ -326,10 +338,31 @@ def _table(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[Tuple[cst.B
     elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls"):
         cls = ctx.index.class_of(ctx.func)
         bound = cls.attr_values.get(expr.attr.value, []) if cls is not None else []
+        if len(bound) > 1:  # `message_filters: dict = {}` in the class body, filled in `__init__`
+            bound = [b for b in bound if not (isinstance(b[0], (cst.Dict, cst.List, cst.Tuple)) and not b[0].elements)]
         if len(bound) == 1 and bound[0][2] == "=":
             value, method = bound[0][0], bound[0][1]
             where = Ctx(ctx.index, method)
-    return (value, where) if isinstance(value, (cst.Dict, cst.List, cst.Tuple)) else None
+            default = _default_table(value, method, ctx.index)
+            if default is not None:
+                value, where = default, Ctx(ctx.index, None)
+    return (value, where, default is not None) if isinstance(value, (cst.Dict, cst.List, cst.Tuple)) else None
+
+
+def _default_table(value: cst.BaseExpression, method: Optional[FunctionInfo], index: ModuleIndex):
+    """`self.task_mapping = task_mapping or control_message_to_task`: the module's table a parameter
+    of the method defaults to (what the parameter holds instead is the caller's)."""
+    if not isinstance(value, cst.BooleanOperation) or method is None:
+        return None
+    tables = []
+    for option in alternatives(value):
+        if isinstance(option, cst.Name) and option.value in method.params:
+            continue
+        bound = index.module_assigns.get(option.value, ()) if isinstance(option, cst.Name) else ()
+        if len(bound) != 1 or not isinstance(bound[0][0], (cst.Dict, cst.List, cst.Tuple)):
+            return None
+        tables.append(bound[0][0])
+    return tables[0] if len(tables) == 1 else None
 
 
 def subclass_methods(callee: Callee, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:

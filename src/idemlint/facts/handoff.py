@@ -9,9 +9,10 @@ name suggests:
   `send_event`): its receivers are connected elsewhere, chosen at run time;
 - a callback registry (`register(...)`, `add_listener(...)`, `on(...)`): it stores a function to
   call later, it calls nothing now;
-- a logger or a monitoring call (`logging`, structlog, loguru, anything named `...logger`, a
-  function of a `monitoring` / `metrics` / `tracing` / `telemetry` module, a counter or timer of a
-  metrics client such as `statsd_client.incr(...)`): it records an observation of the handling,
+- a logger or a monitoring call (`logging`, structlog, loguru, anything named `...logger`, a method
+  named for a log such as `self.extend_log(...)`, a function of a `monitoring` / `metrics` /
+  `tracing` / `telemetry` module, a counter or timer of a metrics client such as
+  `statsd_client.incr(...)`): it records an observation of the handling,
   and a repeat is one more line or sample;
 - an update of a container held in memory (a dict, list, set or deque the handler's object or
   function builds): the crash that causes a redelivery wipes it, and the same message puts the
@@ -41,6 +42,8 @@ SIGNAL_SENDS = {"send", "send_robust", "asend", "asend_robust", "send_async", "s
 REGISTRY = re.compile(r"^(un)?register(_\w+)?$|^add_(\w+_)?(listener|handler|callback|observer|hook|subscriber)s?$"
                       r"|^(on|once|connect|add_done_callback|subscribe_callback)$")
 LOGGING_ROOTS = {"logging", "structlog", "loguru", "logbook", "eliot"}
+# a method named for the log it writes or extends (`extend_log`, `log_event`, `add_logging_context`)
+LOG_METHOD = re.compile(r"(^|_)(log|logs|logging|logger)(_|$)", re.I)
 # a module with one of these names in its path observes the handling (`edx_django_utils.monitoring`)
 OBSERVING = {"monitoring", "metrics", "telemetry", "tracing", "instrumentation", "newrelic", "logging", "logs"}
 # a metrics client (`statsd_client.incr(...)`, `self.metrics.timing(...)`, `prometheus` counters): it
@@ -82,6 +85,8 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
     last = (dotted(recv) or "").split(".")[-1].lower().lstrip("_")
     if recv_text.split(".")[0].strip() in LOGGING_ROOTS or last.endswith("logger") or last == "log":
         return "a logger"
+    if LOG_METHOD.search(name):
+        return "a logger"  # `with self.extend_log("recipe_ID", recipe_id):`, `self.log_event(...)`
     if name in METRIC_CALLS and (METRIC_CLIENT.search(last) or recv_text.split(".")[0].strip() in METRIC_ROOTS):
         return "a metrics client"  # `statsd_client.incr(...)`: one more sample on a repeat
     if _container(recv, ctx):
