@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Set, Tuple
 from ..lazyimport import cst  # not loaded before first use
 
 from ..detect.base import Ctx, is_mock
-from ..index import ModuleIndex, call_name, children, dotted
+from ..index import ModuleIndex, call_name, children, dotted, kwarg
 from ..model import Consumer, Event
 from . import callees, effects
 from .deferred import Shape, local_names, module_names, site
@@ -93,6 +93,8 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
                 continue
             if isinstance(later, cst.Return) and later.value is not None and _carries(later.value, data, skip):
                 return HandOver(ack, later, "returned", "")
+            if isinstance(later, cst.Call) and _same_transaction(later, node):
+                continue  # `rw.start(transaction=txn)` after `ack(header, transaction=txn)`: one commit
             if isinstance(later, cst.Call) and not (_ack_receiver(later) & _ack_receiver(node)) \
                     and _unseen(later, ctx, data, skip, consumer):  # `ch.basic_publish(...)`: the broker's API
                 return HandOver(ack, later, "unseen", f"`{call_name(later)}()`")
@@ -108,6 +110,16 @@ def _delivery_params(node: cst.CSTNode, func) -> Set[str]:
     return {a.value.value.value for a in node.args if isinstance(a.value, cst.Attribute)
             and isinstance(a.value.value, cst.Name) and a.value.value.value in func.params
             and a.value.value.value not in ("self", "cls")}
+
+
+def _same_transaction(call: cst.Call, ack: cst.CSTNode) -> bool:
+    """`call` is given the broker transaction the ack is in (`transaction=txn` on both, as workflows'
+    `transport.ack(header, transaction=txn)` and `rw.start(transaction=txn)`): what it sends goes
+    out when the ack does, at the transaction's commit."""
+    if not isinstance(ack, cst.Call):
+        return False
+    mine, theirs = kwarg(call, "transaction"), kwarg(ack, "transaction")
+    return isinstance(mine, cst.Name) and isinstance(theirs, cst.Name) and mine.value == theirs.value
 
 
 def _kombu_callback(consumer: Consumer, node: cst.CSTNode, func) -> bool:
