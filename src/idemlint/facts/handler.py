@@ -137,7 +137,8 @@ class _Walker(cst.CSTVisitor):
     def visit_If(self, node: cst.If) -> None:
         exits = _ends_in_exit(node.body, self.run.tainted)
         final = deferred.ends_by_leaving(node.body) if exits else None
-        if isinstance(final, cst.Return) and final.value is not None:
+        if isinstance(final, cst.Return) and isinstance(final.value, (cst.Name, cst.Attribute, cst.Subscript)) \
+                and not (isinstance(final.value, cst.Name) and final.value.value in ("None", "True", "False")):
             # `payload = message["Body"]` ... `return payload` in the branch itself: the names it binds
             # from the message are not tainted yet when the branch is entered
             exits = _ends_in_exit(node.body, deferred.message_data(self.func, set(self.run.tainted),
@@ -368,7 +369,12 @@ class _Walker(cst.CSTVisitor):
             self.run.taint_target(target, value)
         elif self.bound and mentions(value, self.bound):
             self.bound = self.bound | frozenset(_target_names(target))  # `data = json.loads(body)` in the helper
-        if identity_names(value, self.run.identity):
+        # a local the function binds only to values read from no message is no id of it, whatever its
+        # name (`for key in ("source.%s", ...)`, then `ip_key = key % "ip"`); `record.key` of a Kafka
+        # record, a parameter named `order_id`, an `event["event_id"]` read still count by name
+        unbound = {name for name in _variables(value) if name in self.func.assigns and name not in self.run.identity
+                   and not any(mentions(v, self.run.tainted) for v, _, _ in self.func.assigns[name])}
+        if identity_names(value, self.run.identity, unbound):
             for name in _target_names(target):
                 self.run.identity.add(name)
         if isinstance(target, cst.Name) and isinstance(value, cst.Call) and dotted(value.func) and (
@@ -891,13 +897,19 @@ def _task_function(target: cst.BaseExpression, ctx: Ctx, project, path: Optional
     return callees.Callee(func, ctx.index, None) if func is not None else None
 
 
+def _variables(expr: cst.BaseExpression) -> Set[str]:
+    """The variables `expr` reads (not the attributes or keys it names)."""
+    nodes = list(walk(expr))
+    attrs = {id(n.attr) for n in nodes if isinstance(n, cst.Attribute)}
+    return {n.value for n in nodes if isinstance(n, cst.Name) and id(n) not in attrs}
+
+
 def _returned(call: cst.Call, func: FunctionInfo) -> bool:
     """What `call` gives is what `func` returns: the call is in a `return`, or its result is bound to a
     local a `return` reads (`created = await r.set(key, 1, nx=True)`, then `return not created`)."""
     if any(contains(r, call) for r in func.returns):
         return True
-    bound = {name for name, values in func.assigns.items()
-             if any((v.expression if isinstance(v, cst.Await) else v) is call for v, _, how in values if how == "=")}
+    bound = deferred.bound_by(func, call)
     return bool(bound) and any(mentions(r, bound) for r in func.returns)
 
 
