@@ -1147,7 +1147,17 @@ def initial_taint(func: FunctionInfo, index=None) -> Set[str]:
         names.add(request)  # a dotted entry: `mentions` matches `self.request...`, not all of `self`
     if index is not None and not receives:
         names -= bound_by_partial(func, index)
+    outer = func.parent
+    if outer is not None and not func.params:
+        # `def retry_publish():` inside `_on_task_done(self, ch, method, properties, body, ...)`, handed to
+        # `add_callback_threadsafe`: it reads the delivery its enclosing callback was given
+        names |= {p for p in outer.params if p in CLOSED_OVER and p not in func.assigns}
     return names
+
+
+# the enclosing callback's parameters a nested callback without parameters of its own reads as the
+# message it settles
+CLOSED_OVER = frozenset(MESSAGE_NAMES | RAW_BODIES | {"properties", "props", "header", "headers"})
 
 
 def bound_by_partial(func: FunctionInfo, index) -> Set[str]:
