@@ -140,9 +140,8 @@ class _Walker(cst.CSTVisitor):
         if isinstance(final, cst.Return) and isinstance(final.value, (cst.Name, cst.Attribute, cst.Subscript)) \
                 and not (isinstance(final.value, cst.Name) and final.value.value in ("None", "True", "False")):
             # `payload = message["Body"]` ... `return payload` in the branch itself: the names it binds
-            # from the message are not tainted yet when the branch is entered
-            exits = _ends_in_exit(node.body, deferred.message_data(self.func, set(self.run.tainted),
-                                                                   deferred.module_names(self.run.index)))
+            # by reading the message are not tainted yet when the branch is entered
+            exits = _ends_in_exit(node.body, _reads_of(self.func, self.run.tainted))
         self.run.exiting_ifs.append(exits)
         self.run.exiting_branches.append(node.body if exits else None)
 
@@ -895,6 +894,22 @@ def _task_function(target: cst.BaseExpression, ctx: Ctx, project, path: Optional
 
     func = assigned_actor(target.value, ctx.index)
     return callees.Callee(func, ctx.index, None) if func is not None else None
+
+
+def _reads_of(func: FunctionInfo, names: Set[str]) -> Set[str]:
+    """`names` and the locals the function binds by reading them, through subscripts, attributes and
+    decoding (`payload_in = message["Body"]`), not through a call that makes something new of them
+    (`meta = self._set_cache_by_message(task_id, latest)`)."""
+    from .handover import _plain_names  # handover imports this module
+
+    out = set(names)
+    for _ in range(4):
+        found = {name for name, values in func.assigns.items() if name not in out
+                 and any(how == "=" and _plain_names(value, set()) & out for value, _, how in values)}
+        if not found:
+            break
+        out |= found
+    return out
 
 
 def _variables(expr: cst.BaseExpression) -> Set[str]:

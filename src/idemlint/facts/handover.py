@@ -125,7 +125,11 @@ def _same_transaction(call: cst.Call, ack: cst.CSTNode) -> bool:
 def _kombu_callback(consumer: Consumer, node: cst.CSTNode, func) -> bool:
     """A kombu callback (`callbacks=[on_result]`, called with `(body, message)`) acking the message
     it was given (`message.ack()`): the decoded `body` beside it is that message too."""
-    return consumer.library == "kombu" and len(func.params) >= 2 and bool(_ack_receiver(node) & set(func.params))
+    if consumer.library != "kombu" or not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+        return False
+    receiver = node.func.value
+    params = [p for p in func.params if p not in ("self", "cls")]
+    return len(params) >= 2 and isinstance(receiver, cst.Name) and receiver.value in params
 
 
 def _ack_receiver(node: cst.CSTNode) -> Set[str]:

@@ -191,10 +191,6 @@ def registry_test(node: cst.If, identity: Set[str], tainted: Set[str], leaves, f
     return None
 
 
-# a container named as the record of what was already seen or done (`self._seen_ids`, `processed`)
-SEEN_STORE = re.compile(r"seen|processed|handled|dedup|done|consumed|delivered", re.I)
-
-
 def seen_test(node: cst.If, identity: Set[str], tainted: Set[str], leaves) -> Optional[str]:
     """`if env.msg_id in self._seen_set: return False`: the message's id tested against a record of
     the ids already seen, and a hit leaves (`leaves(body)`). Whatever keeps the record (a set warmed
@@ -204,8 +200,10 @@ def seen_test(node: cst.If, identity: Set[str], tainted: Set[str], leaves) -> Op
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
             and isinstance(test.comparisons[0].operator, cst.In) and leaves(node.body)):
         return None
+    from .dedup import DEDUP_STORE  # dedup imports effects, which imports this module
+
     store = dotted(test.comparisons[0].comparator)
-    if not store or _of_message(store, tainted) or not SEEN_STORE.search(store.split(".")[-1]):
+    if not store or _of_message(store, tainted) or not DEDUP_STORE.search(store.split(".")[-1]):
         return None
     if identity_names(test.left, identity, GENERIC_KEYS - identity):
         return f"`{code(test.left)}` looked up in `{store}`"
