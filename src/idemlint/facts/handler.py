@@ -546,10 +546,12 @@ class HandlerRun:
             # a client taken for a producer by its name only is weaker evidence of a publish
             # (so is a core NATS publish, which a stream may or may not keep)
             strength = WEAK if produced.by_name or produced.core_subject else STRONG
-            if kind == "effect" and _raw_body(produced.payload, self.tainted | w.bound if w.bound else self.tainted,
-                                              w.func):
-                # the delivered bytes sent on as they came (`js.publish(subject, msg.data)`): the copy
-                # carries whatever id its producer gave the original, which is not in view here
+            if kind == "effect" and not produced.has_id and not any(
+                    payload.carries_id(expr, ctx) for expr in produced.id_exprs) and _raw_body(
+                    produced.payload, self.tainted | w.bound if w.bound else self.tainted, w.func):
+                # the delivered bytes sent on as they came (`js.publish(subject, msg.data)`), with no id
+                # of the copy's own: it carries whatever id its producer gave the original, which is
+                # not in view here
                 strength = min(strength, WEAK)
             self.add(w, kind, call, strength, f"publish {produced.what}", detail="publish")
             return
