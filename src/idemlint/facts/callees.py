@@ -204,8 +204,9 @@ def dispatched(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
     self.handlers: handler(msg)`, `handler.handle(msg)`, `info.handler(msg)` for a list of named
     tuples, `for name, f in self.filters.items(): f(msg)`): every function the table's values name,
     when the table is a dict or list display the code binds once (a local, a module global, a class
-    attribute or `self.<name>` assigned in one method). A value that is an instance (`SignedHandler()`) runs its class's `__call__` (or the
-    method called on it); a value that names nothing the project has is left out."""
+    attribute or `self.<name>` assigned in one method). A value that is an instance
+    (`SignedHandler()`) runs its class's `__call__` (or the method called on it); a value that names
+    nothing the project has is left out."""
     method = None
     if isinstance(expr, cst.Attribute) and not _is_looked_up(expr.value, ctx):
         expr, method = expr.value, expr.attr.value  # `handler.handle(msg)` / `info.handler(msg)`

@@ -878,7 +878,8 @@ def _raw_body(payload: Optional[cst.BaseExpression], tainted: Set[str], func: Op
     if isinstance(payload, cst.Name) and payload.value in RAW_BODIES and payload.value in tainted and func is not None:
         bound = func.assigns.get(payload.value, ())
         return (payload.value in func.params and not bound) or bool(bound) and all(
-            how == "=" and index is not None and isinstance(value, (cst.Call, cst.Await)) for value, index, how in bound)
+            how == "=" and index is not None and isinstance(value, (cst.Call, cst.Await))
+            for value, index, how in bound)
     if isinstance(payload, cst.Attribute) and payload.attr.value in RAW_BODIES:
         return isinstance(payload.value, cst.Name) and payload.value.value in tainted
     if isinstance(payload, cst.Subscript) and isinstance(payload.value, cst.Name) and payload.value.value in tainted:
