@@ -73,6 +73,14 @@ class FunctionInfo:
         """The values the function's own plain assignments (`name = value`) give `name`."""
         return [v for v, _, how in self.assigns.get(name, ()) if how == "="]
 
+    def default_of(self, name: str) -> Optional[cst.BaseExpression]:
+        """The default value of the parameter `name` (`ttl_seconds: int = 86_400`), or None."""
+        params = getattr(self.node, "params", None)
+        if not isinstance(params, cst.Parameters):
+            return None
+        return next((p.default for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+                     if p.name.value == name), None)
+
 
 @dataclass
 class ClassInfo:

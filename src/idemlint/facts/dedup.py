@@ -580,10 +580,8 @@ def _int_value(expr: cst.BaseExpression, ctx: Ctx, depth: int = 0) -> Optional[i
 def _stored_int(value: cst.BaseExpression, owner, ctx: Ctx, depth: int) -> Optional[int]:
     """The integer a method stores: a literal, or a parameter of the method read as its default."""
     if isinstance(value, cst.Name) and owner is not None and value.value in owner.params:
-        for param in owner.node.params.params + owner.node.params.kwonly_params:
-            if param.name.value == value.value:
-                return _int_value(param.default, ctx, depth + 1) if param.default is not None else None
-        return None
+        default = owner.default_of(value.value)
+        return _int_value(default, ctx, depth + 1) if default is not None else None
     return _int_value(value, ctx, depth + 1)
 
 

@@ -513,11 +513,8 @@ def _overwrites(call: cst.Call, ctx: Ctx) -> bool:
         order = {id(node): i for i, node in enumerate(walk(ctx.func.node.body))}
         if any(order.get(id(v), -1) < order.get(id(call), 0) for v, _, _ in ctx.func.assigns[value.value]):
             return False
-    params = getattr(ctx.func.node, "params", None)
-    if not isinstance(params, cst.Parameters):
-        return False
-    return any(p.name.value == value.value and isinstance(p.default, cst.Name) and p.default.value == "True"
-               for p in (*params.params, *params.kwonly_params))
+    default = ctx.func.default_of(value.value)
+    return isinstance(default, cst.Name) and default.value == "True"
 
 
 # SQLAlchemy Core insert steps that make it write nothing twice (`prefix_with("IGNORE")` and kin too)
