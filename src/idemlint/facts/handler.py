@@ -162,7 +162,11 @@ class _Walker(cst.CSTVisitor):
         self.gated_depth -= 1
         reason = dedup.state_guard(node, self.ctx.index.imports, self.func)
         if reason:
-            self.run.add(self, "lookup", node.test, WEAK, reason, detail="state")
+            ev = self.run.add(self, "lookup", node.test, WEAK, reason, detail="state")
+            if self.depth and self.call_node is not None and not _raises(node.body):
+                # a helper's `if response.status_code == 404: return None` leaves the helper only:
+                # it guards what the helper does, not what its caller does after it
+                ev.scope = self.call_node
         self._search_tested(node)
         taken = None if self.depth else lookups.registry_test(node, self.run.identity, self.run.tainted,
                                                                _ends_in_exit, self.func)
@@ -991,6 +995,11 @@ def _ends_in_exit(body: cst.BaseSuite, message: Set[str] = frozenset()) -> bool:
     if isinstance(final, cst.Return) and final.value is not None and mentions(final.value, message):
         return False
     return not _yields(body)
+
+
+def _raises(body: cst.CSTNode) -> bool:
+    """The branch raises (which leaves the caller too), as opposed to returning from the function."""
+    return any(isinstance(n, cst.Raise) for n in walk(body, into_scopes=False))
 
 
 def _yields(body: cst.CSTNode) -> bool:
