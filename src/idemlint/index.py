@@ -202,6 +202,9 @@ def _is_property(func: "FunctionInfo") -> bool:
 # Nested steps one origin is followed through (a name, an attribute, a call, a loop over what a
 # method of an attribute set in `__init__` from a local returns, ...): a bound on cycles and cost
 MAX_RESOLVE_DEPTH = 16
+# Library functions that return another library's object: what they return is that object
+# (`intelmq.lib.utils.create_request_session(bot) -> requests.Session`, preconfigured for the bot)
+LIBRARY_FACTORIES = {"intelmq.lib.utils.create_request_session": "requests.Session"}
 
 def children(node: cst.CSTNode) -> List[cst.CSTNode]:
     """The syntactic children of `node`, without whitespace and punctuation.
@@ -890,6 +893,7 @@ class ModuleIndex:
             base = self.resolve(expr.func, func, d)
             if not base:
                 return None
+            base = LIBRARY_FACTORIES.get(base, base)
             first = string_value(positional(expr, 0))
             if first is not None and len(first) <= 40 and first.replace("-", "").replace("_", "").isalnum():
                 return self._expand(f"{base}({first})")
@@ -1039,6 +1043,12 @@ class ModuleIndex:
                     return declared
             if name in f.assigns:
                 value, idx, how = f.assigns[name][0]
+                if how == "=" and idx is None and name in f.params and name in f.annotations \
+                        and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+                        and isinstance(value.func.value, cst.Name) and value.func.value.value == name:
+                    # `msg = msg.with_routing_key(key)` of a parameter `msg: Message`: a fluent method
+                    # of the declared class gives another object of it
+                    return self.annotation(f.annotations[name], f, d)
                 base = self.resolve(value, f, d)
                 if base is None:
                     return None

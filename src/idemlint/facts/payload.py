@@ -589,6 +589,8 @@ def _given_keys(name: str, ctx: Ctx) -> List[str]:
     start = bound_once(name, ctx.func)
     if start is not None:
         keys += dict_keys(start) or []  # the literal it started from: its keys are given too
+        # or the whole object it is a copy of (`data = asdict(self)`, then `data["from"] = ...`)
+        keys += _spread_fields(start, ctx) or []
     return keys
 
 
