@@ -340,7 +340,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         else:
             continue
         for producer in producers[first_producer:]:
-            if not producer.has_id and _relays(producer.payload, ctx):
+            if not producer.has_id and not producer.idless_messages and _relays(producer.payload, ctx):
                 producer.has_id = True  # the message it consumed, passed on whole: not a new message
                 producer.evidence.append("passes on the message it consumed, as it came")
         consumers.append(_walk(consumer, index, project, path, _iterated_acked(func, acked)))
@@ -360,7 +360,32 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             if given is not None:
                 producer.has_id = True
                 producer.evidence.append(given)
-    return ModuleFacts(index, consumers, producers)
+    return ModuleFacts(index, _callers_report(consumers, index), producers)
+
+
+def _callers_report(consumers: List[Consumer], index: ModuleIndex) -> List[Consumer]:
+    """Less the helpers that ack for their callers: a function that acks a message it neither takes
+    (no receive of its own) nor is given (its ack names none of its parameters, nor anything it reads from them), called only from consumers of the module whose walk reaches its ack
+    (`def modify_end(self, event): self.send_message(event); self.acknowledge_message()`, called by
+    `process()` after `receive_message()`). Its work is reported at those callers, with the message
+    they took; reporting it again where it is written says the same thing twice."""
+    by_node = {id(c.function.node): c for c in consumers}
+    kept = []
+    for consumer in consumers:
+        func = consumer.function
+        params = message_data(func, set(func.params) - {"self", "cls"}, set())  # and what is read from them
+        # an ack of a message it is given (`self.ack_message(message)`, `ch.basic_ack(method.delivery_tag)`)
+        # makes the function the consumer of that message: its caller only dispatched it
+        own = [e for e in consumer.of("ack") if not e.chain]
+        if consumer.ack_mode == "explicit" and own and all(not mentions(e.node, params) for e in own) and not any(
+                e.kind == "receive" and not e.chain for e in consumer.events):
+            sites = index.call_sites(func)
+            if sites and all(scope is not None and scope is not func and id(scope.node) in by_node and any(
+                    e.kind == "ack" and e.call_node is call for e in by_node[id(scope.node)].events)
+                    for scope, call in sites):
+                continue
+        kept.append(consumer)
+    return kept
 
 
 # what a received message's whole content is under: SQS `message.body` / `record["Body"]`, Kafka `msg.value()`
@@ -478,6 +503,7 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
     return Producer(site.library, call, func, site.what, has_id, visible, evidence=[evidence],
                     constant_payload=constant, rpc_reply=site.rpc_reply,
                     unconfirmed_queue=site.unconfirmed_queue, by_name=site.by_name, core_subject=site.core_subject,
+                    idless_messages=site.idless_messages,
                     payload_built_here=not visible and site.payload is not None and built_here(site.payload, ctx),
                     operator_input=not has_id and not constant and typed_by_operator(site.payload, ctx),
                     payload=site.payload)

@@ -125,6 +125,7 @@ class Producer:
     payload: Optional[cst.BaseExpression] = None  # the payload expression, when the call has one
     by_name: bool = False  # the client is a message producer by its name only (`ProduceSite.by_name`)
     core_subject: bool = False  # a core NATS publish: kept only if a stream captures it (`ProduceSite.core_subject`)
+    idless_messages: bool = False  # the library's messages have no id at all (`ProduceSite.idless_messages`)
 
     @property
     def symbol(self) -> str:

@@ -17,6 +17,7 @@ from .dramatiq import DramatiqAdapter
 from .faststream import FastStreamAdapter
 from .fedora_messaging import FedoraMessagingAdapter
 from .googleapiclient import GoogleApiPubSubAdapter
+from .intelmq import IntelMQAdapter
 from .kafka import RECEIVE_METHODS as KAFKA_RECEIVES, KafkaAdapter
 from .kombu import KombuAdapter
 from .messages import MessageAckAdapter, NamedProducerAdapter, TextbookAckAdapter
@@ -38,7 +39,7 @@ ADAPTERS: Tuple[Adapter, ...] = (
     LambdaAdapter(), PubSubAdapter(), GoogleApiPubSubAdapter(), ServiceBusAdapter(), NatsAdapter(),
     RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
     FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(),
-    FedoraMessagingAdapter(), AzureFunctionsAdapter(), WorkflowsAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
+    FedoraMessagingAdapter(), AzureFunctionsAdapter(), WorkflowsAdapter(), IntelMQAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
     NamedProducerAdapter(),
 )
 

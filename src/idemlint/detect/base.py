@@ -42,6 +42,9 @@ class ProduceSite:
     # a core NATS publish (`nc.publish`): stored only when a JetStream stream captures its subject,
     # which the code does not say
     core_subject: bool = False
+    # the library's messages have no id of any kind (IntelMQ events): one consumed and passed on
+    # whole carries none either, so the relay is no exception to IDEM003
+    idless_messages: bool = False
 
 
 @dataclass
