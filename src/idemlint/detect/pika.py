@@ -1,4 +1,10 @@
-"""pika and aiormq: `basic_ack`, `basic_consume(auto_ack=True)`, `basic_publish`."""
+"""pika, aiormq and aioamqp: `basic_ack`, `basic_consume(auto_ack=True)`, `basic_publish`.
+
+aioamqp (0.15) spells them its own way (`aioamqp/channel.py`): `basic_publish(payload, exchange_name,
+routing_key, properties=None, ...)` with the properties a dict (`{"message_id": ...}`),
+`basic_consume(callback, queue_name='', ..., no_ack=False)` calling `callback(channel, body,
+envelope, properties)`, and `basic_client_ack(delivery_tag)` (`envelope.delivery_tag`).
+"""
 
 from __future__ import annotations
 
@@ -10,19 +16,26 @@ from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG
 from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, handler_ref, kw_true, receiver, root_words
 
-ROOTS = ("pika", "aiormq")
+ROOTS = ("pika", "aiormq", "aioamqp")
+AIOAMQP = ("aioamqp",)
 
 
 class PikaAdapter(Adapter):
     library = "pika"
     roots = ROOTS
-    tokens = ("pika", "aiormq", "basic_ack", "basic_publish", "basic_consume")
+    tokens = ("pika", "aiormq", "aioamqp", "basic_ack", "basic_client_ack", "basic_publish", "basic_consume")
     site_words = ("auto_ack", "no_ack")  # `basic_consume` / `consume` / `basic_get` with `auto_ack=True`
     gate_needs = {"auto_ack": ("basic_consume", *root_words(ROOTS)), "no_ack": ("basic_consume", *root_words(ROOTS))}
-    ack_names = frozenset(['basic_ack'])
+    ack_names = frozenset(['basic_ack', 'basic_client_ack'])
     produce_names = frozenset(['basic_publish'])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "basic_client_ack":
+            # aioamqp's ack: its own name, given the delivery tag of the envelope the callback got
+            if ctx.reaches(receiver(call), *AIOAMQP) or kwarg(call, "delivery_tag") is not None \
+                    or _tag(positional(call, 0)):
+                return AckSite("aioamqp", STRONG, "aioamqp `basic_client_ack()`")
+            return None
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "basic_ack"):
             return None
         lib = "aiormq" if ctx.imports("aiormq") and not ctx.imports("pika") else "pika"
@@ -41,7 +54,10 @@ class PikaAdapter(Adapter):
         body = kwarg(call, "body") or positional(call, 2)
         first = positional(call, 0)
         envelope = None
-        if body is None and first is not None and (
+        if _aioamqp(call, ctx):
+            # `basic_publish(payload, exchange_name, routing_key, properties={...})`
+            body, props = kwarg(call, "payload") or first, kwarg(call, "properties") or positional(call, 3)
+        elif body is None and first is not None and (
                 kwarg(call, "exchange") is not None or kwarg(call, "routing_key") is not None
                 or ctx.imports("aiormq") and not ctx.imports("pika")):
             # aiormq's `basic_publish(body, *, exchange=..., routing_key=..., properties=...)` and
@@ -68,6 +84,8 @@ class PikaAdapter(Adapter):
                 if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "basic_consume"):
                     continue
                 cb = kwarg(call, "on_message_callback") or kwarg(call, "consumer_callback")
+                if cb is None and _aioamqp(call, ctx):
+                    cb = kwarg(call, "callback") or positional(call, 0)  # `basic_consume(callback, queue_name=...)`
                 if cb is None:
                     cb = positional(call, 1)
                     if not index.imports_any(("aiormq",)) and cb is not None and isinstance(positional(call, 0), (cst.Name, cst.Attribute)):
@@ -89,6 +107,14 @@ class PikaAdapter(Adapter):
                                       f"`{call.func.attr.value}(..., auto_ack=True)` acks on delivery",
                                       option_node=kwarg(call, "auto_ack") or kwarg(call, "no_ack"))
                     break
+
+
+def _aioamqp(call: cst.Call, ctx: Ctx) -> bool:
+    """A call on an aioamqp channel: resolved to one, or in a module that imports aioamqp and no
+    other AMQP client."""
+    if ctx.imports("pika", "aiormq"):
+        return (ctx.origin(receiver(call)) or "").startswith("aioamqp")
+    return ctx.reaches(receiver(call), *AIOAMQP)
 
 
 def _envelope(expr: cst.BaseExpression, ctx: Ctx) -> Optional[cst.Call]:
