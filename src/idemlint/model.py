@@ -20,7 +20,7 @@ UNSEEN = 0  # the message goes to code the tool cannot see
 class Event:
     """Something that happens in a handler, in source order (`seq`)."""
 
-    kind: str  # ack | effect | forward | lookup | marker | handoff | defer | receive | per-delivery
+    kind: str  # ack | effect | forward | lookup | marker | handoff | given | defer | receive | per-delivery
     node: cst.CSTNode
     seq: int
     strength: int

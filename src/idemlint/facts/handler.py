@@ -640,6 +640,10 @@ class HandlerRun:
             return
         if self.except_depth == 0 and hands_off(call, ctx, self.tainted):
             self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")
+        elif self.except_depth == 0 and hands_off(call, ctx, self.tainted, given=True):
+            # a callable the consumer was given (a plug-in, a handler picked from the table its users
+            # fill): no hand-off to judge, its work is the plug-in's, but work an ack on delivery loses
+            self.add(w, "given", call, UNSEEN, f"`{dotted(call.func) or name}()`")
 
     def _follow(self, w: _Walker, call: cst.Call, anchor: Optional[cst.Call] = None) -> bool:
         """Walk the project functions `call` may run (or add their summaries): False if none is in

@@ -35,7 +35,7 @@ from typing import Optional
 import libcst as cst
 
 from ..detect.base import Ctx
-from ..index import FunctionInfo, alternatives, call_name, dotted, kwarg, positional, string_value
+from ..index import FunctionInfo, alternatives, call_name, dotted, kwarg, positional, string_value, walk
 
 SIGNAL_SENDS = {"send", "send_robust", "asend", "asend_robust", "send_async", "send_event",
                 "send_event_with_custom_metadata", "emit", "fire"}
@@ -73,7 +73,8 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
     if not origin.startswith(".") and OBSERVING & set(origin.lower().split(".")[:-1]):
         return "a logger"
     if isinstance(func, cst.Name):
-        return GIVEN if _given(func.value, ctx.func) or _given_choice(func.value, ctx) else None
+        return GIVEN if _given(func.value, ctx.func) or _given_choice(func.value, ctx) \
+            or _registered_route(func.value, ctx) else None
     if not isinstance(func, cst.Attribute):
         return None
     recv = func.value
@@ -137,6 +138,35 @@ def _given_choice(name: str, ctx: Ctx) -> bool:
         else:
             return False
     return given
+
+
+def _registered_route(name: str, ctx: Ctx) -> bool:
+    """`func = self.event_routes[event.path]`, then `await func(...)`, where a method of the class
+    registers callables in that table (`def decorator(func): self.event_routes[path] = func`): a
+    handler its users gave it, picked by the message."""
+    func = ctx.func
+    bound = func.assigns.get(name, ()) if func is not None else ()
+    if len(bound) != 1 or bound[0][2] != "=":
+        return False
+    value = bound[0][0]
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get":
+        value = value.func.value
+    elif isinstance(value, cst.Subscript):
+        value = value.value
+    else:
+        return False
+    if not (_self_attr(value, ctx)):
+        return False
+    table, cls = value.attr.value, ctx.index.class_of(func)
+    for other in ctx.index.functions:
+        if ctx.index.class_of(other) is not cls or other is func:
+            continue
+        for node in walk(other.node, into_scopes=False):
+            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value in other.params \
+                    and any(isinstance(t.target, cst.Subscript) and _self_attr(t.target.value, ctx)
+                            and t.target.value.attr.value == table for t in node.targets):
+                return True
+    return False
 
 
 def _self_attr(expr: cst.BaseExpression, ctx: Ctx) -> bool:

@@ -36,10 +36,12 @@ WORK = ("effect", "forward", "defer", "handoff", "lookup", "marker")
 # a flag that asks for acks on receipt: an ack under `if no_ack:` implements that mode
 _AUTO_ACK = re.compile(r"(^|_|\b)(no_?ack|auto_?ack|autoack)\b", re.I)
 # builtins that copy or reorder what they are given, as a display would
-COPIES = {"list", "tuple", "sorted", "set", "frozenset", "dict", "reversed"}
+# copies and conversions: the same content in another container or type (`str(message)` is a Service
+# Bus message's body as text)
+COPIES = {"list", "tuple", "sorted", "set", "frozenset", "dict", "reversed", "str", "bytes"}
 # decoders: what they return is the message they are given, in another form (`json.loads(body)`,
 # `umsgpack.unpackb(body)`, `body.decode()`, a pydantic model of it)
-DECODES = {"loads", "unpackb", "unpack", "decode", "deserialize", "decompress", "b64decode",
+DECODES = {"loads", "unpackb", "unpack", "unpickle", "decode", "deserialize", "decompress", "b64decode",
            "model_validate_json", "model_validate", "parse_raw", "parse_obj", "from_json"}
 
 
@@ -299,8 +301,8 @@ def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: 
     not a project function, not a logger, a container or a signal: see `facts.handoff`). After the
     ack, a callable the consumer was given (`handler(messages)`) is such code too: the work on the
     messages, which the ack came before; before the ack it may be an optional hook, not the work."""
-    if any(e.node is call for e in consumer.events):
-        return False  # an ack, a receive or another recognised step
+    if any(e.node is call and e.kind != "given" for e in consumer.events):
+        return False  # an ack, a receive or another recognised step (a given callable is unseen code)
     if is_mock(call, ctx) or (call_name(call) or "").startswith("assert"):
         return False  # a test double, or a test's assertion about the ack (`mock_qos.ack.assert_called_with(tag)`)
     if not any(_carries(a.value, data, skip) for a in call.args):

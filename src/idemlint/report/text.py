@@ -26,7 +26,7 @@ TAB_SIZE = 4
 STEP_LABELS = {"consumer": "consumer", "producer": "producer", "ack": "ack", "effect": "side effect",
                "marker": "processed record", "lookup": "dedup lookup", "handoff": "hand-off",
                "call": "call chain", "per-delivery": "per-delivery key", "receive": "receive",
-               "forward": "forward (carries the message's id)"}
+               "forward": "forward (carries the message's id)", "given": "a callable it was given"}
 
 # Python's own line breaks; str.splitlines() would also split on \x0c, \u2028, ...
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -41,6 +41,10 @@ class AutoAckConsumer(Rule):
         # (under Kafka's auto-commit window that hand-off is IDEM004's)
         kinds = ("effect",) if window else ("effect", "defer")
         effects = [e for e in consumer.events if e.kind in kinds and consumer.in_hand(e) and not e.in_except]
+        if not effects and not window:
+            # else the message handed to a callable the consumer was given (a registered handler, a
+            # route picked from its table): its work is out of sight, and runs after the broker let go
+            effects = [e for e in consumer.of("given") if consumer.in_hand(e) and not e.in_except]
         effects = in_receive_scope(consumer, effects, module_names(module.index))
         if consumer.auto_commit == "await":  # aiokafka's commit task runs only when the handler awaits
             effects = [e for e in effects if awaits_before(consumer, e)]
@@ -56,6 +60,9 @@ class AutoAckConsumer(Rule):
                                                   f"{consumer.evidence[0]}"))
         message = (f"{effect.what}{via} runs in `{consumer.symbol}`, whose messages are acked on delivery; "
                    f"a crash before it loses the message")
+        if effect.kind == "given":
+            message = (f"`{consumer.symbol}` hands the message to {effect.what}{via}, a callable it was given, but its "
+                       f"messages are acked on delivery; a crash while that work runs loses the message")
         if effect.kind == "defer":
             message = (f"`{consumer.symbol}` hands the message to {effect.what}{via}, but its messages are acked on "
                        f"delivery; a crash before that work runs loses the message")
