@@ -20,7 +20,8 @@ STUB_MESSAGES = ("mypy_boto3_sqs.service_resource.Message(", "types_boto3_sqs.se
 class SqsAdapter(Adapter):
     library = "sqs"
     roots = ROOTS
-    tokens = ("delete_message", "ReceiptHandle", "receive_messages", "QueueUrl", "TopicArn", "Topic",
+    # (`MessageBody`: a send on a boto3 queue resource, `queue.send_message(MessageBody=...)`, names no QueueUrl)
+    tokens = ("delete_message", "ReceiptHandle", "receive_messages", "QueueUrl", "MessageBody", "TopicArn", "Topic",
               "PlatformEndpoint")
     gate_needs = {  # the keywords (or, for `message.delete()`, the receive) each call needs
         "delete_message": ("QueueUrl", "ReceiptHandle"), "delete_message_batch": ("Entries",),
