@@ -640,7 +640,7 @@ class HandlerRun:
             return
         if self.except_depth == 0 and hands_off(call, ctx, self.tainted):
             self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")
-        elif self.except_depth == 0 and hands_off(call, ctx, self.tainted, given=True):
+        elif self.except_depth == 0 and hands_off(call, ctx, self.tainted, given=True) and not _bound_default(call, w.func):
             # a callable the consumer was given (a plug-in, a handler picked from the table its users
             # fill): no hand-off to judge, its work is the plug-in's, but work an ack on delivery loses
             self.add(w, "given", call, UNSEEN, f"`{dotted(call.func) or name}()`")
@@ -999,6 +999,15 @@ def _ends_in_exit(body: cst.BaseSuite, message: Set[str] = frozenset()) -> bool:
     if isinstance(final, cst.Return) and final.value is not None and mentions(final.value, message):
         return False
     return not _yields(body)
+
+
+def _bound_default(call: cst.Call, func: FunctionInfo) -> bool:
+    """`tzfields(body)` where `tzfields=_TZGETITEM` is a parameter's default: a module function bound
+    at definition for speed, not a callable a caller gives."""
+    if not isinstance(call.func, cst.Name) or call.func.value not in func.params:
+        return False
+    default = func.default_of(call.func.value)
+    return default is not None and not (isinstance(default, cst.Name) and default.value == "None")
 
 
 def _raises(body: cst.CSTNode) -> bool:
