@@ -76,10 +76,10 @@ def fixture_files() -> List[Path]:
                   if not {"robustness", "golden", "services", "wrapped", "roles"} & set(p.relative_to(FIXTURES).parts))
 
 
-def project_findings(root: Path, files: dict, lines: bool = False) -> List[tuple]:
+def project_findings(root: Path, files: dict, lines: bool = False, messages: bool = False) -> List[tuple]:
     """Write `files` (relative path -> text) under `root`, scan it as a project at low confidence, in
     this process and without a cache: (file name, rule, confidence) of each finding, sorted (with
-    `lines`, each tuple ends with the finding's line)."""
+    `lines`, each tuple ends with the finding's line; with `messages`, with its message)."""
     import dataclasses
 
     from idemlint import api
@@ -92,6 +92,5 @@ def project_findings(root: Path, files: dict, lines: bool = False) -> List[tuple
         path.write_text(text)
     config = dataclasses.replace(load_config([str(root)]), jobs=1, cache_dir=None, min_confidence=Confidence.LOW)
     result = api.lint_paths([str(root)], config)
-    if lines:
-        return sorted((Path(f.path).name, f.rule, f.confidence.name.lower(), f.line) for f in result.findings)
-    return sorted((Path(f.path).name, f.rule, f.confidence.name.lower()) for f in result.findings)
+    return sorted((Path(f.path).name, f.rule, f.confidence.name.lower(), *((f.line,) if lines else ()),
+                   *((f.message,) if messages else ())) for f in result.findings)

@@ -365,7 +365,8 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
 
 def _callers_report(consumers: List[Consumer], index: ModuleIndex) -> List[Consumer]:
     """Less the helpers that ack for their callers: a function that acks a message it neither takes
-    (no receive of its own) nor is given (its ack names none of its parameters, nor anything it reads from them), called only from consumers of the module whose walk reaches its ack
+    (no receive of its own) nor is given (its ack names none of its parameters, nor anything it reads
+    from them), called only from consumers of the module whose walk reaches its ack
     (`def modify_end(self, event): self.send_message(event); self.acknowledge_message()`, called by
     `process()` after `receive_message()`). Its work is reported at those callers, with the message
     they took; reporting it again where it is written says the same thing twice."""

@@ -39,7 +39,8 @@ ADAPTERS: Tuple[Adapter, ...] = (
     LambdaAdapter(), PubSubAdapter(), GoogleApiPubSubAdapter(), ServiceBusAdapter(), NatsAdapter(),
     RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
     FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(),
-    FedoraMessagingAdapter(), AzureFunctionsAdapter(), WorkflowsAdapter(), IntelMQAdapter(), MessageAckAdapter(), TextbookAckAdapter(),
+    FedoraMessagingAdapter(), AzureFunctionsAdapter(), WorkflowsAdapter(), IntelMQAdapter(), MessageAckAdapter(),
+    TextbookAckAdapter(),
     NamedProducerAdapter(),
 )
 

@@ -640,7 +640,8 @@ class HandlerRun:
             return
         if self.except_depth == 0 and hands_off(call, ctx, self.tainted):
             self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")
-        elif self.except_depth == 0 and hands_off(call, ctx, self.tainted, given=True) and not _bound_default(call, w.func):
+        elif self.except_depth == 0 and not _bound_default(call, w.func) and hands_off(call, ctx, self.tainted,
+                                                                                      given=True):
             # a callable the consumer was given (a plug-in, a handler picked from the table its users
             # fill): no hand-off to judge, its work is the plug-in's, but work an ack on delivery loses
             self.add(w, "given", call, UNSEEN, f"`{dotted(call.func) or name}()`")
