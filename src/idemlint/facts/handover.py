@@ -40,13 +40,16 @@ _AUTO_ACK = re.compile(r"(^|_|\b)(no_?ack|auto_?ack|autoack)\b", re.I)
 # Bus message's body as text)
 COPIES = {"list", "tuple", "sorted", "set", "frozenset", "dict", "reversed", "str", "bytes"}
 # decoders: what they return is the message they are given, in another form (`json.loads(body)`,
-# `umsgpack.unpackb(body)`, `body.decode()`, a pydantic model of it)
+# `umsgpack.unpackb(body)`, `body.decode()`, a pydantic model of it, a parser or validator that
+# makes a request object of it: `self._validate_message(message.payload)`, `parse_event(body)`)
 DECODES = {"loads", "unpackb", "unpack", "unpickle", "decode", "deserialize", "decompress", "b64decode",
-           "model_validate_json", "model_validate", "parse_raw", "parse_obj", "from_json"}
+           "model_validate_json", "model_validate", "parse_raw", "parse_obj", "from_json", "parse", "validate"}
 
 
 def _decodes(name: str) -> bool:
-    """A decoder by its name: `loads`, also `json_loads`, `msgpack_unpackb`, `deserialize_message`."""
+    """A decoder by its name: `loads`, also `json_loads`, `msgpack_unpackb`, `deserialize_message`,
+    `_validate_message` (a private helper's leading underscores do not count)."""
+    name = name.lstrip("_")
     return name in DECODES or name.rpartition("_")[2] in DECODES or name.partition("_")[0] in DECODES
 
 
