@@ -90,9 +90,12 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
             # acking by `method.delivery_tag` settles `body` too (not the channel the ack is called on)
             data = _carried(func, shape, node, skip, data | (set(func.params) - skip - _ack_receiver(node)))
         at = shape.order[id(node)]
-        if any(isinstance(n, cst.Call) and not shape.inside(n, node) and _unseen(n, ctx, data, skip, consumer, False)
+        if any(isinstance(n, cst.Call) and not shape.inside(n, node) and (
+                _unseen(n, ctx, data, skip, consumer, False) or _worked_on(n, ctx, data - set(func.params), skip, consumer))
                for n in shape.nodes[:at]):
-            return None  # given to unseen code before the ack (the walk may not have known it held the message)
+            # given to unseen code before the ack (the walk may not have known it held the message), or
+            # to a project function that does more than decode it (`await self._execute_job(job)`)
+            return None
         for later in shape.nodes[at + 1:]:
             if shape.inside(later, node) or _excepting(shape, later) or shape.exclusive(node, later):
                 continue
@@ -297,6 +300,19 @@ def _carries(expr: cst.CSTNode, data: Set[str], skip: Set[str]) -> bool:
 
 def _excepting(shape: Shape, node: cst.CSTNode) -> bool:
     return any(isinstance(a, cst.ExceptHandler) for a in shape.ancestors(node))
+
+
+def _worked_on(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer) -> bool:
+    """`call` runs a project function on the messages that is no decoder of them (`_decode_job(msg.data)`
+    and `self._validate_message(payload)` only give the message another form) and no step the walk
+    knows (the ack helper `self.delete_message_from_queue(handle)`): their processing. `data` holds
+    the locals the messages were fetched into, not the parameters an ack may also name (the queue
+    `self.generate_queue_url(queue_name)` is built for)."""
+    if _decodes(call_name(call) or "") or not any(_carries(a.value, data, skip) for a in call.args):
+        return False
+    if any(e.node is call or getattr(e, "call_node", None) is call for e in consumer.events):
+        return False
+    return bool(callees.resolve_all(call.func, ctx, ctx.index.project, ctx.index.path, overrides=False))
 
 
 def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer, given: bool = True) -> bool:
