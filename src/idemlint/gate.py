@@ -280,7 +280,9 @@ def _found_class(project, origin: str, path: str):
 
 # a call named like a publishing helper of another module (`origins._PUBLISHER_DEF`'s names)
 # (or a reference to one passed on with its arguments: `asyncio.to_thread(self.publisher.publish, message)`)
-_PUBLISHER_CALL = re.compile(rb"\b_*(?:(?:publish|emit|produce|enqueue|send)\w*|" + QUEUE_HELPER.encode() + rb")\s*[(,]")
+_PUBLISHER_CALL = re.compile(rb"\b_*(?:(?:publish|emit|produce|enqueue|send)\w*|" + QUEUE_HELPER.encode() + rb")\s*[(,]"
+                             # a helper named after the library call it wraps: `xadd_json(`, `safe_basic_publish(`
+                             rb"|\b\w*(?:xadd|lpush|rpush|_publish|_produce)\w*\s*[(,]")
 
 
 def adjacency_may_matter(source: bytes) -> bool:
