@@ -5,7 +5,10 @@ called from other modules:
   call it wraps (`self._stream.xadd_json("alerts.risk", {...})`), is scanned (`gate._PUBLISHER_CALL`
   lets its imports be followed) and told where it builds a payload with no id;
 - the transport keeps its own low finding unless every project call passes a payload with an id
-  (`facts.publishers.callers_give_ids`); a test module's call does not count either way.
+  (`facts.publishers.callers_give_ids`); a test module's call does not count either way;
+- a transport kept as a module singleton that a `global` factory builds on first use
+  (`_QUEUE = JobQueue()` in `get_queue()`) is resolved through the factory, in its own module and
+  from another (`ModuleIndex._resolve_name`).
 """
 
 from __future__ import annotations
@@ -98,3 +101,61 @@ def test_only_callers_with_ids_keep_everything_silent(tmp_path: Path) -> None:
     found = project_findings(tmp_path, {"app/__init__.py": "", "app/transport.py": TRANSPORT, "app/orders.py": ORDERS,
                                         "tests/test_transport.py": TEST_CALLER})
     assert _idem003(found) == []
+
+
+SINGLETON = '''
+import json
+import uuid
+
+import boto3
+
+_QUEUE = None
+
+
+class JobQueue:
+    def __init__(self):
+        self._sqs = boto3.client("sqs")
+        self._url = "https://sqs.eu-west-1.amazonaws.com/123456789012/notifications"
+
+    def enqueue(self, body: str) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=body)
+
+
+def get_queue():
+    global _QUEUE
+    if _QUEUE is None:
+        _QUEUE = JobQueue()
+    return _QUEUE
+
+
+class Notifier:
+    def __init__(self):
+        self.queue = get_queue()
+
+    def notify(self, user_id: str) -> None:
+        self.queue.enqueue(json.dumps({"user": user_id, "kind": "welcome"}))
+
+    def notify_once(self, user_id: str) -> None:
+        self.queue.enqueue(json.dumps({"event_id": str(uuid.uuid4()), "user": user_id, "kind": "welcome"}))
+'''
+
+NOTIFIER_ELSEWHERE = '''
+import json
+
+from app.jobs import get_queue
+
+
+class SignupNotifier:
+    def __init__(self):
+        self.queue = get_queue()
+
+    def signed_up(self, user_id: str) -> None:
+        self.queue.enqueue(json.dumps({"user": user_id, "kind": "signup"}))
+'''
+
+
+def test_a_singleton_transport_from_a_global_factory_is_resolved(tmp_path: Path) -> None:
+    found = project_findings(tmp_path, {"app/__init__.py": "", "app/jobs.py": SINGLETON,
+                                        "app/signup.py": NOTIFIER_ELSEWHERE}, lines=True)
+    assert [(name, confidence, line) for name, rule, confidence, line in found if rule == "IDEM003"] == [
+        ("jobs.py", "high", 31), ("jobs.py", "low", 16), ("signup.py", "high", 12)]

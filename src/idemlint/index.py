@@ -1049,7 +1049,9 @@ class ModuleIndex:
                     # `msg = msg.with_routing_key(key)` of a parameter `msg: Message`: a fluent method
                     # of the declared class gives another object of it
                     return self.annotation(f.annotations[name], f, d)
-                base = self.resolve(value, f, d)
+                # `_QUEUE = JobQueue()` (a singleton a `global` factory sets) or `q = JobQueue()`: a
+                # class of this module, by the module's dotted name, as an attribute set so is
+                base = self.resolve(value, f, d) or (self._local_instance(value) if how == "=" and idx is None else None)
                 if base is None:
                     return None
                 if how == "for":
