@@ -46,6 +46,11 @@ DECODES = {"loads", "unpackb", "unpack", "unpickle", "decode", "deserialize", "d
            "model_validate_json", "model_validate", "parse_raw", "parse_obj", "from_json", "parse", "validate"}
 
 
+# string methods that give the same text back, reshaped (`str(body, "utf-8").replace("'", '"')` before
+# `json.loads`): what they return is still the message
+RESHAPES = frozenset({"replace", "strip", "lstrip", "rstrip", "encode", "lower", "upper", "split", "splitlines"})
+
+
 def _decodes(name: str) -> bool:
     """A decoder by its name: `loads`, also `json_loads`, `msgpack_unpackb`, `deserialize_message`,
     `_validate_message` (a private helper's leading underscores do not count)."""
@@ -99,7 +104,8 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
         for later in shape.nodes[at + 1:]:
             if shape.inside(later, node) or _excepting(shape, later) or shape.exclusive(node, later):
                 continue
-            if isinstance(later, cst.Return) and later.value is not None and _carries(later.value, data, skip):
+            if isinstance(later, cst.Return) and later.value is not None and (
+                    _carries(later.value, data, skip) or _reshaped(later.value, ctx, data, skip)):
                 return HandOver(ack, later, "returned", "")
             if isinstance(later, cst.Call) and _same_transaction(later, node):
                 continue  # `rw.start(transaction=txn)` after `ack(header, transaction=txn)`: one commit
@@ -254,7 +260,7 @@ def _plain_names(expr: cst.CSTNode, skip: Set[str]) -> Set[str]:
             name = call_name(cur) or ""
             if isinstance(cur.func, cst.Name) and name in COPIES:
                 stack.extend(a.value for a in cur.args)
-            elif isinstance(cur.func, cst.Attribute) and name in READS:
+            elif isinstance(cur.func, cst.Attribute) and (name in READS or name in RESHAPES):
                 stack.append(cur.func.value)
             elif _decodes(name):
                 stack.extend(a.value for a in cur.args[:1])
@@ -302,16 +308,29 @@ def _excepting(shape: Shape, node: cst.CSTNode) -> bool:
     return any(isinstance(a, cst.ExceptHandler) for a in shape.ancestors(node))
 
 
+def _reshaped(value: cst.BaseExpression, ctx: Ctx, data: Set[str], skip: Set[str]) -> bool:
+    """`return self._fetch_data_from_wrapper_strct(notifications)`: what a project function makes of
+    the acked messages, returned; whatever the caller does with it comes after the ack."""
+    call = value.expression if isinstance(value, cst.Await) else value
+    return isinstance(call, cst.Call) and any(_carries(a.value, data, skip) for a in call.args) and bool(
+        callees.resolve_all(call.func, ctx, ctx.index.project, ctx.index.path, overrides=False))
+
+
 def _worked_on(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer) -> bool:
     """`call` runs a project function on the messages that is no decoder of them (`_decode_job(msg.data)`
     and `self._validate_message(payload)` only give the message another form) and no step the walk
-    knows (the ack helper `self.delete_message_from_queue(handle)`): their processing. `data` holds
+    knows (the ack helper `self.delete_message_from_queue(handle)`), or a write of them that a repeat
+    leaves as it is (`replace_one({"_id": ...}, doc, upsert=True)`, which the walk records as no
+    event): their processing. `data` holds
     the locals the messages were fetched into, not the parameters an ack may also name (the queue
     `self.generate_queue_url(queue_name)` is built for)."""
     if _decodes(call_name(call) or "") or not any(_carries(a.value, data, skip) for a in call.args):
         return False
     if any(e.node is call or getattr(e, "call_node", None) is call for e in consumer.events):
         return False
+    harmless = effects.inert(call, ctx)
+    if harmless is not None:  # a write a repeat leaves as it is (an upsert by id): the work, done
+        return not harmless.startswith(("a declaration", "a signal"))
     return bool(callees.resolve_all(call.func, ctx, ctx.index.project, ctx.index.path, overrides=False))
 
 
