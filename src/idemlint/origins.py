@@ -94,6 +94,12 @@ _SEND_CALL = re.compile(rb"\.(?:send_messages?|send_message_batch|publish(?:_asy
 QUEUE_HELPER = r"(?:add|put|push|append)_\w*queue|queue_(?:message|event|task|job|notification)s?"
 _PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:(?:publish|emit|produce|enqueue|send)\w*|"
                             + QUEUE_HELPER.encode() + rb"))[ \t]*\(", re.M)
+# `self._transport.publish(`, `await self.producer.send_message(`: a publish on an attribute
+_INJECTED_PUBLISH = re.compile(rb"\bself\.\w+\.(?:_*(?:publish|emit|produce|enqueue|send)\w*|xadd\w*|lpush|rpush)\s*\(")
+# `class Name:` or `class Name(...)` at the start of a line
+_ANY_CLASS = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*[(:]", re.M)
+# `_injected_broker`: the modules constructing a class read at most
+MAX_CONSTRUCTORS = 8
 # `class Name(Base, ...):` lines: (the name, the text of its bases)
 CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\([^()]*\))?$")
@@ -495,6 +501,10 @@ class Origins:
                     decorated = True
                     break
         found = {w for w in words if w in BROKER_WORDS or w in RECEIVE_WORDS}
+        if not found & BROKER_WORDS:
+            injected = self._injected_broker(path, source)
+            if injected:  # `self._transport.publish(...)` on what a constructor elsewhere is given
+                found |= injected | {PUBLISHING}
         if decorated:
             found.add(DECORATED)
         if found & BROKER_WORDS and self._subclasses_near(path, source, depth):
@@ -504,6 +514,21 @@ class Origins:
         if found & BROKER_WORDS and self._calls_popper(path, source):
             found.add(RECEIVING)
         return frozenset(found)
+
+    def _injected_broker(self, path: str, source: bytes) -> FrozenSet[str]:
+        """Constructor injection: the module publishes through an object a class of it is given
+        (`def __init__(self, transport): self._transport = transport`, then
+        `self._transport.publish(subject, {...})`) and imports nothing near a broker; the modules of
+        its package that construct the class (`EventManager(self._transport)`) do. Their broker
+        words, or nothing. Read as text, never parsed."""
+        if not _INJECTED_PUBLISH.search(source):
+            return frozenset()
+        words: Set[str] = set()
+        for name in {m.group(1).decode("ascii", "replace") for m in _ANY_CLASS.finditer(source)}:
+            for other in self.project.constructing(name, path)[:MAX_CONSTRUCTORS]:
+                if os.path.abspath(other) != path:
+                    words |= self.carried(other, 1) & BROKER_WORDS
+        return frozenset(words)
 
     def imported_files(self, path: str) -> Tuple[str, ...]:
         """The files of the project modules the module at `path` imports (read as text, once)."""
