@@ -194,11 +194,24 @@ BUFFER_ADDS = {"append", "appendleft", "extend", "add", "insert"}
 BUFFER_DRAINS = {"pop", "popleft", "popitem", "clear"}
 
 
+def _hands_out(method, held: str) -> bool:
+    """`def get_messages(self): return self.received_messages`: a method that gives its caller the
+    container itself (or a copy of it, `list(self.events)`), whose work on what was collected comes
+    later; a getter of anything else (its length, one item) is no drain."""
+    for value in method.returns:
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in (
+                "list", "tuple", "sorted") and len(value.args) == 1:
+            value = value.args[0].value
+        if dotted(value) == held:
+            return True
+    return False
+
+
 def buffered(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
     """`self.tasks.append(task)` in a handler (the consumer's own function), with the message (or data of
     it) going along, where `self.tasks` is a list, deque or set the class builds in memory and another
-    of its methods, or a function of a module it imports, drains (`pop`, `popleft`, `clear`): the work
-    is done there, after the handler returns. Not when the handler itself calls that method or works
+    of its methods, or a function of a module it imports, drains (`pop`, `popleft`, `clear`) or hands
+    out whole (`return self.received_messages`): the work is done there, after the handler returns. Not when the handler itself calls that method or works
     on the container; an append to a container nothing takes from is state (`facts.handoff`)."""
     from .handoff import container_attr  # handoff is read by the handler walk, which imports this module
 
@@ -215,9 +228,9 @@ def buffered(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
         return None
     attr = recv.attr.value
     held = f"self.{attr}"
-    drains = [method for method in cls.methods.values() if method is not ctx.func and any(
+    drains = [method for method in cls.methods.values() if method is not ctx.func and (any(
         call_name(other) in BUFFER_DRAINS and isinstance(other.func, cst.Attribute) and dotted(other.func.value) == held
-        for other in method.calls)]
+        for other in method.calls) or _hands_out(method, held))]
     called = {dotted(c.func) for c in ctx.func.calls}
     if any(f"self.{method.name}" in called for method in drains):
         return None  # `if len(self.batch) >= 100: self.flush()`: the handler drains it itself, then acks
