@@ -169,6 +169,12 @@ def _chosen_method(expr: Optional[cst.BaseExpression], ctx: Ctx) -> str:
     return ""
 
 
+# an oslo.messaging RPC client (`get_rpc_client(transport, target)`, `RPCClient(...)`), also one
+# `prepare(...)`d from it (oslo_messaging 18.3.1 `rpc/client.py`)
+OSLO_RPC_CLIENT = re.compile(r"^oslo_messaging(?:\.rpc(?:\.client)?)?\.(?:get_rpc_client|RPCClient)\([^()]*\)"
+                             r"(?:\.prepare\([^()]*\))*$")
+
+
 def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
     """The non-idempotent effect `call` has, or None (idempotent, harmless, or unknown)."""
     func = call.func
@@ -196,6 +202,12 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
                 return Effect("http", WEAK, f"HTTP `{text}()` (its method chosen at run time, {chosen.upper()} among "
                                             "the choices)")
         return None
+
+    # oslo.messaging RPC: a `cast` (or a `call`) runs a method of another service; each send gets a
+    # fresh `_unique_id`, so the server's duplicate check does not catch a repeat after a redelivery
+    if name in ("cast", "call") and isinstance(func, cst.Attribute) and OSLO_RPC_CLIENT.match(
+            ctx.origin(func.value) or ""):
+        return Effect("rpc", WEAK, f"oslo.messaging RPC `{text}()`")
 
     # payments
     if root in PAYMENT_ROOTS and re.sub(r"_async$", "", name) in PAYMENT_VERBS:  # stripe's `create_async`
