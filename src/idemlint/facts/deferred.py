@@ -237,7 +237,8 @@ def buffered(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
     if any(c is not call and any(dotted(a.value) == held for a in c.args) for c in ctx.func.calls):
         return None  # `write(self.rows)` in the handler itself: what it holds is worked on here
     if drains:
-        return Deferred(f"an in-memory buffer `{held}` (drained in `{drains[0].symbol}`)", WEAK)
+        how = "handed out whole" if _hands_out(drains[0], held) else "drained"
+        return Deferred(f"an in-memory buffer `{held}` ({how} in `{drains[0].symbol}`)", WEAK)
     # or drained by a function the object is handed to, in a project module this one imports
     # (`bot_tasks.run_tasks(self)`, which does `bot.tasks.pop(0)`)
     project, path = ctx.index.project, ctx.index.path
