@@ -301,6 +301,8 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             sites.setdefault(id(site.function.node), site)
     for site in _hook_handlers(index, project, path):
         sites.setdefault(id(site.function.node), site)
+    for site in _callback_handlers(index, project):
+        sites.setdefault(id(site.function.node), site)
     consumers: List[Consumer] = []
     producers: List[Producer] = []
     for func in index.functions:
@@ -526,6 +528,91 @@ def _hook_handlers(index: ModuleIndex, project, path: Optional[str]) -> List[Han
                 if func is not None:
                     out.append(HandlerSite(library, func, "framework", WEAK, evidence, framework_ack=evidence))
     return out
+
+
+def _callback_handlers(index: ModuleIndex, project) -> List[HandlerSite]:
+    """Callbacks given to a project wrapper that acks per message after calling them: a function
+    of this module passed to a project function (`await self._transport.subscribe(subject,
+    _on_message)`) whose body, or a function nested in it (the consume loop it starts), calls that
+    parameter and then acks the message with a library ack (`callback(data)`, then `await
+    msg.ack()`). The callback is a consumer the wrapper acks after it returns. (Needs the project:
+    alone, a module resolves no instance of its own classes.)"""
+    if project is None:
+        return []
+    out: List[HandlerSite] = []
+    for func in [None, *index.functions]:
+        ctx = Ctx(index, func)
+        for call in (func.calls if func is not None else index.module_calls):
+            given = [(arg, target) for arg in call.args
+                     for target in [_module_callable(arg.value, func, index)] if target is not None]
+            if not given or isinstance(call.func, cst.Name) and call.func.value in index.module_functions \
+                    and not index.module_functions[call.func.value].params:
+                continue
+            for callee in callees.resolve_all(call.func, ctx, project, index.path):
+                if callee.index is index and func is not None and callee.func.node is func.node:
+                    continue
+                for arg, target in given:
+                    param = _parameter_of(call, arg, callee.func)
+                    acked = _acks_after_calling(callee, param) if param else None
+                    if acked is not None:
+                        evidence = (f"given to `{callee.qualname}`, which acks each message after `{param}(...)` returns "
+                                    f"({acked.evidence})")
+                        out.append(HandlerSite(acked.library, target, "framework", WEAK, evidence,
+                                               framework_ack=f"`{callee.qualname}` acks the message after it returns"))
+    return out
+
+
+def _module_callable(expr: cst.BaseExpression, func: Optional[FunctionInfo], index: ModuleIndex) -> Optional[FunctionInfo]:
+    """The function of this module an argument names: a function nested in the caller, a module
+    function, or a method of the caller's class (`self.on_message`)."""
+    if isinstance(expr, cst.Name):
+        nested = [f for f in index.functions if f.parent is func and f.name == expr.value] if func is not None else []
+        if nested:
+            return nested[0]
+        return index.module_functions.get(expr.value)
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self" and func:
+        cls = index.class_of(func)
+        return cls.methods.get(expr.attr.value) if cls is not None else None
+    return None
+
+
+def _parameter_of(call: cst.Call, arg: cst.Arg, callee: FunctionInfo) -> Optional[str]:
+    """The parameter of `callee` that `arg` of `call` binds (positional after `self`, or by keyword)."""
+    if arg.keyword is not None:
+        return arg.keyword.value if arg.keyword.value in callee.params else None
+    if arg.star:
+        return None
+    params = [p for p in callee.params if p not in ("self", "cls")]
+    at = [a for a in call.args if a.keyword is None and not a.star].index(arg)
+    return params[at] if at < len(params) else None
+
+
+def _acks_after_calling(callee: "callees.Callee", param: str) -> Optional[AckSite]:
+    """The library ack a function (or a function nested in it) makes after calling its parameter
+    `param`, in the same function: `callback(data)` then `await msg.ack()`."""
+    scopes = [callee.func] + [f for f in callee.index.functions if _nested_in(f, callee.func)]
+    for scope in scopes:
+        calls = scope.calls
+        first = next((i for i, c in enumerate(calls) if isinstance(c.func, cst.Name) and c.func.value == param
+                     ), None)
+        if first is None:
+            continue
+        ctx = Ctx(callee.index, scope, initial_taint(scope))
+        for call in calls[first + 1:]:
+            if called_name(call) in ACK_ADAPTERS:
+                site = _library_ack(call, ctx)
+                if site is not None:
+                    return site
+    return None
+
+
+def _nested_in(func: FunctionInfo, outer: FunctionInfo) -> bool:
+    f = func.parent
+    while f is not None:
+        if f is outer:
+            return True
+        f = f.parent
+    return False
 
 
 def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[str, tuple]:

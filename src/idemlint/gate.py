@@ -17,7 +17,8 @@ from . import patterns as user_patterns
 from .codewords import alternation, code_words
 from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, WITH_ACK_NAMES, may_find, passes_prefilter
 from .detect.base import ModuleWords
-from .origins import BROKER_WORDS, CLASS_LINE, DECORATED, PUBLISHING, QUEUE_HELPER, RECEIVING, SUBCLASSED, imported_names, read_head
+from .origins import (BROKER_WORDS, CLASS_LINE, DECORATED, INJECTED, INJECTED_USE, PUBLISHING, QUEUE_HELPER, RECEIVING,
+                      SUBCLASSED, imported_names, read_head)
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`, `delete_queue_message(svc, q,
 # message=m)`): acks only, never nacks.
@@ -83,7 +84,7 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), projec
         return True  # declared patterns; a decorator of the project's that wraps a framework's
     if _LAST and _LAST[0] is source and _LAST[2] == adjacent and _LAST[3] is project and _LAST[4] == path:
         return _LAST[1]
-    if adjacent and not adjacent & {SUBCLASSED, PUBLISHING, RECEIVING} and not _ACK_OR_PUBLISH.search(source) \
+    if adjacent and not adjacent & {SUBCLASSED, PUBLISHING, RECEIVING, INJECTED} and not _ACK_OR_PUBLISH.search(source) \
             and not (adjacent & KAFKA_WORDS and _KAFKA_RECEIVE.search(source)) and not passes_prefilter(source):
         # let in by the project modules it imports alone, and no ack, publish or ack-helper name in
         # its text: the adjacent branch below has nothing to find (no compile needed). A module that
@@ -114,6 +115,7 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), projec
                           or bool(hooked) and SUBCLASSED in adjacent
                           or PUBLISHING in adjacent  # a call of a publish helper of such a module
                           or RECEIVING in adjacent  # or of a helper that pops off a Redis list
+                          or INJECTED in adjacent  # or through an object its class is given
                           # a poll loop over a Kafka consumer a project factory built: auto-commit
                           # is its ack, with no call to show for it
                           or bool(adjacent & KAFKA_WORDS) and not found.isdisjoint(KAFKA_RECEIVES))
@@ -294,7 +296,7 @@ def adjacency_may_matter(source: bytes) -> bool:
     worth following (`Origins.adjacent`)."""
     return (b"@" in source or _ACK_OR_PUBLISH.search(source) is not None
             or CLASS_LINE.search(source) is not None or _PUBLISHER_CALL.search(source) is not None
-            or _KAFKA_RECEIVE.search(source) is not None)
+            or _KAFKA_RECEIVE.search(source) is not None or INJECTED_USE.search(source) is not None)
 
 
 # The last source asked about and the answer: the API asks before loading the engine, and the

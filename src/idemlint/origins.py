@@ -82,6 +82,9 @@ SUBCLASSED = "@subclassed"
 _ACK_WORD = re.compile(rb"\b(?:\w*_)?(?:ack|acknowledge|commit|complete|settle|xack|lrem|delete_message)(?:_\w+)?\(")
 # `adjacent`: the module calls a publishing function a module near a broker defines
 PUBLISHING = "@publishing"
+# `adjacent`: the module publishes or subscribes through an object a class of it is given, which a
+# module of its package that constructs the class builds near a broker (`Origins._injected_broker`)
+INJECTED = "@injected"
 # `adjacent`: the module calls a function a module it imports defines that pops off a Redis list
 # (`item = self.queue.dequeue()`): it receives through it (`detect.redis_lists`' popping helpers)
 RECEIVING = "@receiving"
@@ -94,8 +97,10 @@ _SEND_CALL = re.compile(rb"\.(?:send_messages?|send_message_batch|publish(?:_asy
 QUEUE_HELPER = r"(?:add|put|push|append)_\w*queue|queue_(?:message|event|task|job|notification)s?"
 _PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:(?:publish|emit|produce|enqueue|send)\w*|"
                             + QUEUE_HELPER.encode() + rb"))[ \t]*\(", re.M)
-# `self._transport.publish(`, `await self.producer.send_message(`: a publish on an attribute
-_INJECTED_PUBLISH = re.compile(rb"\bself\.\w+\.(?:_*(?:publish|emit|produce|enqueue|send)\w*|xadd\w*|lpush|rpush)\s*\(")
+# `self._transport.publish(`, `await self.producer.send_message(`: a publish on an attribute; or a
+# subscription through it, given a callback (`self._transport.subscribe(subject, _on_message)`)
+INJECTED_USE = re.compile(rb"\bself\.\w+\.(?:_*(?:publish|emit|produce|enqueue|send)\w*|xadd\w*|lpush|rpush"
+                          rb"|subscribe\w*|consume\w*)\s*\(")
 # `class Name:` or `class Name(...)` at the start of a line
 _ANY_CLASS = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*[(:]", re.M)
 # `_injected_broker`: the modules constructing a class read at most
@@ -504,7 +509,7 @@ class Origins:
         if not found & BROKER_WORDS:
             injected = self._injected_broker(path, source)
             if injected:  # `self._transport.publish(...)` on what a constructor elsewhere is given
-                found |= injected | {PUBLISHING}
+                found |= injected | {INJECTED}
         if decorated:
             found.add(DECORATED)
         if found & BROKER_WORDS and self._subclasses_near(path, source, depth):
@@ -516,12 +521,13 @@ class Origins:
         return frozenset(found)
 
     def _injected_broker(self, path: str, source: bytes) -> FrozenSet[str]:
-        """Constructor injection: the module publishes through an object a class of it is given
-        (`def __init__(self, transport): self._transport = transport`, then
-        `self._transport.publish(subject, {...})`) and imports nothing near a broker; the modules of
+        """Constructor injection: the module publishes or subscribes through an object a class of it
+        is given (`def __init__(self, transport): self._transport = transport`, then
+        `self._transport.publish(subject, {...})` or `.subscribe(subject, _on_message)`) and imports
+        nothing near a broker; the modules of
         its package that construct the class (`EventManager(self._transport)`) do. Their broker
         words, or nothing. Read as text, never parsed."""
-        if not _INJECTED_PUBLISH.search(source):
+        if not INJECTED_USE.search(source):
             return frozenset()
         words: Set[str] = set()
         for name in {m.group(1).decode("ascii", "replace") for m in _ANY_CLASS.finditer(source)}:
