@@ -291,9 +291,10 @@ def adjacency_may_matter(source: bytes) -> bool:
     """False only if no `adjacent` words can let `source`, a module the prefilter turns away, past
     `may_hold_units`: it names no ack, publish or ack helper (`_ACK_OR_PUBLISH`), has no decorator
     (`DECORATED`), no class with a base (`SUBCLASSED`) and no call named like a publishing helper
-    (`PUBLISHING`), and no receive a Kafka consumer could make (`_KAFKA_RECEIVE`: a poll loop over
-    a consumer a project factory built, which auto-commits). The imports of such a module are not
-    worth following (`Origins.adjacent`)."""
+    (`PUBLISHING`), no receive a Kafka consumer could make (`_KAFKA_RECEIVE`: a poll loop over
+    a consumer a project factory built, which auto-commits), and no publish or subscription on an
+    attribute (`INJECTED_USE`: `self._transport.subscribe(...)` on an object its class is given).
+    The imports of such a module are not worth following (`Origins.adjacent`)."""
     return (b"@" in source or _ACK_OR_PUBLISH.search(source) is not None
             or CLASS_LINE.search(source) is not None or _PUBLISHER_CALL.search(source) is not None
             or _KAFKA_RECEIVE.search(source) is not None or INJECTED_USE.search(source) is not None)
