@@ -530,23 +530,30 @@ def _hook_handlers(index: ModuleIndex, project, path: Optional[str]) -> List[Han
     return out
 
 
+# what a project function that takes a per-message callback is called (`subscribe`, `consume`,
+# `listen`, `register_handler`, `add_listener`, `on_message`, `watch`): only such calls are resolved
+# (resolving every call given a function costs a module load per callee)
+SUBSCRIBE_LIKE = re.compile(r"subscribe|consume|listen|register|handler|callback|^_*on_|watch|receive", re.I)
+
+
 def _callback_handlers(index: ModuleIndex, project) -> List[HandlerSite]:
     """Callbacks given to a project wrapper that acks per message after calling them: a function
     of this module passed to a project function (`await self._transport.subscribe(subject,
     _on_message)`) whose body, or a function nested in it (the consume loop it starts), calls that
     parameter and then acks the message with a library ack (`callback(data)`, then `await
-    msg.ack()`). The callback is a consumer the wrapper acks after it returns. (Needs the project:
-    alone, a module resolves no instance of its own classes.)"""
+    msg.ack()`). The callback is a consumer the wrapper acks after it returns. Only calls named like a
+    subscription (`SUBSCRIBE_LIKE`) are resolved. (Needs the project: alone, a module resolves no
+    instance of its own classes.)"""
     if project is None:
         return []
     out: List[HandlerSite] = []
+    nested = {(id(f.parent.node), f.name): f for f in index.functions if f.parent is not None}
     for func in [None, *index.functions]:
         ctx = Ctx(index, func)
         for call in (func.calls if func is not None else index.module_calls):
             given = [(arg, target) for arg in call.args
-                     for target in [_module_callable(arg.value, func, index)] if target is not None]
-            if not given or isinstance(call.func, cst.Name) and call.func.value in index.module_functions \
-                    and not index.module_functions[call.func.value].params:
+                     for target in [_module_callable(arg.value, func, index, nested)] if target is not None]
+            if not given or not SUBSCRIBE_LIKE.search(called_name(call)):
                 continue
             for callee in callees.resolve_all(call.func, ctx, project, index.path):
                 if callee.index is index and func is not None and callee.func.node is func.node:
@@ -562,14 +569,14 @@ def _callback_handlers(index: ModuleIndex, project) -> List[HandlerSite]:
     return out
 
 
-def _module_callable(expr: cst.BaseExpression, func: Optional[FunctionInfo], index: ModuleIndex) -> Optional[FunctionInfo]:
-    """The function of this module an argument names: a function nested in the caller, a module
-    function, or a method of the caller's class (`self.on_message`)."""
+def _module_callable(expr: cst.BaseExpression, func: Optional[FunctionInfo], index: ModuleIndex,
+                     nested: Dict[tuple, FunctionInfo]) -> Optional[FunctionInfo]:
+    """The function of this module an argument names: a function nested in the caller (`nested`, by
+    the caller's node and the name), a module function, or a method of the caller's class
+    (`self.on_message`)."""
     if isinstance(expr, cst.Name):
-        nested = [f for f in index.functions if f.parent is func and f.name == expr.value] if func is not None else []
-        if nested:
-            return nested[0]
-        return index.module_functions.get(expr.value)
+        inner = nested.get((id(func.node), expr.value)) if func is not None else None
+        return inner or index.module_functions.get(expr.value)
     if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self" and func:
         cls = index.class_of(func)
         return cls.methods.get(expr.attr.value) if cls is not None else None
