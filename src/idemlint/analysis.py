@@ -562,8 +562,8 @@ def _callback_handlers(index: ModuleIndex, project) -> List[HandlerSite]:
                     param = _parameter_of(call, arg, callee.func)
                     acked = _acks_after_calling(callee, param) if param else None
                     if acked is not None:
-                        evidence = (f"given to `{callee.qualname}`, which acks each message after `{param}(...)` returns "
-                                    f"({acked.evidence})")
+                        evidence = (f"given to `{callee.qualname}`, which acks each message after "
+                                    f"`{param}(...)` returns ({acked.evidence})")
                         out.append(HandlerSite(acked.library, target, "framework", WEAK, evidence,
                                                framework_ack=f"`{callee.qualname}` acks the message after it returns"))
     return out
@@ -600,8 +600,8 @@ def _acks_after_calling(callee: "callees.Callee", param: str) -> Optional[AckSit
     scopes = [callee.func] + [f for f in callee.index.functions if _nested_in(f, callee.func)]
     for scope in scopes:
         calls = scope.calls
-        first = next((i for i, c in enumerate(calls) if isinstance(c.func, cst.Name) and c.func.value == param
-                     ), None)
+        first = next((i for i, c in enumerate(calls) if isinstance(c.func, cst.Name) and c.func.value == param),
+                     None)
         if first is None:
             continue
         ctx = Ctx(callee.index, scope, initial_taint(scope))

@@ -84,7 +84,8 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), projec
         return True  # declared patterns; a decorator of the project's that wraps a framework's
     if _LAST and _LAST[0] is source and _LAST[2] == adjacent and _LAST[3] is project and _LAST[4] == path:
         return _LAST[1]
-    if adjacent and not adjacent & {SUBCLASSED, PUBLISHING, RECEIVING, INJECTED} and not _ACK_OR_PUBLISH.search(source) \
+    if adjacent and not adjacent & {SUBCLASSED, PUBLISHING, RECEIVING, INJECTED} \
+            and not _ACK_OR_PUBLISH.search(source) \
             and not (adjacent & KAFKA_WORDS and _KAFKA_RECEIVE.search(source)) and not passes_prefilter(source):
         # let in by the project modules it imports alone, and no ack, publish or ack-helper name in
         # its text: the adjacent branch below has nothing to find (no compile needed). A module that

@@ -1051,7 +1051,8 @@ class ModuleIndex:
                     return self.annotation(f.annotations[name], f, d)
                 # `_QUEUE = JobQueue()` (a singleton a `global` factory sets) or `q = JobQueue()`: a
                 # class of this module, by the module's dotted name, as an attribute set so is
-                base = self.resolve(value, f, d) or (self._local_instance(value) if how == "=" and idx is None else None)
+                base = self.resolve(value, f, d) or (
+                    self._local_instance(value) if how == "=" and idx is None else None)
                 if base is None:
                     return None
                 if how == "for":

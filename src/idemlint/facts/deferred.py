@@ -211,8 +211,9 @@ def buffered(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
     """`self.tasks.append(task)` in a handler (the consumer's own function), with the message (or data of
     it) going along, where `self.tasks` is a list, deque or set the class builds in memory and another
     of its methods, or a function of a module it imports, drains (`pop`, `popleft`, `clear`) or hands
-    out whole (`return self.received_messages`): the work is done there, after the handler returns. Not when the handler itself calls that method or works
-    on the container; an append to a container nothing takes from is state (`facts.handoff`)."""
+    out whole (`return self.received_messages`): the work is done there, after the handler returns.
+    Not when the handler itself calls that method or works on the container; an append to a
+    container nothing takes from is state (`facts.handoff`)."""
     from .handoff import container_attr  # handoff is read by the handler walk, which imports this module
 
     func = call.func

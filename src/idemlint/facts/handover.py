@@ -96,7 +96,8 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
             data = _carried(func, shape, node, skip, data | (set(func.params) - skip - _ack_receiver(node)))
         at = shape.order[id(node)]
         if any(isinstance(n, cst.Call) and not shape.inside(n, node) and (
-                _unseen(n, ctx, data, skip, consumer, False) or _worked_on(n, ctx, data - set(func.params), skip, consumer))
+                _unseen(n, ctx, data, skip, consumer, False)
+                or _worked_on(n, ctx, data - set(func.params), skip, consumer))
                for n in shape.nodes[:at]):
             # given to unseen code before the ack (the walk may not have known it held the message), or
             # to a project function that does more than decode it (`await self._execute_job(job)`)
