@@ -309,12 +309,17 @@ def _excepting(shape: Shape, node: cst.CSTNode) -> bool:
     return any(isinstance(a, cst.ExceptHandler) for a in shape.ancestors(node))
 
 
+def _project_call(call: cst.Call, ctx: Ctx) -> bool:
+    """`call` runs a function of the project (the walk reads it), not a library's."""
+    return bool(callees.resolve_all(call.func, ctx, ctx.index.project, ctx.index.path, overrides=False))
+
+
 def _reshaped(value: cst.BaseExpression, ctx: Ctx, data: Set[str], skip: Set[str]) -> bool:
     """`return self._fetch_data_from_wrapper_strct(notifications)`: what a project function makes of
     the acked messages, returned; whatever the caller does with it comes after the ack."""
     call = value.expression if isinstance(value, cst.Await) else value
-    return isinstance(call, cst.Call) and any(_carries(a.value, data, skip) for a in call.args) and bool(
-        callees.resolve_all(call.func, ctx, ctx.index.project, ctx.index.path, overrides=False))
+    return isinstance(call, cst.Call) and any(_carries(a.value, data, skip) for a in call.args) and _project_call(
+        call, ctx)
 
 
 def _worked_on(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer) -> bool:
@@ -332,7 +337,7 @@ def _worked_on(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consume
     harmless = effects.inert(call, ctx)
     if harmless is not None:  # a write a repeat leaves as it is (an upsert by id): the work, done
         return not harmless.startswith(("a declaration", "a signal"))
-    return bool(callees.resolve_all(call.func, ctx, ctx.index.project, ctx.index.path, overrides=False))
+    return _project_call(call, ctx)
 
 
 def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer, given: bool = True) -> bool:
@@ -346,7 +351,7 @@ def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: 
         return False  # a test double, or a test's assertion about the ack (`mock_qos.ack.assert_called_with(tag)`)
     if not any(_carries(a.value, data, skip) for a in call.args):
         return False
-    if callees.resolve_all(call.func, ctx, ctx.index.project, ctx.index.path, overrides=False):
+    if _project_call(call, ctx):
         return False  # a project function: the walk has read it
     if effects.classify(call, ctx) is not None or effects.inert(call, ctx):
         return False
