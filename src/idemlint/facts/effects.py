@@ -466,6 +466,17 @@ ZK_KEYED = {"set", "set_async", "ensure_path", "ensure_path_async", "delete", "d
             "create_async"}
 
 
+# `inert`'s answers that are no write at all: a declaration, a signal, a query being built, a `SELECT`
+NOT_WRITES = ("a declaration", "a signal", "a query method", "SQL other")
+
+
+def harmless_write(call: cst.Call, ctx: Ctx) -> bool:
+    """`call` writes something a repeat leaves as it is (an upsert by id, a key-value set, a `PUT`, a
+    file written whole): work done, which a replay does not double (see `inert`)."""
+    reason = inert(call, ctx)
+    return reason is not None and not reason.startswith(NOT_WRITES)
+
+
 def inert(call: cst.Call, ctx: Ctx) -> Optional[str]:
     """Why a call the tables do not count as an effect is not a hand-off of the message either (None:
     not known to be harmless): a declaration, a Django or blinker signal, a NATS key-value write, or a

@@ -309,6 +309,11 @@ def _excepting(shape: Shape, node: cst.CSTNode) -> bool:
     return any(isinstance(a, cst.ExceptHandler) for a in shape.ancestors(node))
 
 
+def _given(call: cst.Call, data: Set[str], skip: Set[str]) -> bool:
+    """Some argument of `call` carries the messages."""
+    return any(_carries(a.value, data, skip) for a in call.args)
+
+
 def _project_call(call: cst.Call, ctx: Ctx) -> bool:
     """`call` runs a function of the project (the walk reads it), not a library's."""
     return bool(callees.resolve_all(call.func, ctx, ctx.index.project, ctx.index.path, overrides=False))
@@ -318,26 +323,21 @@ def _reshaped(value: cst.BaseExpression, ctx: Ctx, data: Set[str], skip: Set[str
     """`return self._fetch_data_from_wrapper_strct(notifications)`: what a project function makes of
     the acked messages, returned; whatever the caller does with it comes after the ack."""
     call = value.expression if isinstance(value, cst.Await) else value
-    return isinstance(call, cst.Call) and any(_carries(a.value, data, skip) for a in call.args) and _project_call(
-        call, ctx)
+    return isinstance(call, cst.Call) and _given(call, data, skip) and _project_call(call, ctx)
 
 
 def _worked_on(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer) -> bool:
     """`call` runs a project function on the messages that is no decoder of them (`_decode_job(msg.data)`
     and `self._validate_message(payload)` only give the message another form) and no step the walk
-    knows (the ack helper `self.delete_message_from_queue(handle)`), or a write of them that a repeat
+    knows (the ack helper `self.delete_message_from_queue(handle)`), or writes them in a way a repeat
     leaves as it is (`replace_one({"_id": ...}, doc, upsert=True)`, which the walk records as no
-    event): their processing. `data` holds
-    the locals the messages were fetched into, not the parameters an ack may also name (the queue
-    `self.generate_queue_url(queue_name)` is built for)."""
-    if _decodes(call_name(call) or "") or not any(_carries(a.value, data, skip) for a in call.args):
+    event): their processing. `data` holds the locals the messages were fetched into, not the
+    parameters an ack may also name (the queue `self.generate_queue_url(queue_name)` is built for)."""
+    if _decodes(call_name(call) or "") or not _given(call, data, skip):
         return False
     if any(e.node is call or getattr(e, "call_node", None) is call for e in consumer.events):
         return False
-    harmless = effects.inert(call, ctx)
-    if harmless is not None:  # a write a repeat leaves as it is (an upsert by id): the work, done
-        return not harmless.startswith(("a declaration", "a signal"))
-    return _project_call(call, ctx)
+    return effects.harmless_write(call, ctx) or _project_call(call, ctx)
 
 
 def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer, given: bool = True) -> bool:
@@ -349,7 +349,7 @@ def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: 
         return False  # an ack, a receive or another recognised step (a given callable is unseen code)
     if is_mock(call, ctx) or (call_name(call) or "").startswith("assert"):
         return False  # a test double, or a test's assertion about the ack (`mock_qos.ack.assert_called_with(tag)`)
-    if not any(_carries(a.value, data, skip) for a in call.args):
+    if not _given(call, data, skip):
         return False
     if _project_call(call, ctx):
         return False  # a project function: the walk has read it
