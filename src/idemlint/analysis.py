@@ -15,7 +15,8 @@ from .facts.acks import THREADSAFE, self_method
 from .facts.deferred import Shape, bound_by, local_names, message_data, module_names
 from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
 from .facts.identity import is_id_field, mentions, names_in, normal
-from .facts.payload import CORRELATION, bound_once, built_here, carries_id, fields, is_constant, typed_by_operator
+from .facts.payload import (CORRELATION, PROPERTY_ID_LIBRARIES, bound_once, built_here, carries_id, copied_headers,
+                             fields, is_constant, typed_by_operator)
 from .findings import Finding, ParseFailure, Related, Step
 from .gate import ACK_LIKE, HOOK_NAME, may_hold_units
 from .stack import with_big_stack as _with_big_stack
@@ -342,7 +343,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
         else:
             continue
         for producer in producers[first_producer:]:
-            if not producer.has_id and not producer.idless_messages and _relays(producer.payload, ctx):
+            if not producer.has_id and not producer.idless_messages and _relays(producer, ctx):
                 producer.has_id = True  # the message it consumed, passed on whole: not a new message
                 producer.evidence.append("passes on the message it consumed, as it came")
         consumers.append(_walk(consumer, index, project, path, _iterated_acked(func, acked)))
@@ -395,11 +396,21 @@ def _callers_report(consumers: List[Consumer], index: ModuleIndex) -> List[Consu
 _WHOLE_BODY = frozenset({"body", "Body", "value", "data", "payload"})
 
 
-def _relays(payload: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+def _relays(producer: Producer, ctx: Ctx) -> bool:
     """The consumer publishes the message it consumed, as it came (a redrive from a dead-letter
     queue, a delayed retry of the same message): the name that holds it, or its whole body. Its id
     is the one its producer gave it, so IDEM003, which asks the author of a message for one, does
-    not apply; repeating the publish is IDEM001's business."""
+    not apply; repeating the publish is IDEM001's business.
+
+    Over AMQP the id is a property beside the body: aio-pika's incoming message published whole
+    (`exchange.publish(message, ...)`) goes on with it, and the body sent on with no headers or
+    properties of its own keeps whatever id the body holds. A copy whose envelope the publish makes
+    anew (`aio_pika.Message(body=message.body, headers=message.headers)`, `basic_publish(..., body,
+    properties=BasicProperties(headers=retry_headers))`) is a new message, with no id unless it sets
+    one, which `has_id` would have seen (forwarded `properties` count)."""
+    payload = producer.payload
+    if producer.library in PROPERTY_ID_LIBRARIES and producer.envelope_set:
+        return False
     expr = payload
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and not expr.args:
         expr = expr.func  # `msg.value()`
@@ -491,7 +502,8 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
     has_id, evidence = site.has_id or site.rpc_reply, site.evidence
     unknown_props = False
     for expr in site.id_exprs:
-        found = carries_id(expr, ctx)
+        found = False if site.library in PROPERTY_ID_LIBRARIES and copied_headers(
+            expr, ctx, set(ctx.message_names) | _received(ctx)) else carries_id(expr, ctx)
         if found:
             has_id = True
         elif found is None:
@@ -509,7 +521,7 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
                     idless_messages=site.idless_messages,
                     payload_built_here=not visible and site.payload is not None and built_here(site.payload, ctx),
                     operator_input=not has_id and not constant and typed_by_operator(site.payload, ctx),
-                    payload=site.payload)
+                    payload=site.payload, envelope_set=bool(site.id_exprs))
 
 
 HOOK_CALLER = re.compile(r"^self\.(\w+)$")

@@ -126,6 +126,7 @@ class Producer:
     by_name: bool = False  # the client is a message producer by its name only (`ProduceSite.by_name`)
     core_subject: bool = False  # a core NATS publish: kept only if a stream captures it (`ProduceSite.core_subject`)
     idless_messages: bool = False  # the library's messages have no id at all (`ProduceSite.idless_messages`)
+    envelope_set: bool = False  # the publish gives the message properties or headers of its own
 
     @property
     def symbol(self) -> str:

@@ -552,10 +552,12 @@ class HandlerRun:
             strength = WEAK if produced.by_name or produced.core_subject else STRONG
             if kind == "effect" and not produced.has_id and not any(
                     payload.carries_id(expr, ctx) for expr in produced.id_exprs) and _raw_body(
-                    produced.payload, self.tainted | w.bound if w.bound else self.tainted, w.func):
+                    produced.payload, self.tainted | w.bound if w.bound else self.tainted, w.func) and not (
+                    produced.library in payload.PROPERTY_ID_LIBRARIES and produced.id_exprs):
                 # the delivered bytes sent on as they came (`js.publish(subject, msg.data)`), with no id
                 # of the copy's own: it carries whatever id its producer gave the original, which is
-                # not in view here
+                # not in view here (over AMQP, not when the publish gives the copy headers or
+                # properties of its own: a new envelope, without the original's `message_id`)
                 strength = min(strength, WEAK)
             self.add(w, kind, call, strength, f"publish {produced.what}", detail="publish")
             return
@@ -732,7 +734,11 @@ class HandlerRun:
             return True  # the caller matches replies by correlation id and drops the extra one
         # a `**params` dict the function builds itself (`params = dict(QueueUrl=..., MessageBody=body)`)
         # is no set of the message's own properties: the adapters read its keywords
-        forwarded = list(site.id_exprs) + [a.value for a in call.args if a.star == "**" and not _built_dict(a.value, ctx)]
+        # (over AMQP the id is the `message_id` property: the delivered message's headers copied
+        # onto a new one do not carry it)
+        forwarded = [expr for expr in site.id_exprs if site.library not in payload.PROPERTY_ID_LIBRARIES
+                     or not payload.copied_headers(expr, ctx, tainted)] \
+            + [a.value for a in call.args if a.star == "**" and not _built_dict(a.value, ctx)]
         if any(isinstance(expr, (cst.Name, cst.Attribute)) and mentions(expr, tainted) for expr in forwarded):
             return True  # `headers=message.headers`, `**message.properties`: forwarded with its own ids
         return any(self._from_message_id(value, ctx, tainted)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -763,6 +763,8 @@ def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
             return None
         return any(is_id_field(a.keyword.value) for a in expr.args if a.keyword is not None)
     keys = dict_keys(expr)
+    if keys is None and isinstance(expr, cst.Dict):
+        keys = _constant_display_keys(expr, ctx)
     if keys is not None:
         return any(is_id_field(k) for k in keys)
     if isinstance(expr, (cst.List, cst.Tuple)):
@@ -780,6 +782,96 @@ def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
     if isinstance(expr, cst.Name) and expr.value == "None":
         return False
     return None
+
+
+def _constant_display_keys(expr: cst.Dict, ctx: Ctx) -> Optional[List[str]]:
+    """The keys of a dict display whose keys are strings or module constants bound once to one
+    (`{X_DELAY: delay}` after `X_DELAY = "x-delay"`); None when one is neither."""
+    keys = []
+    for el in expr.elements:
+        if isinstance(el, cst.StarredDictElement):
+            return None
+        key = string_value(el.key)
+        if key is None and isinstance(el.key, cst.Name) and (ctx.func is None or el.key.value not in ctx.func.assigns):
+            values = ctx.index.module_assigns.get(el.key.value, ())
+            if len(values) == 1 and values[0][1] is None and values[0][2] == "=":
+                key = string_value(values[0][0])
+        if key is None:
+            return None
+        keys.append(key)
+    return keys
+
+
+# the libraries whose message id is a property beside the body (AMQP's `message_id`): a copy made
+# from a delivered message's body and headers leaves it behind
+PROPERTY_ID_LIBRARIES = ("pika", "aio_pika", "aiormq", "kombu")
+
+
+def copied_headers(expr: cst.BaseExpression, ctx: Ctx, message: Set[str]) -> bool:
+    """`headers=message.headers` (or `dict(message.headers or {})`, `message.headers.copy()`, through a
+    local that adds no id key) of a message the function was given or received (`message`, the
+    names holding it): over AMQP its id is the `message_id` property, which a copy of the headers
+    does not carry."""
+    seen = 0
+    while seen < 4:
+        seen += 1
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "dict" \
+                and len(expr.args) == 1 and not expr.args[0].keyword:
+            expr = expr.args[0].value
+        elif isinstance(expr, cst.BooleanOperation):
+            expr = expr.left
+        elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "copy" \
+                and not expr.args:
+            expr = expr.func.value
+        elif isinstance(expr, cst.Name) and ctx.func is not None and len(ctx.func.assigns.get(expr.value, ())) == 1:
+            if not _adds_plain_keys(expr.value, ctx.func):
+                return False  # `headers["x-message-id"] = ...`, or a key not in view: it may add an id
+            expr = ctx.func.assigns[expr.value][0][0]
+        else:
+            break
+    if not (isinstance(expr, cst.Attribute) and expr.attr.value == "headers" and isinstance(expr.value, cst.Name)):
+        return False
+    return expr.value.value in message
+
+
+def _adds_plain_keys(name: str, func: FunctionInfo) -> bool:
+    """Every key the function adds to the mapping `name` is in view and none is an id
+    (`headers.update({"x-failure-reason": reason})`, `headers["x-retry"] = n`)."""
+    if any(base == name for base, _ in func.subscript_names):
+        return False
+    if any(base == name and _id_like_key(key) for base, key in func.subscripts):
+        return False
+    for call in func.calls:
+        if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) \
+                and call.func.value.value == name and call.func.attr.value in ("update", "setdefault", "__setitem__"):
+            keys = [_key_text(a.value) for a in call.args[:1]] if call.func.attr.value != "update" \
+                else ([_key_text(el.key) if isinstance(el, cst.DictElement) else None
+                       for el in call.args[0].value.elements]
+                      if len(call.args) == 1 and not call.args[0].keyword and isinstance(call.args[0].value, cst.Dict)
+                      else None)
+            if keys is None and call.func.attr.value == "update":
+                keys = [a.keyword.value for a in call.args if a.keyword is not None] \
+                    if all(a.keyword is not None for a in call.args) else None
+            if keys is None or any(k is None or _id_like_key(k) for k in keys):
+                return False
+    return True
+
+
+# the words of a key or of the constant that names one which make it an id (`MESSAGE_ID_HEADER`)
+ID_KEY_WORDS = frozenset({"id", "uuid", "guid", "msgid", "dedup", "idempotency", "key"})
+
+
+def _id_like_key(key: str) -> bool:
+    return is_id_field(key) or bool(set(re.split(r"[^a-z0-9]+", key.lower())) & ID_KEY_WORDS)
+
+
+def _key_text(expr: cst.BaseExpression) -> Optional[str]:
+    """A mapping key as text: a string, or the name of the constant that holds one
+    (`settings.RETRY_HEADER`), which says what the key is for."""
+    text = string_value(expr)
+    if text is None and isinstance(expr, (cst.Name, cst.Attribute)):
+        text = (dotted(expr) or "").split(".")[-1] or None
+    return text
 
 
 # Properties whose value is a mapping of headers, each of which may be an id slot of its own.

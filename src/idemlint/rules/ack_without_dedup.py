@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from ..facts.deferred import in_receive_scope, module_names
 from ..findings import Confidence
+from ..index import contains, walk
 from ..model import Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
 
@@ -21,6 +24,22 @@ def confidence(ack_strength: int, effect_strength: int) -> Confidence:
     """Explicit library ack (2) or framework/weak ack (1), plus effect evidence (2, 1, or 0 unseen)."""
     score = ack_strength + effect_strength
     return Confidence.HIGH if score >= 4 else Confidence.MEDIUM if score == 3 else Confidence.LOW
+
+
+def _retry_copy(consumer: Consumer, effect: Event, acks) -> bool:
+    """A publish on the error path, acked after it (`except: publish(copy_for_retry); message.ack()`,
+    or an ack after the `try` statement): the retry or dead-letter copy is the handling, and a
+    crash between the two sends it again. The message is still in hand there though the `try` body acks it too: the
+    handler runs when the body raised before its ack. Not when the publish and the ack are both in
+    one helper it calls (`except: self.archive(body, message)`): the helper, a consumer of the
+    message it is given, reports its own."""
+    if not (effect.in_except and effect.detail == "publish" and any(a.seq > effect.seq for a in acks)):
+        return False
+    if effect.chain and any(a.chain and a.call_node is effect.call_node and a.seq > effect.seq for a in acks):
+        return False
+    tries = [t for t in walk(consumer.function.node, into_scopes=False) if isinstance(t, cst.Try)
+             and any(contains(h, effect.node) for h in t.handlers)]
+    return consumer.in_hand(effect, elsewhere=lambda ack: any(contains(t.body, ack.node) for t in tries))
 
 
 def _deferred_before(consumer: Consumer, defer: Event, ack: Event) -> bool:
@@ -48,7 +67,8 @@ class AckWithoutDedup(Rule):
         receives = [r.seq for r in consumer.of("receive")]
         # acked: some ack follows with no receive in between (else that ack is for the next message)
         effects = [e for e in consumer.of("effect")
-                   if not consumer.guarded(e) and consumer.in_hand(e) and not e.in_except
+                   if not consumer.guarded(e)
+                   and (consumer.in_hand(e) and not e.in_except or _retry_copy(consumer, e, acks))
                    and any(a.seq > e.seq and not any(e.seq < r < a.seq for r in receives) for a in acks)]
         if consumer.auto_commit:  # Kafka auto-commit commits at a later receive: the loop's work only
             effects = in_receive_scope(consumer, effects, module_names(module.index))
