@@ -47,3 +47,39 @@ def test_a_text_a_formatter_method_writes_is_built_there(tmp_path: Path):
     assert found == [(_line_of(name, "self.sns.publish(", folder="sqs"), "IDEM003", "low"),
                      (_line_of(name, 'notifier.send("Job failed"', folder="sqs"), "IDEM003", "low"),
                      (_line_of(name, 'notifier.send("Job finished"', folder="sqs"), "IDEM003", "low")]
+
+
+ALERTS = '''import boto3
+
+
+class StockNotifier:
+    def __init__(self, topic_arn):
+        self.client = boto3.client("sns")
+        self.topic_arn = topic_arn
+
+    def send_low_stock_alert(self, site_id, material, stock, threshold):
+        subject = f"Low stock alert: {material}"
+        message = (
+            f"Site {site_id}: {material} stock is {stock}, "
+            f"below the threshold of {threshold}."
+        )
+        return self._publish(subject, message)
+
+    def send_stock_event(self, event_id, site_id, material):
+        return self._publish("Stock event", f"[{event_id}] Site {site_id}: {material} moved")
+
+    def _publish(self, subject, message):
+        response = self.client.publish(TopicArn=self.topic_arn, Subject=subject, Message=message)
+        return response.get("MessageId")
+'''
+
+
+def test_an_entity_id_in_an_alert_text_is_no_id_of_the_alert(tmp_path: Path):
+    # `send_low_stock_alert` writes its text in two f-strings one after the other (not a constant),
+    # and `site_id` names the site every alert about it names; `send_stock_event`'s text starts with
+    # the id of the event it reports, which a subscriber can drop a repeat by
+    found = sorted((line, rule, confidence)
+                   for _, rule, confidence, line in project_findings(tmp_path, {"alerts.py": ALERTS}, lines=True))
+    lines = ALERTS.splitlines()
+    assert found == [(lines.index("        return self._publish(subject, message)") + 1, "IDEM003", "low"),
+                     ([i for i, text in enumerate(lines, 1) if "self.client.publish(" in text][0], "IDEM003", "low")]

@@ -80,9 +80,11 @@ def _template(expr: Optional[cst.BaseExpression]) -> bool:
     """An f-string with words of its own (`f"order {n} shipped"`), not one that only formats a value
     (`f"{message}"`, `f"{body}\\n"`); or the same written with `str.format` or `%`
     (`"DAG {dag} failed at {when}".format(...)`, `"job %s done" % name`)."""
-    if isinstance(expr, cst.FormattedString):
-        return any(isinstance(part, cst.FormattedStringText) and _WORD.search(_ESCAPE.sub("", part.value)) is not None
-                   for part in expr.parts)
+    if isinstance(expr, (cst.FormattedString, cst.ConcatenatedString)):
+        parts = _text_parts(expr)  # (f-strings written one after the other: their texts together)
+        return any(isinstance(part, cst.FormattedStringExpression) for part in parts) and any(
+            isinstance(part, cst.FormattedStringText) and _WORD.search(_ESCAPE.sub("", part.value)) is not None
+            for part in parts)
     text = _formatted_text(expr)
     return text is not None and _WORD.search(_PLACEHOLDER.sub("", _ESCAPE.sub("", text))) is not None
 
@@ -301,13 +303,15 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
         # `dump(message.__dict__)`, `asdict(event)`, `event.model_dump_json()` of an object of a
         # project class that has an id field (`self.job_id = job_id`, `event_id: str`)
         return True, held
-    if isinstance(expr, cst.FormattedString):
-        # a text written here: an id is one of the values it formats in (`f"order {order_id} shipped"`)
-        return False, ["id"] if any(isinstance(part, cst.FormattedStringExpression) and is_id_value(part.expression)
-                                    for part in expr.parts) else []
+    if isinstance(expr, cst.FormattedString) or isinstance(expr, cst.ConcatenatedString) and _text_parts(expr):
+        # a text written here: an id is one of the values it formats in that names the message
+        # (`f"{event_id}: order shipped"`), or one made unique there; also over several
+        # f-strings written one after the other (`(f"Site {site}: ..." f"below {threshold}")`)
+        return False, ["id"] if any(isinstance(part, cst.FormattedStringExpression) and _text_id(part.expression)
+                                    for part in _text_parts(expr)) else []
     if _formatted_text(expr) is not None:
-        # the same text written with `str.format` or `%`: an id is one of the values it formats in
-        return False, ["id"] if any(is_id_value(value) for value in _format_values(expr)) else []
+        # the same text written with `str.format` or `%`
+        return False, ["id"] if any(_text_id(value) for value in _format_values(expr)) else []
     sequence = _sequence(expr)
     if sequence is not None:
         # a record sent as a tuple (`str((record_type, action, record_id, ...))`): its
@@ -654,6 +658,39 @@ def is_id_value(expr: Optional[cst.BaseExpression]) -> bool:
     return bool(name) and (is_id_field(name) or normal(name) in ID_PAYLOAD_WORDS)
 
 
+# The words of a value's name that make it the id of a message or an event, not of the thing a
+# message is about (`site_id`, `task_id`, `dag_id` name a site, a task, a DAG; an alert about one
+# is sent again for every new reading of it)
+MESSAGE_ID_WORDS = {"message", "msg", "event", "request", "req", "delivery", "notification", "dedup",
+                    "idempotency", "uuid", "guid", "correlation", "trace", "nonce", "run", "execution"}
+
+
+def _text_parts(expr: cst.BaseExpression) -> list:
+    """The parts of the f-strings a text is written with, one f-string or several written one after
+    the other (`f"a {x}" f"b {y}"`); empty for a text of plain strings."""
+    if isinstance(expr, cst.FormattedString):
+        return list(expr.parts)
+    if isinstance(expr, cst.ConcatenatedString):
+        return _text_parts(expr.left) + _text_parts(expr.right)
+    return []
+
+
+def _text_id(expr: cst.BaseExpression) -> bool:
+    """A value formatted into a text message that lets a reader of the text drop a repeat: one made
+    unique where the text is written (`uuid4()`), or an id of the message or event itself
+    (`event_id`, `msg.id`, `self.request.id`). An entity's id in prose (`f"Site {site_id}: stock
+    low"`) names what the text is about, and every text about it carries it."""
+    if _made_unique(expr):
+        return True
+    if not is_id_value(expr):
+        return False
+    words = set()
+    for node in walk(expr):
+        if isinstance(node, cst.Name):
+            words.update(w for w in re.split(r"[^a-z0-9]+", node.value.lower()) if w)
+    return bool(words & MESSAGE_ID_WORDS)
+
+
 # Names of a bare value that identifies the thing it is sent about (an order number, a crash id).
 ID_PAYLOAD_WORDS = {"number", "order_number", "crash_id", "uuid", "pk"}
 
@@ -667,8 +704,9 @@ def is_constant(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) ->
     inner = unwrap(expr) if expr is not None else None
     if inner is not None:
         return is_constant(inner, ctx, depth + 1)
-    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)):
-        return True
+    if isinstance(expr, (cst.SimpleString, cst.Integer, cst.Float)) \
+            or isinstance(expr, cst.ConcatenatedString) and not _text_parts(expr):
+        return True  # (not `f"a {x}" "b"`: an f-string among the pieces formats values in)
     if isinstance(expr, cst.Name):
         if expr.value in ("True", "False", "None"):
             return True
