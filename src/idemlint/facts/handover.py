@@ -51,6 +51,10 @@ DECODES = {"loads", "unpackb", "unpack", "unpickle", "decode", "deserialize", "d
 RESHAPES = frozenset({"replace", "strip", "lstrip", "rstrip", "encode", "lower", "upper", "split", "splitlines"})
 
 
+# a confluent-kafka message's accessors, which give what it holds (`msg.value()`, `msg.key()`)
+ACCESSORS = frozenset({"value", "key", "headers"})
+
+
 def _decodes(name: str) -> bool:
     """A decoder by its name: `loads`, also `json_loads`, `msgpack_unpackb`, `deserialize_message`,
     `_validate_message` (a private helper's leading underscores do not count)."""
@@ -62,10 +66,13 @@ def _decodes(name: str) -> bool:
 class HandOver:
     ack: Event
     node: cst.CSTNode  # the `return`, or the call given the messages
-    how: str  # returned | unseen
-    what: str  # the call (`unseen`)
+    how: str  # returned | unseen | polled (an auto-commit consumer's records returned)
+    what: str  # the call (`unseen`), the auto-commit (`polled`)
 
     def describe(self, symbol: str) -> str:
+        if self.how == "polled":
+            return (f"`{symbol}` returns the records it polled to its caller; Kafka auto-commit ({self.what}) "
+                    "may commit them before the caller's work on them is done")
         if self.how == "returned":
             return f"`{symbol}` acks the messages, then returns them to its caller, whose work on them comes after the ack"
         return f"`{symbol}` acks the messages, then hands them to {self.what}, code idemlint cannot see"
@@ -113,6 +120,42 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
             if isinstance(later, cst.Call) and not (_ack_receiver(later) & _ack_receiver(node)) \
                     and _unseen(later, ctx, data, skip, consumer):  # `ch.basic_publish(...)`: the broker's API
                 return HandOver(ack, later, "unseen", f"`{call_name(later)}()`")
+    return None
+
+
+def polled_then_returned(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
+    """A Kafka auto-commit consumer that polls and returns what it polled (a queue's `pop()` for a
+    scheduler, `fetch_one()`): auto-commit commits the offset at a later poll or from a background
+    timer, whenever that comes, and the caller's work on the record may not be done by then.
+
+    Only a function that does nothing with the record itself (no effect, hand-off, lookup or
+    marker) and is no generator (`facts.generators` reads those); what is returned must carry the
+    polled records (or what a decoder or a project function makes of them)."""
+    func = consumer.function
+    if not consumer.auto_commit or consumer.ack_mode != "framework" or func.yields:
+        return None
+    if any(e.kind in WORK for e in consumer.events):
+        return None
+    shape = Shape(func.node)
+    skip = module_names(index) | {"self", "cls"}
+    ctx = Ctx(index, func)
+    ack = next((a for a in consumer.of("ack") if a.detail == "framework"), None)
+    for receive in sorted(consumer.of("receive"), key=lambda e: e.seq):
+        node = receive.node
+        if ack is None or not isinstance(node, cst.Call) or not shape.has(node):
+            continue
+        binding = next((a for a in shape.ancestors(node) if isinstance(a, (cst.Assign, cst.AnnAssign))), None)
+        seed = set(bound_names(binding)) - skip if binding is not None else set()
+        data = _carried(func, shape, node, skip, seed) if seed else set()
+        if not data:
+            continue
+        at = shape.order[id(node)]
+        for later in shape.nodes[at + 1:]:
+            if _excepting(shape, later):
+                continue
+            if isinstance(later, cst.Return) and later.value is not None and (
+                    _carries(later.value, data, skip) or _reshaped(later.value, ctx, data, skip)):
+                return HandOver(ack, later, "polled", consumer.framework_ack)
     return None
 
 
@@ -261,7 +304,7 @@ def _plain_names(expr: cst.CSTNode, skip: Set[str]) -> Set[str]:
             name = call_name(cur) or ""
             if isinstance(cur.func, cst.Name) and name in COPIES:
                 stack.extend(a.value for a in cur.args)
-            elif isinstance(cur.func, cst.Attribute) and (name in READS or name in RESHAPES):
+            elif isinstance(cur.func, cst.Attribute) and (name in READS or name in RESHAPES or name in ACCESSORS):
                 stack.append(cur.func.value)
             elif _decodes(name):
                 stack.extend(a.value for a in cur.args[:1])

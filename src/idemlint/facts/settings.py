@@ -67,6 +67,11 @@ def setting(built: Built, keys: Sequence[str], config_first: bool = True) -> Set
     `config_first`: confluent-kafka's `Consumer(conf)`, not kafka-python's `KafkaConsumer(*topics)`)."""
     found = Setting(ABSENT)
     first = config_first
+    spelled = [arg for arg in built.call.args if arg.keyword is not None and arg.keyword.value in keys]
+    if len(spelled) == 1:
+        # a keyword written out is final: a `**spread` that held it too would fail the call
+        # (`got multiple values for keyword argument`), so `enable_auto_commit=False, **extra` is off
+        return _truth(spelled[0].value, built.index)
     for arg in built.call.args:
         if arg.keyword is not None:
             if arg.keyword.value in keys:
@@ -132,6 +137,9 @@ def _in_dict(expr: cst.BaseExpression, keys: Sequence[str], func: Optional[Funct
             found = results[0] if all(r.state == results[0].state for r in results) else Setting(UNKNOWN)
             if isinstance(expr, cst.Name):
                 found = _changed(expr.value, found, keys, func, index, d)
+            elif func is not None:
+                # `self.consumer_config["enable.auto.commit"] = False` before `Consumer(self.consumer_config)`
+                found = _changed(dotted(expr) or "", found, keys, func, index, d)
             return found
         other = _other_module_constant(expr, func, index)
         if other is not None:
@@ -141,10 +149,13 @@ def _in_dict(expr: cst.BaseExpression, keys: Sequence[str], func: Optional[Funct
 
 def _changed(name: str, found: Setting, keys: Sequence[str], func: Optional[FunctionInfo], index: ModuleIndex,
              depth: int) -> Setting:
-    """Apply `conf["k"] = v`, `conf.update(...)` and `conf.setdefault("k", v)` made in the scope of `name`."""
+    """Apply `conf["k"] = v`, `conf.update(...)` and `conf.setdefault("k", v)` made in the scope of `name`
+    (for an attribute, `self.conf`, in the function at hand)."""
     scope: cst.CSTNode = index.module
     f = func
-    while f is not None:
+    if "." in name and func is not None:
+        scope = func.node.body
+    while f is not None and "." not in name:
         if name in f.assigns:
             scope = f.node.body
             break
@@ -153,7 +164,7 @@ def _changed(name: str, found: Setting, keys: Sequence[str], func: Optional[Func
         if isinstance(node, cst.Assign):
             for target in node.targets:
                 t = target.target
-                if (isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name) and t.value.value == name
+                if (isinstance(t, cst.Subscript) and dotted(t.value) == name
                         and len(t.slice) == 1 and isinstance(t.slice[0].slice, cst.Index)):
                     key = string_value(t.slice[0].slice.value)
                     if key in keys:
@@ -195,14 +206,17 @@ def _bindings(expr: cst.BaseExpression, func: Optional[FunctionInfo], index: Mod
 
 def _returned(call: cst.Call, func: Optional[FunctionInfo], index: ModuleIndex
               ) -> List[Tuple[cst.BaseExpression, FunctionInfo, ModuleIndex]]:
-    """What the project function `call` runs returns (in this module or another)."""
+    """What the project function `call` runs returns (in this module or another), or yields: a
+    context manager made of a generator (`@asynccontextmanager def _read_consumer(self): consumer =
+    AIOKafkaConsumer(...); yield consumer`) gives its `with ... as` what it yields."""
     from ..detect.base import Ctx
     from . import callees
 
     callee = callees.resolve(call.func, Ctx(index, func), index.project, index.path)
     if callee is None or callee.func is func:
         return []
-    return [(value, callee.func, callee.index) for value in callee.func.returns]
+    return [(value, callee.func, callee.index) for value in callee.func.returns + callee.func.yields
+            if value is not None]
 
 
 def _other_module_constant(expr: cst.BaseExpression, func: Optional[FunctionInfo], index: ModuleIndex

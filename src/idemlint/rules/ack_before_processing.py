@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..facts.deferred import ack_before_work, in_receive_scope, module_names, settles, site
 from ..facts.generators import EarlyAck, early_ack
-from ..facts.handover import HandOver, handed_on
+from ..facts.handover import HandOver, handed_on, polled_then_returned
 from ..index import contains
 from ..findings import Confidence
 from ..model import STRONG, UNSEEN, Consumer, Event, ModuleFacts, RawFinding
@@ -61,6 +61,10 @@ class AckBeforeProcessing(Rule):
             ack = next((a for a in consumer.of("ack") if a.detail == "framework"), None)
             if handed and ack is not None:
                 yield self._finding(consumer, ack, handed[0], before=True)
+                return
+            polled = polled_then_returned(consumer, module.index)
+            if polled is not None:
+                yield self._passed_on(consumer, polled)
             return
         if consumer.ack_mode != "explicit":
             return  # acks on receipt are IDEM005's business
@@ -101,6 +105,15 @@ class AckBeforeProcessing(Rule):
         """Acked, then returned or given to unseen code (see `facts.handover`): the work comes later."""
         returned = passed.how == "returned"
         strong = passed.ack.strength >= STRONG
+        if passed.how == "polled":
+            return RawFinding(
+                node=passed.node, message=passed.describe(consumer.symbol),
+                hint="Commit (or store the offset) in the caller once its work on the record is done, with "
+                     "auto-commit off, or finish the work before the record leaves this function",
+                confidence=Confidence.LOW, symbol=consumer.symbol, scope_node=consumer.function.node.name,
+                related=[(consumer.option_node, f"auto-commit: {consumer.evidence[0]}")] if consumer.option_node
+                else [],
+                evidence=consumer.evidence + [f"auto-commit: {passed.what}", "then: returned to the caller"])
         return RawFinding(
             node=site(passed.ack), message=passed.describe(consumer.symbol),
             hint="Ack once the messages are processed (in the caller, or after the step that works on them), "
