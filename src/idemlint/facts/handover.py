@@ -71,8 +71,8 @@ class HandOver:
 
     def describe(self, symbol: str) -> str:
         if self.how == "polled":
-            return (f"`{symbol}` returns the records it polled to its caller; Kafka auto-commit ({self.what}) "
-                    "may commit them before the caller's work on them is done")
+            return (f"`{symbol}` returns the records it polled to its caller; {self.what}, which may come "
+                    "before the caller's work on them is done")
         if self.how == "returned":
             return f"`{symbol}` acks the messages, then returns them to its caller, whose work on them comes after the ack"
         return f"`{symbol}` acks the messages, then hands them to {self.what}, code idemlint cannot see"

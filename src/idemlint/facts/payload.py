@@ -850,9 +850,7 @@ def copied_headers(expr: cst.BaseExpression, ctx: Ctx, message: Set[str]) -> boo
     local that adds no id key) of a message the function was given or received (`message`, the
     names holding it): over AMQP its id is the `message_id` property, which a copy of the headers
     does not carry."""
-    seen = 0
-    while seen < 4:
-        seen += 1
+    for _ in range(4):
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "dict" \
                 and len(expr.args) == 1 and not expr.args[0].keyword:
             expr = expr.args[0].value
