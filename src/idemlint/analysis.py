@@ -11,7 +11,7 @@ import libcst as cst
 from .detect import ACK_ADAPTERS, ADAPTERS, PRODUCE_ADAPTERS, called_name, passes_prefilter
 from .detect.base import AckSite, Ctx, Elsewhere, HandlerSite, ProduceSite, is_mock
 from .facts import acks, callees, publishers, transactions
-from .facts.acks import THREADSAFE, self_method
+from .facts.acks import RUNS_GIVEN, THREADSAFE, run_by, self_method
 from .facts.deferred import Shape, bound_by, local_names, message_data, module_names
 from .facts.handler import MAX_DEPTH, HandlerRun, _fresh, _is_receive, initial_taint
 from .facts.identity import is_id_field, mentions, names_in, normal
@@ -120,6 +120,13 @@ def _library_ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         site = adapter.ack(call, ctx)
         if site is not None:
             return site
+    runs = run_by(call)  # `await asyncio.to_thread(client.delete_message, QueueUrl=..., ...)`
+    if runs is not None:
+        for adapter in ACK_ADAPTERS.get(called_name(runs), ()):
+            site = adapter.ack(runs, ctx)
+            if site is not None:
+                site.evidence += f" (run by `{dotted(call.func) or called_name(call)}()`)"
+                return site
     return None
 
 
@@ -316,7 +323,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             # a call an adapter may take for an ack or a publish (the others can only publish
             # through the project's layers)
             named = (name in ACK_ADAPTERS or name in PRODUCE_ADAPTERS or ACK_LIKE.match(name) or self_method(call, ctx)
-                     or name == THREADSAFE
+                     or name == THREADSAFE or name in RUNS_GIVEN or isinstance(call.func, cst.Call)
                      or user_patterns.ACTIVE and user_patterns.ACTIVE.matches("ack", ctx.origin(call.func),
                                                                               dotted(call.func)))
             if named and is_mock(call, ctx):

@@ -579,7 +579,9 @@ class _Indexer:
 
     # -- scopes ---------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        info = ClassInfo(node=node, name=node.name.value, bases=[a.value for a in node.bases])
+        # a generic base is its class (`BaseRepository[AuditLog]` is `BaseRepository`, `Protocol[M]` is `Protocol`)
+        info = ClassInfo(node=node, name=node.name.value,
+                         bases=[a.value.value if isinstance(a.value, cst.Subscript) else a.value for a in node.bases])
         self.ix.classes.setdefault(info.name, info)
         self.class_stack.append(info)
         self.scope_stack.append(info)
@@ -1053,6 +1055,10 @@ class ModuleIndex:
                 # class of this module, by the module's dotted name, as an attribute set so is
                 base = self.resolve(value, f, d) or (
                     self._local_instance(value) if how == "=" and idx is None else None)
+                if base is None and idx is None and name in f.annotations:
+                    # `repo: AuditLogRepository = make_repository()`: what the factory returns is not
+                    # read, its declared type is
+                    return self.annotation(f.annotations[name], f, d)
                 if base is None:
                     return None
                 if how == "for":

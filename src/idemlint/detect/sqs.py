@@ -7,7 +7,7 @@ from typing import Optional
 
 from ..lazyimport import cst  # not loaded before first use
 
-from ..index import kwarg, subscript_key
+from ..index import kwarg, subscript_key, walk
 from ..model import STRONG
 from .base import AckSite, Adapter, Ctx, ProduceSite, dict_value, keywords, receiver
 
@@ -178,11 +178,34 @@ def _received_by_keywords(message: Optional[cst.BaseExpression], ctx: Ctx) -> bo
     for loop in func.fors:
         if not (isinstance(loop.target, cst.Name) and loop.target.value == message.value):
             continue
-        source = loop.iter
-        if isinstance(source, cst.Name):
-            values = func.values_of(source.value)
-            if values and all(_sqs_receive(v) for v in values):
-                return True
-        elif _sqs_receive(source):
+        if _keyword_received(loop.iter, ctx, HELPER_DEPTH):
             return True
+    return False
+
+
+HELPER_DEPTH = 2  # project helpers followed for the receive their result comes from
+
+
+def _keyword_received(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int) -> bool:
+    """`expr` holds what an SQS keyword receive returned: the call itself, a local bound to one
+    (also gathered with `messages += queue.receive_messages(MaxNumberOfMessages=10)` after `messages =
+    []`), or a call of a project helper whose every return is such a value (`messages =
+    self.get_messages(in_queues)`)."""
+    expr = expr.expression if isinstance(expr, cst.Await) else expr
+    if _sqs_receive(expr):
+        return True
+    func = ctx.func
+    if isinstance(expr, cst.Name) and func is not None:
+        values = [v for v in func.values_of(expr.value) if not (isinstance(v, cst.List) and not v.elements)]
+        values += [node.value for node in walk(func.node, into_scopes=False) if isinstance(node, cst.AugAssign)
+                   and isinstance(node.target, cst.Name) and node.target.value == expr.value]
+        return bool(values) and all(_keyword_received(v, ctx, depth) for v in values)
+    if isinstance(expr, cst.Call) and depth > 0:
+        from ..facts import callees  # the facts import the adapters: not at module level
+
+        callee = callees.resolve(expr.func, ctx, ctx.index.project, ctx.index.path)
+        if callee is None or not callee.func.returns:
+            return False
+        inner = Ctx(callee.index, callee.func)
+        return all(_keyword_received(value, inner, depth - 1) for value in callee.func.returns)
     return False

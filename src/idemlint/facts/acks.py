@@ -96,6 +96,38 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
                          through=True)
 
 
+# calls that run the callable they are given, with the arguments after it, on a worker thread and wait
+# for it (`await asyncio.to_thread(client.delete_message, QueueUrl=url, ReceiptHandle=handle)`,
+# `await loop.run_in_executor(None, partial(client.delete_message, ...))`, anyio's
+# `to_thread.run_sync(f, *args)`): how async code calls a blocking client such as boto3. The callable is
+# the first argument, or the second for `run_in_executor(executor, f, *args)`.
+RUNS_GIVEN = {"to_thread": 0, "run_sync": 0, "run_in_executor": 1}
+
+
+def run_by(call: cst.Call) -> Optional[cst.Call]:
+    """The call that `call` has a worker thread make: `f(*args)` for `asyncio.to_thread(f, *args)`
+    (the arguments of a `functools.partial(f, ...)` bound in too), or `f(*args)` for
+    `sync_to_async(f)(*args)`; None for any other call."""
+    func = call.func
+    if isinstance(func, cst.Call) and called_name(func) in ("sync_to_async", "async_to_sync") and func.args \
+            and func.args[0].keyword is None and not func.args[0].star:
+        ref, args = func.args[0].value, list(call.args)
+    else:
+        at = RUNS_GIVEN.get(called_name(call))
+        if at is None or len(call.args) <= at or any(a.keyword is not None or a.star for a in call.args[:at + 1]):
+            return None
+        ref, args = call.args[at].value, list(call.args[at + 1:])
+    if isinstance(ref, cst.Call) and (dotted(ref.func) or "").rpartition(".")[2] == "partial" and ref.args \
+            and ref.args[0].keyword is None and not ref.args[0].star:
+        ref, args = ref.args[0].value, list(ref.args[1:]) + args
+    if not isinstance(ref, (cst.Attribute, cst.Name)):
+        return None
+    try:
+        return cst.Call(func=ref, args=args)
+    except Exception:  # noqa: BLE001 - arguments in an order a call cannot have: nothing to read
+        return None
+
+
 # pika's BlockingConnection runs a callable on its own thread (`connection.add_callback_threadsafe(cb)`):
 # how a worker thread acks a delivery, documented in pika's `basic_consumer_threaded.py` example
 # (`cb = functools.partial(ack_message, ch, delivery_tag); ch.connection.add_callback_threadsafe(cb)`)
@@ -136,7 +168,7 @@ def threadsafe(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) ->
 
 
 def _called_ack(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) -> Optional[AckSite]:
-    site = library_ack(call, ctx) if called_name(call) in ACK_ADAPTERS else None
+    site = library_ack(call, ctx) if called_name(call) in ACK_ADAPTERS or run_by(call) is not None else None
     if site is None and ACK_LIKE.match(called_name(call)) and depth > 0:
         site = _through(call, ctx, library_ack, depth, set())[1]
     return site
@@ -160,8 +192,8 @@ def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: i
         name = called_name(inner)
         if is_mock(inner, inner_ctx):
             continue
-        if name in ACK_ADAPTERS:
-            found = library_ack(inner, inner_ctx)
+        if name in ACK_ADAPTERS or name in RUNS_GIVEN or isinstance(inner.func, cst.Call):
+            found = library_ack(inner, inner_ctx)  # also one a worker thread makes (`run_by`)
         elif name == THREADSAFE:
             found = threadsafe(inner, inner_ctx, library_ack, depth)
         if found is None and (ACK_LIKE.match(name) or self_method(inner, inner_ctx)) and depth > 0:

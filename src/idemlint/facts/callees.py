@@ -491,6 +491,12 @@ def _instance_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional
         while f is not None and value is None:
             if owner.value in f.assigns:
                 value = f.assigns[owner.value][0][0]
+                declared = f.annotations.get(owner.value)
+                if declared is not None and not (isinstance(value, cst.Call) and _class_named(
+                        value.func, ctx.index, ctx.func, project, path, 0) is not None):
+                    # `repo: AuditLogRepository = REGISTRY[AuditLogRepository](session)`: not built
+                    # here from a class, so its declared type says what it is
+                    return _class_named(declared, ctx.index, ctx.func, project, path, 0)
             elif owner.value in f.params:
                 return None
             f = f.parent

@@ -399,12 +399,23 @@ class Shape:
         return None
 
     def same_iteration_source(self, node: cst.CSTNode, loop: cst.CSTNode) -> bool:
-        """`node` is inside another `for` over the same iterable as `loop` (`for m in batch:` twice)."""
+        """`node` is inside another `for` over the same iterable as `loop` (`for m in batch:` twice),
+        or over a list `loop` fills from its items (`for m in messages: payloads.append(json.loads(m.body));
+        m.delete()`, then `for payload in payloads: run(payload)`)."""
         if not isinstance(loop, cst.For):
             return False
         source = dotted(loop.iter)
-        return source is not None and any(
-            isinstance(a, cst.For) and a is not loop and dotted(a.iter) == source for a in self.ancestors(node))
+        if source is None:
+            return False
+        items = {n.value for n in walk(loop.target) if isinstance(n, cst.Name)}
+        for a in self.ancestors(node):
+            if not isinstance(a, cst.For) or a is loop:
+                continue
+            if dotted(a.iter) == source:
+                return True
+            if isinstance(a.iter, cst.Name) and _filled_from(loop.body, a.iter.value, items):
+                return True
+        return False
 
     def exclusive(self, a: cst.CSTNode, b: cst.CSTNode) -> bool:
         """True when `a` and `b` sit in different branches of one `if`/`match` (never both run)."""
@@ -583,6 +594,14 @@ def _uses_received(consumer, receive: cst.CSTNode, site: cst.CSTNode, skip: Set[
     return bool(local_names(site, skip) & message_data(consumer.function, seeds, skip))
 
 
+def _filled_from(body: cst.CSTNode, holder: str, items: Set[str]) -> bool:
+    """`body` adds to the list `holder` a value made from `items` (`payloads.append(json.loads(m.body))`)."""
+    return any(isinstance(n, cst.Call) and call_name(n) in ("append", "extend", "add", "insert")
+               and isinstance(n.func, cst.Attribute) and isinstance(n.func.value, cst.Name)
+               and n.func.value.value == holder and any(mentions(a.value, items) for a in n.args)
+               for n in walk(body))
+
+
 def _branch(node: cst.If, child: cst.CSTNode) -> str:
     return "test" if child is node.test else "body" if child is node.body else "orelse"
 
@@ -663,6 +682,9 @@ def bound_by(func: FunctionInfo, node: cst.CSTNode) -> Set[str]:
             if value is node or isinstance(value, cst.Await) and value.expression is node}
 
 
+COLLECTORS = frozenset({"append", "extend", "add", "insert", "appendleft"})
+
+
 def message_data(func: FunctionInfo, seeds: Set[str], skip: Set[str]) -> Set[str]:
     """`seeds` and the variables bound from them in `func`: `order = json.loads(msg.body)`, the other
     targets of one unpacking (`method, props, body = ch.basic_get(q)`), `for m in batch:` targets.
@@ -673,6 +695,10 @@ def message_data(func: FunctionInfo, seeds: Set[str], skip: Set[str]) -> Set[str
     out = set(seeds)
     bindings = [(name, value) for name, values in func.assigns.items() for value, _, _ in values]
     bindings += [(name, loop.iter) for loop in func.fors for name in local_names(loop.target, skip)]
+    # a local list filled with them holds them too (`payloads.append(json.loads(m.body))`)
+    bindings += [(call.func.value.value, arg.value) for call in func.calls if isinstance(call.func, cst.Attribute)
+                 and call.func.attr.value in COLLECTORS and isinstance(call.func.value, cst.Name)
+                 and call.func.value.value not in skip for arg in call.args]
     for _ in range(4):
         before = len(out)
         for name, value in bindings:

@@ -301,6 +301,8 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
             return None  # the row is created only when a lookup by its key found none
         if name == "add" and loaded_row(positional(call, 0), ctx.func):
             return None  # a row read from the database in this function: its changes, not a new row
+        if _updates_given_row(positional(call, 0), ctx.func):
+            return None  # `def update(self, obj): self.session.add(obj)`: the caller's row, saved again
         return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True, db_key=dotted(func.value))
     if name == "save" and not call.args and isinstance(func, cst.Attribute) and _new_model(func.value, ctx) is not None:
         return Effect("db-insert", STRONG, f"ORM insert `{text}()`", db=True)
@@ -332,6 +334,21 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
             strength = STRONG if root == "kazoo" else WEAK
             return Effect("db-insert", strength, f"ZooKeeper sequential node `{text}(..., sequence=True)`")
     return None
+
+
+# what a repository method that saves the row it is given is called when that row already exists
+# (not `save` or `persist`: a repository's `save(entity)` or a model's `save()` inserts a new one)
+UPDATE_WORDS = frozenset({"update", "merge", "refresh", "touch", "upsert"})
+
+
+def _updates_given_row(row: Optional[cst.BaseExpression], func) -> bool:
+    """`session.add(obj)` where `obj` is a parameter of a method named for updating it (`update`,
+    `update_many`, `upsert`): a repository's update of a row its caller loaded, not a new row (not
+    `session.add(self)` in a model's own method: the model may be new)."""
+    if not isinstance(row, cst.Name) or func is None or row.value not in func.params or row.value in func.assigns \
+            or row.value in ("self", "cls"):
+        return False
+    return bool(set(re.findall(r"[a-z]+", func.name.lower())) & UPDATE_WORDS)
 
 
 MONGO_ROOTS = ("pymongo", "motor")

@@ -33,7 +33,8 @@ PURE_ROOTS = {
 }
 # Calls that read, convert or check, or settle the message with the broker: never a hand-off.
 PURE_CALL = re.compile(
-    r"^_*(safe_)?(\w+_)?(loads?|deserialize|decode|parse|serialize|dumps?)$|"  # `json_loads`, `msgpack_decode`
+    r"^_*(safe_)?(\w+_)?(loads?|deserializer?|decoder?|parser?|serializer?|dumps?)$|"  # `json_loads`, `msgpack_decode`,
+    # and the callable an object was given to decode with (`self._deserializer(body)`)
     r"^_*(deserialize|decode)_\w+$|"  # `deserialize_message(body)`, `decode_payload(raw)`
     r"^_*(safe_)?(repr|str|loads?|deserialize|decode|parse|format|validate|serialize|dumps?|convert|"
     r"to_\w+|from_\w+|get_\w+|is_\w+|has_\w+|check_\w+|extract\w*|read\w*|render\w*|build\w*|make\w*|"

@@ -66,10 +66,13 @@ def _decodes(name: str) -> bool:
 class HandOver:
     ack: Event
     node: cst.CSTNode  # the `return`, or the call given the messages
-    how: str  # returned | unseen | polled (an auto-commit consumer's records returned)
-    what: str  # the call (`unseen`), the auto-commit (`polled`)
+    how: str  # returned | unseen | hook (a stub subclasses override) | polled (an auto-commit consumer's records)
+    what: str  # the call (`unseen`, `hook`), the auto-commit (`polled`)
 
     def describe(self, symbol: str) -> str:
+        if self.how == "hook":
+            return (f"`{symbol}` acks the messages, then hands them to {self.what}, a stub its subclasses override "
+                    "with the work on them")
         if self.how == "polled":
             return (f"`{symbol}` returns the records it polled to its caller; {self.what}, which may come "
                     "before the caller's work on them is done")
@@ -105,10 +108,11 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
         if any(isinstance(n, cst.Call) and not shape.inside(n, node) and (
                 _unseen(n, ctx, data, skip, consumer, False)
                 or _worked_on(n, ctx, data - set(func.params), skip, consumer))
-               for n in shape.nodes[:at]):
+               and not shape.exclusive(n, node) for n in shape.nodes[:at]):
             # given to unseen code before the ack (the walk may not have known it held the message), or
-            # to a project function that does more than decode it (`await self._execute_job(job)`)
-            return None
+            # to a project function that does more than decode it (`await self._execute_job(job)`); not
+            # in a branch the ack's excludes (`if not force_delete: handle(m); delete(m) else: ...`)
+            continue
         for later in shape.nodes[at + 1:]:
             if shape.inside(later, node) or _excepting(shape, later) or shape.exclusive(node, later):
                 continue
@@ -117,9 +121,12 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
                 return HandOver(ack, later, "returned", "")
             if isinstance(later, cst.Call) and _same_transaction(later, node):
                 continue  # `rw.start(transaction=txn)` after `ack(header, transaction=txn)`: one commit
-            if isinstance(later, cst.Call) and not (_ack_receiver(later) & _ack_receiver(node)) \
+            if not isinstance(later, cst.Call):
+                continue
+            hook = _hook(later, ctx)  # `self.handle_message(body)` after `self.delete_message(handle)`
+            if (hook or not _same_receiver(later, node)) \
                     and _unseen(later, ctx, data, skip, consumer):  # `ch.basic_publish(...)`: the broker's API
-                return HandOver(ack, later, "unseen", f"`{call_name(later)}()`")
+                return HandOver(ack, later, "hook" if hook else "unseen", f"`{call_name(later)}()`")
     return None
 
 
@@ -196,6 +203,18 @@ def _ack_receiver(node: cst.CSTNode) -> Set[str]:
     while isinstance(func, cst.Attribute):
         func = func.value
     return {func.value} if isinstance(func, cst.Name) else set()
+
+
+def _same_receiver(call: cst.Call, ack: cst.CSTNode) -> bool:
+    """`call` is made on the object the ack is (`ch.basic_publish(...)` after `ch.basic_ack(...)`,
+    `self.channel.x()` after `self.channel.basic_ack()`): the broker's API, not the work. A method
+    of `self` is not on the client `self._client` holds."""
+    if not (isinstance(call.func, cst.Attribute) and isinstance(ack, cst.Call) and isinstance(ack.func, cst.Attribute)):
+        return bool(_ack_receiver(call) & _ack_receiver(ack))
+    mine, theirs = dotted(call.func.value), dotted(ack.func.value)
+    if mine is None or theirs is None:
+        return bool(_ack_receiver(call) & _ack_receiver(ack))
+    return mine == theirs or mine not in ("self", "cls") and theirs.startswith(mine + ".")
 
 
 def _client_ack(consumer: Consumer, ack: Event, shape: Shape) -> Set[str]:
@@ -383,6 +402,28 @@ def _worked_on(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consume
     return effects.harmless_write(call, ctx) or _project_call(call, ctx)
 
 
+# words of a hook told that the message was settled or of bookkeeping around it (`on_deleted`,
+# `after_commit`, `log_message`, `record_metrics`): a notice, not the message's processing
+NOTICE_WORDS = frozenset({"ack", "acked", "acknowledged", "commit", "committed", "complete", "completed", "settled",
+                          "delete", "deleted", "removed", "success", "succeeded", "done", "finished", "failure",
+                          "failed", "error", "errors", "exception", "log", "logged", "metric", "metrics", "stats",
+                          "trace", "audit", "close", "closed", "stop", "stopped", "shutdown", "timeout"})
+
+
+def _hook(call: cst.Call, ctx: Ctx) -> bool:
+    """`self.handle_message(body)` or `cls.received_function(message)`: a method the class defines as
+    a stub (abstract, `pass`, `raise NotImplementedError`) for its subclasses to override with the work
+    on the message. Whatever overrides it, in the project or in an application built on it, runs
+    where the stub is called (not a hook named for the ack or for bookkeeping: `on_deleted(msg)`)."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls")):
+        return False
+    if set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", func.attr.value).lower())) & NOTICE_WORDS:
+        return False
+    callee = callees.resolve(func, ctx, ctx.index.project, ctx.index.path)
+    return callee is not None and callee.func.class_name is not None and callees.is_stub(callee.func)
+
+
 def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer, given: bool = True) -> bool:
     """`call` is given the acked messages and runs code idemlint cannot see (not a library it knows,
     not a project function, not a logger, a container or a signal: see `facts.handoff`). After the
@@ -394,7 +435,7 @@ def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: 
         return False  # a test double, or a test's assertion about the ack (`mock_qos.ack.assert_called_with(tag)`)
     if not _given(call, data, skip):
         return False
-    if _project_call(call, ctx):
+    if _project_call(call, ctx) and not _hook(call, ctx):
         return False  # a project function: the walk has read it
     if effects.classify(call, ctx) is not None or effects.inert(call, ctx):
         return False
