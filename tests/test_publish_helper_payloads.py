@@ -39,6 +39,16 @@ def test_a_payload_built_in_branches_has_the_keys_of_every_branch(tmp_path: Path
                      (_line_of(name, "    send(json.dumps(request))"), "IDEM003", "low")]
 
 
+def test_a_method_only_subclasses_of_the_declared_class_define_is_followed(tmp_path: Path):
+    name = "bad_task_publishes_through_provider_subclass.py"
+    found = _lines(tmp_path, name, "sqs")
+    # `provider: Provider` declares a base without `publish_message`; the SQS subclass defines it:
+    # `delay()` builds an id-less task message (low: the subclass is a guess), `delay_tracked()` a
+    # `task_id`; the provider's own publish of a payload built elsewhere stays
+    assert found == [(_line_of(name, "self.sqs.send_message(", folder="sqs"), "IDEM003", "low"),
+                     (_line_of(name, "self.provider.publish_message(message)", folder="sqs"), "IDEM003", "low")]
+
+
 def test_a_text_a_formatter_method_writes_is_built_there(tmp_path: Path):
     name = "bad_alert_text_built_by_formatter_method.py"
     found = _lines(tmp_path, name, "sqs")
@@ -83,3 +93,49 @@ def test_an_entity_id_in_an_alert_text_is_no_id_of_the_alert(tmp_path: Path):
     lines = ALERTS.splitlines()
     assert found == [(lines.index("        return self._publish(subject, message)") + 1, "IDEM003", "low"),
                      ([i for i, text in enumerate(lines, 1) if "self.client.publish(" in text][0], "IDEM003", "low")]
+
+
+TASKS = '''from tasks.providers import Provider
+
+
+class Task:
+    def __init__(self, provider: Provider, name: str):
+        self.provider = provider
+        self.name = name
+
+    def delay(self, *args, **kwargs):
+        message = {"task": self.name, "args": args, "kwargs": kwargs}
+        self.provider.publish_message(message)
+'''
+
+PROVIDERS = '''class Provider:
+    def run(self, topic, func):
+        raise NotImplementedError
+'''
+
+SQS_PROVIDER = '''import json
+
+import boto3
+
+from tasks.providers import Provider
+
+
+class SQSProvider(Provider):
+    def __init__(self, queue_url):
+        self.sqs = boto3.client("sqs")
+        self.queue_url = queue_url
+
+    def publish_message(self, data):
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(data))
+'''
+
+
+def test_a_module_given_a_provider_declared_by_its_base_class_is_read(tmp_path: Path):
+    # `tasks/core.py` imports only the base `Provider` (no broker word, nothing constructs `Task` in
+    # the project): its parameter's declared class has a subclass beside boto3, so it is read, and
+    # `delay()` is told it builds an id-less task message
+    found = project_findings(tmp_path, {"tasks/__init__.py": "", "tasks/core.py": TASKS,
+                                        "tasks/providers/__init__.py": PROVIDERS,
+                                        "tasks/providers/sqs.py": SQS_PROVIDER}, lines=True)
+    assert ("core.py", "IDEM003", "low", 11) in found
+    assert ("sqs.py", "IDEM003", "low", 14) in found

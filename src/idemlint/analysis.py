@@ -528,7 +528,7 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
                     idless_messages=site.idless_messages,
                     payload_built_here=not visible and site.payload is not None and built_here(site.payload, ctx),
                     operator_input=not has_id and not constant and typed_by_operator(site.payload, ctx),
-                    payload=site.payload, envelope_set=bool(site.id_exprs))
+                    payload=site.payload, envelope_set=bool(site.id_exprs), guessed=site.guessed)
 
 
 HOOK_CALLER = re.compile(r"^self\.(\w+)$")

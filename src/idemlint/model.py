@@ -127,6 +127,7 @@ class Producer:
     core_subject: bool = False  # a core NATS publish: kept only if a stream captures it (`ProduceSite.core_subject`)
     idless_messages: bool = False  # the library's messages have no id at all (`ProduceSite.idless_messages`)
     envelope_set: bool = False  # the publish gives the message properties or headers of its own
+    guessed: bool = False  # through a project method the receiver's class is guessed to have (`ProduceSite.guessed`)
 
     @property
     def symbol(self) -> str:

@@ -103,6 +103,8 @@ INJECTED_USE = re.compile(rb"\bself\.\w+\.(?:_*(?:publish|emit|produce|enqueue|s
                           rb"|subscribe\w*|consume\w*)\s*\(")
 # `class Name:` or `class Name(...)` at the start of a line
 _ANY_CLASS = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*[(:]", re.M)
+# a parameter declared with a capitalised class name (`provider: Provider`, `bus: "EventBus" = None`)
+_DECLARED = re.compile(rb"\b[a-z_]\w*[ \t]*:[ \t]*['\"]?([A-Z]\w*)['\"]?[ \t]*[,)=]")
 # `_injected_broker`: the modules constructing a class read at most
 MAX_CONSTRUCTORS = 8
 # `class Name(Base, ...):` lines: (the name, the text of its bases)
@@ -534,6 +536,13 @@ class Origins:
             for other in self.project.constructing(name, path)[:MAX_CONSTRUCTORS]:
                 if os.path.abspath(other) != path:
                     words |= self.carried(other, 1) & BROKER_WORDS
+        if not words:
+            # what it is given is declared by a class whose project subclasses reach a broker
+            # (`def __init__(self, provider: Provider)`, and `class SQSProvider(Provider)` beside boto3)
+            for name in {m.group(1).decode("ascii", "replace") for m in _DECLARED.finditer(source)}:
+                for other, _ in self.project.subclasses(name)[:MAX_CONSTRUCTORS]:
+                    if os.path.abspath(other) != path:
+                        words |= self.carried(other, 1) & BROKER_WORDS
         return frozenset(words)
 
     def imported_files(self, path: str) -> Tuple[str, ...]:

@@ -45,6 +45,9 @@ class ProduceSite:
     # the library's messages have no id of any kind (IntelMQ events): one consumed and passed on
     # whole carries none either, so the relay is no exception to IDEM003
     idless_messages: bool = False
+    # made through a project method picked by a guess of the receiver's class (`callees.undeclared`,
+    # `callees.by_interface`): which implementation runs is not certain
+    guessed: bool = False
 
 
 @dataclass

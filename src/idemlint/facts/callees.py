@@ -51,7 +51,8 @@ def resolve_all(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]
     callee = resolve(expr, ctx, project, path)
     if callee is None:
         return (_any_class(expr, ctx, project, path) or dispatched(expr, ctx, project, path)
-                or factory_methods(expr, ctx, project, path) or by_interface(expr, ctx, project, path))
+                or factory_methods(expr, ctx, project, path) or by_interface(expr, ctx, project, path)
+                or undeclared(expr, ctx, project, path))
     if project is None or callee.func.class_name is None or not is_stub(callee.func):
         return [callee]
     if not overrides:  # a protocol's implementations are no overrides: what a call typed by it runs
@@ -364,6 +365,67 @@ def _default_table(value: cst.BaseExpression, method: Optional[FunctionInfo], in
             return None
         tables.append(bound[0][0])
     return tables[0] if len(tables) == 1 else None
+
+
+def undeclared(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
+    """`self.provider.publish_message(message)` where `provider` is declared (or built) as a project
+    class that has no such method, nor its bases (`class Provider: def run(...): raise
+    NotImplementedError`): the method of each project subclass of it that defines one (the providers
+    the application may be given). Guessed: the base does not promise the method."""
+    if not isinstance(expr, cst.Attribute) or expr.attr.value.startswith("__"):
+        return []
+    found = _declared_class(expr.value, ctx, project, path)
+    if found is None:
+        return []
+    cls, index, cls_path = found
+    method = expr.attr.value
+    if method in cls.methods or any(method in base.methods for base, _, _ in base_classes(cls, index, project, cls_path)):
+        return []  # declared: `resolve` answers, or the base's own method is what runs
+    if project is None:  # the module's own subclasses
+        return [Callee(sub.methods[method], ctx.index, None, guessed=True) for sub in ctx.index.classes.values()
+                if method in sub.methods and not is_stub(sub.methods[method])
+                and any((dotted(b) or "").rpartition(".")[2] == cls.name for b in sub.bases)][:MAX_IMPLEMENTATIONS]
+    out: List[Callee] = []
+    own = os.path.abspath(path) if path else None
+    for sub_path, name in project.subclasses(cls.name):
+        if len(out) >= MAX_IMPLEMENTATIONS:
+            return []  # so many that the declared class narrows nothing down
+        if own is not None and os.path.abspath(sub_path) == own:
+            sub_index, found_path = ctx.index, None
+        elif not project.defines(sub_path, method):
+            continue
+        else:
+            loaded = project.load(sub_path)
+            if loaded is None:
+                continue
+            sub_index, found_path = loaded.index, loaded.path
+        sub = sub_index.classes.get(name)
+        impl = sub.methods.get(method) if sub is not None else None
+        if impl is not None and not is_stub(impl):
+            out.append(Callee(impl, sub_index, found_path,
+                              project.module_name(found_path) if found_path is not None else "", guessed=True))
+    return out
+
+
+def _declared_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]):
+    """(class, its module index, its path) of the project class `owner` is declared or resolved as:
+    a parameter's annotation (`provider: Provider`), also through the attribute `__init__` stores it
+    in (`self.provider = provider`); else what its origin names."""
+    name = owner
+    if isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name) and owner.value.value == "self":
+        cls = ctx.index.class_of(ctx.func)
+        stored = cls.attrs.get(owner.attr.value) if cls is not None else None
+        init = cls.methods.get("__init__") if cls is not None else None
+        if isinstance(stored, cst.Name) and init is not None and stored.value in init.params:
+            declared = init.annotations.get(stored.value)
+            return _class_named(declared, ctx.index, init, project, path, 0) if declared is not None else None
+    if isinstance(name, cst.Name) and ctx.func is not None and name.value in ctx.func.params \
+            and name.value in ctx.func.annotations:
+        return _class_named(ctx.func.annotations[name.value], ctx.index, ctx.func, project, path, 0)
+    origin = ctx.origin(owner) or ""
+    if project is None or not origin.endswith("()") or "(" in origin[:-2]:
+        return None
+    return class_at(origin[:-2], ctx.index)
 
 
 def subclass_methods(callee: Callee, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:

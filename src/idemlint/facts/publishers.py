@@ -191,7 +191,7 @@ def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Op
     chain = " -> ".join((callee.qualname,) + found.chain)
     site = ProduceSite(found.library, f"`{dotted(call.func) or called_name(call)}()`", payload,
                        evidence=f"publishes through `{chain}`: {found.what}", by_name=found.by_name,
-                       core_subject=found.core_subject)
+                       core_subject=found.core_subject, guessed=callee.guessed)
     site.has_id = found.has_id or any(a.keyword is not None and is_id_field(a.keyword.value) for a in call.args) or any(
         _given(argument(call, callee.func, p)) for p in found.id_params) or any(
         reply_subject(argument(call, callee.func, p)) for p in found.reply_params)

@@ -29,9 +29,10 @@ DEFAULT_HINT = "Give each message a stable unique ID (a key, an id header or an 
 def confidence(producer: Producer) -> Confidence:
     """We saw the whole payload and it has no id (high), or the payload is built elsewhere, or the
     destination is a queue only by its name, or the client a producer only by its name, or a core NATS
-    subject that a stream may or may not capture (low)."""
+    subject that a stream may or may not capture, or the publishing method is a guess at the
+    receiver's class (low)."""
     return Confidence.HIGH if producer.payload_visible and not producer.unconfirmed_queue and not producer.by_name \
-        and not producer.core_subject else Confidence.LOW
+        and not producer.core_subject and not producer.guessed else Confidence.LOW
 
 
 class MessageWithoutId(Rule):
@@ -52,7 +53,9 @@ class MessageWithoutId(Rule):
         unsure = ("; a queue by its name only, nothing here pops it" if producer.unconfirmed_queue
                   else "; a message producer by its name only" if producer.by_name
                   else "; core NATS: stored and redelivered only if a JetStream stream captures the subject"
-                  if producer.core_subject else "")
+                  if producer.core_subject
+                  else "; the publish is made by the method of a subclass the receiver is guessed to be"
+                  if producer.guessed else "")
         yield RawFinding(
             node=producer.call,
             message=f"{producer.what} sends a message with no unique ID in its properties, headers or {payload}{unsure}",
