@@ -170,6 +170,8 @@ class KafkaAdapter(Adapter):
                     origin = ctx.origin(receiver(call))
                     if origin_starts(origin, CONSUMERS):
                         receivers.append((receiver(call), origin))  # type: ignore[arg-type]
+                elif iterated_consumer(call, ctx) is not None:  # `m = next(self._consumer)`
+                    receivers.append((call.args[0].value, ctx.origin(call.args[0].value) or ""))
                 elif name in ("commit", "commit_async", "store_offsets") and self.ack(call, ctx) is not None:
                     commits = True  # a commit of the consumer's own, not `conn.commit()` of a database
             relayed = None
@@ -191,6 +193,16 @@ class KafkaAdapter(Adapter):
                 site = relayed.site(func, ctx)
                 if site is not None:
                     yield site
+
+
+def iterated_consumer(call: cst.Call, ctx: Ctx) -> Optional[str]:
+    """`next(consumer)` (`anext(consumer)`) of a Kafka consumer: a receive through the iterator
+    protocol, kafka-python's `KafkaConsumer.__next__` (aiokafka's `__anext__`); the consumer's origin."""
+    if not (isinstance(call.func, cst.Name) and call.func.value in ("next", "anext") and call.args
+            and call.args[0].keyword is None and not call.args[0].star):
+        return None
+    origin = ctx.origin(call.args[0].value)
+    return origin if origin_starts(origin, CONSUMERS) else None
 
 
 @dataclass

@@ -381,30 +381,8 @@ def undeclared(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
     method = expr.attr.value
     if method in cls.methods or any(method in base.methods for base, _, _ in base_classes(cls, index, project, cls_path)):
         return []  # declared: `resolve` answers, or the base's own method is what runs
-    if project is None:  # the module's own subclasses
-        return [Callee(sub.methods[method], ctx.index, None, guessed=True) for sub in ctx.index.classes.values()
-                if method in sub.methods and not is_stub(sub.methods[method])
-                and any((dotted(b) or "").rpartition(".")[2] == cls.name for b in sub.bases)][:MAX_IMPLEMENTATIONS]
-    out: List[Callee] = []
-    own = os.path.abspath(path) if path else None
-    for sub_path, name in project.subclasses(cls.name):
-        if len(out) >= MAX_IMPLEMENTATIONS:
-            return []  # so many that the declared class narrows nothing down
-        if own is not None and os.path.abspath(sub_path) == own:
-            sub_index, found_path = ctx.index, None
-        elif not project.defines(sub_path, method):
-            continue
-        else:
-            loaded = project.load(sub_path)
-            if loaded is None:
-                continue
-            sub_index, found_path = loaded.index, loaded.path
-        sub = sub_index.classes.get(name)
-        impl = sub.methods.get(method) if sub is not None else None
-        if impl is not None and not is_stub(impl):
-            out.append(Callee(impl, sub_index, found_path,
-                              project.module_name(found_path) if found_path is not None else "", guessed=True))
-    return out
+    impls = _implementations(cls.name, method, ctx, project, path, guessed=True)
+    return impls if len(impls) <= MAX_IMPLEMENTATIONS else []  # so many: the declared class narrows nothing down
 
 
 def _declared_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]):
@@ -431,19 +409,26 @@ def _declared_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional
 def subclass_methods(callee: Callee, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
     """The methods that override `callee` in the project's subclasses of its class (by class name);
     without a project, in the analysed module's subclasses."""
+    return _implementations(callee.func.class_name or "", callee.func.name, ctx, project, path)
+
+
+def _implementations(class_name: str, method: str, ctx: Ctx, project, path: Optional[str],
+                     guessed: bool = False) -> List[Callee]:
+    """The non-stub `method` of each project subclass of the class named `class_name` (without a
+    project, of the analysed module's direct subclasses)."""
     out: List[Callee] = []
     if project is None:
         for sub in ctx.index.classes.values():
-            impl = sub.methods.get(callee.func.name)
+            impl = sub.methods.get(method)
             if impl is not None and not is_stub(impl) and any(
-                    (dotted(b) or "").rpartition(".")[2] == callee.func.class_name for b in sub.bases):
-                out.append(Callee(impl, ctx.index, None))
+                    (dotted(b) or "").rpartition(".")[2] == class_name for b in sub.bases):
+                out.append(Callee(impl, ctx.index, None, guessed=guessed))
         return out
     own = os.path.abspath(path) if path else None
-    for sub_path, name in project.subclasses(callee.func.class_name):
+    for sub_path, name in project.subclasses(class_name):
         if own is not None and os.path.abspath(sub_path) == own:
             index, found_path = ctx.index, None
-        elif not project.defines(sub_path, callee.func.name):
+        elif not project.defines(sub_path, method):
             continue  # its file has no `def <method>(`: nothing there overrides it (not parsed)
         else:
             loaded = project.load(sub_path)
@@ -451,10 +436,10 @@ def subclass_methods(callee: Callee, ctx: Ctx, project, path: Optional[str]) -> 
                 continue
             index, found_path = loaded.index, loaded.path
         cls = index.classes.get(name)
-        method = cls.methods.get(callee.func.name) if cls is not None else None
-        if method is not None and not is_stub(method):
-            out.append(Callee(method, index, found_path,
-                              project.module_name(found_path) if found_path is not None else ""))
+        impl = cls.methods.get(method) if cls is not None else None
+        if impl is not None and not is_stub(impl):
+            out.append(Callee(impl, index, found_path,
+                              project.module_name(found_path) if found_path is not None else "", guessed=guessed))
     return out
 
 

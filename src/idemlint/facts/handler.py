@@ -9,7 +9,7 @@ from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence
 
 import libcst as cst
 
-from ..detect import celery
+from ..detect import celery, kafka
 from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock, relayed_loop
 from ..index import (FunctionInfo, ModuleIndex, call_name, children, contains, dotted, kwarg, positional, string_value,
                      subscript_key, visit, walk)
@@ -512,7 +512,8 @@ class HandlerRun:
             self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
             return False
         receive = name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
-            call.func.value, self.tainted) and not _producer_side(call.func.value, ctx)
+            call.func.value, self.tainted) and not _producer_side(call.func.value, ctx) or name in (
+            "next", "anext") and kafka.iterated_consumer(call, ctx) is not None  # `m = next(self._consumer)`
         if receive and w.depth == 0:
             self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
         # -- IDEM004: the message handed to an executor, task, thread or in-memory queue (deferred.py)
