@@ -389,7 +389,6 @@ def _declared_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional
     """(class, its module index, its path) of the project class `owner` is declared or resolved as:
     a parameter's annotation (`provider: Provider`), also through the attribute `__init__` stores it
     in (`self.provider = provider`); else what its origin names."""
-    name = owner
     if isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name) and owner.value.value == "self":
         cls = ctx.index.class_of(ctx.func)
         stored = cls.attrs.get(owner.attr.value) if cls is not None else None
@@ -397,9 +396,9 @@ def _declared_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional
         if isinstance(stored, cst.Name) and init is not None and stored.value in init.params:
             declared = init.annotations.get(stored.value)
             return _class_named(declared, ctx.index, init, project, path, 0) if declared is not None else None
-    if isinstance(name, cst.Name) and ctx.func is not None and name.value in ctx.func.params \
-            and name.value in ctx.func.annotations:
-        return _class_named(ctx.func.annotations[name.value], ctx.index, ctx.func, project, path, 0)
+    if isinstance(owner, cst.Name) and ctx.func is not None and owner.value in ctx.func.params \
+            and owner.value in ctx.func.annotations:
+        return _class_named(ctx.func.annotations[owner.value], ctx.index, ctx.func, project, path, 0)
     origin = ctx.origin(owner) or ""
     if project is None or not origin.endswith("()") or "(" in origin[:-2]:
         return None

@@ -594,9 +594,13 @@ def _uses_received(consumer, receive: cst.CSTNode, site: cst.CSTNode, skip: Set[
     return bool(local_names(site, skip) & message_data(consumer.function, seeds, skip))
 
 
+# calls that add what they are given to a collection (`payloads.append(json.loads(m.body))`)
+COLLECTORS = frozenset({"append", "extend", "add", "insert", "appendleft"})
+
+
 def _filled_from(body: cst.CSTNode, holder: str, items: Set[str]) -> bool:
     """`body` adds to the list `holder` a value made from `items` (`payloads.append(json.loads(m.body))`)."""
-    return any(isinstance(n, cst.Call) and call_name(n) in ("append", "extend", "add", "insert")
+    return any(isinstance(n, cst.Call) and call_name(n) in COLLECTORS
                and isinstance(n.func, cst.Attribute) and isinstance(n.func.value, cst.Name)
                and n.func.value.value == holder and any(mentions(a.value, items) for a in n.args)
                for n in walk(body))
@@ -680,9 +684,6 @@ def bound_by(func: FunctionInfo, node: cst.CSTNode) -> Set[str]:
     """The variables `node` (a call) is assigned to: `msgs = receiver.receive_messages()`."""
     return {name for name, values in func.assigns.items() for value, _, _ in values
             if value is node or isinstance(value, cst.Await) and value.expression is node}
-
-
-COLLECTORS = frozenset({"append", "extend", "add", "insert", "appendleft"})
 
 
 def message_data(func: FunctionInfo, seeds: Set[str], skip: Set[str]) -> Set[str]:
