@@ -10,6 +10,7 @@ import libcst as cst
 
 from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, keywords, receiver, receiver_last
 from ..index import call_name, chain_names, dotted, kwarg, positional, string_value, walk
+from ..project import camel_words
 from ..model import STRONG, WEAK
 from .callees import _class_named, base_classes
 from .lookups import created_if_missing, loaded_row
@@ -348,7 +349,7 @@ def _updates_given_row(row: Optional[cst.BaseExpression], func) -> bool:
     if not isinstance(row, cst.Name) or func is None or row.value not in func.params or row.value in func.assigns \
             or row.value in ("self", "cls"):
         return False
-    return bool(set(re.findall(r"[a-z]+", func.name.lower())) & UPDATE_WORDS)
+    return bool(camel_words(func.name) & UPDATE_WORDS)
 
 
 MONGO_ROOTS = ("pymongo", "motor")

@@ -23,6 +23,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..detect.base import Ctx, is_mock
 from ..index import ModuleIndex, call_name, children, dotted, kwarg
+from ..project import camel_words
 from ..model import Consumer, Event
 from . import callees, effects
 from .deferred import Shape, local_names, module_names, site
@@ -418,7 +419,7 @@ def _hook(call: cst.Call, ctx: Ctx) -> bool:
     func = call.func
     if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls")):
         return False
-    if set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", func.attr.value).lower())) & NOTICE_WORDS:
+    if camel_words(func.attr.value) & NOTICE_WORDS:
         return False
     callee = callees.resolve(func, ctx, ctx.index.project, ctx.index.path)
     return callee is not None and callee.func.class_name is not None and callees.is_stub(callee.func)
