@@ -345,3 +345,42 @@ def test_python_dash_m_entry_point(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
     proc = subprocess.run([sys.executable, "-m", "idemlint", "--version"], capture_output=True, text=True, env=env)
     assert proc.returncode == 0 and proc.stdout.strip() == f"idemlint {__version__}"
+
+
+def test_the_command_flushes_its_whole_report_before_the_hard_exit(tmp_path):
+    """`idemlint` ends with `os._exit`, past the interpreter's teardown: a report larger than a
+    pipe's buffer still arrives whole, with the exit code of the findings."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    command = ["check", str(REPO / "fixtures" / "pika"), "--format", "json", "--min-confidence", "low", "--no-cache"]
+    proc = subprocess.run([sys.executable, "-m", "idemlint", *command], capture_output=True, text=True, env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert len(proc.stdout) > 65536  # more than a pipe holds: written while the reader drains it
+    in_process = CliRunner().invoke(main, command)
+    assert json.loads(proc.stdout)["findings"] == json.loads(in_process.output)["findings"]
+
+
+@pytest.mark.parametrize("code, status, message", [(None, 0, ""), (0, 0, ""), (1, 1, ""), (2, 2, ""),
+                                                   ("no config", 1, "no config\n")])
+def test_hard_exit_keeps_sys_exit_codes(monkeypatch, capsys, code, status, message):
+    class Exited(Exception):
+        pass
+
+    def fake_exit(status):
+        raise Exited(status)
+
+    monkeypatch.setattr(cli_module.os, "_exit", fake_exit)
+    with pytest.raises(Exited) as exited:
+        cli_module._hard_exit(code)
+    assert exited.value.args == (status,)
+    assert capsys.readouterr().err == message
+
+
+def test_hard_exit_leaves_live_worker_processes_to_the_interpreter(monkeypatch):
+    """Worker processes still running: the normal exit, whose hooks stop them, not `os._exit`."""
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "active_children", lambda: ["a worker"])
+    monkeypatch.setattr(cli_module.os, "_exit", lambda status: pytest.fail("hard exit with live workers"))
+    with pytest.raises(SystemExit) as exited:
+        cli_module._hard_exit(1)
+    assert exited.value.code == 1

@@ -40,7 +40,7 @@ def test_ci_script_runs_the_readme_test_command():
 
 def test_pyproject_entry_point_and_rule_pages_mapping():
     text = (REPO / "pyproject.toml").read_text()
-    assert 'idemlint = "idemlint.cli:main"' in text
+    assert 'idemlint = "idemlint.cli:run"' in text  # main, then the hard exit
     assert '"rules" = "idemlint/rule_pages"' in text
 
 

@@ -1,5 +1,5 @@
 """`python -m idemlint`: the same command as `idemlint`."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="idemlint")
+run()
