@@ -366,10 +366,13 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             producers.append(_producer(site, call, None, module_ctx))
     for producer in producers:
         if project is not None and _built_elsewhere(producer):
-            given = publishers.callers_give_ids(producer, index, project, path)
+            given = publishers.callers_give_ids(producer, index, project, path, _produce, project.max_depth)
             if given is not None:
-                producer.has_id = True
-                producer.evidence.append(given)
+                if given[0] == "ids":
+                    producer.has_id = True
+                else:
+                    producer.judged_by_callers = True
+                producer.evidence.append(given[1])
     return ModuleFacts(index, _callers_report(consumers, index), producers)
 
 

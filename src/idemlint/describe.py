@@ -313,6 +313,8 @@ def identification(producer: Producer, index: ModuleIndex) -> str:
             return "none: no id in properties, headers or payload"
         if producer.payload_built_here:
             return "none visible (the payload is filled in here from values built elsewhere)"
+        if producer.judged_by_callers:
+            return "built by each caller, judged at its call"
         return "none visible (the payload is built elsewhere)"
     ctx = Ctx(index, producer.function)
     found = _id_argument(producer.call.args, ctx, outer="")

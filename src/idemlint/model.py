@@ -128,6 +128,9 @@ class Producer:
     idless_messages: bool = False  # the library's messages have no id at all (`ProduceSite.idless_messages`)
     envelope_set: bool = False  # the publish gives the message properties or headers of its own
     guessed: bool = False  # through a project method the receiver's class is guessed to have (`ProduceSite.guessed`)
+    # every project call passes a payload with an id or one IDEM003 judges at the call, where it is built
+    # (`publishers.callers_give_ids`): the helper's own finding would repeat theirs
+    judged_by_callers: bool = False
 
     @property
     def symbol(self) -> str:

@@ -366,10 +366,18 @@ _DEF_BEFORE = re.compile(rb"\bdef\s+$")
 _REPLY_TEXT = re.compile(rb"\.reply\b")
 
 
-def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[str]:
-    """Evidence that every project call of the function that publishes its parameter (IDEM003's
-    "built elsewhere") passes a payload with an id field (`publisher.send({"harvest_object_id": ...})`),
-    or None: no call found, one passes something without a visible id, or too many to read."""
+def callers_give_ids(producer, index, project, path: Optional[str], produce: Optional[Produce] = None,
+                     depth: int = 0) -> Optional[Tuple[str, str]]:
+    """How every project call of the function that publishes its parameter (IDEM003's "built
+    elsewhere") settles the message's id, or None: no call found, one passes something neither with
+    a visible id nor built where it is called, or too many to read.
+
+    ("ids", evidence): every call passes a payload with an id field (`publisher.send({"harvest_object_id":
+    ...})`) or replies to a request's reply inbox. ("callers", evidence): the callers give the message
+    its id (one at least passes a payload with an id field), and each of the others passes a payload it
+    builds itself, which IDEM003 judges at that call (`through_helper`, given `produce`): a caller that
+    leaves the id out is reported there, so the helper's own finding would only say it again. When no
+    call gives an id, the helper is the one place the id is missing, and its finding stands."""
     func = producer.function
     params = [p for p in func.params if p not in NOT_PARAMS]
     derived = {p: message_data(func, {p}, set()) for p in params}
@@ -387,17 +395,19 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
     files = caller_files(project, func, path)
     if not files or len(files) > MAX_CALLER_FILES:
         return None
-    # the home module first (parsed already), and no module parsed while a call's text shows no id
+    # the home module first (parsed already), and, unless the calls may be judged where they are
+    # made, no module parsed while a call's text shows no id
     files.sort(key=lambda f: os.path.abspath(f) != home)
     call_text = re.compile(rb"\b" + re.escape(func.name.encode()) + rb"\s*\(")
-    for file in files:
-        text = read_head(file)
-        if any(not _ID_TEXT.search(text, m.end(), m.end() + CALL_WINDOW)
-               and not (reply_param and _REPLY_TEXT.search(text, m.end(), m.end() + CALL_WINDOW))
-               for m in call_text.finditer(text)
-               if not _DEF_BEFORE.search(text, max(0, m.start() - 12), m.start())):
-            return None  # a call with nothing id-like near it: the finding stands, nothing parsed
-    found = replies = 0
+    judged = produce is not None and (PUBLISH_LIKE.search(func.name) is not None or func.name in sender_names(index))
+    shown = not any(  # every call shows something id-like in its text
+        not _ID_TEXT.search(text, m.end(), m.end() + CALL_WINDOW)
+        and not (reply_param and _REPLY_TEXT.search(text, m.end(), m.end() + CALL_WINDOW))
+        for text in map(read_head, files) for m in call_text.finditer(text)
+        if not _DEF_BEFORE.search(text, max(0, m.start() - 12), m.start()))
+    if not shown and not judged:
+        return None  # a call with nothing id-like near it: the finding stands, nothing parsed
+    found = replies = built = with_id = 0
     for file in files:
         if home is not None and os.path.abspath(file) == home:
             caller_index, caller_path = index, path
@@ -420,15 +430,25 @@ def callers_give_ids(producer, index, project, path: Optional[str]) -> Optional[
             if reply_param is not None and reply_subject(argument(call, func, reply_param)):
                 replies += 1
                 continue
-            if not any(is_id_field(k) for k in fields(given, ctx)[1]):
-                return None
+            if any(is_id_field(k) for k in fields(given, ctx)[1]):
+                with_id += 1
+                continue
+            if judged and through_helper(call, ctx, produce, depth) is not None:  # type: ignore[arg-type]
+                built += 1  # built at the call, and judged there
+                continue
+            return None
     if not found:
         return None
+    if built or not shown:
+        if not built or not with_id:
+            return None  # no call gives the message an id: the helper is where one is missing
+        return "callers", (f"every project call of `{func.symbol}` ({found}) passes a payload with an id or one it "
+                           f"builds itself, judged at that call ({built})")
     if not replies:
-        return f"every project call of `{func.symbol}` ({found}) passes a payload with an id"
+        return "ids", f"every project call of `{func.symbol}` ({found}) passes a payload with an id"
     if replies == found:
-        return f"every project call of `{func.symbol}` ({found}) replies to a request's reply inbox"
-    return f"every project call of `{func.symbol}` ({found}) passes a payload with an id or replies to a request"
+        return "ids", f"every project call of `{func.symbol}` ({found}) replies to a request's reply inbox"
+    return "ids", f"every project call of `{func.symbol}` ({found}) passes a payload with an id or replies to a request"
 
 
 def _is_func(target: callees.Callee, caller_path: Optional[str], func, home: Optional[str]) -> bool:

@@ -47,6 +47,8 @@ class MessageWithoutId(Rule):
             return  # a fixed text (a ping, a wake-up): copies of it are indistinguishable and harmless
         if producer.operator_input:
             return  # what a person typed at a command-line tool: the id is theirs to give
+        if producer.judged_by_callers:
+            return  # each caller builds the message it passes, and is judged there
         payload = ("the payload" if producer.payload_visible
                    else "the payload (filled in here from values built elsewhere)" if producer.payload_built_here
                    else "the payload (built elsewhere)")
