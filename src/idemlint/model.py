@@ -43,6 +43,9 @@ class Event:
     natural: bool = False
     # an early ack (`early`): the branch it is in, which then leaves the handler or the iteration
     branch: Optional[cst.CSTNode] = None
+    # a publish of the delivered bytes as they came, with no id of the copy's own: it carries the id
+    # its producer gave the original, if any, which is not in view (`handler._raw_body`)
+    relay: bool = False
 
 
 @dataclass

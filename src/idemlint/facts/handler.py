@@ -552,6 +552,7 @@ class HandlerRun:
             # a client taken for a producer by its name only is weaker evidence of a publish
             # (so is a core NATS publish, which a stream may or may not keep)
             strength = WEAK if produced.by_name or produced.core_subject else STRONG
+            relay = False
             if kind == "effect" and not produced.has_id and not any(
                     payload.carries_id(expr, ctx) for expr in produced.id_exprs) and _raw_body(
                     produced.payload, self.tainted | w.bound if w.bound else self.tainted, w.func) and not (
@@ -560,8 +561,8 @@ class HandlerRun:
                 # of the copy's own: it carries whatever id its producer gave the original, which is
                 # not in view here (over AMQP, not when the publish gives the copy headers or
                 # properties of its own: a new envelope, without the original's `message_id`)
-                strength = min(strength, WEAK)
-            self.add(w, kind, call, strength, f"publish {produced.what}", detail="publish")
+                strength, relay = min(strength, WEAK), True
+            self.add(w, kind, call, strength, f"publish {produced.what}", detail="publish").relay = relay
             return
         if user_patterns.ACTIVE and self._declared(w, call):
             return

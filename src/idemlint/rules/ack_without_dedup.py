@@ -9,7 +9,7 @@ import libcst as cst
 from ..facts.deferred import in_receive_scope, module_names
 from ..findings import Confidence
 from ..index import contains, walk
-from ..model import Consumer, Event, ModuleFacts, RawFinding
+from ..model import UNSEEN, Consumer, Event, ModuleFacts, RawFinding
 from ..rule import Rule
 
 
@@ -18,6 +18,13 @@ EFFECT_HINT = ("Look up the message ID in a processed-messages record before the
 # a forward is safe once its copy carries an id derived from the incoming message: downstream drops it
 PUBLISH_HINT = ("Give the published message an ID derived from the incoming message's ID, so that a repeated "
                 "publish is dropped downstream, or look the message ID up in a processed record before publishing")
+
+
+def _evidence(effect) -> int:
+    """How sure the effect is one a repeat harms: a relay of the delivered bytes as they came is a
+    duplicate its receivers can drop if the original carries an id, which is out of view here, no
+    surer than a hand-off to unseen code (the loss of that publish, IDEM004's, is as real as any)."""
+    return UNSEEN if effect.relay else effect.strength
 
 
 def confidence(ack_strength: int, effect_strength: int) -> Confidence:
@@ -75,8 +82,8 @@ class AckWithoutDedup(Rule):
         ack = next(a for a in acks if a.seq == last_ack)
         bad_keys = consumer.of("per-delivery")
         if effects:
-            effect = max(effects, key=lambda e: (e.strength, -e.seq))  # the surest, else the first
-            yield self._finding(consumer, effect, ack, confidence(consumer.ack_strength, effect.strength), bad_keys)
+            effect = max(effects, key=lambda e: (_evidence(e), -e.seq))  # the surest, else the first
+            yield self._finding(consumer, effect, ack, confidence(consumer.ack_strength, _evidence(effect)), bad_keys)
             return
         if first_lookup is not None or consumer.of("effect") or consumer.of("marker"):
             return  # guarded, effects only after the ack (IDEM004's business), or a marker-only handler
