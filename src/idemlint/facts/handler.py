@@ -957,8 +957,8 @@ def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str], given: bool = False) 
         return False
     func = call.func
     text = dotted(func) or ""
-    if ".objects." in text or text.split(".")[-1][:1].isupper() or text.split(".")[-1] in SEEN_DB_CALLS:
-        return False  # ORM managers, constructors and SQL calls are read, not handed off
+    if ".objects." in text or text.split(".")[-1].lstrip("_")[:1].isupper() or text.split(".")[-1] in SEEN_DB_CALLS:
+        return False  # ORM managers, constructors (`_PropsShim(...)` too) and SQL calls are read, not handed off
     if text == "cls":
         return False  # `cls(...)` in a classmethod: a constructor, like `Deadline(...)`
     called = call_name(call) or ""
