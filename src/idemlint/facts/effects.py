@@ -749,8 +749,8 @@ def named_effect(call: cst.Call) -> Optional[str]:
     """A verb-named call (`charge_card`, `send_receipt`): the name, or None."""
     func = call.func
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
-    if not name or name in NOT_EFFECT_NAMES or name[:1].isupper() or FACTORY.match(name):
-        return None  # classes, and factories of clients and connections, do nothing by being built
+    if not name or name in NOT_EFFECT_NAMES or name.lstrip("_")[:1].isupper() or FACTORY.match(name):
+        return None  # classes (`_SendDecision` too) and factories of clients do nothing by being built
     parts = [p for p in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if p]
     if not parts:
         return None
