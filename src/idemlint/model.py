@@ -131,8 +131,9 @@ class Producer:
     idless_messages: bool = False  # the library's messages have no id at all (`ProduceSite.idless_messages`)
     envelope_set: bool = False  # the publish gives the message properties or headers of its own
     guessed: bool = False  # through a project method the receiver's class is guessed to have (`ProduceSite.guessed`)
-    # every project call passes a payload with an id or one IDEM003 judges at the call, where it is built
-    # (`publishers.callers_give_ids`): the helper's own finding would repeat theirs
+    # the callers give the message its id: one project call at least passes a payload with an id, every
+    # other one builds its payload and is judged at that call (`publishers.callers_give_ids`), so the
+    # helper's own finding would repeat theirs
     judged_by_callers: bool = False
 
     @property

@@ -20,7 +20,7 @@ PUBLISH_HINT = ("Give the published message an ID derived from the incoming mess
                 "publish is dropped downstream, or look the message ID up in a processed record before publishing")
 
 
-def _evidence(effect) -> int:
+def _evidence(effect: Event) -> int:
     """How sure the effect is one a repeat harms: a relay of the delivered bytes as they came is a
     duplicate its receivers can drop if the original carries an id, which is out of view here, no
     surer than a hand-off to unseen code (the loss of that publish, IDEM004's, is as real as any)."""
