@@ -26,12 +26,13 @@ from .origins import adjacent_words
 from .positions import resolve as resolve_positions
 from . import patterns as user_patterns
 from .model import STRONG, WEAK, Consumer, Event, ModuleFacts, Producer
+from .lazyre import lazy_re
 
 __all__ = ["ParseFailure", "analyze", "detect", "passes_prefilter"]
 
 FAR_AWAY = 10**9  # the sequence number of an ack that happens after the handler returns
 # `def ack(self, ...)` and friends: the implementation of an ack (or nack), not a consumer
-ACK_WRAPPER = re.compile(r"^_*(basic_)?(n?ack|acknowledge|reject|requeue|complete|commit|settle)"
+ACK_WRAPPER = lazy_re(r"^_*(basic_)?(n?ack|acknowledge|reject|requeue|complete|commit|settle)"
                          r"(_message|_messages|_log_error|_offsets?|Message|Messages)?$|^_*delete_?[mM]essages?$")
 
 
@@ -534,7 +535,7 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
                     payload=site.payload, envelope_set=bool(site.id_exprs), guessed=site.guessed)
 
 
-HOOK_CALLER = re.compile(r"^self\.(\w+)$")
+HOOK_CALLER = lazy_re(r"^self\.(\w+)$")
 
 
 def _hook_handlers(index: ModuleIndex, project, path: Optional[str]) -> List[HandlerSite]:
@@ -555,7 +556,7 @@ def _hook_handlers(index: ModuleIndex, project, path: Optional[str]) -> List[Han
 # what a project function that takes a per-message callback is called (`subscribe`, `consume`,
 # `listen`, `register_handler`, `add_listener`, `on_message`, `watch`): only such calls are resolved
 # (resolving every call given a function costs a module load per callee)
-SUBSCRIBE_LIKE = re.compile(r"subscribe|consume|listen|register|handler|callback|^_*on_|watch|receive", re.I)
+SUBSCRIBE_LIKE = lazy_re(r"subscribe|consume|listen|register|handler|callback|^_*on_|watch|receive", re.I)
 
 
 def _callback_handlers(index: ModuleIndex, project) -> List[HandlerSite]:

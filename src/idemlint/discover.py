@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .config import Config
+from .lazyre import lazy_re
 
 if TYPE_CHECKING:
     import pathspec
@@ -54,7 +55,7 @@ def skipped_as(file: SourceFile, config: Config, role: Optional[str] = None) -> 
 
 
 # Module-level imports that make a module test code (test support: fixtures, fakes, base cases).
-_TEST_IMPORTS = re.compile(rb"^(?:import|from)[ \t]+(?:pytest|_pytest|unittest)\b", re.M)
+_TEST_IMPORTS = lazy_re(rb"^(?:import|from)[ \t]+(?:pytest|_pytest|unittest)\b", re.M)
 
 
 def imports_test_framework(source: bytes) -> bool:

@@ -19,18 +19,19 @@ from .detect import ACK_ADAPTERS, ADAPTERS, GATE_VOCABULARY, RECEIVE_WORDS, WITH
 from .detect.base import ModuleWords
 from .origins import (BROKER_WORDS, CLASS_LINE, DECORATED, INJECTED, INJECTED_USE, PUBLISHING, QUEUE_HELPER, RECEIVING,
                       SUBCLASSED, imported_names, read_head)
+from .lazyre import lazy_re
 
 # Project helpers through which a handler acks (`ack_message(ch, tag)`, `delete_queue_message(svc, q,
 # message=m)`): acks only, never nacks.
-ACK_HELPER = re.compile(r"^_*(?:(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery|Message|Messages|Delivery)?"
+ACK_HELPER = lazy_re(r"^_*(?:(basic_)?(ack|acknowledge|complete)(_message|_messages|_delivery|Message|Messages|Delivery)?"
                         r"|delete_\w+_messages?)$")
 # Calls that may ack through project code (`self.acknowledge_message()`, `queue.ack(m)`,
 # `self._commit_offsets()`, camelCase `self.ackMessage(message)`): followed into the project
 # (`facts.acks`), never taken by their name alone.
-ACK_LIKE = re.compile(r"^_*(?:basic_)?(?:ack|acknowledge|complete|settle|commit|delete_messages?)(?:_\w+|[A-Z]\w*)?$"
+ACK_LIKE = lazy_re(r"^_*(?:basic_)?(?:ack|acknowledge|complete|settle|commit|delete_messages?)(?:_\w+|[A-Z]\w*)?$"
                       r"|^\w+_(?:ack|acknowledge)$|^_*[a-z]\w*(?:Ack|Acknowledge)$|^_*delete_\w+_messages?$")
 # What in-house consumer base classes call per message: `handle`, `process_message`, `on_order`, ...
-HOOK_NAME = re.compile(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work)$")
+HOOK_NAME = lazy_re(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work)$")
 
 # A word an adapter looks at (`detect.GATE_VOCABULARY`), or a name an ack helper may have (`ACK_HELPER`).
 # Ack names the fallback of `facts.acks` takes on objects nothing resolves (`transport.settle(msg)`).
@@ -40,13 +41,13 @@ FALLBACK_NAMES = frozenset({"ack", "acknowledge", "acknowledge_message", "ack_me
 # auto-commits acks with no call of its own, so its poll is the only sign of it
 KAFKA_WORDS = frozenset({"kafka", "confluent_kafka", "aiokafka"})
 KAFKA_RECEIVES = frozenset({"poll", "consume", "getmany", "getone"})
-_KAFKA_RECEIVE = re.compile(rb"\.(?:poll|consume|getmany|getone)\s*\(")
+_KAFKA_RECEIVE = lazy_re(rb"\.(?:poll|consume|getmany|getone)\s*\(")
 FALLBACK_WORDS = FALLBACK_NAMES - {"ack", "acknowledge"}  # those two are in every adapter's vocabulary
 # project helpers that may publish (`publisher.emit(...)`, `self.send_report(...)`: `facts.publishers`),
 # among a module's names: publishing verbs only, not every `send_email` or `xcom_push`
-_PUBLISH_LIKE = re.compile(r"^_*(?:(?:publish|emit|enqueue)(?:_\w+)?|produce|send|send_(?:message|event|report|msg|"
+_PUBLISH_LIKE = lazy_re(r"^_*(?:(?:publish|emit|enqueue)(?:_\w+)?|produce|send|send_(?:message|event|report|msg|"
                            r"record|task|job|command|notification|batch)s?|" + QUEUE_HELPER + r")$", re.M)
-_GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FALLBACK_WORDS) + r"\b"
+_GATE = lazy_re(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FALLBACK_WORDS) + r"\b"
                    r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + r")\b")
 
 # In a module's text: a name some adapter acks or publishes with, or an ack helper's (`_GATE`'s
@@ -56,7 +57,7 @@ _GATE = re.compile(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FA
 LOGGER_METHODS = frozenset({"debug", "info", "warn", "warning", "error", "critical", "exception", "log"})
 ACK_OR_PUBLISH_NAMES = {name for adapter in ADAPTERS for name in (*adapter.ack_names, *adapter.produce_names)
                          } - LOGGER_METHODS
-_ACK_OR_PUBLISH = re.compile(rb"\b" + alternation(ACK_OR_PUBLISH_NAMES).encode() + rb"\b|\b"
+_ACK_OR_PUBLISH = lazy_re(rb"\b" + alternation(ACK_OR_PUBLISH_NAMES).encode() + rb"\b|\b"
                              + ACK_HELPER.pattern.strip("^$").encode() + rb"\b")
 
 
@@ -140,7 +141,7 @@ def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), projec
 
 
 # `class Name(` or `class Name:` at the start of a line
-_CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*([(:])", re.M)
+_CLASS_LINE = lazy_re(rb"^[ \t]*class[ \t]+(\w+)[ \t]*([(:])", re.M)
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
@@ -283,7 +284,7 @@ def _found_class(project, origin: str, path: str):
 
 # a call named like a publishing helper of another module (`origins._PUBLISHER_DEF`'s names)
 # (or a reference to one passed on with its arguments: `asyncio.to_thread(self.publisher.publish, message)`)
-_PUBLISHER_CALL = re.compile(rb"\b_*(?:(?:publish|emit|produce|enqueue|send)\w*|" + QUEUE_HELPER.encode() + rb")\s*[(,]"
+_PUBLISHER_CALL = lazy_re(rb"\b_*(?:(?:publish|emit|produce|enqueue|send)\w*|" + QUEUE_HELPER.encode() + rb")\s*[(,]"
                              # a helper named after the library call it wraps: `xadd_json(`, `safe_basic_publish(`
                              rb"|\b\w*(?:xadd|lpush|rpush|_publish|_produce)\w*\s*[(,]")
 

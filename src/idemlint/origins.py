@@ -24,6 +24,7 @@ import os
 import re
 import sys
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
+from .lazyre import lazy_re
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index import ClassInfo, ModuleIndex
@@ -69,7 +70,7 @@ BROKER_WORDS = frozenset({
 RECEIVE_WORDS = frozenset({"receive_messages", "receive_message", "basic_consume", "basic_get", "xreadgroup",
                            "get_queue_receiver", "get_subscription_receiver", "pull_subscribe"})
 _RECEIVE_BYTES = tuple(w.encode() for w in sorted(RECEIVE_WORDS))
-_RECEIVE_WORD = re.compile(rb"\b(?:" + b"|".join(w.encode() for w in sorted(RECEIVE_WORDS)) + rb")\b")
+_RECEIVE_WORD = lazy_re(rb"\b(?:" + b"|".join(w.encode() for w in sorted(RECEIVE_WORDS)) + rb")\b")
 # frameworks whose decorators make a function a handler (a project decorator wrapping one of them)
 FRAMEWORK_WORDS = frozenset({"celery", "dramatiq", "faststream", "taskiq", "taskiq_redis", "taskiq_aio_pika",
                              "taskiq_nats", "huey", "rq", "arq", "propan",
@@ -79,7 +80,7 @@ FRAMEWORK_WORDS = frozenset({"celery", "dramatiq", "faststream", "taskiq", "task
 DECORATED = "@decorated"
 # `adjacent`: a class of the module derives from a name it imports from such a module
 SUBCLASSED = "@subclassed"
-_ACK_WORD = re.compile(rb"\b(?:\w*_)?(?:ack|acknowledge|commit|complete|settle|xack|lrem|delete_message)(?:_\w+)?\(")
+_ACK_WORD = lazy_re(rb"\b(?:\w*_)?(?:ack|acknowledge|commit|complete|settle|xack|lrem|delete_message)(?:_\w+)?\(")
 # `adjacent`: the module calls a publishing function a module near a broker defines
 PUBLISHING = "@publishing"
 # `adjacent`: the module publishes or subscribes through an object a class of it is given, which a
@@ -88,32 +89,32 @@ INJECTED = "@injected"
 # `adjacent`: the module calls a function a module it imports defines that pops off a Redis list
 # (`item = self.queue.dequeue()`): it receives through it (`detect.redis_lists`' popping helpers)
 RECEIVING = "@receiving"
-_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.M)
-_POP_CALL = re.compile(rb"\.(?:b?[lr]pop|b?lmpop|brpoplpush|blmove)\s*\(")
+_DEF = lazy_re(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.M)
+_POP_CALL = lazy_re(rb"\.(?:b?[lr]pop|b?lmpop|brpoplpush|blmove)\s*\(")
 # a library's publish called in a module's text (`.send_message(`, `.basic_publish(`, `.xadd(`)
-_SEND_CALL = re.compile(rb"\.(?:send_messages?|send_message_batch|publish(?:_async)?|basic_publish|produce|xadd|"
+_SEND_CALL = lazy_re(rb"\.(?:send_messages?|send_message_batch|publish(?:_async)?|basic_publish|produce|xadd|"
                         rb"[lr]pushx?|send_and_wait|send_batch|put_message)\s*\(")
 # helpers named for putting a message on a queue (`add_to_queue`, `push_to_queue`, `queue_event`)
 QUEUE_HELPER = r"(?:add|put|push|append)_\w*queue|queue_(?:message|event|task|job|notification)s?"
-_PUBLISHER_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:(?:publish|emit|produce|enqueue|send)\w*|"
+_PUBLISHER_DEF = lazy_re(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(_*(?:(?:publish|emit|produce|enqueue|send)\w*|"
                             + QUEUE_HELPER.encode() + rb"))[ \t]*\(", re.M)
 # `self._transport.publish(`, `await self.producer.send_message(`: a publish on an attribute; or a
 # subscription through it, given a callback (`self._transport.subscribe(subject, _on_message)`)
-INJECTED_USE = re.compile(rb"\bself\.\w+\.(?:_*(?:publish|emit|produce|enqueue|send)\w*|xadd\w*|lpush|rpush"
+INJECTED_USE = lazy_re(rb"\bself\.\w+\.(?:_*(?:publish|emit|produce|enqueue|send)\w*|xadd\w*|lpush|rpush"
                           rb"|subscribe\w*|consume\w*)\s*\(")
 # `class Name:` or `class Name(...)` at the start of a line
-_ANY_CLASS = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*[(:]", re.M)
+_ANY_CLASS = lazy_re(rb"^[ \t]*class[ \t]+(\w+)[ \t]*[(:]", re.M)
 # a parameter declared with a capitalised class name (`provider: Provider`, `bus: "EventBus" = None`)
-_DECLARED = re.compile(rb"\b[a-z_]\w*[ \t]*:[ \t]*['\"]?([A-Z]\w*)['\"]?[ \t]*[,)=]")
+_DECLARED = lazy_re(rb"\b[a-z_]\w*[ \t]*:[ \t]*['\"]?([A-Z]\w*)['\"]?[ \t]*[,)=]")
 # `_injected_broker`: the modules constructing a class read at most
 MAX_CONSTRUCTORS = 8
 # `class Name(Base, ...):` lines: (the name, the text of its bases)
-CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
-_PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\([^()]*\))?$")
-_SUFFIX = re.compile(r"((?:\[[^\[\]]*\])*)$")
-_ITEM = re.compile(r"\[(\d+)\]")  # an element of a tuple, by its place: `f()[0]`
+CLASS_LINE = lazy_re(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
+_PART = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)(\([^()]*\))?$")
+_SUFFIX = lazy_re(r"((?:\[[^\[\]]*\])*)$")
+_ITEM = lazy_re(r"\[(\d+)\]")  # an element of a tuple, by its place: `f()[0]`
 # an import of a library root in a module's text: the module may build a library object
-_IMPORT_LINE = re.compile(
+_IMPORT_LINE = lazy_re(
     rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#;]*))|import[ \t]+([^\n#;]+))", re.M)
 
 

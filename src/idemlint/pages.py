@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 from typing import Dict, Optional
+from .lazyre import lazy_re
 
-_HEADING = re.compile(r"^## +(.+?)\s*$", re.M)
+_HEADING = lazy_re(r"^## +(.+?)\s*$", re.M)
 
 
 def rule_page(name: str) -> Optional[str]:

@@ -23,9 +23,10 @@ from __future__ import annotations
 import fnmatch
 import re
 from typing import Dict, Iterable, Optional, Pattern, Tuple
+from .lazyre import lazy_re
 
 KINDS = ("ack", "dedup", "side-effect", "idempotent", "transaction", "message-id")
-_VALID = re.compile(r"^[A-Za-z0-9_.*?\[\]!-]+$")
+_VALID = lazy_re(r"^[A-Za-z0-9_.*?\[\]!-]+$")
 
 
 class PatternError(ValueError):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .origins import CLASS_LINE, MAX_MODULE_BYTES, read_head
+from .lazyre import lazy_re
 
 # Parsed modules kept per process, least recently used first out: at most this many, and at most
 # this much source between them (a tree and its index take about 90 bytes per source byte, so
@@ -28,14 +29,14 @@ from .origins import CLASS_LINE, MAX_MODULE_BYTES, read_head
 # calls in application code (many small modules called from many tasks).
 MAX_MODULES = 64
 MAX_KEPT_SOURCE = 768 * 1024
-_PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\([^()]*\))?)$")
-_DEF_LINE = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+([^ \t\n(]+)[ \t]*\(", re.M)
+_PART = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\([^()]*\))?)$")
+_DEF_LINE = lazy_re(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+([^ \t\n(]+)[ \t]*\(", re.M)
 # a base class's last name: `Base`, `pkg.Base`, `Base[T]`; not `metaclass=ABCMeta`
-_BASE_NAME = re.compile(rb"(?:^|,)\s*(?:[\w]+\.)*(\w+)\s*(?=[\[,]|$)")
-_CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_BASE_NAME = lazy_re(rb"(?:^|,)\s*(?:[\w]+\.)*(\w+)\s*(?=[\[,]|$)")
+_CAMEL_WORD = lazy_re(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 # a call of a capitalised name (a class constructed: `NotificationHandler(cfg, factory)`,
 # `handlers.NotificationHandler(...)`; its `class X(Base)` line too, which the caller sorts out)
-_CONSTRUCTION = re.compile(rb"\b([A-Z]\w*)\(")
+_CONSTRUCTION = lazy_re(rb"\b([A-Z]\w*)\(")
 
 
 def camel_words(name: str) -> set:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Seq
 
 from .config import Config
 from .findings import Finding, UnusedIgnore
+from .lazyre import lazy_re
 
 if TYPE_CHECKING:
     import pathspec
@@ -18,10 +19,10 @@ if TYPE_CHECKING:
 ALL = "*"  # a bare `# idemlint: ignore` suppresses every rule
 
 # `# idemlint: ignore`, `# idemlint: ignore[IDEM001]`, `# idemlint: ignore[a, IDEM003] reason`
-_IDEMLINT = re.compile(r"#\s*idemlint\s*:\s*ignore\b(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
+_IDEMLINT = lazy_re(r"#\s*idemlint\s*:\s*ignore\b(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
 # `# noqa: IDEM001, E501`; a bare `# noqa` is deliberately NOT honoured (see README).
-_NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*)", re.IGNORECASE)
-_QUICK = re.compile(rb"idemlint|noqa", re.IGNORECASE)
+_NOQA = lazy_re(r"#\s*noqa\s*:\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*)", re.IGNORECASE)
+_QUICK = lazy_re(rb"idemlint|noqa", re.IGNORECASE)
 
 
 def _canonical(item: str) -> Optional[str]:

@@ -9,6 +9,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, dotted, kwarg, string_value
 from ..model import WEAK
+from ..lazyre import lazy_re
 from .base import Adapter, Ctx, HandlerSite, handler_ref
 
 POWERTOOLS_BATCH = ("process_partial_response", "async_process_partial_response")
@@ -56,8 +57,8 @@ class LambdaAdapter(Adapter):
 # `event["Records"]`, `event.get("Records")` (any string prefix or quotes), and a `def` whose first
 # parameter (after `*` or `**`) is the name read; a `def` line with a comment right after its `(` is
 # not read, and lets the module in
-_RECORDS_READ = re.compile(rb"\b(\w+)\s*(?:\[|\.\s*get\s*\()\s*[rRuUbBfF]{0,2}(?:'{1,3}|\"{1,3})Records\b")
-_COMMENTED_DEF = re.compile(rb"\bdef\s+\w+\s*\(\s*#")
+_RECORDS_READ = lazy_re(rb"\b(\w+)\s*(?:\[|\.\s*get\s*\()\s*[rRuUbBfF]{0,2}(?:'{1,3}|\"{1,3})Records\b")
+_COMMENTED_DEF = lazy_re(rb"\bdef\s+\w+\s*\(\s*#")
 
 
 def first_param_reads_records(source: bytes) -> bool:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Optional
 
 from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ClassInfo, FunctionInfo, ModuleIndex, dotted, kwarg
 from ..model import WEAK
+from ..lazyre import lazy_re
 from . import celery_config
 from .base import Adapter, DecoratorView, HandlerSite, ModuleWords, decorator_call, decorators, root_words
 
 ROOTS = ("celery",)
 CONFIG_NAMES = {"task_acks_late", "CELERY_TASK_ACKS_LATE", "CELERY_ACKS_LATE", "acks_late"}
 # `@app.task` / `@app.task(...)`: one dot, as `_is_task_decorator` wants (`@self.app.task` is not one)
-TASK_DECORATOR = re.compile(rb"@[\s(\\]*\w+\s*\.\s*task\b(?!\s*\.)")
+TASK_DECORATOR = lazy_re(rb"@[\s(\\]*\w+\s*\.\s*task\b(?!\s*\.)")
 
 
 class CeleryAdapter(Adapter):

@@ -27,14 +27,15 @@ import re
 from typing import Dict, Optional
 
 from ..origins import imported_names, read_head
+from ..lazyre import lazy_re
 
-_APP = re.compile(rb"\bCelery\s*\(")
-_FROM_OBJECT = re.compile(rb"config_from_object\(\s*(['\"])([\w.:]+)\1\s*(?:,\s*namespace\s*=\s*(['\"])(\w+)\3)?")
-_SETTINGS_ENV = re.compile(rb"DJANGO_SETTINGS_MODULE['\"]\s*,\s*['\"]([\w.]+)['\"]")
-_STAR_IMPORT = re.compile(rb"^from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\*", re.M)
-_IN_APP = re.compile(rb"^[^#\n]*\btask_acks_late\s*=\s*True\b", re.M)  # not in a comment
+_APP = lazy_re(rb"\bCelery\s*\(")
+_FROM_OBJECT = lazy_re(rb"config_from_object\(\s*(['\"])([\w.:]+)\1\s*(?:,\s*namespace\s*=\s*(['\"])(\w+)\3)?")
+_SETTINGS_ENV = lazy_re(rb"DJANGO_SETTINGS_MODULE['\"]\s*,\s*['\"]([\w.]+)['\"]")
+_STAR_IMPORT = lazy_re(rb"^from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\*", re.M)
+_IN_APP = lazy_re(rb"^[^#\n]*\btask_acks_late\s*=\s*True\b", re.M)  # not in a comment
 # `config_from_object(ConfigProd)`, `config_from_object(config.ConfigProd, namespace="CELERY")`: an object
-_OBJECT_CONFIG = re.compile(rb"config_from_object\(\s*([A-Za-z_][\w.]*)\s*(?:,\s*namespace\s*=\s*(['\"])(\w+)\2\s*)?[,)]")
+_OBJECT_CONFIG = lazy_re(rb"config_from_object\(\s*([A-Za-z_][\w.]*)\s*(?:,\s*namespace\s*=\s*(['\"])(\w+)\2\s*)?[,)]")
 STAR_DEPTH = 2  # `from .base import *` followed this many modules deep
 
 

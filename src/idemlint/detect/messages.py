@@ -11,6 +11,7 @@ from ..codewords import alternation
 from ..index import kwarg
 from ..model import STRONG, UNSEEN, WEAK
 from ..origins import LIBRARY_ROOTS
+from ..lazyre import lazy_re
 from .base import MESSAGE_NAMES, AckSite, Adapter, Ctx, ModuleWords, ProduceSite, is_mock, receiver, receiver_last
 
 ACK_METHODS = {"ack", "ack_sync", "ack_with_response", "ack_log_error"}
@@ -74,10 +75,10 @@ class TextbookAckAdapter(Adapter):
 
 # `self._producer.publish(topic, messages)`, `kafka_publisher.send(record)`: a client named for
 # producing, of a library idemlint does not know (or built where it cannot see)
-PRODUCER_NAME = re.compile(r"(?:^|_)(?:producer|publisher)$", re.I)
+PRODUCER_NAME = lazy_re(r"(?:^|_)(?:producer|publisher)$", re.I)
 PUBLISH_METHODS = ("publish", "produce", "send", "send_message", "send_messages")
 # such a call in a module's text (what the gate asks before any parse)
-PRODUCER_CALL = re.compile(rb"(?i)(?<![\w.])(?:\w+\.)*(?:\w*_)?(?:producer|publisher)\s*\.\s*"
+PRODUCER_CALL = lazy_re(rb"(?i)(?<![\w.])(?:\w+\.)*(?:\w*_)?(?:producer|publisher)\s*\.\s*"
                            + alternation(PUBLISH_METHODS).encode() + rb"\s*\(")
 PAYLOAD_KEYWORDS = ("message", "messages", "value", "body", "payload", "data", "msg", "record", "records")
 ID_KEYWORDS = ("key", "headers", "properties", "message_id", "attributes")

@@ -16,7 +16,6 @@ before dispatching it: their endpoints are not handled here.
 
 from __future__ import annotations
 
-import re
 
 from typing import Iterable, List, Optional, Tuple
 
@@ -24,6 +23,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ClassInfo, FunctionInfo, ModuleIndex, argument, call_name, kwarg, positional
 from ..model import UNSEEN, WEAK
+from ..lazyre import lazy_re
 from .base import Adapter, Ctx, HandlerSite, ProduceSite
 
 ROOTS = ("oslo_messaging",)
@@ -41,7 +41,7 @@ PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
 # consumer it is a publish like any other
 NOTIFY = PRIORITIES + ("warning",)
 # a notifier, built by the library's class (under any of its import paths), or `prepare(...)`d from one
-NOTIFIER = re.compile(r"^oslo_messaging(?:\.notify(?:\.notifier)?)?\.Notifier\([^()]*\)(?:\.prepare\([^()]*\))*$")
+NOTIFIER = lazy_re(r"^oslo_messaging(?:\.notify(?:\.notifier)?)?\.Notifier\([^()]*\)(?:\.prepare\([^()]*\))*$")
 
 # The signature oslo.messaging documents for a notification endpoint's methods (`info(self, ctxt,
 # publisher_id, event_type, payload, metadata)`): a class with one is an endpoint even when the

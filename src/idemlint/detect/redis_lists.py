@@ -19,6 +19,7 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import FunctionInfo, ModuleIndex, call_name, children, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
+from ..lazyre import lazy_re
 from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, func_ref, receiver
 
 # redis-py and the libraries that hand out its clients (`django_redis.get_redis_connection()`,
@@ -32,7 +33,7 @@ PUSHES = frozenset(["lpush", "rpush", "lpushx", "rpushx"])
 DATA_USES = frozenset(["ltrim", "lrange", "lindex", "lset", "linsert", "lpos"])
 LIST_READS = POPS | MOVES | {"lrange", "lindex"}
 # a constant key named like a work queue (`jobs`, `email:queue`, `TASK_QUEUE`)
-QUEUE_KEY = re.compile(r"(^|[:_.\-/])(queue|queues|jobs?|tasks?|work|pending|todo|backlog|outbox)([:_.\-/]|$)",
+QUEUE_KEY = lazy_re(r"(^|[:_.\-/])(queue|queues|jobs?|tasks?|work|pending|todo|backlog|outbox)([:_.\-/]|$)",
                        re.I)
 
 

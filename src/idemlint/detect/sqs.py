@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 from ..lazyimport import cst  # not loaded before first use
 
 from ..index import kwarg, subscript_key, walk
 from ..model import STRONG
+from ..lazyre import lazy_re
 from .base import AckSite, Adapter, Ctx, ProduceSite, dict_value, keywords, receiver
 
 ROOTS = ("boto3", "aiobotocore", "botocore")
@@ -88,7 +88,7 @@ class SqsAdapter(Adapter):
 
 # the boto3 SNS resources that publish (`sns.Topic(arn)`, `sns.PlatformEndpoint(arn)`), as the origin of
 # a name bound to one reads (`boto3.resource(sns).Topic()`)
-_SNS_RESOURCE = re.compile(r"^(boto3|aioboto3|boto3\.session\.Session\(\))[\w.()]*\.resource\((['\"]?)sns\2\)"
+_SNS_RESOURCE = lazy_re(r"^(boto3|aioboto3|boto3\.session\.Session\(\))[\w.()]*\.resource\((['\"]?)sns\2\)"
                            r"\.(Topic|PlatformEndpoint)\(\)$")
 
 

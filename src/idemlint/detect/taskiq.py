@@ -13,13 +13,13 @@ never ack: a message is gone once received, so a crash loses it (an auto-ack con
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Optional
 
 from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, dotted, string_value
 from ..model import STRONG, WEAK
+from ..lazyre import lazy_re
 from .base import Adapter, HandlerSite, decorators, root_words
 
 ROOTS = ("taskiq", "taskiq_redis", "taskiq_aio_pika", "taskiq_nats")
@@ -27,7 +27,7 @@ ACKING = {"AioPikaBroker", "RedisStreamBroker", "RedisStreamClusterBroker", "Red
           "PullBasedJetStreamBroker", "PushBasedJetStreamBroker"}
 NOT_ACKING = {"ListQueueBroker", "ListQueueClusterBroker", "ListQueueSentinelBroker", "PubSubBroker",
               "PubSubSentinelBroker", "NatsBroker"}
-_BROKER = re.compile(r"^(taskiq\w*)\..*?(\w+Broker)\(")
+_BROKER = lazy_re(r"^(taskiq\w*)\..*?(\w+Broker)\(")
 
 
 class TaskiqAdapter(Adapter):

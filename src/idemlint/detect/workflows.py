@@ -24,11 +24,12 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG
+from ..lazyre import lazy_re
 from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, handler_ref, origin_starts, receiver, receiver_last, root_words
 
 ROOTS = ("workflows",)
 SENDS = ("send", "raw_send", "broadcast", "raw_broadcast")
-TRANSPORT_NAME = re.compile(r"^_*transport$", re.I)  # `self._transport`, `rw.transport`, `transport`
+TRANSPORT_NAME = lazy_re(r"^_*transport$", re.I)  # `self._transport`, `rw.transport`, `transport`
 SEND_KEYWORDS = {"destination", "message", "headers", "transaction", "delay", "expiration", "persistent"}
 
 

@@ -17,7 +17,6 @@ confidence, and its evidence says so.
 from __future__ import annotations
 
 import os
-import re
 from typing import Callable, Optional, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
@@ -32,6 +31,7 @@ from . import callees, handoff
 from .deferred import BUILTIN_NAMES
 from .identity import mentions
 from .received import bound_names
+from ..lazyre import lazy_re
 
 LibraryAck = Callable[[cst.Call, Ctx], Optional[AckSite]]
 # the libraries some adapter knows: a call on their objects that no adapter takes for an ack is none
@@ -377,7 +377,7 @@ def _receives(ctx: Ctx) -> bool:
         for c in func.calls)
 
 
-_RECEIVE_NAMED = re.compile(r"^receive(?:_[a-z]\w*|[A-Z]\w*)?$")
+_RECEIVE_NAMED = lazy_re(r"^receive(?:_[a-z]\w*|[A-Z]\w*)?$")
 
 
 

@@ -15,26 +15,27 @@ from ..model import STRONG, WEAK
 from .effects import sql_kind, sql_table, sql_text
 from .identity import identity_names, mentions
 from .payload import bound_once
+from ..lazyre import lazy_re
 
 # Tables, models and keys that hold "this message was processed".
-DEDUP_STORE = re.compile(
+DEDUP_STORE = lazy_re(
     r"process|inbox|dedup|idempot|handled|consum|seen|received|message_?log|already|done|unique_?message",
     re.I,
 )
-LOOKUP_HELPER = re.compile(
+LOOKUP_HELPER = lazy_re(
     r"already|duplicate|dedup|idempot|(^|_)seen($|_)|has_seen|(is|was|been)_(processed|handled|done|consumed|seen)"
     r"|processed_before|^is_new|first_time|check_processed|^processed$",
     re.I,
 )
-MARKER_HELPER = re.compile(
+MARKER_HELPER = lazy_re(
     r"^(mark|record|save|store|remember|flag|set|add|insert|persist|log)_.*(processed|handled|seen|done|"
     r"consumed|complete|dedup|idempot)|^(mark|remember)_(seen|done|message|event)",
     re.I,
 )
 # a registration of a function to call later (`add_done_callback`, `set_error_handler`), whatever
 # word it carries (`done`, `processed`): no read or write of a processed record
-_REGISTERS = re.compile(r"_(callback|listener|handler|hook|observer|subscriber)s?$", re.I)
-CLAIM_HELPER = re.compile(r"^(claim|try_claim|acquire|lock|reserve)_.*(message|event|id|key|processing)", re.I)
+_REGISTERS = lazy_re(r"_(callback|listener|handler|hook|observer|subscriber)s?$", re.I)
+CLAIM_HELPER = lazy_re(r"^(claim|try_claim|acquire|lock|reserve)_.*(message|event|id|key|processing)", re.I)
 REDIS_READS = {"sismember", "smismember", "exists", "hexists", "get", "hget", "getbit"}
 REDIS_CLAIMS = {"setnx", "sadd", "hsetnx", "zadd", "add"}
 REDIS_WRITES = {"set", "setex", "psetex", "sadd", "hset", "hmset", "setnx", "hsetnx", "zadd"}
@@ -61,7 +62,7 @@ class DedupFact:
 # delivery from a replay: `rowcount` 0, no `RETURNING` row (`fetchone()`/`fetchval()` give None),
 # asyncpg's status "INSERT 0 0". ON CONFLICT ... DO UPDATE, REPLACE and MERGE change a row either
 # way, so their result cannot tell (they are upserts, not claims).
-_INSERT_IGNORING = re.compile(
+_INSERT_IGNORING = lazy_re(
     r"\bon\s+conflict\b[^;]*?\bdo\s+nothing\b|\binsert\s+(or\s+)?ignore\b|\bon\s+duplicate\s+key\s+update\b"
     r"|\bwhere\s+not\s+exists\b", re.I | re.S)
 # SQLAlchemy Core: `postgresql.insert(t).on_conflict_do_nothing()` (also sqlite's), MySQL's

@@ -14,6 +14,7 @@ from ..detect.base import Ctx, receiver_last
 from ..index import FunctionInfo, call_name, children, dotted, kwarg, positional, walk
 from ..model import STRONG, WEAK, Consumer, Event
 from .identity import mentions
+from ..lazyre import lazy_re
 
 EXECUTORS = ("ThreadPoolExecutor(", "ProcessPoolExecutor(", "concurrent.futures", "Executor(")
 POOLS = ("multiprocessing.Pool(", "multiprocessing.pool.Pool(", "multiprocessing.pool.ThreadPool(",
@@ -29,12 +30,12 @@ POOL_METHODS = {"apply_async", "map_async", "starmap_async", "imap", "imap_unord
 LOOP_CALLS = {"call_soon", "call_soon_threadsafe", "call_later", "call_at", "run_coroutine_threadsafe"}
 NAMES = {"submit", "map", "run_in_executor", "create_task", "ensure_future", "put", "put_nowait", "Thread",
          "Timer", "Process", "add_job", "crawl", *POOL_METHODS, *LOOP_CALLS}
-QUEUE_NAME = re.compile(r"(^|_)(q|queue|queues|inbox|backlog|jobs|work|tasks|pending|buffer)$", re.I)
-EXECUTOR_NAME = re.compile(r"(executor|pool|workers?)$", re.I)
+QUEUE_NAME = lazy_re(r"(^|_)(q|queue|queues|inbox|backlog|jobs|work|tasks|pending|buffer)$", re.I)
+EXECUTOR_NAME = lazy_re(r"(executor|pool|workers?)$", re.I)
 # results and futures that are waited for: the work is done when the handler goes on
 WAIT_CALLS = {"result", "join", "wait", "gather", "as_completed", "wait_for", "exception", "shield"}
 BUILTIN_NAMES = set(dir(builtins))
-ACKISH = re.compile(r"(^|_)(n?ack|acknowledge|commit|complete_message|delete_message|xack)($|_)")
+ACKISH = lazy_re(r"(^|_)(n?ack|acknowledge|commit|complete_message|delete_message|xack)($|_)")
 
 
 @dataclass
@@ -499,7 +500,7 @@ def processes(consumer: Consumer, shape: Shape, ack: Event, work: Event, skip: S
 
 
 # a nack/reject/modack helper settles the message, it does not process it
-SETTLE = re.compile(r"^_*(basic_)?(n?ack|nak|acknowledge|reject|requeue|drop|term|abandon|dead_letter|defer_message|"
+SETTLE = lazy_re(r"^_*(basic_)?(n?ack|nak|acknowledge|reject|requeue|drop|term|abandon|dead_letter|defer_message|"
                     r"modify_ack_deadline|modack|settle|complete)(_\w+)?$")
 
 

@@ -14,6 +14,7 @@ from ..project import camel_words
 from ..model import STRONG, WEAK
 from .callees import _class_named, base_classes
 from .lookups import created_if_missing, loaded_row
+from ..lazyre import lazy_re
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Effect:
 
 HTTP_ROOTS = ("requests", "httpx", "aiohttp", "urllib3")
 HTTP_WRITE_METHODS = {"post", "patch"}
-IDEMPOTENCY_HEADER = re.compile(r"idempotency|idempotent|x-request-id|dedup", re.I)
+IDEMPOTENCY_HEADER = lazy_re(r"idempotency|idempotent|x-request-id|dedup", re.I)
 
 PAYMENT_ROOTS = ("stripe", "braintree", "adyen", "paypalrestsdk", "razorpay", "square", "mollie")
 PAYMENT_VERBS = {"create", "capture", "confirm", "pay", "sale", "refund", "submit_for_settlement", "charge"}
@@ -53,17 +54,17 @@ SQL_METHODS = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "execu
                "executescript", "execute_sql"}
 # A project helper that runs the SQL it is given: `run_sql(...)`, `db_execute(...)`, `self.db.query(...)`;
 # its first argument's text decides, as for a driver's `execute`.
-SQL_HELPER = re.compile(r"(^|_)(exec|execute|run|query|sql|write)(_|$)", re.I)
+SQL_HELPER = lazy_re(r"(^|_)(exec|execute|run|query|sql|write)(_|$)", re.I)
 # what a helper's argument must look like to be taken as SQL (`write("Insert your card")` is not)
-SQL_STATEMENT = re.compile(r"^\s*(with\b.*?\)\s*)?(insert\s+(or\s+\w+\s+|ignore\s+)?into\b|update\s+\S+\s+set\b|"
+SQL_STATEMENT = lazy_re(r"^\s*(with\b.*?\)\s*)?(insert\s+(or\s+\w+\s+|ignore\s+)?into\b|update\s+\S+\s+set\b|"
                            r"delete\s+from\b|select\b|replace\s+into\b|merge\s+into\b)", re.I | re.S)
 STRING_BUILDERS = {"format", "strip", "lstrip", "rstrip", "replace"}
 
-_INSERT = re.compile(r"^\s*(with\b.*?\)\s*)?insert\b", re.I | re.S)
-_UPSERT = re.compile(r"on\s+conflict|on\s+duplicate\s+key|insert\s+ignore|insert\s+or\s+(ignore|replace)|"
+_INSERT = lazy_re(r"^\s*(with\b.*?\)\s*)?insert\b", re.I | re.S)
+_UPSERT = lazy_re(r"on\s+conflict|on\s+duplicate\s+key|insert\s+ignore|insert\s+or\s+(ignore|replace)|"
                      r"^\s*replace\s+into|^\s*merge\s+into|where\s+not\s+exists", re.I | re.S)
-_COUNTER_SQL = re.compile(r"\bset\b.*?\b(\w+)\s*=\s*\1\s*[-+]", re.I | re.S)
-_UPDATE = re.compile(r"^\s*update\b", re.I)
+_COUNTER_SQL = lazy_re(r"\bset\b.*?\b(\w+)\s*=\s*\1\s*[-+]", re.I | re.S)
+_UPDATE = lazy_re(r"^\s*update\b", re.I)
 
 # Unresolved helpers named for what they do: `charge_card(...)`, `send_receipt(...)`.
 EFFECT_VERBS = {
@@ -75,7 +76,7 @@ NOT_EFFECT_NAMES = {"notify_all", "notify", "send_response", "send_ack", "send_n
                     "emit_metric", "emit_metrics", "send_metric", "send_metrics"}
 
 
-FACTORY = re.compile(
+FACTORY = lazy_re(
     r"^(create|make|build|get|new)_(\w+_)?(producer|consumer|client|session|engine|pool|connection|channel|"
     r"task|app|logger|table|index|queue|topic|subscription|subscriber|publisher|receiver|sender|context|"
     r"parser|schema|config|settings|ref|reference|id|key|uuid|dict|list|object|instance|message|request|"
@@ -172,7 +173,7 @@ def _chosen_method(expr: Optional[cst.BaseExpression], ctx: Ctx) -> str:
 
 # an oslo.messaging RPC client (`get_rpc_client(transport, target)`, `RPCClient(...)`), also one
 # `prepare(...)`d from it (oslo_messaging 18.3.1 `rpc/client.py`)
-OSLO_RPC_CLIENT = re.compile(r"^oslo_messaging(?:\.rpc(?:\.client)?)?\.(?:get_rpc_client|RPCClient)\([^()]*\)"
+OSLO_RPC_CLIENT = lazy_re(r"^oslo_messaging(?:\.rpc(?:\.client)?)?\.(?:get_rpc_client|RPCClient)\([^()]*\)"
                              r"(?:\.prepare\([^()]*\))*$")
 
 
@@ -468,7 +469,7 @@ def _actions(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> Li
 # Broker declarations: creating (or re-declaring) a stream, queue, topic, exchange, key-value bucket or
 # object store twice leaves one, and sends no message (`js.add_stream`, `channel.queue_declare`,
 # `admin.create_topics`, `js.create_key_value`).
-DECLARATION = re.compile(r"^_*(create|declare|add|ensure|update|bind)_(?!(to|into|in|on|for)_)(\w+_)?(streams?|queues?|topics?|exchanges?|"
+DECLARATION = lazy_re(r"^_*(create|declare|add|ensure|update|bind)_(?!(to|into|in|on|for)_)(\w+_)?(streams?|queues?|topics?|exchanges?|"
                          r"key_value|kv|object_store|buckets?|bindings?)$|^_*(queue|exchange)_(declare|bind)$")
 SIGNAL_SENDS = {"send", "send_robust", "send_async"}
 SIGNAL_ROOTS = ("django.dispatch", "django.db.models.signals", "django.core.signals", "django.test.signals",
@@ -476,7 +477,7 @@ SIGNAL_ROOTS = ("django.dispatch", "django.db.models.signals", "django.core.sign
 # NATS key-value and object-store writes: the key is the subject and the last value wins
 KV_WRITES = {"put", "update", "create", "delete", "purge", "put_string", "put_file"}
 KV_ORIGINS = (".key_value(", ".create_key_value(", ".object_store(", ".create_object_store(")
-KV_NAME = re.compile(r"(^|_)(kv|key_value|bucket|obs|object_store|store)$", re.I)
+KV_NAME = lazy_re(r"(^|_)(kv|key_value|bucket|obs|object_store|store)$", re.I)
 # kazoo (ZooKeeper) writes keyed by their path: `set` overwrites the node, `ensure_path` / `delete` end
 # in the same state, and `create` of a fixed path fails on a repeat (`NodeExistsError`); only
 # `create(..., sequence=True)` makes a new node each time (`classify`)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -17,6 +16,7 @@ from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
 from . import acks, callees, dedup, deferred, effects, handoff, lookups, payload, received, transactions
 from .identity import GENERIC_KEYS, identity_names, is_id_name, mentions, names_in
+from ..lazyre import lazy_re
 
 MAX_DEPTH = 3
 NOT_MESSAGE_PARAMS = {"self", "cls", "context", "lambda_context"}
@@ -32,7 +32,7 @@ PURE_ROOTS = {
     "unittest", "mock", "pytest", "threading", "queue", "concurrent", "multiprocessing", "inspect", "pprint",
 }
 # Calls that read, convert or check, or settle the message with the broker: never a hand-off.
-PURE_CALL = re.compile(
+PURE_CALL = lazy_re(
     r"^_*(safe_)?(\w+_)?(loads?|deserializer?|decoder?|parser?|serializer?|dumps?)$|"  # `json_loads`, `msgpack_decode`,
     # and the callable an object was given to decode with (`self._deserializer(body)`)
     r"^_*(deserialize|decode)_\w+$|"  # `deserialize_message(body)`, `decode_payload(raw)`

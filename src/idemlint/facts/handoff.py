@@ -36,21 +36,22 @@ import libcst as cst
 
 from ..detect.base import Ctx
 from ..index import FunctionInfo, alternatives, call_name, dotted, kwarg, positional, string_value, walk
+from ..lazyre import lazy_re
 
 SIGNAL_SENDS = {"send", "send_robust", "asend", "asend_robust", "send_async", "send_event",
                 "send_event_with_custom_metadata", "emit", "fire"}
-REGISTRY = re.compile(r"^(un)?register(_\w+)?$|^add_(\w+_)?(listener|handler|callback|observer|hook|subscriber)s?$"
+REGISTRY = lazy_re(r"^(un)?register(_\w+)?$|^add_(\w+_)?(listener|handler|callback|observer|hook|subscriber)s?$"
                       r"|^(on|once|connect|add_done_callback|subscribe_callback)$")
 LOGGING_ROOTS = {"logging", "structlog", "loguru", "logbook", "eliot"}
 # a method named for the log it writes or extends (`extend_log`, `log_event`, `add_logging_context`)
-LOG_METHOD = re.compile(r"(^|_)(log|logs|logging|logger)(_|$)", re.I)
+LOG_METHOD = lazy_re(r"(^|_)(log|logs|logging|logger)(_|$)", re.I)
 # a module with one of these names in its path observes the handling (`edx_django_utils.monitoring`)
 OBSERVING = {"monitoring", "metrics", "telemetry", "tracing", "instrumentation", "newrelic", "logging", "logs"}
 # a metrics client (`statsd_client.incr(...)`, `self.metrics.timing(...)`, `prometheus` counters): it
 # records an observation of the handling, like a logger
 METRIC_CALLS = {"incr", "increment", "decr", "decrement", "timing", "timer", "gauge", "histogram", "distribution",
                 "count", "observe", "inc", "dec", "set", "mark", "update", "send", "event"}
-METRIC_CLIENT = re.compile(r"statsd|metric|stats|prometheus|datadog|telemetry|counter|gauge|histogram|meter", re.I)
+METRIC_CLIENT = lazy_re(r"statsd|metric|stats|prometheus|datadog|telemetry|counter|gauge|histogram|meter", re.I)
 METRIC_ROOTS = {"statsd", "datadog", "prometheus_client", "dogstatsd", "opentelemetry", "newrelic", "sentry_sdk"}
 CONTAINERS = {"dict", "list", "set", "frozenset", "deque", "defaultdict", "OrderedDict", "Counter", "ChainMap",
               "WeakValueDictionary", "WeakKeyDictionary", "WeakSet", "SortedDict", "SortedList", "SortedSet"}

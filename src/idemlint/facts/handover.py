@@ -30,12 +30,13 @@ from .deferred import Shape, local_names, module_names, site
 from .identity import names_in
 from .handler import COLLECTS, hands_off
 from .received import READS, acked_names, bound_names, bound_value
+from ..lazyre import lazy_re
 
 # the names of one function's work, the steps this module looks past: none of them means the ack
 # came first ("handoff" included: a message given to unseen code before the ack was worked on)
 WORK = ("effect", "forward", "defer", "handoff", "lookup", "marker")
 # a flag that asks for acks on receipt: an ack under `if no_ack:` implements that mode
-_AUTO_ACK = re.compile(r"(^|_|\b)(no_?ack|auto_?ack|autoack)\b", re.I)
+_AUTO_ACK = lazy_re(r"(^|_|\b)(no_?ack|auto_?ack|autoack)\b", re.I)
 # builtins that copy or reorder what they are given, as a display would
 # copies and conversions: the same content in another container or type (`str(message)` is a Service
 # Bus message's body as text)

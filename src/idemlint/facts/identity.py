@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Optional, Set
 
 import libcst as cst
 
 from .. import patterns as user_patterns
 from ..index import children, dotted, string_value
+from ..lazyre import lazy_re
 
 # Change on every delivery of the same message: never a dedup key (brokers.md, section 8).
 PER_DELIVERY = {
@@ -48,7 +48,7 @@ ID_NAMES = {
     "order_id", "invoice_id", "request.id",
 }
 
-_ID_SUFFIX = re.compile(r"(^|[_\-.])(id|uuid|ulid|ksuid|key)$|[a-z0-9](Id|ID|Uuid|Ulid|Key)$")
+_ID_SUFFIX = lazy_re(r"(^|[_\-.])(id|uuid|ulid|ksuid|key)$|[a-z0-9](Id|ID|Uuid|Ulid|Key)$")
 
 
 def normal(name: str) -> str:

@@ -13,10 +13,11 @@ import libcst as cst
 from ..detect.base import Ctx
 from ..index import FunctionInfo, argument, call_name, chain_names, children, contains, dotted, walk
 from .identity import GENERIC_KEYS, identity_names, mentions
+from ..lazyre import lazy_re
 
 # Reads that find records by what they hold: `misp.search(value=...)`, `db.orders.find_one({...})`,
 # `Order.objects.filter(...).first()`, `session.query(...)`, `index.lookup(...)`.
-SEARCH_VERB = re.compile(r"^a?(search|find|lookup|query|filter|exists|count|select|get_by)(_\w+)?$", re.I)
+SEARCH_VERB = lazy_re(r"^a?(search|find|lookup|query|filter|exists|count|select|get_by)(_\w+)?$", re.I)
 # Calls that only wrap their argument: a hash of `json.dumps(event).encode()` is a hash of `event`.
 WRAPPERS = {"dumps", "encode", "str", "bytes", "repr", "dict", "sorted", "to_dict", "to_json", "serialize"}
 HASH_CALLS = {"hash", "hexdigest", "digest", "sha1", "sha224", "sha256", "sha384", "sha512", "md5", "blake2b",
@@ -357,8 +358,8 @@ def _reads_rows(call: cst.Call) -> bool:
 
 # The get-or-create idiom split into project helpers: `found = await self._get(location)`, `if not found:`
 # `found = await self._create(location)`. The names say what each helper does with the record.
-GETTER = re.compile(r"^_*a?(get|find|fetch|lookup|load|read|search|select|query)(_\w+)?$")
-CREATOR = re.compile(r"^_*a?(create|insert|add|save|store|register|put|new|make)(_\w+)?$")
+GETTER = lazy_re(r"^_*a?(get|find|fetch|lookup|load|read|search|select|query)(_\w+)?$")
+CREATOR = lazy_re(r"^_*a?(create|insert|add|save|store|register|put|new|make)(_\w+)?$")
 
 
 def create_helper_if_missing(call: cst.Call, func: Optional[FunctionInfo], tainted: Set[str]) -> bool:

@@ -10,6 +10,7 @@ import libcst as cst
 from ..detect.base import Ctx, dict_keys, func_ref
 from ..index import FunctionInfo, dotted, kwarg, string_value, subscript_key, walk
 from .identity import is_id_field, normal
+from ..lazyre import lazy_re
 
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "safe_dump", "packb", "serialize", "SerializeToString", "deepcopy"}
 # Methods of the payload itself: in `body.encode("utf-8")` the payload is `body`, and the argument
@@ -90,7 +91,7 @@ def _template(expr: Optional[cst.BaseExpression]) -> bool:
 
 
 # a placeholder of a `str.format` (`{dag}`, `{0!r}`) or `%` text (`%s`, `%(name)s`, `%05d`)
-_PLACEHOLDER = re.compile(r"\{[^{}]*\}|%(\([^)]*\))?[-#0 +]*\d*(\.\d+)?[a-zA-Z%]")
+_PLACEHOLDER = lazy_re(r"\{[^{}]*\}|%(\([^)]*\))?[-#0 +]*\d*(\.\d+)?[a-zA-Z%]")
 
 
 def _formatted_text(expr: Optional[cst.BaseExpression]) -> Optional[str]:
@@ -114,8 +115,8 @@ def _format_values(expr: cst.BaseExpression) -> List[cst.BaseExpression]:
     return [right] if right is not None else []
 
 
-_ESCAPE = re.compile(r"\\.")  # `\n`, `\t`, ... in the source text of a string
-_WORD = re.compile(r"[^\W\d_]")  # a letter
+_ESCAPE = lazy_re(r"\\.")  # `\n`, `\t`, ... in the source text of a string
+_WORD = lazy_re(r"[^\W\d_]")  # a letter
 
 
 def _filled_in(name: str, ctx: Ctx) -> bool:
@@ -215,7 +216,7 @@ METADATA = {"meta", "metadata", "header", "headers", "attributes", "properties",
 
 # what names the message itself in an envelope's metadata (not who sent it or what it is about:
 # `{"meta": {"tenantId": ...}}` names a tenant every message of it shares)
-_MESSAGE_ID = re.compile(r"^(id|uuid|guid|ulid|ksuid)$|(^|_)(event|message|msg|envelope)_?(id|uuid|ulid)$|"
+_MESSAGE_ID = lazy_re(r"^(id|uuid|guid|ulid|ksuid)$|(^|_)(event|message|msg|envelope)_?(id|uuid|ulid)$|"
                          r"^(idempotency|dedup|deduplication)_?(id|key)$|^(x_)?(message|request)_id$", re.I)
 
 

@@ -28,11 +28,12 @@ from .deferred import message_data
 from .identity import is_id_field, mentions
 from .payload import bound_once, built_here, fields, is_id_value
 from ..origins import QUEUE_HELPER, caller_files, read_head
+from ..lazyre import lazy_re
 
 Produce = Callable[[cst.Call, Ctx], Optional[ProduceSite]]
 
 # Names of project helpers worth following for a publish (a filter on cost: what the helper does decides).
-PUBLISH_LIKE = re.compile(r"publish|emit|send|produce|enqueue|dispatch|broadcast|notify|push|fire|post_event|"
+PUBLISH_LIKE = lazy_re(r"publish|emit|send|produce|enqueue|dispatch|broadcast|notify|push|fire|post_event|"
                           r"put_message|write_message|" + QUEUE_HELPER, re.I)
 NOT_PARAMS = {"self", "cls"}
 # calls that return the function they are given, wrapped, instead of running it
@@ -361,9 +362,9 @@ MAX_CALLER_CALLS = 24
 # what an id looks like in a call's text (the first CALL_WINDOW bytes after its parenthesis): a call
 # without one keeps the finding before any module is parsed to read it
 CALL_WINDOW = 400
-_ID_TEXT = re.compile(rb"(?i:id)\b|_id|Id[A-Z_]|uuid", re.I)
-_DEF_BEFORE = re.compile(rb"\bdef\s+$")
-_REPLY_TEXT = re.compile(rb"\.reply\b")
+_ID_TEXT = lazy_re(rb"(?i:id)\b|_id|Id[A-Z_]|uuid", re.I)
+_DEF_BEFORE = lazy_re(rb"\bdef\s+$")
+_REPLY_TEXT = lazy_re(rb"\.reply\b")
 
 
 def callers_give_ids(producer, index, project, path: Optional[str], produce: Optional[Produce] = None,

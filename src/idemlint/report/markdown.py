@@ -10,18 +10,18 @@ characters Markdown or HTML would interpret are backslash-escaped.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import escape
 from ..findings import Finding, RunResult
 from ..pages import rule_url
+from ..lazyre import lazy_re
 from .summary import effect_where, inventory_line, plural, summary_line
 
 TITLE = "idemlint"
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~])")
-_CODE_SPAN = re.compile(r"(`[^`]*`)")
+_SPECIAL = lazy_re(r"([\\`*_{}\[\]<>#+!|~])")
+_CODE_SPAN = lazy_re(r"(`[^`]*`)")
 
 
 @dataclass(frozen=True)

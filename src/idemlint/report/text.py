@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import tokenize
 from dataclasses import dataclass
 from typing import IO, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
@@ -14,6 +13,7 @@ from rich.text import Text
 
 from .. import escape
 from ..findings import BaselineSummary, Confidence, FileError, Finding, RunResult, UnusedIgnore
+from ..lazyre import lazy_re
 from .summary import effect_where, plural, summary_line
 
 CONFIDENCE_STYLE = {
@@ -29,7 +29,7 @@ STEP_LABELS = {"consumer": "consumer", "producer": "producer", "ack": "ack", "ef
                "forward": "forward (carries the message's id)", "given": "a callable it was given"}
 
 # Python's own line breaks; str.splitlines() would also split on \x0c, \u2028, ...
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK = lazy_re(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
