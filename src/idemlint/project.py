@@ -355,9 +355,12 @@ class Project:
         return self._lasting.setdefault(kind, {})
 
     def top_package(self, near: str) -> str:
-        """The folder of the top-level package holding the file `near` (its own folder outside packages)."""
+        """The folder of the top-level package holding the file `near` (its own folder outside packages).
+        A folder without `__init__.py` inside a package is a namespace portion of it (`shop/jobs/tasks.py`
+        imported as `shop.jobs.tasks` with `shop/__init__.py` and no `shop/jobs/__init__.py`): the
+        package holds it."""
         top = os.path.dirname(os.path.abspath(near))
-        while self._is_package(top) and self._is_package(os.path.dirname(top)):
+        while self._is_package(os.path.dirname(top)):
             top = os.path.dirname(top)
         return top
 

@@ -4,11 +4,15 @@ Celery application loads (`app.config_from_object(...)`), which applies to every
 Django projects keep it in their settings module: `app.config_from_object("django.conf:settings",
 namespace="CELERY")` with `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")` beside
 it, and `CELERY_TASK_ACKS_LATE = True` in `shop/settings.py` (or in a module that one star-imports,
-`from .base import *`). With a namespace, Celery reads only new-style names under that prefix
-(celery 5.x `app/utils.py`, `detect_settings`: "always use new format if prefix is used"), so
-`CELERY_ACKS_LATE` (the old name) does nothing there; without one, `task_acks_late` and the old
-`CELERY_ACKS_LATE` both count. `app.conf.task_acks_late = True` / `app.conf.update(task_acks_late=True)`
-in the application's module count too.
+`from .base import *`). Celery looks a setting up under three names (celery 5.x
+`ConfigurationView._to_keys`, with the `(_old_key_to_new, _new_key_to_old)` key functions `Settings`
+is built with): the namespaced one (`CELERY_TASK_ACKS_LATE`), the plain one (`task_acks_late`) and the
+pre-4.0 one (`CELERY_ACKS_LATE`, whatever the namespace), so all three count under a namespace; without
+one, `task_acks_late` and `CELERY_ACKS_LATE` do, and `CELERY_TASK_ACKS_LATE` does not (checked on celery
+5.7.0: `config_from_object(module, namespace="CELERY")` with `CELERY_ACKS_LATE = True` makes every task
+`acks_late`). `app.conf.task_acks_late = True` / `app.conf.update(task_acks_late=True)`
+in the application's module count too, and so does the setting as a key there
+(`app.conf.update(**{"task_acks_late": True, ...})`, `app.conf["task_acks_late"] = True`).
 
 The configuration may be an object instead of a module's name: `app.config_from_object(ConfigProd)`,
 a class of the application's module or one it imports, whose body (or a base class's of the same
@@ -33,7 +37,10 @@ _APP = lazy_re(rb"\bCelery\s*\(")
 _FROM_OBJECT = lazy_re(rb"config_from_object\(\s*(['\"])([\w.:]+)\1\s*(?:,\s*namespace\s*=\s*(['\"])(\w+)\3)?")
 _SETTINGS_ENV = lazy_re(rb"DJANGO_SETTINGS_MODULE['\"]\s*,\s*['\"]([\w.]+)['\"]")
 _STAR_IMPORT = lazy_re(rb"^from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\*", re.M)
-_IN_APP = lazy_re(rb"^[^#\n]*\btask_acks_late\s*=\s*True\b", re.M)  # not in a comment
+# not in a comment: `app.conf.task_acks_late = True`, `app.conf.update(task_acks_late=True)`, or the
+# setting as a key: `app.conf.update({"task_acks_late": True})`, a dict display passed on as
+# `app.conf.update(**settings)`, `app.conf["task_acks_late"] = True`
+_IN_APP = lazy_re(rb"^[^#\n]*(?:\btask_acks_late\s*=|['\"]task_acks_late['\"]\s*(?::|\]\s*=))\s*True\b", re.M)
 # `config_from_object(ConfigProd)`, `config_from_object(config.ConfigProd, namespace="CELERY")`: an object
 _OBJECT_CONFIG = lazy_re(rb"config_from_object\(\s*([A-Za-z_][\w.]*)\s*(?:,\s*namespace\s*=\s*(['\"])(\w+)\2\s*)?[,)]")
 STAR_DEPTH = 2  # `from .base import *` followed this many modules deep
@@ -79,9 +86,10 @@ def _configured_late(project, app: str) -> bool:
 
 
 def _setting(namespace: str, indented: bool = False):
-    """`task_acks_late = True` (or the namespaced `CELERY_TASK_ACKS_LATE`) at the start of a line (a
-    module's setting), or indented (a class body's)."""
-    names = [f"{namespace}_TASK_ACKS_LATE"] if namespace else ["task_acks_late", "CELERY_ACKS_LATE"]
+    """`task_acks_late = True`, the old `CELERY_ACKS_LATE = True` or, under a namespace, the namespaced
+    `CELERY_TASK_ACKS_LATE = True`, at the start of a line (a module's setting), or indented (a class
+    body's)."""
+    names = ["task_acks_late", "CELERY_ACKS_LATE"] + ([f"{namespace}_TASK_ACKS_LATE"] if namespace else [])
     return re.compile(rb"^" + (rb"[ \t]+" if indented else rb"") + rb"(?:" + b"|".join(n.encode() for n in names)
                       + rb")[ \t]*(?::[^=\n]*)?=[ \t]*True\b", re.M)
 
