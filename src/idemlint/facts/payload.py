@@ -951,7 +951,9 @@ def id_values(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression]:
 
 def payload_id_values(expr: Optional[cst.BaseExpression], ctx: Ctx) -> List[cst.BaseExpression]:
     """The values a payload written out as a mapping (through serialising wrappers and a local bound
-    once) puts under id fields: `{**fields, "_origin_id": str(entry_id)}` -> `[str(entry_id)]`."""
+    once) puts under id fields: `{**fields, "_origin_id": str(entry_id)}` -> `[str(entry_id)]`; or
+    the id keywords of the object or builder call it is made by, as `fields` reads them
+    (`JobResult(job_id=job["job_id"], ...)`, `build_result_message(job_id=execution.job_id, ...)`)."""
     for _ in range(4):
         if expr is None:
             return []
@@ -963,6 +965,8 @@ def payload_id_values(expr: Optional[cst.BaseExpression], ctx: Ctx) -> List[cst.
     if isinstance(expr, cst.Dict):
         return [el.value for el in expr.elements
                 if isinstance(el, cst.DictElement) and _slot(string_value(el.key) or "")]
+    if isinstance(expr, cst.Call):
+        return [a.value for a in expr.args if a.keyword is not None and _slot(a.keyword.value)]
     return []
 
 
