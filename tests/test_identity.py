@@ -53,11 +53,12 @@ def test_fixture_message_names_the_reason():
 
 def test_who_made_a_change_and_what_it_is_about_do_not_identify_a_message():
     # every event of an author, an alert rule or a project carries the same one (storyboard's
-    # `author_id`, an alert rule's `trigger_id`); the message's own ids still count, and so does a
+    # `author_id`, an alert rule's `trigger_id`, the `entity_id` every event about an entity names); the
+    # message's own ids still count, and so does a
     # `resource_id` (one `*.created` event per resource)
     from idemlint.facts.identity import is_id_name
 
-    for name in ("author_id", "trigger_id", "project_id", "ownerId", "org_id"):
+    for name in ("author_id", "trigger_id", "project_id", "ownerId", "org_id", "entity_id", "entityId"):
         assert not is_id_name(name), name
     for name in ("event_id", "message_id", "order_id", "alert_id", "notificationId", "resource_id"):
         assert is_id_name(name), name

@@ -30,6 +30,9 @@ GROUPING = {
     "author_id", "authorid", "owner_id", "ownerid", "creator_id", "creatorid", "actor_id", "actorid",
     "trigger_id", "triggerid", "project_id", "projectid", "organization_id", "org_id", "workspace_id",
     "team_id",
+    # the entity an event is about (`{"event": "snippet.viewed", "entity_id": ...}`, Home Assistant's
+    # state changes): every event of that entity carries the same one
+    "entity_id", "entityid",
     # AMQP basic properties that name the sending application or cluster, not the message
     "app_id", "appid", "cluster_id", "clusterid",
     # the process, client or host that sends it: every message of that worker carries the same one
