@@ -60,7 +60,10 @@ def classify(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
         return found
     if name in LOOP_CALLS and _only_resolves(call, ctx):
         return None  # `loop.call_soon_threadsafe(set_result, fut, msg)`: a waiter of this process, no work
-    if _waited(call, ctx.func, queue=name in ("put", "put_nowait")):
+    # a `threading.Timer` the function cancels (`finally: timeout.cancel()`) is a watchdog: its work
+    # runs only if the function overruns (geonode's `Timer(UNOCONV_TIMEOUT, kill, [process])`)
+    waits = WAIT_CALLS | {"cancel"} if name == "Timer" else WAIT_CALLS
+    if _waited(call, ctx.func, queue=name in ("put", "put_nowait"), waits=waits):
         return None
     return found
 
@@ -611,8 +614,9 @@ def _branch(node: cst.If, child: cst.CSTNode) -> str:
     return "test" if child is node.test else "body" if child is node.body else "orelse"
 
 
-def _waited(call: cst.Call, func: FunctionInfo, queue: bool) -> bool:
-    """The deferred work is waited for later in the same function, or awaited right away."""
+def _waited(call: cst.Call, func: FunctionInfo, queue: bool, waits: Set[str] = WAIT_CALLS) -> bool:
+    """The deferred work is waited for later in the same function (a call of `waits` on what holds
+    it), or awaited right away."""
     shape = Shape(func.node)
     if not shape.has(call):
         return False
@@ -643,7 +647,7 @@ def _waited(call: cst.Call, func: FunctionInfo, queue: bool) -> bool:
     for other in shape.nodes[shape.order[id(call)] + 1:]:
         if isinstance(other, cst.Await) and not queue and mentions(other.expression, {holder}):
             return True  # `await task`, `await asyncio.wait(tasks)`
-        if isinstance(other, cst.Call) and (call_name(other) or "") in WAIT_CALLS and (
+        if isinstance(other, cst.Call) and (call_name(other) or "") in waits and (
                 mentions(other.func, {holder}) or any(mentions(a.value, {holder}) for a in other.args)):
             return True  # `future.result()`, `wait(futures)`, `thread.join()`, `work_queue.join()`
     return False
