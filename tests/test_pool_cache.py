@@ -460,3 +460,30 @@ def test_the_engine_runs_with_the_tuned_collector_in_process_and_in_workers(monk
     from idemlint.stack import ENGINE_GC_THRESHOLD
 
     assert _threshold_seen_by_the_engine(monkeypatch, tmp_path, jobs) == {repr(ENGINE_GC_THRESHOLD)}
+
+
+def test_a_run_without_a_cache_imports_neither_tempfile_nor_shutil(tmp_path):
+    """`tempfile` (with `shutil`, which imports bz2 and lzma, and `random`) costs ~12 ms at start-up:
+    the cache imports it only to write an entry or to prune old ones."""
+    # a module of the project it follows (its digest comes from the cache module)
+    (tmp_path / "billing.py").write_text("import requests\n\ndef charge(body):\n    requests.post('https://pay', data=body)\n")
+    (tmp_path / "consumer.py").write_text("import pika\n\nfrom billing import charge\n\n"
+                                          "def on_message(ch, method, props, body):\n    charge(body)\n"
+                                          "    ch.basic_ack(method.delivery_tag)\n")
+    code = (
+        "import sys\n"
+        "from idemlint.cli import main\n"
+        "try:\n    main(['check', '--format', 'json', '--no-cache', 'consumer.py'])\nexcept SystemExit:\n    pass\n"
+        "print('MODULES', sorted({'tempfile', 'shutil', 'bz2', 'idemlint.cache'} & set(sys.modules)))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert [ln for ln in proc.stdout.splitlines() if ln.startswith("MODULES")] == ["MODULES ['idemlint.cache']"]
+    assert "IDEM001" in proc.stdout  # the helper was followed
+    # with the cache on, the entries are still written (atomically, through a temporary file) and read
+    cached = [subprocess.run([sys.executable, "-m", "idemlint", "check", "--format", "json", "--cache-dir", "cache",
+                              "consumer.py"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+              for _ in range(2)]
+    assert cached[0].stdout == cached[1].stdout and '"IDEM001"' in cached[0].stdout
+    assert any(name.endswith(".json") or not name.startswith(".tmp-") for _, _, names in os.walk(tmp_path / "cache")
+               for name in names)

@@ -30,9 +30,7 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
 
 from . import __version__
@@ -132,6 +130,9 @@ class Cache:
         for name in names:
             full = os.path.join(self.directory, name)
             if name != self.engine and re.fullmatch(r"[0-9a-f]{20}", name) and os.path.isdir(full):
+                import shutil  # not at import time: shutil imports bz2 and lzma (~10 ms), which a run
+                # without a cache, or one that writes nothing, must not pay
+
                 shutil.rmtree(full, ignore_errors=True)
 
     # --- keys -------------------------------------------------------------------------------
@@ -260,6 +261,8 @@ def dependencies_unchanged(deps: Sequence[Tuple[str, str]]) -> bool:
 
 
 def _write_atomic(directory: str, name: str, payload: bytes) -> None:
+    import tempfile  # on first write only: it imports shutil and random (~20 ms with them)
+
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="-" + name)
     try:
         with os.fdopen(fd, "wb") as fh:
