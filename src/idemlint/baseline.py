@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .records import dataclass
 from .config import Config
 from .findings import BaselineEntry, BaselineSummary, Confidence, Finding, RunResult
 from .fingerprint import fingerprint, relative_path

@@ -10,11 +10,11 @@ positions of the returned nodes are resolved by the caller (`analysis`, `invento
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
+from .records import dataclass
 from .detect.base import Ctx, dict_keys
 from .facts.effects import IDEMPOTENCY_HEADER, SQL_METHODS, sql_kind
 from .facts.identity import is_id_name, names_in

@@ -7,9 +7,9 @@ import fnmatch
 import os
 import re
 import stat
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from .records import dataclass
 from .config import Config
 from .lazyre import lazy_re
 

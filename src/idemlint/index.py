@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
+from .records import dataclass
 from .lazyimport import cst  # not loaded before first use
 
 

@@ -14,9 +14,10 @@ findings are the same findings, after the same inline suppressions and configura
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .records import dataclass
 from . import __version__
 from .config import Config
 from .discover import PRODUCTION, ROLES, TEST, SourceFile, discover, imports_test_framework, may_be_test_support

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable, List, Optional, Tuple
 
+from .records import dataclass
 from .lazyimport import cst  # not loaded before first use
 
 from .findings import Confidence

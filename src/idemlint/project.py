@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .records import dataclass
 from .origins import CLASS_LINE, MAX_MODULE_BYTES, read_head
 from .lazyre import lazy_re
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import collections
 import os
 import sys
-from dataclasses import dataclass
 from typing import Any, Callable, Deque, List, Optional, Tuple
 
+from .records import dataclass
 from .findings import FileError, FileResult
 from .stack import engine_gc
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, List, Optional
+
+from .records import dataclass
 
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, List, Optional, Set, Tuple
 
+from ..records import dataclass
 from ..lazyimport import cst  # not loaded before first use
 
 from ..facts import settings

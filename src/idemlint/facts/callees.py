@@ -9,11 +9,12 @@ Anything else stays unresolved, and the call is a hand-off to code the tool cann
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import List, Optional, Tuple
 
 import libcst as cst
 
+from ..records import dataclass
 from ..detect.base import Ctx, func_ref
 from ..index import ClassInfo, FunctionInfo, ModuleIndex, alternatives, dotted, string_value
 from ..project import camel_words

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Container, Iterable, List, Optional, Set
 
 import libcst as cst
 
+from ..records import dataclass
 from .. import patterns as user_patterns
 from ..detect.base import Ctx, dict_keys, receiver, receiver_last
 from ..index import call_name, chain_names, children, contains, dotted, kwarg, positional, string_value

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import builtins
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
+from ..records import dataclass
 from ..detect.base import Ctx, receiver_last
 from ..index import FunctionInfo, call_name, children, dotted, kwarg, positional, walk
 from ..model import STRONG, WEAK, Consumer, Event

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 import libcst as cst
 
+from ..records import dataclass
 from ..detect.base import Ctx, dict_keys, dict_value, func_ref, is_db_receiver, keywords, receiver, receiver_last
 from ..index import call_name, chain_names, dotted, kwarg, positional, string_value, walk
 from ..project import camel_words

@@ -11,9 +11,9 @@ and goes back for the next.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import List, Optional, Set
 
+from ..records import dataclass
 from ..lazyimport import cst  # not loaded before first use
 
 from ..detect.base import Ctx, decorator_call

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
+from ..records import dataclass
 from ..detect import celery, kafka
 from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock, relayed_loop
 from ..index import (FunctionInfo, ModuleIndex, call_name, children, contains, dotted, kwarg, positional, string_value,

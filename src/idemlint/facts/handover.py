@@ -16,9 +16,9 @@ from them by a call.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
+from ..records import dataclass
 from ..lazyimport import cst  # not loaded before first use
 
 from ..detect.base import Ctx, is_mock

@@ -5,11 +5,12 @@ the whole message, and a project helper that reads or writes a store under the k
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterable, List, Optional, Set
 
 import libcst as cst
 
+from ..records import dataclass
 from ..detect.base import Ctx
 from ..index import FunctionInfo, argument, call_name, chain_names, children, contains, dotted, walk
 from .identity import GENERIC_KEYS, identity_names, mentions

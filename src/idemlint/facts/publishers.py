@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable, Optional, Tuple
 
+from ..records import dataclass
 from ..lazyimport import cst  # not loaded before first use
 
 from ..detect import PRODUCE_ADAPTERS, called_name

@@ -9,9 +9,9 @@ those. What cannot be read is `unknown`: the callers take the library default, w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from ..records import dataclass
 from ..lazyimport import cst  # not loaded before first use
 
 from ..index import FunctionInfo, ModuleIndex, call_name, dotted, is_false, is_true, string_value, walk

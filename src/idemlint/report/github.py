@@ -9,9 +9,9 @@ when `line` and `endLine` differ.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import IO, Dict, List, Optional
 
+from ..records import dataclass
 from ..findings import Confidence, FileError, Finding, RunResult, UnusedIgnore
 from ..fingerprint import relative_path
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from typing import IO, Any, Dict, Optional
 
+from ..records import dataclass
 from .. import __version__
 from ..discover import EXAMPLE, TEST
 from ..findings import BaselineSummary, RunResult

@@ -10,9 +10,9 @@ characters Markdown or HTML would interpret are backslash-escaped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ..records import dataclass
 from .. import escape
 from ..findings import Finding, RunResult
 from ..pages import rule_url

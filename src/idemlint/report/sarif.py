@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Dict, List, Optional
 from urllib.parse import quote
 
+from ..records import dataclass
 from .. import __version__
 from ..findings import Confidence, FileError, Finding, RunResult, UnusedIgnore
 from ..fingerprint import SARIF_KEY, fingerprints_with_occurrence, relative_path

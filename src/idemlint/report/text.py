@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import tokenize
-from dataclasses import dataclass
 from typing import IO, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
+from ..records import dataclass
 from .. import escape
 from ..findings import BaselineSummary, Confidence, FileError, Finding, RunResult, UnusedIgnore
 from ..lazyre import lazy_re
