@@ -1,11 +1,12 @@
 """`dataclass`, the standard one's methods made with one `exec` per class.
 
 On Python before 3.13 `dataclasses.dataclass` compiles each method it adds (`__init__`, `__repr__`,
-`__eq__`, and `__setattr__`, `__delattr__`, `__hash__` of a frozen class) with an `exec` of its own:
-for idemlint's ~60 record classes that was ~45 ms of every start-up, about a sixth of a one-file
-check. This decorator lets the standard one collect the fields (so `dataclasses.fields`, `replace`,
-`asdict` and pickling work as before), asks it for none of those methods, and writes them all in one
-source, compiled once.
+`__eq__`, and `__setattr__`, `__delattr__`, `__hash__` of a frozen class) with an `exec` of its own.
+This decorator lets the standard one collect the fields (so `dataclasses.fields`, `replace`, `asdict`
+and pickling work as before), asks it for none of those methods, and writes them all in one source,
+compiled once: for idemlint's 58 record classes, the imports of a one-file check measured 49 -> 42 ms
+(in-process, medians of 15 runs; the standard decorator's whole work on them is ~45 ms, most of it
+the field collection kept here).
 
 It covers what idemlint's records use, and says so when asked for more: `@dataclass` and
 `@dataclass(frozen=True)`, fields with a default or a `field(default_factory=...)` (every field in
@@ -46,7 +47,7 @@ def _make(cls: type, frozen: bool) -> type:
         # `inspect.signature` (slow); the class's name says as much here
         cls.__doc__ = cls.__name__
     cls = _STANDARD(cls, init=False, repr=False, eq=False)  # type: ignore[call-overload]
-    fields = [f for f in dataclasses.fields(cls)]
+    fields = list(dataclasses.fields(cls))
     for f in fields:
         if not (f.init and f.repr and f.compare and f.hash is None and not f.kw_only):
             raise TypeError(f"{cls.__name__}.{f.name}: idemlint.records.dataclass takes plain fields only")
@@ -69,7 +70,8 @@ def _make(cls: type, frozen: bool) -> type:
                 else:
                     params.append(f.name)
                 value = f.name
-            body.append(f"  __object.__setattr__(self, {f.name!r}, {value})" if frozen else f"  self.{f.name} = {value}")
+            body.append(f"  __object.__setattr__(self, {f.name!r}, {value})" if frozen
+                        else f"  self.{f.name} = {value}")
         lines += [f"def __init__(self{''.join(', ' + p for p in params)}):", *(body or ["  pass"])]
         made.append("__init__")
     if "__repr__" not in own:

@@ -34,6 +34,9 @@ QUEUE_NAME = lazy_re(r"(^|_)(q|queue|queues|inbox|backlog|jobs|work|tasks|pendin
 EXECUTOR_NAME = lazy_re(r"(executor|pool|workers?)$", re.I)
 # results and futures that are waited for: the work is done when the handler goes on
 WAIT_CALLS = {"result", "join", "wait", "gather", "as_completed", "wait_for", "exception", "shield"}
+# a `threading.Timer` the function cancels (`finally: timeout.cancel()`) is a watchdog: its work runs
+# only if the function overruns (geonode's `Timer(UNOCONV_TIMEOUT, kill, [process])`)
+TIMER_WAITS = WAIT_CALLS | {"cancel"}
 BUILTIN_NAMES = set(dir(builtins))
 ACKISH = lazy_re(r"(^|_)(n?ack|acknowledge|commit|complete_message|delete_message|xack)($|_)")
 
@@ -60,9 +63,7 @@ def classify(call: cst.Call, ctx: Ctx, tainted: Set[str]) -> Optional[Deferred]:
         return found
     if name in LOOP_CALLS and _only_resolves(call, ctx):
         return None  # `loop.call_soon_threadsafe(set_result, fut, msg)`: a waiter of this process, no work
-    # a `threading.Timer` the function cancels (`finally: timeout.cancel()`) is a watchdog: its work
-    # runs only if the function overruns (geonode's `Timer(UNOCONV_TIMEOUT, kill, [process])`)
-    waits = WAIT_CALLS | {"cancel"} if name == "Timer" else WAIT_CALLS
+    waits = TIMER_WAITS if name == "Timer" else WAIT_CALLS
     if _waited(call, ctx.func, queue=name in ("put", "put_nowait"), waits=waits):
         return None
     return found
