@@ -57,6 +57,18 @@ def test_a_text_a_formatter_method_writes_is_built_there(tmp_path: Path):
                      (_line_of(name, 'notifier.send("Job finished"', folder="sqs"), "IDEM003", "low")]
 
 
+def test_a_helper_run_in_the_background_is_judged_at_the_record_built_with_a_spread(tmp_path: Path):
+    name = "bad_audit_helper_run_in_background_spread_context.py"
+    found = _lines(tmp_path, name, "confluent_kafka")
+    # `send_error_event()` hands `cls._send_event` to `_run_in_background()`; `_send_event` produces on
+    # `cls._producer`, set by the `initialize()` classmethod. `audit_error()` builds its record here
+    # (the request context spread in): no id, told at its call. `audit_change()` gives an `audit_id`;
+    # `forward()` spreads in the record it was given: not judged there
+    assert found == [(_line_of(name, "cls._producer.produce(", folder="confluent_kafka"), "IDEM003", "low"),
+                     (_line_of(name, "AuditProducer.send_error_event(record)", folder="confluent_kafka"),
+                      "IDEM003", "low")]
+
+
 ALERTS = '''import boto3
 
 

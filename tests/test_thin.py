@@ -72,6 +72,12 @@ at column 0 inside the body
             self.later = x
         return x
 
+    @classmethod
+    def configure(cls, x):
+        if x:
+            cls.shared = x
+        return x
+
 
 if os.environ.get("X"):
     def conditional(x):
@@ -155,8 +161,10 @@ def test_the_skeleton_keeps_every_line_and_leaves_bodies_out():
     assert plan is not None
     assert plan.source.count(b"\n") == TRICKY.count(b"\n")
     left_out = [name for name, piece in zip(plan.names, plan.functions) if piece is not None]
-    # bodies that add to the module's index stay: imports, nested functions, `self.x` bindings
+    # bodies that add to the module's index stay: imports, nested functions, `self.x` bindings (and
+    # `cls.x` ones in a classmethod)
     assert "uses_import" not in left_out and "outer" not in left_out and "sets_attr" not in left_out
+    assert "configure" not in left_out
     assert "inner" not in left_out  # inside a function: the outer body is walked with it
     assert "__init__" not in left_out and "short" not in left_out  # one-line body: not worth it
     assert {"top", "coro", "method", "deep", "conditional", "unicode_body"} <= set(left_out)

@@ -653,7 +653,7 @@ class _Indexer:
         if (
             isinstance(target, cst.Attribute)
             and isinstance(target.value, cst.Name)
-            and target.value.value == "self"
+            and (target.value.value == "self" or target.value.value == "cls" and self._in_classmethod())
             and self.class_stack
         ):
             cls = self.class_stack[-1]
@@ -670,6 +670,12 @@ class _Indexer:
                     scope.attr_values.setdefault(name, []).append((value, None, how))
             else:
                 self.ix.module_assigns.setdefault(name, []).append((value, idx, how))
+
+    def _in_classmethod(self) -> bool:
+        """In a method whose first parameter is `cls` (`cls._producer = KafkaAsyncProducer(...)` in a
+        `@classmethod`): what it assigns on `cls` is the class's attribute."""
+        func = self.func_stack[-1] if self.func_stack else None
+        return func is not None and func.class_name is not None and func.params[:1] == ["cls"]
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:

@@ -178,7 +178,8 @@ def _self_attribute(target: ast.AST) -> bool:
         return any(_self_attribute(t) for t in target.elts)
     if isinstance(target, ast.Starred):
         return _self_attribute(target.value)
-    return isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
+    # (`cls.x = ...` in a classmethod: the class's attribute too)
+    return isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in ("self", "cls")
 
 
 def parse_body(thinning: Thinning, piece: Piece):

@@ -56,7 +56,7 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> 
         if inner is None:
             break
         expr = inner
-    if _template(_resolve_local(expr, func)):
+    if _template(_resolve_local(expr, func)) or _spread_into(_resolve_local(expr, func), ctx):
         return True
     if isinstance(expr, cst.Call) and depth < 2:
         # `notification.failure_text(context)`: a builder of the project that writes the text or the
@@ -75,6 +75,31 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> 
         return built is not None and isinstance(_resolve_local(built[0], built[1].func), cst.Dict) \
             and fields(built[0], built[1], 2)[0]
     return isinstance(value, (cst.Dict, cst.Call))  # a display, or `dict(...)`
+
+
+def _spread_into(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """A dict display with entries of its own and the rest spread in from values made here
+    (`{"error_type": t, "message": m, **context_info}` with `context_info = self._context()`): built
+    here, not all in view. Not when a spread holds what the function was given or received (`{**event,
+    "status": "done"}`): a copy of another message may carry that message's id."""
+    if not isinstance(expr, cst.Dict) or ctx.func is None:
+        return False
+    own = [el for el in expr.elements if isinstance(el, cst.DictElement) and string_value(el.key) is not None]
+    spreads = [el.value for el in expr.elements if isinstance(el, cst.StarredDictElement)]
+    if not own or not spreads:
+        return False
+    from .deferred import local_names, message_data  # it imports this module
+    from .handler import PEEK_CALLS, RECEIVE_CALLS
+    from .identity import mentions
+
+    func = ctx.func
+    seeds = {p for p in func.params if p not in ("self", "cls")} | set(ctx.message_names)
+    seeds |= {name for loop in func.fors for name in local_names(loop.target, set())}
+    seeds |= {name for name, values in func.assigns.items() for value, _, _ in values
+              if any(isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                     and node.func.attr.value in RECEIVE_CALLS | PEEK_CALLS for node in walk(value))}
+    given = message_data(func, seeds, set())
+    return not any(mentions(spread, given) for spread in spreads)
 
 
 def _template(expr: Optional[cst.BaseExpression]) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
-from typing import Callable, Optional, Tuple
+from typing import Callable, Iterable, Iterator, Optional, Tuple
 
 from ..records import dataclass
 from ..lazyimport import cst  # not loaded before first use
@@ -137,12 +137,12 @@ def _wrapper_value(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.Attribute, li
     return None
 
 
-def helper_passed_on(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Optional[ProduceSite]:
-    """A project publish helper handed on as a value with the arguments to run it with
-    (`asyncio.to_thread(self.publisher.publish, message)`, `executor.submit(publish_event, event)`,
-    `loop.run_in_executor(None, send, body)`): judged as `through_helper` judges its call."""
+def _passed_on_calls(call: cst.Call) -> Iterator[Tuple[cst.Call, cst.BaseExpression]]:
+    """The calls a call makes by handing on a function named like a publish with the arguments to
+    run it with (`executor.submit(publish_event, event)`, `cls._run_in_background(cls._send_event,
+    topic, data)`): each as the call it stands for, with the reference handed on."""
     if called_name(call) in WRAPPERS:
-        return None  # runs nothing: the call of what it returns does
+        return  # runs nothing: the call of what it returns does
     for i, arg in enumerate(call.args):
         ref = arg.value
         if arg.star or arg.keyword is not None or not isinstance(ref, (cst.Name, cst.Attribute)):
@@ -151,13 +151,28 @@ def helper_passed_on(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> 
         if not PUBLISH_LIKE.search(name) or i + 1 >= len(call.args):
             continue
         try:
-            virtual = cst.Call(func=ref, args=list(call.args[i + 1:]))
+            yield cst.Call(func=ref, args=list(call.args[i + 1:])), ref
         except Exception:  # noqa: BLE001 - arguments in an order a call cannot have
             continue
+
+
+def _with_passed_on(calls: Iterable[cst.Call]) -> Iterator[cst.Call]:
+    """`calls`, each followed by the publishing helpers it runs handed on (`_passed_on_calls`)."""
+    for call in calls:
+        yield call
+        if not PUBLISH_LIKE.search(called_name(call)):
+            yield from (virtual for virtual, _ in _passed_on_calls(call))
+
+
+def helper_passed_on(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Optional[ProduceSite]:
+    """A project publish helper handed on as a value with the arguments to run it with
+    (`asyncio.to_thread(self.publisher.publish, message)`, `executor.submit(publish_event, event)`,
+    `loop.run_in_executor(None, send, body)`): judged as `through_helper` judges its call."""
+    for virtual, ref in _passed_on_calls(call):
         site = through_helper(virtual, ctx, produce, depth)
         if site is not None:
             via = dotted(call.func) or called_name(call) or "a call"
-            site.what = f"`{dotted(ref) or name}` passed to `{via}()`"
+            site.what = f"`{dotted(ref) or called_name(virtual)}` passed to `{via}()`"
             return site
     return None
 
@@ -254,7 +269,7 @@ def _find(callee: callees.Callee, produce: Produce, depth: int, active: set) -> 
     # of several publishes of the payload (a JetStream branch with an id header, a core one without),
     # one without an id decides: the message may go out that way
     first: Optional[Publishes] = None
-    for call in func.calls:
+    for call in _with_passed_on(func.calls):
         site = produce(call, inner) if called_name(call) in PRODUCE_ADAPTERS else None
         if site is not None and site.payload is not None:
             feeding = tuple(p for p in sorted(params) if mentions(site.payload, derived[p]))
