@@ -100,6 +100,45 @@ def test_a_method_the_class_defines_is_kept():
     assert repr(Named("a")) == "<a>" and hash(Named("a")) == 7
 
 
+def test_the_methods_are_compiled_when_first_called_and_then_are_the_class_own():
+    from unittest import mock
+
+    from idemlint import records
+
+    compiled = []
+    real_exec = exec
+
+    def counting(source, *args):
+        compiled.append(source)
+        return real_exec(source, *args)
+
+    with mock.patch.object(records, "exec", counting, create=True):
+        @dataclass(frozen=True)
+        class Order:
+            order_id: str
+            cents: int = 0
+
+        @dataclass
+        class Never:
+            a: int
+
+        assert compiled == []  # nothing compiled at the class's definition
+        stub = Order.__init__
+        first = Order("o-1", 5)
+        assert len(compiled) == 1 and "def __init__(self, order_id, cents=__default_cents)" in compiled[0]
+        assert Order.__init__ is not stub and Order.__init__.__qualname__.endswith("Order.__init__")
+        # the others came with it, and work as the standard ones
+        assert first == Order("o-1", 5) and hash(first) == hash(Order("o-1", 5)) and repr(first) == \
+            "test_the_methods_are_compiled_when_first_called_and_then_are_the_class_own.<locals>.Order(order_id='o-1', cents=5)"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            first.cents = 6  # type: ignore[misc]
+        assert len(compiled) == 1
+        # an unpickled record compares as before
+        again = pickle.loads(pickle.dumps(Point(1, 2)))
+        assert again == Point(1, 2)
+        assert Never.__hash__ is None  # a mutable record is unhashable from the start
+
+
 def test_what_it_does_not_make_is_refused():
     with pytest.raises(TypeError):
         dataclass(order=True)  # type: ignore[call-overload]

@@ -357,7 +357,7 @@ ALLOWED = {
     ("src/idemlint/lazyimport.py", "loader.exec_module(module)"),
     # `records` writes the methods of idemlint's own record classes (`__init__`, `__eq__`, ...) from
     # their field names and compiles them, as `dataclasses` does: no text of a scanned file is in it
-    ("src/idemlint/records.py", 'exec("\\n".join(lines), env, namespace)  # noqa: S102 - source written above from the field names'),
+    ("src/idemlint/records.py", "exec(self.source, self.env, namespace)  # noqa: S102 - source written by `_make` from the field names"),
 }
 
 

@@ -11,7 +11,6 @@ import os
 import re
 import stat
 import sys
-import traceback
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
@@ -76,6 +75,8 @@ def analyse(source: bytes, path: str, verbose: bool = False, project: Any = None
     except MemoryError:
         return Analysis(error=FileError(path, "out of memory while analysing", kind="skipped"))
     except Exception as e:  # noqa: BLE001 - the per-file boundary: one bad file never stops a run
+        import traceback  # only for a crash: not loaded at start-up
+
         from .crash import internal_error_message
 
         message = internal_error_message(e)  # names the rule or detector that raised

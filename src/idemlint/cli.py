@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import traceback
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import click
@@ -218,6 +217,8 @@ def check(
         raise _fail(f"cannot write baseline {write_baseline_file}: {e.strerror or e}")
     except Exception as e:  # noqa: BLE001 - a crash outside the per-file boundary
         if verbose:
+            import traceback  # only for a crash: not loaded at start-up
+
             traceback.print_exc()
         raise _fail(f"internal error: {type(e).__name__}: {e} (please report this)")
 
@@ -467,6 +468,8 @@ def consumers(
         raise _fail(f"path does not exist: {e}")
     except Exception as e:  # noqa: BLE001 - a crash outside the per-file boundary
         if verbose:
+            import traceback  # only for a crash: not loaded at start-up
+
             traceback.print_exc()
         raise _fail(f"internal error: {type(e).__name__}: {e} (please report this)")
     options = {"color": _color_wanted(no_color), "verbose": verbose}

@@ -13,7 +13,6 @@ findings are the same findings, after the same inline suppressions and configura
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import field, replace
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -177,6 +176,8 @@ def inventory_source(source: bytes, path: str, config: Optional[Config] = None, 
     except (RecursionError, MemoryError):
         error = FileError(path, "too deeply nested or too large to analyse", kind="skipped")
     except Exception as e:  # noqa: BLE001 - the per-file boundary, as in `check`
+        import traceback  # only for a crash: not loaded at start-up
+
         from .crash import internal_error_message
 
         detail = traceback.format_exc() if config.verbose else ""
