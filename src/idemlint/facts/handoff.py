@@ -80,6 +80,8 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         return None
     recv = func.value
     recv_text = (ctx.origin(recv) or "") + " " + (dotted(recv) or "")
+    if isinstance(recv, cst.Subscript):
+        recv_text += " " + (dotted(recv.value) or "")  # `self.signals[exchange].send(...)`: one of a table
     if name in SIGNAL_SENDS and "signal" in recv_text.lower():
         return "a signal"
     if REGISTRY.match(name):

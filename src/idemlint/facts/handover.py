@@ -25,7 +25,7 @@ from ..detect.base import Ctx, is_mock
 from ..index import ModuleIndex, call_name, children, dotted, kwarg
 from ..project import camel_words
 from ..model import Consumer, Event
-from . import callees, effects
+from . import callees, effects, handoff
 from .deferred import Shape, local_names, module_names, site
 from .identity import names_in
 from .handler import COLLECTS, hands_off
@@ -128,7 +128,8 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
             hook = _hook(later, ctx)  # `self.handle_message(body)` after `self.delete_message(handle)`
             if (hook or not _same_receiver(later, node)) \
                     and _unseen(later, ctx, data, skip, consumer):  # `ch.basic_publish(...)`: the broker's API
-                return HandOver(ack, later, "hook" if hook else "unseen", f"`{call_name(later)}()`")
+                what = f"the receivers of `{dotted(later.func)}()`" if _signal(later, ctx) else f"`{call_name(later)}()`"
+                return HandOver(ack, later, "hook" if hook else "unseen", what)
     return None
 
 
@@ -439,9 +440,21 @@ def _unseen(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: 
         return False
     if _project_call(call, ctx) and not _hook(call, ctx):
         return False  # a project function: the walk has read it
+    if given and _signal(call, ctx):
+        return True
     if effects.classify(call, ctx) is not None or effects.inert(call, ctx):
         return False
     return hands_off(call, ctx, data, given=given)
+
+
+def _signal(call: cst.Call, ctx: Ctx) -> bool:
+    """`signal.send(self, payload=payload)` (blinker, Django): its receivers run in `send()`, connected
+    elsewhere, and after the ack they are the work on the messages, as a callable the consumer was
+    given is. Not a signal named for the ack or bookkeeping (`message_acked.send(...)`): a notice."""
+    if not isinstance(call.func, cst.Attribute) or handoff.in_process(call, ctx) != "a signal":
+        return False
+    words = {w for part in (dotted(call.func.value) or "").split(".") for w in re.split(r"_+", part.lower()) if w}
+    return not words & NOTICE_WORDS
 
 
 __all__ = ["HandOver", "handed_on"]
