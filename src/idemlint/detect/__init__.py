@@ -12,6 +12,7 @@ from .aws_lambda import LambdaAdapter
 from .azure_functions import AzureFunctionsAdapter
 from .azure_storage_queue import AzureStorageQueueAdapter
 from .base import Adapter, ModuleWords
+from .boto2 import Boto2Adapter
 from .celery import CeleryAdapter
 from .dramatiq import DramatiqAdapter
 from .faststream import FastStreamAdapter
@@ -35,7 +36,7 @@ from .taskiq import TaskiqAdapter
 from .workflows import WorkflowsAdapter
 
 ADAPTERS: Tuple[Adapter, ...] = (
-    KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), AzureStorageQueueAdapter(),
+    KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), Boto2Adapter(), AzureStorageQueueAdapter(),
     LambdaAdapter(), PubSubAdapter(), GoogleApiPubSubAdapter(), ServiceBusAdapter(), NatsAdapter(),
     RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
     FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(),

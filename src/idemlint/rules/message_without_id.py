@@ -15,6 +15,8 @@ HINTS = {
     "sqs": "Add an `event_id` to the body or a `MessageDeduplicationId` (FIFO queues)",
     "azure_storage_queue": "Put an `event_id` in the content; the queue's own message `id` is new on every send",
     "sns": "Add an `event_id` to the message or a `MessageDeduplicationId` (FIFO topics)",
+    "boto_sqs": "Add an `event_id` to the body or the `message_attributes` (boto 2 cannot send to FIFO queues)",
+    "boto_sns": "Add an `event_id` to the message or its `message_attributes`",
     "pubsub": "Pass an id attribute (`event_id=...`) to `publish()`; Pub/Sub's own ID changes on retry",
     "servicebus": "Set `ServiceBusMessage(..., message_id=...)` so duplicate detection and consumers can use it",
     "nats": "Send a `Nats-Msg-Id` header so JetStream drops duplicates within its window",
