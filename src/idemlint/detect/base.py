@@ -119,6 +119,21 @@ def literal(expr: Optional[cst.BaseExpression]) -> bool:
     return isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float))
 
 
+def configured(expr: Optional[cst.BaseExpression], ctx: "Ctx") -> bool:
+    """`self.key`, assigned only in the class's `__init__` (from a constructor parameter or a setting):
+    the object's, the same in every message it sends."""
+    if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"):
+        return False
+    cls = ctx.index.class_of(ctx.func)
+    seen = 0
+    while cls is not None and expr.attr.value not in cls.attr_values and seen < 4:
+        # set by a base class of the module (`BaseActiveMQ.__init__` for its `Publisher`)
+        named = [ctx.index.classes.get(base.value) for base in cls.bases if isinstance(base, cst.Name)]
+        cls, seen = next((c for c in named if c is not None), None), seen + 1
+    values = cls.attr_values.get(expr.attr.value, ()) if cls is not None else ()
+    return bool(values) and all(owner is not None and owner.name == "__init__" for _, owner, _ in values)
+
+
 class Adapter:
     """One client-library family. Subclasses override what their library has."""
 

@@ -11,7 +11,7 @@ from ..facts import settings
 from ..index import FunctionInfo, ModuleIndex, call_name, dotted, kwarg, positional, string_value
 from ..model import STRONG, WEAK
 from .base import (
-    AckSite, Adapter, Ctx, HandlerSite, ProduceSite, is_db_receiver, keywords, literal,
+    AckSite, Adapter, Ctx, HandlerSite, ProduceSite, configured, is_db_receiver, keywords, literal,
     ModuleWords, origin_starts, receiver, receiver_last, relayed_loop, root_words,
 )
 
@@ -71,16 +71,7 @@ def _grouping(key: cst.BaseExpression, ctx: Optional[Ctx] = None, call: Optional
     if bool(names) and (names[-1] in GROUPING or names[-1] in KEY_OWNERS):
         return True
     return ctx is not None and call is not None and (dotted(receiver(call)) or "").startswith("self.") \
-        and _configured(key, ctx)
-
-
-def _configured(key: cst.BaseExpression, ctx: Ctx) -> bool:
-    """`self.key`, assigned only in the class's `__init__` (from a constructor parameter or a setting)."""
-    if not (isinstance(key, cst.Attribute) and isinstance(key.value, cst.Name) and key.value.value == "self"):
-        return False
-    cls = ctx.index.class_of(ctx.func)
-    values = cls.attr_values.get(key.attr.value, ()) if cls is not None else ()
-    return bool(values) and all(owner is not None and owner.name == "__init__" for _, owner, _ in values)
+        and configured(key, ctx)
 
 
 class KafkaAdapter(Adapter):

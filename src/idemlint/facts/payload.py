@@ -7,7 +7,7 @@ from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
-from ..detect.base import Ctx, dict_keys, func_ref
+from ..detect.base import Ctx, configured, dict_keys, func_ref, literal
 from ..index import FunctionInfo, dotted, kwarg, string_value, subscript_key, walk
 from .identity import is_id_field, normal
 from ..lazyre import lazy_re
@@ -818,19 +818,23 @@ def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
         if keys is not None:
             return any(is_id_field(k) for k in keys)
     if isinstance(expr, cst.Call):
-        if kwarg(expr, "message_id") is not None:
+        given = kwarg(expr, "message_id")
+        if given is not None and not _publisher_own(given, ctx):
             return True
         headers = kwarg(expr, "headers") or kwarg(expr, "application_properties")
         if headers is not None:
             return carries_id(headers, ctx)
         if any(a.keyword is None or a.star for a in expr.args):
             return None
-        return any(is_id_field(a.keyword.value) for a in expr.args if a.keyword is not None)
+        return any(is_id_field(a.keyword.value) and not _publisher_own(a.value, ctx)
+                   for a in expr.args if a.keyword is not None)
     keys = dict_keys(expr)
     if keys is None and isinstance(expr, cst.Dict):
         keys = _constant_display_keys(expr, ctx)
     if keys is not None:
-        return any(is_id_field(k) for k in keys)
+        own = {string_value(el.key) for el in expr.elements if isinstance(el, cst.DictElement)
+               and _publisher_own(el.value, ctx)} if isinstance(expr, cst.Dict) else set()
+        return any(is_id_field(k) and k not in own for k in keys)
     if isinstance(expr, (cst.List, cst.Tuple)):
         names = []
         for el in expr.elements:
@@ -846,6 +850,13 @@ def carries_id(expr: cst.BaseExpression, ctx: Ctx) -> Optional[bool]:
     if isinstance(expr, cst.Name) and expr.value == "None":
         return False
     return None
+
+
+def _publisher_own(value: cst.BaseExpression, ctx: Ctx) -> bool:
+    """An id entry whose value is the publisher's, the same in every message it sends: an attribute
+    the object set only in `__init__` (`id=self.internal_id`, a client's name made when it started)
+    or a constant written out. It names the sender, not the message."""
+    return literal(value) or configured(value, ctx)
 
 
 def _constant_display_keys(expr: cst.Dict, ctx: Ctx) -> Optional[List[str]]:
