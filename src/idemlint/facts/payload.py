@@ -355,7 +355,8 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
         if not keys or not all(normal(key) in ENVELOPES for key in keys):
             # another message's metadata carried whole (`"attributes": json.dumps(message.attributes)`)
             # may hold the message's id: the keys are in view, what names the message is not
-            return not _opaque_metadata(expr, keys, ctx), keys + _metadata_keys(expr, keys, ctx)
+            nested, hidden = _nested_objects(expr, keys, ctx)
+            return not hidden and not _opaque_metadata(expr, keys, ctx), keys + nested + _metadata_keys(expr, keys, ctx)
         visible = True
         for key in keys:  # an entry that only wraps messages: what they hold is the payload
             inner = _element(expr, key)
@@ -401,6 +402,26 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
 # and `json()` are `RECEIVER_WRAPPERS`: the payload is the object itself.)
 OBJECT_DUMPS = {"asdict", "vars"}
 OBJECT_METHODS = {"model_dump", "dict", "_asdict"}
+
+
+def _nested_objects(expr: cst.BaseExpression, keys: List[str], ctx: Ctx) -> Tuple[List[str], bool]:
+    """(fields, any not known) of the whole objects a dict display carries in its entries
+    (`"original_job": self.original_job.model_dump()`, `"event": asdict(event)`): the fields of an object
+    of a project class are the message's too (a dead-letter record carries its job's `job_id`); an
+    object whose class is not known leaves the message not all in view."""
+    found: List[str] = []
+    hidden = False
+    for key in keys:
+        inner = _element(expr, key)
+        obj = _dumped_object(inner) if inner is not None else None
+        if obj is None:
+            continue
+        held = object_fields(obj, ctx)
+        if held is None:
+            hidden = True
+        else:
+            found += held
+    return found, hidden
 
 
 def _sequence(expr: Optional[cst.BaseExpression]) -> Optional[Tuple[bool, list]]:
@@ -514,6 +535,9 @@ def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
         found = (cls, index, index.path) if cls is not None else None
     elif isinstance(annotation, cst.Name) and annotation.value in index.classes:
         found = (index.classes[annotation.value], index, index.path)  # `params: Params`, a class of this module
+    elif _declared_attribute(obj, ctx) is not None:
+        # `self.original_job`, declared `original_job: JobMessage` in the class body (a dataclass field)
+        found = callees.class_named(_declared_attribute(obj, ctx), ctx, index.path)
     else:
         origin = ctx.origin(obj)
         if not origin or not origin.endswith("()"):
@@ -526,6 +550,14 @@ def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
         names += [*cls.attr_values, *cls.annotations]
         names += ["id"] if _fresh_defaults(cls) else []
     return names
+
+
+def _declared_attribute(obj: cst.BaseExpression, ctx: Ctx) -> Optional[cst.BaseExpression]:
+    """The type the class of the method declares for `self.<name>` (`original_job: JobMessage`)."""
+    if not (isinstance(obj, cst.Attribute) and isinstance(obj.value, cst.Name) and obj.value.value == "self"):
+        return None
+    cls = ctx.index.class_of(ctx.func)
+    return cls.annotations.get(obj.attr.value) if cls is not None else None
 
 
 def _lineage(found, project) -> List:
@@ -635,18 +667,20 @@ def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.BaseExpressi
     if method is not None and method is not ctx.func:  # `self._build_event(...)`: a builder method of the class
         return (method.returns[0], Ctx(ctx.index, method, set())) if len(method.returns) == 1 else None
     project = ctx.index.project
-    if project is None or not isinstance(call.func, (cst.Name, cst.Attribute)):
-        return None
+    if not isinstance(call.func, cst.Attribute if project is None else (cst.Name, cst.Attribute)):
+        return None  # (alone, a method of an object of one of the module's classes is read too)
     from . import callees  # it imports the adapters, which import this module's siblings
 
     callee = callees.resolve(call.func, ctx, project, ctx.index.path)
     if callee is None or len(callee.func.returns) != 1 or callee.func is ctx.func:
         return None
     returned = callee.func.returns[0]
-    if callee.path is None and not _template(_resolve_local(returned, callee.func)):
+    shown = _resolve_local(returned, callee.func)
+    if callee.path is None and not (_template(shown) or isinstance(shown, cst.Dict)):
         # this module's own methods are read where they are called, but for a formatter of a class
         # of it called on a local (`notification = Notify(...)`, then `notification.failure_text(ctx)`
-        # returning `"DAG {dag} failed".format(...)`): the text is written there
+        # returning `"DAG {dag} failed".format(...)`), or for a dict display it returns (a record's
+        # `to_dict()`): the text or the mapping is written there
         return None
     return returned, Ctx(callee.index, callee.func, set())
 
