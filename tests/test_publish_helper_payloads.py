@@ -69,6 +69,16 @@ def test_a_helper_run_in_the_background_is_judged_at_the_record_built_with_a_spr
                       "IDEM003", "low")]
 
 
+def test_a_builder_dict_filled_in_under_keys_out_of_view_is_judged_where_it_is_filled(tmp_path: Path):
+    name = "bad_life_sign_built_then_filled_by_caller_keys.py"
+    found = _lines(tmp_path, name, "stomp")
+    # `status = self._status()` (a dict display with no id), then `status[key] = variables[key]`: built
+    # in `send_life_sign()`, not all in view (low there); `send_event()` gives an `event_id`: the
+    # callers give the message its id, each judged at its call, and the transport says nothing more
+    assert found == [(_line_of(name, 'self.send_message("/topic/lifesign", json.dumps(status))', folder="stomp"),
+                      "IDEM003", "low")]
+
+
 ALERTS = '''import boto3
 
 

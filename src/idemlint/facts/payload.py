@@ -50,8 +50,10 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> 
     text it writes with values from elsewhere (`f"Notification sent to {user} via {channel}"`)."""
     func = ctx.func
     for _ in range(4):
-        # `data = json.dumps(payload).encode()`: what the local holds, then what it serialises
-        expr = _resolve_local(expr, func) if isinstance(expr, cst.Name) else expr
+        # `data = json.dumps(payload).encode()`: what the local holds, then what it serialises (not a
+        # local given keys out of view after it is bound: read below)
+        if isinstance(expr, cst.Name) and not _filled_in(expr.value, ctx):
+            expr = _resolve_local(expr, func)
         inner = unwrap(expr) if expr is not None else None
         if inner is None:
             break
@@ -63,18 +65,28 @@ def built_here(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> 
         # dict its `return` gives
         built = _builder_return(expr, ctx)
         return built is not None and built_here(built[0], built[1], depth + 1)
-    if not isinstance(expr, cst.Name) or func is None or not _mutated(expr.value, func):
+    if not isinstance(expr, cst.Name) or func is None:
         return False
+    value = bound_once(expr.value, func)
+    if not _mutated(expr.value, func):
+        # `struct = self.generate_life_sign()`, then `struct[key] = value` under keys out of view: a
+        # builder's dict, filled in here
+        return _filled_in(expr.value, ctx) and isinstance(value, cst.Call) and _builds_dict(value, ctx)
     if _dict_in_each_branch(expr.value, func):
         return True  # `request = {...}` in each branch, then `request["timeout"] = t`
-    value = bound_once(expr.value, func)
     if isinstance(value, cst.Call) and dotted(value.func) != "dict":
-        # `payload = self._build_base_payload()`, then `payload.update(extra)`: a builder of the module
-        # or the class whose `return` is a dict display in view
-        built = _builder_return(value, ctx)
-        return built is not None and isinstance(_resolve_local(built[0], built[1].func), cst.Dict) \
-            and fields(built[0], built[1], 2)[0]
+        # `payload = self._build_base_payload()`, then `payload.update(extra)`
+        return _builds_dict(value, ctx)
     return isinstance(value, (cst.Dict, cst.Call))  # a display, or `dict(...)`
+
+
+def _builds_dict(call: cst.Call, ctx: Ctx) -> bool:
+    """A builder of the module or the class whose `return` is a dict display in view."""
+    if dotted(call.func) == "dict":
+        return False
+    built = _builder_return(call, ctx)
+    return built is not None and isinstance(_resolve_local(built[0], built[1].func), cst.Dict) \
+        and fields(built[0], built[1], 2)[0]
 
 
 def _spread_into(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
