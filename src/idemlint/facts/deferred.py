@@ -513,13 +513,15 @@ def settles(event: Event) -> bool:
     return any(SETTLE.match(link.split(".")[-1]) for link in event.chain)
 
 
-def ack_before_work(consumer: Consumer, acks: List[Event], work: List[Event], skip: Set[str]):
+def ack_before_work(consumer: Consumer, acks: List[Event], work: List[Event], skip: Set[str], index=None):
     """(ack, work, before) for the first ack that comes before work on its message: the work follows
-    it, or it follows a hand-off of the message (`before`); None if every ack follows the work."""
+    it, or it follows a hand-off of the message (`before`); None if every ack follows the work. With
+    the module's `index`, work that only records the ack's own result is none (`_records_the_ack`)."""
     shape = Shape(consumer.function.node)
     for ack in acks:
         late = next((e for e in work if e.seq > ack.seq and same_message(consumer, shape, ack, e, ack)
-                     and processes(consumer, shape, ack, e, skip)), None)
+                     and processes(consumer, shape, ack, e, skip) and not _records_the_ack(ack, e, index, skip)),
+                    None)
         early = next((e for e in work if e.kind == "defer" and e.seq < ack.seq and _in_hand(consumer, shape, e)
                       and same_message(consumer, shape, e, ack, ack) and not _leaves_before(shape, site(e), site(ack))),
                      None)
@@ -527,6 +529,28 @@ def ack_before_work(consumer: Consumer, acks: List[Event], work: List[Event], sk
         if found is not None:
             return ack, found, found.seq < ack.seq
     return None
+
+
+def _records_the_ack(ack: Event, work: Event, index, skip: Set[str]) -> bool:
+    """Work that only records what the ack returned: `offsets = self.consumer.commit(asynchronous=False)`,
+    then one commit-log record per committed offset (`producer.produce(log_topic, key=f"{item.topic}:..."
+    , value=str(item.offset))`). It describes the commit, not the message: nothing the ack came before.
+    Both calls in one function of the module (the handler's or a helper's), every name the work is
+    given (`self` aside) read from the ack's result."""
+    call, done = ack.node, work.node
+    if index is None or not isinstance(call, cst.Call) or not isinstance(done, cst.Call):
+        return False
+    from ..detect import ACK_ADAPTERS, called_name  # the adapters import this module's siblings
+
+    if called_name(call) not in ACK_ADAPTERS:
+        return False  # a helper that acks and returns the messages (`for req in self.next_requests():`)
+    func = next((f for f in index.functions if any(c is call for c in f.calls) and any(c is done for c in f.calls)),
+                None)
+    bound = bound_by(func, call) if func is not None else set()
+    if not bound:
+        return False
+    given = set().union(*(local_names(a.value, skip) for a in done.args)) - {"self", "cls"}
+    return bool(given) and given <= message_data(func, bound, skip)
 
 
 _EXITS = (cst.Break, cst.Return, cst.Continue, cst.Raise)

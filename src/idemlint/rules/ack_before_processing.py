@@ -83,7 +83,7 @@ class AckBeforeProcessing(Rule):
             if passed is not None:
                 yield self._passed_on(consumer, passed)
             return
-        found = ack_before_work(consumer, acks, work, module_names(module.index))
+        found = ack_before_work(consumer, acks, work, module_names(module.index), module.index)
         if found is not None:
             yield self._finding(consumer, *found)
 
