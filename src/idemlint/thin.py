@@ -179,7 +179,8 @@ def _self_attribute(target: ast.AST) -> bool:
     if isinstance(target, ast.Starred):
         return _self_attribute(target.value)
     # (`cls.x = ...` in a classmethod: the class's attribute too)
-    return isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in ("self", "cls")
+    return (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+            and target.value.id in ("self", "cls"))
 
 
 def parse_body(thinning: Thinning, piece: Piece):

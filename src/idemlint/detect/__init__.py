@@ -36,7 +36,8 @@ from .taskiq import TaskiqAdapter
 from .workflows import WorkflowsAdapter
 
 ADAPTERS: Tuple[Adapter, ...] = (
-    KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), Boto2Adapter(), AzureStorageQueueAdapter(),
+    KafkaAdapter(), PikaAdapter(), AioPikaAdapter(), KombuAdapter(), SqsAdapter(), Boto2Adapter(),
+    AzureStorageQueueAdapter(),
     LambdaAdapter(), PubSubAdapter(), GoogleApiPubSubAdapter(), ServiceBusAdapter(), NatsAdapter(),
     RedisStreamsAdapter(), RedisListsAdapter(), PulsarAdapter(), CeleryAdapter(), DramatiqAdapter(),
     FastStreamAdapter(), StompAdapter(), OsloMessagingAdapter(), ArqAdapter(), TaskiqAdapter(),

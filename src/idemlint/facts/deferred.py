@@ -533,10 +533,10 @@ def ack_before_work(consumer: Consumer, acks: List[Event], work: List[Event], sk
 
 def _records_the_ack(ack: Event, work: Event, index, skip: Set[str]) -> bool:
     """Work that only records what the ack returned: `offsets = self.consumer.commit(asynchronous=False)`,
-    then one commit-log record per committed offset (`producer.produce(log_topic, key=f"{item.topic}:..."
-    , value=str(item.offset))`). It describes the commit, not the message: nothing the ack came before.
-    Both calls in one function of the module (the handler's or a helper's), every name the work is
-    given (`self` aside) read from the ack's result."""
+    then one commit-log record per committed offset (`producer.produce(log_topic, value=str(item.offset))`
+    for `item` in `offsets`). It describes the commit, not the message: nothing the ack came before.
+    Both calls in one function of the module (the handler's or a helper's), the ack a library's, every
+    name the work is given (`self` aside) read from the ack's result."""
     call, done = ack.node, work.node
     if index is None or not isinstance(call, cst.Call) or not isinstance(done, cst.Call):
         return False

@@ -128,7 +128,8 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
             hook = _hook(later, ctx)  # `self.handle_message(body)` after `self.delete_message(handle)`
             if (hook or not _same_receiver(later, node)) \
                     and _unseen(later, ctx, data, skip, consumer):  # `ch.basic_publish(...)`: the broker's API
-                what = f"the receivers of `{dotted(later.func)}()`" if _signal(later, ctx) else f"`{call_name(later)}()`"
+                what = (f"the receivers of `{dotted(later.func)}()`" if _signal(later, ctx)
+                        else f"`{call_name(later)}()`")
                 return HandOver(ack, later, "hook" if hook else "unseen", what)
     return None
 

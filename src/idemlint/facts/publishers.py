@@ -151,9 +151,10 @@ def _passed_on_calls(call: cst.Call) -> Iterator[Tuple[cst.Call, cst.BaseExpress
         if not PUBLISH_LIKE.search(name) or i + 1 >= len(call.args):
             continue
         try:
-            yield cst.Call(func=ref, args=list(call.args[i + 1:])), ref
+            virtual = cst.Call(func=ref, args=list(call.args[i + 1:]))
         except Exception:  # noqa: BLE001 - arguments in an order a call cannot have
             continue
+        yield virtual, ref
 
 
 def _with_passed_on(calls: Iterable[cst.Call]) -> Iterator[cst.Call]:
