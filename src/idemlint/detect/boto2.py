@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 from ..lazyimport import cst  # not loaded before first use
 
@@ -81,25 +81,27 @@ class Boto2Adapter(Adapter):
                 site.id_exprs.append(attributes)
             return site
         if name == "send_message" and _SQS_CONNECTION.match(origin):
-            body = kwarg(call, "message_content") or positional(call, 1)
-            if body is None:
-                return None
-            site = ProduceSite("boto_sqs", "boto SQS `send_message()`", body,
-                               evidence="boto SQS `connection.send_message(queue, body)`")
-            attributes = kwarg(call, "message_attributes") or positional(call, 3)
-            if attributes is not None:
-                site.id_exprs.append(attributes)
-            return site
+            # `send_message(queue, message_content, delay_seconds=None, message_attributes=None)`
+            return _connection_send(call, "boto_sqs", "boto SQS `send_message()`", ("message_content", 1),
+                                    ("message_attributes", 3), "boto SQS `connection.send_message(queue, body)`")
         if name == "publish" and _SNS_CONNECTION.match(origin):
-            body = kwarg(call, "message") or positional(call, 1)
-            if body is None:
-                return None
-            site = ProduceSite("boto_sns", "boto SNS `publish()`", body, evidence="boto SNS `connection.publish()`")
-            attributes = kwarg(call, "message_attributes") or positional(call, 5)
-            if attributes is not None:
-                site.id_exprs.append(attributes)
-            return site
+            # `publish(topic, message, subject, target_arn, message_structure, message_attributes)`
+            return _connection_send(call, "boto_sns", "boto SNS `publish()`", ("message", 1),
+                                    ("message_attributes", 5), "boto SNS `connection.publish()`")
         return None
+
+
+def _connection_send(call: cst.Call, library: str, what: str, body_at: Tuple[str, int], attributes_at: Tuple[str, int],
+                     evidence: str) -> Optional[ProduceSite]:
+    """A connection's own send: the body and the message attributes by keyword or position."""
+    body = kwarg(call, body_at[0]) or positional(call, body_at[1])
+    if body is None:
+        return None
+    site = ProduceSite(library, what, body, evidence=evidence)
+    attributes = kwarg(call, attributes_at[0]) or positional(call, attributes_at[1])
+    if attributes is not None:
+        site.id_exprs.append(attributes)
+    return site
 
 
 def _made(message: cst.BaseExpression, ctx: Ctx) -> Optional[cst.Call]:
