@@ -557,7 +557,27 @@ def _instance_class(owner: cst.BaseExpression, ctx: Ctx, project, path: Optional
                 return _constructed_with(cls, value.value, ctx, project, path, depth)
     if not isinstance(value, cst.Call):
         return None
+    model = _queried_model(value)
+    if model is not None:  # `Layer.objects.get(id=layer_id)`: an object of the model class
+        return _class_named(model, ctx.index, ctx.func, project, path, 0)
     return _class_named(value.func, ctx.index, ctx.func, project, path, 0)
+
+
+# Django queryset methods that return one object of the queryset's model
+_ONE_OBJECT = frozenset({"get", "first", "last", "earliest", "latest", "create", "aget", "afirst", "alast", "acreate"})
+
+
+def _queried_model(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """The model class of a Django query that returns one of its objects (`Layer.objects.get(id=i)`,
+    `Order.objects.filter(...).first()`, `Ticket.objects.create(...)`), else None."""
+    if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in _ONE_OBJECT:
+        return None
+    expr: cst.BaseExpression = call.func.value
+    while isinstance(expr, (cst.Call, cst.Attribute)):
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "objects":
+            return expr.value
+        expr = expr.func if isinstance(expr, cst.Call) else expr.value
+    return None
 
 
 def _constructed_with(cls: ClassInfo, param: str, ctx: Ctx, project, path: Optional[str], depth: int):
