@@ -104,17 +104,6 @@ def _connection_send(call: cst.Call, library: str, what: str, body_at: Tuple[str
     return site
 
 
-def _made(message: cst.BaseExpression, ctx: Ctx) -> Optional[cst.Call]:
-    """The constructor call that made `message`: the argument itself, or a local bound once to it."""
-    if isinstance(message, cst.Call):
-        return message
-    if isinstance(message, cst.Name) and ctx.func is not None:
-        values = ctx.func.assigns.get(message.value, ())
-        if len(values) == 1 and isinstance(values[0][0], cst.Call):
-            return values[0][0]
-    return None
-
-
 def _body(message: cst.BaseExpression, ctx: Ctx) -> Optional[cst.BaseExpression]:
     """The body of a message written to a queue: `message.set_body(body)` in the function, else the
     `body` its constructor is given (`Message(body=...)`, `Message(queue, body)`,
@@ -125,8 +114,10 @@ def _body(message: cst.BaseExpression, ctx: Ctx) -> Optional[cst.BaseExpression]
             if isinstance(func, cst.Attribute) and func.attr.value == "set_body" and isinstance(func.value, cst.Name) \
                     and func.value.value == message.value and node.args:
                 return node.args[0].value
-    made = _made(message, ctx)
-    if made is None:
+    from ..facts.payload import bound_once  # the facts import the adapters
+
+    made = bound_once(message.value, ctx.func) if isinstance(message, cst.Name) and ctx.func is not None else message
+    if not isinstance(made, cst.Call):
         return None
     new = isinstance(made.func, cst.Attribute) and made.func.attr.value == "new_message"
     return kwarg(made, "body") or positional(made, 0 if new else 1)
