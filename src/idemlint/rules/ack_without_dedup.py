@@ -7,6 +7,8 @@ from typing import Iterator
 import libcst as cst
 
 from ..facts.deferred import in_receive_scope, module_names
+from ..facts.generators import early_ack
+from ..facts.handover import handed_on
 from ..findings import Confidence
 from ..index import contains, walk
 from ..model import UNSEEN, Consumer, Event, ModuleFacts, RawFinding
@@ -56,6 +58,13 @@ def _deferred_before(consumer: Consumer, defer: Event, ack: Event) -> bool:
         defer.seq < r.seq < ack.seq for r in consumer.of("receive"))
 
 
+def _handed_on_after(consumer: Consumer, module: ModuleFacts) -> bool:
+    """The message goes on after the ack: yielded or returned to the caller, or given to unseen code
+    (IDEM004's early ack). Its work comes after the ack then, and the code it was handed before
+    (`await accept(message)`, a filter the user supplied) decides whether to take it."""
+    return early_ack(consumer, module.index) is not None or handed_on(consumer, module.index) is not None
+
+
 class AckWithoutDedup(Rule):
     code = "IDEM001"
     name = "ack-without-dedup"
@@ -94,7 +103,7 @@ class AckWithoutDedup(Rule):
         deferring = {id(d.call_node) for d in consumer.of("defer") if d.call_node is not None}
         handoffs = [e for e in consumer.of("handoff") if e.seq < last_ack and consumer.in_hand(e)
                     and (e.call_node is None or id(e.call_node) not in deferring)]  # that call defers its work
-        if handoffs:
+        if handoffs and not _handed_on_after(consumer, module):
             yield RawFinding(
                 node=ack.call_node or ack.node,  # an ack through a helper: the consumer's call of it
                 message=(f"`{consumer.symbol}` hands the message to {handoffs[0].what}"
