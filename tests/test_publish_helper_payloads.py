@@ -159,3 +159,69 @@ def test_a_module_given_a_provider_declared_by_its_base_class_is_read(tmp_path: 
                                         "tasks/providers/sqs.py": SQS_PROVIDER}, lines=True)
     assert ("core.py", "IDEM003", "low", 11) in found
     assert ("sqs.py", "IDEM003", "low", 14) in found
+
+
+FACTORY_MODULE = '''import uuid
+from dataclasses import dataclass, field
+from typing import Any, List
+
+
+@dataclass
+class FlowMessage:
+    id: str
+    request_id: str
+    sender: str
+    kind: str
+    reply_to: str = ""
+    extension: Any = None
+    proxies: List[str] = field(default_factory=list)
+
+
+@dataclass
+class JobStatus:
+    job: str
+    state: str
+
+
+def new_message(sender, kind):
+    message = FlowMessage(id=f"flow-msg:{uuid.uuid1()}", request_id=f"flow-request:{uuid.uuid1()}",
+                          sender=sender, kind=kind)
+    return message
+
+
+def job_status(job: str, state: str) -> JobStatus:
+    return JobStatus(job=job, state=state)
+'''
+
+FACTORY_CLIENT = '''import json
+import uuid
+from dataclasses import asdict
+
+import pika
+
+from flow.operators import job_status, new_message
+
+channel = pika.BlockingConnection(pika.ConnectionParameters("rabbitmq")).channel()
+
+
+def execute_task(client_name, orchestrator_queue, task_id, task_input):
+    request = new_message(client_name, "task-execute-request")
+    request.reply_to = f"task-execute-response-{uuid.uuid1()}"
+    request.extension = {"task_id": task_id, "input": task_input}
+    channel.basic_publish(exchange="", routing_key=orchestrator_queue, body=json.dumps(asdict(request)))
+
+
+def report(job, state):
+    status = job_status(job, state)
+    channel.basic_publish(exchange="jobs", routing_key="job.status", body=json.dumps(asdict(status)))
+'''
+
+
+def test_an_object_a_factory_of_another_module_makes_has_the_fields_of_its_class(tmp_path: Path):
+    # `new_message` (no annotation) returns a `FlowMessage`, which declares `id`: the request carries
+    # it; `job_status` is annotated `-> JobStatus`, which has no id field: that status is reported
+    found = project_findings(tmp_path, {"flow/__init__.py": "", "flow/operators.py": FACTORY_MODULE,
+                                        "flow/client.py": FACTORY_CLIENT}, lines=True)
+    line = FACTORY_CLIENT.splitlines().index(
+        '    channel.basic_publish(exchange="jobs", routing_key="job.status", body=json.dumps(asdict(status)))') + 1
+    assert found == [("client.py", "IDEM003", "low", line)]

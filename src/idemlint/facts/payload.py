@@ -552,9 +552,9 @@ def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
         found = callees.class_named(_declared_attribute(obj, ctx), ctx, index.path)
     else:
         origin = ctx.origin(obj)
-        if not origin or not origin.endswith("()"):
-            return None
-        found = callees.class_at(origin[:-2], index)
+        found = callees.class_at(origin[:-2], index) if origin and origin.endswith("()") else None
+        if found is None and isinstance(made, cst.Call):
+            found = _factory_class(made, ctx)  # `msg = create_msg(sender)`, a project function making it
     if found is None:
         return None
     names: List[str] = []
@@ -562,6 +562,32 @@ def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
         names += [*cls.attr_values, *cls.annotations]
         names += ["id"] if _fresh_defaults(cls) else []
     return names
+
+
+def _factory_class(call: cst.Call, ctx: Ctx):
+    """(class, its module index, its path) of the objects the project function `call` runs makes
+    (`def create_msg(sender) -> GoMsg: msg = GoMsg(id=f"msg:{uuid1()}", ...); return msg`): the class
+    its return annotation names, else the one every `return` constructs; None when not known."""
+    from . import callees
+
+    if isinstance(call.func, cst.Name) and call.func.value in ctx.index.module_functions:
+        callee = callees.Callee(ctx.index.module_functions[call.func.value], ctx.index, None)
+    else:
+        callee = callees.resolve(call.func, ctx, ctx.index.project, ctx.index.path)
+    if callee is None or callee.func.class_name is not None:
+        return None  # (a method: what `self` makes is not read here)
+    where = Ctx(callee.index, callee.func)
+    path = callee.path or ctx.index.path
+    returns = callee.func.node.returns
+    if returns is not None and isinstance(returns.annotation, (cst.Name, cst.Attribute)):
+        return callees.class_named(returns.annotation, where, path)
+    made = [bound_once(value.value, callee.func) if isinstance(value, cst.Name) else value
+            for value in callee.func.returns if value is not None]
+    if not made or not all(isinstance(m, cst.Call) and (dotted(m.func) or "").rpartition(".")[2][:1].isupper()
+                           for m in made):
+        return None
+    found = [callees.class_named(m.func, where, path) for m in made]  # type: ignore[union-attr]
+    return found[0] if found[0] is not None and all(f is not None and f[0] is found[0][0] for f in found) else None
 
 
 def _declared_attribute(obj: cst.BaseExpression, ctx: Ctx) -> Optional[cst.BaseExpression]:
