@@ -225,3 +225,64 @@ def test_an_object_a_factory_of_another_module_makes_has_the_fields_of_its_class
     line = FACTORY_CLIENT.splitlines().index(
         '    channel.basic_publish(exchange="jobs", routing_key="job.status", body=json.dumps(asdict(status)))') + 1
     assert found == [("client.py", "IDEM003", "low", line)]
+
+
+SNAPSHOT_EVENTS = '''from typing import Any, Dict, Optional
+from uuid import uuid4
+
+
+class DomainEvent:
+    def __init__(self, routing_key: str, data: Dict[str, Any], uuid_string: Optional[str] = None) -> None:
+        self.routing_key = routing_key
+        self.data = data
+        self.uuid_string = uuid_string
+        if uuid_string is None:
+            self.uuid_string = str(uuid4())
+        event_data = self.__dict__.copy()
+        self.event_data = event_data
+'''
+
+SNAPSHOT_TRANSPORT = '''import json
+
+import pika
+
+from .events import DomainEvent
+
+
+def publish_domain_event(routing_key, data, connection_settings="amqp://rabbitmq"):
+    event = DomainEvent(routing_key=routing_key, data=data)
+    json_data = json.dumps(event.event_data)
+    publisher = Publisher(connection_settings)
+    publisher.publish(json_data, event.routing_key)
+    publisher.disconnect()
+    return event
+
+
+class Publisher:
+    def __init__(self, url):
+        self.connection = pika.BlockingConnection(pika.URLParameters(url))
+        self.channel = self.connection.channel()
+
+    def publish(self, message, routing_key=None):
+        self.channel.basic_publish(exchange="domain-events", routing_key=routing_key, body=message,
+                                   properties=pika.BasicProperties(delivery_mode=2))
+
+    def disconnect(self):
+        self.connection.close()
+'''
+
+
+def test_a_helper_whose_every_caller_passes_an_id_unseen_in_the_calls_text_is_silent(tmp_path: Path):
+    # the one call, `publisher.publish(json_data, event.routing_key)`, shows no id in its text: the
+    # payload is the snapshot `DomainEvent` takes of itself (`self.__dict__.copy()`), `uuid_string` in it
+    found = project_findings(tmp_path, {"events_pkg/__init__.py": "", "events_pkg/events.py": SNAPSHOT_EVENTS,
+                                        "events_pkg/transport.py": SNAPSHOT_TRANSPORT}, lines=True)
+    assert found == []
+    # without the id, the helper is where it is missing (its own publish of a payload built elsewhere)
+    no_id = SNAPSHOT_EVENTS.replace("        self.uuid_string = uuid_string\n        if uuid_string is None:\n"
+                                    "            self.uuid_string = str(uuid4())\n", "")
+    found = project_findings(tmp_path / "no_id", {"events_pkg/__init__.py": "", "events_pkg/events.py": no_id,
+                                                  "events_pkg/transport.py": SNAPSHOT_TRANSPORT}, lines=True)
+    line = SNAPSHOT_TRANSPORT.splitlines().index(
+        '        self.channel.basic_publish(exchange="domain-events", routing_key=routing_key, body=message,') + 1
+    assert found == [("transport.py", "IDEM003", "low", line)]

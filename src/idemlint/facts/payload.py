@@ -336,7 +336,7 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
             # `log("failed to publish id=%s", payload.get("id"))`: the function reads the id of the
             # payload it publishes, so the payload carries one
             return False, read
-    held = object_fields(_dumped_object(expr) or expr, ctx) if expr is not None else None
+    held = object_fields(_dumped_object(expr) or _snapshot_of(expr, ctx) or expr, ctx) if expr is not None else None
     if held is not None and any(is_id_field(name) for name in held):
         # `dump(message.__dict__)`, `asdict(event)`, `event.model_dump_json()` of an object of a
         # project class that has an id field (`self.job_id = job_id`, `event_id: str`)
@@ -506,6 +506,35 @@ def _spread_fields(expr: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
     return object_fields(obj, ctx) if obj is not None else None
 
 
+def _snapshot_of(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[cst.BaseExpression]:
+    """`event.event_data` where the class of `event` binds `self.event_data = self.__dict__.copy()`
+    (or `vars(self)`, `asdict(self)`) in `__init__`: a copy of the whole object, the object's fields;
+    the object (`event`), or None."""
+    if not isinstance(expr, cst.Attribute):
+        return None
+    found = _object_class(expr.value, ctx)
+    if found is None:
+        return None
+    for cls in _lineage(found, ctx.index.project):
+        values = cls.attr_values.get(expr.attr.value)
+        if values:
+            return expr.value if all(owner is not None and owner.name == "__init__" and _self_copy(
+                bound_once(value.value, owner) if isinstance(value, cst.Name) else value)  # `self.x = data`
+                for value, owner, _ in values) else None
+    return None
+
+
+def _self_copy(value: Optional[cst.BaseExpression]) -> bool:
+    """`self.__dict__`, `self.__dict__.copy()`, `dict(self.__dict__)`, `vars(self)`, `asdict(self)`."""
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "copy" \
+            and not value.args:
+        value = value.func.value
+    elif isinstance(value, cst.Call) and dotted(value.func) == "dict" and len(value.args) == 1:
+        value = value.args[0].value
+    dumped = _dumped_object(value)
+    return isinstance(dumped, cst.Name) and dumped.value == "self"
+
+
 def _dumped_object(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
     """The object a serialisation of a whole object reads, or None."""
     if isinstance(expr, cst.Attribute) and expr.attr.value == "__dict__":
@@ -520,11 +549,9 @@ def _dumped_object(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
     return None
 
 
-def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
-    """The fields of an object of a project class (`self`; a parameter annotated with the class; a
-    name bound to its constructor or a factory's return): the attributes its methods and class body
-    bind, its class-level annotations (a dataclass's or a pydantic model's fields), and those of its
-    project base classes. None when the class is not known."""
+def _object_class(obj: cst.BaseExpression, ctx: Ctx):
+    """(class, its module index, its path) of an object of a project class, or None (see
+    `object_fields`)."""
     from . import callees  # it imports the adapters, which import this module's siblings
 
     if ctx.func is None:
@@ -555,10 +582,19 @@ def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
         found = callees.class_at(origin[:-2], index) if origin and origin.endswith("()") else None
         if found is None and isinstance(made, cst.Call):
             found = _factory_class(made, ctx)  # `msg = create_msg(sender)`, a project function making it
+    return found
+
+
+def object_fields(obj: cst.BaseExpression, ctx: Ctx) -> Optional[List[str]]:
+    """The fields of an object of a project class (`self`; a parameter annotated with the class; a
+    name bound to its constructor or a factory's return): the attributes its methods and class body
+    bind, its class-level annotations (a dataclass's or a pydantic model's fields), and those of its
+    project base classes. None when the class is not known."""
+    found = _object_class(obj, ctx)
     if found is None:
         return None
     names: List[str] = []
-    for cls in _lineage(found, project):
+    for cls in _lineage(found, ctx.index.project):
         names += [*cls.attr_values, *cls.annotations]
         names += ["id"] if _fresh_defaults(cls) else []
     return names

@@ -457,8 +457,8 @@ def callers_give_ids(producer, index, project, path: Optional[str], produce: Opt
             return None
     if not found:
         return None
-    if built or not shown:
-        if not built or not with_id:
+    if built:
+        if not with_id:
             return None  # no call gives the message an id: the helper is where one is missing
         return "callers", (f"every project call of `{func.symbol}` ({found}) passes a payload with an id or one it "
                            f"builds itself, judged at that call ({built})")
