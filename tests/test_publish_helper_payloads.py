@@ -286,3 +286,9 @@ def test_a_helper_whose_every_caller_passes_an_id_unseen_in_the_calls_text_is_si
     line = SNAPSHOT_TRANSPORT.splitlines().index(
         '        self.channel.basic_publish(exchange="domain-events", routing_key=routing_key, body=message,') + 1
     assert found == [("transport.py", "IDEM003", "low", line)]
+
+
+def test_a_dead_letter_copy_made_by_a_helper_carries_the_acked_entry_id(tmp_path: Path):
+    # the reaper hands `publish_json` a dict whose `original_id` is the id its XACK settles: the
+    # helper's publish is a forward (no IDEM001), and its one caller gives the message its id (no IDEM003)
+    assert _lines(tmp_path, "good_dead_letter_copy_carries_acked_entry_id.py", "redis_streams") == []

@@ -11,8 +11,8 @@ import libcst as cst
 from ..records import dataclass
 from ..detect import celery, kafka
 from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, ProduceSite, func_ref, is_mock, relayed_loop
-from ..index import (FunctionInfo, ModuleIndex, call_name, children, contains, dotted, kwarg, positional, string_value,
-                     subscript_key, visit, walk)
+from ..index import (FunctionInfo, ModuleIndex, argument, call_name, children, contains, dotted, kwarg, positional,
+                     string_value, subscript_key, visit, walk)
 from ..model import STRONG, UNSEEN, WEAK, Event
 from .. import patterns as user_patterns
 from . import acks, callees, dedup, deferred, effects, handoff, lookups, payload, received, transactions
@@ -68,7 +68,7 @@ RECEIVER_ORIGINS = ("Consumer(", "get_queue_receiver(", "get_subscription_receiv
                     "subscribe(", ".receive_messages(", "KafkaConsumer(", "AIOKafkaConsumer(")
 RECEIVE_CALLS = {"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
                  "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message",
-                 "receive_deferred_messages", "__anext__", "__next__", "xread", "xautoclaim",
+                 "receive_deferred_messages", "__anext__", "__next__", "xread", "xautoclaim", "xclaim",
                  "drain_events",  # kombu: delivers the next messages to the consumer's callbacks
                  # redis lists: a pop takes the item, a move takes it into a processing list
                  "brpop", "blpop", "rpop", "lpop", "blmpop", "lmpop", "rpoplpush", "brpoplpush", "lmove", "blmove"}
@@ -432,6 +432,7 @@ class HandlerRun:
         self.calling: List[Tuple[int, cst.Call]] = []  # (caller's function node id, call) of the helpers walked
         self.guessing = 0  # inside an implementation `callees.by_interface` picked
         self.natural = 0  # inside a creating helper a get-or-create guards (`lookups.create_helper_if_missing`)
+        self.root: Optional[FunctionInfo] = None  # the handler (the function walked at depth 0)
 
     def add(self, walker: _Walker, kind: str, node: cst.CSTNode, strength: int, what: str,
             detail: str = "", db: bool = False, db_key: Optional[str] = None, claim: bool = False) -> Event:
@@ -470,6 +471,8 @@ class HandlerRun:
         if idem and depth == 0:
             self.idempotent = idem
         walker = _Walker(self, func, depth, chain, call_node, txns, bound)
+        if depth == 0:
+            self.root = func
         if idem and depth > 0:  # a helper wrapped in `@idempotent_function`: its effects are guarded
             self.add(walker, "lookup", func.node.name, WEAK, idem, detail="wrapper")
         visit(func.node.body, walker)
@@ -549,7 +552,8 @@ class HandlerRun:
                 return  # an RPC reply: the caller matches it by correlation id and drops an extra one
             # a copy carrying the incoming message's id is dropped downstream when repeated: no effect
             # to dedup, but still work that an ack before it loses (IDEM004's "forward")
-            kind = "forward" if self._derived_id(produced, call, ctx, w.bound) else "effect"
+            kind = "forward" if self._derived_id(produced, call, ctx, w.bound) or self._caller_ids(
+                w, produced) else "effect"
             # a client taken for a producer by its name only is weaker evidence of a publish
             # (so is a core NATS publish, which a stream may or may not keep)
             strength = WEAK if produced.by_name or produced.core_subject else STRONG
@@ -748,6 +752,19 @@ class HandlerRun:
         return any(self._from_message_id(value, ctx, tainted)
                    for value in [v for expr in site.id_exprs for v in payload.id_values(expr, ctx)]
                    + payload.payload_id_values(site.payload, ctx))
+
+    def _caller_ids(self, w: _Walker, site: ProduceSite) -> bool:
+        """In a helper the handler calls (`publisher.xadd_json(dlq, {"original_id": entry.id, ...})`,
+        which publishes `json.dumps(message)`), an id field of what the handler passes for a parameter
+        the payload holds, read from the message (or the entry its ack settles), is the message's."""
+        call = w.call_node
+        if w.depth != 1 or not w.bound or not isinstance(call, cst.Call) or self.root is None \
+                or site.payload is None or not contains(self.root.node, call):
+            return False
+        caller = Ctx(self.index, self.root, self.tainted)
+        given = [argument(call, w.func, p) for p in w.bound if mentions(site.payload, {p})]
+        return any(self._from_message_id(value, caller, self.tainted)
+                   for arg in given if arg is not None for value in payload.payload_id_values(arg, caller))
 
     def _from_message_id(self, value: cst.BaseExpression, ctx: Ctx, tainted: Set[str]) -> bool:
         """`props.message_id`, `f"fwd-{task_id}"` after `task_id = self.request.id`; not `uuid4()`."""
