@@ -552,7 +552,7 @@ class HandlerRun:
                 return  # an RPC reply: the caller matches it by correlation id and drops an extra one
             # a copy carrying the incoming message's id is dropped downstream when repeated: no effect
             # to dedup, but still work that an ack before it loses (IDEM004's "forward")
-            kind = "forward" if self._derived_id(produced, call, ctx, w.bound) or self._caller_ids(
+            kind = "forward" if self._derived_id(produced, call, ctx, w.bound, w) or self._caller_ids(
                 w, produced) else "effect"
             # a client taken for a producer by its name only is weaker evidence of a publish
             # (so is a core NATS publish, which a stream may or may not keep)
@@ -727,7 +727,8 @@ class HandlerRun:
                 return True
         return False
 
-    def _derived_id(self, site: ProduceSite, call: cst.Call, ctx: Ctx, bound: FrozenSet[str] = frozenset()) -> bool:
+    def _derived_id(self, site: ProduceSite, call: cst.Call, ctx: Ctx, bound: FrozenSet[str] = frozenset(),
+                    w: Optional[_Walker] = None) -> bool:
         """A publish whose id comes from the incoming message is a no-op on redelivery downstream.
 
         Only the id slots count (`message_id`, `correlation_id`, an id header, an id field of a
@@ -747,11 +748,33 @@ class HandlerRun:
         forwarded = [expr for expr in site.id_exprs if site.library not in payload.PROPERTY_ID_LIBRARIES
                      or not payload.copied_headers(expr, ctx, tainted)] \
             + [a.value for a in call.args if a.star == "**" and not _built_dict(a.value, ctx)]
-        if any(isinstance(expr, (cst.Name, cst.Attribute)) and mentions(expr, tainted) for expr in forwarded):
+        if any(isinstance(expr, (cst.Name, cst.Attribute)) and mentions(expr, tainted)
+               and not self._computed(expr, ctx, w) for expr in forwarded):
             return True  # `headers=message.headers`, `**message.properties`: forwarded with its own ids
         return any(self._from_message_id(value, ctx, tainted)
                    for value in [v for expr in site.id_exprs for v in payload.id_values(expr, ctx)]
                    + payload.payload_id_values(site.payload, ctx))
+
+    def _computed(self, expr: cst.BaseExpression, ctx: Ctx, w: Optional[_Walker]) -> bool:
+        """`headers` bound only to what a call makes of the message (`content, headers =
+        self.processor.process_message(message)`), here or, for a helper's parameter, in the handler
+        that passes it: new properties, not the message's own forwarded."""
+        from .handover import _plain_names  # handover imports this module
+
+        while isinstance(expr, cst.Attribute):
+            expr = expr.value
+        func = ctx.func
+        if not isinstance(expr, cst.Name) or func is None:
+            return False
+        values = func.assigns.get(expr.value)
+        if values:
+            return all(how == "=" and isinstance(value.expression if isinstance(value, cst.Await) else value, cst.Call)
+                       and not _plain_names(value, set()) & self.tainted for value, _, how in values)
+        call = w.call_node if w is not None and w.depth == 1 and expr.value in w.bound else None
+        if not isinstance(call, cst.Call) or self.root is None or not contains(self.root.node, call):
+            return False
+        given = argument(call, w.func, expr.value)  # type: ignore[union-attr]
+        return given is not None and self._computed(given, Ctx(self.index, self.root, self.tainted), None)
 
     def _caller_ids(self, w: _Walker, site: ProduceSite) -> bool:
         """In a helper the handler calls (`publisher.xadd_json(dlq, {"original_id": entry.id, ...})`,
