@@ -11,6 +11,9 @@
 - `send(destination, message, *, headers=None, **kwargs)`, `raw_send`, `broadcast`,
   `raw_broadcast`: pika's `BasicProperties` it builds carry the headers given and no
   `message_id`; a `transaction=` keyword puts the send in a broker transaction.
+- The header a callback gets: under `PikaTransport` (`workflows.transport.default_transport`) its
+  `message-id` is the delivery tag (`"message-id": method.delivery_tag`), new at each delivery; under
+  `StompTransport` it is the STOMP frame's. A file named after it is a new file at each delivery.
 A service (`workflows.services.common_service.CommonService`) holds its transport as
 `self._transport`; a recipe callback gets it as `rw.transport`.
 """

@@ -13,6 +13,7 @@ from ..index import call_name, chain_names, dotted, kwarg, positional, string_va
 from ..project import camel_words
 from ..model import STRONG, WEAK
 from .callees import _class_named, base_classes
+from .identity import is_per_delivery, names_in
 from .lookups import created_if_missing, loaded_row
 from ..lazyre import lazy_re
 
@@ -328,6 +329,11 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         mode = string_value(kwarg(call, "mode") or positional(call, 1 if builtin else 0))
         if mode and "a" in mode and not _lock_file(call, ctx):
             return Effect("file", STRONG, f"file append `{text}(..., {mode!r})`")
+        path = (positional(call, 0) or kwarg(call, "file")) if builtin else receiver(call)
+        if mode and ("w" in mode or "x" in mode) and _named_per_delivery(path, ctx):
+            # `open(f"{folder}/{uuid4()}.json", "w")`, `(dump / f"{queue}-{header['message-id']}").open("w")`:
+            # each delivery writes another file, so a redelivery leaves a second copy beside the first
+            return Effect("file", WEAK, f"file written under a name new at each delivery `{text}(..., {mode!r})`")
     # ZooKeeper (kazoo `KazooClient.create(path, value, ..., sequence=True)`, also in a transaction): a new
     # sequential node on every call, an append to whatever queue the path holds
     if name in ("create", "create_async") and isinstance(func, cst.Attribute):
@@ -803,6 +809,21 @@ def _request_method(target: Optional[cst.BaseExpression], ctx: Ctx) -> str:
     if given:
         return given.lower()
     return "post" if kwarg(target, "data") is not None or positional(target, 1) is not None else "get"
+
+
+def _named_per_delivery(path: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """A file path new at each delivery: made with a fresh value (`uuid4()`, the time: `made_fresh`), or
+    with a per-delivery handle (`method.delivery_tag`; under workflows, whose default `PikaTransport`
+    sets a header's `message-id` to the delivery tag, `header["message-id"]`), also through a local
+    the function binds once (`filename = dump / f"{queue}-{header['message-id']}"`)."""
+    if path is None:
+        return False
+    if isinstance(path, cst.Name) and ctx.func is not None and len(ctx.func.values_of(path.value)) == 1:
+        path = ctx.func.values_of(path.value)[0]
+    if made_fresh(path, ctx):
+        return True
+    names = set(names_in(path))
+    return any(is_per_delivery(name) for name in names) or "message-id" in names and ctx.imports("workflows")
 
 
 def made_fresh(key: Optional[cst.BaseExpression], ctx: Ctx, local: bool = True) -> bool:
