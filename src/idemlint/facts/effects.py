@@ -13,7 +13,7 @@ from ..index import call_name, chain_names, dotted, kwarg, positional, string_va
 from ..project import camel_words
 from ..model import STRONG, WEAK
 from .callees import _class_named, base_classes
-from .identity import is_per_delivery, names_in
+from .identity import is_per_delivery, mentions, names_in
 from .lookups import created_if_missing, loaded_row
 from ..lazyre import lazy_re
 
@@ -330,7 +330,7 @@ def classify(call: cst.Call, ctx: Ctx) -> Optional[Effect]:
         if mode and "a" in mode and not _lock_file(call, ctx):
             return Effect("file", STRONG, f"file append `{text}(..., {mode!r})`")
         path = (positional(call, 0) or kwarg(call, "file")) if builtin else receiver(call)
-        if mode and ("w" in mode or "x" in mode) and _named_per_delivery(path, ctx):
+        if mode and ("w" in mode or "x" in mode) and _named_per_delivery(path, ctx, call):
             # `open(f"{folder}/{uuid4()}.json", "w")`, `(dump / f"{queue}-{header['message-id']}").open("w")`:
             # each delivery writes another file, so a redelivery leaves a second copy beside the first
             return Effect("file", WEAK, f"file written under a name new at each delivery `{text}(..., {mode!r})`")
@@ -811,19 +811,33 @@ def _request_method(target: Optional[cst.BaseExpression], ctx: Ctx) -> str:
     return "post" if kwarg(target, "data") is not None or positional(target, 1) is not None else "get"
 
 
-def _named_per_delivery(path: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
-    """A file path new at each delivery: made with a fresh value (`uuid4()`, the time: `made_fresh`), or
-    with a per-delivery handle (`method.delivery_tag`; under workflows, whose default `PikaTransport`
-    sets a header's `message-id` to the delivery tag, `header["message-id"]`), also through a local
-    the function binds once (`filename = dump / f"{queue}-{header['message-id']}"`)."""
+def _named_per_delivery(path: Optional[cst.BaseExpression], ctx: Ctx, opened: cst.Call) -> bool:
+    """A file `opened` under a path new at each delivery: one with a per-delivery handle in it
+    (`method.delivery_tag`; under workflows, whose default `PikaTransport` sets a header's
+    `message-id` to the delivery tag, `header["message-id"]`), or one made with a fresh value
+    (`uuid4()`, the time: `made_fresh`) when the message's data is written to it (not a debug log
+    named after the time); also through a local the function binds once (`filename = dump /
+    f"{queue}-{header['message-id']}"`)."""
     if path is None:
         return False
     if isinstance(path, cst.Name) and ctx.func is not None and len(ctx.func.values_of(path.value)) == 1:
         path = ctx.func.values_of(path.value)[0]
-    if made_fresh(path, ctx):
-        return True
     names = set(names_in(path))
-    return any(is_per_delivery(name) for name in names) or "message-id" in names and ctx.imports("workflows")
+    if any(is_per_delivery(name) for name in names) or "message-id" in names and ctx.imports("workflows"):
+        return True
+    return made_fresh(path, ctx) and _written_with_message(opened, ctx)
+
+
+def _written_with_message(opened: cst.Call, ctx: Ctx) -> bool:
+    """The file `opened` is given the message's data: `with open(...) as fh:` (or `fh = open(...)`),
+    then a call that names `fh` and the message (`fh.write(body.decode())`, `json.dump(record, fh)`)."""
+    func = ctx.func
+    if func is None or not ctx.message_names:
+        return False
+    handles = {item.asname.name.value for node in walk(func.node) if isinstance(node, cst.With) for item in node.items
+               if item.item is opened and item.asname is not None and isinstance(item.asname.name, cst.Name)}
+    handles |= {name for name, values in func.assigns.items() if any(value is opened for value, _, _ in values)}
+    return bool(handles) and any(mentions(c, handles) and mentions(c, ctx.message_names) for c in func.calls)
 
 
 def made_fresh(key: Optional[cst.BaseExpression], ctx: Ctx, local: bool = True) -> bool:
