@@ -70,3 +70,14 @@ def test_sortable_unique_id_fields_are_ids():
 
     assert all(is_id_field(name) for name in ("ulid", "event_ulid", "eventUlid", "ksuid", "message_ksuid"))
     assert not any(is_id_field(name) for name in ("valid", "fluid", "build"))
+
+
+def test_headers_in_http_spelling_are_read_lowercased():
+    """`X-Event-Id`, GitLab's `X-Gitlab-Event-UUID`, Shopify's `X-Shopify-Webhook-Id` and GitHub's
+    delivery GUID `X-GitHub-Delivery` name the message; grouping headers, and a credential, do not."""
+    from idemlint.facts.identity import is_id_field
+
+    for name in ("X-Event-Id", "X-Gitlab-Event-UUID", "X-Shopify-Webhook-Id", "X-GitHub-Delivery", "Message-ID"):
+        assert is_id_field(name), name
+    for name in ("X-Api-Key", "X-Correlation-Id", "X-Tenant-Id", "X-GitHub-Event", "X-Hub-Signature", "Paid"):
+        assert not is_id_field(name), name

@@ -49,9 +49,14 @@ ID_NAMES = {
     "idempotency-key", "x-idempotency-key", "x-request-id", "request_id", "requestid", "task_id",
     "job_id", "unique_id", "key", "stream_seq", "delivery_id", "transaction_id", "payment_id",
     "order_id", "invoice_id", "request.id",
+    # GitHub's webhook delivery GUID ("A globally unique identifier (GUID) to identify the event")
+    "x-github-delivery",
 }
 
 _ID_SUFFIX = lazy_re(r"(^|[_\-.])(id|uuid|ulid|ksuid|key)$|[a-z0-9](Id|ID|Uuid|Ulid|Key)$")
+# a header in HTTP's spelling (`X-Event-Id`, `X-Gitlab-Event-UUID`, `X-Shopify-Webhook-Id`), read lowercased
+# (not `-Key`: `X-Api-Key` is a credential)
+_HEADER_ID = lazy_re(r"[_\-.](id|uuid|ulid|ksuid)$")
 
 
 def normal(name: str) -> str:
@@ -73,7 +78,7 @@ def is_id_name(name: str) -> bool:
         return False
     if low in ID_NAMES:
         return True
-    return bool(_ID_SUFFIX.search(name.strip()))
+    return bool(_ID_SUFFIX.search(name.strip()) or _HEADER_ID.search(low))
 
 
 def is_per_delivery(name: str) -> bool:

@@ -12,10 +12,11 @@ from ..index import FunctionInfo, dotted, kwarg, string_value, subscript_key, wa
 from .identity import is_id_field, normal
 from ..lazyre import lazy_re
 
-WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "safe_dump", "packb", "serialize", "SerializeToString", "deepcopy"}
+WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "safe_dump", "packb", "serialize", "SerializeToString", "deepcopy",
+            "b64encode", "urlsafe_b64encode"}
 # Methods of the payload itself: in `body.encode("utf-8")` the payload is `body`, and the argument
 # is a codec name, not the payload (a constant-looking `"utf-8"` says nothing about the message).
-RECEIVER_WRAPPERS = {"encode", "SerializeToString", "model_dump_json", "json"}
+RECEIVER_WRAPPERS = {"encode", "decode", "SerializeToString", "model_dump_json", "json"}
 
 
 def unwrap(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
@@ -254,7 +255,8 @@ METADATA = {"meta", "metadata", "header", "headers", "attributes", "properties",
 # what names the message itself in an envelope's metadata (not who sent it or what it is about:
 # `{"meta": {"tenantId": ...}}` names a tenant every message of it shares)
 _MESSAGE_ID = lazy_re(r"^(id|uuid|guid|ulid|ksuid)$|(^|_)(event|message|msg|envelope)_?(id|uuid|ulid)$|"
-                         r"^(idempotency|dedup|deduplication)_?(id|key)$|^(x_)?(message|request)_id$", re.I)
+                         r"^(idempotency|dedup|deduplication)_?(id|key)$|^(x_)?(message|request)_id$"
+                         r"|^x_git_?hub_delivery$", re.I)  # GitHub's webhook delivery GUID
 
 
 def _opaque_metadata(expr: cst.BaseExpression, keys: List[str], ctx: Ctx) -> bool:
