@@ -12,8 +12,8 @@ from ..index import FunctionInfo, dotted, kwarg, string_value, subscript_key, wa
 from .identity import is_id_field, normal
 from ..lazyre import lazy_re
 
-WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "safe_dump", "packb", "serialize", "SerializeToString", "deepcopy",
-            "b64encode", "urlsafe_b64encode"}
+WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "safe_dump", "packb", "serialize", "SerializeToString",
+            "deepcopy", "b64encode", "urlsafe_b64encode"}
 # Methods of the payload itself: in `body.encode("utf-8")` the payload is `body`, and the argument
 # is a codec name, not the payload (a constant-looking `"utf-8"` says nothing about the message).
 RECEIVER_WRAPPERS = {"encode", "decode", "SerializeToString", "model_dump_json", "json"}
