@@ -292,3 +292,44 @@ def test_a_dead_letter_copy_made_by_a_helper_carries_the_acked_entry_id(tmp_path
     # the reaper hands `publish_json` a dict whose `original_id` is the id its XACK settles: the
     # helper's publish is a forward (no IDEM001), and its one caller gives the message its id (no IDEM003)
     assert _lines(tmp_path, "good_dead_letter_copy_carries_acked_entry_id.py", "redis_streams") == []
+
+
+MARSHAL_FIELDS = '''from flask_restful import fields
+
+waiver_fields = {
+    "id": fields.Integer,
+    "testcase": fields.String,
+    "waived": fields.Boolean,
+}
+
+comment_fields = {
+    "testcase": fields.String,
+    "comment": fields.String,
+}
+'''
+
+MARSHAL_EVENTS = '''import json
+
+import stomp
+from flask_restful import marshal
+
+from waivers.fields import comment_fields, waiver_fields
+
+
+def announce(conn: stomp.Connection, row, destination):
+    conn.send(body=json.dumps(marshal(row, waiver_fields)), destination=destination)
+
+
+def comment(conn: stomp.Connection, row, destination):
+    conn.send(body=json.dumps(marshal(row, comment_fields)), destination=destination)
+'''
+
+
+def test_a_marshalled_row_has_the_keys_of_a_fields_mapping_of_another_module(tmp_path: Path):
+    # `marshal(row, waiver_fields)`: the keys of the mapping `waivers.fields` binds, `id` among them;
+    # `comment_fields` has none, and the payload is all in view (high)
+    found = project_findings(tmp_path, {"waivers/__init__.py": "", "waivers/fields.py": MARSHAL_FIELDS,
+                                        "waivers/events.py": MARSHAL_EVENTS}, lines=True)
+    line = MARSHAL_EVENTS.splitlines().index(
+        "    conn.send(body=json.dumps(marshal(row, comment_fields)), destination=destination)") + 1
+    assert found == [("events.py", "IDEM003", "high", line)]

@@ -8,8 +8,9 @@ from typing import List, Optional, Set, Tuple
 import libcst as cst
 
 from ..detect.base import Ctx, configured, dict_keys, func_ref, literal
-from ..index import FunctionInfo, dotted, kwarg, string_value, subscript_key, walk
+from ..index import FunctionInfo, dotted, kwarg, positional, string_value, subscript_key, walk
 from .identity import is_id_field, normal
+from .settings import other_module_constant
 from ..lazyre import lazy_re
 
 WRAPPERS = {"dumps", "encode", "bytes", "str", "dump", "safe_dump", "packb", "serialize", "SerializeToString",
@@ -399,6 +400,9 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
         if callee[:1].isupper():
             given = [a.keyword.value for a in expr.args if a.keyword is not None]
             return True, given + _fresh_id_fields(expr.func, ctx)
+    marshalled = _marshalled_keys(expr, ctx) if isinstance(expr, cst.Call) else None
+    if marshalled is not None:
+        return True, marshalled
     if isinstance(expr, cst.Call):
         # `make_envelope(body, message_id=job.id)`: a builder handed an id puts it in the message;
         # a builder of this module is read for what its `return` puts there
@@ -409,6 +413,31 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
             return visible, keys + inner_keys
         return False, keys
     return False, []
+
+
+# flask-restful's and flask-restx's `marshal(data, fields, envelope=None)`: the fields' keys, nothing else
+MARSHALS = ("flask_restful.marshal", "flask_restx.marshal", "flask_restx.marshalling.marshal", "flask_restplus.marshal")
+
+
+def _marshalled_keys(call: cst.Call, ctx: Ctx) -> Optional[List[str]]:
+    """`marshal(row, waiver_fields)`: the keys of the fields mapping (a dict display, or a constant of
+    this module or another project module bound to one), and the envelope's; None when not known."""
+    if ctx.origin(call.func) not in MARSHALS:
+        return None
+    spec = kwarg(call, "fields") or positional(call, 1)
+    where = ctx.index
+    if isinstance(spec, cst.Name) and spec.value in where.module_assigns and (
+            ctx.func is None or spec.value not in ctx.func.assigns):
+        values = where.module_assigns[spec.value]
+        spec = values[0][0] if len(values) == 1 and values[0][1] is None else None
+    elif isinstance(spec, (cst.Name, cst.Attribute)):
+        found = other_module_constant(spec, ctx.func, where)
+        spec = found[0] if found is not None else None
+    keys = dict_keys(spec) if spec is not None else None
+    if keys is None:
+        return None
+    envelope = string_value(kwarg(call, "envelope") or positional(call, 2))
+    return keys + ([envelope] if envelope else [])
 
 
 # A whole object serialised: `asdict(event)` (dataclasses, attrs), `vars(event)`, `event.__dict__`,

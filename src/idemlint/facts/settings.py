@@ -141,7 +141,7 @@ def _in_dict(expr: cst.BaseExpression, keys: Sequence[str], func: Optional[Funct
                 # `self.consumer_config["enable.auto.commit"] = False` before `Consumer(self.consumer_config)`
                 found = _changed(dotted(expr) or "", found, keys, func, index, d)
             return found
-        other = _other_module_constant(expr, func, index)
+        other = other_module_constant(expr, func, index)
         if other is not None:
             return _in_dict(other[0], keys, None, other[1], d)
     return Setting(UNKNOWN)
@@ -219,7 +219,7 @@ def _returned(call: cst.Call, func: Optional[FunctionInfo], index: ModuleIndex
             if value is not None]
 
 
-def _other_module_constant(expr: cst.BaseExpression, func: Optional[FunctionInfo], index: ModuleIndex
+def other_module_constant(expr: cst.BaseExpression, func: Optional[FunctionInfo], index: ModuleIndex
                            ) -> Optional[Tuple[cst.BaseExpression, ModuleIndex]]:
     """`settings.KAFKA_CONFIG`, or an imported name: the value another project module assigns it."""
     project = index.project
