@@ -74,10 +74,12 @@ def test_sortable_unique_id_fields_are_ids():
 
 def test_headers_in_http_spelling_are_read_lowercased():
     """`X-Event-Id`, GitLab's `X-Gitlab-Event-UUID`, Shopify's `X-Shopify-Webhook-Id` and GitHub's
-    delivery GUID `X-GitHub-Delivery` name the message; grouping headers, and a credential, do not."""
+    delivery GUID `X-GitHub-Delivery` name the message; grouping headers (also under a vendor's prefix),
+    and a credential, do not."""
     from idemlint.facts.identity import is_id_field
 
     for name in ("X-Event-Id", "X-Gitlab-Event-UUID", "X-Shopify-Webhook-Id", "X-GitHub-Delivery", "Message-ID"):
         assert is_id_field(name), name
-    for name in ("X-Api-Key", "X-Correlation-Id", "X-Tenant-Id", "X-GitHub-Event", "X-Hub-Signature", "Paid"):
+    for name in ("X-Api-Key", "X-Correlation-Id", "X-Tenant-Id", "Pwbus-Correlation-Id", "X-GitHub-Event",
+                 "X-Hub-Signature", "Paid"):
         assert not is_id_field(name), name

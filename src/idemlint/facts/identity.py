@@ -78,7 +78,11 @@ def is_id_name(name: str) -> bool:
         return False
     if low in ID_NAMES:
         return True
-    return bool(_ID_SUFFIX.search(name.strip()) or _HEADER_ID.search(low))
+    if _ID_SUFFIX.search(name.strip()):
+        return True
+    # `X-Event-Id`, not `Pwbus-Correlation-Id` (a grouping key under a vendor's prefix)
+    bare = _bare(name)
+    return bool(_HEADER_ID.search(low)) and not any(bare.endswith("_" + g) for g in GROUPING)
 
 
 def is_per_delivery(name: str) -> bool:
