@@ -646,7 +646,12 @@ class HandlerRun:
         named = effects.named_effect(call)
         if named and not self._resolved_library(call, ctx) and not _mentions_root(call.func, PURE_ROOTS, ctx) and (
                 handoff.in_process(call, ctx) in (None, handoff.GIVEN)):  # `signal.send_event(...)`: no effect
-            self.add(w, "effect", call, WEAK, f"`{dotted(call.func) or named}()`", detail="named")
+            # `self.amqpBroker.publish(content=DLRContent(status, msgid, ...))` with `msgid` read from the
+            # message: a copy a repeat is dropped for downstream, as a library publish would be
+            kind = "forward" if named.lstrip("_").lower().startswith("publish") and any(
+                self._from_message_id(value, ctx, self.tainted | w.bound)
+                for arg in call.args for value in payload.payload_id_values(arg.value, ctx)) else "effect"
+            self.add(w, kind, call, WEAK, f"`{dotted(call.func) or named}()`", detail="named")
             return
         if self.except_depth == 0 and hands_off(call, ctx, self.tainted):
             self.add(w, "handoff", call, UNSEEN, f"`{dotted(call.func) or name}()`")

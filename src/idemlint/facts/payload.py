@@ -8,7 +8,7 @@ from typing import List, Optional, Set, Tuple
 import libcst as cst
 
 from ..detect.base import Ctx, configured, dict_keys, func_ref, literal
-from ..index import FunctionInfo, dotted, kwarg, positional, string_value, subscript_key, walk
+from ..index import FunctionInfo, argument, dotted, kwarg, positional, string_value, subscript_key, walk
 from .identity import is_id_field, normal
 from .settings import other_module_constant
 from ..lazyre import lazy_re
@@ -1141,8 +1141,31 @@ def payload_id_values(expr: Optional[cst.BaseExpression], ctx: Ctx) -> List[cst.
         return [el.value for el in expr.elements
                 if isinstance(el, cst.DictElement) and _slot(string_value(el.key) or "")]
     if isinstance(expr, cst.Call):
-        return [a.value for a in expr.args if a.keyword is not None and _slot(a.keyword.value)]
+        return [a.value for a in expr.args if a.keyword is not None and _slot(a.keyword.value)] \
+            + _positional_id_values(expr, ctx)
     return []
+
+
+def _positional_id_values(call: cst.Call, ctx: Ctx) -> List[cst.BaseExpression]:
+    """What a call of a project class (or function of this module) passes by position for a parameter
+    named like an id (`DLRContentForHttpapi(status, msgid, url, level)`, whose `__init__(self,
+    message_status, msgid, ...)` puts `msgid` in the message's `message-id`)."""
+    from . import callees  # it imports the adapters, which import this module's siblings
+
+    if not any(a.keyword is None and not a.star for a in call.args):
+        return []
+    target: Optional[FunctionInfo] = None
+    if isinstance(call.func, cst.Name) and call.func.value in ctx.index.module_functions:
+        target = ctx.index.module_functions[call.func.value]
+    elif (dotted(call.func) or "").rpartition(".")[2][:1].isupper():
+        found = callees.class_named(call.func, ctx, ctx.index.path)
+        target = next((cls.methods["__init__"] for cls in _lineage(found, ctx.index.project)
+                       if "__init__" in cls.methods), None) if found is not None else None
+    if target is None:
+        return []
+    given = {a.keyword.value for a in call.args if a.keyword is not None}
+    values = [argument(call, target, p) for p in target.params if p not in given and _slot(p)]
+    return [v for v in values if v is not None]
 
 
 __all__ = ["fields", "carries_id", "is_constant", "id_values", "payload_id_values"]
