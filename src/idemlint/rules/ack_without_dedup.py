@@ -94,8 +94,9 @@ class AckWithoutDedup(Rule):
             effect = max(effects, key=lambda e: (_evidence(e), -e.seq))  # the surest, else the first
             yield self._finding(consumer, effect, ack, confidence(consumer.ack_strength, _evidence(effect)), bad_keys)
             return
-        if first_lookup is not None or consumer.of("effect") or consumer.of("marker"):
-            return  # guarded, effects only after the ack (IDEM004's business), or a marker-only handler
+        if first_lookup is not None or consumer.of("effect") or consumer.of("marker") or any(
+                f.seq > last_ack for f in consumer.of("forward")):
+            return  # guarded, effects (or forwards) only after the ack (IDEM004's business), or a marker-only handler
         if consumer.ack_mode != "explicit":
             return  # a framework ack plus code we cannot see is too little to go on
         if any(_deferred_before(consumer, d, ack) for d in consumer.of("defer")):
