@@ -216,6 +216,9 @@ def dispatched(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
     if found is None:
         return []
     table, looped = found
+    nested = _nested_entry(expr, ctx) if method is None and not looped else None
+    if nested is not None:
+        return _nested_runs(*nested, ctx, project, path)
     # `for name, f in self.filters.items():` / `.values()`: a loop over a dict's values
     entries = looped and isinstance(table, cst.Call) and isinstance(table.func, cst.Attribute) \
         and table.func.attr.value in ("items", "values") and not table.args
@@ -245,6 +248,40 @@ def dispatched(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
         for callee in found_callees:
             if all(callee.func.node is not c.func.node for c in out):
                 out.append(replace(callee, guessed=True) if guessed else callee)
+    return out
+
+
+def _nested_entry(expr: cst.BaseExpression, ctx: Ctx) -> Optional[Tuple[cst.BaseExpression, str]]:
+    """`handler = BACKENDS[backend]["publish"]`, then `handler(topic, msg)`: (the outer table, the inner
+    key) of a two-level lookup whose inner key is a string, also through a name bound once."""
+    if isinstance(expr, cst.Name) and ctx.func is not None:
+        bound = ctx.func.assigns.get(expr.value, ())
+        if len(bound) != 1 or bound[0][2] != "=" or bound[0][1] is not None:
+            return None
+        expr = bound[0][0]
+    if not (isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.value, cst.Subscript)
+            and len(expr.value.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index)):
+        return None
+    key = string_value(expr.slice[0].slice.value)
+    return (expr.value.value, key) if key is not None else None
+
+
+def _nested_runs(table: cst.BaseExpression, key: str, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
+    """Every function the inner dicts of a dict display bound once name under `key`."""
+    display = _table(table, ctx)
+    if display is None or not isinstance(display[0], cst.Dict):
+        return []
+    outer, where, guessed = display
+    out: List[Callee] = []
+    for element in outer.elements:
+        inner = element.value if isinstance(element, cst.DictElement) else None
+        if not isinstance(inner, cst.Dict):
+            continue
+        for entry in inner.elements:
+            if isinstance(entry, cst.DictElement) and string_value(entry.key) == key:
+                for callee in _runs(entry.value, "__call__", where, project, path):
+                    if all(callee.func.node is not c.func.node for c in out):
+                        out.append(replace(callee, guessed=True) if guessed else callee)
     return out
 
 
