@@ -754,16 +754,17 @@ class HandlerRun:
                      or not payload.copied_headers(expr, ctx, tainted)] \
             + [a.value for a in call.args if a.star == "**" and not _built_dict(a.value, ctx)]
         if any(isinstance(expr, (cst.Name, cst.Attribute)) and mentions(expr, tainted)
-               and not self._computed(expr, ctx, w) for expr in forwarded):
+               and not self._computed(expr, ctx, w, tainted) for expr in forwarded):
             return True  # `headers=message.headers`, `**message.properties`: forwarded with its own ids
         return any(self._from_message_id(value, ctx, tainted)
                    for value in [v for expr in site.id_exprs for v in payload.id_values(expr, ctx)]
                    + payload.payload_id_values(site.payload, ctx))
 
-    def _computed(self, expr: cst.BaseExpression, ctx: Ctx, w: Optional[_Walker]) -> bool:
+    def _computed(self, expr: cst.BaseExpression, ctx: Ctx, w: Optional[_Walker], tainted: Set[str]) -> bool:
         """`headers` bound only to what a call makes of the message (`content, headers =
         self.processor.process_message(message)`), here or, for a helper's parameter, in the handler
-        that passes it: new properties, not the message's own forwarded."""
+        that passes it: new properties, not the message's own forwarded (`dict(message.headers)`, a
+        copy of what `tainted` holds, is the message's own)."""
         from .handover import _plain_names  # handover imports this module
 
         while isinstance(expr, cst.Attribute):
@@ -774,12 +775,12 @@ class HandlerRun:
         values = func.assigns.get(expr.value)
         if values:
             return all(how == "=" and isinstance(value.expression if isinstance(value, cst.Await) else value, cst.Call)
-                       and not _plain_names(value, set()) & self.tainted for value, _, how in values)
+                       and not _plain_names(value, set()) & tainted for value, _, how in values)
         call = w.call_node if w is not None and w.depth == 1 and expr.value in w.bound else None
         if not isinstance(call, cst.Call) or self.root is None or not contains(self.root.node, call):
             return False
         given = argument(call, w.func, expr.value)  # type: ignore[union-attr]
-        return given is not None and self._computed(given, Ctx(self.index, self.root, self.tainted), None)
+        return given is not None and self._computed(given, Ctx(self.index, self.root, self.tainted), None, self.tainted)
 
     def _caller_ids(self, w: _Walker, site: ProduceSite) -> bool:
         """In a helper the handler calls (`publisher.xadd_json(dlq, {"original_id": entry.id, ...})`,

@@ -220,7 +220,7 @@ def _returned(call: cst.Call, func: Optional[FunctionInfo], index: ModuleIndex
 
 
 def other_module_constant(expr: cst.BaseExpression, func: Optional[FunctionInfo], index: ModuleIndex
-                           ) -> Optional[Tuple[cst.BaseExpression, ModuleIndex]]:
+                          ) -> Optional[Tuple[cst.BaseExpression, ModuleIndex]]:
     """`settings.KAFKA_CONFIG`, or an imported name: the value another project module assigns it."""
     project = index.project
     origin = index.resolve(expr, func)
