@@ -24,7 +24,12 @@ name suggests:
   transport that calls it (in real code: buffers, index look-ups, UI broadcasts);
 - a waiter taken out of a registry held in memory (`event = self._waiting.pop(msg_id)`, then
   `event.send(body)` or `future.set_result(body)`): it wakes a caller of this process that waits
-  for the reply, and a crash takes that caller with it.
+  for the reply, and a crash takes that caller with it;
+- a Redis command that reads, or writes what a repeat writes again, on a client the function holds
+  under a `redis` name (`self.redisClient.hgetall("dlr:%s" % msgid)`, then `hmset`, `expire` or
+  `delete` of that key; a client handed to the constructor, so its library is out of view): a read
+  changes nothing, and the same key set or deleted again ends the same. Counters and list pushes
+  are effects (`facts.effects`), and so is a write under a key made new on each call.
 """
 
 from __future__ import annotations
@@ -59,7 +64,16 @@ MEMORY_ROOTS = {"heapq", "bisect", "weakref", "array"}  # functions that update 
 FILE_WRITES = {"write", "writelines"}
 # what wakes a waiter (eventlet / gevent `Event.send`, `threading.Event.set`, a future's result)
 WAKES = {"send", "set", "set_result", "set_exception", "send_exception", "callback", "errback", "put", "put_nowait"}
-TAKES = {"pop", "get"}  # how an entry is taken from a registry
+TAKES = {"pop", "get"}
+# Redis commands that only read (redis-py, txredisapi, aioredis, coredis spell them alike)
+REDIS_READ_COMMANDS = frozenset({"get", "mget", "hget", "hmget", "hgetall", "hkeys", "hvals", "hlen", "hexists",
+                                 "exists", "sismember", "smismember", "smembers", "scard", "lrange", "llen",
+                                 "lindex", "zrange", "zrangebyscore", "zscore", "zcard", "ttl", "pttl", "type",
+                                 "strlen", "getbit", "keys", "scan"})
+# ... and those that leave a key as a repeat of them leaves it (set, delete, expire, set membership)
+REDIS_SAME_WRITES = frozenset({"set", "setex", "psetex", "hset", "hmset", "mset", "delete", "unlink", "hdel",
+                               "expire", "pexpire", "expireat", "persist", "sadd", "srem", "zadd", "zrem"})
+_REDIS_NAME = lazy_re(r"redis", re.I)  # how an entry is taken from a registry
 DISPLAYS = (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)
 GIVEN = "a callable the consumer was given"  # the only reason that leaves a name-based effect standing
 
@@ -106,6 +120,8 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         return GIVEN
     if name in WAKES and _waiter(recv, ctx):
         return "a waiter in memory"
+    if name in REDIS_READ_COMMANDS | REDIS_SAME_WRITES and _REDIS_NAME.search(last) and not _fresh_key(call, ctx):
+        return "a Redis key read or overwritten"  # `self.redisClient.hgetall(key)`: the same state again
     return None
 
 
@@ -227,6 +243,13 @@ def _mentions_param(value: cst.BaseExpression, owner: FunctionInfo) -> bool:
 def container_attr(recv: cst.BaseExpression, ctx: Ctx) -> bool:
     """`self.<name>` of the handler's object is a container built in memory (`_container`)."""
     return _self_attr(recv, ctx) and _container(recv, ctx)
+
+
+def _fresh_key(call: cst.Call, ctx: Ctx) -> bool:
+    """The command's key is made new on each call (`f"dlq:{uuid4().hex}"`): a new record each time."""
+    from .effects import made_fresh  # effects imports the resolver this module is loaded before
+
+    return made_fresh(positional(call, 0) or kwarg(call, "name"), ctx)
 
 
 def _container(recv: cst.BaseExpression, ctx: Ctx) -> bool:
