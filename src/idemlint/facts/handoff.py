@@ -29,7 +29,8 @@ name suggests:
   under a `redis` name (`self.redisClient.hgetall("dlr:%s" % msgid)`, then `hmset`, `expire` or
   `delete` of that key; a client handed to the constructor, so its library is out of view): a read
   changes nothing, and the same key set or deleted again ends the same. Counters and list pushes
-  are effects (`facts.effects`), and so is a write under a key made new on each call.
+  are effects (`facts.effects`), and so is a write under a key made new on each call. A read command
+  only Redis spells so (`hgetall`, `smembers`, `xpending_range`) is a read on any receiver.
 """
 
 from __future__ import annotations
@@ -69,7 +70,13 @@ TAKES = {"pop", "get"}
 REDIS_READ_COMMANDS = frozenset({"get", "mget", "hget", "hmget", "hgetall", "hkeys", "hvals", "hlen", "hexists",
                                  "exists", "sismember", "smismember", "smembers", "scard", "lrange", "llen",
                                  "lindex", "zrange", "zrangebyscore", "zscore", "zcard", "ttl", "pttl", "type",
-                                 "strlen", "getbit", "keys", "scan"})
+                                 "strlen", "getbit", "keys", "scan", "xlen", "xrange", "xrevrange", "xpending",
+                                 "xpending_range", "xinfo_stream", "xinfo_groups", "xinfo_consumers"})
+# ... of them, those no other library spells so (`get`, `keys`, `scan` are everyone's): a read whatever
+# the receiver's name (`self._client.xpending_range(...)` in a project's stream wrapper)
+REDIS_OWN_READS = frozenset({"hgetall", "hmget", "hkeys", "hvals", "hexists", "sismember", "smismember", "smembers",
+                             "lrange", "zrange", "zrangebyscore", "zscore", "zcard", "xrange", "xrevrange",
+                             "xpending", "xpending_range", "xinfo_stream", "xinfo_groups", "xinfo_consumers"})
 # ... and those that leave a key as a repeat of them leaves it (set, delete, expire, set membership)
 REDIS_SAME_WRITES = frozenset({"set", "setex", "psetex", "hset", "hmset", "mset", "delete", "unlink", "hdel",
                                "expire", "pexpire", "expireat", "persist", "sadd", "srem", "zadd", "zrem"})
@@ -120,6 +127,8 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         return GIVEN
     if name in WAKES and _waiter(recv, ctx):
         return "a waiter in memory"
+    if name in REDIS_OWN_READS:
+        return "a Redis key read"  # `self._client.xpending_range(stream, group, ...)`
     if name in REDIS_READ_COMMANDS | REDIS_SAME_WRITES and _REDIS_NAME.search(last) and not _fresh_key(call, ctx):
         return "a Redis key read or overwritten"  # `self.redisClient.hgetall(key)`: the same state again
     return None
