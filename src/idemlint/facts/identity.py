@@ -139,9 +139,14 @@ GENERIC_KEYS = {"key", "k", "name", "cache_key"}
 NOT_ID_FIELDS = {"key", "seq", "sequence", "offset", "api_key", "s3_key", "object_key", "cache_key"}
 
 
+# a field whose name has `uuid` (or `ulid`, `ksuid`) as a word anywhere holds one: those words name
+# nothing else (`acknowledge_uuid_response`, `uuid_str`)
+_UNIQUE_WORD = lazy_re(r"(?i)(^|[_\-.])(uuid|ulid|ksuid)([_\-.]|$)")
+
+
 def is_id_field(name: str) -> bool:
     """An id-like field of a published payload or header."""
-    return normal(name) not in NOT_ID_FIELDS and is_id_name(name)
+    return normal(name) not in NOT_ID_FIELDS and (is_id_name(name) or bool(_UNIQUE_WORD.search(name)))
 
 
 def mentions(expr: cst.CSTNode, names: Set[str]) -> bool:

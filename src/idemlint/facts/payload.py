@@ -998,6 +998,17 @@ def _publisher_own(value: cst.BaseExpression, ctx: Ctx) -> bool:
     return literal(value) or configured(value, ctx)
 
 
+def key_string(key: cst.BaseExpression, ctx: Ctx) -> Optional[str]:
+    """A dict display's key as text: a string, or a module constant bound once to one (`X_DELAY`
+    after `X_DELAY = "x-delay"`, not a local of the function)."""
+    text = string_value(key)
+    if text is None and isinstance(key, cst.Name) and (ctx.func is None or key.value not in ctx.func.assigns):
+        values = ctx.index.module_assigns.get(key.value, ())
+        if len(values) == 1 and values[0][1] is None and values[0][2] == "=":
+            text = string_value(values[0][0])
+    return text
+
+
 def _constant_display_keys(expr: cst.Dict, ctx: Ctx) -> Optional[List[str]]:
     """The keys of a dict display whose keys are strings or module constants bound once to one
     (`{X_DELAY: delay}` after `X_DELAY = "x-delay"`); None when one is neither."""
@@ -1005,11 +1016,7 @@ def _constant_display_keys(expr: cst.Dict, ctx: Ctx) -> Optional[List[str]]:
     for el in expr.elements:
         if isinstance(el, cst.StarredDictElement):
             return None
-        key = string_value(el.key)
-        if key is None and isinstance(el.key, cst.Name) and (ctx.func is None or el.key.value not in ctx.func.assigns):
-            values = ctx.index.module_assigns.get(el.key.value, ())
-            if len(values) == 1 and values[0][1] is None and values[0][2] == "=":
-                key = string_value(values[0][0])
+        key = key_string(el.key, ctx)
         if key is None:
             return None
         keys.append(key)
@@ -1116,7 +1123,7 @@ def id_values(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression]:
         return out
     if isinstance(expr, cst.Dict):
         return [el.value for el in expr.elements
-                if isinstance(el, cst.DictElement) and _slot(string_value(el.key) or "")]
+                if isinstance(el, cst.DictElement) and _slot(key_string(el.key, ctx) or "")]
     if isinstance(expr, (cst.List, cst.Tuple)):
         return [el.value.elements[1].value for el in expr.elements
                 if isinstance(el.value, cst.Tuple) and len(el.value.elements) == 2
@@ -1126,9 +1133,10 @@ def id_values(expr: cst.BaseExpression, ctx: Ctx) -> List[cst.BaseExpression]:
 
 def payload_id_values(expr: Optional[cst.BaseExpression], ctx: Ctx) -> List[cst.BaseExpression]:
     """The values a payload written out as a mapping (through serialising wrappers and a local bound
-    once) puts under id fields: `{**fields, "_origin_id": str(entry_id)}` -> `[str(entry_id)]`; or
-    the id keywords of the object or builder call it is made by, as `fields` reads them
-    (`JobResult(job_id=job["job_id"], ...)`, `build_result_message(job_id=execution.job_id, ...)`)."""
+    once) puts under id fields, its keys strings or module constants bound to one: `{**fields,
+    "_origin_id": str(entry_id)}` -> `[str(entry_id)]`; or the id keywords of the object or builder
+    call it is made by, as `fields` reads them (`JobResult(job_id=job["job_id"], ...)`,
+    `build_result_message(job_id=execution.job_id, ...)`)."""
     for _ in range(4):
         if expr is None:
             return []
@@ -1139,7 +1147,7 @@ def payload_id_values(expr: Optional[cst.BaseExpression], ctx: Ctx) -> List[cst.
         expr = resolved
     if isinstance(expr, cst.Dict):
         return [el.value for el in expr.elements
-                if isinstance(el, cst.DictElement) and _slot(string_value(el.key) or "")]
+                if isinstance(el, cst.DictElement) and _slot(key_string(el.key, ctx) or "")]
     if isinstance(expr, cst.Call):
         return [a.value for a in expr.args if a.keyword is not None and _slot(a.keyword.value)] \
             + _positional_id_values(expr, ctx)
