@@ -170,8 +170,9 @@ def _given_choice(name: str, ctx: Ctx) -> bool:
 
 def _registered_route(name: str, ctx: Ctx) -> bool:
     """`func = self.event_routes[event.path]`, then `await func(...)`, where a method of the class
-    registers callables in that table (`def decorator(func): self.event_routes[path] = func`): a
-    handler its users gave it, picked by the message."""
+    registers callables in that table (`def decorator(func): self.event_routes[path] = func`) or
+    builds it from what it was given (`_given_table`): a handler its users gave it, picked by the
+    message."""
     func = ctx.func
     bound = func.assigns.get(name, ()) if func is not None else ()
     if len(bound) != 1 or bound[0][2] != "=":
@@ -186,6 +187,8 @@ def _registered_route(name: str, ctx: Ctx) -> bool:
     if not (_self_attr(value, ctx)):
         return False
     table, cls = value.attr.value, ctx.index.class_of(func)
+    if _given_table(table, ctx):
+        return True
     for other in ctx.index.functions:
         if ctx.index.class_of(other) is not cls or other is func:
             continue
@@ -195,6 +198,15 @@ def _registered_route(name: str, ctx: Ctx) -> bool:
                             and t.target.value.attr.value == table for t in node.targets):
                 return True
     return False
+
+
+def _given_table(table: str, ctx: Ctx) -> bool:
+    """Every assignment of `self.<table>` builds it from what the assigning method was given:
+    `{fn.__name__: fn for fn in worker_settings.functions}` (a task worker's functions by name)."""
+    values = [(v, o) for v, o in _values(table, ctx) if not isinstance(v, (cst.Dict, cst.List)) or v.elements]
+    return bool(values) and all(
+        owner is not None and isinstance(value, (cst.DictComp, cst.ListComp)) and _mentions_param(value.for_in.iter, owner)
+        for value, owner in values)
 
 
 def _self_attr(expr: cst.BaseExpression, ctx: Ctx) -> bool:
@@ -233,20 +245,30 @@ def _values(attr: str, ctx: Ctx):
 
 def _given_attr(attr: str, ctx: Ctx) -> bool:
     """`self.callback(...)` where every assignment of `self.callback` stores a parameter of the method
-    assigning it (`self.callback = callback`, `self.fn = fn or default_fn`) and the class defines no
+    assigning it (`self.callback = callback`, `self.fn = fn or default_fn`, `self.on_job_start =
+    settings.on_job_start`), or only ever None in the class (its users set it), and the class defines no
     method of that name."""
     cls = ctx.index.class_of(ctx.func)
     if cls is None or attr in cls.methods:
         return False
-    # `self.callback = None` until a setter stores one: None is no code to run
-    values = [(v, o) for v, o in _values(attr, ctx) if not (isinstance(v, cst.Name) and v.value == "None")]
+    # `self.callback = None` until a setter stores one: None is no code to run; a hook the class only
+    # ever sets to None (`self.after_job_end = None`) is one its users assign from outside
+    assigned = _values(attr, ctx)
+    values = [(v, o) for v, o in assigned if not (isinstance(v, cst.Name) and v.value == "None")]
+    if assigned and not values:
+        return True
     return bool(values) and all(owner is not None and _mentions_param(value, owner) for value, owner in values)
 
 
 def _mentions_param(value: cst.BaseExpression, owner: FunctionInfo) -> bool:
-    """`callback`, `callback or default_callback`, `fn if fn else default`: a parameter of `owner`."""
-    return any(isinstance(v, cst.Name) and v.value in owner.params and v.value not in ("self", "cls")
-               for v in alternatives(value))
+    """`callback`, `callback or default_callback`, `fn if fn else default`: a parameter of `owner`;
+    or what a parameter holds (`worker_settings.on_job_start`: a hook of the settings it was given)."""
+    for v in alternatives(value):
+        while isinstance(v, cst.Attribute):
+            v = v.value
+        if isinstance(v, cst.Name) and v.value in owner.params and v.value not in ("self", "cls"):
+            return True
+    return False
 
 
 def container_attr(recv: cst.BaseExpression, ctx: Ctx) -> bool:
