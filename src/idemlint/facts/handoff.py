@@ -19,7 +19,9 @@ name suggests:
   same entry back;
 - a callable the consumer was built with (`self.callback = callback` in `__init__` or in a setter,
   after `self.callback = None`; a parameter; a local that picks it or the class's own default; or an
-  object the function that made the callback was given, `mailbox.handle(message)`): a
+  object the function that made the callback was given, `mailbox.handle(message)`; a method the
+  class inherits from a third-party library's base class, `self.process_event(...)` under
+  eventcore's `Consumer`, which dispatches to the handlers its users register): a
   plug-in chosen by whoever wires the consumer. What it does is known where it is written, not in the
   transport that calls it (in real code: buffers, index look-ups, UI broadcasts);
 - a waiter taken out of a registry held in memory (`event = self._waiting.pop(msg_id)`, then
@@ -36,6 +38,7 @@ name suggests:
 from __future__ import annotations
 
 import re
+import sys
 from typing import Optional
 
 import libcst as cst
@@ -118,7 +121,7 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         return "in-memory state"
     if name in FILE_WRITES and _rewritten_file(recv, ctx):
         return "a file it rewrites whole"
-    if _self_attr(func, ctx) and _given_attr(func.attr.value, ctx):
+    if _self_attr(func, ctx) and (_given_attr(func.attr.value, ctx) or _library_base_method(func.attr.value, ctx)):
         return GIVEN
     if isinstance(recv, cst.Name) and ctx.func is not None and ctx.func.parent is not None \
             and recv.value not in ctx.func.params and _given(recv.value, ctx.func.parent):
@@ -198,6 +201,23 @@ def _registered_route(name: str, ctx: Ctx) -> bool:
                             and t.target.value.attr.value == table for t in node.targets):
                 return True
     return False
+
+
+def _library_base_method(name: str, ctx: Ctx) -> bool:
+    """`self.process_event(...)` in a class that defines no such method and whose bases all come from
+    an installed third-party library (eventcore's `Consumer`, not the standard library's, not the
+    project's): the library's own dispatch to the handlers its users register with it."""
+    cls = ctx.index.class_of(ctx.func)
+    if cls is None or not cls.bases or name in cls.methods:
+        return False
+    project = ctx.index.project
+    for base in cls.bases:
+        origin = ctx.origin(base) or ""
+        root = origin.split(".")[0]
+        if not root or root not in ctx.index.import_roots or root in sys.stdlib_module_names or (
+                project is not None and project.is_project_origin(origin, ctx.index.path)):
+            return False
+    return True
 
 
 def _given_table(table: str, ctx: Ctx) -> bool:
