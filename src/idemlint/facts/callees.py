@@ -786,6 +786,11 @@ def _by_origin(origin: Optional[str], project, path: Optional[str], hops: int = 
     return _in_module(loaded, rest, project, hops)
 
 
+def by_dotted_name(name: str, project, path: Optional[str]) -> Optional[Callee]:
+    """The project function a dotted name written out names (`"app.tasks.refresh_role"`), or None."""
+    return _by_origin(name, project, path)
+
+
 def _in_module(loaded, rest: List[Tuple[str, bool]], project, hops: int) -> Optional[Callee]:
     index: ModuleIndex = loaded.index
     if not rest or hops > MAX_HOPS:

@@ -53,6 +53,8 @@ PURE_CALL = lazy_re(
     r"transaction_begin|transaction_commit|transaction_abort)$"
 )
 BUILTINS = set(dir(builtins))
+# a dotted path of identifiers (`"consoleme.celery_tasks.celery_tasks.refresh_iam_role"`)
+_DOTTED_NAME = lazy_re(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 # Libraries whose side effects the effect tables classify; a call into them is seen, not handed off.
 KNOWN_LIBRARIES = {
     "requests", "httpx", "aiohttp", "urllib3", "urllib", "stripe", "braintree", "twilio", "smtplib",
@@ -954,7 +956,12 @@ def _raw_body(payload: Optional[cst.BaseExpression], tainted: Set[str], func: Op
 
 def _task_function(target: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> Optional[callees.Callee]:
     """The function a task or actor `target` runs: a project function (a Celery task, a decorated
-    actor), or what an actor made by a call runs (`cleanup = dramatiq.actor(CleanupTask())`)."""
+    actor), what an actor made by a call runs (`cleanup = dramatiq.actor(CleanupTask())`), or the
+    project function a Celery task name written out names (`send_task("app.tasks.refresh_role")`:
+    a task's default name is its module's dotted path and the function's name)."""
+    name = string_value(target)
+    if name is not None:
+        return callees.by_dotted_name(name, project, path) if _DOTTED_NAME.match(name) else None
     found = callees.resolve(target, ctx, project, path)
     if found is not None or not isinstance(target, cst.Name):
         return found
