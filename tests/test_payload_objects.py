@@ -4,7 +4,9 @@
   copy holds every field of the dataclass, its id among them (`_given_keys`);
 - a parameter annotated with the class and rebound through a fluent method of it (`msg =
   msg.with_routing_key(key)`, returning another `Message`) keeps its declared type, so
-  `msg.to_dict()` is read (`ModuleIndex._resolve_name`).
+  `msg.to_dict()` is read (`ModuleIndex._resolve_name`);
+- a parameter annotated with a type variable bound to the class (`BaseEvent = TypeVar("BaseEvent",
+  bound=Event)`, in another module) is an object of that class (`callees._class_in`).
 Each twin without the id field is still reported.
 """
 
@@ -123,3 +125,62 @@ def test_parameter_rebound_by_a_fluent_method_without_an_id_is_reported(tmp_path
     found = project_findings(tmp_path, {"bus/__init__.py": "", "bus/core.py": MESSAGE.format(id_entry=""),
                                         "bus/topic.py": TOPIC})
     assert [f for f in found if f[1] == "IDEM003" and f[0] == "topic.py"], found
+
+
+EVENTS = '''
+import json
+import uuid
+
+
+class Event:
+    def __init__(self, event_name, {id_param}):
+        self.event_name = event_name
+        {id_line}
+
+
+class EventJsonSerializer:
+    @staticmethod
+    def serialize(event):
+        return json.dumps(vars(event))
+'''
+
+TYPES = '''
+from typing import TypeVar
+
+from svc.events import Event
+
+BaseEvent = TypeVar("BaseEvent", bound=Event)
+'''
+
+SNS_PUBLISHER = '''
+import boto3
+
+from svc.events import EventJsonSerializer
+from svc.types import BaseEvent
+
+
+class TopicPublisher:
+    def __init__(self, topic_arn):
+        self.topic_arn = topic_arn
+        self.sns = boto3.client("sns")
+
+    def publish(self, event: BaseEvent):
+        self.sns.publish(TopicArn=self.topic_arn, Message=EventJsonSerializer.serialize(event))
+'''
+
+
+def _typevar_project(with_id: bool) -> dict:
+    events = EVENTS.format(id_param="event_id=None" if with_id else "source=None",
+                           id_line="self.event_id = event_id or uuid.uuid4().hex" if with_id
+                           else "self.source = source")
+    return {"svc/__init__.py": "", "svc/events.py": events, "svc/types.py": TYPES, "svc/publisher.py": SNS_PUBLISHER}
+
+
+def test_parameter_annotated_with_a_bound_type_variable_is_an_object_of_its_bound(tmp_path: Path):
+    # `event: BaseEvent`, where `BaseEvent = TypeVar("BaseEvent", bound=Event)` in another module: the
+    # event is an `Event`, whose `event_id` the serialised payload carries
+    assert project_findings(tmp_path, _typevar_project(with_id=True)) == []
+
+
+def test_bound_type_variable_of_a_class_without_an_id_is_reported(tmp_path: Path):
+    assert project_findings(tmp_path, _typevar_project(with_id=False)) == [("publisher.py", "IDEM003", "low")]

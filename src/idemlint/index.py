@@ -206,6 +206,7 @@ MAX_RESOLVE_DEPTH = 16
 # Library functions that return another library's object: what they return is that object
 # (`intelmq.lib.utils.create_request_session(bot) -> requests.Session`, preconfigured for the bot)
 LIBRARY_FACTORIES = {"intelmq.lib.utils.create_request_session": "requests.Session"}
+TYPE_VARS = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
 
 def children(node: cst.CSTNode) -> List[cst.CSTNode]:
     """The syntactic children of `node`, without whitespace and punctuation.
@@ -902,6 +903,9 @@ class ModuleIndex:
             base = self.resolve(expr.func, func, d)
             if not base:
                 return None
+            if base in TYPE_VARS and kwarg(expr, "bound") is not None:
+                # `BaseEvent = TypeVar("BaseEvent", bound=Event)`: what it annotates is an `Event`
+                return self.resolve(kwarg(expr, "bound"), func, d)
             base = LIBRARY_FACTORIES.get(base, base)
             first = string_value(positional(expr, 0))
             if first is not None and len(first) <= 40 and first.replace("-", "").replace("_", "").isalnum():

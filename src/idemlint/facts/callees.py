@@ -16,7 +16,7 @@ import libcst as cst
 
 from ..records import dataclass
 from ..detect.base import Ctx, func_ref
-from ..index import ClassInfo, FunctionInfo, ModuleIndex, alternatives, dotted, string_value
+from ..index import TYPE_VARS, ClassInfo, FunctionInfo, ModuleIndex, alternatives, dotted, kwarg, string_value
 from ..project import camel_words
 
 MAX_HOPS = 6  # re-exports and base classes followed when resolving one call
@@ -750,7 +750,22 @@ def _class_in(index: ModuleIndex, rest: List[Tuple[str, bool]], project, path: s
         located = _locate(index.imports[name], project, path, broker_only)
         if located is not None:
             return _class_in(located[0].index, located[1], project, located[0].path, hops + 1, broker_only)
+    bound = _type_var_bound(index, name)
+    if bound is not None and hops <= MAX_HOPS:
+        # `BaseEvent = TypeVar("BaseEvent", bound=Event)`: what it annotates is an `Event`
+        return _class_named(bound, index, None, project, path, hops + 1, broker_only)
     return None
+
+
+def _type_var_bound(index: ModuleIndex, name: str) -> Optional[cst.BaseExpression]:
+    """The `bound=` of a module global bound once to a `TypeVar(...)`, else None."""
+    values = index.module_assigns.get(name, ())
+    if len(values) != 1 or not isinstance(values[0][0], cst.Call):
+        return None
+    call = values[0][0]
+    if (dotted(call.func) or "").rpartition(".")[2] != "TypeVar" or index.resolve(call.func, None) not in TYPE_VARS:
+        return None
+    return kwarg(call, "bound")
 
 
 def _method(cls: ClassInfo, name: str, index: ModuleIndex, project, path: Optional[str], hops: int) -> Optional[Callee]:
