@@ -1,4 +1,5 @@
-"""boto3 / aiobotocore SQS (and SNS publishers): `delete_message`, `message.delete()`, `send_message`."""
+"""boto3 / aiobotocore SQS (and the other AWS publishers: SNS, Kinesis, Firehose, EventBridge):
+`delete_message`, `message.delete()`, `send_message`, `put_record(s)`, `put_events`."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class SqsAdapter(Adapter):
     roots = ROOTS
     # (`MessageBody`: a send on a boto3 queue resource, `queue.send_message(MessageBody=...)`, names no QueueUrl)
     tokens = ("delete_message", "ReceiptHandle", "receive_messages", "QueueUrl", "MessageBody", "TopicArn", "Topic",
-              "PlatformEndpoint")
+              "PlatformEndpoint", "PartitionKey", "DeliveryStreamName", "put_events")
     gate_needs = {  # the keywords (or, for `message.delete()`, the receive) each call needs
         "delete_message": ("QueueUrl", "ReceiptHandle"), "delete_message_batch": ("Entries",),
         "delete_messages": ("Entries",), "send_message": ("MessageBody",),
@@ -31,9 +32,13 @@ class SqsAdapter(Adapter):
         "publish": ("TopicArn", "TargetArn", "Topic", "PlatformEndpoint"),
         "send_message_batch": ("Entries",), "send_messages": ("Entries",),
         "publish_batch": ("PublishBatchRequestEntries",),
+        # Kinesis (`PartitionKey`), Firehose (`DeliveryStreamName`), EventBridge (`Entries`)
+        "put_record": ("PartitionKey", "DeliveryStreamName"), "put_records": ("PartitionKey",),
+        "put_record_batch": ("DeliveryStreamName",), "put_events": ("Entries",),
     }
     ack_names = frozenset(['delete', 'delete_message', 'delete_message_batch', 'delete_messages'])
-    produce_names = frozenset(['publish', 'send_message', 'send_message_batch', 'send_messages', 'publish_batch'])
+    produce_names = frozenset(['publish', 'send_message', 'send_message_batch', 'send_messages', 'publish_batch',
+                               'put_record', 'put_records', 'put_record_batch', 'put_events'])
 
     def ack(self, call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         if not isinstance(call.func, cst.Attribute):
@@ -75,6 +80,8 @@ class SqsAdapter(Adapter):
         elif name == "publish_batch" and "PublishBatchRequestEntries" in kws:
             return _batch(call, ctx, "PublishBatchRequestEntries", "Message",
                           ProduceSite("sns", "SNS `publish_batch()`", None, evidence="SNS batch publish"))
+        elif name in ("put_record", "put_records", "put_record_batch", "put_events"):
+            return _stream_put(call, ctx, name, kws)
         else:
             return None
         if kwarg(call, "MessageDeduplicationId") is not None:
@@ -94,6 +101,33 @@ _SNS_RESOURCE = lazy_re(r"^(boto3|aioboto3|boto3\.session\.Session\(\))[\w.()]*\
 
 def _sns_resource(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     return expr is not None and _SNS_RESOURCE.match(ctx.origin(expr) or "") is not None
+
+
+def _stream_put(call: cst.Call, ctx: Ctx, name: str, kws) -> Optional[ProduceSite]:
+    """A record appended to a Kinesis stream (`put_record(StreamName=, Data=, PartitionKey=)`,
+    `put_records(Records=[{"Data", "PartitionKey"}])`) or a Firehose delivery stream
+    (`put_record(DeliveryStreamName=, Record={"Data": ...})`, `put_record_batch(Records=[...])`), or
+    events put on an EventBridge bus (`put_events(Entries=[{"Source", "DetailType", "Detail"}])`).
+    None of them has a message id the sender sets: the id a reader can drop a repeat by is one the
+    record's data (or the event's `Detail`) carries. Each call appends again (botocore's models)."""
+    if name == "put_record" and {"Data", "PartitionKey"} <= kws:
+        return ProduceSite("kinesis", "Kinesis `put_record()`", kwarg(call, "Data"),
+                           evidence="Kinesis `put_record(Data=..., PartitionKey=...)`")
+    if name == "put_record" and {"DeliveryStreamName", "Record"} <= kws:
+        record = kwarg(call, "Record")
+        body = dict_value(record, "Data") if isinstance(record, cst.Dict) else None
+        return ProduceSite("firehose", "Firehose `put_record()`", body if body is not None else record,
+                           evidence="Firehose `put_record(DeliveryStreamName=..., Record=...)`")
+    if name == "put_records" and "Records" in kws and kws & {"StreamName", "StreamARN"}:
+        return _batch(call, ctx, "Records", "Data", ProduceSite("kinesis", "Kinesis `put_records()`", None,
+                                                               evidence="Kinesis batch put"))
+    if name == "put_record_batch" and {"DeliveryStreamName", "Records"} <= kws:
+        return _batch(call, ctx, "Records", "Data", ProduceSite("firehose", "Firehose `put_record_batch()`", None,
+                                                               evidence="Firehose batch put"))
+    if name == "put_events" and "Entries" in kws:
+        return _batch(call, ctx, "Entries", "Detail", ProduceSite("eventbridge", "EventBridge `put_events()`", None,
+                                                                 evidence="EventBridge `put_events(Entries=...)`"))
+    return None
 
 
 def _batch(call: cst.Call, ctx: Ctx, key: str, body: str, site: ProduceSite) -> ProduceSite:
