@@ -149,13 +149,18 @@ def _batch(call: cst.Call, ctx: Ctx, key: str, body: str, site: ProduceSite) -> 
 
 
 def _entry(entries: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[cst.Dict]:
-    """The dict display each batch entry is made from, or None."""
+    """The dict display each batch entry is made from (written out, made by a comprehension, either
+    bound once to a local, or appended to a local list), or None."""
     if isinstance(entries, (cst.List, cst.Tuple)) and entries.elements and isinstance(entries.elements[0].value, cst.Dict):
         return entries.elements[0].value
     if isinstance(entries, cst.ListComp) and isinstance(entries.elt, cst.Dict):
         return entries.elt
     if not isinstance(entries, cst.Name) or ctx.func is None:
         return None
+    bound = ctx.func.values_of(entries.value)
+    if len(bound) == 1 and isinstance(bound[0], (cst.List, cst.Tuple, cst.ListComp)) and (
+            not isinstance(bound[0], (cst.List, cst.Tuple)) or bound[0].elements):
+        return _entry(bound[0], ctx)  # `records = [{"Data": ..., "PartitionKey": ...} for view in views]`
     # `entries = []`, then `entries.append(entry)` of a dict display (or a local bound once to one)
     for other in ctx.func.calls:
         func = other.func
