@@ -430,7 +430,61 @@ def _relays(producer: Producer, ctx: Ctx) -> bool:
     elif isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index) \
             and string_value(expr.slice[0].slice.value) in _WHOLE_BODY:
         expr = expr.value
-    return isinstance(expr, cst.Name) and (expr.value in ctx.message_names or expr.value in _received(ctx))
+    return isinstance(expr, cst.Name) and (expr.value in ctx.message_names or expr.value in _received(ctx)) \
+        or _decoded_relay(payload, ctx)
+
+
+def _decoded_relay(payload: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """The records it consumed, each decoded and passed on (a stream bridge): a local bound once to a
+    comprehension over the consumed messages whose element is a function of this module given the
+    record (and constants) that returns the record's data decoded or reshaped, with constants added
+    (`records = [formatter(record, "\\n") for record in event["Records"]]`, where `formatter` returns
+    `{"Data": b64decode(record["kinesis"]["data"]).decode() + delimiter}`). The content is the one
+    its producer sent, as `_relays` reads it."""
+    from .facts.handover import _plain_names  # (handover imports the resolver this module is loaded with)
+
+    func = ctx.func
+    if not isinstance(payload, cst.Name) or func is None:
+        return False
+    values = func.values_of(payload.value)
+    comp = values[0] if len(values) == 1 else None
+    if not isinstance(comp, (cst.ListComp, cst.GeneratorExp)) or comp.for_in.inner_for_in is not None:
+        return False
+    skip = module_names(ctx.index)
+    if not _plain_names(comp.for_in.iter, skip) & (ctx.message_names | _received(ctx)):
+        return False
+    record = local_names(comp.for_in.target, skip)
+    call = comp.elt
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.args
+            and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value in record
+            and all(a.keyword is None and not a.star and _constant_or_module(a.value, skip) for a in call.args[1:])):
+        return False
+    helper = ctx.index.module_functions.get(call.func.value)
+    if helper is None or not helper.params or not helper.returns:
+        return False
+    given = _decoded_from(helper, helper.params[0], skip)
+    return all(_plain_names(value, skip) and _plain_names(value, skip) <= given for value in helper.returns)
+
+
+def _constant_or_module(expr: cst.BaseExpression, skip: Set[str]) -> bool:
+    return isinstance(expr, (cst.SimpleString, cst.Integer)) or isinstance(expr, cst.Name) and expr.value in skip
+
+
+def _decoded_from(func: FunctionInfo, param: str, skip: Set[str]) -> Set[str]:
+    """`param`, the locals bound once to what is read or decoded from it, and the parameters whose
+    default is a constant (a separator)."""
+    from .facts.handover import _plain_names
+
+    out = {param} | {p.name.value for p in func.node.params.params
+                     if isinstance(p.default, (cst.SimpleString, cst.Integer))}
+    for _ in range(4):
+        found = {name for name, values in func.assigns.items() if name not in out and len(values) == 1
+                 and values[0][2] == "=" and _plain_names(values[0][0], skip) and _plain_names(
+                     values[0][0], skip) <= out}
+        if not found:
+            break
+        out |= found
+    return out
 
 
 def _received(ctx: Ctx) -> Set[str]:
