@@ -751,9 +751,11 @@ class HandlerRun:
         # a `**params` dict the function builds itself (`params = dict(QueueUrl=..., MessageBody=body)`)
         # is no set of the message's own properties: the adapters read its keywords
         # (over AMQP the id is the `message_id` property: the delivered message's headers copied
-        # onto a new one do not carry it)
-        forwarded = [expr for expr in site.id_exprs if site.library not in payload.PROPERTY_ID_LIBRARIES
-                     or not payload.copied_headers(expr, ctx, tainted)] \
+        # onto a new one do not carry it; nor do an SQS message's attributes carry its `MessageId`,
+        # which SQS makes anew for the copy)
+        forwarded = [expr for expr in site.id_exprs if (site.library not in payload.PROPERTY_ID_LIBRARIES
+                     or not payload.copied_headers(expr, ctx, tainted))
+                     and not (site.library in ("sqs", "sns") and _copied_attributes(expr, tainted))] \
             + [a.value for a in call.args if a.star == "**" and not _built_dict(a.value, ctx)]
         if any(isinstance(expr, (cst.Name, cst.Attribute)) and mentions(expr, tainted)
                and not self._computed(expr, ctx, w, tainted) for expr in forwarded):
@@ -951,6 +953,23 @@ def _raw_body(payload: Optional[cst.BaseExpression], tainted: Set[str], func: Op
         return isinstance(payload.value, cst.Name) and payload.value.value in tainted
     if isinstance(payload, cst.Subscript) and isinstance(payload.value, cst.Name) and payload.value.value in tainted:
         return subscript_key(payload) in RAW_BODIES  # `record["body"]` of a Lambda SQS record
+    return False
+
+
+# where a received SQS message keeps its attributes: the boto3 resource's `message.attributes` /
+# `message.message_attributes`, the client's and Lambda's `["MessageAttributes"]` / `["messageAttributes"]`
+_SQS_ATTRIBUTES = frozenset({"attributes", "message_attributes", "MessageAttributes", "messageAttributes",
+                             "Attributes"})
+
+
+def _copied_attributes(expr: cst.BaseExpression, tainted: Set[str]) -> bool:
+    """`MessageAttributes=message.attributes` (or `record["messageAttributes"]`) of a received message:
+    its attributes copied onto a new one, which SQS gives a `MessageId` of its own."""
+    if isinstance(expr, cst.Attribute) and expr.attr.value in _SQS_ATTRIBUTES:
+        return isinstance(expr.value, cst.Name) and expr.value.value in tainted
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        key = string_value(expr.slice[0].slice.value)
+        return key in _SQS_ATTRIBUTES and isinstance(expr.value, cst.Name) and expr.value.value in tainted
     return False
 
 
