@@ -586,7 +586,8 @@ def _producer(site: ProduceSite, call: cst.Call, func: Optional[FunctionInfo], c
                     idless_messages=site.idless_messages,
                     payload_built_here=not visible and site.payload is not None and built_here(site.payload, ctx),
                     operator_input=not has_id and not constant and typed_by_operator(site.payload, ctx),
-                    payload=site.payload, envelope_set=bool(site.id_exprs), guessed=site.guessed)
+                    payload=site.payload, envelope_set=bool(site.id_exprs), guessed=site.guessed,
+                    device_push=site.device_push)
 
 
 HOOK_CALLER = lazy_re(r"^self\.(\w+)$")

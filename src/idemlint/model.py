@@ -132,6 +132,7 @@ class Producer:
     idless_messages: bool = False  # the library's messages have no id at all (`ProduceSite.idless_messages`)
     envelope_set: bool = False  # the publish gives the message properties or headers of its own
     guessed: bool = False  # through a project method the receiver's class is guessed to have (`ProduceSite.guessed`)
+    device_push: bool = False  # to a device (an SNS mobile push, an SMS): `ProduceSite.device_push`
     # the callers give the message its id: one project call at least passes a payload with an id, every
     # other one builds its payload and is judged at that call (`publishers.callers_give_ids`), so the
     # helper's own finding would repeat theirs

@@ -49,6 +49,9 @@ class ProduceSite:
     # made through a project method picked by a guess of the receiver's class (`callees.undeclared`,
     # `callees.by_interface`): which implementation runs is not certain
     guessed: bool = False
+    # delivered to a device, not to a consumer (an SNS mobile push to a platform endpoint, an SMS to a
+    # phone number): a repeat is one more notification (IDEM001's), but no code dedups it (no IDEM003)
+    device_push: bool = False
 
 
 @dataclass

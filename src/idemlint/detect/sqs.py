@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from ..lazyimport import cst  # not loaded before first use
 
 from ..index import kwarg, subscript_key, walk
+from ..facts.identity import names_in
 from ..model import STRONG
 from ..lazyre import lazy_re
 from .base import AckSite, Adapter, Ctx, ProduceSite, dict_value, keywords, receiver
@@ -23,13 +25,13 @@ class SqsAdapter(Adapter):
     roots = ROOTS
     # (`MessageBody`: a send on a boto3 queue resource, `queue.send_message(MessageBody=...)`, names no QueueUrl)
     tokens = ("delete_message", "ReceiptHandle", "receive_messages", "QueueUrl", "MessageBody", "TopicArn", "Topic",
-              "PlatformEndpoint", "PartitionKey", "DeliveryStreamName", "put_events")
+              "PlatformEndpoint", "TargetArn", "PhoneNumber", "PartitionKey", "DeliveryStreamName", "put_events")
     gate_needs = {  # the keywords (or, for `message.delete()`, the receive) each call needs
         "delete_message": ("QueueUrl", "ReceiptHandle"), "delete_message_batch": ("Entries",),
         "delete_messages": ("Entries",), "send_message": ("MessageBody",),
         # `message.delete()` of a message received here, or one typed by the boto3 stubs' annotations
         "delete": ("receive_messages", *(stub.partition(".")[0] for stub in STUB_MESSAGES)),
-        "publish": ("TopicArn", "TargetArn", "Topic", "PlatformEndpoint"),
+        "publish": ("TopicArn", "TargetArn", "Topic", "PlatformEndpoint", "PhoneNumber"),
         "send_message_batch": ("Entries",), "send_messages": ("Entries",),
         "publish_batch": ("PublishBatchRequestEntries",),
         # Kinesis (`PartitionKey`), Firehose (`DeliveryStreamName`), EventBridge (`Entries`)
@@ -67,13 +69,15 @@ class SqsAdapter(Adapter):
         if name == "send_message" and "MessageBody" in kws:
             site = ProduceSite("sqs", "SQS `send_message()`", kwarg(call, "MessageBody"),
                                evidence="SQS `send_message(MessageBody=...)`")
-        elif name == "publish" and kws & {"TopicArn", "TargetArn"} and "Message" in kws:
-            site = ProduceSite("sns", "SNS `publish()`", kwarg(call, "Message"), evidence="SNS `publish()`")
+        elif name == "publish" and kws & {"TopicArn", "TargetArn", "PhoneNumber"} and "Message" in kws:
+            site = ProduceSite("sns", "SNS `publish()`", kwarg(call, "Message"), evidence="SNS `publish()`",
+                               device_push="TopicArn" not in kws and _to_device(call))
         elif name == "publish" and "Message" in kws and _sns_resource(receiver(call), ctx):
             # the boto3 resource API: `sns.Topic(arn).publish(Message=...)` (or a `PlatformEndpoint`),
             # whose ARN the resource holds
             site = ProduceSite("sns", "SNS resource `publish()`", kwarg(call, "Message"),
-                               evidence="SNS resource `Topic(...).publish(Message=...)`")
+                               evidence="SNS resource `Topic(...).publish(Message=...)`",
+                               device_push=(ctx.origin(receiver(call)) or "").endswith(".PlatformEndpoint()"))
         elif name in ("send_message_batch", "send_messages") and "Entries" in kws:
             return _batch(call, ctx, "Entries", "MessageBody", ProduceSite("sqs", "SQS `send_message_batch()`", None,
                                                                            evidence="SQS batch send"))
@@ -97,6 +101,21 @@ class SqsAdapter(Adapter):
 # a name bound to one reads (`boto3.resource(sns).Topic()`)
 _SNS_RESOURCE = lazy_re(r"^(boto3|aioboto3|boto3\.session\.Session\(\))[\w.()]*\.resource\((['\"]?)sns\2\)"
                            r"\.(Topic|PlatformEndpoint)\(\)$")
+
+
+# what names an SNS platform endpoint (a device's app registration: `create_platform_endpoint(...)`
+# returns its `EndpointArn`)
+_ENDPOINT = lazy_re(r"endpoint", re.I)
+
+
+def _to_device(call: cst.Call) -> bool:
+    """An SNS publish to a device: an SMS (`PhoneNumber=`), or a mobile push whose `TargetArn` names
+    a platform endpoint (`TargetArn=endpoint_arn`, `self.get_or_create_platform_endpoint_arn()`);
+    a `TargetArn` that names nothing of the kind may be a topic's."""
+    if kwarg(call, "PhoneNumber") is not None:
+        return True
+    target = kwarg(call, "TargetArn")
+    return target is not None and any(_ENDPOINT.search(name) for name in names_in(target))
 
 
 def _sns_resource(expr: Optional[cst.BaseExpression], ctx: Ctx) -> bool:

@@ -51,6 +51,8 @@ class MessageWithoutId(Rule):
             return  # what a person typed at a command-line tool: the id is theirs to give
         if producer.judged_by_callers:
             return  # each caller builds the message it passes, and is judged there
+        if producer.device_push:
+            return  # a notification to a device (a mobile push, an SMS): no consumer to drop a copy
         payload = ("the payload" if producer.payload_visible
                    else "the payload (filled in here from values built elsewhere)" if producer.payload_built_here
                    else "the payload (built elsewhere)")
