@@ -52,8 +52,8 @@ def resolve_all(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]
     callee = resolve(expr, ctx, project, path)
     if callee is None:
         return (_any_class(expr, ctx, project, path) or dispatched(expr, ctx, project, path)
-                or factory_methods(expr, ctx, project, path) or by_interface(expr, ctx, project, path)
-                or undeclared(expr, ctx, project, path))
+                or by_prefix(expr, ctx) or factory_methods(expr, ctx, project, path)
+                or by_interface(expr, ctx, project, path) or undeclared(expr, ctx, project, path))
     if project is None or callee.func.class_name is None or not is_stub(callee.func):
         return [callee]
     if not overrides:  # a protocol's implementations are no overrides: what a call typed by it runs
@@ -249,6 +249,35 @@ def dispatched(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
             if all(callee.func.node is not c.func.node for c in out):
                 out.append(replace(callee, guessed=True) if guessed else callee)
     return out
+
+
+def by_prefix(expr: cst.BaseExpression, ctx: Ctx) -> List[Callee]:
+    """A method picked by a name made at run time: `getattr(self, "do_" + command)(...)` (or
+    `f"do_{command}"`, also through a local bound once to the `getattr`): every method of the class
+    whose name starts with the prefix, one of which runs (a command table the class's method names
+    make)."""
+    if isinstance(expr, cst.Name) and ctx.func is not None:
+        values = ctx.func.values_of(expr.value)
+        expr = values[0] if len(values) == 1 else expr
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "getattr"
+            and len(expr.args) >= 2 and isinstance(expr.args[0].value, cst.Name) and expr.args[0].value.value == "self"):
+        return []
+    prefix = _name_prefix(expr.args[1].value)
+    cls = ctx.index.class_of(ctx.func) if ctx.func is not None else None
+    if not prefix or cls is None:
+        return []
+    return [Callee(method, ctx.index, None) for name, method in sorted(cls.methods.items()) if name.startswith(prefix)]
+
+
+def _name_prefix(name: cst.BaseExpression) -> str:
+    """The constant start of a name made at run time: `"do_" + command` or `f"do_{command}"` -> "do_"
+    (at least three characters; "" for anything else)."""
+    prefix = ""
+    if isinstance(name, cst.BinaryOperation) and isinstance(name.operator, cst.Add):
+        prefix = string_value(name.left) or ""
+    elif isinstance(name, cst.FormattedString) and name.parts and isinstance(name.parts[0], cst.FormattedStringText):
+        prefix = name.parts[0].value if len(name.parts) > 1 else ""
+    return prefix if len(prefix) >= 3 and prefix.replace("_", "a").isalnum() else ""
 
 
 def _nested_entry(expr: cst.BaseExpression, ctx: Ctx) -> Optional[Tuple[cst.BaseExpression, str]]:
