@@ -164,15 +164,37 @@ def _callers(gen: FunctionInfo, index: ModuleIndex) -> List[Caller]:
 
 
 def _loop_caller(func: FunctionInfo, loop: cst.For, ctx: Ctx) -> Caller:
-    """`for m in gen(): pool.submit(work, m)`: the next message is asked for right after the hand-off."""
+    """`for m in gen(): pool.submit(work, m)`: the next message is asked for right after the hand-off
+    (also one a function of the project makes of what the loop gives it: `data = self.handler(event)`,
+    then `self._push_to_queue(data)`, which puts it on an in-memory queue)."""
     shape = Shape(func.node)
-    tainted = local_names(loop.target, set())
+    tainted = message_data(func, local_names(loop.target, set()), module_names(ctx.index))
     for call in func.calls:
         if shape.inside(call, loop) and call is not loop.iter:
             handed = classify(call, ctx, tainted)
+            via = ""
+            if handed is None:
+                handed, via = _helper_hand_off(call, ctx, tainted)
             if handed is not None:
-                return Caller(func, call, "handed", handed.what, api=handed.strength >= STRONG)
+                return Caller(func, call, "handed", handed.what + via, api=handed.strength >= STRONG)
     return Caller(func, loop.iter, "loops")
+
+
+def _helper_hand_off(call: cst.Call, ctx: Ctx, tainted: Set[str]):
+    """The hand-off a project function `call` runs does with what it is given (its parameters), one
+    level down: (the hand-off, " (in `helper`)"), or (None, "")."""
+    if not any(a.value is not None and local_names(a.value, set()) & tainted for a in call.args):
+        return None, ""
+    callee = callees.resolve(call.func, ctx, ctx.index.project, ctx.index.path)
+    if callee is None:
+        return None, ""
+    inner = Ctx(callee.index, callee.func)
+    params = set(callee.func.params) - {"self", "cls"}
+    for c in callee.func.calls:
+        handed = classify(c, inner, params)
+        if handed is not None:
+            return handed, f" (in `{callee.func.symbol}`)"
+    return None, ""
 
 
 def _chunking(call: cst.Call, ctx: Ctx) -> Optional[str]:
