@@ -9,7 +9,6 @@ from typing import Optional
 from ..lazyimport import cst  # not loaded before first use
 
 from ..index import kwarg, subscript_key, walk
-from ..facts.identity import names_in
 from ..model import STRONG
 from ..lazyre import lazy_re
 from .base import AckSite, Adapter, Ctx, ProduceSite, dict_value, keywords, receiver
@@ -112,6 +111,8 @@ def _to_device(call: cst.Call) -> bool:
     """An SNS publish to a device: an SMS (`PhoneNumber=`), or a mobile push whose `TargetArn` names
     a platform endpoint (`TargetArn=endpoint_arn`, `self.get_or_create_platform_endpoint_arn()`);
     a `TargetArn` that names nothing of the kind may be a topic's."""
+    from ..facts.identity import names_in  # the facts load libcst, which this module does not need yet
+
     if kwarg(call, "PhoneNumber") is not None:
         return True
     target = kwarg(call, "TargetArn")
