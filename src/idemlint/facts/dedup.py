@@ -22,8 +22,12 @@ DEDUP_STORE = lazy_re(
     r"process|inbox|dedup|idempot|handled|consum|seen|received|message_?log|already|done|unique_?message",
     re.I,
 )
+# (`duplicate` leading a name is the verb "copy" or an adjective of what follows,
+# `duplicate_item(...)`, `duplicate_side_effect_signals(trace)`: no lookup unless what follows asks
+# whether one exists)
 LOOKUP_HELPER = lazy_re(
-    r"already|duplicate|dedup|idempot|(^|_)seen($|_)|has_seen|(is|was|been)_(processed|handled|done|consumed|seen)"
+    r"already|(?<!^)(?<!^_)(?<!^__)duplicate|^_*duplicate($|_(exists|check|found|of|message|event|id|key|request|"
+    r"delivery)(_|$))|dedup|idempot|(^|_)seen($|_)|has_seen|(is|was|been)_(processed|handled|done|consumed|seen)"
     r"|processed_before|^is_new|first_time|check_processed|^processed$",
     re.I,
 )
