@@ -53,7 +53,8 @@ def resolve_all(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]
     if callee is None:
         return (_any_class(expr, ctx, project, path) or dispatched(expr, ctx, project, path)
                 or by_prefix(expr, ctx) or factory_methods(expr, ctx, project, path)
-                or by_interface(expr, ctx, project, path) or undeclared(expr, ctx, project, path))
+                or by_interface(expr, ctx, project, path) or undeclared(expr, ctx, project, path)
+                or given_callables(expr, ctx, project, path))
     if project is None or callee.func.class_name is None or not is_stub(callee.func):
         return [callee]
     if not overrides:  # a protocol's implementations are no overrides: what a call typed by it runs
@@ -248,6 +249,58 @@ def dispatched(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
         for callee in found_callees:
             if all(callee.func.node is not c.func.node for c in out):
                 out.append(replace(callee, guessed=True) if guessed else callee)
+    return out
+
+
+MAX_CONSTRUCTION_FILES = 8
+
+
+def given_callables(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
+    """`self.callback(...)`, where the class stores `self.callback` only from a parameter of its
+    `__init__` (`self.__provision_callback = provision_callback`) and every construction of the class
+    in the project passes a function of the project for it (`RabbitMQConsumer(params, exchange, queue,
+    provision, logger)` in the plugin module): those functions, what the callable runs. Nothing when a
+    construction passes something else (a lambda, a parameter of its own) or none is found."""
+    if project is None or path is None or not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)
+                                               and expr.value.value == "self") or ctx.func is None:
+        return []
+    cls = ctx.index.class_of(ctx.func)
+    init = cls.methods.get("__init__") if cls is not None else None
+    if cls is None or init is None or expr.attr.value in cls.methods:
+        return []
+    stored = [(v, o) for v, o, how in cls.attr_values.get(expr.attr.value, ())
+              if how == "=" and not (isinstance(v, cst.Name) and v.value == "None")]
+    if not stored or any(o is not init or not isinstance(v, cst.Name) or v.value not in init.params for v, o in stored):
+        return []
+    params = {v.value for v, _ in stored}  # type: ignore[union-attr]
+    if len(params) != 1:
+        return []
+    param = params.pop()
+    from ..index import argument
+
+    home = os.path.abspath(path)
+    # (a call of the name is one of this class only if it resolves to it: checked below)
+    files = [f for f in project.files_calling(cls.name, path) if not project.is_test_code(f)]
+    if not files or len(files) > MAX_CONSTRUCTION_FILES:
+        return []
+    out: List[Callee] = []
+    for file in files:
+        loaded = None if os.path.abspath(file) == home else project.load(file)
+        index, where = (ctx.index, path) if loaded is None else (loaded.index, loaded.path)
+        if loaded is None and os.path.abspath(file) != home:
+            return []
+        for scope, call in index.calls_named(cls.name):
+            at = Ctx(index, scope)
+            built = class_named(call.func, at, where)
+            if built is None or built[0].name != cls.name or not (
+                    built[0].node is cls.node or built[2] is not None and same_file(built[2], path)):
+                continue  # (the class as another module reads it: its module parsed on its own)
+            given = argument(call, init, param)
+            target = resolve(given, at, project, where) if given is not None else None
+            if target is None:
+                return []  # a lambda, a parameter, a library's function: what runs is not known
+            if all(target.func.node is not c.func.node for c in out):
+                out.append(target)
     return out
 
 

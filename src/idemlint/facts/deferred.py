@@ -30,7 +30,7 @@ POOL_METHODS = {"apply_async", "map_async", "starmap_async", "imap", "imap_unord
 LOOP_CALLS = {"call_soon", "call_soon_threadsafe", "call_later", "call_at", "run_coroutine_threadsafe"}
 NAMES = {"submit", "map", "run_in_executor", "create_task", "ensure_future", "put", "put_nowait", "Thread",
          "Timer", "Process", "add_job", "crawl", *POOL_METHODS, *LOOP_CALLS}
-QUEUE_NAME = lazy_re(r"(^|_)(q|queue|queues|inbox|backlog|jobs|work|tasks|pending|buffer)$", re.I)
+QUEUE_NAME = lazy_re(r"(^|_)(q|inq|outq|queue|queues|inbox|backlog|jobs|work|tasks|pending|buffer)$", re.I)
 EXECUTOR_NAME = lazy_re(r"(executor|pool|workers?)$", re.I)
 # results and futures that are waited for: the work is done when the handler goes on
 WAIT_CALLS = {"result", "join", "wait", "gather", "as_completed", "wait_for", "exception", "shield"}
