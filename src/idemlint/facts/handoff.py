@@ -27,6 +27,9 @@ name suggests:
 - a waiter taken out of a registry held in memory (`event = self._waiting.pop(msg_id)`, then
   `event.send(body)` or `future.set_result(body)`): it wakes a caller of this process that waits
   for the reply, and a crash takes that caller with it;
+- a frame sent on a live websocket connection (`await websocket.send(message)`, `ws.send_json(...)`,
+  `sio.emit(...)`, in a module that imports a websocket library): whoever is connected sees one
+  more notification, and nothing keeps it;
 - a Redis command that reads, or writes what a repeat writes again, on a client the function holds
   under a `redis` name (`self.redisClient.hgetall("dlr:%s" % msgid)`, then `hmset`, `expire` or
   `delete` of that key; a client handed to the constructor, so its library is out of view): a read
@@ -68,7 +71,7 @@ MEMORY_ROOTS = {"heapq", "bisect", "weakref", "array"}  # functions that update 
 FILE_WRITES = {"write", "writelines"}
 # what wakes a waiter (eventlet / gevent `Event.send`, `threading.Event.set`, a future's result)
 WAKES = {"send", "set", "set_result", "set_exception", "send_exception", "callback", "errback", "put", "put_nowait"}
-TAKES = {"pop", "get"}
+TAKES = {"pop", "get"}  # how an entry is taken from a registry
 # Redis commands that only read (redis-py, txredisapi, aioredis, coredis spell them alike)
 REDIS_READ_COMMANDS = frozenset({"get", "mget", "hget", "hmget", "hgetall", "hkeys", "hvals", "hlen", "hexists",
                                  "exists", "sismember", "smismember", "smembers", "scard", "lrange", "llen",
@@ -83,7 +86,13 @@ REDIS_OWN_READS = frozenset({"hgetall", "hmget", "hkeys", "hvals", "hexists", "s
 # ... and those that leave a key as a repeat of them leaves it (set, delete, expire, set membership)
 REDIS_SAME_WRITES = frozenset({"set", "setex", "psetex", "hset", "hmset", "mset", "delete", "unlink", "hdel",
                                "expire", "pexpire", "expireat", "persist", "sadd", "srem", "zadd", "zrem"})
-_REDIS_NAME = lazy_re(r"redis", re.I)  # how an entry is taken from a registry
+_REDIS_NAME = lazy_re(r"redis", re.I)
+# a frame sent on a live websocket connection (websockets, aiohttp, Starlette/FastAPI, Tornado,
+# Django Channels, python-socketio): seen by whoever is connected now, kept by nobody
+SOCKET_ROOTS = ("websockets", "aiohttp", "starlette", "fastapi", "tornado", "channels", "socketio", "flask_socketio",
+                "websocket")
+SOCKET_SENDS = frozenset({"send", "send_str", "send_json", "send_text", "send_bytes", "write_message", "emit"})
+_SOCKET_NAME = lazy_re(r"(^|_)(ws|websocket|websockets|socket|sio)$", re.I)
 DISPLAYS = (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)
 GIVEN = "a callable the consumer was given"  # the only reason that leaves a name-based effect standing
 
@@ -130,6 +139,8 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         return GIVEN
     if name in WAKES and _waiter(recv, ctx):
         return "a waiter in memory"
+    if name in SOCKET_SENDS and _SOCKET_NAME.search(last) and ctx.imports(*SOCKET_ROOTS):
+        return "a live connection"  # `await websocket.send(message)` to a connected browser
     if name in REDIS_OWN_READS:
         return "a Redis key read"  # `self._client.xpending_range(stream, group, ...)`
     if name in REDIS_READ_COMMANDS | REDIS_SAME_WRITES and _REDIS_NAME.search(last) and not _fresh_key(call, ctx):
