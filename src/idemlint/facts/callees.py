@@ -313,7 +313,8 @@ def by_prefix(expr: cst.BaseExpression, ctx: Ctx) -> List[Callee]:
         values = ctx.func.values_of(expr.value)
         expr = values[0] if len(values) == 1 else expr
     if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "getattr"
-            and len(expr.args) >= 2 and isinstance(expr.args[0].value, cst.Name) and expr.args[0].value.value == "self"):
+            and len(expr.args) >= 2 and isinstance(expr.args[0].value, cst.Name)
+            and expr.args[0].value.value == "self"):
         return []
     prefix = _name_prefix(expr.args[1].value)
     cls = ctx.index.class_of(ctx.func) if ctx.func is not None else None

@@ -236,8 +236,8 @@ def _given_table(table: str, ctx: Ctx) -> bool:
     `{fn.__name__: fn for fn in worker_settings.functions}` (a task worker's functions by name)."""
     values = [(v, o) for v, o in _values(table, ctx) if not isinstance(v, (cst.Dict, cst.List)) or v.elements]
     return bool(values) and all(
-        owner is not None and isinstance(value, (cst.DictComp, cst.ListComp)) and _mentions_param(value.for_in.iter, owner)
-        for value, owner in values)
+        owner is not None and isinstance(value, (cst.DictComp, cst.ListComp))
+        and _mentions_param(value.for_in.iter, owner) for value, owner in values)
 
 
 def _self_attr(expr: cst.BaseExpression, ctx: Ctx) -> bool:
