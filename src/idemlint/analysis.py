@@ -463,7 +463,8 @@ def _decoded_relay(payload: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     if helper is None or not helper.params or not helper.returns:
         return False
     given = _decoded_from(helper, helper.params[0], skip)
-    return all(_plain_names(value, skip) and _plain_names(value, skip) <= given for value in helper.returns)
+    returned = [_plain_names(value, skip) for value in helper.returns]
+    return all(names and names <= given for names in returned)
 
 
 def _constant_or_module(expr: cst.BaseExpression, skip: Set[str]) -> bool:
@@ -477,10 +478,10 @@ def _decoded_from(func: FunctionInfo, param: str, skip: Set[str]) -> Set[str]:
 
     out = {param} | {p.name.value for p in func.node.params.params
                      if isinstance(p.default, (cst.SimpleString, cst.Integer))}
+    reads = {name: _plain_names(values[0][0], skip) for name, values in func.assigns.items()
+             if len(values) == 1 and values[0][2] == "="}
     for _ in range(4):
-        found = {name for name, values in func.assigns.items() if name not in out and len(values) == 1
-                 and values[0][2] == "=" and _plain_names(values[0][0], skip) and _plain_names(
-                     values[0][0], skip) <= out}
+        found = {name for name, names in reads.items() if name not in out and names and names <= out}
         if not found:
             break
         out |= found

@@ -181,8 +181,8 @@ def _loop_caller(func: FunctionInfo, loop: cst.For, ctx: Ctx) -> Caller:
 
 
 def _helper_hand_off(call: cst.Call, ctx: Ctx, tainted: Set[str]):
-    """The hand-off a project function `call` runs does with what it is given (its parameters), one
-    level down: (the hand-off, " (in `helper`)"), or (None, "")."""
+    """The hand-off that the project function `call` runs makes of what it is given (its parameters),
+    one level down: (the hand-off, " (in `helper`)"), or (None, "")."""
     if not any(a.value is not None and local_names(a.value, set()) & tainted for a in call.args):
         return None, ""
     callee = callees.resolve(call.func, ctx, ctx.index.project, ctx.index.path)
