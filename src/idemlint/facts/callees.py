@@ -252,9 +252,6 @@ def dispatched(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str])
     return out
 
 
-MAX_CONSTRUCTION_FILES = 8
-
-
 def given_callables(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[str]) -> List[Callee]:
     """`self.callback(...)`, where the class stores `self.callback` only from a parameter of its
     `__init__` (`self.__provision_callback = provision_callback`) and every construction of the class
@@ -277,11 +274,13 @@ def given_callables(expr: cst.BaseExpression, ctx: Ctx, project, path: Optional[
         return []
     param = params.pop()
     from ..index import argument
+    from ..origins import MAX_CONSTRUCTING_FILES  # the origins import this module
 
     home = os.path.abspath(path)
-    # (a call of the name is one of this class only if it resolves to it: checked below)
-    files = [f for f in project.files_calling(cls.name, path) if not project.is_test_code(f)]
-    if not files or len(files) > MAX_CONSTRUCTION_FILES:
+    # the production files that construct a class of that name (`Origins.constructed_with`'s search;
+    # a call of the name is one of this class only if it resolves to it: checked below)
+    files = project.constructing(cls.name, path)
+    if not files or len(files) > MAX_CONSTRUCTING_FILES:
         return []
     out: List[Callee] = []
     for file in files:
