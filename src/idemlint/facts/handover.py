@@ -95,8 +95,8 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
         node = site(ack)
         if ack.detail == "framework" or ack.early or ack.in_except or not shape.has(node):
             continue
-        if any(isinstance(a, cst.If) and _AUTO_ACK.search(" ".join(names_in(a.test))) for a in shape.ancestors(node)):
-            continue  # `if no_ack: self.basic_ack(tag)`: the auto-ack mode a caller asked for (IDEM005's side)
+        if auto_ack_mode(shape, node):
+            continue
         if any(e.kind in WORK and e.seq < ack.seq and not e.in_except for e in consumer.events):
             return None  # work, then the ack: what comes after is the next step
         data = _carried(func, shape, node, skip) or _carried(func, shape, node, skip, _client_ack(consumer, ack, shape))
@@ -132,6 +132,11 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
                         else f"`{call_name(later)}()`")
                 return HandOver(ack, later, "hook" if hook else "unseen", what)
     return None
+
+
+def auto_ack_mode(shape: Shape, node: cst.CSTNode) -> bool:
+    """`if no_ack: self.basic_ack(tag)`: the auto-ack mode a caller asked for (IDEM005's side)."""
+    return any(isinstance(a, cst.If) and _AUTO_ACK.search(" ".join(names_in(a.test))) for a in shape.ancestors(node))
 
 
 def polled_then_returned(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:

@@ -6,9 +6,9 @@ from typing import Iterator, List
 
 import libcst as cst
 
-from ..facts.deferred import ack_before_work, in_receive_scope, module_names, settles, site
+from ..facts.deferred import Shape, ack_before_work, in_receive_scope, module_names, settles, site
 from ..facts.generators import EarlyAck, early_ack
-from ..facts.handover import HandOver, handed_on, polled_then_returned
+from ..facts.handover import HandOver, auto_ack_mode, handed_on, polled_then_returned
 from ..index import contains
 from ..findings import Confidence
 from ..model import STRONG, UNSEEN, Consumer, Event, ModuleFacts, RawFinding
@@ -82,6 +82,18 @@ class AckBeforeProcessing(Rule):
             passed = handed_on(consumer, module.index) if acks else None  # returned, or given to unseen code
             if passed is not None:
                 yield self._passed_on(consumer, passed)
+                return
+            # no work of its own in sight, but a callable it was given runs after the ack (the task
+            # function a registry its users fill holds, a follow-up hook): a crash in it loses the
+            # message; not after an ack under `if no_ack:`, the mode a caller chose
+            steps = {id(a.call_node) for a in acks if a.call_node is not None}  # `self.ack(...)`'s own retry
+            given = sorted((e for e in consumer.of("given") if not e.in_except and id(e.call_node) not in steps),
+                           key=lambda e: (e.early, e.seq))  # the main line's first
+            shape = Shape(consumer.function.node)
+            chosen = [a for a in acks if not (shape.has(site(a)) and auto_ack_mode(shape, site(a)))]
+            found = ack_before_work(consumer, chosen, given, module_names(module.index), module.index) if chosen else None
+            if found is not None:
+                yield self._finding(consumer, *found)
             return
         found = ack_before_work(consumer, acks, work, module_names(module.index), module.index)
         if found is not None:
