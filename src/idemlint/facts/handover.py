@@ -28,7 +28,7 @@ from ..model import Consumer, Event
 from . import callees, effects, handoff
 from .deferred import Shape, local_names, module_names, site
 from .identity import names_in
-from .handler import COLLECTS, hands_off
+from .handler import BUILTINS, COLLECTS, LOG_CALLS, PURE_ROOTS, VALUE_METHODS, hands_off
 from .received import READS, acked_names, bound_names, bound_value
 from ..lazyre import lazy_re
 
@@ -99,13 +99,14 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
             continue
         if any(e.kind in WORK and e.seq < ack.seq and not e.in_except for e in consumer.events):
             return None  # work, then the ack: what comes after is the next step
-        data = _carried(func, shape, node, skip) or _carried(func, shape, node, skip, _client_ack(consumer, ack, shape))
+        data = _carried(func, shape, node, skip, ctx=ctx) or _carried(func, shape, node, skip,
+                                                                     _client_ack(consumer, ack, shape), ctx)
         if not data:
             continue
         if not consumer.of("receive") and (_delivery_params(node, func) or _kombu_callback(consumer, node, func)):
             # a callback given the delivery in its parameters (`on_message(ch, method, props, body)`):
             # acking by `method.delivery_tag` settles `body` too (not the channel the ack is called on)
-            data = _carried(func, shape, node, skip, data | (set(func.params) - skip - _ack_receiver(node)))
+            data = _carried(func, shape, node, skip, data | (set(func.params) - skip - _ack_receiver(node)), ctx)
         at = shape.order[id(node)]
         if any(isinstance(n, cst.Call) and not shape.inside(n, node) and (
                 _unseen(n, ctx, data, skip, consumer, False)
@@ -251,10 +252,12 @@ def _client_ack(consumer: Consumer, ack: Event, shape: Shape) -> Set[str]:
     return set()
 
 
-def _carried(func, shape: Shape, ack: cst.CSTNode, skip: Set[str], seed: Optional[Set[str]] = None) -> Set[str]:
+def _carried(func, shape: Shape, ack: cst.CSTNode, skip: Set[str], seed: Optional[Set[str]] = None,
+             ctx: Optional[Ctx] = None) -> Set[str]:
     """The names that hold the messages `ack` settles: what it names (or `seed`), traced back through
     the bindings that reshape them (not into the call that fetched them), then forward through
-    copies, loops and collecting calls (`batch.extend(messages)`)."""
+    copies, loops, collecting calls (`batch.extend(messages)`) and, with `ctx`, project functions
+    that only give them another form (`prepared = self._prepare_payload(raw)`, see `_transforms`)."""
     if seed is not None and not seed:
         return set()
     bindings: Dict[str, List[Tuple[int, cst.CSTNode]]] = {}
@@ -277,7 +280,8 @@ def _carried(func, shape: Shape, ack: cst.CSTNode, skip: Set[str], seed: Optiona
     for _ in range(4):
         before = len(out)
         for name, found in bindings.items():
-            if name not in out and any(_carries(bound_value(b), out, skip) for _, b in found):
+            if name not in out and any(_carries(bound_value(b), out, skip)
+                                       or ctx is not None and _transformed(bound_value(b), ctx, out, skip) for _, b in found):
                 out.add(name)
         for call in (n for n in shape.nodes if isinstance(n, cst.Call)):
             if call_name(call) in COLLECTS and isinstance(call.func, cst.Attribute) and isinstance(
@@ -286,6 +290,13 @@ def _carried(func, shape: Shape, ack: cst.CSTNode, skip: Set[str], seed: Optiona
         if len(out) == before:
             break
     return out
+
+
+def _transformed(value: Optional[cst.BaseExpression], ctx: Ctx, data: Set[str], skip: Set[str]) -> bool:
+    call = value.expression if isinstance(value, cst.Await) else value
+    # a record built around them (`ParsedConsumeResult(parsed_messages=parsed)`) holds them too
+    return isinstance(call, cst.Call) and _given(call, data, skip) and (
+        (call_name(call) or "").lstrip("_")[:1].isupper() or _transforms(call, ctx))
 
 
 def _same_delivery(names: Set[str], bindings: Dict[str, List[Tuple[int, cst.CSTNode]]], at: int) -> Set[str]:
@@ -397,6 +408,34 @@ def _reshaped(value: cst.BaseExpression, ctx: Ctx, data: Set[str], skip: Set[str
     return isinstance(call, cst.Call) and _given(call, data, skip) and _project_call(call, ctx)
 
 
+def _transforms(call: cst.Call, ctx: Ctx, depth: int = 2) -> bool:
+    """`call` runs project functions that only give the message another form: each calls nothing but
+    decoders (by name), builtins, value methods, pure libraries, loggers, constructors (`Prepared(...)`)
+    and project functions of the same kind, to `depth` (`self._prepare_payload(raw)`, which decodes,
+    parses into a model and wraps the result or the error). What it returns is the message."""
+    found = callees.resolve_all(call.func, ctx, ctx.index.project, ctx.index.path, overrides=False)
+    if not found or depth < 0:
+        return False
+    for callee in found:
+        inner = Ctx(callee.index, callee.func)
+        for made in callee.func.calls:
+            func, name = made.func, call_name(made) or ""
+            if _decodes(name) or name.lower() in LOG_CALLS or name.lstrip("_")[:1].isupper():
+                continue
+            if isinstance(func, cst.Name) and func.value in BUILTINS:
+                continue
+            if isinstance(func, cst.Attribute) and func.attr.value in VALUE_METHODS:
+                continue
+            if (inner.origin(func) or "").split(".")[0] in PURE_ROOTS - _UNPURE:
+                continue
+            if not _transforms(made, inner, depth - 1):
+                return False
+    return True
+
+
+_UNPURE = {"os", "asyncio", "threading", "multiprocessing", "concurrent", "queue"}  # pure roots that act
+
+
 def _worked_on(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer) -> bool:
     """`call` runs a project function on the messages that is no decoder of them (`_decode_job(msg.data)`
     and `self._validate_message(payload)` only give the message another form) and no step the walk
@@ -408,7 +447,7 @@ def _worked_on(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consume
         return False
     if any(e.node is call or getattr(e, "call_node", None) is call for e in consumer.events):
         return False
-    return effects.harmless_write(call, ctx) or _project_call(call, ctx)
+    return effects.harmless_write(call, ctx) or _project_call(call, ctx) and not _transforms(call, ctx)
 
 
 # words of a hook told that the message was settled or of bookkeeping around it (`on_deleted`,
