@@ -47,8 +47,10 @@ FALLBACK_WORDS = FALLBACK_NAMES - {"ack", "acknowledge"}  # those two are in eve
 # among a module's names: publishing verbs only, not every `send_email` or `xcom_push`
 _PUBLISH_LIKE = lazy_re(r"^_*(?:(?:publish|emit|enqueue)(?:_\w+)?|produce|send|send_(?:message|event|report|msg|"
                            r"record|task|job|command|notification|batch)s?|" + QUEUE_HELPER + r")$", re.M)
+# `match_and_ack(message, ...)`, `self.finish_and_acknowledge(msg)`: a helper `ACK_LIKE` follows too
+_SUFFIX_HELPER = r"[A-Za-z]\w*_(?:ack|acknowledge)"
 _GATE = lazy_re(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FALLBACK_WORDS) + r"\b"
-                   r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + r")\b")
+                   r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + "|" + _SUFFIX_HELPER + r")\b")
 
 # In a module's text: a name some adapter acks or publishes with, or an ack helper's (`_GATE`'s
 # `helper`). A module let in by its adjacency alone needs one of them (`may_hold_units`).
@@ -58,7 +60,7 @@ LOGGER_METHODS = frozenset({"debug", "info", "warn", "warning", "error", "critic
 ACK_OR_PUBLISH_NAMES = {name for adapter in ADAPTERS for name in (*adapter.ack_names, *adapter.produce_names)
                          } - LOGGER_METHODS
 _ACK_OR_PUBLISH = lazy_re(rb"\b" + alternation(ACK_OR_PUBLISH_NAMES).encode() + rb"\b|\b"
-                             + ACK_HELPER.pattern.strip("^$").encode() + rb"\b")
+                             + ACK_HELPER.pattern.strip("^$").encode() + rb"\b|\b" + _SUFFIX_HELPER.encode() + rb"\b")
 
 
 def may_hold_units(source: bytes, adjacent: FrozenSet[str] = frozenset(), project=None,

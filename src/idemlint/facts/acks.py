@@ -198,7 +198,11 @@ def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: i
             found = threadsafe(inner, inner_ctx, library_ack, depth)
         if found is None and (ACK_LIKE.match(name) or self_method(inner, inner_ctx)) and depth > 0:
             # `self._store_offsets(event)` in an event source's `ack()`: a method of its own class
-            found = _through(inner, inner_ctx, library_ack, depth, active)[1]
+            resolved, found = _through(inner, inner_ctx, library_ack, depth, active)
+            if found is None and not resolved and name in FALLBACK_NAMES:
+                # `await message.ack()` on a message the helper was given untyped: the fallback's
+                # low ack, as in the function that calls it directly (`match_and_ack(message, ...)`)
+                found = _fallback(inner, inner_ctx)
         if found is not None:
             break
     active.discard(key)
