@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness import project_findings
 
 HELPERS = '''
@@ -53,13 +55,20 @@ class OrderTrigger:
 '''
 
 
-def _scan(tmp_path: Path, ack: str):
+# the call in the `if` test itself: the test runs on every path, so the ack is on the main line
+IN_TEST = TRIGGER.replace("""        matched = await match_and_ack(message, wanted)
+        if not matched:""", """        if not await match_and_ack(message, wanted):""")
+
+
+def _scan(tmp_path: Path, ack: str, trigger: str = TRIGGER):
     return project_findings(tmp_path, {"pipeline/__init__.py": "", "pipeline/helpers.py": HELPERS.format(ack=ack),
-                                       "pipeline/trigger.py": TRIGGER}, messages=True)
+                                       "pipeline/trigger.py": trigger}, messages=True)
 
 
-def test_ack_through_suffix_named_helper_then_return(tmp_path):
-    found = [f for f in _scan(tmp_path, "await message.ack()") if f[0] == "trigger.py"]
+@pytest.mark.parametrize("trigger", [TRIGGER, IN_TEST], ids=["bound", "in-if-test"])
+def test_ack_through_suffix_named_helper_then_return(tmp_path, trigger):
+    assert IN_TEST != TRIGGER
+    found = [f for f in _scan(tmp_path, "await message.ack()", trigger) if f[0] == "trigger.py"]
     assert [(f[1], f[2]) for f in found] == [("IDEM004", "low")], found
     assert "OrderTrigger._handle" in found[0][3] and "returns them to its caller" in found[0][3]
 

@@ -14,6 +14,7 @@ from ..detect.base import DB_RECEIVERS, MESSAGE_NAMES, AckSite, Adapter, Ctx, Pr
 from ..index import (FunctionInfo, ModuleIndex, argument, call_name, children, contains, dotted, kwarg, positional,
                      string_value, subscript_key, visit, walk)
 from ..model import STRONG, UNSEEN, WEAK, Event
+from ..project import camel_words
 from .. import patterns as user_patterns
 from . import acks, callees, dedup, deferred, effects, handoff, lookups, payload, received, transactions
 from .identity import GENERIC_KEYS, identity_names, is_id_name, mentions, names_in
@@ -114,6 +115,7 @@ class _Walker(cst.CSTVisitor):
         self.call_node = call_node
         self.txns = txns
         self.gated_depth = 0
+        self.branch_flags: List[Tuple[bool, Optional[cst.CSTNode]]] = []  # an `if` test's own branch, set aside
         self.unique_try = 0
         test_names = {n for t in func.tests for n in _names(t)}
         # calls whose result lands in a name a later `if` tests (`obj, created = get_or_create(...)`),
@@ -161,9 +163,14 @@ class _Walker(cst.CSTVisitor):
 
     def visit_If_test(self, node: cst.If) -> None:
         self.gated_depth += 1
+        # the test runs on every path, before the branch it picks: `if not await match_and_ack(m):
+        # return None` acks on the main line, not in the branch that leaves
+        self.branch_flags.append((self.run.exiting_ifs[-1], self.run.exiting_branches[-1]))
+        self.run.exiting_ifs[-1], self.run.exiting_branches[-1] = False, None
 
     def leave_If_test(self, node: cst.If) -> None:
         self.gated_depth -= 1
+        self.run.exiting_ifs[-1], self.run.exiting_branches[-1] = self.branch_flags.pop()
         reason = dedup.state_guard(node, self.ctx.index.imports, self.func)
         if reason:
             ev = self.run.add(self, "lookup", node.test, WEAK, reason, detail="state")
@@ -527,9 +534,11 @@ class HandlerRun:
             if name in deferred.NAMES else deferred.started_thread(call, ctx, self.tainted | w.bound) \
             if name == "start" else deferred.buffered(call, ctx, self.tainted) \
             if name in deferred.BUFFER_ADDS and w.depth == 0 else None
-        if later is not None:
+        if later is not None and not (w.depth and _bookkeeping(w.chain)):
             self.add(w, "defer", call, later.strength, later.what, detail="api" if later.strength >= STRONG else "name")
             return False  # `create_task(handle(msg))`: `handle` runs later, not here, so it is not walked
+        if later is not None:
+            return False  # an event log's writer queue (`EventRecorder.record(event)`): a note about the message
         waited = deferred.waited_work(call, ctx, self.tainted | w.bound if w.bound else self.tainted) \
             if name in deferred.NAMES else None
         if waited is not None and self._follow(w, cst.Call(func=waited[0], args=waited[1]), anchor=call):
@@ -1108,6 +1117,20 @@ VALUE_METHODS = {"strip", "lstrip", "rstrip", "lower", "upper", "title", "split"
                  "format", "replace", "startswith", "endswith", "encode", "decode", "get", "items", "keys",
                  "values", "copy", "append", "extend", "count", "isoformat", "astimezone", "total_seconds",
                  "quantize", "hexdigest", "setdefault", "sort", "reverse", "discard", "union", "intersection"}
+
+
+# words of a class that keeps notes about the messages (an event log, an audit trail, metrics):
+# what it queues for a writer thread is that note, not the message's work
+BOOKKEEPING = frozenset({"log", "logger", "logging", "audit", "metric", "metrics", "stats", "telemetry", "trace",
+                         "tracer", "tracing", "recorder", "journal", "eventlog", "monitor", "monitoring"})
+
+
+def _bookkeeping(chain: Sequence[str]) -> bool:
+    """The walk is in a method of such a class: the last link's class (`...EventRecorder.record`)."""
+    if not chain:
+        return False
+    parts = chain[-1].split(".")
+    return len(parts) >= 2 and parts[-2][:1].isupper() and bool(camel_words(parts[-2]) & BOOKKEEPING)
 
 
 def _computes_only(callee: callees.Callee) -> bool:
