@@ -87,7 +87,10 @@ class AckBeforeProcessing(Rule):
             # function a registry its users fill holds, a follow-up hook): a crash in it loses the
             # message; not after an ack under `if no_ack:`, the mode a caller chose
             steps = {id(a.call_node) for a in acks if a.call_node is not None}  # `self.ack(...)`'s own retry
-            given = sorted((e for e in consumer.of("given") if not e.in_except and id(e.call_node) not in steps),
+            # nor one in the ack's own receiver chain (`Job.create().begin().run().complete()`: the
+            # calls before `.complete()` run first, though the walk meets the outer call first)
+            given = sorted((e for e in consumer.of("given") if not e.in_except and id(e.call_node) not in steps
+                            and not any(e.call_node is not None and contains(site(a), e.call_node) for a in acks)),
                            key=lambda e: (e.early, e.seq))  # the main line's first
             shape = Shape(consumer.function.node)
             chosen = [a for a in acks if not (shape.has(site(a)) and auto_ack_mode(shape, site(a)))]
