@@ -69,7 +69,7 @@ class HandOver:
     ack: Event
     node: cst.CSTNode  # the `return`, or the call given the messages
     how: str  # returned | unseen | hook (a stub subclasses override) | polled (an auto-commit consumer's records)
-    what: str  # the call (`unseen`, `hook`), the auto-commit (`polled`)
+    what: str  # the call (`unseen`, `hook`), the auto-commit (`polled`), "the default's path" (`returned`)
 
     def describe(self, symbol: str) -> str:
         if self.how == "hook":
@@ -78,6 +78,9 @@ class HandOver:
         if self.how == "polled":
             return (f"`{symbol}` returns the records it polled to its caller; {self.what}, which may come "
                     "before the caller's work on them is done")
+        if self.how == "returned" and self.what:
+            return (f"`{symbol}` acks the messages, then returns what its default callback made of them (when no "
+                    "callback is given) to its caller, whose work on them comes after the ack")
         if self.how == "returned":
             return f"`{symbol}` acks the messages, then returns them to its caller, whose work on them comes after the ack"
         return f"`{symbol}` acks the messages, then hands them to {self.what}, code idemlint cannot see"
@@ -108,7 +111,7 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
             # acking by `method.delivery_tag` settles `body` too (not the channel the ack is called on)
             data = _carried(func, shape, node, skip, data | (set(func.params) - skip - _ack_receiver(node)), ctx)
         at = shape.order[id(node)]
-        if any(isinstance(n, cst.Call) and not shape.inside(n, node) and (
+        if any(isinstance(n, cst.Call) and not shape.inside(n, node) and not _default_transform(n, ctx) and (
                 _unseen(n, ctx, data, skip, consumer, False)
                 or _worked_on(n, ctx, data - set(func.params), skip, consumer))
                and not shape.exclusive(n, node) for n in shape.nodes[:at]):
@@ -121,7 +124,11 @@ def handed_on(consumer: Consumer, index: ModuleIndex) -> Optional[HandOver]:
                 continue
             if isinstance(later, cst.Return) and later.value is not None and (
                     _carries(later.value, data, skip) or _reshaped(later.value, ctx, data, skip)):
-                return HandOver(ack, later, "returned", "")
+                # the messages only on the default's path (`handle = self.callback or self._to_dicts`):
+                # a user's callback may do the work before the ack
+                default = any(isinstance(n, cst.Call) and _given(n, data, skip) and _default_transform(n, ctx)
+                              for n in shape.nodes[:at])
+                return HandOver(ack, later, "returned", "the default's path" if default else "")
             if isinstance(later, cst.Call) and _same_transaction(later, node):
                 continue  # `rw.start(transaction=txn)` after `ack(header, transaction=txn)`: one commit
             if not isinstance(later, cst.Call):
@@ -296,7 +303,24 @@ def _transformed(value: Optional[cst.BaseExpression], ctx: Ctx, data: Set[str], 
     call = value.expression if isinstance(value, cst.Await) else value
     # a record built around them (`ParsedConsumeResult(parsed_messages=parsed)`) holds them too
     return isinstance(call, cst.Call) and _given(call, data, skip) and (
-        (call_name(call) or "").lstrip("_")[:1].isupper() or _transforms(call, ctx))
+        (call_name(call) or "").lstrip("_")[:1].isupper() or _transforms(call, ctx) or _default_transform(call, ctx))
+
+
+def _default_transform(call: cst.Call, ctx: Ctx) -> bool:
+    """`handle = self.messages_callback or self._default_message_callback`, then `ret = handle(messages,
+    context)`: a callback a user may give, else a method of the project that only reshapes the
+    messages (`_transforms`). On the default path the result is the messages, whatever is done with
+    them comes later; a user's callback is a path of its own (its work, before the ack, is fine)."""
+    func = call.func
+    if not isinstance(func, cst.Name) or ctx.func is None:
+        return False
+    from .payload import bound_once  # noqa: PLC0415 - payload imports this module's neighbours
+
+    value = bound_once(func.value, ctx.func)
+    if not isinstance(value, cst.BooleanOperation) or not isinstance(value.operator, cst.Or):
+        return False
+    fallback = value.right
+    return isinstance(fallback, (cst.Attribute, cst.Name)) and _transforms(cst.Call(func=fallback), ctx)
 
 
 def _same_delivery(names: Set[str], bindings: Dict[str, List[Tuple[int, cst.CSTNode]]], at: int) -> Set[str]:
@@ -420,7 +444,7 @@ def _transforms(call: cst.Call, ctx: Ctx, depth: int = 2) -> bool:
         inner = Ctx(callee.index, callee.func)
         for made in callee.func.calls:
             func, name = made.func, call_name(made) or ""
-            if _decodes(name) or name.lower() in LOG_CALLS or name.lstrip("_")[:1].isupper():
+            if _decodes(name) or name in CONVERTS or name.lower() in LOG_CALLS or name.lstrip("_")[:1].isupper():
                 continue
             if isinstance(func, cst.Name) and func.value in BUILTINS:
                 continue
@@ -434,6 +458,9 @@ def _transforms(call: cst.Call, ctx: Ctx, depth: int = 2) -> bool:
 
 
 _UNPURE = {"os", "asyncio", "threading", "multiprocessing", "concurrent", "queue"}  # pure roots that act
+# a record's own conversions to plain data (`ReceivedMessage.to_dict(m)`, `event.model_dump()`)
+CONVERTS = frozenset({"to_dict", "as_dict", "asdict", "model_dump", "model_dump_json", "to_json", "dumps",
+                      "serialize", "to_primitive"})
 
 
 def _worked_on(call: cst.Call, ctx: Ctx, data: Set[str], skip: Set[str], consumer: Consumer) -> bool:

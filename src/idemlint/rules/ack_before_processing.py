@@ -133,7 +133,8 @@ class AckBeforeProcessing(Rule):
             node=site(passed.ack), message=passed.describe(consumer.symbol),
             hint="Ack once the messages are processed (in the caller, or after the step that works on them), "
                  "or write them to a durable place before the ack",
-            confidence=Confidence.MEDIUM if returned and strong else Confidence.LOW, symbol=consumer.symbol,
+            confidence=Confidence.MEDIUM if returned and strong and not passed.what else Confidence.LOW,
+            symbol=consumer.symbol,
             scope_node=consumer.function.node.name,
             related=[(passed.node, "returned to the caller" if returned else f"handed to {passed.what}")],
             evidence=consumer.evidence + [f"ack: {passed.ack.what}",
