@@ -48,7 +48,8 @@ FALLBACK_WORDS = FALLBACK_NAMES - {"ack", "acknowledge"}  # those two are in eve
 _PUBLISH_LIKE = lazy_re(r"^_*(?:(?:publish|emit|enqueue)(?:_\w+)?|produce|send|send_(?:message|event|report|msg|"
                            r"record|task|job|command|notification|batch)s?|" + QUEUE_HELPER + r")$", re.M)
 # `match_and_ack(message, ...)`, `self.finish_and_acknowledge(msg)`: a helper `ACK_LIKE` follows too
-_SUFFIX_HELPER = r"[A-Za-z]\w*_(?:ack|acknowledge)"
+# (not the `auto_ack` / `no_ack` switches)
+_SUFFIX_HELPER = r"(?!(?:auto|no)_ack\b)[A-Za-z]\w*_(?:ack|acknowledge)"
 _GATE = lazy_re(r"\b" + alternation(GATE_VOCABULARY | set(RECEIVE_WORDS) | FALLBACK_WORDS) + r"\b"
                    r"|\b(?P<helper>" + ACK_HELPER.pattern.strip("^$") + "|" + _SUFFIX_HELPER + r")\b")
 

@@ -287,8 +287,9 @@ def _carried(func, shape: Shape, ack: cst.CSTNode, skip: Set[str], seed: Optiona
     for _ in range(4):
         before = len(out)
         for name, found in bindings.items():
-            if name not in out and any(_carries(bound_value(b), out, skip)
-                                       or ctx is not None and _transformed(bound_value(b), ctx, out, skip) for _, b in found):
+            if name not in out and any(
+                    _carries(bound_value(b), out, skip)
+                    or ctx is not None and _transformed(bound_value(b), ctx, out, skip) for _, b in found):
                 out.add(name)
         for call in (n for n in shape.nodes if isinstance(n, cst.Call)):
             if call_name(call) in COLLECTS and isinstance(call.func, cst.Attribute) and isinstance(

@@ -47,6 +47,24 @@ def _main_line(ack: Event, consumer: Consumer) -> bool:
 WORK_KINDS = ("effect", "defer", "forward")
 
 
+def _given_after_ack(consumer: Consumer, acks: List[Event], module: ModuleFacts):
+    """No work of the handler's own in sight, but a callable it was given runs after an explicit ack
+    (the task function a registry its users fill holds, a follow-up hook): a crash in it loses the
+    message. Not after an ack under `if no_ack:` (the mode a caller chose), not the ack step's own
+    retry wrapper (`with_retry(..., self.consumer.commit)`), and not a call inside the ack's own
+    receiver chain (`Step(...).begin().complete()`: `begin()` runs first, though the walk meets the
+    outer call first). (ack, work, before) as `ack_before_work` gives it, else None."""
+    steps = {id(a.call_node) for a in acks if a.call_node is not None}
+    given = sorted((e for e in consumer.of("given") if not e.in_except and id(e.call_node) not in steps
+                    and not any(e.call_node is not None and contains(site(a), e.call_node) for a in acks)),
+                   key=lambda e: (e.early, e.seq))  # the main line's first
+    shape = Shape(consumer.function.node)
+    chosen = [a for a in acks if not (shape.has(site(a)) and auto_ack_mode(shape, site(a)))]
+    if not chosen or not given:
+        return None
+    return ack_before_work(consumer, chosen, given, module_names(module.index), module.index)
+
+
 class AckBeforeProcessing(Rule):
     code = "IDEM004"
     name = "ack-before-processing"
@@ -83,18 +101,7 @@ class AckBeforeProcessing(Rule):
             if passed is not None:
                 yield self._passed_on(consumer, passed)
                 return
-            # no work of its own in sight, but a callable it was given runs after the ack (the task
-            # function a registry its users fill holds, a follow-up hook): a crash in it loses the
-            # message; not after an ack under `if no_ack:`, the mode a caller chose
-            steps = {id(a.call_node) for a in acks if a.call_node is not None}  # `self.ack(...)`'s own retry
-            # nor one in the ack's own receiver chain (`Job.create().begin().run().complete()`: the
-            # calls before `.complete()` run first, though the walk meets the outer call first)
-            given = sorted((e for e in consumer.of("given") if not e.in_except and id(e.call_node) not in steps
-                            and not any(e.call_node is not None and contains(site(a), e.call_node) for a in acks)),
-                           key=lambda e: (e.early, e.seq))  # the main line's first
-            shape = Shape(consumer.function.node)
-            chosen = [a for a in acks if not (shape.has(site(a)) and auto_ack_mode(shape, site(a)))]
-            found = ack_before_work(consumer, chosen, given, module_names(module.index), module.index) if chosen else None
+            found = _given_after_ack(consumer, acks, module) if acks else None
             if found is not None:
                 yield self._finding(consumer, *found)
             return
