@@ -1133,22 +1133,26 @@ def _bookkeeping(chain: Sequence[str]) -> bool:
     return len(parts) >= 2 and parts[-2][:1].isupper() and bool(camel_words(parts[-2]) & BOOKKEEPING)
 
 
+# pure roots whose calls act (a file, a task, a thread, a queue): not a computation
+ACTING_ROOTS = frozenset({"os", "asyncio", "threading", "multiprocessing", "concurrent", "queue"})
+
+
+def computes(call: cst.Call, ctx: Ctx) -> bool:
+    """`call` is a builtin, a value method or a pure library's call: it computes a value."""
+    func = call.func
+    if isinstance(func, cst.Name) and func.value in BUILTINS:
+        return True
+    if isinstance(func, cst.Attribute) and func.attr.value in VALUE_METHODS:
+        return True
+    root = (ctx.origin(func) or "").split(".")[0]
+    return root in PURE_ROOTS and root not in ACTING_ROOTS
+
+
 def _computes_only(callee: callees.Callee) -> bool:
     """A resolved function whose own body calls only builtins, pure libraries and value methods (a
     score, a normalisation, a price computation): what it does is seen, though it is not walked."""
     ctx = Ctx(callee.index, callee.func)
-    for call in callee.func.calls:
-        func = call.func
-        if isinstance(func, cst.Name) and func.value in BUILTINS:
-            continue
-        if isinstance(func, cst.Attribute) and func.attr.value in VALUE_METHODS:
-            continue
-        origin = ctx.origin(func) or ""
-        if origin.split(".")[0] in PURE_ROOTS and origin.split(".")[0] not in ("os", "asyncio", "threading",
-                                                                               "multiprocessing", "concurrent", "queue"):
-            continue
-        return False
-    return True
+    return all(computes(call, ctx) for call in callee.func.calls)
 
 
 def _mentions_root(func: cst.BaseExpression, roots: Set[str], ctx: Ctx) -> bool:

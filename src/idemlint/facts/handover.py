@@ -28,7 +28,8 @@ from ..model import Consumer, Event
 from . import callees, effects, handoff
 from .deferred import Shape, local_names, module_names, site
 from .identity import names_in
-from .handler import BUILTINS, COLLECTS, LOG_CALLS, PURE_ROOTS, VALUE_METHODS, hands_off
+from .handler import COLLECTS, LOG_CALLS, computes, hands_off
+from .payload import bound_once
 from .received import READS, acked_names, bound_names, bound_value
 from ..lazyre import lazy_re
 
@@ -315,8 +316,6 @@ def _default_transform(call: cst.Call, ctx: Ctx) -> bool:
     func = call.func
     if not isinstance(func, cst.Name) or ctx.func is None:
         return False
-    from .payload import bound_once  # noqa: PLC0415 - payload imports this module's neighbours
-
     value = bound_once(func.value, ctx.func)
     if not isinstance(value, cst.BooleanOperation) or not isinstance(value.operator, cst.Or):
         return False
@@ -444,21 +443,13 @@ def _transforms(call: cst.Call, ctx: Ctx, depth: int = 2) -> bool:
     for callee in found:
         inner = Ctx(callee.index, callee.func)
         for made in callee.func.calls:
-            func, name = made.func, call_name(made) or ""
+            name = call_name(made) or ""
             if _decodes(name) or name in CONVERTS or name.lower() in LOG_CALLS or name.lstrip("_")[:1].isupper():
                 continue
-            if isinstance(func, cst.Name) and func.value in BUILTINS:
-                continue
-            if isinstance(func, cst.Attribute) and func.attr.value in VALUE_METHODS:
-                continue
-            if (inner.origin(func) or "").split(".")[0] in PURE_ROOTS - _UNPURE:
-                continue
-            if not _transforms(made, inner, depth - 1):
+            if not computes(made, inner) and not _transforms(made, inner, depth - 1):
                 return False
     return True
 
-
-_UNPURE = {"os", "asyncio", "threading", "multiprocessing", "concurrent", "queue"}  # pure roots that act
 # a record's own conversions to plain data (`ReceivedMessage.to_dict(m)`, `event.model_dump()`)
 CONVERTS = frozenset({"to_dict", "as_dict", "asdict", "model_dump", "model_dump_json", "to_json", "dumps",
                       "serialize", "to_primitive"})
