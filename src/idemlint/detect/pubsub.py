@@ -8,9 +8,12 @@ from ..lazyimport import cst  # not loaded before first use
 
 from ..index import kwarg, positional
 from ..model import STRONG
-from .base import AckSite, Adapter, Ctx, ProduceSite, keywords, origin_starts, receiver, receiver_last, root_words
+from .base import (AckSite, Adapter, Ctx, ProduceSite, dict_value, keywords, origin_starts, receiver, receiver_last,
+                   root_words)
 
-ROOTS = ("google.cloud.pubsub", "google.cloud.pubsub_v1")
+# (`from google import pubsub`: google-cloud-pubsub 2.x also installs the generated clients as
+# `google.pubsub` / `google.pubsub_v1`, whose methods take one `request=` mapping)
+ROOTS = ("google.cloud.pubsub", "google.cloud.pubsub_v1", "google.pubsub", "google.pubsub_v1")
 NOT_ATTRIBUTES = {"retry", "timeout", "ordering_key"}
 
 
@@ -33,10 +36,13 @@ class PubSubAdapter(Adapter):
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "publish"):
             return None
         origin = ctx.origin(receiver(call))
-        if not origin_starts(origin, ("google.cloud.pubsub",)) and not (
+        if not origin_starts(origin, ("google.cloud.pubsub", "google.pubsub")) and not (
             origin is None and ctx.imports(*ROOTS) and "publisher" in receiver_last(call).lower()
         ):
             return None
+        request = _request_message(call)
+        if request is not None:
+            return request
         site = ProduceSite("pubsub", "Pub/Sub `publish()`", positional(call, 1) or kwarg(call, "data"),
                            evidence="Pub/Sub `PublisherClient.publish()`")
         for arg in call.args:
@@ -45,3 +51,31 @@ class PubSubAdapter(Adapter):
             if arg.star == "**":
                 site.id_exprs.append(arg.value)
         return site
+
+
+def _request_message(call: cst.Call) -> Optional[ProduceSite]:
+    """The generated client's form: `publish(request={"topic": t, "messages": [{"data": d,
+    "attributes": {...}}]})` or `publish(topic=t, messages=[PubsubMessage(data=d, attributes=...)])`.
+    The first message written out is read (its `data`, its `attributes`); None for the other form."""
+    request = kwarg(call, "request")
+    messages = _entry(request, "messages") if isinstance(request, cst.Dict) else kwarg(call, "messages")
+    if messages is None:
+        return None
+    first = messages.elements[0].value if isinstance(messages, (cst.List, cst.Tuple)) and messages.elements else None
+    site = ProduceSite("pubsub", "Pub/Sub `publish(request=...)`", _entry(first, "data"),
+                       evidence="Pub/Sub generated client `publish()` of messages written out")
+    if first is None:
+        site.payload = messages  # messages built elsewhere: their attributes are not in view
+        site.id_exprs.append(cst.Name("attributes"))
+        return site
+    attributes = _entry(first, "attributes")
+    if attributes is not None:
+        site.id_exprs.append(attributes)
+    elif not isinstance(first, (cst.Dict, cst.Call)):
+        site.id_exprs.append(cst.Name("attributes"))  # a message made elsewhere: what it holds is not known
+    return site
+
+
+def _entry(expr: Optional[cst.BaseExpression], key: str) -> Optional[cst.BaseExpression]:
+    """`key` of a dict display, or the keyword `key` of a constructor call (`PubsubMessage(data=...)`)."""
+    return kwarg(expr, key) if isinstance(expr, cst.Call) else dict_value(expr, key)

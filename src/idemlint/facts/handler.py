@@ -670,7 +670,7 @@ class HandlerRun:
                                                                                       given=True):
             # a callable the consumer was given (a plug-in, a handler picked from the table its users
             # fill): no hand-off to judge, its work is the plug-in's, but work an ack on delivery loses
-            self.add(w, "given", call, UNSEEN, f"`{dotted(call.func) or name}()`")
+            self.add(w, "given", call, UNSEEN, f"`{dotted(call.func) or name or lookups.code(call.func)[:60]}()`")
 
     def _follow(self, w: _Walker, call: cst.Call, anchor: Optional[cst.Call] = None) -> bool:
         """Walk the project functions `call` may run (or add their summaries): False if none is in
@@ -1052,6 +1052,9 @@ def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str], given: bool = False) 
     if isinstance(func, cst.Name):
         if func.value in BUILTINS:
             return False
+    elif isinstance(func, cst.Subscript):
+        # `self.handlers[topic](msg)`: a hand-off only as a callable the consumer was given
+        return given and handoff.in_process(call, ctx) == handoff.GIVEN
     elif isinstance(func, cst.Attribute):
         base = func.value
         root = base

@@ -67,7 +67,7 @@ METRIC_CLIENT = lazy_re(r"statsd|metric|stats|prometheus|datadog|telemetry|count
 METRIC_ROOTS = {"statsd", "datadog", "prometheus_client", "dogstatsd", "opentelemetry", "newrelic", "sentry_sdk"}
 CONTAINERS = {"dict", "list", "set", "frozenset", "deque", "defaultdict", "OrderedDict", "Counter", "ChainMap",
               "WeakValueDictionary", "WeakKeyDictionary", "WeakSet", "SortedDict", "SortedList", "SortedSet"}
-MEMORY_ROOTS = {"heapq", "bisect", "weakref", "array"}  # functions that update a container in place
+MEMORY_ROOTS = {"heapq", "bisect", "weakref", "array", "contextvars"}  # containers updated in place, context variables
 FILE_WRITES = {"write", "writelines"}
 # what wakes a waiter (eventlet / gevent `Event.send`, `threading.Event.set`, a future's result)
 WAKES = {"send", "set", "set_result", "set_exception", "send_exception", "callback", "errback", "put", "put_nowait"}
@@ -106,7 +106,14 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         return "in-memory state"
     if not origin.startswith(".") and OBSERVING & set(origin.lower().split(".")[:-1]):
         return "a logger"
+    if isinstance(func, cst.Subscript):
+        # `self.handlers[topic](msg)`, `request["callback"](*args)` of an entry of `self.requests`:
+        # a callable picked from the table the class fills with what its users register
+        return GIVEN if _table_entry(func, ctx) else None
     if isinstance(func, cst.Name):
+        picked = _picked_from(func.value, ctx)
+        if picked is not None and _logger(picked, ctx):
+            return "a logger"  # `method = getattr(logger, level)`, then `method(message, **fields)`
         return GIVEN if _given(func.value, ctx.func) or _given_choice(func.value, ctx) \
             or _registered_route(func.value, ctx) else None
     if not isinstance(func, cst.Attribute):
@@ -120,7 +127,7 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
     if REGISTRY.match(name):
         return "a callback registry"
     last = (dotted(recv) or "").split(".")[-1].lower().lstrip("_")
-    if recv_text.split(".")[0].strip() in LOGGING_ROOTS or last.endswith("logger") or last == "log":
+    if _logger(recv, ctx):
         return "a logger"
     if LOG_METHOD.search(name):
         return "a logger"  # `with self.extend_log("recipe_ID", recipe_id):`, `self.log_event(...)`
@@ -145,6 +152,26 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         return "a Redis key read"  # `self._client.xpending_range(stream, group, ...)`
     if name in REDIS_READ_COMMANDS | REDIS_SAME_WRITES and _REDIS_NAME.search(last) and not _fresh_key(call, ctx):
         return "a Redis key read or overwritten"  # `self.redisClient.hgetall(key)`: the same state again
+    return None
+
+
+def _logger(recv: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`recv` is a logger: of a logging library, or named for one (`self.logger`, `log`)."""
+    text = (ctx.origin(recv) or "") + " " + (dotted(recv) or "")
+    last = (dotted(recv) or "").split(".")[-1].lower().lstrip("_")
+    return text.split(".")[0].strip() in LOGGING_ROOTS or last.endswith("logger") or last == "log"
+
+
+def _picked_from(name: str, ctx: Ctx) -> Optional[cst.BaseExpression]:
+    """The object whose method a local bound once to `getattr(obj, name[, default])` holds."""
+    func = ctx.func
+    bound = func.assigns.get(name, ()) if func is not None else ()
+    if len(bound) != 1 or bound[0][2] != "=" or bound[0][1] is not None:
+        return None
+    value = bound[0][0]
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "getattr" \
+            and len(value.args) >= 2 and not value.args[0].star:
+        return value.args[0].value
     return None
 
 
@@ -212,6 +239,56 @@ def _registered_route(name: str, ctx: Ctx) -> bool:
                             and t.target.value.attr.value == table for t in node.targets):
                 return True
     return False
+
+
+def _table_entry(func: cst.Subscript, ctx: Ctx) -> bool:
+    """`func` reads an entry of a table a method of the class fills with one of its parameters:
+    `self.<table>[key]`, or `entry[key]` where `entry` iterates `self.<table>` (or a `sorted(...)`,
+    `list(...)` of it), and the table is filled by `self.<table>[k] = param`,
+    `self.<table>.append(param)` or `.append({..., "callback": param})`."""
+    base = func.value
+    table = base.attr.value if _self_attr(base, ctx) else None
+    if table is None and isinstance(base, cst.Name) and ctx.func is not None and base.value not in ctx.func.params:
+        for loop in ctx.func.fors:
+            if isinstance(loop.target, cst.Name) and loop.target.value == base.value:
+                source = loop.iter
+                bound = ctx.func.values_of(source.value) if isinstance(source, cst.Name) else ()
+                if len(bound) == 1 and len(ctx.func.assigns.get(source.value, ())) == 1:
+                    source = bound[0]  # `requests = sorted(self.requests, ...)`, then `for request in requests:`
+                while isinstance(source, cst.Call) and dotted(source.func) in ("sorted", "list", "reversed", "tuple") \
+                        and source.args:
+                    source = source.args[0].value
+                if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) \
+                        and source.func.attr.value == "values" and not source.args:
+                    source = source.func.value
+                table = source.attr.value if _self_attr(source, ctx) else None
+                break
+    if table is None:
+        return False
+    cls = ctx.index.class_of(ctx.func)
+    for other in ctx.index.functions:
+        if cls is None or ctx.index.class_of(other) is not cls or not other.params:
+            continue
+        params = set(other.params) - {"self", "cls"}
+        for node in walk(other.node, into_scopes=False):
+            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value in params \
+                    and any(isinstance(t.target, cst.Subscript) and _self_attr(t.target.value, ctx)
+                            and t.target.value.attr.value == table for t in node.targets):
+                return True  # `self.handlers[topic] = handler`
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                    and node.func.attr.value in ("append", "add", "insert") and _self_attr(node.func.value, ctx) \
+                    and node.func.value.attr.value == table and node.args:
+                added = node.args[-1].value
+                if isinstance(added, cst.Name) and added.value in params or isinstance(added, cst.Dict) and any(
+                        isinstance(el, cst.DictElement) and isinstance(el.value, cst.Name) and el.value.value in params
+                        and string_value(el.key) is not None and _CALLABLE_KEY.search(string_value(el.key) or "")
+                        for el in added.elements):
+                    return True  # `self.requests.append({"name": path, "callback": func})`
+    return False
+
+
+# the entry of a registration record that holds the callable (`{"callback": func, "topic": t}`)
+_CALLABLE_KEY = lazy_re(r"callback|handler|func|function|fn|task|target|callable|hook|listener", re.I)
 
 
 def _library_base_method(name: str, ctx: Ctx) -> bool:

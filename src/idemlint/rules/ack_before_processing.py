@@ -34,13 +34,14 @@ def confidence(ack: Event, work: Event) -> Confidence:
 def _main_line(ack: Event, consumer: Consumer) -> bool:
     """An explicit ack call on the handling path (not `if dup: ack(); return`, not in `except`). An
     ack in a branch that leaves afterwards is on it when that branch works on the message after the
-    ack (`if response: m = response[0]; m.delete(); run(job); break`): the branch is the handling."""
+    ack (`if response: m = response[0]; m.delete(); run(job); break`), or runs a callable it was
+    given on it: the branch is the handling."""
     if not isinstance(ack.node, cst.Call) or ack.in_except or ack.detail == "framework":
         return False
     if not ack.early:
         return True
     return ack.branch is not None and any(
-        e.kind in WORK_KINDS and e.seq > ack.seq and not e.in_except and contains(ack.branch, site(e))
+        e.kind in WORK_KINDS + ("given",) and e.seq > ack.seq and not e.in_except and contains(ack.branch, site(e))
         for e in consumer.events)
 
 
