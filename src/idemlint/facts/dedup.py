@@ -285,6 +285,27 @@ def _fresh_collection(func: cst.BaseExpression, ctx: Ctx) -> bool:
     return True
 
 
+def _module_collection(func: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`func` is a method of a module-level name bound only to a new, empty collection
+    (`_event_types_seen: set[str] = set()`), not a local or a parameter of the function: a record in
+    process memory, which the crash that brings a redelivery wipes, so it records no message as
+    processed (a metrics module's cache of the label values it has admitted)."""
+    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name):
+        return False
+    name = func.value.value
+    if ctx.func is not None and (name in ctx.func.params or name in ctx.func.assigns):
+        return False
+    values = ctx.index.module_assigns.get(name, ())
+    return bool(values) and all(how == "=" and index is None and _new_collection(value) for value, index, how in values)
+
+
+def _new_collection(value: Optional[cst.BaseExpression]) -> bool:
+    if isinstance(value, (cst.Set, cst.List, cst.Dict)) and not value.elements:
+        return True
+    return isinstance(value, cst.Call) and (dotted(value.func) or "").rpartition(".")[2] in _NEW_COLLECTIONS \
+        and not value.args
+
+
 def _element_at(value: cst.BaseExpression, index: int) -> Optional[cst.BaseExpression]:
     if isinstance(value, (cst.Tuple, cst.List)) and index < len(value.elements):
         element = value.elements[index]
@@ -320,6 +341,8 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         return None  # `task.add_done_callback(...)`: stores a function to call later, records nothing
     if _fresh_collection(func, ctx):
         return None  # `seen = set()` ... `seen.add(run_id)`: gone when the function returns, kept by no redelivery
+    if _module_collection(func, ctx):
+        return None  # `_SEEN: set[str] = set()` of the module: kept in process memory, which a crash wipes
     if _reads_delivery(func, ctx):
         return None  # `received.get("Messages", [])`: the batch a receive returned, not a processed record
     keyed = _keyed(call, identity_vars, tainted, ctx, opaque)

@@ -77,6 +77,10 @@ NOT_EFFECT_NAMES = {"notify_all", "notify", "send_response", "send_ack", "send_n
                     "emit_metric", "emit_metrics", "send_metric", "send_metrics"}
 
 
+# the second half of a verb pair that names an upsert (`insert_or_replace`, `create_or_update`, `add_or_merge`)
+OR_KEYED = frozenset({"update", "replace", "merge", "ignore", "skip", "get", "set", "overwrite", "upsert"})
+
+
 FACTORY = lazy_re(
     r"^(create|make|build|get|new)_(\w+_)?(producer|consumer|client|session|engine|pool|connection|channel|"
     r"task|app|logger|table|index|queue|topic|subscription|subscriber|publisher|receiver|sender|context|"
@@ -760,6 +764,11 @@ def named_effect(call: cst.Call) -> Optional[str]:
         return None  # classes (`_SendDecision` too) and factories of clients do nothing by being built
     parts = [p for p in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if p]
     if not parts:
+        return None
+    lower = [p.lower() for p in parts]
+    if any(a == "or" and b in OR_KEYED for a, b in zip(lower[1:], lower[2:])):
+        # `insert_or_merge_entity`, `create_or_update_user`, `insertOrReplace`: a write under the
+        # record's own key, which a repeat makes again to the same end (an upsert)
         return None
     if parts[0].lower() in EFFECT_VERBS and (len(parts) > 1 or parts[0].lower() in {"charge", "refund", "notify", "publish", "enqueue"}):
         return name
