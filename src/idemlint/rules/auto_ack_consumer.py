@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List
+from typing import Iterator, List, Optional, Set
+
+import libcst as cst
 
 from ..findings import Confidence
-from ..facts.deferred import awaits_before, in_receive_scope, module_names
+from ..detect.base import Ctx
+from ..facts.deferred import awaits_before, bound_by, in_receive_scope, message_data, module_names
+from ..facts.handover import _carries, _reshaped
+from ..origins import caller_files
 from ..model import Consumer, ModuleFacts, RawFinding
 from ..rule import Rule
 from .ack_without_dedup import confidence as score
@@ -49,6 +54,9 @@ class AutoAckConsumer(Rule):
         if consumer.auto_commit == "await":  # aiokafka's commit task runs only when the handler awaits
             effects = [e for e in effects if awaits_before(consumer, e)]
         if not effects:
+            returned = None if window else _returned(consumer, module)
+            if returned is not None:
+                yield self._returned(consumer, returned)
             return  # nothing would be lost but the message itself
         effect = effects[0]
         via = f" (in `{effect.chain[-1]}`)" if effect.chain else ""
@@ -76,6 +84,47 @@ class AutoAckConsumer(Rule):
             symbol=consumer.symbol, scope_node=consumer.function.node.name, related=related,
             evidence=consumer.evidence + [f"side effect: {effect.what}"],
         )
+
+
+    def _returned(self, consumer: Consumer, value: cst.BaseExpression) -> RawFinding:
+        related: List = []
+        if consumer.option_node is not None:
+            related.append((consumer.option_node, f"acked on receipt: {consumer.evidence[0]}"))
+        return RawFinding(
+            node=value, message=(f"`{consumer.symbol}` takes a message acked on delivery and returns it to its "
+                                 "caller: a crash before the caller's work on it loses the message"),
+            hint=HINTS.get(consumer.library, HINT), confidence=Confidence.LOW, symbol=consumer.symbol,
+            scope_node=consumer.function.node.name, related=related,
+            evidence=consumer.evidence + ["the message is returned to the caller, whose work is out of sight"],
+        )
+
+
+def _returned(consumer: Consumer, module: ModuleFacts) -> Optional[cst.BaseExpression]:
+    """The `return` value of a function that receives its messages by a call acked on delivery
+    (`method, header, body = channel.basic_get(queue, auto_ack=True)`, a pop off a Redis list) and
+    returns them, as they came or in another form (`return self._decode_request(body)`): the work on
+    them is the caller's, after the broker let go, and out of the project: not when a module of the
+    project may call it (that caller is the consumer, judged where it is written), nor for a generator
+    (its caller is read for its yields)."""
+    func = consumer.function
+    if func.yields or consumer.ack_mode != "auto" or module.index.call_sites(func):
+        return None  # (a caller in the module is a consumer of what it returns, and judged there)
+    project = module.index.project
+    if project is not None and caller_files(project, func, module.index.path):
+        return None  # a production module that may call it: the caller's work is judged there
+    seeds: Set[str] = set()
+    for event in consumer.of("receive"):
+        if not event.chain and isinstance(event.node, cst.Call):
+            seeds |= bound_by(func, event.node)
+    if not seeds:
+        return None
+    skip = module_names(module.index) | {"self", "cls"}
+    data = message_data(func, seeds, skip)
+    ctx = Ctx(module.index, func)
+    for value in func.returns:
+        if value is not None and (_carries(value, data, skip) or _reshaped(value, ctx, data, skip)):
+            return value
+    return None
 
 
 WINDOW_HINT = ("Commit only after the work: `enable_auto_commit=False` and `commit()` after it, or (confluent-kafka) "
