@@ -29,6 +29,8 @@ def unwrap(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
         return expr.func.value  # not a class's codec given the payload: `ResultMessage.encode(message)`
     if (dotted(expr.func) or "").split(".")[-1] in WRAPPERS and expr.args:
         return expr.args[0].value
+    if dotted(expr.func) in ("cast", "typing.cast", "t.cast") and len(expr.args) == 2:
+        return expr.args[1].value  # `cast(Any, to_fields(envelope, payload))`: the value, as it is
     return None
 
 
@@ -273,6 +275,10 @@ def _opaque_metadata(expr: cst.BaseExpression, keys: List[str], ctx: Ctx) -> boo
             if unwrapped is None:
                 break
             inner = unwrapped
+        if isinstance(inner, cst.Name) and ctx.func is not None and inner.value in ctx.func.assigns \
+                and inner.value not in ctx.func.params \
+                and not isinstance(bound_once(inner.value, ctx.func), (cst.Dict, cst.SimpleString)):
+            return True  # `{META_FIELD: meta, ...}` with the local `meta` split off something out of view
         if isinstance(inner, cst.Attribute):
             name = inner.attr.value  # `message.attributes`
         else:
@@ -330,6 +336,8 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
         if inner is None:
             break
         expr = _resolve_local(inner, ctx.func)
+    if isinstance(expr, cst.Dict):
+        expr = _constant_keyed(expr, ctx)
     if isinstance(expr, cst.Name) and ctx.func is not None and _filled_in(expr.value, ctx):
         # `json.dumps(event).encode()` of an `event` given (or read) keys here: those keys
         return False, _given_keys(expr.value, ctx)
@@ -444,7 +452,7 @@ def _marshalled_keys(call: cst.Call, ctx: Ctx) -> Optional[List[str]]:
 # `event.model_dump()` / `.dict()` (pydantic), `event._asdict()` (a named tuple). (`model_dump_json()`
 # and `json()` are `RECEIVER_WRAPPERS`: the payload is the object itself.)
 OBJECT_DUMPS = {"asdict", "vars"}
-OBJECT_METHODS = {"model_dump", "dict", "_asdict"}
+OBJECT_METHODS = {"model_dump", "model_dump_json", "dict", "_asdict"}
 
 
 def _nested_objects(expr: cst.BaseExpression, keys: List[str], ctx: Ctx) -> Tuple[List[str], bool]:
@@ -599,12 +607,14 @@ def _object_class(obj: cst.BaseExpression, ctx: Ctx):
             built := callees.class_named(made.func, ctx, index.path)) is not None:
         found = built
     elif not isinstance(obj, (cst.Name, cst.Attribute)):
-        return None
+        return _factory_class(made, ctx)  # `publish(_envelope_of(record))`, a project function making it
     elif isinstance(obj, cst.Name) and obj.value == "self":
         cls = index.class_of(ctx.func)
         found = (cls, index, index.path) if cls is not None else None
     elif isinstance(annotation, cst.Name) and annotation.value in index.classes:
         found = (index.classes[annotation.value], index, index.path)  # `params: Params`, a class of this module
+    elif isinstance(annotation, (cst.Name, cst.Attribute)) and project is not None:
+        found = callees.class_named(annotation, ctx, index.path)  # `envelope: Envelope`, imported from the project
     elif _declared_attribute(obj, ctx) is not None:
         # `self.original_job`, declared `original_job: JobMessage` in the class body (a dataclass field)
         found = callees.class_named(_declared_attribute(obj, ctx), ctx, index.path)
@@ -646,8 +656,11 @@ def _factory_class(call: cst.Call, ctx: Ctx):
     where = Ctx(callee.index, callee.func)
     path = callee.path or ctx.index.path
     returns = callee.func.node.returns
-    if returns is not None and isinstance(returns.annotation, (cst.Name, cst.Attribute)):
-        return callees.class_named(returns.annotation, where, path)
+    annotation = returns.annotation if returns is not None else None
+    if isinstance(annotation, cst.Subscript):
+        annotation = annotation.value  # `-> Envelope[Any]`: a generic class's objects
+    if isinstance(annotation, (cst.Name, cst.Attribute)):
+        return callees.class_named(annotation, where, path)
     made = [bound_once(value.value, callee.func) if isinstance(value, cst.Name) else value
             for value in callee.func.returns if value is not None]
     if not made or not all(isinstance(m, cst.Call) and (dotted(m.func) or "").rpartition(".")[2][:1].isupper()
@@ -759,6 +772,24 @@ def _given_keys(name: str, ctx: Ctx) -> List[str]:
         # or the whole object it is a copy of (`data = asdict(self)`, then `data["from"] = ...`)
         keys += _spread_fields(start, ctx) or []
     return keys
+
+
+def _constant_keyed(expr: cst.Dict, ctx: Ctx) -> cst.Dict:
+    """`{META_FIELD: ..., PAYLOAD_FIELD: ...}` with each key a name the module binds once to a string
+    (`META_FIELD: Final = "meta"`, not a local or a parameter) written out as that string: the keys
+    the message has. The values are the display's own nodes."""
+    elements, changed = [], False
+    for el in expr.elements:
+        if isinstance(el, cst.DictElement) and isinstance(el.key, cst.Name) and not (
+                ctx.func is not None and (el.key.value in ctx.func.assigns or el.key.value in ctx.func.params)):
+            bound = ctx.index.module_assigns.get(el.key.value, ())
+            text = string_value(bound[0][0]) if len(bound) == 1 and bound[0][2] == "=" else None
+            if text is not None:
+                elements.append(el.with_changes(key=cst.SimpleString(repr(text))))
+                changed = True
+                continue
+        elements.append(el)
+    return expr.with_changes(elements=elements) if changed else expr
 
 
 def _builder_return(call: cst.Call, ctx: Ctx) -> Optional[Tuple[cst.BaseExpression, Ctx]]:

@@ -23,7 +23,7 @@ from ..lazyimport import cst  # not loaded before first use
 from ..detect import PRODUCE_ADAPTERS, called_name
 from ..detect.base import Ctx, ProduceSite, is_mock, literal
 from ..detect.nats import reply_subject
-from ..index import argument, dotted, kwarg, positional
+from ..index import argument, dotted, kwarg, positional, string_value
 from . import callees
 from .deferred import message_data
 from .identity import is_id_field, mentions
@@ -199,7 +199,7 @@ def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Op
     # (of several, one with an id field: the message carries what each of them gives it)
     built = [(given, keys) for given, (visible, keys) in
              ((g, fields(g, ctx)) for g in (argument(call, callee.func, p) for p in found.params) if g is not None)
-             if (visible or built_here(given, ctx))
+             if (visible or built_here(given, ctx) or _builder_made(given, ctx))
              # a constant for one of several parameters (`self.signal("create", instance)`) is a value
              # the helper puts in the message it builds, not the message
              and not (len(found.params) > 1 and literal(given))]
@@ -223,6 +223,60 @@ def through_helper(call: cst.Call, ctx: Ctx, produce: Produce, depth: int) -> Op
     site.id_exprs = [a.value for a in call.args
                      if a.keyword is not None and a.keyword.value in ("headers", "properties", "attributes")]
     return site
+
+
+def _builder_made(given: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`given` is what a project function makes from what the caller gives it: a call (through
+    serialisers, or a local bound to one) of functions of the project that each return a value they
+    make (`_made`), none of them a coroutine (an `async def` that returns an object fetches it:
+    `await self.request.quest(session, ret)`). The caller builds the message that way: its id is
+    for IDEM003 to ask of that call, though what the payload holds may be out of view."""
+    from .payload import _resolve_local, unwrap
+
+    expr = given
+    for _ in range(4):
+        expr = _resolve_local(expr, ctx.func) if ctx.func is not None else expr
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        inner = unwrap(expr) if isinstance(expr, cst.Call) else None
+        if inner is None:
+            break
+        expr = inner
+    if not isinstance(expr, cst.Call) or not expr.args:
+        return False
+    found = callees.resolve_all(expr.func, ctx, ctx.index.project, ctx.index.path)
+    return bool(found) and all(c.func.returns and c.func.node.asynchronous is None
+                               and all(_made(r, c.func) for r in c.func.returns) for c in found)
+
+
+# what a function that makes a message's value is called (`serialise_da00`, `to_dict`, `build_event`)
+_MAKER = lazy_re(r"seriali[sz]e|encode|dump|pack|marshal|^to_|^as_|^build|^make|^create_(message|event|payload)", re.I)
+
+
+def _made(value: cst.BaseExpression, func) -> bool:
+    """A value `func` makes and returns: a dict display with its keys written out (spreads allowed:
+    `{**data, **base}`), a dict or set comprehension, a formatted text, a record it constructs, or
+    what a serialiser or a maker named so returns (`serialise_da00(**fields)`, `to_pubsub_message()`)."""
+    from .payload import _resolve_local, unwrap
+
+    value = _resolve_local(value, func)
+    if isinstance(value, cst.Name):
+        value = bound_once(value.value, func) or value  # `body = {...}`, then `body.update(kwargs)`
+    for _ in range(3):  # `json.dumps({...}).encode()`: what it serialises
+        inner = unwrap(value) if isinstance(value, cst.Call) else None
+        if inner is None:
+            break
+        value = _resolve_local(inner, func)
+    if isinstance(value, cst.Dict):
+        # its keys written out (a key held by a constant may be the id's: `Keys.MESSAGE_ID`)
+        return all(isinstance(el, cst.StarredDictElement) or string_value(el.key) is not None
+                   for el in value.elements)
+    if isinstance(value, (cst.DictComp, cst.FormattedString)):
+        return True
+    if isinstance(value, cst.Call):
+        name = (dotted(value.func) or "").rpartition(".")[2]
+        return name[:1].isupper() or unwrap(value) is not None or bool(_MAKER.search(name)) or name == "dict"
+    return False
 
 
 def sender_names(index) -> frozenset:
