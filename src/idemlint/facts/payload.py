@@ -449,8 +449,10 @@ def _marshalled_keys(call: cst.Call, ctx: Ctx) -> Optional[List[str]]:
 
 
 # A whole object serialised: `asdict(event)` (dataclasses, attrs), `vars(event)`, `event.__dict__`,
-# `event.model_dump()` / `.dict()` (pydantic), `event._asdict()` (a named tuple). (`model_dump_json()`
-# and `json()` are `RECEIVER_WRAPPERS`: the payload is the object itself.)
+# `event.model_dump()` / `.model_dump_json()` / `.dict()` (pydantic), `event._asdict()` (a named tuple).
+# (`model_dump_json()` is also one of the `RECEIVER_WRAPPERS`: as the payload, it is the object itself;
+# as an entry of a dict display, `{"meta": envelope.model_dump_json()}`, the object's fields are the
+# message's.)
 OBJECT_DUMPS = {"asdict", "vars"}
 OBJECT_METHODS = {"model_dump", "model_dump_json", "dict", "_asdict"}
 
