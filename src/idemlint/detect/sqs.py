@@ -165,6 +165,12 @@ def _batch(call: cst.Call, ctx: Ctx, key: str, body: str, site: ProduceSite) -> 
     attrs = dict_value(entry, "MessageAttributes")
     if attrs is not None:
         site.id_exprs.append(attrs)
+    spreads = [el.value for el in entry.elements if isinstance(el, cst.StarredDictElement)]
+    if spreads and not site.has_id:
+        # `{"Id": str(i), **request}` with `request` the keywords a helper builds for `send_message`:
+        # the body, its attributes and a `MessageDeduplicationId` may all be in there
+        site.payload = site.payload if site.payload is not None else spreads[0]
+        site.id_exprs.extend(spreads)
     return site
 
 

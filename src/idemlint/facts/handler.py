@@ -116,6 +116,7 @@ class _Walker(cst.CSTVisitor):
         self.txns = txns
         self.gated_depth = 0
         self.branch_flags: List[Tuple[bool, Optional[cst.CSTNode]]] = []  # an `if` test's own branch, set aside
+        self.right_flags: List[Optional[Tuple[bool, Optional[cst.CSTNode]]]] = []  # around a short-circuited operand
         self.unique_try = 0
         test_names = {n for t in func.tests for n in _names(t)}
         # calls whose result lands in a name a later `if` tests (`obj, created = get_or_create(...)`),
@@ -167,6 +168,21 @@ class _Walker(cst.CSTVisitor):
         # return None` acks on the main line, not in the branch that leaves
         self.branch_flags.append((self.run.exiting_ifs[-1], self.run.exiting_branches[-1]))
         self.run.exiting_ifs[-1], self.run.exiting_branches[-1] = False, None
+
+    def visit_BooleanOperation_right(self, node: cst.BooleanOperation) -> None:
+        # `if message.redelivered and await self._count_redelivery(message): return`: the right operand
+        # runs only on some paths, and what it does there (an ack of a message given up on) belongs to
+        # the branch the test picks, as the test's own unconditional calls do not
+        if not self.branch_flags:
+            self.right_flags.append(None)  # not in an `if` test
+            return
+        self.right_flags.append((self.run.exiting_ifs[-1], self.run.exiting_branches[-1]))
+        self.run.exiting_ifs[-1], self.run.exiting_branches[-1] = self.branch_flags[-1]
+
+    def leave_BooleanOperation_right(self, node: cst.BooleanOperation) -> None:
+        saved = self.right_flags.pop()
+        if saved is not None:
+            self.run.exiting_ifs[-1], self.run.exiting_branches[-1] = saved
 
     def leave_If_test(self, node: cst.If) -> None:
         self.gated_depth -= 1

@@ -114,8 +114,9 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         picked = _picked_from(func.value, ctx)
         if picked is not None and _logger(picked, ctx):
             return "a logger"  # `method = getattr(logger, level)`, then `method(message, **fields)`
+        table = _iterated_table(func.value, ctx)  # `for (cb, fn) in self.subscriptions: fn(values)`
         return GIVEN if _given(func.value, ctx.func) or _given_choice(func.value, ctx) \
-            or _registered_route(func.value, ctx) else None
+            or _registered_route(func.value, ctx) or table is not None and _filled_with_parameters(table, ctx) else None
     if not isinstance(func, cst.Attribute):
         return None
     recv = func.value
@@ -248,26 +249,44 @@ def _table_entry(func: cst.Subscript, ctx: Ctx) -> bool:
     `self.<table>.append(param)` or `.append({..., "callback": param})`."""
     base = func.value
     table = base.attr.value if _self_attr(base, ctx) else None
-    if table is None and isinstance(base, cst.Name) and ctx.func is not None and base.value not in ctx.func.params:
-        for loop in ctx.func.fors:
-            if isinstance(loop.target, cst.Name) and loop.target.value == base.value:
-                source = loop.iter
-                bound = ctx.func.values_of(source.value) if isinstance(source, cst.Name) else ()
-                if len(bound) == 1 and len(ctx.func.assigns.get(source.value, ())) == 1:
-                    source = bound[0]  # `requests = sorted(self.requests, ...)`, then `for request in requests:`
-                while isinstance(source, cst.Call) and dotted(source.func) in ("sorted", "list", "reversed", "tuple") \
-                        and source.args:
-                    source = source.args[0].value
-                if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) \
-                        and source.func.attr.value == "values" and not source.args:
-                    source = source.func.value
-                table = source.attr.value if _self_attr(source, ctx) else None
-                break
-    if table is None:
-        return False
+    if table is None and isinstance(base, cst.Name):
+        table = _iterated_table(base.value, ctx)
+    return table is not None and _filled_with_parameters(table, ctx)
+
+
+def _iterated_table(name: str, ctx: Ctx) -> Optional[str]:
+    """The `self.<table>` a loop or a comprehension of the function binds `name` from (`for request
+    in sorted(self.requests, ...)`, `[cb for (cb, fn) in self.subscriptions if fn(values)]`)."""
+    func = ctx.func
+    if func is None or name in func.params:
+        return None
+    loops = [(loop.target, loop.iter) for loop in func.fors]
+    loops += [(node.target, node.iter) for node in walk(func.node.body, into_scopes=False)
+              if isinstance(node, cst.CompFor)]
+    for target, source in loops:
+        if name not in {n.value for n in walk(target) if isinstance(n, cst.Name)}:
+            continue
+        bound = func.values_of(source.value) if isinstance(source, cst.Name) else ()
+        if len(bound) == 1 and len(func.assigns.get(source.value, ())) == 1:
+            source = bound[0]  # `requests = sorted(self.requests, ...)`, then `for request in requests:`
+        while isinstance(source, cst.Call) and dotted(source.func) in ("sorted", "list", "reversed", "tuple") \
+                and source.args:
+            source = source.args[0].value
+        if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) \
+                and source.func.attr.value in ("values", "items") and not source.args:
+            source = source.func.value
+        return source.attr.value if _self_attr(source, ctx) else None
+    return None
+
+
+def _filled_with_parameters(table: str, ctx: Ctx) -> bool:
+    """A method of the class fills `self.<table>` with one of its parameters: `self.<table>[k] = param`,
+    `self.<table>.append(param)`, `.append((cb, fn))`, `.append({..., "callback": param})`."""
     cls = ctx.index.class_of(ctx.func)
+    if cls is None:
+        return False
     for other in ctx.index.functions:
-        if cls is None or ctx.index.class_of(other) is not cls or not other.params:
+        if ctx.index.class_of(other) is not cls or not other.params:
             continue
         params = set(other.params) - {"self", "cls"}
         for node in walk(other.node, into_scopes=False):
@@ -277,14 +296,21 @@ def _table_entry(func: cst.Subscript, ctx: Ctx) -> bool:
                 return True  # `self.handlers[topic] = handler`
             if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
                     and node.func.attr.value in ("append", "add", "insert") and _self_attr(node.func.value, ctx) \
-                    and node.func.value.attr.value == table and node.args:
-                added = node.args[-1].value
-                if isinstance(added, cst.Name) and added.value in params or isinstance(added, cst.Dict) and any(
-                        isinstance(el, cst.DictElement) and isinstance(el.value, cst.Name) and el.value.value in params
-                        and string_value(el.key) is not None and _CALLABLE_KEY.search(string_value(el.key) or "")
-                        for el in added.elements):
-                    return True  # `self.requests.append({"name": path, "callback": func})`
+                    and node.func.value.attr.value == table and node.args and _holds(node.args[-1].value, params):
+                return True  # `self.requests.append({"name": path, "callback": func})`
     return False
+
+
+def _holds(added: cst.BaseExpression, params) -> bool:
+    """`added` is a parameter, a tuple of values with one among them (`(cb, fn)`), or a record that
+    keeps one under a key naming a callable (`{"callback": func}`)."""
+    if isinstance(added, cst.Name):
+        return added.value in params
+    if isinstance(added, cst.Tuple):
+        return any(isinstance(el.value, cst.Name) and el.value.value in params for el in added.elements)
+    return isinstance(added, cst.Dict) and any(
+        isinstance(el, cst.DictElement) and isinstance(el.value, cst.Name) and el.value.value in params
+        and _CALLABLE_KEY.search(string_value(el.key) or "") is not None for el in added.elements)
 
 
 # the entry of a registration record that holds the callable (`{"callback": func, "topic": t}`)

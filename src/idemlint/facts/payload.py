@@ -412,9 +412,12 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
     if marshalled is not None:
         return True, marshalled
     if isinstance(expr, cst.Call):
-        # `make_envelope(body, message_id=job.id)`: a builder handed an id puts it in the message;
-        # a builder of this module is read for what its `return` puts there
+        # `make_envelope(body, message_id=job.id)` (or `self._build_message(spec, message_id)`, the id
+        # given under its name): a builder handed an id puts it in the message; a builder of this module
+        # is read for what its `return` puts there
         keys = [a.keyword.value for a in expr.args if a.keyword is not None and is_id_field(a.keyword.value)]
+        keys += [a.value.value for a in expr.args if a.keyword is None and not a.star
+                 and isinstance(a.value, cst.Name) and is_id_field(a.value.value)]
         built = _builder_return(expr, ctx) if depth < 2 else None
         if built is not None:
             visible, inner_keys = fields(built[0], built[1], depth + 1)
