@@ -138,7 +138,8 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         return "in-memory state"
     if name in FILE_WRITES and _rewritten_file(recv, ctx):
         return "a file it rewrites whole"
-    if _self_attr(func, ctx) and (_given_attr(func.attr.value, ctx) or _library_base_method(func.attr.value, ctx)):
+    if _self_attr(func, ctx) and (_given_attr(func.attr.value, ctx) or _library_base_method(func.attr.value, ctx)
+                                  or _subclass_hook(func.attr.value, ctx)):
         return GIVEN
     if isinstance(recv, cst.Name) and ctx.func is not None and ctx.func.parent is not None \
             and recv.value not in ctx.func.params and _given(recv.value, ctx.func.parent):
@@ -332,6 +333,25 @@ def _library_base_method(name: str, ctx: Ctx) -> bool:
                 project is not None and project.is_project_origin(origin, ctx.index.path)):
             return False
     return True
+
+
+def _subclass_hook(name: str, ctx: Ctx) -> bool:
+    """`self.handle_message(msg)` in a class that neither defines nor binds `handle_message`, and whose
+    bases (all of them classes of the project, found) do not either: the method its users' subclasses
+    must write (django-nats-consumer's `NatsConsumerBase`). Its work is theirs, as a plug-in's is."""
+    from . import callees  # it imports the adapters, which import this module's siblings
+
+    cls = ctx.index.class_of(ctx.func)
+    if cls is None:
+        return False
+    lineage = [(cls, ctx.index)]
+    found = callees.base_classes(cls, ctx.index, ctx.index.project, ctx.index.path)
+    declared = sum(len([b for b in c.bases if dotted(b) != "object"]) for c, _ in lineage) + sum(
+        len([b for b in c.bases if dotted(b) != "object"]) for c, _, _ in found)
+    if declared != len(found):
+        return False  # a base the tool cannot find (a library's): `_library_base_method` asks about it
+    lineage += [(c, i) for c, i, _ in found]
+    return not any(name in c.methods or name in c.attr_values or name in c.annotations for c, _ in lineage)
 
 
 def _given_table(table: str, ctx: Ctx) -> bool:
