@@ -299,6 +299,18 @@ def _module_collection(func: cst.BaseExpression, ctx: Ctx) -> bool:
     return bool(values) and all(how == "=" and index is None and _new_collection(value) for value, index, how in values)
 
 
+def _instance_collection(func: cst.BaseExpression, ctx: Ctx) -> bool:
+    """`func` is a method of `self.<name>`, which every method of the class binds only to a new,
+    empty collection (`self._in_flight_tasks = set()` in `__init__`): process memory, as
+    `_module_collection`'s is."""
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute)
+            and isinstance(func.value.value, cst.Name) and func.value.value.value == "self") or ctx.func is None:
+        return False
+    cls = ctx.index.class_of(ctx.func)
+    values = cls.attr_values.get(func.value.attr.value, ()) if cls is not None else ()
+    return bool(values) and all(how == "=" and _new_collection(value) for value, _, how in values)
+
+
 def _new_collection(value: Optional[cst.BaseExpression]) -> bool:
     if isinstance(value, (cst.Set, cst.List, cst.Dict)) and not value.elements:
         return True
@@ -341,8 +353,10 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         return None  # `task.add_done_callback(...)`: stores a function to call later, records nothing
     if _fresh_collection(func, ctx):
         return None  # `seen = set()` ... `seen.add(run_id)`: gone when the function returns, kept by no redelivery
-    if _module_collection(func, ctx):
-        return None  # `_SEEN: set[str] = set()` of the module: kept in process memory, which a crash wipes
+    if _module_collection(func, ctx) or _instance_collection(func, ctx):
+        # `_SEEN: set[str] = set()` of the module, `self._in_flight = set()` of the object: kept in
+        # process memory, which a crash wipes
+        return None
     if _reads_delivery(func, ctx):
         return None  # `received.get("Messages", [])`: the batch a receive returned, not a processed record
     keyed = _keyed(call, identity_vars, tainted, ctx, opaque)
