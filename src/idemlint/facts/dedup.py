@@ -353,9 +353,11 @@ def classify(call: cst.Call, ctx: Ctx, gated: bool, in_unique_try: bool,
         return None  # `task.add_done_callback(...)`: stores a function to call later, records nothing
     if _fresh_collection(func, ctx):
         return None  # `seen = set()` ... `seen.add(run_id)`: gone when the function returns, kept by no redelivery
-    if _module_collection(func, ctx) or _instance_collection(func, ctx):
+    if not gated and (_module_collection(func, ctx) or _instance_collection(func, ctx)):
         # `_SEEN: set[str] = set()` of the module, `self._in_flight = set()` of the object: kept in
-        # process memory, which a crash wipes
+        # process memory, which a crash wipes, so no record of a processed message (a claim tested
+        # there is still one: an in-memory implementation of a repository's `claim()`, picked with
+        # the others the call may run, stands for them)
         return None
     if _reads_delivery(func, ctx):
         return None  # `received.get("Messages", [])`: the batch a receive returned, not a processed record
