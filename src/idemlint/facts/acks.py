@@ -257,10 +257,12 @@ def _fallback(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
     message = set(ctx.message_names)
     if not (mentions(recv, message) or any(mentions(a.value, message) for a in call.args) or _receives(ctx)):
         return None  # no message in sight: `future.complete()`, `job.settle()` of something else
-    if origin and _project_origin(ctx, recv):
+    if not origin:
+        what = "an object the tool cannot resolve"
+    elif _project_origin(ctx, recv):
         what = f"a `{origin}` object of the project, whose method the tool cannot follow"
     else:
-        what = f"a `{origin}` object, of a library the tool does not know" if origin else "an object the tool cannot resolve"
+        what = f"a `{origin}` object, of a library the tool does not know"
     return AckSite("unknown", UNSEEN, f"`{text}()` on {what} (taken for an ack)", through=True)
 
 

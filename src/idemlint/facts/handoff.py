@@ -114,9 +114,8 @@ def in_process(call: cst.Call, ctx: Ctx) -> Optional[str]:
         picked = _picked_from(func.value, ctx)
         if picked is not None and _logger(picked, ctx):
             return "a logger"  # `method = getattr(logger, level)`, then `method(message, **fields)`
-        table = _iterated_table(func.value, ctx)  # `for (cb, fn) in self.subscriptions: fn(values)`
         return GIVEN if _given(func.value, ctx.func) or _given_choice(func.value, ctx) \
-            or _registered_route(func.value, ctx) or table is not None and _filled_with_parameters(table, ctx) else None
+            or _registered_route(func.value, ctx) or _from_table(func.value, ctx) else None
     if not isinstance(func, cst.Attribute):
         return None
     recv = func.value
@@ -252,6 +251,13 @@ def _table_entry(func: cst.Subscript, ctx: Ctx) -> bool:
     table = base.attr.value if _self_attr(base, ctx) else None
     if table is None and isinstance(base, cst.Name):
         table = _iterated_table(base.value, ctx)
+    return table is not None and _filled_with_parameters(table, ctx)
+
+
+def _from_table(name: str, ctx: Ctx) -> bool:
+    """`fn(values)` where `fn` is bound by a loop over a table the class fills with its parameters
+    (`for (cb, fn) in self.subscriptions`)."""
+    table = _iterated_table(name, ctx)
     return table is not None and _filled_with_parameters(table, ctx)
 
 
