@@ -276,12 +276,8 @@ def _fresh_collection(func: cst.BaseExpression, ctx: Ctx) -> bool:
             return False
         if index is not None:  # `node, seen = term, set()`: the element at that position
             value = _element_at(value, index)
-        if isinstance(value, (cst.Set, cst.List, cst.Dict)) and not value.elements:
-            continue
-        if isinstance(value, cst.Call) and (dotted(value.func) or "").rpartition(".")[2] in _NEW_COLLECTIONS \
-                and not value.args:
-            continue
-        return False
+        if not _new_collection(value):
+            return False
     return True
 
 

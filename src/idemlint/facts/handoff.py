@@ -228,18 +228,8 @@ def _registered_route(name: str, ctx: Ctx) -> bool:
         return False
     if not (_self_attr(value, ctx)):
         return False
-    table, cls = value.attr.value, ctx.index.class_of(func)
-    if _given_table(table, ctx):
-        return True
-    for other in ctx.index.functions:
-        if ctx.index.class_of(other) is not cls or other is func:
-            continue
-        for node in walk(other.node, into_scopes=False):
-            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value in other.params \
-                    and any(isinstance(t.target, cst.Subscript) and _self_attr(t.target.value, ctx)
-                            and t.target.value.attr.value == table for t in node.targets):
-                return True
-    return False
+    table = value.attr.value
+    return _given_table(table, ctx) or _filled_with_parameters(table, ctx)
 
 
 def _table_entry(func: cst.Subscript, ctx: Ctx) -> bool:
@@ -293,7 +283,7 @@ def _filled_with_parameters(table: str, ctx: Ctx) -> bool:
     if cls is None:
         return False
     for other in ctx.index.functions:
-        if ctx.index.class_of(other) is not cls or not other.params:
+        if ctx.index.class_of(other) is not cls or other is ctx.func or not other.params:
             continue
         params = set(other.params) - {"self", "cls"}
         for node in walk(other.node, into_scopes=False):

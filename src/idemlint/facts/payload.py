@@ -780,20 +780,16 @@ def _given_keys(name: str, ctx: Ctx) -> List[str]:
 
 
 def _constant_keyed(expr: cst.Dict, ctx: Ctx) -> cst.Dict:
-    """`{META_FIELD: ..., PAYLOAD_FIELD: ...}` with each key a name the module binds once to a string
-    (`META_FIELD: Final = "meta"`, not a local or a parameter) written out as that string: the keys
-    the message has. The values are the display's own nodes."""
+    """`{META_FIELD: ..., PAYLOAD_FIELD: ...}` with each key a module constant bound once to a string
+    (`key_string`) written out as that string: the keys the message has. The values are the display's
+    own nodes."""
     elements, changed = [], False
     for el in expr.elements:
-        if isinstance(el, cst.DictElement) and isinstance(el.key, cst.Name) and not (
-                ctx.func is not None and (el.key.value in ctx.func.assigns or el.key.value in ctx.func.params)):
-            bound = ctx.index.module_assigns.get(el.key.value, ())
-            text = string_value(bound[0][0]) if len(bound) == 1 and bound[0][2] == "=" else None
-            if text is not None:
-                elements.append(el.with_changes(key=cst.SimpleString(repr(text))))
-                changed = True
-                continue
-        elements.append(el)
+        text = key_string(el.key, ctx) if isinstance(el, cst.DictElement) and isinstance(el.key, cst.Name) else None
+        if text is not None and ctx.func is not None and el.key.value in ctx.func.params:
+            text = None  # a parameter holds whatever key its caller passes
+        elements.append(el.with_changes(key=cst.SimpleString(repr(text))) if text is not None else el)
+        changed = changed or text is not None
     return expr.with_changes(elements=elements) if changed else expr
 
 

@@ -275,7 +275,7 @@ def _made(value: cst.BaseExpression, func) -> bool:
         return True
     if isinstance(value, cst.Call):
         name = (dotted(value.func) or "").rpartition(".")[2]
-        return name[:1].isupper() or unwrap(value) is not None or bool(_MAKER.search(name)) or name == "dict"
+        return name[:1].isupper() or bool(_MAKER.search(name)) or name == "dict"
     return False
 
 
