@@ -36,11 +36,18 @@ class LambdaAdapter(Adapter):
     def handlers(self, index: ModuleIndex) -> Iterable[HandlerSite]:
         seen = set()
         for func in index.functions:
-            if len(func.params) >= 2 and func.class_name is None and _reads_records(func, func.params[0]):
-                seen.add(id(func.node))
-                yield HandlerSite("aws_lambda", func, "framework", WEAK,
-                                  f"Lambda handler reading `{func.params[0]}[\"Records\"]`",
-                                  "the Lambda event source deletes the batch when the handler returns")
+            if len(func.params) < 2 or func.class_name is not None:
+                continue
+            event = func.params[0]
+            reads = _reads_records(func, event)
+            reader = None if reads else _records_reader(func, event, index)
+            if not reads and reader is None:
+                continue
+            seen.add(id(func.node))
+            how = (f"Lambda handler reading `{event}[\"Records\"]`" if reader is None else
+                   f"Lambda handler: `{reader}({event}, ...)` reads `{event}[\"Records\"]`")
+            yield HandlerSite("aws_lambda", func, "framework", WEAK, how,
+                              "the Lambda event source deletes the batch when the handler returns")
         for func in [None, *index.functions]:
             for call in (func.calls if func else index.module_calls):
                 name = (dotted(call.func) or "").split(".")[-1]
@@ -70,6 +77,25 @@ def first_param_reads_records(source: bytes) -> bool:
         return True
     first = rb"\bdef\s+\w+\s*\(\s*\**\s*(?:" + b"|".join(re.escape(n) for n in sorted(names)) + rb")\b"
     return re.search(first, source) is not None
+
+
+def _records_reader(func, event: str, index: ModuleIndex):
+    """The name of a function of the module that `func` hands its `event` to and that reads
+    `event["Records"]` under its own name for it (`response, params, err = parse_event(event,
+    context)`): the handler delegates the parsing, and is the entry the event source calls."""
+    for call in func.calls:
+        if not isinstance(call.func, cst.Name):
+            continue
+        for i, arg in enumerate(call.args):
+            if isinstance(arg.value, cst.Name) and arg.value.value == event and arg.star == "":
+                for helper in index.functions:
+                    if helper.name != call.func.value or helper.class_name is not None or helper.parent is not None:
+                        continue
+                    param = (arg.keyword.value if arg.keyword is not None
+                             else helper.params[i] if i < len(helper.params) else None)
+                    if param is not None and param in helper.params and _reads_records(helper, param):
+                        return helper.name
+    return None
 
 
 def _reads_records(func, event: str) -> bool:
