@@ -744,8 +744,31 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
                     hooks.setdefault(m.group(1), (site.library, (
                         f"acked by `{cls.name}.{method.name}()` when its `with` block exits, after "
                         f"`self.{m.group(1)}()` returns ({site.evidence})")))
+    for method, site in _framework_methods(cls, index, path, project):
+        # a method the framework acks after (a Kafka loop over an auto-commit consumer): a hook it
+        # hands the message runs before that ack (`for msg in self.__CONSUMER: self._message(msg.value)`)
+        held = {p for p in method.params if p not in ("self", "cls")} | {
+            name for loop in method.fors for name in local_names(loop.target, set())}
+        for call in method.calls:
+            m = HOOK_CALLER.match(dotted(call.func) or "")
+            if m and m.group(1) != method.name and any(a.star == "" and mentions(a.value, held) for a in call.args):
+                hooks.setdefault(m.group(1), (site.library, (
+                    f"acked by `{cls.name}.{method.name}()` after `self.{m.group(1)}()` returns: "
+                    f"{site.evidence} ({site.framework_ack})")))
     memo[key] = hooks
     return hooks
+
+
+def _framework_methods(cls, index: ModuleIndex, path: Optional[str], project) -> List[Tuple[FunctionInfo, HandlerSite]]:
+    """The methods of `cls` an adapter finds as handlers the framework acks after they return (the
+    module's `handlers`, once per module)."""
+    memo = project.memo("framework-sites", path) if project is not None else {}
+    key = (os.path.abspath(path) if path else "", id(index))
+    if key not in memo:
+        memo[key] = [s for adapter in ADAPTERS for s in adapter.handlers(index)
+                     if s.ack_mode == "framework" and s.function.class_name is not None]
+    return [(s.function, s) for s in memo[key] if s.function.class_name == cls.name
+            and cls.methods.get(s.function.name) is s.function]
 
 
 def _on_result(shape: Shape, ack: cst.Call, hook: cst.Call, method: FunctionInfo) -> bool:

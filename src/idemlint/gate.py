@@ -31,7 +31,8 @@ ACK_HELPER = lazy_re(r"^_*(?:(basic_)?(ack|acknowledge|complete)(_message|_messa
 ACK_LIKE = lazy_re(r"^_*(?:basic_)?(?:ack|acknowledge|complete|settle|commit|delete_messages?)(?:_\w+|[A-Z]\w*)?$"
                       r"|^\w+_(?:ack|acknowledge)$|^_*[a-z]\w*(?:Ack|Acknowledge)$|^_*delete_\w+_messages?$")
 # What in-house consumer base classes call per message: `handle`, `process_message`, `on_order`, ...
-HOOK_NAME = lazy_re(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work)$")
+HOOK_NAME = lazy_re(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work"
+                     r"|message|msg|(?:got|new|incoming)_(?:message|msg))$")
 
 # A word an adapter looks at (`detect.GATE_VOCABULARY`), or a name an ack helper may have (`ACK_HELPER`).
 # Ack names the fallback of `facts.acks` takes on objects nothing resolves (`transport.settle(msg)`).
@@ -212,8 +213,15 @@ def _base_may_call(source: bytes, class_names: Dict[str, Set[str]], path: Option
 
 def _may_ack(names: Set[str]) -> bool:
     """A class whose methods use `names` may ack after a hook: a call named like an ack
-    (`analysis._acked_hooks` takes only those) or a `with` item an adapter acks by."""
-    return any(name in ACK_ADAPTERS or name in WITH_ACK_NAMES or ACK_LIKE.match(name) for name in names)
+    (`analysis._acked_hooks` takes those), a `with` item an adapter acks by, or a Kafka consumer
+    that auto-commits."""
+    return any(name in ACK_ADAPTERS or name in WITH_ACK_NAMES or ACK_LIKE.match(name) or name in AUTO_COMMITTERS
+               for name in names)
+
+
+# Kafka consumers that commit on their own (auto-commit is on by default): a loop over one acks after
+# the hook it calls with no ack call to show for it (`analysis._framework_methods`)
+AUTO_COMMITTERS = frozenset({"KafkaConsumer", "AIOKafkaConsumer"})
 
 
 def _module_words(project, path: str):

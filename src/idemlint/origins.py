@@ -80,7 +80,9 @@ FRAMEWORK_WORDS = frozenset({"celery", "dramatiq", "faststream", "taskiq", "task
 DECORATED = "@decorated"
 # `adjacent`: a class of the module derives from a name it imports from such a module
 SUBCLASSED = "@subclassed"
-_ACK_WORD = lazy_re(rb"\b(?:\w*_)?(?:ack|acknowledge|commit|complete|settle|xack|lrem|delete_message)(?:_\w+)?\(")
+_ACK_WORD = lazy_re(rb"\b(?:\w*_)?(?:ack|acknowledge|commit|complete|settle|xack|lrem|delete_message)(?:_\w+)?\("
+                    rb"|\b(?:AIO)?KafkaConsumer\s*\(")
+# (a Kafka consumer made in the module: its loops may auto-commit after a hook, with no ack call)
 # `adjacent`: the module calls a publishing function a module near a broker defines
 PUBLISHING = "@publishing"
 # `adjacent`: the module publishes or subscribes through an object a class of it is given, which a

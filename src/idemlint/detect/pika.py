@@ -1,9 +1,14 @@
-"""pika, aiormq and aioamqp: `basic_ack`, `basic_consume(auto_ack=True)`, `basic_publish`.
+"""pika, aiormq, aioamqp and py-amqp: `basic_ack`, `basic_consume(auto_ack=True)`, `basic_publish`.
 
 aioamqp (0.15) spells them its own way (`aioamqp/channel.py`): `basic_publish(payload, exchange_name,
 routing_key, properties=None, ...)` with the properties a dict (`{"message_id": ...}`),
 `basic_consume(callback, queue_name='', ..., no_ack=False)` calling `callback(channel, body,
 envelope, properties)`, and `basic_client_ack(delivery_tag)` (`envelope.delivery_tag`).
+
+py-amqp (5.3, the `amqp` package kombu is built on, `amqp/channel.py`): `basic_publish(msg,
+exchange='', routing_key='', ...)` of an `amqp.Message(body, **properties)` (`message_id=`,
+`application_headers=`), `basic_consume(queue, ..., no_ack=False, callback=None)`, `basic_get(queue,
+no_ack=False)`, `basic_ack(delivery_tag)`.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from ..index import ModuleIndex, dotted, kwarg, positional
 from ..model import STRONG
 from .base import AckSite, Adapter, Ctx, HandlerSite, ProduceSite, handler_ref, kw_true, receiver, root_words
 
-ROOTS = ("pika", "aiormq", "aioamqp")
+ROOTS = ("pika", "aiormq", "aioamqp", "amqp")
 AIOAMQP = ("aioamqp",)
+PY_AMQP = ("amqp",)
 
 
 class PikaAdapter(Adapter):
@@ -48,13 +54,20 @@ class PikaAdapter(Adapter):
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "basic_publish"):
             return None
-        if not ctx.reaches(receiver(call), *ROOTS) and kwarg(call, "routing_key") is None:
+        first = positional(call, 0)
+        py_amqp = _py_amqp(call, first, ctx)
+        if not ctx.reaches(receiver(call), *ROOTS) and kwarg(call, "routing_key") is None and not py_amqp:
             return None
         props = kwarg(call, "properties") or positional(call, 3)
         body = kwarg(call, "body") or positional(call, 2)
-        first = positional(call, 0)
         envelope = None
-        if _aioamqp(call, ctx):
+        if py_amqp:
+            # `basic_publish(msg, exchange, routing_key)`: the message first, its properties in it
+            body, props = kwarg(call, "msg") or first, None
+            envelope = _envelope(body, ctx) if body is not None else None
+            if envelope is not None:
+                body = kwarg(envelope, "body") or positional(envelope, 0)
+        elif _aioamqp(call, ctx):
             # `basic_publish(payload, exchange_name, routing_key, properties={...})`
             body, props = kwarg(call, "payload") or first, kwarg(call, "properties") or positional(call, 3)
         elif body is None and first is not None and (
@@ -86,6 +99,7 @@ class PikaAdapter(Adapter):
                 cb = kwarg(call, "on_message_callback") or kwarg(call, "consumer_callback")
                 if cb is None and _aioamqp(call, ctx):
                     cb = kwarg(call, "callback") or positional(call, 0)  # `basic_consume(callback, queue_name=...)`
+                cb = cb or kwarg(call, "callback")  # py-amqp's `basic_consume(queue, callback=on_message)`
                 if cb is None:
                     cb = positional(call, 1)
                     if not index.imports_any(("aiormq",)) and cb is not None and isinstance(positional(call, 0), (cst.Name, cst.Attribute)):
@@ -115,6 +129,17 @@ def _aioamqp(call: cst.Call, ctx: Ctx) -> bool:
     if ctx.imports("pika", "aiormq"):
         return (ctx.origin(receiver(call)) or "").startswith("aioamqp")
     return ctx.reaches(receiver(call), *AIOAMQP)
+
+
+def _py_amqp(call: cst.Call, first: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
+    """A `basic_publish` of py-amqp: on a channel that resolves to one, given an `amqp.Message(...)`,
+    or in a module that imports `amqp` and no other AMQP client."""
+    if (ctx.origin(receiver(call)) or "").startswith(("amqp.", "amqp(")):
+        return True
+    envelope = _envelope(first, ctx) if first is not None else None
+    if envelope is not None and (ctx.origin(envelope.func) or "").startswith("amqp."):
+        return True
+    return ctx.index.imports_any(PY_AMQP) and not ctx.index.imports_any(("pika", "aiormq", "aioamqp"))
 
 
 def _envelope(expr: cst.BaseExpression, ctx: Ctx) -> Optional[cst.Call]:
