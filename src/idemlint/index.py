@@ -893,6 +893,13 @@ class ModuleIndex:
                 if cls is not None:
                     return self.attribute(cls, expr.attr.value, d)
             base = self.resolve(expr.value, func, d)
+            own = self._own_instance(base)
+            if own is not None:
+                # `params = get_connection_params()` returning `ConnectionParams(conn, ...)` of this
+                # module: `params.conn` is what the class sets its `conn` to (`_from_caller`)
+                found = self.attribute(own, expr.attr.value, d)
+                if found is not None:
+                    return found
             return self._expand(f"{base}.{expr.attr.value}") if base else None
         if isinstance(expr, cst.Call):
             returned = self._local_return(expr.func, func, d)
@@ -921,6 +928,19 @@ class ModuleIndex:
             library = [o for o in found if self.project is None or not self.project.is_project_origin(o, self.path)]
             return (library or found or [None])[0]
         return None
+
+    def _own_instance(self, origin: Optional[str]) -> Optional[ClassInfo]:
+        """The class of this module an origin is an instance of (`pkg.mod.ConnectionParams()`, as
+        `_local_instance` names one): the project cannot expand an origin in the module asking."""
+        if not origin or not origin.endswith("()") or self.project is None or not self.path:
+            return None
+        module = self.project.module_name(self.path)
+        if not module or not origin.startswith(module + "."):
+            return None
+        name = origin[len(module) + 1:-2]
+        if name not in self.classes or name in self.module_assigns or name in self.imports:
+            return None
+        return self.classes[name]
 
     def local_origin(self, expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[str]:
         """`resolve` as this module alone tells it (what the project's layers were asked for)."""
