@@ -347,7 +347,8 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
             # `log("failed to publish id=%s", payload.get("id"))`: the function reads the id of the
             # payload it publishes, so the payload carries one
             return False, read
-    held = object_fields(_dumped_object(expr) or _snapshot_of(expr, ctx) or expr, ctx) if expr is not None else None
+    held = object_fields(_dumped_object(expr) or _snapshot_of(expr, ctx) or _dumped_by_method(expr, ctx) or expr,
+                         ctx) if expr is not None else None
     if held is not None and any(is_id_field(name) for name in held):
         # `dump(message.__dict__)`, `asdict(event)`, `event.model_dump_json()` of an object of a
         # project class that has an id field (`self.job_id = job_id`, `event_id: str`)
@@ -568,12 +569,46 @@ def _snapshot_of(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[cst.B
     return None
 
 
+def _dumped_by_method(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[cst.BaseExpression]:
+    """`request.to_json()` where the project class of `request` defines `to_json` to serialise a copy
+    of the whole object (`serializable = copy.deepcopy(self.__dict__)`, then `return
+    json.dumps(serializable)`; `return vars(self)`): the object (`request`), or None."""
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and not expr.args):
+        return None
+    found = _object_class(expr.func.value, ctx)
+    if found is None:
+        return None
+    name = expr.func.attr.value
+    for cls in _lineage(found, ctx.index.project):
+        method = cls.methods.get(name)
+        if method is not None:
+            return expr.func.value if method.returns and all(
+                _self_copy(_serialised(value, method)) for value in method.returns) else None
+    return None
+
+
+def _serialised(value: cst.BaseExpression, func) -> Optional[cst.BaseExpression]:
+    """What a returned value serialises, through serialisers and the locals bound once on the way
+    (`json.dumps(serializable)` after `serializable = copy.deepcopy(self.__dict__)`)."""
+    for _ in range(4):
+        value = _resolve_local(value, func)
+        if isinstance(value, cst.Name):
+            value = bound_once(value.value, func) or value
+        inner = unwrap(value) if isinstance(value, cst.Call) else None
+        if inner is None:
+            return value
+        value = inner
+    return value
+
+
 def _self_copy(value: Optional[cst.BaseExpression]) -> bool:
-    """`self.__dict__`, `self.__dict__.copy()`, `dict(self.__dict__)`, `vars(self)`, `asdict(self)`."""
+    """`self.__dict__`, `self.__dict__.copy()`, `dict(self.__dict__)`, `copy.deepcopy(self.__dict__)`,
+    `vars(self)`, `asdict(self)`."""
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "copy" \
             and not value.args:
         value = value.func.value
-    elif isinstance(value, cst.Call) and dotted(value.func) == "dict" and len(value.args) == 1:
+    elif isinstance(value, cst.Call) and (dotted(value.func) or "").rpartition(".")[2] in ("dict", "copy", "deepcopy") \
+            and len(value.args) == 1:
         value = value.args[0].value
     dumped = _dumped_object(value)
     return isinstance(dumped, cst.Name) and dumped.value == "self"
