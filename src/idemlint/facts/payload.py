@@ -347,8 +347,12 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
             # `log("failed to publish id=%s", payload.get("id"))`: the function reads the id of the
             # payload it publishes, so the payload carries one
             return False, read
-    held = object_fields(_dumped_object(expr) or _snapshot_of(expr, ctx) or _dumped_by_method(expr, ctx) or expr,
-                         ctx) if expr is not None else None
+    obj = (_dumped_object(expr) or _snapshot_of(expr, ctx) or _dumped_by_method(expr, ctx) or expr) \
+        if expr is not None else None
+    held = object_fields(obj, ctx) if obj is not None else None
+    if held is not None:
+        shared = _constructed_own(obj, held, ctx)
+        held = [name for name in held if name not in shared]
     if held is not None and any(is_id_field(name) for name in held):
         # `dump(message.__dict__)`, `asdict(event)`, `event.model_dump_json()` of an object of a
         # project class that has an id field (`self.job_id = job_id`, `event_id: str`)
@@ -567,6 +571,32 @@ def _snapshot_of(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[cst.B
                 bound_once(value.value, owner) if isinstance(value, cst.Name) else value)  # `self.x = data`
                 for value, owner, _ in values) else None
     return None
+
+
+def _constructed_own(obj: cst.BaseExpression, held: List[str], ctx: Ctx) -> Set[str]:
+    """The id fields of an object made here (`msg = MSG("Update", self.local_id, ...)`) that its
+    `__init__` sets from a parameter (`self.id = id`) the construction gives a value of the publisher's
+    own (`_publisher_own`: an attribute set only in `__init__`, a constant): the sender's id, the same
+    in every message, not the message's."""
+    made = obj if isinstance(obj, cst.Call) else bound_once(obj.value, ctx.func) \
+        if isinstance(obj, cst.Name) and ctx.func is not None else None
+    ids = [name for name in held if is_id_field(name)]
+    if not isinstance(made, cst.Call) or not ids:
+        return set()
+    found = _object_class(obj, ctx)
+    if found is None:
+        return set()
+    init = next((cls.methods["__init__"] for cls in _lineage(found, ctx.index.project) if "__init__" in cls.methods), None)
+    if init is None:
+        return set()
+    shared: Set[str] = set()
+    for name in ids:
+        values = found[0].attr_values.get(name, ())
+        given = [argument(made, init, value.value) if isinstance(value, cst.Name) and value.value in init.params
+                 and owner is init else None for value, owner, _ in values]
+        if given and all(g is not None and _publisher_own(g, ctx) for g in given):
+            shared.add(name)
+    return shared
 
 
 def _dumped_by_method(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[cst.BaseExpression]:
