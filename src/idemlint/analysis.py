@@ -147,6 +147,11 @@ def _produce(call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
             site.rpc_reply = _rpc_reply(call, ctx)
             if not site.rpc_reply and _request_correlation_id(call, ctx):
                 site.has_id = True  # an RPC request's `correlation_id` names that request
+            elif not site.rpc_reply and any(_made_fresh(v, ctx) for v in _correlation_values(call, ctx, rpc=False)):
+                # `correlation_id=str(uuid4())` made for this message alone: unique to it, as a
+                # `message_id` is, so a consumer can drop a copy by it
+                site.has_id = True
+                site.evidence += " (a fresh `correlation_id` per message)"
             return site
     return None
 
@@ -245,14 +250,15 @@ def _maybe_none(value: Optional[cst.BaseExpression], ctx: Ctx) -> bool:
     return any(isinstance(v, cst.Name) and v.value == "None" for v, _, _ in ctx.func.assigns.get(value.value, ()))
 
 
-def _correlation_values(call: cst.Call, ctx: Ctx) -> List[cst.BaseExpression]:
-    """The values a publish with a `reply_to` gives to `correlation_id` (a keyword or a string key);
-    names passed as arguments are looked up one level (`properties=props_out`)."""
+def _correlation_values(call: cst.Call, ctx: Ctx, rpc: bool = True) -> List[cst.BaseExpression]:
+    """The values a publish with a `reply_to` (any publish, without `rpc`) gives to `correlation_id`
+    (a keyword or a string key); names passed as arguments are looked up one level
+    (`properties=props_out`, `message = Message(..., correlation_id=...)`)."""
     exprs: List[cst.CSTNode] = [call]
     for arg in call.args:
         if isinstance(arg.value, cst.Name) and ctx.func is not None and arg.value.value in ctx.func.assigns:
             exprs.append(ctx.func.assigns[arg.value.value][0][0])
-    if "reply_to" not in {n for e in exprs for n in names_in(e)}:
+    if rpc and "reply_to" not in {n for e in exprs for n in names_in(e)}:
         return []
     out: List[cst.BaseExpression] = []
     while exprs:

@@ -155,12 +155,15 @@ class KafkaAdapter(Adapter):
             ctx = Ctx(index, func)
             receivers: List[Tuple[cst.BaseExpression, str]] = []
             commits = False
+            wrapped: Optional[Tuple[HandlerSite, str]] = None
             for call in func.calls:
                 name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
                 if name in RECEIVE_METHODS:
                     origin = ctx.origin(receiver(call))
                     if origin_starts(origin, CONSUMERS):
                         receivers.append((receiver(call), origin))  # type: ignore[arg-type]
+                    elif wrapped is None and origin is not None:
+                        wrapped = _wrapped_receive(call, ctx)
                 elif iterated_consumer(call, ctx) is not None:  # `m = next(self._consumer)`
                     receivers.append((call.args[0].value, ctx.origin(call.args[0].value) or ""))
                 elif name in ("commit", "commit_async", "store_offsets") and self.ack(call, ctx) is not None:
@@ -180,10 +183,44 @@ class KafkaAdapter(Adapter):
                 auto = auto_commit(expr, func, index, origin)
                 if auto is not None:
                     yield auto.site(lib, func)
+            elif wrapped is not None:
+                site, via = wrapped
+                site.function = func
+                site.option_node = None  # the setting is in the wrapper's module, not in this one
+                site.evidence += f", through `{via}()`, which returns what it polls"
+                yield site
             elif relayed is not None:
                 site = relayed.site(func, ctx)
                 if site is not None:
                     yield site
+
+
+def _wrapped_receive(call: cst.Call, ctx: Ctx) -> Optional[Tuple[HandlerSite, str]]:
+    """`topic, alert, key = consumer.poll(timeout)` on an object of a project class whose `poll`
+    (`consume`, `getone`, `getmany`) polls a Kafka consumer of its own and returns what it got
+    (`msg = self._consumer.poll(timeout)`, then `return self.process_message(msg)`): a receive
+    through the project's wrapper, acked by that consumer's auto-commit (the site, and the method)."""
+    from ..facts import callees  # it imports the adapters
+
+    project = ctx.index.project
+    if project is None:
+        return None
+    callee = callees.resolve(call.func, ctx, project, ctx.index.path)
+    if callee is None or callee.func.yields or not callee.func.returns or callee.func.node is getattr(ctx.func, "node", None):
+        return None
+    inner_ctx = Ctx(callee.index, callee.func)
+    for inner in callee.func.calls:
+        name = inner.func.attr.value if isinstance(inner.func, cst.Attribute) else None
+        if name not in RECEIVE_METHODS:
+            continue
+        origin = inner_ctx.origin(receiver(inner))
+        if not origin_starts(origin, CONSUMERS):
+            continue
+        auto = auto_commit(receiver(inner), callee.func, callee.index, origin)  # type: ignore[arg-type]
+        if auto is None:
+            return None
+        return auto.site(_library(origin, inner_ctx), callee.func), callee.qualname
+    return None
 
 
 def iterated_consumer(call: cst.Call, ctx: Ctx) -> Optional[str]:

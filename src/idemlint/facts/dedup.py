@@ -153,6 +153,8 @@ def _store_name(call: cst.Call, ctx: Ctx, depth: int = 0) -> str:
     """Model / table / key text a call touches, wherever the chain names it: `Processed.objects.filter`,
     `db.table("processed_messages").where(...)`, `db["processed"].find_one(...)`,
     `conn.execute(select(processed).where(...)).first()`, `conn.execute(stmt)` after `stmt = insert(processed)`."""
+    from .handler import _is_receive  # the handler walk imports this module
+
     parts = []
     cur: Optional[cst.BaseExpression] = call
     while isinstance(cur, (cst.Call, cst.Attribute, cst.Subscript)):
@@ -160,6 +162,8 @@ def _store_name(call: cst.Call, ctx: Ctx, depth: int = 0) -> str:
             for arg in cur.args[:2]:
                 values = statements(arg.value, ctx) if depth < 2 else [arg.value]
                 for value in values:
+                    if value is not arg.value and _is_receive(value):
+                        continue  # `topic, alert, key = consumer.poll()`: the key came with the message, from no store
                     parts.append(dotted(value) or string_value(value) or "")
                     if isinstance(value, cst.Call) and depth < 2:
                         parts.append(_store_name(value, ctx, depth + 1))

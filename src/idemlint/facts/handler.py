@@ -665,6 +665,8 @@ class HandlerRun:
         unseen hand-off of the message."""
         if self._follow(w, call):
             return  # else: out of reach, like a call the tool cannot resolve
+        if self._recursive(call, w):
+            return  # `avro_type_to_arrow_type(item)` in its own body: walked already, no hand-off
         out_of_reach = self._callees(call, w)
         if out_of_reach and all(_computes_only(callee) for callee in out_of_reach):
             return  # project functions out of reach that only compute: seen, not handed off
@@ -883,6 +885,13 @@ class HandlerRun:
                 self.add(w, event, call, STRONG, what, detail="declared")
                 return True
         return False
+
+    def _recursive(self, call: cst.Call, w: _Walker) -> bool:
+        """`call` runs the function being walked itself (a recursion, which `_callees` leaves out)."""
+        if not isinstance(call.func, cst.Name) or call.func.value != w.func.name:
+            return False
+        found = callees.resolve_all(call.func, w.ctx, self.project, self.path, overrides=False)
+        return bool(found) and all(c.func.node is w.func.node for c in found)
 
     def _callees(self, call: cst.Call, w: _Walker) -> List[callees.Callee]:
         # an abstract method stays itself: its overrides are consumers of their own (template methods);
