@@ -30,6 +30,12 @@ class PubSubAdapter(Adapter):
             return None
         if "ack_ids" in keywords(call) or (ctx.imports(*ROOTS) and "request" in keywords(call)):
             return AckSite("pubsub", STRONG, "Pub/Sub `subscriber.acknowledge(ack_ids=...)`")
+        first = positional(call, 0)
+        if isinstance(first, cst.Dict) and dict_value(first, "ack_ids") is not None and (
+                ctx.imports(*ROOTS) or origin_starts(ctx.origin(receiver(call)), ROOTS)):
+            # the generated client's request given positionally: `acknowledge({"subscription": path,
+            # "ack_ids": ack_ids})` (`SubscriberClient.acknowledge(request=None, *, ...)`)
+            return AckSite("pubsub", STRONG, "Pub/Sub `subscriber.acknowledge({..., \"ack_ids\": ...})`")
         return None
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:

@@ -62,7 +62,14 @@ def _decodes(name: str) -> bool:
     """A decoder by its name: `loads`, also `json_loads`, `msgpack_unpackb`, `deserialize_message`,
     `_validate_message` (a private helper's leading underscores do not count)."""
     name = name.lstrip("_")
+    if ALTERNATE_CONSTRUCTOR.match(name):
+        return True  # `Alert.from_msg(msg.message)`, `Event.from_dict(data)`: an object made of the message
     return name in DECODES or name.rpartition("_")[2] in DECODES or name.partition("_")[0] in DECODES
+
+
+# a class's alternate constructor named for what it reads (`from_msg`, `from_dict`, `from_bytes`): given
+# the message, it makes an object of it
+ALTERNATE_CONSTRUCTOR = lazy_re(r"^from_[a-z]\w*$")
 
 
 @dataclass
