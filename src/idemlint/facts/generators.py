@@ -53,6 +53,7 @@ class Caller:
     how: str  # loops | collected | chunked | handed
     what: str = ""  # the hand-off (`handed`) or the collecting call (`collected`)
     api: bool = True  # a recognised hand-off API (not a name that only looks like a queue or pool)
+    framework: str = ""  # a pipeline framework out of the project that reads the generator (`_pipeline_reader`)
 
 
 @dataclass
@@ -64,6 +65,8 @@ class EarlyAck:
 
     @property
     def who(self) -> str:
+        if self.caller is not None and self.caller.framework:
+            return self.caller.framework
         return f"`{self.caller.func.symbol}`" if self.caller else "its caller"
 
     def describe(self, symbol: str) -> str:
@@ -94,7 +97,7 @@ def early_ack(consumer: Consumer, index: ModuleIndex) -> Optional[EarlyAck]:
     if not yields or not acks:
         return None
     callers = _callers(func, index)
-    ahead = next((c for c in callers if c.how != "loops"), None)
+    ahead = next((c for c in callers if c.how != "loops"), None) or _pipeline_reader(func, index)
     for ack in acks:
         for y in yields:
             if not _same_turn(consumer, shape, site(ack), y):
@@ -104,6 +107,32 @@ def early_ack(consumer: Consumer, index: ModuleIndex) -> Optional[EarlyAck]:
                 return EarlyAck(ack, y, True, callers[0] if callers else None)
             if ahead is not None:
                 return EarlyAck(ack, y, False, ahead)
+    return None
+
+
+# Pipeline frameworks whose runner reads a source's records from a generator method and writes each
+# one to stdout, where a separate destination process loads it (the Singer specification; the Airbyte
+# protocol): the next record is asked for once this one is printed, before it is stored anywhere.
+# (root of the base class, the generator methods the runner reads, the framework's name)
+PIPELINE_READERS = (
+    ("singer_sdk.", frozenset({"get_records"}), "the Singer SDK"),
+    ("airbyte_cdk.", frozenset({"read", "read_records"}), "the Airbyte CDK"),
+)
+
+
+def _pipeline_reader(func: FunctionInfo, index: ModuleIndex) -> Optional[Caller]:
+    """A generator method of a Singer tap's stream or an Airbyte source (`QueueStream.get_records`,
+    `SourceAmazonSqs.read`, by their base classes, also through project bases): the framework reads it,
+    printing each record for the destination process and asking for the next."""
+    cls = index.class_of(func)
+    if cls is None or func.class_name != cls.name:
+        return None
+    lineage = [(cls, index)] + [(c, i) for c, i, _ in callees.base_classes(cls, index, index.project, index.path)]
+    for root, methods, name in PIPELINE_READERS:
+        if func.name in methods and any((i.resolve(base, None) or "").startswith(root)
+                                        for c, i in lineage for base in c.bases):
+            return Caller(func, func.node.name, "handed", "its output (stdout), for the destination process to load",
+                          framework=name)
     return None
 
 
