@@ -206,7 +206,8 @@ def _wrapped_receive(call: cst.Call, ctx: Ctx) -> Optional[Tuple[HandlerSite, st
     if project is None:
         return None
     callee = callees.resolve(call.func, ctx, project, ctx.index.path)
-    if callee is None or callee.func.yields or not callee.func.returns or callee.func.node is getattr(ctx.func, "node", None):
+    if callee is None or callee.func.yields or not callee.func.returns \
+            or callee.func.node is getattr(ctx.func, "node", None):
         return None
     inner_ctx = Ctx(callee.index, callee.func)
     for inner in callee.func.calls:

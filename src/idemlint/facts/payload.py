@@ -586,7 +586,8 @@ def _constructed_own(obj: cst.BaseExpression, held: List[str], ctx: Ctx) -> Set[
     found = _object_class(obj, ctx)
     if found is None:
         return set()
-    init = next((cls.methods["__init__"] for cls in _lineage(found, ctx.index.project) if "__init__" in cls.methods), None)
+    init = next((cls.methods["__init__"] for cls in _lineage(found, ctx.index.project) if "__init__" in cls.methods),
+                None)
     if init is None:
         return set()
     shared: Set[str] = set()
