@@ -145,6 +145,19 @@ def _passed_on_calls(call: cst.Call) -> Iterator[Tuple[cst.Call, cst.BaseExpress
         return  # runs nothing: the call of what it returns does
     for i, arg in enumerate(call.args):
         ref = arg.value
+        if isinstance(ref, cst.Call) and called_name(ref) == "partial" and ref.args and not arg.star \
+                and arg.keyword is None and not ref.args[0].star and ref.args[0].keyword is None \
+                and isinstance(ref.args[0].value, (cst.Name, cst.Attribute)):
+            # `retry_policy.run(partial(self._send_once, payload, opts))`: the helper with what the
+            # partial binds to it, run by the call it is given to
+            inner = ref.args[0].value
+            name = inner.attr.value if isinstance(inner, cst.Attribute) else inner.value
+            if PUBLISH_LIKE.search(name):
+                try:
+                    yield cst.Call(func=inner, args=list(ref.args[1:])), inner
+                except Exception:  # noqa: BLE001 - arguments in an order a call cannot have
+                    pass
+            continue
         if arg.star or arg.keyword is not None or not isinstance(ref, (cst.Name, cst.Attribute)):
             continue
         name = ref.attr.value if isinstance(ref, cst.Attribute) else ref.value
