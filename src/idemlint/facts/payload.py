@@ -614,11 +614,11 @@ def _dumped_by_method(expr: Optional[cst.BaseExpression], ctx: Ctx) -> Optional[
         method = cls.methods.get(name)
         if method is not None:
             return expr.func.value if method.returns and all(
-                _self_copy(_serialised(value, method)) for value in method.returns) else None
+                _self_copy(serialised(value, method)) for value in method.returns) else None
     return None
 
 
-def _serialised(value: cst.BaseExpression, func) -> Optional[cst.BaseExpression]:
+def serialised(value: cst.BaseExpression, func) -> Optional[cst.BaseExpression]:
     """What a returned value serialises, through serialisers and the locals bound once on the way
     (`json.dumps(serializable)` after `serializable = copy.deepcopy(self.__dict__)`)."""
     for _ in range(4):

@@ -270,16 +270,10 @@ def _made(value: cst.BaseExpression, func) -> bool:
     """A value `func` makes and returns: a dict display with its keys written out (spreads allowed:
     `{**data, **base}`), a dict or set comprehension, a formatted text, a record it constructs, or
     what a serialiser or a maker named so returns (`serialise_da00(**fields)`, `to_pubsub_message()`)."""
-    from .payload import _resolve_local, unwrap
+    from .payload import serialised
 
-    value = _resolve_local(value, func)
-    if isinstance(value, cst.Name):
-        value = bound_once(value.value, func) or value  # `body = {...}`, then `body.update(kwargs)`
-    for _ in range(3):  # `json.dumps({...}).encode()`: what it serialises
-        inner = unwrap(value) if isinstance(value, cst.Call) else None
-        if inner is None:
-            break
-        value = _resolve_local(inner, func)
+    # `body = {...}`, then `body.update(kwargs)`; `json.dumps({...}).encode()`: what it serialises
+    value = serialised(value, func)
     if isinstance(value, cst.Dict):
         # its keys written out (a key held by a constant may be the id's: `Keys.MESSAGE_ID`)
         return all(isinstance(el, cst.StarredDictElement) or string_value(el.key) is not None
