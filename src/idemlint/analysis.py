@@ -545,11 +545,19 @@ def _home_sites(where: Elsewhere, project) -> Set[int]:
     memo = project.memo("handler-sites", where.path)
     key = (where.path,)
     if key not in memo:
-        found: Set[int] = set()
-        for adapter in ADAPTERS:
-            found.update(id(site.function.node) for site in adapter.handlers(where.index))
+        found = {id(site.function.node) for site in _adapter_sites(where.index, where.path, project)}
         found.update(id(site.function.node) for site in _hook_handlers(where.index, project, where.path))
         memo[key] = found
+    return memo[key]  # type: ignore[return-value]
+
+
+def _adapter_sites(index: ModuleIndex, path: Optional[str], project) -> List[HandlerSite]:
+    """The handlers the adapters find in a module the project keeps (`handlers`), once per process and
+    module."""
+    memo = project.memo("adapter-sites", path) if project is not None else {}
+    key = (os.path.abspath(path) if path else "", id(index))
+    if key not in memo:
+        memo[key] = [site for adapter in ADAPTERS for site in adapter.handlers(index)]
     return memo[key]  # type: ignore[return-value]
 
 
@@ -766,15 +774,9 @@ def _acked_hooks(cls, index: ModuleIndex, path: Optional[str], project) -> Dict[
 
 
 def _framework_methods(cls, index: ModuleIndex, path: Optional[str], project) -> List[Tuple[FunctionInfo, HandlerSite]]:
-    """The methods of `cls` an adapter finds as handlers the framework acks after they return (the
-    module's `handlers`, once per module)."""
-    memo = project.memo("framework-sites", path) if project is not None else {}
-    key = (os.path.abspath(path) if path else "", id(index))
-    if key not in memo:
-        memo[key] = [s for adapter in ADAPTERS for s in adapter.handlers(index)
-                     if s.ack_mode == "framework" and s.function.class_name is not None]
-    return [(s.function, s) for s in memo[key] if s.function.class_name == cls.name
-            and cls.methods.get(s.function.name) is s.function]
+    """The methods of `cls` an adapter finds as handlers the framework acks after they return."""
+    return [(s.function, s) for s in _adapter_sites(index, path, project) if s.ack_mode == "framework"
+            and s.function.class_name == cls.name and cls.methods.get(s.function.name) is s.function]
 
 
 def _on_result(shape: Shape, ack: cst.Call, hook: cst.Call, method: FunctionInfo) -> bool:
