@@ -84,17 +84,15 @@ def _records_reader(func, event: str, index: ModuleIndex):
     `event["Records"]` under its own name for it (`response, params, err = parse_event(event,
     context)`): the handler delegates the parsing, and is the entry the event source calls."""
     for call in func.calls:
-        if not isinstance(call.func, cst.Name):
+        helper = index.module_functions.get(call.func.value) if isinstance(call.func, cst.Name) else None
+        if helper is None or helper is func:
             continue
         for i, arg in enumerate(call.args):
             if isinstance(arg.value, cst.Name) and arg.value.value == event and arg.star == "":
-                for helper in index.functions:
-                    if helper.name != call.func.value or helper.class_name is not None or helper.parent is not None:
-                        continue
-                    param = (arg.keyword.value if arg.keyword is not None
-                             else helper.params[i] if i < len(helper.params) else None)
-                    if param is not None and param in helper.params and _reads_records(helper, param):
-                        return helper.name
+                param = (arg.keyword.value if arg.keyword is not None
+                         else helper.params[i] if i < len(helper.params) else None)
+                if param is not None and param in helper.params and _reads_records(helper, param):
+                    return helper.name
     return None
 
 
