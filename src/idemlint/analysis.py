@@ -342,7 +342,8 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             site = (_produce(call, ctx) if named else None) or (_layered_produce(call, ctx, project) if ack is None else None)
             if site is not None and not site.always_has_id and not _rolled_back(site, call, func, ctx):
                 producers.append(_producer(site, call, func, ctx))
-        acks.extend(_with_acks(func, ctx))
+        held: Set[str] = set()
+        acks.extend(_with_acks(func, ctx, held))
         if ACK_WRAPPER.match(func.name):
             continue  # `def ack(self, ...)`: the implementation of an ack, not a consumer
         site = sites.get(id(func.node))
@@ -360,7 +361,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             if not producer.has_id and not producer.idless_messages and _relays(producer, ctx):
                 producer.has_id = True  # the message it consumed, passed on whole: not a new message
                 producer.evidence.append("passes on the message it consumed, as it came")
-        consumers.append(_walk(consumer, index, project, path, _iterated_acked(func, acked)))
+        consumers.append(_walk(consumer, index, project, path, _iterated_acked(func, acked) | held))
     for site in sites.values():
         where = index.elsewhere.get(id(site.function.node))
         consumer = _registered_here(site, where, project) if where is not None else None
@@ -561,7 +562,9 @@ def _adapter_sites(index: ModuleIndex, path: Optional[str], project) -> List[Han
     return memo[key]  # type: ignore[return-value]
 
 
-def _with_acks(func: FunctionInfo, ctx: Ctx):
+def _with_acks(func: FunctionInfo, ctx: Ctx, held: Optional[Set[str]] = None):
+    """The acks `with` blocks make when they exit; `held` gets the names of a message object whose
+    own `__exit__` acks it (`with msg_obj as m:`): the message the block handles."""
     for node in func.withs:
         for item in node.items:
             for adapter in ADAPTERS:
@@ -570,6 +573,10 @@ def _with_acks(func: FunctionInfo, ctx: Ctx):
                     yield site
             site = acks.context_manager_ack(item, ctx, _ack)
             if site is not None:
+                if held is not None and isinstance(item.item, cst.Name):
+                    held.add(item.item.value)
+                    if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                        held.add(item.asname.name.value)
                 yield site
 
 
@@ -809,7 +816,8 @@ def _iterated_acked(func: FunctionInfo, calls: List[cst.Call]) -> Set[str]:
             if any(how == "for" for _, _, how in bound):
                 out.add(root.value)
             for value, index, how in bound:
-                if index is not None and how == "=" and isinstance(value, (cst.Call, cst.Await)):
+                # (or a delivery taken whole first: `task = self.pending.get()`, `d_tag, headers, body = task`)
+                if index is not None and how == "=" and isinstance(value, (cst.Call, cst.Await, cst.Name)):
                     out.update(name for name, values in func.assigns.items()
                                if any(v is value and i is not None for v, i, _ in values))
     return out

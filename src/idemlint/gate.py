@@ -32,7 +32,10 @@ ACK_LIKE = lazy_re(r"^_*(?:basic_)?(?:ack|acknowledge|complete|settle|commit|del
                       r"|^\w+_(?:ack|acknowledge)$|^_*[a-z]\w*(?:Ack|Acknowledge)$|^_*delete_\w+_messages?$")
 # What in-house consumer base classes call per message: `handle`, `process_message`, `on_order`, ...
 HOOK_NAME = lazy_re(r"^_?(on_\w+|handle\w*|process\w*|consume\w*|callback|execute|perform|run_job|do_work|work"
-                     r"|message|msg|(?:got|new|incoming)_(?:message|msg))$")
+                     r"|message|msg|(?:got|new|incoming)_(?:message|msg)"
+                     # a sink's hook, named for what it writes (`insert_record(self, message)`)
+                     r"|(?:insert|save|store|write|index|persist|ingest|sink)"
+                     r"_(?:records?|messages?|msg|events?|items?))$")
 
 # A word an adapter looks at (`detect.GATE_VOCABULARY`), or a name an ack helper may have (`ACK_HELPER`).
 # Ack names the fallback of `facts.acks` takes on objects nothing resolves (`transport.settle(msg)`).

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 from .lazyre import lazy_re
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -249,7 +249,14 @@ def _names(raw: Optional[bytes]) -> List[str]:
     return [part.strip().split(" ")[0] for part in text.split(",") if part.strip() and part.strip() != "*"]
 
 
-def _absolute(origin: str, loaded: "Loaded") -> str:
+class _Module(NamedTuple):
+    """A module's file and dotted name: what `_absolute` reads of a `Loaded`."""
+
+    path: str
+    name: str
+
+
+def _absolute(origin: str, loaded: "Loaded | _Module") -> str:
     """An origin relative to the module `loaded` (`.sqs.SqsPublisher()` in a package's `__init__`),
     made absolute from that module's dotted name, so that the importer reads it as that module
     meant it (unchanged when the origin is absolute or the module's name is unknown)."""
@@ -356,9 +363,12 @@ class Origins:
             return memo[key]
         memo[key] = None  # a base class chain that comes back here adds nothing
         found = None
-        for base, base_index, _ in callees.base_classes(cls, index, self.project, index.path):
+        for base, base_index, base_path in callees.base_classes(cls, index, self.project, index.path):
             if name in base.attr_values or name in base.annotations:
                 found = base_index.attribute(base, name)
+                if found and found.startswith(".") and base_path and base_index is not index:
+                    # `from .backend import KartonBackend` in the base's module: relative to that module
+                    found = _absolute(found, _Module(base_path, self.project.module_name(base_path)))
                 break
         memo[key] = found
         return found

@@ -213,6 +213,8 @@ def _popping_helper(call: cst.Call, ctx: Ctx) -> Optional[Tuple[FunctionInfo, in
             continue
         seeds |= {target for target, values in helper.assigns.items()
                   if any(_awaited(value) is pop for value, _, _ in values)}
+        if any(r is not None and _awaited(r) is pop for r in helper.returns):
+            return helper, strength  # `return self.redis.blpop(queues, timeout=timeout)`: the item itself
     if strength is None or not seeds:
         return None
     from ..facts.deferred import message_data  # the facts import the adapters

@@ -75,7 +75,7 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
         return True, None
     handler = HOOK_NAME.match(called_name(call)) and not ACK_LIKE.match(called_name(call))
     if handler or any(_receives(Ctx(t.index, t.func)) or _loops_over_consumer(Ctx(t.index, t.func))
-                      or _handles_each(t, ctx) for t in targets):
+                      or _handles_each(t, ctx) or _acks_taken(Ctx(t.index, t.func)) for t in targets):
         # `self.run_once()` receives and acks its own messages, `self._consume_loop()` iterates a
         # consumer and commits, `self._handle(messages)` works on each message of its loop and acks
         # it, `self.process_message(msg)` is the per-message handler that acks what it was given:
@@ -205,10 +205,80 @@ def _acks_in(callee: callees.Callee, ctx: Ctx, library_ack: LibraryAck, depth: i
                 found = _fallback(inner, inner_ctx)
         if found is not None:
             break
+    if found is None:
+        found = _queued_ack(callee, library_ack)
     active.discard(key)
     if not active:
         memo[key] = found  # only an answer no cycle cut short
     return found
+
+
+# how a method hands a delivery tag to the thread that owns the channel, and how that thread takes it
+_QUEUE_PUTS = frozenset({"put", "put_nowait", "append"})
+_QUEUE_TAKES = frozenset({"get", "get_nowait", "popleft", "pop"})
+
+
+def _acks_taken(ctx: Ctx) -> bool:
+    """The function acks a delivery it takes off a queue itself (`d_tag, props, body =
+    self._command_queue.get(timeout=1.0)`, then `self._command.ack(d_tag)`): the deliveries a pika
+    thread queued for it. It is the consumer, not an ack helper of its caller."""
+    func = ctx.func
+    taken = {name for name, values in func.assigns.items() for value, _, how in values
+             if how == "=" and isinstance(value, cst.Call) and _queue_take(value, ctx)}
+    return bool(taken) and any((called_name(c) in ACK_ADAPTERS or ACK_LIKE.match(called_name(c)))
+                               and any(mentions(a.value, taken) for a in c.args) for c in func.calls)
+
+
+# the standard library's in-process queues (and gevent's, janus's), by origin
+_QUEUE_ORIGINS = ("queue.", "asyncio.Queue", "asyncio.queues.", "asyncio.LifoQueue", "asyncio.PriorityQueue",
+                  "multiprocessing.", "gevent.queue.", "janus.")
+
+
+def _queue_take(call: cst.Call, ctx: Ctx) -> bool:
+    """`self._command_queue.get(timeout=1.0)`, `pending_q.get_nowait()`: a take off an in-process
+    queue (by the receiver's origin or name), not a dict's `message.get("ReceiptHandle")`."""
+    if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in ("get", "get_nowait") \
+            or any(a.keyword is None for a in call.args):
+        return False
+    last = (dotted(call.func.value) or "").rpartition(".")[2].lower()
+    return "queue" in last or last.endswith("_q") or last == "q" or (
+        ctx.origin(call.func.value) or "").startswith(_QUEUE_ORIGINS)
+
+
+def _queued_ack(callee: callees.Callee, library_ack: LibraryAck) -> Optional[AckSite]:
+    """`def ack(self, msg_tag): self._to_ack.put(msg_tag)`, where another method of the class takes
+    the tags off `self._to_ack` and acks them with the library (`self._channel.basic_ack(tag,
+    multiple=True)` on the connection's own thread): pika channels are not thread-safe, so a worker
+    thread's ack is queued for the I/O thread. The method acks (later, on that thread)."""
+    func = callee.func
+    cls = callee.index.class_of(func)
+    if cls is None or not func.params:
+        return None
+    queues = set()
+    for call in func.calls:
+        target = call.func
+        if isinstance(target, cst.Attribute) and target.attr.value in _QUEUE_PUTS and call.args \
+                and any(mentions(a.value, set(func.params)) for a in call.args):
+            owner = dotted(target.value) or ""
+            if owner.startswith("self.") and owner.count(".") == 1:
+                queues.add(owner)
+    if not queues:
+        return None
+    for name, method in cls.methods.items():
+        if method is func:
+            continue
+        taken = [c for c in method.calls if isinstance(c.func, cst.Attribute) and c.func.attr.value in _QUEUE_TAKES
+                 and dotted(c.func.value) in queues]
+        if not taken:
+            continue
+        inner_ctx = Ctx(callee.index, method)
+        for inner in method.calls:
+            site = library_ack(inner, inner_ctx) if called_name(inner) in ACK_ADAPTERS else None
+            if site is not None:
+                return AckSite(site.library, min(WEAK, site.strength),
+                               f"queues the tag on `{dotted(taken[0].func.value)}`, which `{cls.name}.{name}()` "
+                               f"acks: {site.evidence}", through=True)
+    return None
 
 
 def self_method(call: cst.Call, ctx: Ctx) -> bool:
@@ -403,8 +473,10 @@ def context_manager_ack(item: cst.WithItem, ctx: Ctx, ack_of: LibraryAck) -> Opt
     call = item.item
     if isinstance(call, cst.Await):
         call = call.expression
-    if not isinstance(call, cst.Call) or ctx.func is None:
+    if ctx.func is None:
         return None
+    if not isinstance(call, cst.Call):
+        return _exit_ack(call, ctx, ack_of)
     project = ctx.index.project
     callee = callees.resolve(call.func, ctx, project, ctx.index.path)
     if callee is None or callee.func.node is ctx.func.node or not callee.func.yields or not any(
@@ -425,3 +497,44 @@ def context_manager_ack(item: cst.WithItem, ctx: Ctx, ack_of: LibraryAck) -> Opt
                 return AckSite(site.library, WEAK, f"acked by the context manager `{callee.qualname}()` when the "
                                f"`with` block exits ({site.evidence})", through=True)
     return None
+
+
+def _exit_ack(obj: cst.BaseExpression, ctx: Ctx, ack_of: LibraryAck) -> Optional[AckSite]:
+    """`with msg_obj as m:` where `msg_obj` is an object of a project class whose `__exit__` acks
+    the message when the block ends without an error (`self.__mb_proxy._ack(conn_id, msg_id, ack_id)`,
+    a STOMP ack through a helper): the block's work is acked when it exits."""
+    if not isinstance(obj, (cst.Name, cst.Attribute)):
+        return None
+    found = callees.instance_class(obj, ctx)  # built here, or declared (`msg_obj: MsgObj = buffer.popleft()`)
+    if found is None:
+        origin = ctx.origin(obj) or ""
+        if not origin.endswith("()") or "(" in origin[:-2]:
+            return None  # an object built from a class (`pkg.msgs.MsgObj()`), nothing else
+        found = callees.class_at(origin[:-2], ctx.index)
+    if found is None:
+        return None
+    cls, index, path = found
+    for hook in ("__exit__", "__aexit__"):
+        method = cls.methods.get(hook)
+        if method is None:
+            continue
+        inner = Ctx(index, method)
+        for inner_call in method.calls:
+            site = None if is_mock(inner_call, inner) else ack_of(inner_call, inner)
+            if site is not None:
+                return AckSite(site.library, WEAK, f"acked by `{cls.name}.{hook}()` when the `with` block exits "
+                               f"({site.evidence})", through=True)
+    return None
+    project = ctx.index.project
+    for hook in ("__exit__", "__aexit__"):
+        callee = callees.resolve(cst.Attribute(value=obj, attr=cst.Name(hook)), ctx, project, ctx.index.path)
+        if callee is None or callee.func.class_name is None:
+            continue
+        inner = Ctx(callee.index, callee.func)
+        for inner_call in callee.func.calls:
+            site = None if is_mock(inner_call, inner) else ack_of(inner_call, inner)
+            if site is not None:
+                return AckSite(site.library, WEAK, f"acked by `{callee.qualname}()` when the `with` block exits "
+                               f"({site.evidence})", through=True)
+    return None
+

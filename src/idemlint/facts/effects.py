@@ -496,7 +496,9 @@ ZK_KEYED = {"set", "set_async", "ensure_path", "ensure_path_async", "delete", "d
 
 
 # `inert`'s answers that are no write at all: a declaration, a signal, a query being built, a `SELECT`
-NOT_WRITES = ("a declaration", "a signal", "a query method", "SQL other")
+NOT_WRITES = ("a declaration", "a signal", "a query method", "SQL other", "a lock")
+# a lock taken on a key (`state.acquire(task_id, ttl)`, `redlock.acquire(name)`): who may work on it
+LOCK_TAKES = frozenset({"acquire", "try_acquire", "acquire_lock", "try_lock"})
 
 
 def harmless_write(call: cst.Call, ctx: Ctx) -> bool:
@@ -508,13 +510,15 @@ def harmless_write(call: cst.Call, ctx: Ctx) -> bool:
 
 def inert(call: cst.Call, ctx: Ctx) -> Optional[str]:
     """Why a call the tables do not count as an effect is not a hand-off of the message either (None:
-    not known to be harmless): a declaration, a Django or blinker signal, a NATS key-value write, or a
+    not known to be harmless): a declaration, a lock taken, a Django or blinker signal, a NATS key-value write, or a
     SQL helper given a statement that writes nothing twice (an upsert, a `SELECT`)."""
     func = call.func
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
     if DECLARATION.match(name):
         return "a declaration"
     recv = receiver(call)
+    if name in LOCK_TAKES and call.args:
+        return "a lock taken on a key (no work done under it yet)"
     if name in SIGNAL_SENDS and recv is not None:
         origin = ctx.origin(recv) or ""
         if origin.startswith(SIGNAL_ROOTS) or name == "send_robust" or kwarg(call, "sender") is not None \

@@ -41,6 +41,8 @@ PURE_CALL = lazy_re(
     r"^_*(safe_)?(repr|str|loads?|deserialize|decode|parse|format|validate|serialize|dumps?|convert|"
     r"to_\w+|from_\w+|get_\w+|is_\w+|has_\w+|check_\w+|extract\w*|read\w*|render\w*|build\w*|make\w*|"
     r"compute\w*|calculate\w*|find\w*|lookup\w*|fetch\w*|load\w*|resolve\w*|search\w*|count\w*|"
+    # codecs of bytes (`lz4.block.decompress(data, ...)`, `unpackb`, a KMS `decrypt`): a new value, no work
+    r"(de)?compress\w*|unpackb?|packb|decrypt\w*|encrypt\w*|"
     r"exists|copy|len|nack|nak|reject|basic_nack|basic_reject|basic_recover|requeue|term|abandon_message|dead_letter_message|"
     r"defer_message|modify_ack_deadline|modifyAckDeadline|change_message_visibility\w*|in_progress|renew_\w+|raises|"
     r"update_message|"  # Azure Storage Queue: extends the visibility timeout (a lease), may replace the content
@@ -249,6 +251,11 @@ class _Walker(cst.CSTVisitor):
             self._search_guard(self.search_tests[id(node)][0], node.body)  # `if not found:` the body runs for a new record only
 
     def visit_If_orelse(self, node: cst.If) -> None:
+        if _guard_clause(node.body):
+            # `if msg.error(): raise ... else: work(); commit()`: after a guard that only leaves, the
+            # `else` is the main line (what runs on every path that goes on), not an early exit; not
+            # after a branch that works and leaves (`if result: ack(); return ... else: retry`)
+            self.run.exiting_ifs[-1], self.run.exiting_branches[-1] = False, None
         if id(node) in self.search_tests and self.search_tests[id(node)][1] and node.orelse is not None:
             self._search_guard(self.search_tests[id(node)][0], node.orelse)  # `if found: ... else:` the else runs for a new record only
 
@@ -1104,6 +1111,25 @@ def hands_off(call: cst.Call, ctx: Ctx, tainted: Set[str], given: bool = False) 
         return False  # a library whose effects the tables know: what it does is not unseen
     why = handoff.in_process(call, ctx)  # a signal, a registry, a logger, memory, a plug-in
     return why is None or given and why == handoff.GIVEN
+
+
+def _guard_clause(body: cst.BaseSuite) -> bool:
+    """A branch that only leaves: `raise`, `continue`, `break`, `return` (of nothing done here) or
+    `pass`, after log lines at most (`if msg.error(): log.error(...); raise KafkaException(...)`)."""
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    small = [s for line in statements for s in (line.body if isinstance(line, (cst.SimpleStatementLine,
+                                                                               cst.SimpleStatementSuite)) else [line])]
+    if not small or not isinstance(small[-1], (cst.Raise, cst.Continue, cst.Break, cst.Return)):
+        return False
+    for stmt in small[:-1]:
+        if isinstance(stmt, cst.Pass):
+            continue
+        if not (isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call)
+                and (call_name(stmt.value) or "").lower() in LOG_CALLS):
+            return False
+    last = small[-1]
+    return not isinstance(last, cst.Return) or last.value is None or isinstance(last.value, cst.Name) and \
+        last.value.value in ("None", "True", "False")
 
 
 def _ends_in_exit(body: cst.BaseSuite, message: Set[str] = frozenset()) -> bool:

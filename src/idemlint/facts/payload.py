@@ -229,11 +229,16 @@ def _reserialised(value: cst.BaseExpression, name: str) -> bool:
 
 
 def _resolve_local(expr: Optional[cst.BaseExpression], func: Optional[FunctionInfo]) -> Optional[cst.BaseExpression]:
+    """What a local bound once holds (`fields = await self._encode_message(...)`: the awaited call)."""
     seen = 0
+    if isinstance(expr, cst.Await):
+        expr = expr.expression
     while isinstance(expr, cst.Name) and func is not None and seen < 5:
         value = bound_once(expr.value, func)
         if value is None:
             return expr
+        if isinstance(value, cst.Await):
+            value = value.expression
         if _mutated(expr.value, func):
             return expr  # built up after the literal: treat as opaque
         if _reserialised(value, expr.value):
@@ -839,7 +844,10 @@ def _given_keys(name: str, ctx: Ctx) -> List[str]:
     keys += constant_keys(name, ctx)
     start = bound_once(name, ctx.func)
     if start is not None:
-        keys += dict_keys(start) or []  # the literal it started from: its keys are given too
+        # the literal it started from: its keys are given too (those written out, beside a spread)
+        keys += dict_keys(start) or ([k for k in (string_value(el.key) for el in start.elements
+                                                  if isinstance(el, cst.DictElement)) if k is not None]
+                                     if isinstance(start, cst.Dict) else [])
         # or the whole object it is a copy of (`data = asdict(self)`, then `data["from"] = ...`)
         keys += _spread_fields(start, ctx) or []
     return keys
@@ -954,8 +962,9 @@ def _text_id(expr: cst.BaseExpression) -> bool:
     return bool(words & MESSAGE_ID_WORDS)
 
 
-# Names of a bare value that identifies the thing it is sent about (an order number, a crash id).
-ID_PAYLOAD_WORDS = {"number", "order_number", "crash_id", "uuid", "pk"}
+# Names of a bare value that identifies the thing it is sent about (an order number, a crash id, a
+# task's `uid` pushed onto a work list).
+ID_PAYLOAD_WORDS = {"number", "order_number", "crash_id", "uuid", "uid", "pk"}
 
 
 def is_constant(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0) -> bool:

@@ -106,7 +106,9 @@ class AckBeforeProcessing(Rule):
             if found is not None:
                 yield self._finding(consumer, *found)
             return
-        found = ack_before_work(consumer, acks, work, module_names(module.index), module.index)
+        # (and work after a block that acks when it exits: `with msg_obj as msg: ...`, then a send)
+        found = ack_before_work(consumer, acks + [b for b in blocks if not b.early], work,
+                                module_names(module.index), module.index)
         if found is not None:
             yield self._finding(consumer, *found)
 
