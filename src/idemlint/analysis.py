@@ -121,7 +121,7 @@ def _library_ack(call: cst.Call, ctx: Ctx) -> Optional[AckSite]:
         site = adapter.ack(call, ctx)
         if site is not None:
             return site
-    runs = run_by(call)  # `await asyncio.to_thread(client.delete_message, QueueUrl=..., ...)`
+    runs = run_by(call, ctx)  # `await asyncio.to_thread(client.delete_message, QueueUrl=..., ...)`
     if runs is not None:
         for adapter in ACK_ADAPTERS.get(called_name(runs), ()):
             site = adapter.ack(runs, ctx)
@@ -331,6 +331,7 @@ def detect(module: cst.Module, project=None, path: Optional[str] = None) -> Modu
             # through the project's layers)
             named = (name in ACK_ADAPTERS or name in PRODUCE_ADAPTERS or ACK_LIKE.match(name) or self_method(call, ctx)
                      or name == THREADSAFE or name in RUNS_GIVEN or isinstance(call.func, cst.Call)
+                     or isinstance(call.func, cst.Name) and run_by(call, ctx) is not None
                      or user_patterns.ACTIVE and user_patterns.ACTIVE.matches("ack", ctx.origin(call.func),
                                                                               dotted(call.func)))
             if named and is_mock(call, ctx):

@@ -330,6 +330,25 @@ def contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
     return False
 
 
+# calls that make a callable of the one they are given, calling it when called (asgiref's
+# `sync_to_async(f)`, `async_to_sync(f)`, `functools.partial(f, ...)`)
+_CALLABLE_WRAPPERS = frozenset({"sync_to_async", "async_to_sync", "partial"})
+
+
+def _wrapped_callable(target: cst.BaseExpression, func: Optional[FunctionInfo]) -> Optional[cst.BaseExpression]:
+    """What calling `target` calls when it wraps another callable: `consumer_hook.get_consumer` for
+    `sync_to_async(consumer_hook.get_consumer)(...)`, or for a local bound once to that wrapper
+    (`async_get_consumer = sync_to_async(hook.get_consumer)`, then `await async_get_consumer()`)."""
+    if isinstance(target, cst.Name) and func is not None and target.value not in func.params:
+        values = [v for v, _, how in func.assigns.get(target.value, ()) if how == "="]
+        if len(values) == 1:
+            target = values[0]
+    if isinstance(target, cst.Call) and (dotted(target.func) or "").rpartition(".")[2] in _CALLABLE_WRAPPERS \
+            and target.args and target.args[0].keyword is None and not target.args[0].star:
+        return target.args[0].value
+    return None
+
+
 def walk(node: cst.CSTNode, into_scopes: bool = True) -> Iterator[cst.CSTNode]:
     """Every node below `node` in source order (pre-order); nested defs/classes only if `into_scopes`."""
     stack = [node]
@@ -907,7 +926,7 @@ class ModuleIndex:
                 return returned
             if isinstance(expr.func, cst.Name) and expr.func.value == "getattr" and self._resolve_name("getattr", func, d) is None:
                 return self._getattr(expr, func, d)
-            base = self.resolve(expr.func, func, d)
+            base = self.resolve(_wrapped_callable(expr.func, func) or expr.func, func, d)
             if not base:
                 return None
             if base in TYPE_VARS and kwarg(expr, "bound") is not None:

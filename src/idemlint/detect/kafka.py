@@ -22,13 +22,23 @@ CONSUMERS = (
     "confluent_kafka.avro.AvroConsumer(",  # deprecated since 2.0.2, still shipped: a Consumer subclass
     "kafka.KafkaConsumer(", "kafka.consumer.KafkaConsumer(", "aiokafka.AIOKafkaConsumer(",
     "aiokafka.consumer.AIOKafkaConsumer(",
+    *(f"{m}.{c}(" for m in ("kafka", "kafka.consumer") for c in ("SimpleConsumer", "MultiProcessConsumer")),
 )
+# kafka-python's pre-1.0 API (deprecated in 1.x, gone in 2.0; still in OpenStack-era services):
+# `SimpleConsumer(client, group, topic, auto_commit=True, ...)` commits on a timer and every 100
+# messages by default, `get_messages(count)` / `get_message()` receive, `commit()` commits;
+# `SimpleProducer(client).send_messages(topic, *msgs)`, `KeyedProducer(client).send_messages(topic,
+# key, *msgs)` (and its deprecated `send(topic, key, msg)`) publish (kafka-python 1.4.7)
+LEGACY_CONSUMERS = ("SimpleConsumer", "MultiProcessConsumer")
+LEGACY_RECEIVES = {"get_messages", "get_message"}
+LEGACY_PRODUCERS = tuple(f"{m}.{c}(" for m in ("kafka", "kafka.producer") for c in ("SimpleProducer", "KeyedProducer"))
 PRODUCERS = (
     "confluent_kafka.Producer(", "confluent_kafka.SerializingProducer(",
     "confluent_kafka.avro.AvroProducer(",  # deprecated since 2.0.2: a Producer subclass, produce(**kwargs)
     "confluent_kafka.aio.AIOProducer(", "confluent_kafka.aio.AsyncSerializingProducer(",
     "kafka.KafkaProducer(", "kafka.producer.KafkaProducer(", "aiokafka.AIOKafkaProducer(",
     "aiokafka.producer.AIOKafkaProducer(",
+    *LEGACY_PRODUCERS,
 )
 ROOTS = ("confluent_kafka", "kafka", "aiokafka")
 # the class names a consumer or producer origin ends with (`kafka.KafkaConsumer(` -> `KafkaConsumer`)
@@ -36,7 +46,7 @@ CONSUMER_CLASSES = tuple(sorted({c.rstrip("(").rsplit(".", 1)[-1] for c in CONSU
 PRODUCER_CLASSES = tuple(sorted({c.rstrip("(").rsplit(".", 1)[-1] for c in PRODUCERS}))
 KAFKA_COMMIT_KWARGS = {"message", "asynchronous", "offsets"}
 # confluent-kafka takes dotted keys in its config dict, or the same with underscores as keywords
-AUTO_COMMIT_KEYS = ("enable.auto.commit", "enable_auto_commit")
+AUTO_COMMIT_KEYS = ("enable.auto.commit", "enable_auto_commit", "auto_commit")
 AUTO_STORE_KEYS = ("enable.auto.offset.store", "enable_auto_offset_store")
 RECEIVE_METHODS = {"poll", "consume", "getone", "getmany"}
 
@@ -81,7 +91,7 @@ class KafkaAdapter(Adapter):
     # a receive loop needs a consumer made from one of these classes (`CONSUMERS`)
     site_words = CONSUMER_CLASSES
     ack_names = frozenset(['commit', 'commit_async', 'store_offsets', 'send_offsets_to_transaction'])
-    produce_names = frozenset(['produce', 'send', 'send_and_wait'])
+    produce_names = frozenset(['produce', 'send', 'send_and_wait', 'send_messages'])
 
     def gate_vocabulary(self) -> Set[str]:
         return {*super().gate_vocabulary(), *root_words(ROOTS), *PRODUCER_CLASSES, *KAFKA_COMMIT_KWARGS, *RECEIVE_METHODS}
@@ -123,9 +133,13 @@ class KafkaAdapter(Adapter):
 
     def produce(self, call: cst.Call, ctx: Ctx) -> Optional[ProduceSite]:
         name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
-        if name not in ("produce", "send", "send_and_wait"):
+        if name not in ("produce", "send", "send_and_wait", "send_messages"):
             return None
         origin = ctx.origin(receiver(call))
+        if origin_starts(origin, LEGACY_PRODUCERS):
+            return _legacy_produce(call, name, origin)
+        if name == "send_messages":
+            return None
         if origin_starts(origin, PRODUCERS):
             lib = _library(origin, ctx)
         elif origin is None and ctx.imports(*ROOTS) and "producer" in receiver_last(call).lower():
@@ -158,8 +172,10 @@ class KafkaAdapter(Adapter):
             wrapped: Optional[Tuple[HandlerSite, str]] = None
             for call in func.calls:
                 name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
-                if name in RECEIVE_METHODS:
+                if name in RECEIVE_METHODS or name in LEGACY_RECEIVES:
                     origin = ctx.origin(receiver(call))
+                    if name in LEGACY_RECEIVES and not any(f".{c}(" in (origin or "") for c in LEGACY_CONSUMERS):
+                        continue
                     if origin_starts(origin, CONSUMERS):
                         receivers.append((receiver(call), origin))  # type: ignore[arg-type]
                     elif wrapped is None and origin is not None:
@@ -276,6 +292,7 @@ class AutoCommit:
     how: str  # how the setting was read, for the evidence
     store: str = settings.ABSENT  # confluent-kafka `enable.auto.offset.store`
     share: bool = False  # a share-group consumer: its next `poll()` accepts the previous batch
+    legacy: bool = False  # kafka-python's pre-1.0 `SimpleConsumer`: a timer thread commits too
 
     def site(self, lib: str, func) -> HandlerSite:
         """kafka-python commits inside a later `poll()` / iteration, after the loop body's work;
@@ -283,6 +300,8 @@ class AutoCommit:
         background task the positions handed out, whenever the handler awaits: mid-work."""
         if self.share:
             when, text = "poll", "the next `poll()` accepts it (implicit acknowledgement)"
+        elif self.legacy:
+            when, text = "thread", "auto-commit commits its offset on a timer and every 100 messages"
         elif lib == "kafka_python":
             when, text = "poll", "auto-commit commits its offset at a later `poll()`"
         elif lib == "aiokafka":
@@ -320,14 +339,36 @@ def auto_commit(expr: cst.BaseExpression, func, index: ModuleIndex, origin: str)
         return AutoCommit(STRONG if sure else WEAK, mode.node or built.call, "(implicit acknowledgement)", share=True)
     found = settings.setting(built, AUTO_COMMIT_KEYS, confluent)
     store = settings.setting(built, AUTO_STORE_KEYS, confluent).state
+    legacy = call_name(built.call) in LEGACY_CONSUMERS
     if found.state == settings.OFF or _no_group(built, confluent):
         return None
     if found.state == settings.ON:
-        return AutoCommit(STRONG, found.node, "turned on", store)
+        return AutoCommit(STRONG, found.node, "turned on", store, legacy=legacy)
     if found.state == settings.ABSENT:
-        return AutoCommit(STRONG, built.call, "left on (the client default)", store)
+        return AutoCommit(STRONG, built.call, "left on (the client default)", store, legacy=legacy)
     return AutoCommit(WEAK, found.node or built.call, "taken as on (the client default; its setting is not readable)",
-                      store)
+                      store, legacy=legacy)
+
+
+def _legacy_produce(call: cst.Call, name: str, origin: str) -> Optional[ProduceSite]:
+    """`SimpleProducer.send_messages(topic, *msgs)`; `KeyedProducer.send_messages(topic, key, *msgs)`
+    and `KeyedProducer.send(topic, key, msg)`: the key second (an id when it names one)."""
+    if name not in ("send_messages", "send"):
+        return None
+    keyed = "KeyedProducer" in origin
+    if name == "send" and not keyed:
+        return None
+    payload = positional(call, 2 if keyed else 1)
+    key = positional(call, 1) if keyed else None
+    ids = [key] if key is not None and not (isinstance(key, cst.Name) and key.value == "None") \
+        and not _grouping(key) else []
+    legacy = origin.split("(")[0].rsplit(".", 1)[-1]
+    site = ProduceSite("kafka_python", f"`{receiver_last(call)}.{name}()`", payload, id_exprs=ids,
+                       evidence=f"Kafka producer `{name}()` (kafka-python's legacy {legacy})")
+    if ids:
+        site.has_id = True
+        site.evidence += " with a `key`"
+    return site
 
 
 def _no_group(built: settings.Built, confluent: bool) -> bool:
@@ -337,6 +378,9 @@ def _no_group(built: settings.Built, confluent: bool) -> bool:
     `AIOKafkaConsumer`; the coordinator turns `enable_auto_commit` off). Nothing is acknowledged, so
     nothing is redelivered for a commit that did not happen. (confluent-kafka needs `group.id` to
     subscribe: not judged here.)"""
+    if call_name(built.call) in LEGACY_CONSUMERS:  # `SimpleConsumer(client, group, topic)`
+        group = kwarg(built.call, "group") or positional(built.call, 1)
+        return group is None or isinstance(group, cst.Name) and group.value == "None"
     return not confluent and settings.setting(built, ("group_id",), False).state in (settings.ABSENT, settings.OFF)
 
 

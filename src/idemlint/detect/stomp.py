@@ -123,6 +123,8 @@ def _subscription_mode(index: ModuleIndex) -> Optional[Tuple[int, Optional[cst.C
             text = string_value(value)
             if text in CLIENT_MODES:
                 return None
+            if value is None and any(a.star == "**" for a in call.args):
+                return None  # `subscribe(id=..., **self._subscription_configuration)`: its ack mode is not in view
             if text == "auto":
                 best = (STRONG, value, "`ack=\"auto\"`")
             elif best[0] == WEAK and not seen:

@@ -102,16 +102,27 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
 # `to_thread.run_sync(f, *args)`): how async code calls a blocking client such as boto3. The callable is
 # the first argument, or the second for `run_in_executor(executor, f, *args)`.
 RUNS_GIVEN = {"to_thread": 0, "run_sync": 0, "run_in_executor": 1}
+# calls that make a callable of the one they are given, which calls it when called (asgiref's
+# `sync_to_async(f)` / `async_to_sync(f)`, `functools.partial(f, ...)` with its arguments bound in)
+WRAPS_CALLABLE = frozenset({"sync_to_async", "async_to_sync", "partial"})
 
 
-def run_by(call: cst.Call) -> Optional[cst.Call]:
+def run_by(call: cst.Call, ctx: Optional[Ctx] = None) -> Optional[cst.Call]:
     """The call that `call` has a worker thread make: `f(*args)` for `asyncio.to_thread(f, *args)`
     (the arguments of a `functools.partial(f, ...)` bound in too), or `f(*args)` for
-    `sync_to_async(f)(*args)`; None for any other call."""
+    `sync_to_async(f)(*args)`; with the function's `ctx`, also for a local bound once to one
+    (`async_commit = sync_to_async(consumer.commit)`, then `await async_commit(asynchronous=False)`);
+    None for any other call."""
     func = call.func
-    if isinstance(func, cst.Call) and called_name(func) in ("sync_to_async", "async_to_sync") and func.args \
+    if isinstance(func, cst.Name) and ctx is not None and ctx.func is not None and func.value not in ctx.func.params:
+        bound = ctx.func.values_of(func.value)
+        if len(bound) == 1 and isinstance(bound[0], cst.Call) and called_name(bound[0]) in WRAPS_CALLABLE:
+            func = bound[0]  # read as if written in place: `sync_to_async(consumer.commit)(...)`
+    if isinstance(func, cst.Call) and called_name(func) in WRAPS_CALLABLE and func.args \
             and func.args[0].keyword is None and not func.args[0].star:
         ref, args = func.args[0].value, list(call.args)
+        if called_name(func) == "partial":
+            args = list(func.args[1:]) + args
     else:
         at = RUNS_GIVEN.get(called_name(call))
         if at is None or len(call.args) <= at or any(a.keyword is not None or a.star for a in call.args[:at + 1]):
@@ -168,7 +179,7 @@ def threadsafe(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) ->
 
 
 def _called_ack(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int) -> Optional[AckSite]:
-    site = library_ack(call, ctx) if called_name(call) in ACK_ADAPTERS or run_by(call) is not None else None
+    site = library_ack(call, ctx) if called_name(call) in ACK_ADAPTERS or run_by(call, ctx) is not None else None
     if site is None and ACK_LIKE.match(called_name(call)) and depth > 0:
         site = _through(call, ctx, library_ack, depth, set())[1]
     return site

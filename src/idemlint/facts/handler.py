@@ -72,7 +72,7 @@ LOGGER_NAMES = {"logger", "log", "logging", "LOG", "LOGGER", "_log", "_logger", 
 RECEIVER_ORIGINS = ("Consumer(", "get_queue_receiver(", "get_subscription_receiver(", ".iterator(",
                     "subscribe(", ".receive_messages(", "KafkaConsumer(", "AIOKafkaConsumer(")
 RECEIVE_CALLS = {"poll", "consume", "getone", "getmany", "receive", "receive_messages", "receive_message",
-                 "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message",
+                 "basic_get", "fetch", "next_msg", "xreadgroup", "pull", "batch_receive", "get_message", "get_messages",
                  "receive_deferred_messages", "__anext__", "__next__", "xread", "xautoclaim", "xclaim",
                  "drain_events",  # kombu: delivers the next messages to the consumer's callbacks
                  # redis lists: a pop takes the item, a move takes it into a processing list
@@ -547,9 +547,13 @@ class HandlerRun:
             # what it does before is not this message's handling (not followed)
             self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
             return False
+        runs = acks.run_by(call, ctx) if isinstance(call.func, cst.Name) else None
         receive = name in RECEIVE_CALLS and isinstance(call.func, cst.Attribute) and not mentions(
             call.func.value, self.tainted) and not _producer_side(call.func.value, ctx) or name in (
-            "next", "anext") and kafka.iterated_consumer(call, ctx) is not None  # `m = next(self._consumer)`
+            "next", "anext") and kafka.iterated_consumer(call, ctx) is not None or (  # `m = next(self._consumer)`
+            # `message = await async_poll(timeout)` after `async_poll = sync_to_async(consumer.poll)`
+            runs is not None and isinstance(runs.func, cst.Attribute) and runs.func.attr.value in RECEIVE_CALLS
+            and not _producer_side(runs.func.value, ctx))
         if receive and w.depth == 0:
             self.add(w, "receive", call, STRONG, f"`{dotted(call.func) or name}()`")
         # -- IDEM004: the message handed to an executor, task, thread or in-memory queue (deferred.py)
@@ -724,7 +728,12 @@ class HandlerRun:
             else:
                 summary = self._summary(callee) if w.depth < self.max_depth else None
                 if summary is not None:
-                    self._inline(w, anchor, summary, replying)
+                    # a summary takes the helper's parameters for message data: what it hands to unseen
+                    # code is the message only when the call gives it some (`get_callable(self.path)`
+                    # importing a module by a setting's name hands nothing on)
+                    given = any(mentions(a.value, self.tainted | w.bound) for a in call.args) or (
+                        isinstance(call.func, cst.Attribute) and mentions(call.func.value, self.tainted | w.bound))
+                    self._inline(w, anchor, summary, replying, handoffs=given)
                     followed = True
             self.guessing -= callee.guessed
         return followed
@@ -907,11 +916,15 @@ class HandlerRun:
         found = callees.resolve_all(call.func, w.ctx, self.project, self.path, overrides=False)
         return [c for c in found if c.func.node is not w.func.node]
 
-    def _inline(self, w: _Walker, call: cst.Call, summary: "Summary", replying: bool = False) -> None:
+    def _inline(self, w: _Walker, call: cst.Call, summary: "Summary", replying: bool = False,
+                handoffs: bool = True) -> None:
         """Add what a function in another project module does, from its summary (less its publishes
-        when the call hands it an RPC reply's routing: those are the reply)."""
+        when the call hands it an RPC reply's routing: those are the reply; less its hand-offs of
+        its parameters when the call gives it no message data)."""
         for ev in summary.events:
             if replying and ev.kind in ("effect", "forward") and ev.detail == "publish" and ev.what.startswith("publish "):
+                continue
+            if not handoffs and ev.kind == "handoff":
                 continue
             self.seq += 1
             key = ev.db_key

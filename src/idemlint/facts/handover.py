@@ -41,7 +41,7 @@ _AUTO_ACK = lazy_re(r"(^|_|\b)(no_?ack|auto_?ack|autoack)\b", re.I)
 # builtins that copy or reorder what they are given, as a display would
 # copies and conversions: the same content in another container or type (`str(message)` is a Service
 # Bus message's body as text)
-COPIES = {"list", "tuple", "sorted", "set", "frozenset", "dict", "reversed", "str", "bytes"}
+COPIES = {"list", "tuple", "sorted", "set", "frozenset", "dict", "reversed", "str", "bytes", "enumerate", "iter", "zip"}
 # decoders: what they return is the message they are given, in another form (`json.loads(body)`,
 # `umsgpack.unpackb(body)`, `body.decode()`, a pydantic model of it, a parser or validator that
 # makes a request object of it: `self._validate_message(message.payload)`, `parse_event(body)`)
@@ -300,9 +300,14 @@ def _carried(func, shape: Shape, ack: cst.CSTNode, skip: Set[str], seed: Optiona
                     or ctx is not None and _transformed(bound_value(b), ctx, out, skip) for _, b in found):
                 out.add(name)
         for call in (n for n in shape.nodes if isinstance(n, cst.Call)):
-            if call_name(call) in COLLECTS and isinstance(call.func, cst.Attribute) and isinstance(
-                    call.func.value, cst.Name) and any(_carries(a.value, out, skip) for a in call.args):
-                out.add(call.func.value.value)  # `message_batch.extend(messages)`
+            if call_name(call) not in COLLECTS or not isinstance(call.func, cst.Attribute):
+                continue
+            held = call.func.value  # `message_batch.extend(messages)`, `res["messages"].append(value)`
+            while isinstance(held, cst.Subscript):
+                held = held.value
+            if isinstance(held, cst.Name) and held.value not in skip and any(
+                    _carries(a.value, out, skip) for a in call.args):
+                out.add(held.value)
         if len(out) == before:
             break
     return out
