@@ -331,22 +331,28 @@ def contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
 
 
 # calls that make a callable of the one they are given, calling it when called (asgiref's
-# `sync_to_async(f)`, `async_to_sync(f)`, `functools.partial(f, ...)`)
-_CALLABLE_WRAPPERS = frozenset({"sync_to_async", "async_to_sync", "partial"})
+# `sync_to_async(f)`, `async_to_sync(f)`, `functools.partial(f, ...)` with its arguments bound in)
+CALLABLE_WRAPPERS = frozenset({"sync_to_async", "async_to_sync", "partial"})
 
 
-def _wrapped_callable(target: cst.BaseExpression, func: Optional[FunctionInfo]) -> Optional[cst.BaseExpression]:
-    """What calling `target` calls when it wraps another callable: `consumer_hook.get_consumer` for
-    `sync_to_async(consumer_hook.get_consumer)(...)`, or for a local bound once to that wrapper
-    (`async_get_consumer = sync_to_async(hook.get_consumer)`, then `await async_get_consumer()`)."""
+def callable_wrapper(target: cst.BaseExpression, func: Optional[FunctionInfo]) -> Optional[cst.Call]:
+    """The wrapper call that calling `target` goes through: `sync_to_async(consumer.commit)` itself, or
+    the one a local is bound to once (`async_commit = sync_to_async(consumer.commit)`, then
+    `await async_commit(...)`); None for anything else. Its first argument is what runs."""
     if isinstance(target, cst.Name) and func is not None and target.value not in func.params:
         values = [v for v, _, how in func.assigns.get(target.value, ()) if how == "="]
         if len(values) == 1:
             target = values[0]
-    if isinstance(target, cst.Call) and (dotted(target.func) or "").rpartition(".")[2] in _CALLABLE_WRAPPERS \
+    if isinstance(target, cst.Call) and (dotted(target.func) or "").rpartition(".")[2] in CALLABLE_WRAPPERS \
             and target.args and target.args[0].keyword is None and not target.args[0].star:
-        return target.args[0].value
+        return target
     return None
+
+
+def _wrapped_callable(target: cst.BaseExpression, func: Optional[FunctionInfo]) -> Optional[cst.BaseExpression]:
+    """What calling `target` calls when it wraps another callable (`callable_wrapper`'s first argument)."""
+    wrapper = callable_wrapper(target, func)
+    return wrapper.args[0].value if wrapper is not None else None
 
 
 def walk(node: cst.CSTNode, into_scopes: bool = True) -> Iterator[cst.CSTNode]:

@@ -25,7 +25,7 @@ from ..detect import ACK_ADAPTERS, ADAPTERS, called_name
 from ..detect.base import AckSite, Ctx, decorator_call, is_db_receiver, is_mock, receiver
 from ..gate import ACK_LIKE, FALLBACK_NAMES, HOOK_NAME
 from ..origins import NOT_PROJECT
-from ..index import dotted, walk
+from ..index import callable_wrapper, dotted, walk
 from ..model import UNSEEN, WEAK
 from . import callees, handoff
 from .deferred import BUILTIN_NAMES
@@ -102,9 +102,6 @@ def _through(call: cst.Call, ctx: Ctx, library_ack: LibraryAck, depth: int,
 # `to_thread.run_sync(f, *args)`): how async code calls a blocking client such as boto3. The callable is
 # the first argument, or the second for `run_in_executor(executor, f, *args)`.
 RUNS_GIVEN = {"to_thread": 0, "run_sync": 0, "run_in_executor": 1}
-# calls that make a callable of the one they are given, which calls it when called (asgiref's
-# `sync_to_async(f)` / `async_to_sync(f)`, `functools.partial(f, ...)` with its arguments bound in)
-WRAPS_CALLABLE = frozenset({"sync_to_async", "async_to_sync", "partial"})
 
 
 def run_by(call: cst.Call, ctx: Optional[Ctx] = None) -> Optional[cst.Call]:
@@ -113,16 +110,11 @@ def run_by(call: cst.Call, ctx: Optional[Ctx] = None) -> Optional[cst.Call]:
     `sync_to_async(f)(*args)`; with the function's `ctx`, also for a local bound once to one
     (`async_commit = sync_to_async(consumer.commit)`, then `await async_commit(asynchronous=False)`);
     None for any other call."""
-    func = call.func
-    if isinstance(func, cst.Name) and ctx is not None and ctx.func is not None and func.value not in ctx.func.params:
-        bound = ctx.func.values_of(func.value)
-        if len(bound) == 1 and isinstance(bound[0], cst.Call) and called_name(bound[0]) in WRAPS_CALLABLE:
-            func = bound[0]  # read as if written in place: `sync_to_async(consumer.commit)(...)`
-    if isinstance(func, cst.Call) and called_name(func) in WRAPS_CALLABLE and func.args \
-            and func.args[0].keyword is None and not func.args[0].star:
-        ref, args = func.args[0].value, list(call.args)
-        if called_name(func) == "partial":
-            args = list(func.args[1:]) + args
+    wrapper = callable_wrapper(call.func, ctx.func if ctx is not None else None)
+    if wrapper is not None:  # `sync_to_async(consumer.commit)(...)`, or through a local bound to it
+        ref, args = wrapper.args[0].value, list(call.args)
+        if called_name(wrapper) == "partial":
+            args = list(wrapper.args[1:]) + args
     else:
         at = RUNS_GIVEN.get(called_name(call))
         if at is None or len(call.args) <= at or any(a.keyword is not None or a.star for a in call.args[:at + 1]):
