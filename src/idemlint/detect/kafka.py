@@ -137,7 +137,7 @@ class KafkaAdapter(Adapter):
             return None
         origin = ctx.origin(receiver(call))
         if origin_starts(origin, LEGACY_PRODUCERS):
-            return _legacy_produce(call, name, origin)
+            return _legacy_produce(call, name, origin, ctx)
         if name == "send_messages":
             return None
         if origin_starts(origin, PRODUCERS):
@@ -150,15 +150,8 @@ class KafkaAdapter(Adapter):
             lib = "confluent_kafka"
         payload = kwarg(call, "value") or positional(call, 1)
         key = kwarg(call, "key") or positional(call, 2)
-        ids = [key] if key is not None and not (isinstance(key, cst.Name) and key.value == "None") else []
-        if ids and _grouping(key, ctx, call):
-            ids = []  # a partition key shared by a conversation's messages: no id, and nothing to look into
+        site = _keyed_site(lib, call, name, payload, key, ctx, f"Kafka producer `{name}()`")
         headers = kwarg(call, "headers")
-        site = ProduceSite(lib, f"`{receiver_last(call)}.{name}()`", payload, id_exprs=ids,
-                           evidence=f"Kafka producer `{name}()`")
-        if ids:
-            site.has_id = True
-            site.evidence += " with a `key`"
         if headers is not None:
             site.id_exprs.append(headers)
         return site
@@ -350,7 +343,20 @@ def auto_commit(expr: cst.BaseExpression, func, index: ModuleIndex, origin: str)
                       store, legacy=legacy)
 
 
-def _legacy_produce(call: cst.Call, name: str, origin: str) -> Optional[ProduceSite]:
+def _keyed_site(lib: str, call: cst.Call, name: str, payload: Optional[cst.BaseExpression],
+                key: Optional[cst.BaseExpression], ctx: Ctx, evidence: str) -> ProduceSite:
+    """A produce whose record key is its id, unless it is `None` or a partition key a
+    conversation's messages share (`_grouping`: no id, and nothing to look into)."""
+    ids = [key] if key is not None and not (isinstance(key, cst.Name) and key.value == "None") \
+        and not _grouping(key, ctx, call) else []
+    site = ProduceSite(lib, f"`{receiver_last(call)}.{name}()`", payload, id_exprs=ids, evidence=evidence)
+    if ids:
+        site.has_id = True
+        site.evidence += " with a `key`"
+    return site
+
+
+def _legacy_produce(call: cst.Call, name: str, origin: str, ctx: Ctx) -> Optional[ProduceSite]:
     """`SimpleProducer.send_messages(topic, *msgs)`; `KeyedProducer.send_messages(topic, key, *msgs)`
     and `KeyedProducer.send(topic, key, msg)`: the key second (an id when it names one)."""
     if name not in ("send_messages", "send"):
@@ -360,15 +366,9 @@ def _legacy_produce(call: cst.Call, name: str, origin: str) -> Optional[ProduceS
         return None
     payload = positional(call, 2 if keyed else 1)
     key = positional(call, 1) if keyed else None
-    ids = [key] if key is not None and not (isinstance(key, cst.Name) and key.value == "None") \
-        and not _grouping(key) else []
     legacy = origin.split("(")[0].rsplit(".", 1)[-1]
-    site = ProduceSite("kafka_python", f"`{receiver_last(call)}.{name}()`", payload, id_exprs=ids,
-                       evidence=f"Kafka producer `{name}()` (kafka-python's legacy {legacy})")
-    if ids:
-        site.has_id = True
-        site.evidence += " with a `key`"
-    return site
+    return _keyed_site("kafka_python", call, name, payload, key, ctx,
+                       f"Kafka producer `{name}()` (kafka-python's legacy {legacy})")
 
 
 def _no_group(built: settings.Built, confluent: bool) -> bool:

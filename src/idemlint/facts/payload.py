@@ -405,8 +405,7 @@ def fields(expr: Optional[cst.BaseExpression], ctx: Ctx, depth: int = 0, wraps: 
         return True, []
     if isinstance(expr, cst.Dict):
         # `{**fields, "_origin_id": msg_id}`: not all in view, but the keys written out are given
-        given = [k for k in (string_value(el.key) for el in expr.elements
-                             if isinstance(el, cst.DictElement)) if k is not None]
+        given = _written_keys(expr)
         spread = [_spread_fields(el.value, ctx) for el in expr.elements if isinstance(el, cst.StarredDictElement)]
         if spread and all(names is not None for names in spread):
             # `{"register": "spa", **dict(params), "session_id": sid}` with `params` an object of a
@@ -837,6 +836,12 @@ def _subscript_writes(func: FunctionInfo) -> dict:
     return out
 
 
+def _written_keys(expr: cst.Dict) -> List[str]:
+    """The string keys a dict display writes out (beside any `**spread` it also holds)."""
+    return [k for k in (string_value(el.key) for el in expr.elements if isinstance(el, cst.DictElement))
+            if k is not None]
+
+
 def _given_keys(name: str, ctx: Ctx) -> List[str]:
     """The keys a dict the function fills in is given or read with (`payload["id"] = ...`,
     `log(event["event_id"])`), and those of the literal it started from."""
@@ -845,9 +850,7 @@ def _given_keys(name: str, ctx: Ctx) -> List[str]:
     start = bound_once(name, ctx.func)
     if start is not None:
         # the literal it started from: its keys are given too (those written out, beside a spread)
-        keys += dict_keys(start) or ([k for k in (string_value(el.key) for el in start.elements
-                                                  if isinstance(el, cst.DictElement)) if k is not None]
-                                     if isinstance(start, cst.Dict) else [])
+        keys += dict_keys(start) or (_written_keys(start) if isinstance(start, cst.Dict) else [])
         # or the whole object it is a copy of (`data = asdict(self)`, then `data["from"] = ...`)
         keys += _spread_fields(start, ctx) or []
     return keys
